@@ -1,0 +1,105 @@
+"""The typed built-in functions a condition may call.
+
+Signatures are read by the checker; implementations by the interpreter. A function
+returns `UNDECIDED` (with a reason) when it cannot answer, never a guess.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from policyengine import model
+
+
+class Locations(Protocol):
+    """The snapshot's location table, as the interpreter's store provides it."""
+
+    def region_of(self, zone: str) -> str | None: ...
+
+    def zones_of(self, region: str) -> tuple[str, ...]: ...
+
+
+@dataclass(frozen=True)
+class Undecided:
+    reason: str
+
+
+Impl = Callable[[Sequence[object], Locations], object]
+
+
+@dataclass(frozen=True)
+class Builtin:
+    name: str
+    params: tuple[tuple[str, ...], ...]  # accepted value classes per argument
+    returns: model.Type
+    impl: Impl
+    doc: str
+
+
+def _region_of(args: Sequence[object], loc: Locations) -> object:
+    zone = args[0]
+    assert isinstance(zone, str)
+    region = loc.region_of(zone)
+    if region is None:
+        return Undecided(f"zone `{zone}` is not in the snapshot's location table")
+    return region
+
+
+def _zones_of(args: Sequence[object], loc: Locations) -> object:
+    region = args[0]
+    assert isinstance(region, str)
+    return list(loc.zones_of(region))
+
+
+def _len(args: Sequence[object], loc: Locations) -> object:
+    value = args[0]
+    assert isinstance(value, str | list | Mapping)
+    return len(value)
+
+
+def _str_fn(fn: Callable[[str], object]) -> Impl:
+    def impl(args: Sequence[object], loc: Locations) -> object:
+        assert isinstance(args[0], str)
+        return fn(args[0])
+
+    return impl
+
+
+def _str2_fn(fn: Callable[[str, str], object]) -> Impl:
+    def impl(args: Sequence[object], loc: Locations) -> object:
+        assert isinstance(args[0], str) and isinstance(args[1], str)
+        return fn(args[0], args[1])
+
+    return impl
+
+
+def _contains(args: Sequence[object], loc: Locations) -> object:
+    haystack, needle = args
+    if isinstance(haystack, str):
+        return isinstance(needle, str) and needle in haystack
+    assert isinstance(haystack, list)
+    return needle in haystack
+
+
+_S = ("string",)
+BUILTINS: Mapping[str, Builtin] = {
+    b.name: b
+    for b in (
+        Builtin("region_of", (_S,), model.STRING, _region_of,
+                "the region a zone belongs to, from the snapshot's location table"),
+        Builtin("zones_of", (_S,), model.ListT(model.STRING), _zones_of,
+                "the zones of a region known to the snapshot"),
+        Builtin("len", (("string", "list", "object"),), model.INT, _len,
+                "the length of a string, list or map"),
+        Builtin("lower", (_S,), model.STRING, _str_fn(str.lower), "lower-case text"),
+        Builtin("upper", (_S,), model.STRING, _str_fn(str.upper), "upper-case text"),
+        Builtin("starts_with", (_S, _S), model.BOOL, _str2_fn(str.startswith),
+                "whether the text starts with the prefix"),
+        Builtin("ends_with", (_S, _S), model.BOOL, _str2_fn(str.endswith),
+                "whether the text ends with the suffix"),
+        Builtin("contains", (("string", "list"), ("string", "int", "bool")), model.BOOL,
+                _contains, "whether a string holds a substring, or a list an item"),
+    )
+}

@@ -1,0 +1,280 @@
+"""`*.model` syntax -> the resolved vocabulary (`model.Model`), with every problem reported.
+
+Never raises: a problem becomes a diagnostic, and the model is still built from what
+could be resolved, so that policies can be checked in the same run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from policyengine import ast, model
+from policyengine.diagnostics import Diagnostic, did_you_mean
+
+ENVELOPE_DOC = "the snapshot envelope"
+
+
+class _ModelBuilder:
+    def __init__(self, files: Iterable[ast.ModelFile]) -> None:
+        self.files = list(files)
+        self.diags: list[Diagnostic] = []
+        self.records: dict[str, ast.Record] = {}
+        self.kind_nodes: dict[str, ast.Kind] = {}
+        self.record_types: dict[str, model.RecordT] = {}
+
+    def build(self) -> model.Model:
+        for file in self.files:
+            for record in file.records:
+                self._declare(self.records, record.name, record)
+            for kind in file.kinds:
+                self._declare(self.kind_nodes, kind.name, kind)
+        kinds = {name: self._kind(node) for name, node in self.kind_nodes.items()}
+        partial = model.Model(tuple(f.name.text for f in self.files), kinds, ())
+        relations = tuple(
+            rel
+            for file in self.files
+            for node in file.relations
+            if (rel := self._relation(node, partial)) is not None
+        )
+        seen: dict[tuple[str, str, str], model.Relation] = {}
+        for rel in relations:
+            key = (rel.source, rel.verb, rel.target)
+            if key in seen:
+                self._error("PE108", f"relation `{rel.name}` is declared twice", rel.span,
+                            "declared again here", notes=(f"first declared at "
+                                                          f"{seen[key].span.location()}",))
+            seen[key] = rel
+        return model.Model(partial.names, kinds, tuple(seen.values()))
+
+    def _error(self, code: str, message: str, span: object, label: str = "", *,
+               help: str = "", notes: tuple[str, ...] = ()) -> None:
+        from policyengine.source import Span
+
+        assert isinstance(span, Span)
+        self.diags.append(Diagnostic(code, message, span, label, notes, help))
+
+    def _declare(self, table: dict[str, ast.Record] | dict[str, ast.Kind], name: ast.Name,
+                 node: ast.Record | ast.Kind) -> None:
+        if name.text in table:
+            first = table[name.text]
+            self._error("PE108", f"`{name.text}` is declared twice", name.span,
+                        "declared again here",
+                        notes=(f"first declared at {first.name.span.location()}",))
+            return
+        table[name.text] = node  # type: ignore[assignment]
+
+    # -- types
+    def type_of(self, node: ast.TypeExpr, stack: tuple[str, ...] = ()) -> model.Type:
+        match node:
+            case ast.NamedType(name=name):
+                if name.text in model.SCALARS:
+                    return model.Scalar(name.text)
+                if name.text in self.records:
+                    return self._record(name.text, stack)
+                known = [*model.SCALARS, *self.records]
+                self._error("PE117", f"unknown type `{name.text}`", name.span, "not a type",
+                            help=did_you_mean(name.text, known))
+                return model.AnyT()
+            case ast.RefType(kind=kind):
+                if kind.text not in self.kind_nodes:
+                    self._error("PE102", f"unknown kind `{kind.text}`", kind.span,
+                                "no kind has this name",
+                                help=did_you_mean(kind.text, self.kind_nodes))
+                    return model.AnyT()
+                return model.RefT(kind.text)
+            case ast.ListType(item=item):
+                return model.ListT(self.type_of(item, stack))
+            case ast.MapType(value=value):
+                return model.MapT(self.type_of(value, stack))
+            case ast.OptionalType(inner=inner):
+                return model.OptionalT(self.type_of(inner, stack))
+            case ast.ObjectType(fields=fields):
+                return model.RecordT(None, self._fields(fields, stack))
+
+    def _record(self, name: str, stack: tuple[str, ...]) -> model.Type:
+        if name in stack:
+            node = self.records[name]
+            self._error("PE111", f"record `{name}` contains itself", node.name.span,
+                        "a record cannot nest itself")
+            return model.AnyT()
+        if name not in self.record_types:
+            node = self.records[name]
+            self.record_types[name] = model.RecordT(name, self._fields(node.fields,
+                                                                       (*stack, name)))
+        return self.record_types[name]
+
+    def _fields(self, fields: Iterable[ast.Field],
+                stack: tuple[str, ...]) -> tuple[tuple[str, model.Type], ...]:
+        out: dict[str, model.Type] = {}
+        for f in fields:
+            if f.name.text in out:
+                self._error("PE108", f"attribute `{f.name.text}` is declared twice",
+                            f.name.span, "declared again here")
+                continue
+            out[f.name.text] = self.type_of(f.type, stack)
+        return tuple(out.items())
+
+    # -- kinds
+    def _kind(self, node: ast.Kind) -> model.Kind:
+        declared = dict(self._fields(node.fields, ()))
+        envelope: dict[str, model.Type] = {"kind": model.STRING}
+        identity = self._identity(node, declared)
+        match identity:
+            case model.IdFormat():
+                envelope["id"] = model.STRING
+            case model.NamedBy(attribute=attribute):
+                envelope[attribute] = model.STRING
+            case model.KeyedBy():
+                pass
+        scope, when, otherwise = self._location(node, declared)
+        if scope != "global":
+            envelope["region"] = model.OptionalT(model.STRING)
+        if "zone" in (scope, otherwise):
+            envelope["zone"] = model.OptionalT(model.STRING)
+        for name in envelope:
+            if name in declared and name != "kind":
+                # Declaring an envelope attribute is allowed only with the envelope's type.
+                if model.unwrap(declared[name]) != model.STRING:
+                    f = next(f for f in node.fields if f.name.text == name)
+                    self._error("PE106", f"`{name}` is part of {ENVELOPE_DOC} and is a string",
+                                f.type.span, "declare it as `string` or leave it out")
+        attributes = {**declared, **envelope}
+        return model.Kind(
+            name=node.name.text,
+            identity=identity,
+            scope=scope,
+            scope_when=when,
+            otherwise=otherwise,
+            unique_per_region=node.unique_per_region,
+            attributes=model.RecordT(node.name.text, tuple(attributes.items())),
+            declared=frozenset(declared),
+            span=node.name.span,
+        )
+
+    def _identity(self, node: ast.Kind, declared: dict[str, model.Type]) -> model.Identity:
+        match node.identity:
+            case ast.IdIdentity(prefix=prefix, length=length, name_when=when):
+                guard = None if when is None else self.guard(when, node, declared)
+                return model.IdFormat(prefix, length, guard)
+            case ast.NameIdentity(attribute=attribute):
+                return model.NamedBy(attribute.text)
+            case ast.KeyIdentity(attributes=attributes):
+                for a in attributes:
+                    if a.text not in declared:
+                        self._error("PE104", f"unknown attribute `{a.text}` of "
+                                    f"`{node.name.text}`", a.span,
+                                    "a key must be a declared attribute",
+                                    help=did_you_mean(a.text, declared))
+                return model.KeyedBy(tuple(a.text for a in attributes))
+
+    def _location(self, node: ast.Kind, declared: dict[str, model.Type]
+                  ) -> tuple[model.Scope, model.Guard | None, model.Scope | None]:
+        loc = node.location
+        when = None if loc.when is None else self.guard(loc.when, node, declared)
+        return loc.scope, when, loc.otherwise
+
+    def guard(self, cond: ast.Condition, node: ast.Kind,
+              declared: dict[str, model.Type]) -> model.Guard | None:
+        terms = cond.conditions if isinstance(cond, ast.AllOf) else (cond,)
+        out: list[model.GuardTerm] = []
+        for term in terms:
+            match term:
+                case ast.Compare(op="==" | "!=" as op, left=ast.Path() as path,
+                                 right=ast.Literal(value=str() | int() | bool() as value)):
+                    steps = self._guard_path(path, node.name.text, declared)
+                    if steps is not None:
+                        out.append(model.GuardTerm(steps, op, value))  # type: ignore[arg-type]
+                case _:
+                    self._error("PE111", "a model `when` compares attributes with literals",
+                                term.span, "not an attribute compared with a literal",
+                                help='write it as `attribute == "value"`, joined by `and`')
+        return model.Guard(tuple(out), cond.span.text)
+
+    def _guard_path(self, path: ast.Path, kind: str,
+                    declared: dict[str, model.Type]) -> tuple[str, ...] | None:
+        names = [path.head.text] + [
+            s.name for s in path.segments if isinstance(s, ast.AttrSegment)
+        ]
+        if names[0] == kind:
+            names = names[1:]
+        if not names or names[0] not in declared:
+            wrong = names[0] if names else path.head.text
+            self._error("PE104", f"unknown attribute `{wrong}` of `{kind}`", path.span,
+                        "not a declared attribute", help=did_you_mean(wrong, declared))
+            return None
+        return tuple(names)
+
+    # -- relations
+    def _relation(self, node: ast.Relation, partial: model.Model) -> model.Relation | None:
+        ok = True
+        for end in (node.source, node.target):
+            if end.text not in partial.kinds:
+                ok = False
+                self._error("PE102", f"unknown kind `{end.text}`", end.span,
+                            "no kind has this name", help=did_you_mean(end.text, partial.kinds))
+        if not ok:
+            return None
+        source = partial.kinds[node.source.text]
+        paths = tuple(
+            p for path in node.paths
+            if (p := self._relation_path(path, source, node.target.text, partial)) is not None
+        )
+        when = None
+        if node.when is not None:
+            when = self.guard(node.when, self.kind_nodes[source.name],
+                              dict(source.attributes.fields))
+        if len(paths) != len(node.paths):
+            return None
+        return model.Relation(node.source.text, node.verb.text, node.target.text, paths, when,
+                              node.dangle_reason, node.span)
+
+    def _relation_path(self, path: ast.Path, source: model.Kind, target: str,
+                       partial: model.Model) -> model.RelationPath | None:
+        if path.head.text != source.name:
+            self._error("PE111", f"a relation path starts at its source kind `{source.name}`",
+                        path.head.span, f"expected `{source.name}`")
+            return None
+        current: model.Type = source.attributes
+        steps: list[str] = []
+        for seg in path.segments:
+            current = model.unwrap(current)
+            match seg:
+                case ast.AttrSegment(name=name):
+                    if isinstance(current, model.ListT):
+                        self._error("PE106", "this is a list: write `[*]` before `.`",
+                                    seg.span, "follows a list", help=f"write `[*].{name}`")
+                        return None
+                    if not isinstance(current, model.RecordT) or name not in current.by_name:
+                        known = current.by_name if isinstance(current, model.RecordT) else {}
+                        self._error("PE104", f"unknown attribute `{name}`", seg.span,
+                                    "not declared here", help=did_you_mean(name, known))
+                        return None
+                    current = current.by_name[name]
+                    steps.append(name)
+                case ast.StarSegment():
+                    if not isinstance(current, model.ListT):
+                        self._error("PE106", "`[*]` needs a list", seg.span,
+                                    f"this is {model.describe(current)}")
+                        return None
+                    current = current.item
+                    steps.append("*")
+                case _:
+                    self._error("PE111", "a relation path uses attribute names and `[*]`",
+                                seg.span, "not allowed in a relation path")
+                    return None
+        end = model.unwrap(current)
+        if isinstance(end, model.ListT):
+            self._error("PE106", "a relation path ending in a list needs `[*]`", path.span,
+                        "ends in a list", help=f"write `{path.dotted()}[*]`")
+            return None
+        if end not in (model.RefT(target), model.STRING) and not isinstance(end, model.AnyT):
+            self._error("PE106", f"this path holds {model.describe(end)}, not an id of "
+                        f"`{target}`", path.span, "wrong type for this relation")
+            return None
+        return model.RelationPath(tuple(steps), path.span.text, path.span)
+
+
+def build_model(files: Iterable[ast.ModelFile]) -> tuple[model.Model, list[Diagnostic]]:
+    builder = _ModelBuilder(files)
+    result = builder.build()
+    return result, builder.diags

@@ -1,0 +1,573 @@
+"""Checks a policy file against its model before anything runs.
+
+Reports every problem (unknown kinds, relations, attributes, names and functions with a
+"did you mean"; type mismatches; ambiguous sentences; bad literals), never only the
+first. Never raises.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from collections.abc import Mapping
+
+import re2
+
+from policyengine import ast, model
+from policyengine.builtins import BUILTINS
+from policyengine.checker.scope import Binding, Scope
+from policyengine.diagnostics import Diagnostic, did_you_mean
+
+SEVERITIES = ("low", "medium", "high", "critical")
+ANY_KIND = "resource"  # `for each resource`
+
+
+def literal_type(value: ast.LiteralValue) -> model.Type:
+    match value:
+        case bool():
+            return model.BOOL
+        case int():
+            return model.INT
+        case str():
+            return model.STRING
+        case tuple():
+            items = {model.value_class(literal_type(v)) for v in value}
+            if len(items) == 1:
+                return model.ListT(literal_type(value[0]))
+            return model.ListT(model.AnyT())
+
+
+def param_type(node: ast.TypeExpr) -> model.Type | None:
+    """Params take scalars and lists of scalars."""
+    match node:
+        case ast.NamedType(name=name) if name.text in ("string", "int", "bool"):
+            return model.Scalar(name.text)
+        case ast.ListType(item=item):
+            inner = param_type(item)
+            return None if inner is None or isinstance(inner, model.ListT) else model.ListT(inner)
+    return None
+
+
+def fits(value: object, t: model.Type) -> bool:
+    match t:
+        case model.Scalar(name="int"):
+            return isinstance(value, int) and not isinstance(value, bool)
+        case model.Scalar(name="bool"):
+            return isinstance(value, bool)
+        case model.Scalar():
+            return isinstance(value, str)
+        case model.ListT(item=item):
+            return isinstance(value, tuple | list) and all(fits(v, item) for v in value)
+    return False
+
+
+class _PolicyChecker:
+    def __init__(self, file: ast.PolicyFile, m: model.Model,
+                 params: Mapping[str, Mapping[str, object]]) -> None:
+        self.file = file
+        self.model = m
+        self.params = params
+        self.diags: list[Diagnostic] = []
+
+    def error(self, code: str, message: str, span: object, label: str = "", *,
+              help: str = "", notes: tuple[str, ...] = ()) -> None:
+        from policyengine.source import Span
+
+        assert isinstance(span, Span)
+        self.diags.append(Diagnostic(code, message, span, label, notes, help))
+
+    def run(self) -> list[Diagnostic]:
+        seen_policies: dict[str, ast.Policy] = {}
+        for policy in self.file.policies:
+            if policy.name.text in seen_policies:
+                self.error("PE108", f"policy `{policy.name.text}` is declared twice",
+                           policy.name.span, "declared again here")
+            seen_policies[policy.name.text] = policy
+            self.policy(policy)
+        # A `for each resource` rule is checked once per kind: report each problem once.
+        unique = {(d.code, d.message, d.span.file, d.span.start): d for d in self.diags}
+        return list(unique.values())
+
+    def policy(self, policy: ast.Policy) -> None:
+        params = policy_params(policy, self.params.get(policy.name.text, {}), self.diags)
+        self.meta(policy.meta, policy_level=True)
+        seen: dict[str, ast.Rule] = {}
+        for rule in policy.rules:
+            if rule.name.text in seen:
+                self.error("PE108", f"rule `{rule.name.text}` is declared twice",
+                           rule.name.span, "declared again here",
+                           notes=(f"first declared at {seen[rule.name.text].name.span.location()}",))
+            seen[rule.name.text] = rule
+            self.rule(rule, params)
+
+    def meta(self, metas: tuple[ast.Meta, ...], policy_level: bool = False) -> None:
+        seen: set[str] = set()
+        for m in metas:
+            if m.key in seen:
+                self.error("PE108", f"`{m.key}` is given twice", m.span, "given again here")
+            seen.add(m.key)
+            if m.key == "message" and policy_level:
+                self.error("PE111", "`message` belongs to a rule", m.span, "not in a policy")
+
+    def rule(self, rule: ast.Rule, params: dict[str, Binding]) -> None:
+        self.meta(rule.meta)
+        if not rule.body.kind.text:
+            self.error("PE111", f"rule `{rule.name.text}` has no statement", rule.name.span,
+                       "this rule checks nothing",
+                       help="add a sentence such as `disk attach requires same zone` or "
+                       "`for each KIND require CONDITION`")
+            return
+        for extra in rule.extra:
+            self.error("PE111", "a rule holds one statement", extra.span,
+                       "a second statement", help="split it into a rule of its own")
+        body = rule.body
+        for kind in subject_kinds(body, self.model, self.diags, params):
+            scope = rule_scope(body, kind, self.model, params, self.diags)
+            if scope is None:
+                continue
+            for cond in (body.where, body.unless, body.condition):
+                if cond is not None:
+                    check_condition(scope, cond, body)
+            message = rule.get("message")
+            if message is not None:
+                check_message(scope, message, body)
+
+
+def policy_params(policy: ast.Policy, overrides: Mapping[str, object],
+                  diags: list[Diagnostic]) -> dict[str, Binding]:
+    """The policy's params with their values: the CLI's where given, else the default."""
+    out: dict[str, Binding] = {}
+    for p in policy.params:
+        t = param_type(p.type)
+        if t is None:
+            diags.append(Diagnostic("PE113", f"param `{p.name.text}` has a type params cannot "
+                                    "take", p.type.span, "not a param type",
+                                    help="use string, int, bool or a list of one of them"))
+            continue
+        if p.name.text in overrides:
+            value = overrides[p.name.text]
+        elif p.default is not None:
+            value = p.default.value
+            if not fits(value, t):
+                diags.append(Diagnostic("PE113", f"the default of `{p.name.text}` is not "
+                                        f"{model.describe(t)}", p.default.span,
+                                        f"expected {model.describe(t)}"))
+                continue
+        else:
+            diags.append(Diagnostic("PE113", f"param `{p.name.text}` has no value", p.span,
+                                    "no default", help=f"give a default, or pass "
+                                    f"`--param {p.name.text}=VALUE`"))
+            continue
+        if isinstance(value, list):
+            value = tuple(value)
+        out[p.name.text] = Binding(p.name.text, "param", t, -1, value)
+    return out
+
+
+def subject_kinds(body: ast.ForEach, m: model.Model, diags: list[Diagnostic],
+                  params: Mapping[str, object]) -> list[str]:
+    """The kinds a rule ranges over; `resource` means every kind that has what it reads."""
+    name = body.kind.text
+    if name == ANY_KIND and body.edge is None:
+        reads = _this_reads(body) - set(params) - _quantifier_vars(body)
+        kinds = [k.name for k in m.kinds.values()
+                 if all(r in k.attributes.by_name for r in reads)]
+        if not kinds:
+            diags.append(Diagnostic("PE104", "no kind has every attribute this rule reads",
+                                    body.kind.span, "matches no kind",
+                                    notes=("reads " + ", ".join(f"`{r}`" for r in
+                                                                sorted(reads)),)))
+        return kinds
+    if name not in m.kinds:
+        diags.append(Diagnostic("PE102", f"unknown kind `{name}`", body.kind.span,
+                                "no kind has this name",
+                                help=did_you_mean(name, [*m.kinds, ANY_KIND])))
+        return []
+    return [name]
+
+
+def _this_reads(body: ast.ForEach) -> set[str]:
+    """The attributes a `for each resource` rule reads from its subject."""
+    found: set[str] = set()
+
+    def visit(node: object) -> None:
+        if isinstance(node, ast.Path):
+            head = node.head.text
+            if head == "this" and node.segments and isinstance(node.segments[0],
+                                                                 ast.AttrSegment):
+                found.add(node.segments[0].name)
+            elif head not in ("this", "resource"):
+                found.add(head)
+        if isinstance(node, ast.IdFormat):
+            return  # applies to every kind: named ones are skipped at run time
+        if isinstance(node, ast.Related):
+            return  # names kinds, not attributes
+        if isinstance(node, ast.Node):
+            for f in getattr(node, "__dataclass_fields__", {}):
+                if f != "span":
+                    visit(getattr(node, f))
+        elif isinstance(node, tuple):
+            for item in node:
+                visit(item)
+
+    for cond in (body.where, body.condition, body.unless):
+        visit(cond)
+    return found
+
+
+def rule_scope(body: ast.ForEach, kind: str, m: model.Model, params: dict[str, Binding],
+               diags: list[Diagnostic]) -> Scope | None:
+    """The names a rule's conditions see: `this`, the kind, its alias, the edge's other end."""
+    this_type = model.ResourceT(kind)
+    scope = Scope(m, diags, None, params)
+    this = scope.bind(ast.Name(text="this", span=body.kind.span), "resource", this_type)
+    scope.this = this
+    scope.alias(kind, this)
+    if body.kind.text != kind:
+        scope.alias(body.kind.text, this)
+    if body.alias is not None:
+        scope.alias(body.alias.text, this)
+    if body.edge is not None:
+        relation = edge_relation(body, m, diags)
+        if relation is None:
+            return None
+        if relation.target == kind and body.edge.alias is None:
+            diags.append(Diagnostic("PE115", f"both ends of `{relation.name}` are "
+                                    f"`{kind}`: name the other end", body.edge.span,
+                                    "which one is which?",
+                                    help=f"write `{kind} {relation.verb} {kind} as peer`"))
+            return None
+        other = scope.bind(body.edge.alias or ast.Name(text=relation.target,
+                                                        span=body.edge.span),
+                           "resource", model.ResourceT(relation.target))
+        scope.alias(relation.target if body.edge.alias is None else body.edge.alias.text,
+                    other)
+        if isinstance(body.condition, ast.SameLocation):
+            check_same_location(body.condition, m.kinds[kind], m.kinds[relation.target], diags)
+    return scope
+
+
+def edge_relation(body: ast.ForEach, m: model.Model,
+                  diags: list[Diagnostic] | None = None) -> model.Relation | None:
+    """The relation a sentence follows; reports unknown and ambiguous ones."""
+    assert body.edge is not None
+    edge, subject = body.edge, body.kind.text
+    sink = diags if diags is not None else []
+    if subject not in m.kinds:
+        return None
+    candidates = m.relations_of(subject, edge.verb.text)
+    if edge.target is not None:
+        if edge.target.text not in m.kinds:
+            sink.append(Diagnostic("PE102", f"unknown kind `{edge.target.text}`",
+                                   edge.target.span, "no kind has this name",
+                                   help=did_you_mean(edge.target.text, m.kinds)))
+            return None
+        candidates = [r for r in candidates if r.target == edge.target.text]
+    if len(candidates) == 1:
+        return candidates[0]
+    known = [r.name for r in m.relations if r.source == subject]
+    what = f"{subject} {edge.verb.text}" + (f" {edge.target.text}" if edge.target else "")
+    if not candidates:
+        sink.append(Diagnostic("PE103", f"unknown relation `{what}`", edge.verb.span,
+                               f"`{subject}` has no such relation",
+                               notes=(f"relations of `{subject}`: "
+                                      + (", ".join(f"`{k}`" for k in known) or "none"),),
+                               help=did_you_mean(what, known)))
+        return None
+    sink.append(Diagnostic("PE107", f"`{what}` is ambiguous", edge.verb.span,
+                           "several relations match",
+                           notes=tuple(f"could be `{r.name}`" for r in candidates),
+                           help="name the other kind, e.g. "
+                           f"`{subject} {edge.verb.text} {candidates[0].target}`"))
+    return None
+
+
+def check_same_location(cond: ast.SameLocation, left: model.Kind, right: model.Kind,
+                        diags: list[Diagnostic]) -> None:
+    for kind in (left, right):
+        if cond.scope == "zone" and not kind.may_have("zone"):
+            diags.append(Diagnostic("PE109", f"`{kind.name}` is located in a {kind.scope}, "
+                                    "not a zone", cond.span, "cannot compare zones",
+                                    help="use `same region`"))
+        if kind.scope == "global":
+            diags.append(Diagnostic("PE109", f"`{kind.name}` is global and has no location",
+                                    cond.span, "cannot compare locations"))
+
+
+# ---------------------------------------------------------------- conditions
+
+
+def expr_type(scope: Scope, expr: ast.Expr | ast.Related) -> model.Type | None:
+    """The type of an expression; None after reporting why it has none."""
+    match expr:
+        case ast.Path():
+            resolved = scope.resolve_path(expr)
+            if resolved is None:
+                return None
+            if resolved.binding.role == "param":
+                return resolved.binding.type
+            return resolved.type
+        case ast.Literal(value=value):
+            return literal_type(value)
+        case ast.Call():
+            return call_type(scope, expr)
+        case ast.Count(var=var, source=source, where=where):
+            element = element_type(scope, source)
+            if element is None:
+                return model.INT
+            if where is not None:
+                inner = scope.child()
+                if var is None:
+                    scope.error("PE111", "a `where` in `count(...)` needs a name",
+                                where.span, "no name to test",
+                                help="write `count(x in COLLECTION where CONDITION)`")
+                    return model.INT
+                inner.bind(var, _role_of(element), element)
+                check_condition(inner, where, None)
+            return model.INT
+        case ast.Related():
+            element = related_kind(scope, expr)
+            return None if element is None else model.ListT(model.ResourceT(element[1]))
+
+
+def _role_of(t: model.Type) -> str:
+    return "resource" if isinstance(t, model.ResourceT) else "value"
+
+
+def related_kind(scope: Scope, expr: ast.Related) -> tuple[model.Relation, str, bool] | None:
+    """The relation a relation expression follows, the kind it reaches, and its direction."""
+    left, right = scope.lookup(expr.left.text), scope.lookup(expr.right.text)
+    bound_left = left is not None and isinstance(left.type, model.ResourceT)
+    bound_right = right is not None and isinstance(right.type, model.ResourceT)
+    if bound_left and left is not None and isinstance(left.type, model.ResourceT) and (
+        expr.right.text in scope.model.kinds
+    ):
+        source, target, forward = left.type.kind, expr.right.text, True
+    elif bound_right and right is not None and isinstance(right.type, model.ResourceT) and (
+        expr.left.text in scope.model.kinds
+    ):
+        source, target, forward = expr.left.text, right.type.kind, False
+    else:
+        known = [*scope.model.kinds]
+        bad = expr.right if bound_left else expr.left
+        scope.error("PE102", f"unknown kind `{bad.text}`" if bound_left or bound_right
+                    else "a relation expression needs a resource in scope", bad.span,
+                    "expected a kind" if bound_left or bound_right
+                    else "expected `this` or a name bound to a resource",
+                    help=did_you_mean(bad.text, known) if bound_left or bound_right else "")
+        return None
+    relation = scope.model.relation(source, expr.verb.text, target)
+    if relation is None:
+        known = [r.name for r in scope.model.relations]
+        scope.error("PE103", f"unknown relation `{source} {expr.verb.text} {target}`",
+                    expr.verb.span, "the model declares no such relation",
+                    help=did_you_mean(f"{source} {expr.verb.text} {target}", known))
+        return None
+    return relation, (target if forward else source), forward
+
+
+def element_type(scope: Scope, source: ast.Collection) -> model.Type | None:
+    t = expr_type(scope, source)
+    if t is None:
+        return None
+    t = model.unwrap(t)
+    if isinstance(t, model.AnyT):
+        return t
+    if not isinstance(t, model.ListT):
+        scope.error("PE106", f"`{source.span.text}` is {_a(t)}, not a list", source.span,
+                    "expected a list or a relation")
+        return None
+    return t.item
+
+
+def call_type(scope: Scope, call: ast.Call) -> model.Type | None:
+    builtin = BUILTINS.get(call.function.text)
+    if builtin is None:
+        scope.error("PE112", f"unknown function `{call.function.text}`", call.function.span,
+                    "no such function", help=did_you_mean(call.function.text, BUILTINS))
+        return None
+    if len(call.args) != len(builtin.params):
+        scope.error("PE106", f"`{builtin.name}` takes {len(builtin.params)} argument(s), "
+                    f"not {len(call.args)}", call.span, "wrong number of arguments")
+        return None
+    for arg, accepted in zip(call.args, builtin.params, strict=True):
+        t = expr_type(scope, arg)
+        if t is not None and model.value_class(t) not in (*accepted, "any"):
+            scope.error("PE106", f"`{builtin.name}` takes {' or '.join(accepted)}, not "
+                        f"{model.describe(t)}", arg.span, "wrong type of argument")
+    return builtin.returns
+
+
+def check_condition(scope: Scope, cond: ast.Condition, body: ast.ForEach | None) -> None:
+    match cond:
+        case ast.Compare(op=op, left=left, right=right):
+            lt, rt = expr_type(scope, left), expr_type(scope, right)
+            if lt is None or rt is None:
+                return
+            lc, rc = model.value_class(lt), model.value_class(rt)
+            if "any" in (lc, rc):
+                return
+            if lc != rc:
+                scope.error("PE106", f"cannot compare {model.describe(model.unwrap(lt))} "
+                            f"with {model.describe(model.unwrap(rt))}", cond.span,
+                            "the two sides have different types",
+                            help=_quote_hint(left, right, lt, rt))
+            elif op not in ("==", "!=") and lc not in ("int", "string"):
+                scope.error("PE106", f"`{op}` compares numbers or text, not "
+                            f"{model.describe(lt)}", cond.op_span, "not an order")
+            elif lc in ("resource",):
+                scope.error("PE106", "compare attributes of resources, not resources",
+                            cond.span, "compares whole resources")
+        case ast.Member(item=item, collection=collection):
+            it, ct = expr_type(scope, item), expr_type(scope, collection)
+            if it is None or ct is None:
+                return
+            ct = model.unwrap(ct)
+            if isinstance(ct, model.AnyT):
+                return
+            if not isinstance(ct, model.ListT):
+                scope.error("PE106", f"`in` needs a list; `{collection.span.text}` is {_a(ct)}",
+                            collection.span, "not a list")
+                return
+            if "any" not in (model.value_class(it), model.value_class(ct.item)) and (
+                model.value_class(it) != model.value_class(ct.item)
+            ):
+                scope.error("PE106", f"cannot look for {model.describe(model.unwrap(it))} in "
+                            f"a list of {model.describe(ct.item)}", cond.span,
+                            "the types differ")
+        case ast.Matches(operand=operand, pattern=pattern, pattern_span=pspan):
+            t = expr_type(scope, operand)
+            if t is not None and model.value_class(t) not in ("string", "any"):
+                scope.error("PE106", f"`matches` tests text, not {model.describe(t)}",
+                            operand.span, "not text")
+            try:
+                re2.compile(pattern)
+            except re2.error as exc:
+                scope.error("PE110", "invalid regular expression", pspan, str(exc))
+        case ast.IdFormat(operand=operand):
+            if not (isinstance(operand, ast.Path) and operand.dotted() in ("id", "this.id")
+                    or isinstance(operand, ast.Path) and operand.head.text == "id"):
+                scope.error("PE106", "`matches kind format` tests a resource's `id`",
+                            operand.span, "expected `id`")
+        case ast.RangeTest(op=op, left=left, right=right):
+            check_range(scope, cond)
+        case ast.Presence(operand=operand):
+            expr_type(scope, operand)
+        case ast.Truthy(operand=operand):
+            t = expr_type(scope, operand)
+            if t is not None and model.value_class(t) not in ("bool", "any"):
+                scope.error("PE106", f"`{operand.span.text}` is {_a(model.unwrap(t))}, not a "
+                            "condition", operand.span, "not true or false",
+                            help="compare it with a value, e.g. `== \"...\"`, or test "
+                            "`is set`")
+        case ast.AllOf(conditions=conds) | ast.AnyOf(conditions=conds):
+            for c in conds:
+                check_condition(scope, c, body)
+        case ast.Not(condition=inner):
+            check_condition(scope, inner, body)
+        case ast.Quantifier(var=var, source=source, where=where, body=qbody):
+            element = element_type(scope, source)
+            inner = scope.child()
+            inner.bind(var, _role_of(element) if element else "value",  # type: ignore[arg-type]
+                       element or model.AnyT())
+            if where is not None:
+                check_condition(inner, where, body)
+            check_condition(inner, qbody, body)
+        case ast.SameLocation():
+            pass  # checked with the edge in rule_scope
+
+
+def check_range(scope: Scope, cond: ast.RangeTest) -> None:
+    lt, rt = expr_type(scope, cond.left), expr_type(scope, cond.right)
+    if lt is None or rt is None:
+        return
+    container, member = (lt, rt) if cond.op == "covers" else (rt, lt)
+    container_expr = cond.left if cond.op == "covers" else cond.right
+    member_expr = cond.right if cond.op == "covers" else cond.left
+    kind = range_kind(container)
+    if kind is None:
+        scope.error("PE106", f"`{cond.op}` needs a port_range or a cidr, not "
+                    f"{model.describe(model.unwrap(container))}", container_expr.span,
+                    "not a range")
+        return
+    member_class = model.value_class(member)
+    if kind == "port" and member_class not in ("int", "string", "any"):
+        scope.error("PE106", f"a port range covers a port or a range, not "
+                    f"{model.describe(member)}", member_expr.span, "not a port")
+    if isinstance(member_expr, ast.Literal):
+        bad = (kind == "port" and isinstance(member_expr.value, str)
+               and model.parse_port_range(member_expr.value) is None) or (
+            kind == "cidr" and (not isinstance(member_expr.value, str)
+                                or model.parse_cidr(member_expr.value) is None))
+        if bad:
+            scope.error("PE002", f"`{member_expr.span.text}` is not a valid "
+                        f"{'port range' if kind == 'port' else 'cidr'}", member_expr.span,
+                        "cannot be parsed", help='write e.g. "22/22"' if kind == "port"
+                        else 'write e.g. "10.0.0.0/8"')
+
+
+def range_kind(t: model.Type) -> str | None:
+    t = model.unwrap(t)
+    if t == model.Scalar("port_range"):
+        return "port"
+    if t == model.Scalar("cidr"):
+        return "cidr"
+    return None
+
+
+def check_message(scope: Scope, message: ast.Meta, body: ast.ForEach) -> None:
+    """Each `{placeholder}` names a value in scope, or a quantifier's witness."""
+    witnesses = _quantifier_vars(body)
+    for _, field_name, _, _ in string.Formatter().parse(message.value):
+        if not field_name:
+            continue
+        head = re.split(r"[.\[]", field_name, maxsplit=1)[0]
+        if head in witnesses:
+            continue
+        if scope.lookup(head) is None and head not in scope.params and not (
+            scope.this is not None and isinstance(scope.this.type, model.ResourceT)
+            and head in scope.model.kinds[scope.this.type.kind].attributes.by_name
+        ):
+            scope.error("PE114", f"`{{{field_name}}}` names no value in scope", message.span,
+                        "unknown placeholder",
+                        help=did_you_mean(head, [*scope.known_names(), *witnesses]))
+
+
+def _quantifier_vars(body: ast.ForEach) -> set[str]:
+    found: set[str] = set()
+
+    def visit(node: object) -> None:
+        if isinstance(node, ast.Quantifier):
+            found.add(node.var.text)
+        if isinstance(node, ast.Node):
+            for f in getattr(node, "__dataclass_fields__", {}):
+                if f != "span":
+                    visit(getattr(node, f))
+        elif isinstance(node, tuple):
+            for item in node:
+                visit(item)
+
+    visit(body.condition)
+    return found
+
+
+def _a(t: model.Type) -> str:
+    text = model.describe(t)
+    return f"an {text}" if text[0] in "aeiou" else f"a {text}"
+
+
+def _quote_hint(left: ast.Expr, right: ast.Expr, lt: model.Type, rt: model.Type) -> str:
+    for expr, other in ((left, rt), (right, lt)):
+        if isinstance(expr, ast.Literal) and isinstance(expr.value, str):
+            cls = model.value_class(other)
+            if cls == "bool" and expr.value in ("true", "false"):
+                return f"write {expr.value} without quotes"
+            if cls == "int" and expr.value.lstrip("-").isdigit():
+                return f"write {expr.value} without quotes"
+    return ""
+
+
+def check_policy_file(file: ast.PolicyFile, m: model.Model,
+                      params: Mapping[str, Mapping[str, object]] | None = None
+                      ) -> list[Diagnostic]:
+    return _PolicyChecker(file, m, params or {}).run()

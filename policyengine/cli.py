@@ -1,0 +1,281 @@
+"""The command line: the only module that imports typer, prints, or exits.
+
+Commands parse their arguments, call the library and map the outcome to output and an
+exit code. stdout is the product; stderr is for people. With `--format json`, stdout is
+always one JSON document, even when the input was bad.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from enum import IntEnum, StrEnum
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+from policyengine import report as reports
+from policyengine.diagnostics import DiagnosticError, did_you_mean, render_text, to_json
+from policyengine.explain import proof_to_json, render_proof_markdown, render_proof_text
+from policyengine.interpreter import Result, Status, evaluate, trace
+from policyengine.loader import Loaded, UsageError, bundled_policies, load
+from policyengine.snapshot import InputError, Problem, json_schema, parse_snapshot
+from policyengine.store import Store
+
+
+class ExitCode(IntEnum):
+    OK = 0  # evaluated; no failing outcome at or above the threshold
+    VIOLATIONS = 1  # evaluated; a fail or error outcome at or above the threshold
+    USAGE = 2  # bad command line (typer's own usage errors exit 2 as well)
+    INVALID = 3  # a policy that does not parse or check, or a snapshot that is not valid
+    INTERNAL = 4  # a bug in policyengine; never 1, so CI cannot mistake it for a verdict
+
+
+class Format(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+
+
+class ExplainFormat(StrEnum):
+    TEXT = "text"
+    MARKDOWN = "markdown"
+    JSON = "json"
+
+
+class Severity(StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+
+class Color(StrEnum):
+    AUTO = "auto"
+    ALWAYS = "always"
+    NEVER = "never"
+
+
+EXIT_CODES_HELP = (
+    "Exit codes: 0 no fail or error outcome at or above --fail-on; 1 there is one; "
+    "2 usage error; 3 invalid input (a policy that does not parse or check, a snapshot "
+    "that is not valid); 4 internal error."
+)
+
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    help="Evaluate cloud resource policies over account snapshots, and explain the results. "
+    + EXIT_CODES_HELP,
+)
+
+SnapshotsArg = Annotated[
+    list[Path],
+    typer.Argument(allow_dash=True, show_default=False,
+                   help="Snapshot JSON files, one per account; '-' reads stdin."),
+]
+SnapshotArg = Annotated[
+    Path, typer.Argument(allow_dash=True, show_default=False,
+                         help="Snapshot JSON file; '-' reads stdin.")
+]
+PolicyOpt = Annotated[
+    list[Path] | None,
+    typer.Option("--policy", "-p", show_default=False,
+                 help="Policy file or folder (repeatable). Default: the bundled packs."),
+]
+ParamOpt = Annotated[
+    list[str] | None,
+    typer.Option("--param", show_default=False,
+                 help="Set a policy param: NAME=VALUE or POLICY.NAME=VALUE (repeatable)."),
+]
+FailOnOpt = Annotated[
+    Severity, typer.Option("--fail-on", help="Lowest severity that makes the run fail.")
+]
+ColorOpt = Annotated[Color, typer.Option("--color", help="Color the text output.")]
+
+
+def _policy_paths(given: Sequence[Path] | None) -> list[Path]:
+    if not given:
+        return bundled_policies()
+    out: list[Path] = []
+    for path in given:
+        if path.is_dir():
+            found = sorted(path.rglob("*.policy"))
+            if not found:
+                raise UsageError(f"no .policy file in folder {path}")
+            out.extend(found)
+        elif path.is_file():
+            out.append(path)
+        else:
+            raise UsageError(f"no such policy file or folder: {path}")
+    return out
+
+
+def _read_snapshot(path: Path, loaded: Loaded) -> Store:
+    if str(path) == "-":
+        name, text = "<stdin>", sys.stdin.read()
+    else:
+        try:
+            name, text = str(path), path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise UsageError(f"no such snapshot file: {path}") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError([Problem(str(path), "", f"cannot be read: {exc}")]) from None
+    return Store(parse_snapshot(text, name), loaded.plan.model)
+
+
+def _use_color(choice: Color) -> bool:
+    if choice is Color.ALWAYS:
+        return True
+    if choice is Color.NEVER or os.environ.get("NO_COLOR"):
+        return False
+    return sys.stdout.isatty()
+
+
+def _fail(exc: Exception, json_out: bool) -> NoReturn:
+    """Reports bad input or usage and exits with its code; JSON users get JSON."""
+    if isinstance(exc, DiagnosticError):
+        code, diags = ExitCode.INVALID, exc.diagnostics
+        text = "\n\n".join(render_text(d) for d in diags)
+        text += f"\n\nerror: {len(diags)} problem{'s' if len(diags) != 1 else ''} in the " \
+                "policies; nothing was evaluated"
+        doc = {"error": "invalid policy", "diagnostics": [to_json(d) for d in diags]}
+    elif isinstance(exc, InputError):
+        code = ExitCode.INVALID
+        text = "\n".join(p.render() for p in exc.problems)
+        text += "\nerror: the snapshot is not valid; nothing was evaluated"
+        doc = {"error": "invalid snapshot", "problems": [
+            {"file": p.file, "pointer": p.pointer, "message": p.message}
+            for p in exc.problems]}
+    else:
+        code, text = ExitCode.USAGE, f"error: {exc}"
+        doc = {"error": "usage", "message": str(exc)}
+    if json_out:
+        typer.echo(json.dumps({"version": reports.REPORT_VERSION, **doc}, indent=2))
+    typer.echo(text, err=True)
+    raise typer.Exit(code)
+
+
+@app.command()
+def evaluate_command(
+    snapshots: SnapshotsArg,
+    policy: PolicyOpt = None,
+    param: ParamOpt = None,
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.TEXT,
+    fail_on: FailOnOpt = Severity.LOW,
+    show_all: Annotated[
+        bool, typer.Option("--all", help="List passes and skips too, not only findings.")
+    ] = False,
+    color: ColorOpt = Color.AUTO,
+) -> None:
+    """Evaluate policies over snapshots and report every finding.
+
+    Exit 1 when a fail or error outcome is at or above --fail-on.
+    """
+    json_out = fmt is Format.JSON
+    try:
+        loaded = load(_policy_paths(policy), param or ())
+        stores = [_read_snapshot(s, loaded) for s in snapshots]
+    except (DiagnosticError, InputError, UsageError) as exc:
+        _fail(exc, json_out)
+    for warning in loaded.warnings:
+        typer.echo(render_text(warning), err=True)
+    result = reports.build(loaded.plan, stores, str(fail_on))
+    if json_out:
+        typer.echo(reports.render_json(result, show_all=show_all))
+    else:
+        typer.echo(reports.render_text(result, show_all=show_all, color=_use_color(color)))
+    raise typer.Exit(ExitCode.VIOLATIONS if result.gating() else ExitCode.OK)
+
+
+evaluate_command.__name__ = "evaluate"
+app.registered_commands[-1].name = "evaluate"
+
+
+@app.command()
+def explain(
+    snapshot: SnapshotArg,
+    policy: PolicyOpt = None,
+    param: ParamOpt = None,
+    rule: Annotated[
+        str | None, typer.Option("--rule", help="Rule id (POLICY.RULE or RULE) to explain.")
+    ] = None,
+    resource: Annotated[
+        str | None, typer.Option("--resource", help="Resource id or name to explain.")
+    ] = None,
+    fmt: Annotated[
+        ExplainFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = ExplainFormat.TEXT,
+) -> None:
+    """Explain outcomes: the policy line, each value read and where it came from.
+
+    Without --rule or --resource, explains every fail and error. With them, explains
+    every matching outcome, passes included. Exit 1 when an explained outcome is a fail
+    or an error.
+    """
+    json_out = fmt is ExplainFormat.JSON
+    try:
+        loaded = load(_policy_paths(policy), param or ())
+        store = _read_snapshot(snapshot, loaded)
+        results = _select(evaluate(loaded.plan, store), loaded, store, rule, resource)
+    except (DiagnosticError, InputError, UsageError) as exc:
+        _fail(exc, json_out)
+    proofs = [trace(store, r) for r in results]
+    if json_out:
+        typer.echo(json.dumps({"version": reports.REPORT_VERSION,
+                               "explanations": [proof_to_json(p) for p in proofs]},
+                              indent=2, ensure_ascii=False))
+    elif not proofs:
+        typer.echo("nothing to explain: no rule fails or errors on this snapshot")
+    else:
+        render = render_proof_markdown if fmt is ExplainFormat.MARKDOWN else render_proof_text
+        typer.echo("\n\n".join(render(p) for p in proofs))
+    failing = any(r.status in (Status.FAIL, Status.ERROR) for r in results)
+    raise typer.Exit(ExitCode.VIOLATIONS if failing else ExitCode.OK)
+
+
+def _select(results: list[Result], loaded: Loaded, store: Store, rule: str | None,
+            resource: str | None) -> list[Result]:
+    if rule is not None:
+        ids = {r.id for r in loaded.plan.rules}
+        names = {r.name: r.id for r in loaded.plan.rules}
+        if rule not in ids and rule not in names:
+            hint = did_you_mean(rule, [*ids, *names])
+            raise UsageError(f"no rule `{rule}`" + (f"; {hint}" if hint else ""))
+        wanted = rule if rule in ids else names[rule]
+        results = [r for r in results if r.rule.id == wanted]
+    if resource is not None:
+        keys = [r.key for r in store.resources]
+        if resource not in keys:
+            hint = did_you_mean(resource, keys)
+            raise UsageError(f"no resource `{resource}` in the snapshot"
+                             + (f"; {hint}" if hint else ""))
+        results = [r for r in results if r.resource.key == resource
+                   or (r.target is not None and r.target.key == resource)]
+    if rule is None and resource is None:
+        results = [r for r in results if r.status in (Status.FAIL, Status.ERROR)]
+    return results
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of the snapshot format."""
+    typer.echo(json.dumps(json_schema(), indent=2))
+
+
+def main() -> None:
+    """Console-script entry point: a crash exits 4, never 1."""
+    try:
+        app()
+    except SystemExit:
+        raise
+    except Exception:  # noqa: BLE001 - the last-resort boundary: report, then exit 4
+        if os.environ.get("POLICYENGINE_TRACEBACK"):
+            traceback.print_exc()
+        typer.echo("internal error: this is a bug in policyengine, please report it "
+                   "(set POLICYENGINE_TRACEBACK=1 to see the traceback)", err=True)
+        sys.exit(ExitCode.INTERNAL)

@@ -1,0 +1,231 @@
+"""A checked policy file -> plan rules. Pure: no I/O and no diagnostics.
+
+Runs only on a file the checker passed: anything impossible here is a bug (an assertion),
+never a user error. Names resolve through the checker's own `Scope`, so the two agree.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Mapping
+from typing import assert_never
+
+import re2
+
+from policyengine import ast, model, plan
+from policyengine.checker.policies import (
+    ANY_KIND,
+    edge_relation,
+    expr_type,
+    policy_params,
+    range_kind,
+    related_kind,
+    rule_scope,
+    subject_kinds,
+)
+from policyengine.checker.scope import Binding, Scope
+from policyengine.diagnostics import Diagnostic
+
+
+class CompileBug(AssertionError):
+    """The checker let through something the compiler cannot lower."""
+
+
+def _silent() -> list[Diagnostic]:
+    return []
+
+
+def compile_file(
+    file: ast.PolicyFile,
+    m: model.Model,
+    params: Mapping[str, Mapping[str, object]] | None = None,
+) -> tuple[plan.RulePlan, ...]:
+    rules: list[plan.RulePlan] = []
+    for policy in file.policies:
+        bound = policy_params(policy, (params or {}).get(policy.name.text, {}), _silent())
+        for rule in policy.rules:
+            rules.append(_rule(policy, rule, m, bound))
+    return tuple(rules)
+
+
+def _rule(policy: ast.Policy, rule: ast.Rule, m: model.Model,
+          params: dict[str, Binding]) -> plan.RulePlan:
+    body = rule.body
+    kinds = subject_kinds(body, m, _silent(), params)
+    if not kinds:
+        raise CompileBug(f"rule {rule.name.text} has no subject kind")
+    scope = rule_scope(body, kinds[0], m, params, _silent())
+    if scope is None:
+        raise CompileBug(f"rule {rule.name.text} has no scope")
+    lower = _Lowering(scope)
+    edge = edge_relation(body, m) if body.edge is not None else None
+    excluded = ()
+    if body.kind.text == ANY_KIND:
+        excluded = tuple(k for k in m.kinds if k not in kinds)
+
+    def meta(key: str, default: str = "") -> str:
+        node = rule.get(key) or policy.get(key)
+        return node.value if node is not None else default
+
+    title = rule.title or meta("title") or rule.name.text
+    message = rule.get("message")
+    # Lower before counting slots: every quantifier binds one as it is lowered.
+    where = None if body.where is None else lower.cond(body.where)
+    condition = lower.cond(body.condition)
+    unless = None if body.unless is None else lower.cond(body.unless)
+    parts = () if message is None else lower.message(message.value, message.span, body)
+    return plan.RulePlan(
+        id=f"{policy.name.text}.{rule.name.text}",
+        policy=policy.name.text,
+        name=rule.name.text,
+        title=title,
+        severity=meta("severity", "medium"),  # type: ignore[arg-type]
+        remediation=meta("remediation"),
+        reference=meta("reference"),
+        kinds=tuple(kinds),
+        excluded_kinds=excluded,
+        edge=edge,
+        where=where,
+        mode=body.mode,
+        condition=condition,
+        unless=unless,
+        message=parts,
+        sentence="" if body.origin is None else " ".join(body.origin.span.text.split()),
+        slots=scope.counter.next,
+        span=body.span,
+        name_span=rule.name.span,
+    )
+
+
+class _Lowering:
+    def __init__(self, scope: Scope) -> None:
+        self.scope = scope
+        self.witnesses: dict[str, Binding] = {}  # quantifier variables, for `message`
+
+    def value(self, expr: ast.Expr | ast.Related, scope: Scope | None = None) -> plan.Value:
+        scope = scope or self.scope
+        match expr:
+            case ast.Path():
+                resolved = scope.resolve_path(expr)
+                if resolved is None:
+                    raise CompileBug(f"unresolved path {expr.dotted()}")
+                if resolved.binding.role == "param":
+                    return plan.Const(resolved.binding.value, expr.dotted(), expr.span)
+                steps = tuple(plan.Step(s.op, s.name, s.slot) for s in resolved.steps)
+                return plan.Read(resolved.binding.slot, steps, resolved.optional,
+                                 resolved.plural, resolved.type, expr.dotted(), expr.span)
+            case ast.Literal(value=value):
+                return plan.Const(_python(value), expr.span.text, expr.span)
+            case ast.Call(function=function, args=args):
+                return plan.CallOp(function.text, tuple(self.value(a, scope) for a in args),
+                                   expr.span)
+            case ast.Count(var=var, source=source, where=where):
+                src = self.value(source, scope)
+                if where is None or var is None:
+                    return plan.CountOp(-1, src, None, expr.span)
+                inner = scope.child()
+                element = _element(scope, source)
+                binding = inner.bind(var, "resource" if isinstance(element, model.ResourceT)
+                                     else "value", element)
+                return plan.CountOp(binding.slot, src, self.cond(where, inner), expr.span)
+            case ast.Related():
+                found = related_kind(scope, expr)
+                if found is None:
+                    raise CompileBug("unresolved relation expression")
+                relation, _, forward = found
+                anchor = expr.left if forward else expr.right
+                binding = scope.lookup(anchor.text)
+                assert binding is not None
+                return plan.RelatedOp(relation, binding.slot, forward, expr.span)
+            case _:
+                assert_never(expr)
+
+    def cond(self, node: ast.Condition, scope: Scope | None = None) -> plan.Cond:
+        scope = scope or self.scope
+        match node:
+            case ast.Compare(op=op, left=left, right=right):
+                return plan.CompareOp(op, self.value(left, scope), self.value(right, scope),
+                                      node.span)
+            case ast.Member(item=item, collection=coll, negated=negated):
+                return plan.MemberOp(self.value(item, scope), self.value(coll, scope), negated,
+                                     node.span)
+            case ast.Matches(operand=operand, pattern=pattern):
+                return plan.MatchOp(self.value(operand, scope), pattern, re2.compile(pattern),
+                                    node.span)
+            case ast.IdFormat():
+                assert scope.this is not None
+                return plan.IdFormatOp(scope.this.slot, node.span)
+            case ast.RangeTest(op=op, left=left, right=right):
+                container = expr_type(scope, left if op == "covers" else right)
+                kind = range_kind(container) if container is not None else None
+                if kind is None:
+                    raise CompileBug("range test without a range")
+                return plan.RangeOp(op, kind,  # type: ignore[arg-type]
+                                    self.value(left, scope), self.value(right, scope), node.span)
+            case ast.Presence(operand=operand, test=test, negated=negated):
+                return plan.PresenceOp(self.value(operand, scope), test, negated, node.span)
+            case ast.Truthy(operand=operand):
+                return plan.TruthyOp(self.value(operand, scope), node.span)
+            case ast.AllOf(conditions=conds):
+                return plan.AllOp(tuple(self.cond(c, scope) for c in conds), node.span)
+            case ast.AnyOf(conditions=conds):
+                return plan.AnyOp(tuple(self.cond(c, scope) for c in conds), node.span)
+            case ast.Not(condition=inner):
+                return plan.NotOp(self.cond(inner, scope), node.span)
+            case ast.Quantifier(quantifier=q, var=var, source=source, where=where, body=body):
+                src = self.value(source, scope)
+                inner = scope.child()
+                element = _element(scope, source)
+                binding = inner.bind(var, "resource" if isinstance(element, model.ResourceT)
+                                     else "value", element)
+                self.witnesses[var.text] = binding
+                return plan.QuantOp(q, binding.slot, var.text, src,
+                                    None if where is None else self.cond(where, inner),
+                                    self.cond(body, inner), node.span)
+            case ast.SameLocation(scope=loc):
+                assert scope.this is not None
+                # INVARIANT: rule_scope binds the edge's other end right after `this`.
+                return plan.SameLocationOp(loc, scope.this.slot, scope.this.slot + 1, node.span)
+            case _:
+                assert_never(node)
+
+    def message(self, template: str, span: object, body: ast.ForEach
+                ) -> tuple[plan.MessagePart, ...]:
+        parts: list[plan.MessagePart] = []
+        for text, field_name, _, _ in string.Formatter().parse(template):
+            if not field_name:
+                parts.append(plan.MessagePart(text or "", None))
+                continue
+            head = field_name.split(".", 1)[0].split("[", 1)[0]
+            path = _parse_placeholder(field_name, body.span)
+            if head in self.witnesses:
+                scope = self.scope.child()
+                scope.alias(head, self.witnesses[head])
+                value = self.value(path, scope)
+                parts.append(plan.MessagePart(text or "", value, witness=head))  # type: ignore[arg-type]
+            else:
+                value = self.value(path)
+                parts.append(plan.MessagePart(text or "", value))  # type: ignore[arg-type]
+        return tuple(parts)
+
+
+def _parse_placeholder(text: str, span: object) -> ast.Path:
+    from policyengine.source import Span
+
+    assert isinstance(span, Span)
+    names = text.split(".")
+    head = ast.Name(text=names[0], span=span)
+    segments = tuple(ast.AttrSegment(name=n, span=span) for n in names[1:])
+    return ast.Path(head=head, segments=segments, span=span)
+
+
+def _element(scope: Scope, source: ast.Collection) -> model.Type:
+    t = expr_type(scope, source)
+    t = model.unwrap(t) if t is not None else model.AnyT()
+    return t.item if isinstance(t, model.ListT) else model.AnyT()
+
+
+def _python(value: ast.LiteralValue) -> object:
+    if isinstance(value, tuple):
+        return [_python(v) for v in value]
+    return value

@@ -1,0 +1,185 @@
+"""Outcomes -> what a person reads: the proof of one outcome as caret text, markdown or
+JSON, and the one-line message a report prints for a finding.
+
+Sentences come from the evidence the interpreter recorded, in the words of the rule as
+written (`requires same zone`), with the policy line underlined and each value's place
+in the snapshot.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from policyengine.diagnostics import Diagnostic, Level, render_text
+from policyengine.interpreter import Fact, Proof, Result, Status, Trace, Unknown, decisive
+from policyengine.source import Span
+
+_CODES = {Status.FAIL: "PE500", Status.ERROR: "PE501", Status.PASS: "PE502",
+          Status.SKIPPED: "PE503"}
+_LEVELS = {Status.FAIL: Level.FAIL, Status.ERROR: Level.ERROR, Status.PASS: Level.PASS,
+           Status.SKIPPED: Level.SKIPPED}
+
+
+def subject(result: Result) -> str:
+    res = f"{result.resource.kind} {result.resource.key}"
+    if result.target is not None:
+        return f"{res} → {result.target.kind} {result.target.key}"
+    if result.edge is not None:
+        return f"{res} → {result.edge.relation.target} {result.edge.value}"
+    return res
+
+
+def _deciding(proof: Proof) -> tuple[Trace | None, list[Fact]]:
+    """The trace that decided the outcome, and the facts along its deciding parts."""
+    decided: Trace | None = None
+    for part in (proof.where, proof.unless, proof.condition):
+        if part is not None:
+            decided = part  # the last part evaluated is the one that decided
+    facts: list[Fact] = list(proof.edge_facts)
+    leaf: Trace | None = decided
+    if decided is not None:
+        for node in decisive(decided):
+            facts.extend(f for f in node.facts if f not in facts)
+            leaf = node
+    return leaf, facts
+
+
+def evidence(proof: Proof) -> list[Fact]:
+    """The facts that decided an outcome, in the order they were met."""
+    return _deciding(proof)[1]
+
+
+def clause_label(result: Result, proof: Proof) -> str:
+    if proof.where is not None and proof.where.truth is not True:
+        return "the rule's `where` does not hold, so it does not apply"
+    if proof.unless is not None and proof.unless.truth is not False:
+        return "exempt: this `unless` holds" if proof.unless.truth is True else \
+            "this `unless` cannot be decided"
+    rule = result.rule
+    match result.status:
+        case Status.FAIL:
+            return "this condition holds, and the rule forbids it" if rule.mode == "forbid" \
+                else "this requirement does not hold"
+        case Status.PASS:
+            return "this requirement holds" if rule.mode == "require" \
+                else "this forbidden condition does not hold"
+        case Status.ERROR:
+            return "this cannot be decided"
+        case Status.SKIPPED:
+            return "not applicable"
+
+
+def message(result: Result, proof: Proof) -> str:
+    """The one line a report shows for a finding."""
+    if proof.message:
+        return proof.message
+    if result.status in (Status.ERROR, Status.SKIPPED) and result.reason:
+        return result.reason
+    _, facts = _deciding(proof)
+    shown = [f.text for f in facts if f.kind in ("read", "missing", "compare", "call",
+                                                   "count", "element")]
+    return "; ".join(shown) or result.reason
+
+
+def to_diagnostic(proof: Proof) -> Diagnostic:
+    result = proof.result
+    rule = result.rule
+    leaf, facts = _deciding(proof)
+    span: Span = leaf.span if leaf is not None else rule.span
+    notes: list[str] = []
+    for fact in facts:
+        where = f"  ({result.resource.file}#{fact.pointer})" if fact.pointer else ""
+        notes.append(f"{fact.text}{where}")
+    if result.status is Status.ERROR and result.reason:
+        notes.append(f"undecided: {result.reason}")
+    elif result.status is Status.SKIPPED and result.reason:
+        notes.append(result.reason)
+    if proof.message:
+        notes.append(f"message: {proof.message}")
+    if leaf is not None and isinstance(leaf.truth, Unknown) and leaf.truth.reason not in " ".join(
+        notes
+    ):
+        notes.append(f"undecided: {leaf.truth.reason}")
+    return Diagnostic(
+        code=_CODES[result.status],
+        message=f"{subject(result)}: {rule.id} — {rule.title}",
+        span=span,
+        label=clause_label(result, proof),
+        notes=tuple(notes),
+        help=f"fix: {rule.remediation}" if rule.remediation and result.status is Status.FAIL
+        else "",
+        level=_LEVELS[result.status],
+    )
+
+
+def render_proof_text(proof: Proof) -> str:
+    text = render_text(to_diagnostic(proof))
+    # `help: fix: ...` reads twice; a remediation is its own line.
+    return text.replace("= help: fix: ", "= fix: ")
+
+
+def render_proof_markdown(proof: Proof) -> str:
+    result, rule = proof.result, proof.result.rule
+    leaf, facts = _deciding(proof)
+    span = leaf.span if leaf is not None else rule.span
+    line = span.source.line_text(span.line)
+    lines = [
+        f"### {result.status.upper()}: `{rule.id}` — {rule.title}",
+        "",
+        f"**{subject(result)}** · severity **{rule.severity}** · "
+        f"`{span.file}:{span.line}:{span.column}`",
+        "",
+        "```",
+        line,
+        " " * (span.column - 1) + "^" * max(1, min(len(span.text.splitlines()[0] if span.text
+                                                        else " "), len(line) - span.column + 1))
+        + " " + clause_label(result, proof),
+        "```",
+        "",
+    ]
+    lines += [f"- {f.text}" + (f" (`{f.pointer}`)" if f.pointer else "") for f in facts]
+    if result.reason and result.status in (Status.ERROR, Status.SKIPPED):
+        lines.append(f"- {result.reason}")
+    if rule.remediation and result.status is Status.FAIL:
+        lines += ["", f"**Fix:** {rule.remediation}"]
+    return "\n".join(lines)
+
+
+def proof_to_json(proof: Proof) -> dict[str, Any]:
+    result = proof.result
+    leaf, facts = _deciding(proof)
+    return {
+        "rule": result.rule.id,
+        "title": result.rule.title,
+        "outcome": str(result.status),
+        "severity": result.rule.severity,
+        "resource": resource_json(result),
+        "related": related_json(result),
+        "clause": (leaf.span if leaf is not None else result.rule.span).to_json(),
+        "label": clause_label(result, proof),
+        "message": message(result, proof),
+        "reason": result.reason,
+        "evidence": [fact_json(f) for f in facts],
+        "remediation": result.rule.remediation,
+    }
+
+
+def fact_json(fact: Fact) -> dict[str, Any]:
+    return {"kind": fact.kind, "text": fact.text, "pointer": fact.pointer,
+            "value": fact.value}
+
+
+def resource_json(result: Result) -> dict[str, Any]:
+    r = result.resource
+    return {"kind": r.kind, "id": r.key, "region": r.region, "zone": r.zone}
+
+
+def related_json(result: Result) -> dict[str, Any] | None:
+    if result.target is not None:
+        t = result.target
+        return {"kind": t.kind, "id": t.key, "region": t.region, "zone": t.zone,
+                "relation": result.edge.relation.name if result.edge else None}
+    if result.edge is not None:
+        return {"kind": result.edge.relation.target, "id": result.edge.value, "region": None,
+                "zone": None, "relation": result.edge.relation.name}
+    return None

@@ -1,0 +1,569 @@
+"""Text -> syntax tree. The only module that imports lark.
+
+`parse` returns an `ast.ModelFile` or `ast.PolicyFile`, or raises `DiagnosticError` with
+a PE001/PE002 diagnostic in the language's own words; a lark exception never escapes.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib import resources
+from pathlib import Path as FsPath
+from typing import Any
+
+import re
+
+from lark import Lark, Token, Transformer, v_args
+from lark.exceptions import (
+    UnexpectedCharacters,
+    UnexpectedEOF,
+    UnexpectedInput,
+    UnexpectedToken,
+    VisitError,
+)
+from lark.tree import Meta
+
+from policyengine import ast
+from policyengine.diagnostics import Diagnostic, DiagnosticError
+from policyengine.source import Source, Span
+
+
+def grammar_text() -> str:
+    # A wheel carries the grammar inside the package; an editable install or a checkout
+    # reads it from the top-level grammar/ folder, which force-include does not reach.
+    packaged = resources.files("policyengine") / "grammar" / "policy.lark"
+    checkout = FsPath(__file__).resolve().parents[1] / "grammar" / "policy.lark"
+    return (packaged if packaged.is_file() else checkout).read_text(encoding="utf-8")
+
+
+@cache
+def _lark() -> Lark:
+    return Lark(grammar_text(), parser="lalr", propagate_positions=True, maybe_placeholders=True)
+
+
+_REQUIRES = re.compile(r"requires\s+same\s+(zone|region)")
+
+
+class _LiteralError(Exception):
+    def __init__(self, diagnostic: Diagnostic) -> None:
+        self.diagnostic = diagnostic
+
+
+def _decode_string(token: Token, source: Source) -> str:
+    try:
+        value = json.loads(str(token))
+    except json.JSONDecodeError:
+        span = Span(source, token.start_pos or 0, token.end_pos or 0)
+        raise _LiteralError(
+            Diagnostic(
+                "PE002",
+                "invalid escape in string",
+                span,
+                label="not a valid string",
+                help='use \\\\ for a backslash and \\" for a quote',
+            )
+        ) from None
+    assert isinstance(value, str)
+    return value
+
+
+@v_args(meta=True, inline=True)
+class _ToAst(Transformer[Token, ast.File]):
+    """lark tree -> policyengine.ast: one method per grammar rule, same name."""
+
+    def __init__(self, source: Source) -> None:
+        super().__init__()
+        self.source = source
+
+    # -- helpers
+    def _span(self, meta: Meta) -> Span:
+        # A rule that matched no tokens (an empty file) has an empty Meta.
+        if meta.empty:
+            return Span(self.source, 0, 0)
+        return Span(self.source, meta.start_pos, meta.end_pos)
+
+    def _tok(self, token: Token) -> Span:
+        return Span(self.source, token.start_pos or 0, token.end_pos or 0)
+
+    def _name(self, token: Token) -> ast.Name:
+        return ast.Name(text=str(token), span=self._tok(token))
+
+    def _str(self, token: Token | None) -> str | None:
+        return None if token is None else _decode_string(token, self.source)
+
+    # -- files
+    def start(self, meta: Meta, file: ast.File) -> ast.File:
+        return file
+
+    def model_file(
+        self, meta: Meta, name: ast.Name, title: Token | None, *items: Any
+    ) -> ast.ModelFile:
+        return ast.ModelFile(
+            name=name,
+            title=self._str(title),
+            uses=tuple(i for i in items if isinstance(i, ast.Use)),
+            records=tuple(i for i in items if isinstance(i, ast.Record)),
+            kinds=tuple(i for i in items if isinstance(i, ast.Kind)),
+            relations=tuple(i for i in items if isinstance(i, ast.Relation)),
+            span=self._span(meta),
+        )
+
+    def policy_file(self, meta: Meta, *items: Any) -> ast.PolicyFile:
+        return ast.PolicyFile(
+            uses=tuple(i for i in items if isinstance(i, ast.Use)),
+            policies=tuple(i for i in items if isinstance(i, ast.Policy)),
+            span=self._span(meta),
+        )
+
+    def use(self, meta: Meta, name: ast.Name) -> ast.Use:
+        return ast.Use(name=name, span=self._span(meta))
+
+    def dotted(self, meta: Meta, *parts: Token) -> ast.Name:
+        return ast.Name(text=".".join(map(str, parts)), span=self._span(meta))
+
+    # -- models
+    def record(self, meta: Meta, name: Token, *fields: ast.Field) -> ast.Record:
+        return ast.Record(name=self._name(name), fields=fields, span=self._span(meta))
+
+    def field(self, meta: Meta, name: Token, type_: ast.TypeExpr, _comma: Any = None) -> ast.Field:
+        return ast.Field(name=self._name(name), type=type_, span=self._span(meta))
+
+    def optional_type(self, meta: Meta, inner: ast.TypeExpr) -> ast.OptionalType:
+        return ast.OptionalType(inner=inner, span=self._span(meta))
+
+    def list_type(self, meta: Meta, item: ast.TypeExpr) -> ast.ListType:
+        return ast.ListType(item=item, span=self._span(meta))
+
+    def map_type(self, meta: Meta, value: ast.TypeExpr) -> ast.MapType:
+        return ast.MapType(value=value, span=self._span(meta))
+
+    def ref_type(self, meta: Meta, kind: Token) -> ast.RefType:
+        return ast.RefType(kind=self._name(kind), span=self._span(meta))
+
+    def object_type(self, meta: Meta, *fields: ast.Field) -> ast.ObjectType:
+        return ast.ObjectType(fields=fields, span=self._span(meta))
+
+    def named_type(self, meta: Meta, name: Token) -> ast.NamedType:
+        return ast.NamedType(name=self._name(name), span=self._span(meta))
+
+    def kind(
+        self,
+        meta: Meta,
+        name: Token,
+        identity: ast.Identity,
+        location: ast.Location,
+        unique: bool | None,
+        *fields: ast.Field | None,
+    ) -> ast.Kind:
+        return ast.Kind(
+            name=self._name(name),
+            identity=identity,
+            location=location,
+            unique_per_region=bool(unique),
+            fields=tuple(f for f in fields if f is not None),
+            span=self._span(meta),
+        )
+
+    def unique(self, meta: Meta) -> bool:
+        return True
+
+    def id_identity(
+        self, meta: Meta, prefix: Token, length: Token | None, when: ast.Condition | None
+    ) -> ast.IdIdentity:
+        return ast.IdIdentity(
+            prefix=self._str(prefix) or "",
+            length=None if length is None else int(length),
+            name_when=when,
+            span=self._span(meta),
+        )
+
+    def name_identity(self, meta: Meta, attribute: Token) -> ast.NameIdentity:
+        return ast.NameIdentity(attribute=self._name(attribute), span=self._span(meta))
+
+    def key_identity(self, meta: Meta, *attributes: Token) -> ast.KeyIdentity:
+        return ast.KeyIdentity(
+            attributes=tuple(map(self._name, attributes)), span=self._span(meta)
+        )
+
+    def located(
+        self, meta: Meta, scope: str, when: ast.Condition | None, otherwise: str | None
+    ) -> ast.Location:
+        return ast.Location(
+            scope=scope,  # type: ignore[arg-type]
+            when=when,
+            otherwise=otherwise,  # type: ignore[arg-type]
+            span=self._span(meta),
+        )
+
+    def global_location(self, meta: Meta) -> ast.Location:
+        return ast.Location(scope="global", span=self._span(meta))
+
+    def scope(self, meta: Meta, token: Token) -> str:
+        return str(token)
+
+    def relation(self, meta: Meta, source: Token, verb: Token, target: Token, *rest: Any) -> ast.Relation:
+        *paths, when, dangle = rest
+        return ast.Relation(
+            source=self._name(source),
+            verb=self._name(verb),
+            target=self._name(target),
+            paths=tuple(paths),
+            when=when,
+            dangle_reason=dangle,
+            span=self._span(meta),
+        )
+
+    def dangle(self, meta: Meta, reason: Token) -> str | None:
+        return self._str(reason)
+
+    # -- policies
+    def policy(self, meta: Meta, name: Token, title: Token | None, *items: Any) -> ast.Policy:
+        return ast.Policy(
+            name=self._name(name),
+            title=self._str(title),
+            params=tuple(i for i in items if isinstance(i, ast.Param)),
+            meta=tuple(i for i in items if isinstance(i, ast.Meta)),
+            rules=tuple(i for i in items if isinstance(i, ast.Rule)),
+            span=self._span(meta),
+        )
+
+    def param(
+        self, meta: Meta, name: Token, type_: ast.TypeExpr, default: ast.Literal | None
+    ) -> ast.Param:
+        return ast.Param(name=self._name(name), type=type_, default=default, span=self._span(meta))
+
+    def _meta(self, key: str, meta: Meta, value: Token | str) -> ast.Meta:
+        text = value if isinstance(value, str) and not isinstance(value, Token) else None
+        decoded = text if text is not None else self._str(value) or ""  # type: ignore[arg-type]
+        return ast.Meta(key=key, value=decoded, span=self._span(meta))  # type: ignore[arg-type]
+
+    def severity(self, meta: Meta, level: str) -> ast.Meta:
+        return ast.Meta(key="severity", value=level, span=self._span(meta))
+
+    def severity_level(self, meta: Meta, token: Token) -> str:
+        return str(token)
+
+    def reference(self, meta: Meta, value: Token) -> ast.Meta:
+        return self._meta("reference", meta, value)
+
+    def remediation(self, meta: Meta, value: Token) -> ast.Meta:
+        return self._meta("remediation", meta, value)
+
+    def title(self, meta: Meta, value: Token) -> ast.Meta:
+        return self._meta("title", meta, value)
+
+    def message(self, meta: Meta, value: Token) -> ast.Meta:
+        return self._meta("message", meta, value)
+
+    def rule(self, meta: Meta, name: Token, title: Token | None, *items: Any) -> ast.Rule:
+        bodies = [i for i in items if isinstance(i, ast.ForEach)]
+        # The grammar admits several statements so that the checker can say so in words.
+        return ast.Rule(
+            name=self._name(name),
+            title=self._str(title),
+            meta=tuple(i for i in items if isinstance(i, ast.Meta)),
+            body=bodies[0] if bodies else _empty_body(self._span(meta)),
+            extra=tuple(bodies[1:]),
+            span=self._span(meta),
+        )
+
+    def sentence(
+        self,
+        meta: Meta,
+        subject: Token,
+        verb: Token,
+        obj: Token | None,
+        alias: Token | None,
+        scope: str,
+        where: ast.Condition | None,
+        unless: ast.Condition | None,
+    ) -> ast.ForEach:
+        sentence = ast.Sentence(
+            subject=self._name(subject),
+            verb=self._name(verb),
+            object=None if obj is None else self._name(obj),
+            alias=None if alias is None else self._name(alias),
+            scope=scope,  # type: ignore[arg-type]
+            where=where,
+            unless=unless,
+            span=self._span(meta),
+        )
+        text = self.source.text[meta.start_pos : meta.end_pos]
+        found = _REQUIRES.search(text)
+        assert found is not None  # the grammar requires it
+        clause = Span(self.source, meta.start_pos + found.start(), meta.start_pos + found.end())
+        return ast.desugar(sentence, clause)
+
+    def for_each(
+        self,
+        meta: Meta,
+        kind: Token,
+        alias: Token | None,
+        where: ast.Condition | None,
+        mode: str,
+        condition: ast.Condition,
+        unless: ast.Condition | None,
+    ) -> ast.ForEach:
+        return ast.ForEach(
+            kind=self._name(kind),
+            alias=None if alias is None else self._name(alias),
+            edge=None,
+            where=where,
+            mode=mode,  # type: ignore[arg-type]
+            condition=condition,
+            unless=unless,
+            span=self._span(meta),
+        )
+
+    def where(self, meta: Meta, condition: ast.Condition) -> ast.Condition:
+        return condition
+
+    def unless(self, meta: Meta, condition: ast.Condition) -> ast.Condition:
+        return condition
+
+    def mode(self, meta: Meta, token: Token) -> str:
+        return str(token)
+
+    # -- conditions
+    def quantifier(
+        self,
+        meta: Meta,
+        word: str,
+        var: Token,
+        source: ast.Collection,
+        where: ast.Condition | None,
+        body: ast.Condition,
+    ) -> ast.Quantifier:
+        return ast.Quantifier(
+            quantifier=word,  # type: ignore[arg-type]
+            var=self._name(var),
+            source=source,
+            where=where,
+            body=body,
+            span=self._span(meta),
+        )
+
+    def quantifier_word(self, meta: Meta, token: Token) -> str:
+        return str(token)
+
+    def any_of(self, meta: Meta, left: ast.Condition, right: ast.Condition) -> ast.AnyOf:
+        head = left.conditions if isinstance(left, ast.AnyOf) else (left,)
+        return ast.AnyOf(conditions=(*head, right), span=self._span(meta))
+
+    def all_of(self, meta: Meta, left: ast.Condition, right: ast.Condition) -> ast.AllOf:
+        head = left.conditions if isinstance(left, ast.AllOf) else (left,)
+        return ast.AllOf(conditions=(*head, right), span=self._span(meta))
+
+    def negate(self, meta: Meta, condition: ast.Condition) -> ast.Not:
+        return ast.Not(condition=condition, span=self._span(meta))
+
+    def compare(self, meta: Meta, left: ast.Expr, op: Token, right: ast.Expr) -> ast.Compare:
+        return ast.Compare(
+            op=str(op), op_span=self._tok(op), left=left, right=right, span=self._span(meta)
+        )
+
+    def member(self, meta: Meta, item: ast.Expr, collection: ast.Expr) -> ast.Member:
+        return ast.Member(item=item, collection=collection, negated=False, span=self._span(meta))
+
+    def not_member(self, meta: Meta, item: ast.Expr, collection: ast.Expr) -> ast.Member:
+        return ast.Member(item=item, collection=collection, negated=True, span=self._span(meta))
+
+    def id_format(self, meta: Meta, operand: ast.Expr) -> ast.IdFormat:
+        return ast.IdFormat(operand=operand, span=self._span(meta))
+
+    def matches(self, meta: Meta, operand: ast.Expr, pattern: tuple[str, Span]) -> ast.Matches:
+        text, span = pattern
+        return ast.Matches(operand=operand, pattern=text, pattern_span=span, span=self._span(meta))
+
+    def pattern(self, meta: Meta, token: Token) -> tuple[str, Span]:
+        if token.type == "REGEX":
+            return str(token)[1:-1].replace("\\/", "/"), self._tok(token)
+        return self._str(token) or "", self._tok(token)
+
+    def range_test(self, meta: Meta, left: ast.Expr, op: str, right: ast.Expr) -> ast.RangeTest:
+        return ast.RangeTest(op=op, left=left, right=right, span=self._span(meta))  # type: ignore[arg-type]
+
+    def range_op(self, meta: Meta, token: Token) -> str:
+        return str(token)
+
+    def presence(
+        self, meta: Meta, operand: ast.Expr, negated: str | None, test: str
+    ) -> ast.Presence:
+        return ast.Presence(
+            operand=operand,
+            test=test,  # type: ignore[arg-type]
+            negated=negated is not None,
+            span=self._span(meta),
+        )
+
+    def negation_word(self, meta: Meta, token: Token) -> str:
+        return str(token)
+
+    def presence_word(self, meta: Meta, token: Token) -> str:
+        return str(token)
+
+    def truthy(self, meta: Meta, operand: ast.Expr) -> ast.Truthy:
+        return ast.Truthy(operand=operand, span=self._span(meta))
+
+    # -- expressions
+    def call(self, meta: Meta, function: Token, *args: ast.Expr | None) -> ast.Call:
+        return ast.Call(
+            function=self._name(function),
+            args=tuple(a for a in args if a is not None),
+            span=self._span(meta),
+        )
+
+    def count(
+        self,
+        meta: Meta,
+        var: Token | None,
+        source: ast.Collection,
+        where: ast.Condition | None,
+    ) -> ast.Count:
+        return ast.Count(
+            var=None if var is None else self._name(var),
+            source=source,
+            where=where,
+            span=self._span(meta),
+        )
+
+    def related(self, meta: Meta, left: Any, verb: Token, right: Any) -> ast.Related:
+        return ast.Related(
+            left=self._subject(left),
+            verb=self._name(verb),
+            right=self._subject(right),
+            span=self._span(meta),
+        )
+
+    def _subject(self, item: Token | ast.Name) -> ast.Name:
+        return item if isinstance(item, ast.Name) else self._name(item)
+
+    def this(self, meta: Meta) -> ast.Name:
+        return ast.Name(text="this", span=self._span(meta))
+
+    def path(self, meta: Meta, head: Token | ast.Name, *segments: ast.Segment) -> ast.Path:
+        return ast.Path(head=self._subject(head), segments=segments, span=self._span(meta))
+
+    def attr_segment(self, meta: Meta, name: Token) -> ast.AttrSegment:
+        return ast.AttrSegment(name=str(name), span=self._span(meta))
+
+    def key_segment(self, meta: Meta, key: Token) -> ast.KeySegment:
+        return ast.KeySegment(key=self._str(key) or "", span=self._span(meta))
+
+    def star_segment(self, meta: Meta) -> ast.StarSegment:
+        return ast.StarSegment(span=self._span(meta))
+
+    def var_segment(self, meta: Meta, var: Token) -> ast.VarSegment:
+        return ast.VarSegment(var=str(var), span=self._span(meta))
+
+    def string(self, meta: Meta, token: Token) -> ast.Literal:
+        return ast.Literal(value=self._str(token) or "", span=self._span(meta))
+
+    def integer(self, meta: Meta, token: Token) -> ast.Literal:
+        return ast.Literal(value=int(token), span=self._span(meta))
+
+    def true(self, meta: Meta) -> ast.Literal:
+        return ast.Literal(value=True, span=self._span(meta))
+
+    def false(self, meta: Meta) -> ast.Literal:
+        return ast.Literal(value=False, span=self._span(meta))
+
+    def list_value(self, meta: Meta, *items: ast.Literal | None) -> ast.Literal:
+        values = tuple(i.value for i in items if i is not None)
+        return ast.Literal(value=values, span=self._span(meta))
+
+
+def _empty_body(span: Span) -> ast.ForEach:
+    # A rule with no statement; the checker reports it (PE111) before anything runs.
+    return ast.ForEach(
+        kind=ast.Name(text="", span=span),
+        alias=None,
+        edge=None,
+        where=None,
+        mode="require",
+        condition=ast.Truthy(operand=ast.Literal(value=True, span=span), span=span),
+        unless=None,
+        span=span,
+    )
+
+
+# Terminal names as the user knows them. Keywords and punctuation fall back to their text.
+_TERMINAL_WORDS = {
+    "NAME": "a name",
+    "STRING": "a string",
+    "INT": "a number",
+    "SIGNED_INT": "a number",
+    "REGEX": "a /regular expression/",
+    "COMPARE": "a comparison (`==`, `!=`, `<`, ...)",
+    "$END": "the end of the file",
+}
+
+
+def _describe_terminal(name: str) -> str:
+    if name in _TERMINAL_WORDS:
+        return _TERMINAL_WORDS[name]
+    terminal = next((t for t in _lark().terminals if t.name == name), None)
+    if terminal is not None and terminal.pattern.type == "str":
+        return f"`{terminal.pattern.value}`"
+    return name.lower()
+
+
+def _expected(names: set[str]) -> str:
+    words = sorted({_describe_terminal(n) for n in names})
+    if len(words) > 8:
+        words = words[:8] + ["..."]
+    return "expected " + (words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1])
+
+
+def _syntax_error(exc: UnexpectedInput, source: Source) -> Diagnostic:
+    if isinstance(exc, UnexpectedToken) and exc.token.type == "$END" or isinstance(
+        exc, UnexpectedEOF
+    ):
+        at = max(0, len(source.text.rstrip()) - 1)
+        expected = exc.expected if isinstance(exc, UnexpectedEOF) else exc.accepts
+        return Diagnostic(
+            "PE001",
+            "unexpected end of file",
+            Span(source, at, at + 1),
+            label="the file ends here",
+            help=_expected(set(expected)),
+        )
+    if isinstance(exc, UnexpectedToken):
+        token = exc.token
+        span = Span(source, token.start_pos or 0, token.end_pos or 0)
+        return Diagnostic(
+            "PE001",
+            f"unexpected `{token}`",
+            span,
+            label="not valid here",
+            help=_expected(set(exc.accepts or exc.expected)),
+        )
+    if isinstance(exc, UnexpectedCharacters):
+        span = Span(source, exc.pos_in_stream, exc.pos_in_stream + 1)
+        char = source.text[exc.pos_in_stream : exc.pos_in_stream + 1]
+        return Diagnostic(
+            "PE001",
+            f"unexpected character `{char}`",
+            span,
+            label="not valid here",
+            help=_expected(set(exc.allowed)),
+        )
+    span = Span(source, 0, 1)
+    return Diagnostic("PE001", "syntax error", span, label=str(exc).splitlines()[0])
+
+
+def parse(source: Source) -> ast.File:
+    """Text -> AST. Raises DiagnosticError (PE001/PE002), never a lark exception."""
+    try:
+        tree = _lark().parse(source.text)
+    except UnexpectedInput as exc:
+        raise DiagnosticError([_syntax_error(exc, source)]) from None
+    try:
+        result = _ToAst(source).transform(tree)
+    except VisitError as exc:
+        if isinstance(exc.orig_exc, _LiteralError):
+            raise DiagnosticError([exc.orig_exc.diagnostic]) from None
+        raise
+    assert isinstance(result, ast.ModelFile | ast.PolicyFile)
+    return result

@@ -1,0 +1,297 @@
+"""The compiled form of policies: frozen ops with spans, rules indexed by subject kind.
+
+Smaller and more resolved than the syntax tree: names are slots, params are constants,
+regexes are compiled, relations are looked up. The interpreter runs from a plan alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from policyengine import model
+from policyengine.source import Span
+
+# ---------------------------------------------------------------- values
+
+
+@dataclass(frozen=True)
+class Step:
+    op: Literal["attr", "key", "var", "star"]
+    name: str = ""
+    slot: int = -1
+
+
+@dataclass(frozen=True)
+class Read:
+    """A path from a bound slot: `disk.zone`, `r.port_range`, `tags["env"]`."""
+
+    slot: int
+    steps: tuple[Step, ...]
+    optional: bool  # a missing value is ordinary here: comparisons are false, not errors
+    plural: bool  # went through `[*]`: the value is a list
+    type: model.Type
+    text: str  # as written
+    span: Span
+
+
+@dataclass(frozen=True)
+class Const:
+    value: Any
+    text: str  # as written, or the param's name
+    span: Span
+
+
+@dataclass(frozen=True)
+class CallOp:
+    function: str
+    args: tuple[Value, ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class RelatedOp:
+    """The resources reached from the resource in `slot` by `relation`."""
+
+    relation: model.Relation
+    slot: int
+    forward: bool  # from the relation's source (`this use image`) or its target
+    span: Span
+
+
+@dataclass(frozen=True)
+class CountOp:
+    slot: int  # where each element is bound while `where` runs; -1 when there is none
+    source: Value
+    where: Cond | None
+    span: Span
+
+
+Value = Read | Const | CallOp | RelatedOp | CountOp
+
+# ---------------------------------------------------------------- conditions
+
+
+@dataclass(frozen=True)
+class CompareOp:
+    op: str
+    left: Value
+    right: Value
+    span: Span
+
+
+@dataclass(frozen=True)
+class MemberOp:
+    item: Value
+    collection: Value
+    negated: bool
+    span: Span
+
+
+@dataclass(frozen=True)
+class MatchOp:
+    operand: Value
+    pattern: str
+    regex: Any = field(compare=False)  # compiled once, at compile time
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True)
+class IdFormatOp:
+    slot: int
+    span: Span
+
+
+@dataclass(frozen=True)
+class RangeOp:
+    op: Literal["covers", "within"]
+    kind: Literal["port", "cidr"]
+    left: Value
+    right: Value
+    span: Span
+
+
+@dataclass(frozen=True)
+class PresenceOp:
+    operand: Value
+    test: Literal["present", "missing", "set", "empty"]
+    negated: bool
+    span: Span
+
+
+@dataclass(frozen=True)
+class TruthyOp:
+    operand: Value
+    span: Span
+
+
+@dataclass(frozen=True)
+class AllOp:
+    ops: tuple[Cond, ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class AnyOp:
+    ops: tuple[Cond, ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class NotOp:
+    op: Cond
+    span: Span
+
+
+@dataclass(frozen=True)
+class QuantOp:
+    quantifier: Literal["every", "any", "no"]
+    slot: int
+    var: str
+    source: Value
+    where: Cond | None
+    body: Cond
+    span: Span
+
+
+@dataclass(frozen=True)
+class SameLocationOp:
+    scope: Literal["zone", "region"]
+    left: int  # slot of the subject
+    right: int  # slot of the edge's other end
+    span: Span
+
+
+Cond = (
+    CompareOp
+    | MemberOp
+    | MatchOp
+    | IdFormatOp
+    | RangeOp
+    | PresenceOp
+    | TruthyOp
+    | AllOp
+    | AnyOp
+    | NotOp
+    | QuantOp
+    | SameLocationOp
+)
+
+# ---------------------------------------------------------------- rules
+
+
+@dataclass(frozen=True)
+class MessagePart:
+    text: str  # literal text before the placeholder
+    value: Read | Const | None  # the placeholder, or None at the end
+    witness: str = ""  # a quantifier's variable: filled from the deciding element
+
+
+@dataclass(frozen=True)
+class RulePlan:
+    id: str  # POLICY.RULE
+    policy: str
+    name: str
+    title: str
+    severity: Literal["low", "medium", "high", "critical"]
+    remediation: str
+    reference: str
+    kinds: tuple[str, ...]  # subject kinds
+    excluded_kinds: tuple[str, ...]  # `for each resource`: kinds lacking what it reads
+    edge: model.Relation | None  # a sentence: one outcome per edge
+    where: Cond | None
+    mode: Literal["require", "forbid"]
+    condition: Cond
+    unless: Cond | None
+    message: tuple[MessagePart, ...]
+    sentence: str  # the sentence as written, or "" for a core rule
+    slots: int  # how many slots an evaluation needs
+    span: Span  # the statement
+    name_span: Span
+
+
+@dataclass(frozen=True)
+class Plan:
+    model: model.Model
+    rules: tuple[RulePlan, ...]
+    # Built at compile time: a resource only meets the rules for its kind.
+    by_kind: Mapping[str, tuple[RulePlan, ...]]
+
+    def rule(self, rule_id: str) -> RulePlan | None:
+        return next((r for r in self.rules if r.id == rule_id), None)
+
+
+SEVERITY_RANK = {"low": 1, "medium": 2, "high": 3, "critical": 4}
+
+
+def index_by_kind(m: model.Model, rules: tuple[RulePlan, ...]) -> Plan:
+    by_kind: dict[str, list[RulePlan]] = {k: [] for k in m.kinds}
+    for rule in rules:
+        for kind in rule.kinds:
+            by_kind[kind].append(rule)
+    return Plan(m, rules, {k: tuple(v) for k, v in by_kind.items()})
+
+
+def dump(plan: Plan) -> str:
+    """A readable listing of the plan, for golden tests of the compiler."""
+    lines: list[str] = []
+    for rule in plan.rules:
+        subject = ", ".join(rule.kinds)
+        lines.append(f"rule {rule.id} [{rule.severity}] over {subject}")
+        if rule.edge is not None:
+            lines.append(f"  each edge: {rule.edge.name}")
+        if rule.where is not None:
+            lines.append(f"  where {_op(rule.where)}")
+        lines.append(f"  {rule.mode} {_op(rule.condition)}")
+        if rule.unless is not None:
+            lines.append(f"  unless {_op(rule.unless)}")
+    return "\n".join(lines)
+
+
+def _value(v: Value) -> str:
+    match v:
+        case Read(slot=slot, steps=steps, optional=optional):
+            path = "".join(
+                f".{s.name}" if s.op == "attr" else f'["{s.name}"]' if s.op == "key"
+                else f"[${s.slot}]" if s.op == "var" else "[*]" for s in steps
+            )
+            return f"${slot}{path}{'?' if optional else ''}"
+        case Const(value=value):
+            return repr(value)
+        case CallOp(function=function, args=args):
+            return f"{function}({', '.join(map(_value, args))})"
+        case RelatedOp(relation=relation, slot=slot, forward=forward):
+            return f"{'out' if forward else 'in'}(${slot}, {relation.name})"
+        case CountOp(slot=slot, source=source, where=where):
+            filt = f" where ${slot}: {_op(where)}" if where is not None else ""
+            return f"count({_value(source)}{filt})"
+
+
+def _op(op: Cond) -> str:
+    match op:
+        case CompareOp(op=name, left=left, right=right):
+            return f"{_value(left)} {name} {_value(right)}"
+        case MemberOp(item=item, collection=coll, negated=negated):
+            return f"{_value(item)} {'not in' if negated else 'in'} {_value(coll)}"
+        case MatchOp(operand=operand, pattern=pattern):
+            return f"{_value(operand)} matches /{pattern}/"
+        case IdFormatOp(slot=slot):
+            return f"id-format(${slot})"
+        case RangeOp(op=name, left=left, right=right, kind=kind):
+            return f"{_value(left)} {name}:{kind} {_value(right)}"
+        case PresenceOp(operand=operand, test=test, negated=negated):
+            return f"{_value(operand)} is {'not ' if negated else ''}{test}"
+        case TruthyOp(operand=operand):
+            return _value(operand)
+        case AllOp(ops=ops):
+            return "(" + " and ".join(map(_op, ops)) + ")"
+        case AnyOp(ops=ops):
+            return "(" + " or ".join(map(_op, ops)) + ")"
+        case NotOp(op=inner):
+            return f"not {_op(inner)}"
+        case QuantOp(quantifier=q, slot=slot, source=source, where=where, body=body):
+            filt = f" where {_op(where)}" if where is not None else ""
+            return f"{q} ${slot} in {_value(source)}{filt}: {_op(body)}"
+        case SameLocationOp(scope=scope, left=left, right=right):
+            return f"same {scope}(${left}, ${right})"

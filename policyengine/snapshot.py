@@ -1,0 +1,158 @@
+"""The normalized snapshot: its envelope (pydantic), its JSON Schema, and input errors.
+
+A snapshot is `{"resources": [{"kind", "id" | "name", "region", "zone", "tags", ...}]}`.
+Bad input raises `InputError` naming the file, the JSON Pointer of the place and what was
+expected; nothing is dropped quietly.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+
+class ResourceEnvelope(BaseModel):
+    """The fields every resource may carry; any other field is the resource's own data."""
+
+    model_config = ConfigDict(extra="allow", strict=True)
+
+    kind: str = Field(min_length=1, description="The resource kind, as the model names it.")
+    id: str | None = Field(None, description="The resource id, for kinds identified by id.")
+    name: str | None = Field(None, description="The name, for kinds identified by name.")
+    region: str | None = Field(None, description="The region, e.g. cn-hangzhou.")
+    zone: str | None = Field(None, description="The zone, for zone-located kinds.")
+    tags: dict[str, str] | None = Field(None, description="Tags, key to value.")
+
+
+class SnapshotEnvelope(BaseModel):
+    """One account at one time."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    version: int = Field(1, description="The snapshot format version.")
+    account: str | None = Field(None, description="The account the resources belong to.")
+    captured_at: str | None = Field(None, description="When the snapshot was taken (ISO 8601).")
+    locations: dict[str, list[str]] | None = Field(
+        None, description="Region to zones, as DescribeZones reports them."
+    )
+    resources: list[dict[str, Any]] = Field(description="The resources, in any order.")
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of the snapshot format, generated from the envelope models."""
+    schema = SnapshotEnvelope.model_json_schema()
+    schema["properties"]["resources"]["items"] = {"$ref": "#/$defs/ResourceEnvelope"}
+    schema.setdefault("$defs", {})["ResourceEnvelope"] = ResourceEnvelope.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "policyengine snapshot"
+    return schema
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    pointer: str  # JSON Pointer to the offending place, "" for the whole document
+    message: str
+
+    def render(self) -> str:
+        where = f"{self.file}:{self.pointer}" if self.pointer else self.file
+        return f"error: {where}: {self.message}"
+
+
+class InputError(Exception):
+    """A snapshot that cannot be evaluated. Carries every problem found, in order."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("\n".join(p.render() for p in problems))
+        self.problems = problems
+
+
+def pointer_escape(segment: str | int) -> str:
+    """One RFC 6901 reference token."""
+    return str(segment).replace("~", "~0").replace("/", "~1")
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def load_json(text: str, file: str) -> Any:
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except json.JSONDecodeError as exc:
+        raise InputError([Problem(file, "", f"not valid JSON: {exc.msg} at line {exc.lineno}, "
+                                  f"column {exc.colno}")]) from None
+    except (ValueError, RecursionError) as exc:
+        raise InputError([Problem(file, "", f"not valid JSON: {exc}")]) from None
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    file: str
+    envelope: SnapshotEnvelope
+    resources: list[dict[str, Any]]
+
+
+def parse_snapshot(text: str, file: str) -> Snapshot:
+    """JSON text -> a snapshot whose envelope is valid. Model checks come in the store."""
+    data = load_json(text, file)
+    if not isinstance(data, dict):
+        raise InputError([Problem(file, "", "expected an object with a `resources` list, "
+                                  f"found {_json_type(data)}")])
+    try:
+        envelope = SnapshotEnvelope.model_validate(data)
+    except ValidationError as exc:
+        raise InputError(_problems(file, exc, "")) from None
+    problems: list[Problem] = []
+    for index, resource in enumerate(envelope.resources):
+        try:
+            ResourceEnvelope.model_validate(resource)
+        except ValidationError as exc:
+            problems.extend(_problems(file, exc, f"/resources/{index}"))
+    if problems:
+        raise InputError(problems)
+    if not envelope.resources:
+        raise InputError([Problem(file, "/resources", "the snapshot holds no resources: "
+                                  "an empty export cannot show that the account complies")])
+    return Snapshot(file, envelope, envelope.resources)
+
+
+def _problems(file: str, exc: ValidationError, base: str) -> list[Problem]:
+    out = []
+    for err in exc.errors():
+        pointer = base + "".join(f"/{pointer_escape(p)}" for p in err["loc"])
+        message = err["msg"]
+        if err["type"] == "missing":
+            message = f"`{err['loc'][-1]}` is required"
+        elif err["type"] == "extra_forbidden":
+            message = f"unknown field `{err['loc'][-1]}`; expected version, account, " \
+                      "captured_at, locations or resources"
+        elif "type" in err["type"]:
+            message = f"{message}, found {_json_type(err.get('input'))}"
+        out.append(Problem(file, pointer, message))
+    return out
+
+
+def _json_type(value: object) -> str:
+    match value:
+        case None:
+            return "null"
+        case bool():
+            return "a boolean"
+        case int():
+            return "an integer"
+        case float() if math.isfinite(value):
+            return "a number"
+        case float():
+            return "a non-finite number"
+        case str():
+            return "a string"
+        case list():
+            return "an array"
+        case dict():
+            return "an object"
+    return type(value).__name__

@@ -1,0 +1,281 @@
+"""A snapshot loaded for evaluation: resources checked against the model, identities,
+the location table, and every relation indexed once, in both directions.
+
+Following `disk attach instance` from either end is then a dictionary lookup; no rule
+ever scans all resources per resource. Raises `InputError` for data the model rejects.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from policyengine import model
+from policyengine.snapshot import InputError, Problem, Snapshot, _json_type, pointer_escape
+
+
+class Resource:
+    """One resource: its data as given, and where it sits in the snapshot."""
+
+    __slots__ = ("index", "kind", "key", "data", "region", "zone", "file")
+
+    def __init__(self, index: int, kind: str, key: str, data: dict[str, Any],
+                 region: str | None, zone: str | None, file: str) -> None:
+        self.index = index
+        self.kind = kind
+        self.key = key  # the id, name or composite key a person reads
+        self.data = data
+        self.region = region  # from the data, or from the location table for a zone
+        self.zone = zone
+        self.file = file
+
+    @property
+    def pointer(self) -> str:
+        return f"/resources/{self.index}"
+
+    def __repr__(self) -> str:
+        return f"{self.kind} {self.key}"
+
+
+@dataclass(frozen=True)
+class Edge:
+    """One edge of a relation: a source, the value it names, and what that resolves to."""
+
+    relation: model.Relation
+    source: Resource
+    value: str  # the id or name the source holds
+    targets: tuple[Resource, ...]  # several where the target is unique per region; () dangles
+    paths: tuple[str, ...]  # the relation paths that produced it
+    pointer: str  # where the value sits, under the source
+
+
+class LocationTable:
+    """Regions and zones as the snapshot knows them; never guessed from a zone's name."""
+
+    def __init__(self) -> None:
+        self._regions: dict[str, set[str]] = defaultdict(set)  # zone -> regions seen
+        self._zones: dict[str, set[str]] = defaultdict(set)  # region -> zones
+
+    def add(self, region: str, zone: str) -> None:
+        self._regions[zone].add(region)
+        self._zones[region].add(zone)
+
+    def region_of(self, zone: str) -> str | None:
+        regions = self._regions.get(zone, set())
+        return next(iter(regions)) if len(regions) == 1 else None
+
+    def zones_of(self, region: str) -> tuple[str, ...]:
+        return tuple(sorted(self._zones.get(region, ())))
+
+
+class Store:
+    def __init__(self, snapshot: Snapshot, m: model.Model) -> None:
+        self.file = snapshot.file
+        self.model = m
+        self.captured_at = snapshot.envelope.captured_at
+        self.locations = LocationTable()
+        self.resources: list[Resource] = []
+        self.by_kind: dict[str, list[Resource]] = {k: [] for k in m.kinds}
+        self._identity: dict[str, dict[str, list[Resource]]] = {k: {} for k in m.kinds}
+        self._out: dict[model.Relation, dict[int, list[Edge]]] = {}
+        self._in: dict[model.Relation, dict[int, list[Edge]]] = {}
+        for region, zones in (snapshot.envelope.locations or {}).items():
+            for zone in zones:
+                self.locations.add(region, zone)
+        problems: list[Problem] = []
+        self._load(snapshot.resources, problems)
+        if problems:
+            raise InputError(problems)
+        for relation in m.relations:
+            self._index(relation)
+
+    # -- loading
+    def _load(self, raw: list[dict[str, Any]], problems: list[Problem]) -> None:
+        seen: dict[tuple[str, str | None, str], int] = {}
+        for index, data in enumerate(raw):
+            at = f"/resources/{index}"
+            kind_name = data["kind"]
+            kind = self.model.kinds.get(kind_name)
+            if kind is None:
+                known = ", ".join(f"`{k}`" for k in sorted(self.model.kinds))
+                problems.append(Problem(self.file, f"{at}/kind", f"unknown kind `{kind_name}`; "
+                                        f"the model knows {known}"))
+                continue
+            key = self._key(kind, data, at, problems)
+            if key is None:
+                continue
+            before = len(problems)
+            for name, t in kind.attributes.fields:
+                if name in data and name in kind.declared:
+                    _check_type(data[name], t, self.file, f"{at}/{pointer_escape(name)}",
+                                problems)
+            if len(problems) > before:
+                continue
+            region, zone = data.get("region"), data.get("zone")
+            if zone and region:
+                self.locations.add(region, zone)
+            scope_key = region if kind.unique_per_region else None
+            ident = (kind.name, scope_key, key)
+            if ident in seen:
+                where = f" in region `{region}`" if kind.unique_per_region else ""
+                problems.append(Problem(self.file, at, f"duplicate {kind.name} `{key}`{where}: "
+                                        f"also at /resources/{seen[ident]}"))
+                continue
+            seen[ident] = index
+            resource = Resource(index, kind.name, key, data, region, zone, self.file)
+            self.resources.append(resource)
+            self.by_kind[kind.name].append(resource)
+            self._identity[kind.name].setdefault(key, []).append(resource)
+        # A zone-located resource without a region learns it from the location table.
+        for resource in self.resources:
+            if resource.region is None and resource.zone is not None:
+                resource.region = self.locations.region_of(resource.zone)
+
+    def _key(self, kind: model.Kind, data: dict[str, Any], at: str,
+             problems: list[Problem]) -> str | None:
+        match kind.identity:
+            case model.IdFormat():
+                names: tuple[str, ...] = ("id",)
+            case model.NamedBy(attribute=attribute):
+                names = (attribute,)
+            case model.KeyedBy(attributes=attributes):
+                names = attributes
+        values = []
+        for name in names:
+            value = data.get(name)
+            if not isinstance(value, str | int) or isinstance(value, bool) or value == "":
+                found = "nothing" if value is None else _json_type(value)
+                problems.append(Problem(self.file, f"{at}/{pointer_escape(name)}",
+                                        f"a {kind.name} is identified by `{name}`: expected a "
+                                        f"non-empty string, found {found}"))
+                return None
+            values.append(str(value))
+        return "@".join(reversed(values)) if len(values) > 1 else values[0]
+
+    # -- relations
+    def _index(self, relation: model.Relation) -> None:
+        out: dict[int, list[Edge]] = {}
+        into: dict[int, list[Edge]] = defaultdict(list)
+        targets = self._identity[relation.target]
+        for source in self.by_kind[relation.source]:
+            if relation.when is not None and not relation.when.holds(source.data):
+                continue
+            found: dict[str, tuple[list[str], str]] = {}
+            for path in relation.paths:
+                for value, pointer in _values_at(source.data, path.steps, source.pointer):
+                    if value is None or value == "":
+                        continue  # a missing, null or "" id makes no edge
+                    key = str(value)
+                    if key in found:
+                        found[key][0].append(path.text)
+                    else:
+                        found[key] = ([path.text], pointer)
+            edges = []
+            for value, (paths, pointer) in found.items():
+                edge = Edge(relation, source, value, tuple(targets.get(value, ())),
+                            tuple(dict.fromkeys(paths)), pointer)
+                edges.append(edge)
+                for target in edge.targets:
+                    into[target.index].append(edge)
+            if edges:
+                out[source.index] = edges
+        self._out[relation] = out
+        self._in[relation] = dict(into)
+
+    def edges_from(self, relation: model.Relation, resource: Resource) -> list[Edge]:
+        return self._out[relation].get(resource.index, [])
+
+    def edges_to(self, relation: model.Relation, resource: Resource) -> list[Edge]:
+        return self._in[relation].get(resource.index, [])
+
+    def region_of(self, zone: str) -> str | None:
+        return self.locations.region_of(zone)
+
+    def zones_of(self, region: str) -> tuple[str, ...]:
+        return self.locations.zones_of(region)
+
+
+def _values_at(data: Any, steps: tuple[str, ...], pointer: str) -> Iterator[tuple[Any, str]]:
+    """Every value a relation path reaches, with its pointer; `*` walks a list."""
+    if not steps:
+        yield data, pointer
+        return
+    step, rest = steps[0], steps[1:]
+    if step == "*":
+        if isinstance(data, list):
+            for i, item in enumerate(data):
+                yield from _values_at(item, rest, f"{pointer}/{i}")
+        return
+    if isinstance(data, Mapping) and step in data:
+        yield from _values_at(data[step], rest, f"{pointer}/{pointer_escape(step)}")
+
+
+def _check_type(value: Any, t: model.Type, file: str, at: str, problems: list[Problem]) -> None:
+    """A declared attribute's value must have its declared type (null counts as missing)."""
+    if value is None:
+        return
+    t = model.unwrap(t)
+
+    def wrong(expected: str) -> None:
+        problems.append(Problem(file, at, f"expected {expected}, found {_json_type(value)}"
+                                + (f" {value!r}" if isinstance(value, str | int) else "")))
+
+    match t:
+        case model.Scalar(name="int"):
+            if not isinstance(value, int) or isinstance(value, bool):
+                wrong("an integer")
+        case model.Scalar(name="bool"):
+            if not isinstance(value, bool):
+                wrong("true or false")
+        case model.Scalar(name="time"):
+            if not isinstance(value, str) or _bad_time(value):
+                wrong("a time in ISO 8601 form, e.g. 2024-01-31T08:00Z")
+        case model.Scalar(name="cidr"):
+            if not isinstance(value, str) or _bad_cidr(value):
+                wrong("a CIDR block, e.g. 10.0.0.0/8")
+        case model.Scalar(name="port_range"):
+            if not isinstance(value, str) or _bad_ports(value):
+                wrong('a port range such as "22/22", or "-1/-1" for every port')
+        case model.Scalar() | model.RefT():
+            if not isinstance(value, str):
+                wrong("a string")
+        case model.ListT(item=item):
+            if not isinstance(value, list):
+                wrong("an array")
+                return
+            for i, v in enumerate(value):
+                _check_type(v, item, file, f"{at}/{i}", problems)
+        case model.MapT(value=vt):
+            if not isinstance(value, dict):
+                wrong("an object")
+                return
+            for k, v in value.items():
+                _check_type(v, vt, file, f"{at}/{pointer_escape(k)}", problems)
+        case model.RecordT(fields=fields):
+            if not isinstance(value, dict):
+                wrong("an object")
+                return
+            for name, ft in fields:
+                if name in value:
+                    _check_type(value[name], ft, file, f"{at}/{pointer_escape(name)}", problems)
+        case model.ResourceT() | model.AnyT() | model.OptionalT():
+            pass
+
+
+def _bad_time(text: str) -> bool:
+    try:
+        datetime.fromisoformat(text)
+    except ValueError:
+        return True
+    return False
+
+
+def _bad_cidr(text: str) -> bool:
+    return model.parse_cidr(text) is None
+
+
+def _bad_ports(text: str) -> bool:
+    return "/" not in text or model.parse_port_range(text) is None
