@@ -43,7 +43,8 @@ def _region_of(args: Sequence[object], loc: Locations) -> object:
     assert isinstance(zone, str)
     region = loc.region_of(zone)
     if region is None:
-        return Undecided(f"zone `{zone}` is not in the snapshot's location table")
+        return Undecided(f"zone `{zone}` is not in the snapshot's location table, or "
+                         "resources place it in several regions")
     return region
 
 

@@ -160,6 +160,8 @@ class _Evaluator:
 
     def read(self, op: plan.Read, env: list[Any]) -> Any:
         start = env[op.slot]
+        if not op.steps and isinstance(start, Resource):
+            return start  # `{this}` in a message: the resource itself
         if isinstance(start, Resource):
             current: Any = start.data
             pointer = start.pointer if self.tracing else ""

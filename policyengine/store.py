@@ -53,18 +53,31 @@ class Edge:
 
 
 class LocationTable:
-    """Regions and zones as the snapshot knows them; never guessed from a zone's name."""
+    """Regions and zones as the snapshot knows them; never guessed from a zone's name.
 
-    def __init__(self) -> None:
-        self._regions: dict[str, set[str]] = defaultdict(set)  # zone -> regions seen
+    The snapshot's `locations` (from DescribeZones) are authoritative; without them the
+    table is learned from the (region, zone) pairs the resources carry.
+    """
+
+    def __init__(self, declared: Mapping[str, list[str]] | None) -> None:
+        self._declared: dict[str, str] = {}  # zone -> region, as DescribeZones says
+        self._seen: dict[str, set[str]] = defaultdict(set)  # zone -> regions resources claim
         self._zones: dict[str, set[str]] = defaultdict(set)  # region -> zones
+        for region, zones in (declared or {}).items():
+            for zone in zones:
+                self._declared[zone] = region
+                self._zones[region].add(zone)
 
     def add(self, region: str, zone: str) -> None:
-        self._regions[zone].add(region)
-        self._zones[region].add(zone)
+        self._seen[zone].add(region)
+        if zone not in self._declared:
+            self._zones[region].add(zone)
 
     def region_of(self, zone: str) -> str | None:
-        regions = self._regions.get(zone, set())
+        """The zone's region; None when unknown, or claimed by several regions."""
+        if zone in self._declared:
+            return self._declared[zone]
+        regions = self._seen.get(zone, set())
         return next(iter(regions)) if len(regions) == 1 else None
 
     def zones_of(self, region: str) -> tuple[str, ...]:
@@ -76,15 +89,12 @@ class Store:
         self.file = snapshot.file
         self.model = m
         self.captured_at = snapshot.envelope.captured_at
-        self.locations = LocationTable()
+        self.locations = LocationTable(snapshot.envelope.locations)
         self.resources: list[Resource] = []
         self.by_kind: dict[str, list[Resource]] = {k: [] for k in m.kinds}
         self._identity: dict[str, dict[str, list[Resource]]] = {k: {} for k in m.kinds}
         self._out: dict[model.Relation, dict[int, list[Edge]]] = {}
         self._in: dict[model.Relation, dict[int, list[Edge]]] = {}
-        for region, zones in (snapshot.envelope.locations or {}).items():
-            for zone in zones:
-                self.locations.add(region, zone)
         problems: list[Problem] = []
         self._load(snapshot.resources, problems)
         if problems:

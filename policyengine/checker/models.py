@@ -128,9 +128,9 @@ class _ModelBuilder:
                 pass
         scope, when, otherwise = self._location(node, declared)
         if scope != "global":
-            envelope["region"] = model.OptionalT(model.STRING)
+            envelope["region"] = model.STRING  # missing: a rule that reads it errors
         if "zone" in (scope, otherwise):
-            envelope["zone"] = model.OptionalT(model.STRING)
+            envelope["zone"] = model.STRING
         for name in envelope:
             if name in declared and name != "kind":
                 # Declaring an envelope attribute is allowed only with the envelope's type.

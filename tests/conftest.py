@@ -1,0 +1,45 @@
+"""Shared test harness: plain-text snapshots and a CLI runner that shows what a user sees."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+from syrupy.assertion import SnapshotAssertion
+from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
+from typer.testing import CliRunner
+
+from policyengine.cli import app
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = Path(__file__).resolve().parent / "data"
+
+
+class TextSnapshot(SingleFileSnapshotExtension):
+    """One readable .txt file per snapshot, so a review diff reads like a terminal."""
+
+    _write_mode = WriteMode.TEXT
+    file_extension = "txt"
+
+
+@pytest.fixture
+def text_snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    return snapshot.use_extension(TextSnapshot)
+
+
+def run_cli(args: Sequence[str], stdin: str | None = None) -> tuple[int, str, str]:
+    """Runs the CLI as a user would: returns (exit code, stdout, stderr)."""
+    os.environ["NO_COLOR"] = "1"
+    result = CliRunner().invoke(app, list(args), input=stdin)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def transcript(args: Sequence[str], stdin: str | None = None) -> str:
+    """Exit code, stdout and stderr in one text, the form CLI snapshots take."""
+    code, out, err = run_cli(args, stdin)
+    text = f"$ policyengine {' '.join(args)}\nexit {code}\n--- stdout\n{out}"
+    if err:
+        text += f"--- stderr\n{err}"
+    return text
