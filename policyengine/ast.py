@@ -431,5 +431,7 @@ def dump(node: object, indent: int = 0) -> str:
             lines.append(f"{pad}  {f.name}: {dump(value, indent + 1)}")
         return "\n".join(lines)
     if isinstance(node, tuple) and node and all(isinstance(item, Node) for item in node):
-        return "\n".join(["["] + [f"{pad}  - {dump(item, indent + 2)}" for item in node] + [f"{pad}]"])
+        return "\n".join(
+            ["["] + [f"{pad}  - {dump(item, indent + 2)}" for item in node] + [f"{pad}]"]
+        )
     return repr(node)

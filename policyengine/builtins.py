@@ -43,8 +43,10 @@ def _region_of(args: Sequence[object], loc: Locations) -> object:
     assert isinstance(zone, str)
     region = loc.region_of(zone)
     if region is None:
-        return Undecided(f"zone `{zone}` is not in the snapshot's location table, or "
-                         "resources place it in several regions")
+        return Undecided(
+            f"zone `{zone}` is not in the snapshot's location table, or "
+            "resources place it in several regions"
+        )
     return region
 
 
@@ -88,19 +90,49 @@ _S = ("string",)
 BUILTINS: Mapping[str, Builtin] = {
     b.name: b
     for b in (
-        Builtin("region_of", (_S,), model.STRING, _region_of,
-                "the region a zone belongs to, from the snapshot's location table"),
-        Builtin("zones_of", (_S,), model.ListT(model.STRING), _zones_of,
-                "the zones of a region known to the snapshot"),
-        Builtin("len", (("string", "list", "object"),), model.INT, _len,
-                "the length of a string, list or map"),
+        Builtin(
+            "region_of",
+            (_S,),
+            model.STRING,
+            _region_of,
+            "the region a zone belongs to, from the snapshot's location table",
+        ),
+        Builtin(
+            "zones_of",
+            (_S,),
+            model.ListT(model.STRING),
+            _zones_of,
+            "the zones of a region known to the snapshot",
+        ),
+        Builtin(
+            "len",
+            (("string", "list", "object"),),
+            model.INT,
+            _len,
+            "the length of a string, list or map",
+        ),
         Builtin("lower", (_S,), model.STRING, _str_fn(str.lower), "lower-case text"),
         Builtin("upper", (_S,), model.STRING, _str_fn(str.upper), "upper-case text"),
-        Builtin("starts_with", (_S, _S), model.BOOL, _str2_fn(str.startswith),
-                "whether the text starts with the prefix"),
-        Builtin("ends_with", (_S, _S), model.BOOL, _str2_fn(str.endswith),
-                "whether the text ends with the suffix"),
-        Builtin("contains", (("string", "list"), ("string", "int", "bool")), model.BOOL,
-                _contains, "whether a string holds a substring, or a list an item"),
+        Builtin(
+            "starts_with",
+            (_S, _S),
+            model.BOOL,
+            _str2_fn(str.startswith),
+            "whether the text starts with the prefix",
+        ),
+        Builtin(
+            "ends_with",
+            (_S, _S),
+            model.BOOL,
+            _str2_fn(str.endswith),
+            "whether the text ends with the suffix",
+        ),
+        Builtin(
+            "contains",
+            (("string", "list"), ("string", "int", "bool")),
+            model.BOOL,
+            _contains,
+            "whether a string holds a substring, or a list an item",
+        ),
     )
 }

@@ -75,22 +75,34 @@ app = typer.Typer(
 
 SnapshotsArg = Annotated[
     list[Path],
-    typer.Argument(allow_dash=True, show_default=False,
-                   help="Snapshot JSON files, one per account; '-' reads stdin."),
+    typer.Argument(
+        allow_dash=True,
+        show_default=False,
+        help="Snapshot JSON files, one per account; '-' reads stdin.",
+    ),
 ]
 SnapshotArg = Annotated[
-    Path, typer.Argument(allow_dash=True, show_default=False,
-                         help="Snapshot JSON file; '-' reads stdin.")
+    Path,
+    typer.Argument(
+        allow_dash=True, show_default=False, help="Snapshot JSON file; '-' reads stdin."
+    ),
 ]
 PolicyOpt = Annotated[
     list[Path] | None,
-    typer.Option("--policy", "-p", show_default=False,
-                 help="Policy file or folder (repeatable). Default: the bundled packs."),
+    typer.Option(
+        "--policy",
+        "-p",
+        show_default=False,
+        help="Policy file or folder (repeatable). Default: the bundled packs.",
+    ),
 ]
 ParamOpt = Annotated[
     list[str] | None,
-    typer.Option("--param", show_default=False,
-                 help="Set a policy param: NAME=VALUE or POLICY.NAME=VALUE (repeatable)."),
+    typer.Option(
+        "--param",
+        show_default=False,
+        help="Set a policy param: NAME=VALUE or POLICY.NAME=VALUE (repeatable).",
+    ),
 ]
 FailOnOpt = Annotated[
     Severity, typer.Option("--fail-on", help="Lowest severity that makes the run fail.")
@@ -141,16 +153,21 @@ def _fail(exc: Exception, json_out: bool) -> NoReturn:
     if isinstance(exc, DiagnosticError):
         code, diags = ExitCode.INVALID, exc.diagnostics
         text = "\n\n".join(render_text(d) for d in diags)
-        text += f"\n\nerror: {len(diags)} problem{'s' if len(diags) != 1 else ''} in the " \
-                "policies; nothing was evaluated"
+        text += (
+            f"\n\nerror: {len(diags)} problem{'s' if len(diags) != 1 else ''} in the "
+            "policies; nothing was evaluated"
+        )
         doc = {"error": "invalid policy", "diagnostics": [to_json(d) for d in diags]}
     elif isinstance(exc, InputError):
         code = ExitCode.INVALID
         text = "\n".join(p.render() for p in exc.problems)
         text += "\nerror: the snapshot is not valid; nothing was evaluated"
-        doc = {"error": "invalid snapshot", "problems": [
-            {"file": p.file, "pointer": p.pointer, "message": p.message}
-            for p in exc.problems]}
+        doc = {
+            "error": "invalid snapshot",
+            "problems": [
+                {"file": p.file, "pointer": p.pointer, "message": p.message} for p in exc.problems
+            ],
+        }
     else:
         code, text = ExitCode.USAGE, f"error: {exc}"
         doc = {"error": "usage", "message": str(exc)}
@@ -226,9 +243,16 @@ def explain(
         _fail(exc, json_out)
     proofs = [trace(store, r) for r in results]
     if json_out:
-        typer.echo(json.dumps({"version": reports.REPORT_VERSION,
-                               "explanations": [proof_to_json(p) for p in proofs]},
-                              indent=2, ensure_ascii=False))
+        typer.echo(
+            json.dumps(
+                {
+                    "version": reports.REPORT_VERSION,
+                    "explanations": [proof_to_json(p) for p in proofs],
+                },
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
     elif not proofs:
         typer.echo("nothing to explain: no rule fails or errors on this snapshot")
     else:
@@ -238,8 +262,9 @@ def explain(
     raise typer.Exit(ExitCode.VIOLATIONS if failing else ExitCode.OK)
 
 
-def _select(results: list[Result], loaded: Loaded, store: Store, rule: str | None,
-            resource: str | None) -> list[Result]:
+def _select(
+    results: list[Result], loaded: Loaded, store: Store, rule: str | None, resource: str | None
+) -> list[Result]:
     if rule is not None:
         ids = {r.id for r in loaded.plan.rules}
         names = {r.name: r.id for r in loaded.plan.rules}
@@ -252,10 +277,14 @@ def _select(results: list[Result], loaded: Loaded, store: Store, rule: str | Non
         keys = [r.key for r in store.resources]
         if resource not in keys:
             hint = did_you_mean(resource, keys)
-            raise UsageError(f"no resource `{resource}` in the snapshot"
-                             + (f"; {hint}" if hint else ""))
-        results = [r for r in results if r.resource.key == resource
-                   or (r.target is not None and r.target.key == resource)]
+            raise UsageError(
+                f"no resource `{resource}` in the snapshot" + (f"; {hint}" if hint else "")
+            )
+        results = [
+            r
+            for r in results
+            if r.resource.key == resource or (r.target is not None and r.target.key == resource)
+        ]
     if rule is None and resource is None:
         results = [r for r in results if r.status in (Status.FAIL, Status.ERROR)]
     return results
@@ -276,6 +305,9 @@ def main() -> None:
     except Exception:  # noqa: BLE001 - the last-resort boundary: report, then exit 4
         if os.environ.get("POLICYENGINE_TRACEBACK"):
             traceback.print_exc()
-        typer.echo("internal error: this is a bug in policyengine, please report it "
-                   "(set POLICYENGINE_TRACEBACK=1 to see the traceback)", err=True)
+        typer.echo(
+            "internal error: this is a bug in policyengine, please report it "
+            "(set POLICYENGINE_TRACEBACK=1 to see the traceback)",
+            err=True,
+        )
         sys.exit(ExitCode.INTERNAL)

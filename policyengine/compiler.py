@@ -48,8 +48,9 @@ def compile_file(
     return tuple(rules)
 
 
-def _rule(policy: ast.Policy, rule: ast.Rule, m: model.Model,
-          params: dict[str, Binding]) -> plan.RulePlan:
+def _rule(
+    policy: ast.Policy, rule: ast.Rule, m: model.Model, params: dict[str, Binding]
+) -> plan.RulePlan:
     body = rule.body
     kinds = subject_kinds(body, m, _silent(), params)
     if not kinds:
@@ -59,7 +60,7 @@ def _rule(policy: ast.Policy, rule: ast.Rule, m: model.Model,
         raise CompileBug(f"rule {rule.name.text} has no scope")
     lower = _Lowering(scope)
     edge = edge_relation(body, m) if body.edge is not None else None
-    excluded = ()
+    excluded: tuple[str, ...] = ()
     if body.kind.text == ANY_KIND:
         excluded = tuple(k for k in m.kinds if k not in kinds)
 
@@ -112,31 +113,35 @@ class _Lowering:
                 if resolved.binding.role == "param":
                     return plan.Const(resolved.binding.value, expr.dotted(), expr.span)
                 steps = tuple(plan.Step(s.op, s.name, s.slot) for s in resolved.steps)
-                return plan.Read(resolved.binding.slot, steps, resolved.optional,
-                                 resolved.plural, resolved.type, expr.dotted(), expr.span)
+                return plan.Read(
+                    resolved.binding.slot,
+                    steps,
+                    resolved.optional,
+                    resolved.plural,
+                    resolved.type,
+                    expr.dotted(),
+                    expr.span,
+                )
             case ast.Literal(value=value):
                 return plan.Const(_python(value), expr.span.text, expr.span)
             case ast.Call(function=function, args=args):
-                return plan.CallOp(function.text, tuple(self.value(a, scope) for a in args),
-                                   expr.span)
+                return plan.CallOp(
+                    function.text, tuple(self.value(a, scope) for a in args), expr.span
+                )
             case ast.Count(var=var, source=source, where=where):
                 src = self.value(source, scope)
                 if where is None or var is None:
                     return plan.CountOp(-1, src, None, expr.span)
-                inner = scope.child()
-                element = _element(scope, source)
-                binding = inner.bind(var, "resource" if isinstance(element, model.ResourceT)
-                                     else "value", element)
-                return plan.CountOp(binding.slot, src, self.cond(where, inner), expr.span)
+                child, binding = _bind_element(scope, var, source)
+                return plan.CountOp(binding.slot, src, self.cond(where, child), expr.span)
             case ast.Related():
                 found = related_kind(scope, expr)
                 if found is None:
                     raise CompileBug("unresolved relation expression")
                 relation, _, forward = found
-                anchor = expr.left if forward else expr.right
-                binding = scope.lookup(anchor.text)
-                assert binding is not None
-                return plan.RelatedOp(relation, binding.slot, forward, expr.span)
+                anchor = scope.lookup((expr.left if forward else expr.right).text)
+                assert anchor is not None
+                return plan.RelatedOp(relation, anchor.slot, forward, expr.span)
             case _:
                 assert_never(expr)
 
@@ -144,14 +149,17 @@ class _Lowering:
         scope = scope or self.scope
         match node:
             case ast.Compare(op=op, left=left, right=right):
-                return plan.CompareOp(op, self.value(left, scope), self.value(right, scope),
-                                      node.span)
+                return plan.CompareOp(
+                    op, self.value(left, scope), self.value(right, scope), node.span
+                )
             case ast.Member(item=item, collection=coll, negated=negated):
-                return plan.MemberOp(self.value(item, scope), self.value(coll, scope), negated,
-                                     node.span)
+                return plan.MemberOp(
+                    self.value(item, scope), self.value(coll, scope), negated, node.span
+                )
             case ast.Matches(operand=operand, pattern=pattern):
-                return plan.MatchOp(self.value(operand, scope), pattern, re2.compile(pattern),
-                                    node.span)
+                return plan.MatchOp(
+                    self.value(operand, scope), pattern, re2.compile(pattern), node.span
+                )
             case ast.IdFormat():
                 assert scope.this is not None
                 return plan.IdFormatOp(scope.this.slot, node.span)
@@ -160,8 +168,13 @@ class _Lowering:
                 kind = range_kind(container) if container is not None else None
                 if kind is None:
                     raise CompileBug("range test without a range")
-                return plan.RangeOp(op, kind,  # type: ignore[arg-type]
-                                    self.value(left, scope), self.value(right, scope), node.span)
+                return plan.RangeOp(
+                    op,
+                    kind,  # type: ignore[arg-type]
+                    self.value(left, scope),
+                    self.value(right, scope),
+                    node.span,
+                )
             case ast.Presence(operand=operand, test=test, negated=negated):
                 return plan.PresenceOp(self.value(operand, scope), test, negated, node.span)
             case ast.Truthy(operand=operand):
@@ -174,14 +187,17 @@ class _Lowering:
                 return plan.NotOp(self.cond(inner, scope), node.span)
             case ast.Quantifier(quantifier=q, var=var, source=source, where=where, body=body):
                 src = self.value(source, scope)
-                inner = scope.child()
-                element = _element(scope, source)
-                binding = inner.bind(var, "resource" if isinstance(element, model.ResourceT)
-                                     else "value", element)
+                child, binding = _bind_element(scope, var, source)
                 self.witnesses[var.text] = binding
-                return plan.QuantOp(q, binding.slot, var.text, src,
-                                    None if where is None else self.cond(where, inner),
-                                    self.cond(body, inner), node.span)
+                return plan.QuantOp(
+                    q,
+                    binding.slot,
+                    var.text,
+                    src,
+                    None if where is None else self.cond(where, child),
+                    self.cond(body, child),
+                    node.span,
+                )
             case ast.SameLocation(scope=loc):
                 assert scope.this is not None
                 # INVARIANT: rule_scope binds the edge's other end right after `this`.
@@ -189,8 +205,9 @@ class _Lowering:
             case _:
                 assert_never(node)
 
-    def message(self, template: str, span: object, body: ast.ForEach
-                ) -> tuple[plan.MessagePart, ...]:
+    def message(
+        self, template: str, span: object, body: ast.ForEach
+    ) -> tuple[plan.MessagePart, ...]:
         parts: list[plan.MessagePart] = []
         for text, field_name, _, _ in string.Formatter().parse(template):
             if not field_name:
@@ -219,10 +236,15 @@ def _parse_placeholder(text: str, span: object) -> ast.Path:
     return ast.Path(head=head, segments=segments, span=span)
 
 
-def _element(scope: Scope, source: ast.Collection) -> model.Type:
+def _bind_element(scope: Scope, var: ast.Name, source: ast.Collection) -> tuple[Scope, Binding]:
+    """A child scope in which `var` names each element of `source`, as the checker bound it."""
     t = expr_type(scope, source)
     t = model.unwrap(t) if t is not None else model.AnyT()
-    return t.item if isinstance(t, model.ListT) else model.AnyT()
+    element = t.item if isinstance(t, model.ListT) else model.AnyT()
+    child = scope.child()
+    if isinstance(element, model.ResourceT):
+        return child, child.bind(var, "resource", element)
+    return child, child.bind(var, "value", element)
 
 
 def _python(value: ast.LiteralValue) -> object:

@@ -14,10 +14,18 @@ from policyengine.diagnostics import Diagnostic, Level, render_text
 from policyengine.interpreter import Fact, Proof, Result, Status, Trace, Unknown, decisive
 from policyengine.source import Span
 
-_CODES = {Status.FAIL: "PE500", Status.ERROR: "PE501", Status.PASS: "PE502",
-          Status.SKIPPED: "PE503"}
-_LEVELS = {Status.FAIL: Level.FAIL, Status.ERROR: Level.ERROR, Status.PASS: Level.PASS,
-           Status.SKIPPED: Level.SKIPPED}
+_CODES = {
+    Status.FAIL: "PE500",
+    Status.ERROR: "PE501",
+    Status.PASS: "PE502",
+    Status.SKIPPED: "PE503",
+}
+_LEVELS = {
+    Status.FAIL: Level.FAIL,
+    Status.ERROR: Level.ERROR,
+    Status.PASS: Level.PASS,
+    Status.SKIPPED: Level.SKIPPED,
+}
 
 
 def subject(result: Result) -> str:
@@ -53,16 +61,25 @@ def clause_label(result: Result, proof: Proof) -> str:
     if proof.where is not None and proof.where.truth is not True:
         return "the rule's `where` does not hold, so it does not apply"
     if proof.unless is not None and proof.unless.truth is not False:
-        return "exempt: this `unless` holds" if proof.unless.truth is True else \
-            "this `unless` cannot be decided"
+        return (
+            "exempt: this `unless` holds"
+            if proof.unless.truth is True
+            else "this `unless` cannot be decided"
+        )
     rule = result.rule
     match result.status:
         case Status.FAIL:
-            return "this condition holds, and the rule forbids it" if rule.mode == "forbid" \
+            return (
+                "this condition holds, and the rule forbids it"
+                if rule.mode == "forbid"
                 else "this requirement does not hold"
+            )
         case Status.PASS:
-            return "this requirement holds" if rule.mode == "require" \
+            return (
+                "this requirement holds"
+                if rule.mode == "require"
                 else "this forbidden condition does not hold"
+            )
         case Status.ERROR:
             return "this cannot be decided"
         case Status.SKIPPED:
@@ -76,8 +93,11 @@ def message(result: Result, proof: Proof) -> str:
     if result.status in (Status.ERROR, Status.SKIPPED) and result.reason:
         return result.reason
     _, facts = _deciding(proof)
-    shown = [f.text for f in facts if f.kind in ("read", "missing", "compare", "call",
-                                                   "count", "element")]
+    shown = [
+        f.text
+        for f in facts
+        if f.kind in ("read", "missing", "compare", "call", "count", "element")
+    ]
     return "; ".join(shown) or result.reason
 
 
@@ -96,8 +116,10 @@ def to_diagnostic(proof: Proof) -> Diagnostic:
         notes.append(result.reason)
     if proof.message:
         notes.append(f"message: {proof.message}")
-    if leaf is not None and isinstance(leaf.truth, Unknown) and leaf.truth.reason not in " ".join(
-        notes
+    if (
+        leaf is not None
+        and isinstance(leaf.truth, Unknown)
+        and leaf.truth.reason not in " ".join(notes)
     ):
         notes.append(f"undecided: {leaf.truth.reason}")
     return Diagnostic(
@@ -106,7 +128,8 @@ def to_diagnostic(proof: Proof) -> Diagnostic:
         span=span,
         label=clause_label(result, proof),
         notes=tuple(notes),
-        help=f"fix: {rule.remediation}" if rule.remediation and result.status is Status.FAIL
+        help=f"fix: {rule.remediation}"
+        if rule.remediation and result.status is Status.FAIL
         else "",
         level=_LEVELS[result.status],
     )
@@ -131,9 +154,14 @@ def render_proof_markdown(proof: Proof) -> str:
         "",
         "```",
         line,
-        " " * (span.column - 1) + "^" * max(1, min(len(span.text.splitlines()[0] if span.text
-                                                        else " "), len(line) - span.column + 1))
-        + " " + clause_label(result, proof),
+        " " * (span.column - 1)
+        + "^"
+        * max(
+            1,
+            min(len(span.text.splitlines()[0] if span.text else " "), len(line) - span.column + 1),
+        )
+        + " "
+        + clause_label(result, proof),
         "```",
         "",
     ]
@@ -165,8 +193,7 @@ def proof_to_json(proof: Proof) -> dict[str, Any]:
 
 
 def fact_json(fact: Fact) -> dict[str, Any]:
-    return {"kind": fact.kind, "text": fact.text, "pointer": fact.pointer,
-            "value": fact.value}
+    return {"kind": fact.kind, "text": fact.text, "pointer": fact.pointer, "value": fact.value}
 
 
 def resource_json(result: Result) -> dict[str, Any]:
@@ -177,9 +204,19 @@ def resource_json(result: Result) -> dict[str, Any]:
 def related_json(result: Result) -> dict[str, Any] | None:
     if result.target is not None:
         t = result.target
-        return {"kind": t.kind, "id": t.key, "region": t.region, "zone": t.zone,
-                "relation": result.edge.relation.name if result.edge else None}
+        return {
+            "kind": t.kind,
+            "id": t.key,
+            "region": t.region,
+            "zone": t.zone,
+            "relation": result.edge.relation.name if result.edge else None,
+        }
     if result.edge is not None:
-        return {"kind": result.edge.relation.target, "id": result.edge.value, "region": None,
-                "zone": None, "relation": result.edge.relation.name}
+        return {
+            "kind": result.edge.relation.target,
+            "id": result.edge.value,
+            "region": None,
+            "zone": None,
+            "relation": result.edge.relation.name,
+        }
     return None

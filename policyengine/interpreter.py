@@ -177,8 +177,9 @@ class _Evaluator:
             for value, ptr in values:
                 if step.op == "star":
                     if isinstance(value, list):
-                        nxt.extend((v, f"{ptr}/{j}" if self.tracing else "")
-                                   for j, v in enumerate(value))
+                        nxt.extend(
+                            (v, f"{ptr}/{j}" if self.tracing else "") for j, v in enumerate(value)
+                        )
                     continue
                 if step.op == "var":
                     key = env[step.slot]
@@ -194,15 +195,20 @@ class _Evaluator:
                 if got is not None:
                     nxt.append((got, f"{ptr}/{pointer_escape(str(key))}" if self.tracing else ""))
                 elif not plural:
-                    nxt.append((MISSING, f"{ptr}/{pointer_escape(str(key))}"
-                                if self.tracing else ""))
+                    nxt.append(
+                        (MISSING, f"{ptr}/{pointer_escape(str(key))}" if self.tracing else "")
+                    )
             values = nxt
             plural = plural or step.op == "star"
         if plural:
             kept = [(v, p) for v, p in values if v is not MISSING]
             if self.tracing:
-                self._fact("read", f"{_subject(owner, op.text)} = {_show([v for v, _ in kept])}",
-                           pointer, [v for v, _ in kept])
+                self._fact(
+                    "read",
+                    f"{_subject(owner, op.text)} = {_show([v for v, _ in kept])}",
+                    pointer,
+                    [v for v, _ in kept],
+                )
             return [_Elem(v, p) if self.tracing else v for v, p in kept]
         value, ptr = values[0] if values else (MISSING, pointer)
         if self.tracing:
@@ -221,9 +227,12 @@ class _Evaluator:
             for edge in self.store.edges_from(relation, anchor):
                 if not edge.targets:
                     if relation.dangle_reason is not None:
-                        self._fact("dangling", f"{relation.target} `{edge.value}` is not in "
-                                   f"the snapshot ({relation.dangle_reason}); left out",
-                                   edge.pointer)
+                        self._fact(
+                            "dangling",
+                            f"{relation.target} `{edge.value}` is not in "
+                            f"the snapshot ({relation.dangle_reason}); left out",
+                            edge.pointer,
+                        )
                         continue
                     return Unknown(_dangling(edge))
                 for target in edge.targets:
@@ -241,8 +250,13 @@ class _Evaluator:
             return self._cond(op, env)
         parent, self.frame = self.frame, _Frame()
         truth = self._cond(op, env)
-        node = Trace(_OP_NAMES.get(type(op), "leaf"), op.span, truth, tuple(self.frame.facts),
-                     tuple(self.frame.children))
+        node = Trace(
+            _OP_NAMES.get(type(op), "leaf"),
+            op.span,
+            truth,
+            tuple(self.frame.facts),
+            tuple(self.frame.children),
+        )
         self.frame = parent
         parent.children.append(node)
         return truth
@@ -257,10 +271,13 @@ class _Evaluator:
                     return rv
                 if lv is MISSING or rv is MISSING:
                     return False  # only optional values get here: see `operand`
-                result = _COMPARE[name](lv, rv)
-                self._fact("compare", f"{_show(lv)} {_SYMBOL[name] if not result else name} "
-                           f"{_show(rv)}" if name in ("==", "!=") else
-                           f"{_show(lv)} {name} {_show(rv)} is {str(result).lower()}")
+                result = bool(_COMPARE[name](lv, rv))
+                self._fact(
+                    "compare",
+                    f"{_show(lv)} {_SYMBOL[name] if not result else name} {_show(rv)}"
+                    if name in ("==", "!=")
+                    else f"{_show(lv)} {name} {_show(rv)} is {str(result).lower()}",
+                )
                 return result
             case plan.MemberOp(item=item, collection=coll, negated=negated):
                 iv, cv = self.operand(item, env), self.operand(coll, env)
@@ -272,8 +289,7 @@ class _Evaluator:
                     return False
                 values = [c.value if isinstance(c, _Elem) else c for c in cv]
                 found = iv in values
-                self._fact("compare", f"{_show(iv)} is {'' if found else 'not '}in "
-                           f"{_show(values)}")
+                self._fact("compare", f"{_show(iv)} is {'' if found else 'not '}in {_show(values)}")
                 return found != negated
             case plan.MatchOp(operand=operand, regex=regex, pattern=pattern):
                 v = self.operand(operand, env)
@@ -282,8 +298,9 @@ class _Evaluator:
                 if v is MISSING:
                     return False
                 ok = regex.fullmatch(v) is not None
-                self._fact("compare", f"{_show(v)} {'matches' if ok else 'does not match'} "
-                           f"/{pattern}/")
+                self._fact(
+                    "compare", f"{_show(v)} {'matches' if ok else 'does not match'} /{pattern}/"
+                )
                 return ok
             case plan.IdFormatOp(slot=slot):
                 return self.id_format(env[slot])
@@ -297,8 +314,12 @@ class _Evaluator:
                     v = v.value
                 missing = v is MISSING
                 empty = not missing and v in ("", [], {})
-                result = {"present": not missing, "missing": missing,
-                          "set": not missing and not empty, "empty": empty}[test]
+                result = {
+                    "present": not missing,
+                    "missing": missing,
+                    "set": not missing and not empty,
+                    "empty": empty,
+                }[test]
                 return result != negated
             case plan.TruthyOp(operand=operand):
                 v = self.operand(operand, env)
@@ -377,8 +398,11 @@ class _Evaluator:
                 if self.tracing:
                     del self.frame.children[:mark_children]
                 self.witness[op.slot] = env[op.slot]
-                self._fact("element", f"decided by {op.var} = {_show_item(env[op.slot])}",
-                           _pointer_of(env[op.slot]))
+                self._fact(
+                    "element",
+                    f"decided by {op.var} = {_show_item(env[op.slot])}",
+                    _pointer_of(env[op.slot]),
+                )
                 return op.quantifier == "any"
             if isinstance(t, Unknown) and unknown is None:
                 unknown = t
@@ -399,12 +423,21 @@ class _Evaluator:
         if identity.name_when is not None and identity.name_when.holds(resource.data):
             return True
         key = resource.key
-        tail = key[len(identity.prefix):]
-        ok = key.startswith(identity.prefix) and tail.isascii() and tail.isalnum() \
-            and tail == tail.lower() and (identity.length is None or len(tail) == identity.length)
-        self._fact("compare", f"{resource.kind} id {_show(key)} "
-                   f"{'matches' if ok else 'does not match'} {identity.describe()}",
-                   f"{resource.pointer}/id", key)
+        tail = key[len(identity.prefix) :]
+        ok = (
+            key.startswith(identity.prefix)
+            and tail.isascii()
+            and tail.isalnum()
+            and tail == tail.lower()
+            and (identity.length is None or len(tail) == identity.length)
+        )
+        self._fact(
+            "compare",
+            f"{resource.kind} id {_show(key)} "
+            f"{'matches' if ok else 'does not match'} {identity.describe()}",
+            f"{resource.pointer}/id",
+            key,
+        )
         return ok
 
     def range_test(self, op: plan.RangeOp, env: list[Any]) -> Truth:
@@ -426,8 +459,10 @@ class _Evaluator:
             if net is None or sub is None:
                 return Unknown(f"{_show(container)} or {_show(member)} is not a CIDR block")
             result = net.version == sub.version and sub.subnet_of(net)  # type: ignore[arg-type]
-        self._fact("compare", f"{_show(container)} {'covers' if result else 'does not cover'} "
-                   f"{_show(member)}")
+        self._fact(
+            "compare",
+            f"{_show(container)} {'covers' if result else 'does not cover'} {_show(member)}",
+        )
         return result
 
     def same_location(self, scope: str, left: Resource, right: Resource) -> Truth:
@@ -435,16 +470,20 @@ class _Evaluator:
         for res, v in ((left, lv), (right, rv)):
             if v is None:
                 return Unknown(f"{res.kind} {res.key} has no {scope}")
-            self._fact("read", f"{res.kind} {res.key} is in {scope} {v}",
-                       f"{res.pointer}/{scope}", v)
-        same = lv == rv
+            self._fact(
+                "read", f"{res.kind} {res.key} is in {scope} {v}", f"{res.pointer}/{scope}", v
+            )
+        same = bool(lv == rv)
         self._fact("compare", f"{lv} {'=' if same else '≠'} {rv}")
         return same
 
 
 _TRACE_ELEMENTS = 8  # a passing `every` shows this many elements' evidence, not thousands
 _OP_NAMES: dict[type, str] = {
-    plan.AllOp: "all", plan.AnyOp: "any", plan.NotOp: "not", plan.QuantOp: "quantifier"
+    plan.AllOp: "all",
+    plan.AnyOp: "any",
+    plan.NotOp: "not",
+    plan.QuantOp: "quantifier",
 }
 
 _COMPARE = {
@@ -498,13 +537,17 @@ def _pointer_of(item: Any) -> str:
 
 def _follow(edge: Edge, target: Resource) -> str:
     via = ", ".join(edge.paths)
-    return (f"{edge.source.kind} {edge.source.key} {edge.relation.verb} {target.kind} "
-            f"{target.key} (via {via})")
+    return (
+        f"{edge.source.kind} {edge.source.key} {edge.relation.verb} {target.kind} "
+        f"{target.key} (via {via})"
+    )
 
 
 def _dangling(edge: Edge) -> str:
-    return (f"{edge.source.kind} {edge.source.key} names {edge.relation.target} "
-            f"`{edge.value}` ({', '.join(edge.paths)}), which is not in the snapshot")
+    return (
+        f"{edge.source.kind} {edge.source.key} names {edge.relation.target} "
+        f"`{edge.value}` ({', '.join(edge.paths)}), which is not in the snapshot"
+    )
 
 
 # ---------------------------------------------------------------- rules
@@ -546,15 +589,19 @@ def _run(ev: _Evaluator, rule: plan.RulePlan, resource: Resource) -> Iterator[Re
         return
     edges = ev.store.edges_from(rule.edge, resource)
     if not edges:
-        yield Result(rule, resource, Status.SKIPPED,
-                     f"not applicable: no `{rule.edge.name}` edge")
+        yield Result(rule, resource, Status.SKIPPED, f"not applicable: no `{rule.edge.name}` edge")
         return
     for edge in edges:
         if not edge.targets:
             if rule.edge.dangle_reason is not None:
-                yield Result(rule, resource, Status.SKIPPED,
-                             f"{rule.edge.target} `{edge.value}` is not in the snapshot "
-                             f"({rule.edge.dangle_reason})", edge)
+                yield Result(
+                    rule,
+                    resource,
+                    Status.SKIPPED,
+                    f"{rule.edge.target} `{edge.value}` is not in the snapshot "
+                    f"({rule.edge.dangle_reason})",
+                    edge,
+                )
             else:
                 yield Result(rule, resource, Status.ERROR, _dangling(edge), edge)
             continue
@@ -589,15 +636,25 @@ def trace(store: Store, result: Result) -> Proof:
     if result.edge is not None:
         if result.target is not None:
             env[1] = result.target
-            edge_facts.append(Fact("follow", _follow(result.edge, result.target),
-                                   result.edge.pointer, result.edge.value))
+            edge_facts.append(
+                Fact(
+                    "follow",
+                    _follow(result.edge, result.target),
+                    result.edge.pointer,
+                    result.edge.value,
+                )
+            )
         else:
-            edge_facts.append(Fact("dangling", _dangling(result.edge), result.edge.pointer,
-                                   result.edge.value))
+            edge_facts.append(
+                Fact("dangling", _dangling(result.edge), result.edge.pointer, result.edge.value)
+            )
     parts: dict[str, Trace | None] = {"where": None, "unless": None, "condition": None}
     if result.edge is None or result.target is not None:
-        for name, op in (("where", rule.where), ("unless", rule.unless),
-                         ("condition", rule.condition)):
+        for name, op in (
+            ("where", rule.where),
+            ("unless", rule.unless),
+            ("condition", rule.condition),
+        ):
             if op is None:
                 continue
             ev.frame = _Frame()
@@ -608,8 +665,9 @@ def trace(store: Store, result: Result) -> Proof:
             if name == "unless" and truth is not False:
                 break
     message = render_message(ev, rule, env)
-    return Proof(result, parts["where"], parts["unless"], parts["condition"],
-                 tuple(edge_facts), message)
+    return Proof(
+        result, parts["where"], parts["unless"], parts["condition"], tuple(edge_facts), message
+    )
 
 
 def render_message(ev: _Evaluator, rule: plan.RulePlan, env: list[Any]) -> str:
@@ -630,8 +688,9 @@ def render_message(ev: _Evaluator, rule: plan.RulePlan, env: list[Any]) -> str:
         ev.tracing = saved
         if isinstance(v, _Elem):
             v = v.value
-        out.append("?" if v is MISSING or isinstance(v, Unknown) else
-                   v if isinstance(v, str) else _show(v))
+        out.append(
+            "?" if v is MISSING or isinstance(v, Unknown) else v if isinstance(v, str) else _show(v)
+        )
     return "".join(out)
 
 
@@ -646,8 +705,10 @@ def decisive(node: Trace) -> Iterator[Trace]:
         kids = list(node.children)
     else:
         kids = [c for c in node.children if _same(c.truth, node.truth)]
-    if node.op in ("all", "any") and isinstance(node.truth, bool) and (
-        (node.op == "all") != node.truth
+    if (
+        node.op in ("all", "any")
+        and isinstance(node.truth, bool)
+        and ((node.op == "all") != node.truth)
     ):
         kids = kids[:1]
     if isinstance(node.truth, Unknown):
@@ -657,5 +718,8 @@ def decisive(node: Trace) -> Iterator[Trace]:
 
 
 def _same(a: Truth, b: Truth) -> bool:
-    return a == b if isinstance(a, bool) and isinstance(b, bool) else (
-        isinstance(a, Unknown) and isinstance(b, Unknown))
+    return (
+        a == b
+        if isinstance(a, bool) and isinstance(b, bool)
+        else (isinstance(a, Unknown) and isinstance(b, Unknown))
+    )

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from policyengine import ast, plan
+from policyengine import ast, model, plan
 from policyengine.checker import build_model, check_policy_file
-from policyengine.checker.policies import param_type
+from policyengine.checker.policies import fits, param_type
 from policyengine.compiler import compile_file
 from policyengine.diagnostics import Diagnostic, DiagnosticError, did_you_mean, sort_diagnostics
 from policyengine.parser import parse
@@ -84,59 +84,93 @@ def load(policy_paths: Sequence[Path], params: Sequence[str] = ()) -> Loaded:
     diags: list[Diagnostic] = []
     files = _parse_all(policy_paths, diags)
     models: dict[Path, ast.ModelFile] = {}
-    pending = [(f, p) for p, f in files.items()]
+    pending: list[tuple[ast.File, Path]] = [(f, p) for p, f in files.items()]
     while pending:
         file, path = pending.pop(0)
-        if isinstance(file, ast.ModelFile) and path not in models:
-            models[path] = file
+        if isinstance(file, ast.ModelFile):
+            models.setdefault(path.resolve(), file)
         for use in file.uses:
             found = _find_model(use.name, path)
             if found is None:
-                diags.append(Diagnostic("PE101", f"unknown model `{use.name.text}`",
-                                        use.name.span, "no such model file",
-                                        notes=(f"looked for {Path(*use.name.text.split('.'))}"
-                                               ".model next to this file, in the folders "
-                                               "above it and among the bundled packs",)))
-                continue
-            if found.resolve() in {p.resolve() for p in models}:
-                continue
-            parsed = _parse_all([found], diags)
-            for p, f in parsed.items():
-                models[p] = f  # type: ignore[assignment]
-                pending.append((f, p))
-    model, model_diags = build_model(models.values())
+                diags.append(_unknown_model(use))
+            elif found.resolve() not in models:
+                for model_path, parsed in _parse_all([found], diags).items():
+                    if isinstance(parsed, ast.ModelFile):
+                        models[model_path.resolve()] = parsed
+                        pending.append((parsed, model_path))
+                    else:
+                        diags.append(_not_a_model(use, model_path))
+    vocabulary, model_diags = build_model(models.values())
     diags.extend(model_diags)
     policies = {p: f for p, f in files.items() if isinstance(f, ast.PolicyFile)}
-    for path, file in policies.items():
+    for file in policies.values():
         if not file.uses and file.policies:
-            diags.append(Diagnostic("PE101", "this policy file uses no model",
-                                    file.policies[0].name.span, "which kinds does it check?",
-                                    help="add `use alicloud.ecs` (or your model) at the top"))
+            diags.append(
+                Diagnostic(
+                    "PE101",
+                    "this policy file uses no model",
+                    file.policies[0].name.span,
+                    "which kinds does it check?",
+                    help="add `use alicloud.ecs` (or your model) at the top",
+                )
+            )
     values = _param_values(policies.values(), params)
     errors = [d for d in diags if d.level == "error"]
     if not errors:
         for file in policies.values():
-            diags.extend(check_policy_file(file, model, values))
+            diags.extend(check_policy_file(file, vocabulary, values))
     errors = [d for d in diags if d.level == "error"]
     if errors:
         raise DiagnosticError(sort_diagnostics(errors))
     rules: list[plan.RulePlan] = []
     seen: dict[str, plan.RulePlan] = {}
     for file in policies.values():
-        for rule in compile_file(file, model, values):
+        for rule in compile_file(file, vocabulary, values):
             if rule.id in seen:
-                raise DiagnosticError([Diagnostic(
-                    "PE108", f"rule `{rule.id}` is declared twice", rule.name_span,
-                    "declared again here",
-                    notes=(f"first declared at {seen[rule.id].name_span.location()}",))])
+                raise DiagnosticError(
+                    [
+                        Diagnostic(
+                            "PE108",
+                            f"rule `{rule.id}` is declared twice",
+                            rule.name_span,
+                            "declared again here",
+                            notes=(f"first declared at {seen[rule.id].name_span.location()}",),
+                        )
+                    ]
+                )
             seen[rule.id] = rule
             rules.append(rule)
     warnings = tuple(sort_diagnostics(d for d in diags if d.level != "error"))
-    return Loaded(plan.index_by_kind(model, tuple(rules)), tuple(policy_paths), warnings)
+    return Loaded(plan.index_by_kind(vocabulary, tuple(rules)), tuple(policy_paths), warnings)
 
 
-def _param_values(files: Iterable[ast.PolicyFile], raw: Sequence[str]
-                  ) -> dict[str, dict[str, object]]:
+def _unknown_model(use: ast.Use) -> Diagnostic:
+    where = Path(*use.name.text.split(".")).with_suffix(".model")
+    return Diagnostic(
+        "PE101",
+        f"unknown model `{use.name.text}`",
+        use.name.span,
+        "no such model file",
+        notes=(
+            f"looked for {where} next to this file, in the folders above it and among "
+            "the bundled packs",
+        ),
+    )
+
+
+def _not_a_model(use: ast.Use, path: Path) -> Diagnostic:
+    return Diagnostic(
+        "PE101",
+        f"`{use.name.text}` names {path}, which is not a model",
+        use.name.span,
+        "not a model file",
+        help="a model file starts with `model NAME`",
+    )
+
+
+def _param_values(
+    files: Iterable[ast.PolicyFile], raw: Sequence[str]
+) -> dict[str, dict[str, object]]:
     """`--param NAME=VALUE` or `--param POLICY.NAME=VALUE`, converted to the declared type."""
     declared: dict[str, list[tuple[ast.Policy, ast.Param]]] = {}
     for file in files:
@@ -144,7 +178,8 @@ def _param_values(files: Iterable[ast.PolicyFile], raw: Sequence[str]
             for param in policy.params:
                 declared.setdefault(param.name.text, []).append((policy, param))
                 declared.setdefault(f"{policy.name.text}.{param.name.text}", []).append(
-                    (policy, param))
+                    (policy, param)
+                )
     out: dict[str, dict[str, object]] = {}
     for item in raw:
         name, sep, text = item.partition("=")
@@ -153,8 +188,7 @@ def _param_values(files: Iterable[ast.PolicyFile], raw: Sequence[str]
         targets = declared.get(name.strip())
         if not targets:
             hint = did_you_mean(name, [k for k in declared if "." not in k])
-            raise UsageError(f"no policy declares a param `{name}`" + (f"; {hint}" if hint
-                                                                       else ""))
+            raise UsageError(f"no policy declares a param `{name}`" + (f"; {hint}" if hint else ""))
         for policy, param in targets:
             out.setdefault(policy.name.text, {})[param.name.text] = _convert(param, text)
     return out
@@ -163,20 +197,20 @@ def _param_values(files: Iterable[ast.PolicyFile], raw: Sequence[str]
 def _convert(param: ast.Param, text: str) -> object:
     t = param_type(param.type)
     name = param.name.text
-    match t:
-        case None:
-            raise UsageError(f"param `{name}` cannot be set")
-        case _ if t.__class__.__name__ == "ListT":
+    if isinstance(t, model.ListT) and isinstance(t.item, model.Scalar):
+        if text.strip().startswith("["):
             try:
-                value = json.loads(text) if text.strip().startswith("[") else [
-                    s.strip() for s in text.split(",") if s.strip()]
+                items = json.loads(text)
             except json.JSONDecodeError as exc:
                 raise UsageError(f"--param {name}: not a JSON list: {exc.msg}") from None
-            item = t.item  # type: ignore[union-attr]
-            return [_scalar(name, str(v) if not isinstance(v, str) else v, item.name)
-                    if isinstance(v, str) else v for v in value]
-        case _:
-            return _scalar(name, text, t.name)  # type: ignore[union-attr]
+        else:
+            items = [_scalar(name, s.strip(), t.item.name) for s in text.split(",") if s.strip()]
+        if not fits(items, t):
+            raise UsageError(f"--param {name}: expected a {model.describe(t)}, got `{text}`")
+        return items
+    if isinstance(t, model.Scalar):
+        return _scalar(name, text, t.name)
+    raise UsageError(f"param `{name}` cannot be set from the command line")
 
 
 def _scalar(name: str, text: str, type_name: str) -> object:

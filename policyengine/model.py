@@ -6,9 +6,9 @@ store (to validate snapshots and index relations) and by the interpreter. Pure d
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 import ipaddress
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -234,9 +234,7 @@ class Model:
         return [r for r in self.relations if r.source == source and r.verb == verb]
 
     def relation(self, source: str, verb: str, target: str) -> Relation | None:
-        return next(
-            (r for r in self.relations_of(source, verb) if r.target == target), None
-        )
+        return next((r for r in self.relations_of(source, verb) if r.target == target), None)
 
 
 # ---------------------------------------------------------------- value types

@@ -7,12 +7,11 @@ a PE001/PE002 diagnostic in the language's own words; a lark exception never esc
 from __future__ import annotations
 
 import json
+import re
 from functools import cache
 from importlib import resources
 from pathlib import Path as FsPath
 from typing import Any
-
-import re
 
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import (
@@ -182,9 +181,7 @@ class _ToAst(Transformer[Token, ast.File]):
         return ast.NameIdentity(attribute=self._name(attribute), span=self._span(meta))
 
     def key_identity(self, meta: Meta, *attributes: Token) -> ast.KeyIdentity:
-        return ast.KeyIdentity(
-            attributes=tuple(map(self._name, attributes)), span=self._span(meta)
-        )
+        return ast.KeyIdentity(attributes=tuple(map(self._name, attributes)), span=self._span(meta))
 
     def located(
         self, meta: Meta, scope: str, when: ast.Condition | None, otherwise: str | None
@@ -202,7 +199,9 @@ class _ToAst(Transformer[Token, ast.File]):
     def scope(self, meta: Meta, token: Token) -> str:
         return str(token)
 
-    def relation(self, meta: Meta, source: Token, verb: Token, target: Token, *rest: Any) -> ast.Relation:
+    def relation(
+        self, meta: Meta, source: Token, verb: Token, target: Token, *rest: Any
+    ) -> ast.Relation:
         *paths, when, dangle = rest
         return ast.Relation(
             source=self._name(source),
@@ -513,12 +512,16 @@ def _expected(names: set[str]) -> str:
     words = sorted({_describe_terminal(n) for n in names})
     if len(words) > 8:
         words = words[:8] + ["..."]
-    return "expected " + (words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1])
+    return "expected " + (
+        words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+    )
 
 
 def _syntax_error(exc: UnexpectedInput, source: Source) -> Diagnostic:
-    if isinstance(exc, UnexpectedToken) and exc.token.type == "$END" or isinstance(
-        exc, UnexpectedEOF
+    if (
+        isinstance(exc, UnexpectedToken)
+        and exc.token.type == "$END"
+        or isinstance(exc, UnexpectedEOF)
     ):
         at = max(0, len(source.text.rstrip()) - 1)
         expected = exc.expected if isinstance(exc, UnexpectedEOF) else exc.accepts
@@ -540,8 +543,9 @@ def _syntax_error(exc: UnexpectedInput, source: Source) -> Diagnostic:
             help=_expected(set(exc.accepts or exc.expected)),
         )
     if isinstance(exc, UnexpectedCharacters):
-        span = Span(source, exc.pos_in_stream, exc.pos_in_stream + 1)
-        char = source.text[exc.pos_in_stream : exc.pos_in_stream + 1]
+        at = int(exc.pos_in_stream or 0)
+        span = Span(source, at, at + 1)
+        char = source.text[at : at + 1]
         return Diagnostic(
             "PE001",
             f"unexpected character `{char}`",

@@ -253,8 +253,14 @@ def _value(v: Value) -> str:
     match v:
         case Read(slot=slot, steps=steps, optional=optional):
             path = "".join(
-                f".{s.name}" if s.op == "attr" else f'["{s.name}"]' if s.op == "key"
-                else f"[${s.slot}]" if s.op == "var" else "[*]" for s in steps
+                f".{s.name}"
+                if s.op == "attr"
+                else f'["{s.name}"]'
+                if s.op == "key"
+                else f"[${s.slot}]"
+                if s.op == "var"
+                else "[*]"
+                for s in steps
             )
             return f"${slot}{path}{'?' if optional else ''}"
         case Const(value=value):

@@ -40,9 +40,12 @@ class Report:
     def gating(self) -> list[Finding]:
         """Fail and error outcomes at or above the threshold: what makes the run fail."""
         floor = plan.SEVERITY_RANK[self.threshold]
-        return [f for f in self.findings
-                if f.result.status in (Status.FAIL, Status.ERROR)
-                and plan.SEVERITY_RANK[f.result.rule.severity] >= floor]
+        return [
+            f
+            for f in self.findings
+            if f.result.status in (Status.FAIL, Status.ERROR)
+            and plan.SEVERITY_RANK[f.result.rule.severity] >= floor
+        ]
 
     def applied_rules(self) -> int:
         return len({f.result.rule.id for f in self.findings})
@@ -52,11 +55,15 @@ def build(compiled: plan.Plan, stores: Sequence[Store], threshold: str = "low") 
     findings: list[Finding] = []
     for store in stores:
         for result in evaluate(compiled, store):
-            proof = trace(store, result) if result.status in (Status.FAIL, Status.ERROR) \
-                else None
+            proof = trace(store, result) if result.status in (Status.FAIL, Status.ERROR) else None
             findings.append(Finding(result, proof))
-    report = Report(compiled, [s.file for s in stores], sum(len(s.resources) for s in stores),
-                    findings, threshold)
+    report = Report(
+        compiled,
+        [s.file for s in stores],
+        sum(len(s.resources) for s in stores),
+        findings,
+        threshold,
+    )
     report.counts.update(str(f.result.status) for f in findings)
     return report
 
@@ -69,8 +76,7 @@ def _message(finding: Finding) -> str:
 
 # ---------------------------------------------------------------- text
 
-_COLORS = {"fail": "31;1", "error": "35;1", "pass": "32", "skipped": "2", "dim": "2",
-           "bold": "1"}
+_COLORS = {"fail": "31;1", "error": "35;1", "pass": "32", "skipped": "2", "dim": "2", "bold": "1"}
 
 
 def _paint(text: str, style: str, color: bool) -> str:
@@ -81,13 +87,17 @@ def summary_line(report: Report) -> str:
     c = report.counts
     rules, applied = len(report.plan.rules), report.applied_rules()
     snaps = len(report.snapshots)
-    head = (f"{rules} rule{'s' if rules != 1 else ''} evaluated over {report.resources} "
-            f"resource{'s' if report.resources != 1 else ''} in {snaps} "
-            f"snapshot{'s' if snaps != 1 else ''}")
+    head = (
+        f"{rules} rule{'s' if rules != 1 else ''} evaluated over {report.resources} "
+        f"resource{'s' if report.resources != 1 else ''} in {snaps} "
+        f"snapshot{'s' if snaps != 1 else ''}"
+    )
     if applied < rules:
         head += f" ({rules - applied} applied to no resource)"
-    return (f"{head}: {c['fail']} failed, {c['error']} error{'s' if c['error'] != 1 else ''}, "
-            f"{c['pass']} passed, {c['skipped']} skipped")
+    return (
+        f"{head}: {c['fail']} failed, {c['error']} error{'s' if c['error'] != 1 else ''}, "
+        f"{c['pass']} passed, {c['skipped']} skipped"
+    )
 
 
 def render_text(report: Report, *, show_all: bool = False, color: bool = False) -> str:
@@ -113,11 +123,18 @@ def render_text(report: Report, *, show_all: bool = False, color: bool = False) 
     out.append(summary_line(report))
     gating = report.gating()
     if gating:
-        out.append(_paint(f"FAILED: {len(gating)} finding{'s' if len(gating) != 1 else ''} at "
-                          f"or above severity {report.threshold}", "fail", color))
+        out.append(
+            _paint(
+                f"FAILED: {len(gating)} finding{'s' if len(gating) != 1 else ''} at "
+                f"or above severity {report.threshold}",
+                "fail",
+                color,
+            )
+        )
     else:
-        out.append(_paint(f"PASSED: no finding at or above severity {report.threshold}",
-                          "pass", color))
+        out.append(
+            _paint(f"PASSED: no finding at or above severity {report.threshold}", "pass", color)
+        )
     return "\n".join(out)
 
 
@@ -136,19 +153,24 @@ def to_json(report: Report, *, show_all: bool = False) -> dict[str, Any]:
         evidence = []
         if f.proof is not None:
             evidence = [fact_json(x) for x in proof_evidence(f.proof)]
-        results.append({
-            "rule": r.rule.id,
-            "title": r.rule.title,
-            "resource": resource_json(r),
-            "related": related_json(r),
-            "outcome": str(r.status),
-            "severity": r.rule.severity,
-            "message": _message(f),
-            "source": {"file": r.rule.span.file, "line": r.rule.span.line,
-                       "column": r.rule.span.column},
-            "snapshot": r.resource.file,
-            "evidence": evidence,
-        })
+        results.append(
+            {
+                "rule": r.rule.id,
+                "title": r.rule.title,
+                "resource": resource_json(r),
+                "related": related_json(r),
+                "outcome": str(r.status),
+                "severity": r.rule.severity,
+                "message": _message(f),
+                "source": {
+                    "file": r.rule.span.file,
+                    "line": r.rule.span.line,
+                    "column": r.rule.span.column,
+                },
+                "snapshot": r.resource.file,
+                "evidence": evidence,
+            }
+        )
     gating = report.gating()
     return {
         "version": REPORT_VERSION,

@@ -84,8 +84,13 @@ def load_json(text: str, file: str) -> Any:
     try:
         return json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
-        raise InputError([Problem(file, "", f"not valid JSON: {exc.msg} at line {exc.lineno}, "
-                                  f"column {exc.colno}")]) from None
+        raise InputError(
+            [
+                Problem(
+                    file, "", f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
+                )
+            ]
+        ) from None
     except (ValueError, RecursionError) as exc:
         raise InputError([Problem(file, "", f"not valid JSON: {exc}")]) from None
 
@@ -101,8 +106,15 @@ def parse_snapshot(text: str, file: str) -> Snapshot:
     """JSON text -> a snapshot whose envelope is valid. Model checks come in the store."""
     data = load_json(text, file)
     if not isinstance(data, dict):
-        raise InputError([Problem(file, "", "expected an object with a `resources` list, "
-                                  f"found {_json_type(data)}")])
+        raise InputError(
+            [
+                Problem(
+                    file,
+                    "",
+                    f"expected an object with a `resources` list, found {_json_type(data)}",
+                )
+            ]
+        )
     try:
         envelope = SnapshotEnvelope.model_validate(data)
     except ValidationError as exc:
@@ -116,8 +128,16 @@ def parse_snapshot(text: str, file: str) -> Snapshot:
     if problems:
         raise InputError(problems)
     if not envelope.resources:
-        raise InputError([Problem(file, "/resources", "the snapshot holds no resources: "
-                                  "an empty export cannot show that the account complies")])
+        raise InputError(
+            [
+                Problem(
+                    file,
+                    "/resources",
+                    "the snapshot holds no resources: "
+                    "an empty export cannot show that the account complies",
+                )
+            ]
+        )
     return Snapshot(file, envelope, envelope.resources)
 
 
@@ -129,8 +149,10 @@ def _problems(file: str, exc: ValidationError, base: str) -> list[Problem]:
         if err["type"] == "missing":
             message = f"`{err['loc'][-1]}` is required"
         elif err["type"] == "extra_forbidden":
-            message = f"unknown field `{err['loc'][-1]}`; expected version, account, " \
-                      "captured_at, locations or resources"
+            message = (
+                f"unknown field `{err['loc'][-1]}`; expected version, account, "
+                "captured_at, locations or resources"
+            )
         elif "type" in err["type"]:
             message = f"{message}, found {_json_type(err.get('input'))}"
         out.append(Problem(file, pointer, message))

@@ -22,8 +22,16 @@ class Resource:
 
     __slots__ = ("index", "kind", "key", "data", "region", "zone", "file")
 
-    def __init__(self, index: int, kind: str, key: str, data: dict[str, Any],
-                 region: str | None, zone: str | None, file: str) -> None:
+    def __init__(
+        self,
+        index: int,
+        kind: str,
+        key: str,
+        data: dict[str, Any],
+        region: str | None,
+        zone: str | None,
+        file: str,
+    ) -> None:
         self.index = index
         self.kind = kind
         self.key = key  # the id, name or composite key a person reads
@@ -111,8 +119,13 @@ class Store:
             kind = self.model.kinds.get(kind_name)
             if kind is None:
                 known = ", ".join(f"`{k}`" for k in sorted(self.model.kinds))
-                problems.append(Problem(self.file, f"{at}/kind", f"unknown kind `{kind_name}`; "
-                                        f"the model knows {known}"))
+                problems.append(
+                    Problem(
+                        self.file,
+                        f"{at}/kind",
+                        f"unknown kind `{kind_name}`; the model knows {known}",
+                    )
+                )
                 continue
             key = self._key(kind, data, at, problems)
             if key is None:
@@ -120,8 +133,7 @@ class Store:
             before = len(problems)
             for name, t in kind.attributes.fields:
                 if name in data and name in kind.declared:
-                    _check_type(data[name], t, self.file, f"{at}/{pointer_escape(name)}",
-                                problems)
+                    _check_type(data[name], t, self.file, f"{at}/{pointer_escape(name)}", problems)
             if len(problems) > before:
                 continue
             region, zone = data.get("region"), data.get("zone")
@@ -131,8 +143,13 @@ class Store:
             ident = (kind.name, scope_key, key)
             if ident in seen:
                 where = f" in region `{region}`" if kind.unique_per_region else ""
-                problems.append(Problem(self.file, at, f"duplicate {kind.name} `{key}`{where}: "
-                                        f"also at /resources/{seen[ident]}"))
+                problems.append(
+                    Problem(
+                        self.file,
+                        at,
+                        f"duplicate {kind.name} `{key}`{where}: also at /resources/{seen[ident]}",
+                    )
+                )
                 continue
             seen[ident] = index
             resource = Resource(index, kind.name, key, data, region, zone, self.file)
@@ -144,8 +161,9 @@ class Store:
             if resource.region is None and resource.zone is not None:
                 resource.region = self.locations.region_of(resource.zone)
 
-    def _key(self, kind: model.Kind, data: dict[str, Any], at: str,
-             problems: list[Problem]) -> str | None:
+    def _key(
+        self, kind: model.Kind, data: dict[str, Any], at: str, problems: list[Problem]
+    ) -> str | None:
         match kind.identity:
             case model.IdFormat():
                 names: tuple[str, ...] = ("id",)
@@ -158,9 +176,14 @@ class Store:
             value = data.get(name)
             if not isinstance(value, str | int) or isinstance(value, bool) or value == "":
                 found = "nothing" if value is None else _json_type(value)
-                problems.append(Problem(self.file, f"{at}/{pointer_escape(name)}",
-                                        f"a {kind.name} is identified by `{name}`: expected a "
-                                        f"non-empty string, found {found}"))
+                problems.append(
+                    Problem(
+                        self.file,
+                        f"{at}/{pointer_escape(name)}",
+                        f"a {kind.name} is identified by `{name}`: expected a "
+                        f"non-empty string, found {found}",
+                    )
+                )
                 return None
             values.append(str(value))
         return "@".join(reversed(values)) if len(values) > 1 else values[0]
@@ -185,8 +208,14 @@ class Store:
                         found[key] = ([path.text], pointer)
             edges = []
             for value, (paths, pointer) in found.items():
-                edge = Edge(relation, source, value, tuple(targets.get(value, ())),
-                            tuple(dict.fromkeys(paths)), pointer)
+                edge = Edge(
+                    relation,
+                    source,
+                    value,
+                    tuple(targets.get(value, ())),
+                    tuple(dict.fromkeys(paths)),
+                    pointer,
+                )
                 edges.append(edge)
                 for target in edge.targets:
                     into[target.index].append(edge)
@@ -230,8 +259,14 @@ def _check_type(value: Any, t: model.Type, file: str, at: str, problems: list[Pr
     t = model.unwrap(t)
 
     def wrong(expected: str) -> None:
-        problems.append(Problem(file, at, f"expected {expected}, found {_json_type(value)}"
-                                + (f" {value!r}" if isinstance(value, str | int) else "")))
+        problems.append(
+            Problem(
+                file,
+                at,
+                f"expected {expected}, found {_json_type(value)}"
+                + (f" {value!r}" if isinstance(value, str | int) else ""),
+            )
+        )
 
     match t:
         case model.Scalar(name="int"):

@@ -40,26 +40,46 @@ class _ModelBuilder:
         for rel in relations:
             key = (rel.source, rel.verb, rel.target)
             if key in seen:
-                self._error("PE108", f"relation `{rel.name}` is declared twice", rel.span,
-                            "declared again here", notes=(f"first declared at "
-                                                          f"{seen[key].span.location()}",))
+                self._error(
+                    "PE108",
+                    f"relation `{rel.name}` is declared twice",
+                    rel.span,
+                    "declared again here",
+                    notes=(f"first declared at {seen[key].span.location()}",),
+                )
             seen[key] = rel
         return model.Model(partial.names, kinds, tuple(seen.values()))
 
-    def _error(self, code: str, message: str, span: object, label: str = "", *,
-               help: str = "", notes: tuple[str, ...] = ()) -> None:
+    def _error(
+        self,
+        code: str,
+        message: str,
+        span: object,
+        label: str = "",
+        *,
+        help: str = "",
+        notes: tuple[str, ...] = (),
+    ) -> None:
         from policyengine.source import Span
 
         assert isinstance(span, Span)
         self.diags.append(Diagnostic(code, message, span, label, notes, help))
 
-    def _declare(self, table: dict[str, ast.Record] | dict[str, ast.Kind], name: ast.Name,
-                 node: ast.Record | ast.Kind) -> None:
+    def _declare(
+        self,
+        table: dict[str, ast.Record] | dict[str, ast.Kind],
+        name: ast.Name,
+        node: ast.Record | ast.Kind,
+    ) -> None:
         if name.text in table:
             first = table[name.text]
-            self._error("PE108", f"`{name.text}` is declared twice", name.span,
-                        "declared again here",
-                        notes=(f"first declared at {first.name.span.location()}",))
+            self._error(
+                "PE108",
+                f"`{name.text}` is declared twice",
+                name.span,
+                "declared again here",
+                notes=(f"first declared at {first.name.span.location()}",),
+            )
             return
         table[name.text] = node  # type: ignore[assignment]
 
@@ -72,14 +92,23 @@ class _ModelBuilder:
                 if name.text in self.records:
                     return self._record(name.text, stack)
                 known = [*model.SCALARS, *self.records]
-                self._error("PE117", f"unknown type `{name.text}`", name.span, "not a type",
-                            help=did_you_mean(name.text, known))
+                self._error(
+                    "PE117",
+                    f"unknown type `{name.text}`",
+                    name.span,
+                    "not a type",
+                    help=did_you_mean(name.text, known),
+                )
                 return model.AnyT()
             case ast.RefType(kind=kind):
                 if kind.text not in self.kind_nodes:
-                    self._error("PE102", f"unknown kind `{kind.text}`", kind.span,
-                                "no kind has this name",
-                                help=did_you_mean(kind.text, self.kind_nodes))
+                    self._error(
+                        "PE102",
+                        f"unknown kind `{kind.text}`",
+                        kind.span,
+                        "no kind has this name",
+                        help=did_you_mean(kind.text, self.kind_nodes),
+                    )
                     return model.AnyT()
                 return model.RefT(kind.text)
             case ast.ListType(item=item):
@@ -94,22 +123,30 @@ class _ModelBuilder:
     def _record(self, name: str, stack: tuple[str, ...]) -> model.Type:
         if name in stack:
             node = self.records[name]
-            self._error("PE111", f"record `{name}` contains itself", node.name.span,
-                        "a record cannot nest itself")
+            self._error(
+                "PE111",
+                f"record `{name}` contains itself",
+                node.name.span,
+                "a record cannot nest itself",
+            )
             return model.AnyT()
         if name not in self.record_types:
             node = self.records[name]
-            self.record_types[name] = model.RecordT(name, self._fields(node.fields,
-                                                                       (*stack, name)))
+            self.record_types[name] = model.RecordT(name, self._fields(node.fields, (*stack, name)))
         return self.record_types[name]
 
-    def _fields(self, fields: Iterable[ast.Field],
-                stack: tuple[str, ...]) -> tuple[tuple[str, model.Type], ...]:
+    def _fields(
+        self, fields: Iterable[ast.Field], stack: tuple[str, ...]
+    ) -> tuple[tuple[str, model.Type], ...]:
         out: dict[str, model.Type] = {}
         for f in fields:
             if f.name.text in out:
-                self._error("PE108", f"attribute `{f.name.text}` is declared twice",
-                            f.name.span, "declared again here")
+                self._error(
+                    "PE108",
+                    f"attribute `{f.name.text}` is declared twice",
+                    f.name.span,
+                    "declared again here",
+                )
                 continue
             out[f.name.text] = self.type_of(f.type, stack)
         return tuple(out.items())
@@ -136,8 +173,12 @@ class _ModelBuilder:
                 # Declaring an envelope attribute is allowed only with the envelope's type.
                 if model.unwrap(declared[name]) != model.STRING:
                     f = next(f for f in node.fields if f.name.text == name)
-                    self._error("PE106", f"`{name}` is part of {ENVELOPE_DOC} and is a string",
-                                f.type.span, "declare it as `string` or leave it out")
+                    self._error(
+                        "PE106",
+                        f"`{name}` is part of {ENVELOPE_DOC} and is a string",
+                        f.type.span,
+                        "declare it as `string` or leave it out",
+                    )
         attributes = {**declared, **envelope}
         return model.Kind(
             name=node.name.text,
@@ -161,46 +202,62 @@ class _ModelBuilder:
             case ast.KeyIdentity(attributes=attributes):
                 for a in attributes:
                     if a.text not in declared:
-                        self._error("PE104", f"unknown attribute `{a.text}` of "
-                                    f"`{node.name.text}`", a.span,
-                                    "a key must be a declared attribute",
-                                    help=did_you_mean(a.text, declared))
+                        self._error(
+                            "PE104",
+                            f"unknown attribute `{a.text}` of `{node.name.text}`",
+                            a.span,
+                            "a key must be a declared attribute",
+                            help=did_you_mean(a.text, declared),
+                        )
                 return model.KeyedBy(tuple(a.text for a in attributes))
 
-    def _location(self, node: ast.Kind, declared: dict[str, model.Type]
-                  ) -> tuple[model.Scope, model.Guard | None, model.Scope | None]:
+    def _location(
+        self, node: ast.Kind, declared: dict[str, model.Type]
+    ) -> tuple[model.Scope, model.Guard | None, model.Scope | None]:
         loc = node.location
         when = None if loc.when is None else self.guard(loc.when, node, declared)
         return loc.scope, when, loc.otherwise
 
-    def guard(self, cond: ast.Condition, node: ast.Kind,
-              declared: dict[str, model.Type]) -> model.Guard | None:
+    def guard(
+        self, cond: ast.Condition, node: ast.Kind, declared: dict[str, model.Type]
+    ) -> model.Guard | None:
         terms = cond.conditions if isinstance(cond, ast.AllOf) else (cond,)
         out: list[model.GuardTerm] = []
         for term in terms:
             match term:
-                case ast.Compare(op="==" | "!=" as op, left=ast.Path() as path,
-                                 right=ast.Literal(value=str() | int() | bool() as value)):
+                case ast.Compare(
+                    op="==" | "!=" as op,
+                    left=ast.Path() as path,
+                    right=ast.Literal(value=str() | int() | bool() as value),
+                ):
                     steps = self._guard_path(path, node.name.text, declared)
                     if steps is not None:
-                        out.append(model.GuardTerm(steps, op, value))  # type: ignore[arg-type]
+                        out.append(model.GuardTerm(steps, op, value))
                 case _:
-                    self._error("PE111", "a model `when` compares attributes with literals",
-                                term.span, "not an attribute compared with a literal",
-                                help='write it as `attribute == "value"`, joined by `and`')
+                    self._error(
+                        "PE111",
+                        "a model `when` compares attributes with literals",
+                        term.span,
+                        "not an attribute compared with a literal",
+                        help='write it as `attribute == "value"`, joined by `and`',
+                    )
         return model.Guard(tuple(out), cond.span.text)
 
-    def _guard_path(self, path: ast.Path, kind: str,
-                    declared: dict[str, model.Type]) -> tuple[str, ...] | None:
-        names = [path.head.text] + [
-            s.name for s in path.segments if isinstance(s, ast.AttrSegment)
-        ]
+    def _guard_path(
+        self, path: ast.Path, kind: str, declared: dict[str, model.Type]
+    ) -> tuple[str, ...] | None:
+        names = [path.head.text] + [s.name for s in path.segments if isinstance(s, ast.AttrSegment)]
         if names[0] == kind:
             names = names[1:]
         if not names or names[0] not in declared:
             wrong = names[0] if names else path.head.text
-            self._error("PE104", f"unknown attribute `{wrong}` of `{kind}`", path.span,
-                        "not a declared attribute", help=did_you_mean(wrong, declared))
+            self._error(
+                "PE104",
+                f"unknown attribute `{wrong}` of `{kind}`",
+                path.span,
+                "not a declared attribute",
+                help=did_you_mean(wrong, declared),
+            )
             return None
         return tuple(names)
 
@@ -210,29 +267,48 @@ class _ModelBuilder:
         for end in (node.source, node.target):
             if end.text not in partial.kinds:
                 ok = False
-                self._error("PE102", f"unknown kind `{end.text}`", end.span,
-                            "no kind has this name", help=did_you_mean(end.text, partial.kinds))
+                self._error(
+                    "PE102",
+                    f"unknown kind `{end.text}`",
+                    end.span,
+                    "no kind has this name",
+                    help=did_you_mean(end.text, partial.kinds),
+                )
         if not ok:
             return None
         source = partial.kinds[node.source.text]
         paths = tuple(
-            p for path in node.paths
+            p
+            for path in node.paths
             if (p := self._relation_path(path, source, node.target.text, partial)) is not None
         )
         when = None
         if node.when is not None:
-            when = self.guard(node.when, self.kind_nodes[source.name],
-                              dict(source.attributes.fields))
+            when = self.guard(
+                node.when, self.kind_nodes[source.name], dict(source.attributes.fields)
+            )
         if len(paths) != len(node.paths):
             return None
-        return model.Relation(node.source.text, node.verb.text, node.target.text, paths, when,
-                              node.dangle_reason, node.span)
+        return model.Relation(
+            node.source.text,
+            node.verb.text,
+            node.target.text,
+            paths,
+            when,
+            node.dangle_reason,
+            node.span,
+        )
 
-    def _relation_path(self, path: ast.Path, source: model.Kind, target: str,
-                       partial: model.Model) -> model.RelationPath | None:
+    def _relation_path(
+        self, path: ast.Path, source: model.Kind, target: str, partial: model.Model
+    ) -> model.RelationPath | None:
         if path.head.text != source.name:
-            self._error("PE111", f"a relation path starts at its source kind `{source.name}`",
-                        path.head.span, f"expected `{source.name}`")
+            self._error(
+                "PE111",
+                f"a relation path starts at its source kind `{source.name}`",
+                path.head.span,
+                f"expected `{source.name}`",
+            )
             return None
         current: model.Type = source.attributes
         steps: list[str] = []
@@ -241,35 +317,62 @@ class _ModelBuilder:
             match seg:
                 case ast.AttrSegment(name=name):
                     if isinstance(current, model.ListT):
-                        self._error("PE106", "this is a list: write `[*]` before `.`",
-                                    seg.span, "follows a list", help=f"write `[*].{name}`")
+                        self._error(
+                            "PE106",
+                            "this is a list: write `[*]` before `.`",
+                            seg.span,
+                            "follows a list",
+                            help=f"write `[*].{name}`",
+                        )
                         return None
                     if not isinstance(current, model.RecordT) or name not in current.by_name:
                         known = current.by_name if isinstance(current, model.RecordT) else {}
-                        self._error("PE104", f"unknown attribute `{name}`", seg.span,
-                                    "not declared here", help=did_you_mean(name, known))
+                        self._error(
+                            "PE104",
+                            f"unknown attribute `{name}`",
+                            seg.span,
+                            "not declared here",
+                            help=did_you_mean(name, known),
+                        )
                         return None
                     current = current.by_name[name]
                     steps.append(name)
                 case ast.StarSegment():
                     if not isinstance(current, model.ListT):
-                        self._error("PE106", "`[*]` needs a list", seg.span,
-                                    f"this is {model.describe(current)}")
+                        self._error(
+                            "PE106",
+                            "`[*]` needs a list",
+                            seg.span,
+                            f"this is {model.describe(current)}",
+                        )
                         return None
                     current = current.item
                     steps.append("*")
                 case _:
-                    self._error("PE111", "a relation path uses attribute names and `[*]`",
-                                seg.span, "not allowed in a relation path")
+                    self._error(
+                        "PE111",
+                        "a relation path uses attribute names and `[*]`",
+                        seg.span,
+                        "not allowed in a relation path",
+                    )
                     return None
         end = model.unwrap(current)
         if isinstance(end, model.ListT):
-            self._error("PE106", "a relation path ending in a list needs `[*]`", path.span,
-                        "ends in a list", help=f"write `{path.dotted()}[*]`")
+            self._error(
+                "PE106",
+                "a relation path ending in a list needs `[*]`",
+                path.span,
+                "ends in a list",
+                help=f"write `{path.dotted()}[*]`",
+            )
             return None
         if end not in (model.RefT(target), model.STRING) and not isinstance(end, model.AnyT):
-            self._error("PE106", f"this path holds {model.describe(end)}, not an id of "
-                        f"`{target}`", path.span, "wrong type for this relation")
+            self._error(
+                "PE106",
+                f"this path holds {model.describe(end)}, not an id of `{target}`",
+                path.span,
+                "wrong type for this relation",
+            )
             return None
         return model.RelationPath(tuple(steps), path.span.text, path.span)
 

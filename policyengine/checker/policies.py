@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import string
 from collections.abc import Mapping
+from typing import Literal
 
 import re2
 
@@ -62,15 +63,24 @@ def fits(value: object, t: model.Type) -> bool:
 
 
 class _PolicyChecker:
-    def __init__(self, file: ast.PolicyFile, m: model.Model,
-                 params: Mapping[str, Mapping[str, object]]) -> None:
+    def __init__(
+        self, file: ast.PolicyFile, m: model.Model, params: Mapping[str, Mapping[str, object]]
+    ) -> None:
         self.file = file
         self.model = m
         self.params = params
         self.diags: list[Diagnostic] = []
 
-    def error(self, code: str, message: str, span: object, label: str = "", *,
-              help: str = "", notes: tuple[str, ...] = ()) -> None:
+    def error(
+        self,
+        code: str,
+        message: str,
+        span: object,
+        label: str = "",
+        *,
+        help: str = "",
+        notes: tuple[str, ...] = (),
+    ) -> None:
         from policyengine.source import Span
 
         assert isinstance(span, Span)
@@ -80,8 +90,12 @@ class _PolicyChecker:
         seen_policies: dict[str, ast.Policy] = {}
         for policy in self.file.policies:
             if policy.name.text in seen_policies:
-                self.error("PE108", f"policy `{policy.name.text}` is declared twice",
-                           policy.name.span, "declared again here")
+                self.error(
+                    "PE108",
+                    f"policy `{policy.name.text}` is declared twice",
+                    policy.name.span,
+                    "declared again here",
+                )
             seen_policies[policy.name.text] = policy
             self.policy(policy)
         # A `for each resource` rule is checked once per kind: report each problem once.
@@ -94,9 +108,13 @@ class _PolicyChecker:
         seen: dict[str, ast.Rule] = {}
         for rule in policy.rules:
             if rule.name.text in seen:
-                self.error("PE108", f"rule `{rule.name.text}` is declared twice",
-                           rule.name.span, "declared again here",
-                           notes=(f"first declared at {seen[rule.name.text].name.span.location()}",))
+                self.error(
+                    "PE108",
+                    f"rule `{rule.name.text}` is declared twice",
+                    rule.name.span,
+                    "declared again here",
+                    notes=(f"first declared at {seen[rule.name.text].name.span.location()}",),
+                )
             seen[rule.name.text] = rule
             self.rule(rule, params)
 
@@ -112,14 +130,23 @@ class _PolicyChecker:
     def rule(self, rule: ast.Rule, params: dict[str, Binding]) -> None:
         self.meta(rule.meta)
         if not rule.body.kind.text:
-            self.error("PE111", f"rule `{rule.name.text}` has no statement", rule.name.span,
-                       "this rule checks nothing",
-                       help="add a sentence such as `disk attach requires same zone` or "
-                       "`for each KIND require CONDITION`")
+            self.error(
+                "PE111",
+                f"rule `{rule.name.text}` has no statement",
+                rule.name.span,
+                "this rule checks nothing",
+                help="add a sentence such as `disk attach requires same zone` or "
+                "`for each KIND require CONDITION`",
+            )
             return
         for extra in rule.extra:
-            self.error("PE111", "a rule holds one statement", extra.span,
-                       "a second statement", help="split it into a rule of its own")
+            self.error(
+                "PE111",
+                "a rule holds one statement",
+                extra.span,
+                "a second statement",
+                help="split it into a rule of its own",
+            )
         body = rule.body
         for kind in subject_kinds(body, self.model, self.diags, params):
             scope = rule_scope(body, kind, self.model, params, self.diags)
@@ -133,30 +160,48 @@ class _PolicyChecker:
                 check_message(scope, message, body)
 
 
-def policy_params(policy: ast.Policy, overrides: Mapping[str, object],
-                  diags: list[Diagnostic]) -> dict[str, Binding]:
+def policy_params(
+    policy: ast.Policy, overrides: Mapping[str, object], diags: list[Diagnostic]
+) -> dict[str, Binding]:
     """The policy's params with their values: the CLI's where given, else the default."""
     out: dict[str, Binding] = {}
     for p in policy.params:
         t = param_type(p.type)
         if t is None:
-            diags.append(Diagnostic("PE113", f"param `{p.name.text}` has a type params cannot "
-                                    "take", p.type.span, "not a param type",
-                                    help="use string, int, bool or a list of one of them"))
+            diags.append(
+                Diagnostic(
+                    "PE113",
+                    f"param `{p.name.text}` has a type params cannot take",
+                    p.type.span,
+                    "not a param type",
+                    help="use string, int, bool or a list of one of them",
+                )
+            )
             continue
         if p.name.text in overrides:
             value = overrides[p.name.text]
         elif p.default is not None:
             value = p.default.value
             if not fits(value, t):
-                diags.append(Diagnostic("PE113", f"the default of `{p.name.text}` is not "
-                                        f"{model.describe(t)}", p.default.span,
-                                        f"expected {model.describe(t)}"))
+                diags.append(
+                    Diagnostic(
+                        "PE113",
+                        f"the default of `{p.name.text}` is not {model.describe(t)}",
+                        p.default.span,
+                        f"expected {model.describe(t)}",
+                    )
+                )
                 continue
         else:
-            diags.append(Diagnostic("PE113", f"param `{p.name.text}` has no value", p.span,
-                                    "no default", help=f"give a default, or pass "
-                                    f"`--param {p.name.text}=VALUE`"))
+            diags.append(
+                Diagnostic(
+                    "PE113",
+                    f"param `{p.name.text}` has no value",
+                    p.span,
+                    "no default",
+                    help=f"give a default, or pass `--param {p.name.text}=VALUE`",
+                )
+            )
             continue
         if isinstance(value, list):
             value = tuple(value)
@@ -164,24 +209,35 @@ def policy_params(policy: ast.Policy, overrides: Mapping[str, object],
     return out
 
 
-def subject_kinds(body: ast.ForEach, m: model.Model, diags: list[Diagnostic],
-                  params: Mapping[str, object]) -> list[str]:
+def subject_kinds(
+    body: ast.ForEach, m: model.Model, diags: list[Diagnostic], params: Mapping[str, object]
+) -> list[str]:
     """The kinds a rule ranges over; `resource` means every kind that has what it reads."""
     name = body.kind.text
     if name == ANY_KIND and body.edge is None:
         reads = _this_reads(body) - set(params) - _quantifier_vars(body)
-        kinds = [k.name for k in m.kinds.values()
-                 if all(r in k.attributes.by_name for r in reads)]
+        kinds = [k.name for k in m.kinds.values() if all(r in k.attributes.by_name for r in reads)]
         if not kinds:
-            diags.append(Diagnostic("PE104", "no kind has every attribute this rule reads",
-                                    body.kind.span, "matches no kind",
-                                    notes=("reads " + ", ".join(f"`{r}`" for r in
-                                                                sorted(reads)),)))
+            diags.append(
+                Diagnostic(
+                    "PE104",
+                    "no kind has every attribute this rule reads",
+                    body.kind.span,
+                    "matches no kind",
+                    notes=("reads " + ", ".join(f"`{r}`" for r in sorted(reads)),),
+                )
+            )
         return kinds
     if name not in m.kinds:
-        diags.append(Diagnostic("PE102", f"unknown kind `{name}`", body.kind.span,
-                                "no kind has this name",
-                                help=did_you_mean(name, [*m.kinds, ANY_KIND])))
+        diags.append(
+            Diagnostic(
+                "PE102",
+                f"unknown kind `{name}`",
+                body.kind.span,
+                "no kind has this name",
+                help=did_you_mean(name, [*m.kinds, ANY_KIND]),
+            )
+        )
         return []
     return [name]
 
@@ -193,8 +249,7 @@ def _this_reads(body: ast.ForEach) -> set[str]:
     def visit(node: object) -> None:
         if isinstance(node, ast.Path):
             head = node.head.text
-            if head == "this" and node.segments and isinstance(node.segments[0],
-                                                                 ast.AttrSegment):
+            if head == "this" and node.segments and isinstance(node.segments[0], ast.AttrSegment):
                 found.add(node.segments[0].name)
             elif head not in ("this", "resource"):
                 found.add(head)
@@ -215,8 +270,13 @@ def _this_reads(body: ast.ForEach) -> set[str]:
     return found
 
 
-def rule_scope(body: ast.ForEach, kind: str, m: model.Model, params: dict[str, Binding],
-               diags: list[Diagnostic]) -> Scope | None:
+def rule_scope(
+    body: ast.ForEach,
+    kind: str,
+    m: model.Model,
+    params: dict[str, Binding],
+    diags: list[Diagnostic],
+) -> Scope | None:
     """The names a rule's conditions see: `this`, the kind, its alias, the edge's other end."""
     this_type = model.ResourceT(kind)
     scope = Scope(m, diags, None, params)
@@ -232,23 +292,30 @@ def rule_scope(body: ast.ForEach, kind: str, m: model.Model, params: dict[str, B
         if relation is None:
             return None
         if relation.target == kind and body.edge.alias is None:
-            diags.append(Diagnostic("PE115", f"both ends of `{relation.name}` are "
-                                    f"`{kind}`: name the other end", body.edge.span,
-                                    "which one is which?",
-                                    help=f"write `{kind} {relation.verb} {kind} as peer`"))
+            diags.append(
+                Diagnostic(
+                    "PE115",
+                    f"both ends of `{relation.name}` are `{kind}`: name the other end",
+                    body.edge.span,
+                    "which one is which?",
+                    help=f"write `{kind} {relation.verb} {kind} as peer`",
+                )
+            )
             return None
-        other = scope.bind(body.edge.alias or ast.Name(text=relation.target,
-                                                        span=body.edge.span),
-                           "resource", model.ResourceT(relation.target))
-        scope.alias(relation.target if body.edge.alias is None else body.edge.alias.text,
-                    other)
+        other = scope.bind(
+            body.edge.alias or ast.Name(text=relation.target, span=body.edge.span),
+            "resource",
+            model.ResourceT(relation.target),
+        )
+        scope.alias(relation.target if body.edge.alias is None else body.edge.alias.text, other)
         if isinstance(body.condition, ast.SameLocation):
             check_same_location(body.condition, m.kinds[kind], m.kinds[relation.target], diags)
     return scope
 
 
-def edge_relation(body: ast.ForEach, m: model.Model,
-                  diags: list[Diagnostic] | None = None) -> model.Relation | None:
+def edge_relation(
+    body: ast.ForEach, m: model.Model, diags: list[Diagnostic] | None = None
+) -> model.Relation | None:
     """The relation a sentence follows; reports unknown and ambiguous ones."""
     assert body.edge is not None
     edge, subject = body.edge, body.kind.text
@@ -258,9 +325,15 @@ def edge_relation(body: ast.ForEach, m: model.Model,
     candidates = m.relations_of(subject, edge.verb.text)
     if edge.target is not None:
         if edge.target.text not in m.kinds:
-            sink.append(Diagnostic("PE102", f"unknown kind `{edge.target.text}`",
-                                   edge.target.span, "no kind has this name",
-                                   help=did_you_mean(edge.target.text, m.kinds)))
+            sink.append(
+                Diagnostic(
+                    "PE102",
+                    f"unknown kind `{edge.target.text}`",
+                    edge.target.span,
+                    "no kind has this name",
+                    help=did_you_mean(edge.target.text, m.kinds),
+                )
+            )
             return None
         candidates = [r for r in candidates if r.target == edge.target.text]
     if len(candidates) == 1:
@@ -268,30 +341,55 @@ def edge_relation(body: ast.ForEach, m: model.Model,
     known = [r.name for r in m.relations if r.source == subject]
     what = f"{subject} {edge.verb.text}" + (f" {edge.target.text}" if edge.target else "")
     if not candidates:
-        sink.append(Diagnostic("PE103", f"unknown relation `{what}`", edge.verb.span,
-                               f"`{subject}` has no such relation",
-                               notes=(f"relations of `{subject}`: "
-                                      + (", ".join(f"`{k}`" for k in known) or "none"),),
-                               help=did_you_mean(what, known)))
+        sink.append(
+            Diagnostic(
+                "PE103",
+                f"unknown relation `{what}`",
+                edge.verb.span,
+                f"`{subject}` has no such relation",
+                notes=(
+                    f"relations of `{subject}`: " + (", ".join(f"`{k}`" for k in known) or "none"),
+                ),
+                help=did_you_mean(what, known),
+            )
+        )
         return None
-    sink.append(Diagnostic("PE107", f"`{what}` is ambiguous", edge.verb.span,
-                           "several relations match",
-                           notes=tuple(f"could be `{r.name}`" for r in candidates),
-                           help="name the other kind, e.g. "
-                           f"`{subject} {edge.verb.text} {candidates[0].target}`"))
+    sink.append(
+        Diagnostic(
+            "PE107",
+            f"`{what}` is ambiguous",
+            edge.verb.span,
+            "several relations match",
+            notes=tuple(f"could be `{r.name}`" for r in candidates),
+            help=f"name the other kind, e.g. `{subject} {edge.verb.text} {candidates[0].target}`",
+        )
+    )
     return None
 
 
-def check_same_location(cond: ast.SameLocation, left: model.Kind, right: model.Kind,
-                        diags: list[Diagnostic]) -> None:
+def check_same_location(
+    cond: ast.SameLocation, left: model.Kind, right: model.Kind, diags: list[Diagnostic]
+) -> None:
     for kind in (left, right):
         if cond.scope == "zone" and not kind.may_have("zone"):
-            diags.append(Diagnostic("PE109", f"`{kind.name}` is located in a {kind.scope}, "
-                                    "not a zone", cond.span, "cannot compare zones",
-                                    help="use `same region`"))
+            diags.append(
+                Diagnostic(
+                    "PE109",
+                    f"`{kind.name}` is located in a {kind.scope}, not a zone",
+                    cond.span,
+                    "cannot compare zones",
+                    help="use `same region`",
+                )
+            )
         if kind.scope == "global":
-            diags.append(Diagnostic("PE109", f"`{kind.name}` is global and has no location",
-                                    cond.span, "cannot compare locations"))
+            diags.append(
+                Diagnostic(
+                    "PE109",
+                    f"`{kind.name}` is global and has no location",
+                    cond.span,
+                    "cannot compare locations",
+                )
+            )
 
 
 # ---------------------------------------------------------------- conditions
@@ -318,19 +416,23 @@ def expr_type(scope: Scope, expr: ast.Expr | ast.Related) -> model.Type | None:
             if where is not None:
                 inner = scope.child()
                 if var is None:
-                    scope.error("PE111", "a `where` in `count(...)` needs a name",
-                                where.span, "no name to test",
-                                help="write `count(x in COLLECTION where CONDITION)`")
+                    scope.error(
+                        "PE111",
+                        "a `where` in `count(...)` needs a name",
+                        where.span,
+                        "no name to test",
+                        help="write `count(x in COLLECTION where CONDITION)`",
+                    )
                     return model.INT
                 inner.bind(var, _role_of(element), element)
                 check_condition(inner, where, None)
             return model.INT
         case ast.Related():
-            element = related_kind(scope, expr)
-            return None if element is None else model.ListT(model.ResourceT(element[1]))
+            found = related_kind(scope, expr)
+            return None if found is None else model.ListT(model.ResourceT(found[1]))
 
 
-def _role_of(t: model.Type) -> str:
+def _role_of(t: model.Type) -> Literal["resource", "value"]:
     return "resource" if isinstance(t, model.ResourceT) else "value"
 
 
@@ -339,29 +441,45 @@ def related_kind(scope: Scope, expr: ast.Related) -> tuple[model.Relation, str, 
     left, right = scope.lookup(expr.left.text), scope.lookup(expr.right.text)
     bound_left = left is not None and isinstance(left.type, model.ResourceT)
     bound_right = right is not None and isinstance(right.type, model.ResourceT)
-    if bound_left and left is not None and isinstance(left.type, model.ResourceT) and (
-        expr.right.text in scope.model.kinds
+    if (
+        bound_left
+        and left is not None
+        and isinstance(left.type, model.ResourceT)
+        and (expr.right.text in scope.model.kinds)
     ):
         source, target, forward = left.type.kind, expr.right.text, True
-    elif bound_right and right is not None and isinstance(right.type, model.ResourceT) and (
-        expr.left.text in scope.model.kinds
+    elif (
+        bound_right
+        and right is not None
+        and isinstance(right.type, model.ResourceT)
+        and (expr.left.text in scope.model.kinds)
     ):
         source, target, forward = expr.left.text, right.type.kind, False
     else:
         known = [*scope.model.kinds]
         bad = expr.right if bound_left else expr.left
-        scope.error("PE102", f"unknown kind `{bad.text}`" if bound_left or bound_right
-                    else "a relation expression needs a resource in scope", bad.span,
-                    "expected a kind" if bound_left or bound_right
-                    else "expected `this` or a name bound to a resource",
-                    help=did_you_mean(bad.text, known) if bound_left or bound_right else "")
+        scope.error(
+            "PE102",
+            f"unknown kind `{bad.text}`"
+            if bound_left or bound_right
+            else "a relation expression needs a resource in scope",
+            bad.span,
+            "expected a kind"
+            if bound_left or bound_right
+            else "expected `this` or a name bound to a resource",
+            help=did_you_mean(bad.text, known) if bound_left or bound_right else "",
+        )
         return None
     relation = scope.model.relation(source, expr.verb.text, target)
     if relation is None:
         known = [r.name for r in scope.model.relations]
-        scope.error("PE103", f"unknown relation `{source} {expr.verb.text} {target}`",
-                    expr.verb.span, "the model declares no such relation",
-                    help=did_you_mean(f"{source} {expr.verb.text} {target}", known))
+        scope.error(
+            "PE103",
+            f"unknown relation `{source} {expr.verb.text} {target}`",
+            expr.verb.span,
+            "the model declares no such relation",
+            help=did_you_mean(f"{source} {expr.verb.text} {target}", known),
+        )
         return None
     return relation, (target if forward else source), forward
 
@@ -374,8 +492,12 @@ def element_type(scope: Scope, source: ast.Collection) -> model.Type | None:
     if isinstance(t, model.AnyT):
         return t
     if not isinstance(t, model.ListT):
-        scope.error("PE106", f"`{source.span.text}` is {_a(t)}, not a list", source.span,
-                    "expected a list or a relation")
+        scope.error(
+            "PE106",
+            f"`{source.span.text}` is {_a(t)}, not a list",
+            source.span,
+            "expected a list or a relation",
+        )
         return None
     return t.item
 
@@ -383,18 +505,31 @@ def element_type(scope: Scope, source: ast.Collection) -> model.Type | None:
 def call_type(scope: Scope, call: ast.Call) -> model.Type | None:
     builtin = BUILTINS.get(call.function.text)
     if builtin is None:
-        scope.error("PE112", f"unknown function `{call.function.text}`", call.function.span,
-                    "no such function", help=did_you_mean(call.function.text, BUILTINS))
+        scope.error(
+            "PE112",
+            f"unknown function `{call.function.text}`",
+            call.function.span,
+            "no such function",
+            help=did_you_mean(call.function.text, BUILTINS),
+        )
         return None
     if len(call.args) != len(builtin.params):
-        scope.error("PE106", f"`{builtin.name}` takes {len(builtin.params)} argument(s), "
-                    f"not {len(call.args)}", call.span, "wrong number of arguments")
+        scope.error(
+            "PE106",
+            f"`{builtin.name}` takes {len(builtin.params)} argument(s), not {len(call.args)}",
+            call.span,
+            "wrong number of arguments",
+        )
         return None
     for arg, accepted in zip(call.args, builtin.params, strict=True):
         t = expr_type(scope, arg)
         if t is not None and model.value_class(t) not in (*accepted, "any"):
-            scope.error("PE106", f"`{builtin.name}` takes {' or '.join(accepted)}, not "
-                        f"{model.describe(t)}", arg.span, "wrong type of argument")
+            scope.error(
+                "PE106",
+                f"`{builtin.name}` takes {' or '.join(accepted)}, not {model.describe(t)}",
+                arg.span,
+                "wrong type of argument",
+            )
     return builtin.returns
 
 
@@ -408,16 +543,28 @@ def check_condition(scope: Scope, cond: ast.Condition, body: ast.ForEach | None)
             if "any" in (lc, rc):
                 return
             if lc != rc:
-                scope.error("PE106", f"cannot compare {model.describe(model.unwrap(lt))} "
-                            f"with {model.describe(model.unwrap(rt))}", cond.span,
-                            "the two sides have different types",
-                            help=_quote_hint(left, right, lt, rt))
+                scope.error(
+                    "PE106",
+                    f"cannot compare {model.describe(model.unwrap(lt))} "
+                    f"with {model.describe(model.unwrap(rt))}",
+                    cond.span,
+                    "the two sides have different types",
+                    help=_quote_hint(left, right, lt, rt),
+                )
             elif op not in ("==", "!=") and lc not in ("int", "string"):
-                scope.error("PE106", f"`{op}` compares numbers or text, not "
-                            f"{model.describe(lt)}", cond.op_span, "not an order")
+                scope.error(
+                    "PE106",
+                    f"`{op}` compares numbers or text, not {model.describe(lt)}",
+                    cond.op_span,
+                    "not an order",
+                )
             elif lc in ("resource",):
-                scope.error("PE106", "compare attributes of resources, not resources",
-                            cond.span, "compares whole resources")
+                scope.error(
+                    "PE106",
+                    "compare attributes of resources, not resources",
+                    cond.span,
+                    "compares whole resources",
+                )
         case ast.Member(item=item, collection=collection):
             it, ct = expr_type(scope, item), expr_type(scope, collection)
             if it is None or ct is None:
@@ -426,29 +573,49 @@ def check_condition(scope: Scope, cond: ast.Condition, body: ast.ForEach | None)
             if isinstance(ct, model.AnyT):
                 return
             if not isinstance(ct, model.ListT):
-                scope.error("PE106", f"`in` needs a list; `{collection.span.text}` is {_a(ct)}",
-                            collection.span, "not a list")
+                scope.error(
+                    "PE106",
+                    f"`in` needs a list; `{collection.span.text}` is {_a(ct)}",
+                    collection.span,
+                    "not a list",
+                )
                 return
             if "any" not in (model.value_class(it), model.value_class(ct.item)) and (
                 model.value_class(it) != model.value_class(ct.item)
             ):
-                scope.error("PE106", f"cannot look for {model.describe(model.unwrap(it))} in "
-                            f"a list of {model.describe(ct.item)}", cond.span,
-                            "the types differ")
+                scope.error(
+                    "PE106",
+                    f"cannot look for {model.describe(model.unwrap(it))} in "
+                    f"a list of {model.describe(ct.item)}",
+                    cond.span,
+                    "the types differ",
+                )
         case ast.Matches(operand=operand, pattern=pattern, pattern_span=pspan):
             t = expr_type(scope, operand)
             if t is not None and model.value_class(t) not in ("string", "any"):
-                scope.error("PE106", f"`matches` tests text, not {model.describe(t)}",
-                            operand.span, "not text")
+                scope.error(
+                    "PE106",
+                    f"`matches` tests text, not {model.describe(t)}",
+                    operand.span,
+                    "not text",
+                )
             try:
                 re2.compile(pattern)
             except re2.error as exc:
                 scope.error("PE110", "invalid regular expression", pspan, str(exc))
         case ast.IdFormat(operand=operand):
-            if not (isinstance(operand, ast.Path) and operand.dotted() in ("id", "this.id")
-                    or isinstance(operand, ast.Path) and operand.head.text == "id"):
-                scope.error("PE106", "`matches kind format` tests a resource's `id`",
-                            operand.span, "expected `id`")
+            if not (
+                isinstance(operand, ast.Path)
+                and operand.dotted() in ("id", "this.id")
+                or isinstance(operand, ast.Path)
+                and operand.head.text == "id"
+            ):
+                scope.error(
+                    "PE106",
+                    "`matches kind format` tests a resource's `id`",
+                    operand.span,
+                    "expected `id`",
+                )
         case ast.RangeTest(op=op, left=left, right=right):
             check_range(scope, cond)
         case ast.Presence(operand=operand):
@@ -456,23 +623,25 @@ def check_condition(scope: Scope, cond: ast.Condition, body: ast.ForEach | None)
         case ast.Truthy(operand=operand):
             t = expr_type(scope, operand)
             if t is not None and model.value_class(t) not in ("bool", "any"):
-                scope.error("PE106", f"`{operand.span.text}` is {_a(model.unwrap(t))}, not a "
-                            "condition", operand.span, "not true or false",
-                            help="compare it with a value, e.g. `== \"...\"`, or test "
-                            "`is set`")
+                scope.error(
+                    "PE106",
+                    f"`{operand.span.text}` is {_a(model.unwrap(t))}, not a condition",
+                    operand.span,
+                    "not true or false",
+                    help='compare it with a value, e.g. `== "..."`, or test `is set`',
+                )
         case ast.AllOf(conditions=conds) | ast.AnyOf(conditions=conds):
             for c in conds:
                 check_condition(scope, c, body)
         case ast.Not(condition=inner):
             check_condition(scope, inner, body)
         case ast.Quantifier(var=var, source=source, where=where, body=qbody):
-            element = element_type(scope, source)
-            inner = scope.child()
-            inner.bind(var, _role_of(element) if element else "value",  # type: ignore[arg-type]
-                       element or model.AnyT())
+            element = element_type(scope, source) or model.AnyT()
+            child = scope.child()
+            child.bind(var, _role_of(element), element)
             if where is not None:
-                check_condition(inner, where, body)
-            check_condition(inner, qbody, body)
+                check_condition(child, where, body)
+            check_condition(child, qbody, body)
         case ast.SameLocation():
             pass  # checked with the edge in rule_scope
 
@@ -486,24 +655,43 @@ def check_range(scope: Scope, cond: ast.RangeTest) -> None:
     member_expr = cond.right if cond.op == "covers" else cond.left
     kind = range_kind(container)
     if kind is None:
-        scope.error("PE106", f"`{cond.op}` needs a port_range or a cidr, not "
-                    f"{model.describe(model.unwrap(container))}", container_expr.span,
-                    "not a range")
+        scope.error(
+            "PE106",
+            f"`{cond.op}` needs a port_range or a cidr, not "
+            f"{model.describe(model.unwrap(container))}",
+            container_expr.span,
+            "not a range",
+        )
         return
     member_class = model.value_class(member)
     if kind == "port" and member_class not in ("int", "string", "any"):
-        scope.error("PE106", f"a port range covers a port or a range, not "
-                    f"{model.describe(member)}", member_expr.span, "not a port")
+        scope.error(
+            "PE106",
+            f"a port range covers a port or a range, not {model.describe(member)}",
+            member_expr.span,
+            "not a port",
+        )
     if isinstance(member_expr, ast.Literal):
-        bad = (kind == "port" and isinstance(member_expr.value, str)
-               and model.parse_port_range(member_expr.value) is None) or (
-            kind == "cidr" and (not isinstance(member_expr.value, str)
-                                or model.parse_cidr(member_expr.value) is None))
+        bad = (
+            kind == "port"
+            and isinstance(member_expr.value, str)
+            and model.parse_port_range(member_expr.value) is None
+        ) or (
+            kind == "cidr"
+            and (
+                not isinstance(member_expr.value, str)
+                or model.parse_cidr(member_expr.value) is None
+            )
+        )
         if bad:
-            scope.error("PE002", f"`{member_expr.span.text}` is not a valid "
-                        f"{'port range' if kind == 'port' else 'cidr'}", member_expr.span,
-                        "cannot be parsed", help='write e.g. "22/22"' if kind == "port"
-                        else 'write e.g. "10.0.0.0/8"')
+            scope.error(
+                "PE002",
+                f"`{member_expr.span.text}` is not a valid "
+                f"{'port range' if kind == 'port' else 'cidr'}",
+                member_expr.span,
+                "cannot be parsed",
+                help='write e.g. "22/22"' if kind == "port" else 'write e.g. "10.0.0.0/8"',
+            )
 
 
 def range_kind(t: model.Type) -> str | None:
@@ -524,13 +712,22 @@ def check_message(scope: Scope, message: ast.Meta, body: ast.ForEach) -> None:
         head = re.split(r"[.\[]", field_name, maxsplit=1)[0]
         if head in witnesses:
             continue
-        if scope.lookup(head) is None and head not in scope.params and not (
-            scope.this is not None and isinstance(scope.this.type, model.ResourceT)
-            and head in scope.model.kinds[scope.this.type.kind].attributes.by_name
+        if (
+            scope.lookup(head) is None
+            and head not in scope.params
+            and not (
+                scope.this is not None
+                and isinstance(scope.this.type, model.ResourceT)
+                and head in scope.model.kinds[scope.this.type.kind].attributes.by_name
+            )
         ):
-            scope.error("PE114", f"`{{{field_name}}}` names no value in scope", message.span,
-                        "unknown placeholder",
-                        help=did_you_mean(head, [*scope.known_names(), *witnesses]))
+            scope.error(
+                "PE114",
+                f"`{{{field_name}}}` names no value in scope",
+                message.span,
+                "unknown placeholder",
+                help=did_you_mean(head, [*scope.known_names(), *witnesses]),
+            )
 
 
 def _quantifier_vars(body: ast.ForEach) -> set[str]:
@@ -567,7 +764,7 @@ def _quote_hint(left: ast.Expr, right: ast.Expr, lt: model.Type, rt: model.Type)
     return ""
 
 
-def check_policy_file(file: ast.PolicyFile, m: model.Model,
-                      params: Mapping[str, Mapping[str, object]] | None = None
-                      ) -> list[Diagnostic]:
+def check_policy_file(
+    file: ast.PolicyFile, m: model.Model, params: Mapping[str, Mapping[str, object]] | None = None
+) -> list[Diagnostic]:
     return _PolicyChecker(file, m, params or {}).run()

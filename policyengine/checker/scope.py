@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from policyengine import ast, model
+from policyengine import ast
+from policyengine import model as vocabulary
 from policyengine.diagnostics import Diagnostic, did_you_mean
 from policyengine.source import Span
 
@@ -20,7 +21,7 @@ Role = Literal["resource", "value", "param"]
 class Binding:
     name: str
     role: Role
-    type: model.Type
+    type: vocabulary.Type
     slot: int = -1  # where the interpreter keeps the value; -1 for params
     value: object = None  # a param's value, folded into the plan
 
@@ -36,7 +37,7 @@ class Step:
 class Resolved:
     binding: Binding
     steps: tuple[Step, ...]
-    type: model.Type  # a list type when the path went through `[*]`
+    type: vocabulary.Type  # a list type when the path went through `[*]`
     optional: bool  # missing is an ordinary value here (optional, map key), not an error
     plural: bool  # went through `[*]`
     text: str  # as written
@@ -49,7 +50,7 @@ class _Counter:
 
 @dataclass
 class Scope:
-    model: model.Model
+    model: vocabulary.Model
     diags: list[Diagnostic]
     this: Binding | None  # the subject of the rule
     params: dict[str, Binding] = field(default_factory=dict)
@@ -60,14 +61,27 @@ class Scope:
     def child(self) -> Scope:
         return Scope(self.model, self.diags, self.this, self.params, {}, self, self.counter)
 
-    def error(self, code: str, message: str, span: Span, label: str = "", *,
-              help: str = "", notes: tuple[str, ...] = ()) -> None:
+    def error(
+        self,
+        code: str,
+        message: str,
+        span: Span,
+        label: str = "",
+        *,
+        help: str = "",
+        notes: tuple[str, ...] = (),
+    ) -> None:
         self.diags.append(Diagnostic(code, message, span, label, notes, help))
 
-    def bind(self, name: ast.Name, role: Role, type_: model.Type) -> Binding:
+    def bind(self, name: ast.Name, role: Role, type_: vocabulary.Type) -> Binding:
         if (self.lookup(name.text) is not None or name.text in self.params) and name.text != "this":
-            self.error("PE116", f"`{name.text}` is already a name here", name.span,
-                       "shadows another name", help="choose another name")
+            self.error(
+                "PE116",
+                f"`{name.text}` is already a name here",
+                name.span,
+                "shadows another name",
+                help="choose another name",
+            )
         binding = Binding(name.text, role, type_, self.counter.next)
         self.counter.next += 1
         self.names[name.text] = binding
@@ -90,7 +104,7 @@ class Scope:
         while scope is not None:
             out.extend(scope.names)
             scope = scope.parent
-        if self.this is not None and isinstance(self.this.type, model.ResourceT):
+        if self.this is not None and isinstance(self.this.type, vocabulary.ResourceT):
             out.extend(self.model.kinds[self.this.type.kind].attributes.by_name)
         return out
 
@@ -104,9 +118,13 @@ class Scope:
             binding = self.params[head]
             if self._this_has(head):
                 kind = self._this_kind_name()
-                self.error("PE116", f"`{head}` is both a param and an attribute of `{kind}`",
-                           path.head.span, "ambiguous name",
-                           help=f"write `this.{head}` for the attribute, or rename the param")
+                self.error(
+                    "PE116",
+                    f"`{head}` is both a param and an attribute of `{kind}`",
+                    path.head.span,
+                    "ambiguous name",
+                    help=f"write `this.{head}` for the attribute, or rename the param",
+                )
                 return None
         if binding is None:
             if self.this is None or not self._this_has(head):
@@ -114,46 +132,64 @@ class Scope:
                 return None
             binding = self.this
             segments.insert(0, ast.AttrSegment(name=head, span=path.head.span))
-        elif binding.role != "param" and self._this_has(head) and binding is not self.this \
-                and not isinstance(binding.type, model.ResourceT):
+        elif (
+            binding.role != "param"
+            and self._this_has(head)
+            and binding is not self.this
+            and not isinstance(binding.type, vocabulary.ResourceT)
+        ):
             kind = self._this_kind_name()
-            self.error("PE116", f"`{head}` is both a bound name and an attribute of `{kind}`",
-                       path.head.span, "ambiguous name",
-                       help=f"write `this.{head}` for the attribute, or rename the variable")
+            self.error(
+                "PE116",
+                f"`{head}` is both a bound name and an attribute of `{kind}`",
+                path.head.span,
+                "ambiguous name",
+                help=f"write `this.{head}` for the attribute, or rename the variable",
+            )
             return None
         return self._walk(binding, segments, path)
 
     def _this_kind_name(self) -> str:
-        assert self.this is not None and isinstance(self.this.type, model.ResourceT)
+        assert self.this is not None and isinstance(self.this.type, vocabulary.ResourceT)
         return self.this.type.kind
 
     def _this_has(self, name: str) -> bool:
-        if self.this is None or not isinstance(self.this.type, model.ResourceT):
+        if self.this is None or not isinstance(self.this.type, vocabulary.ResourceT):
             return False
         return name in self.model.kinds[self.this.type.kind].attributes.by_name
 
     def _unknown_name(self, name: ast.Name) -> None:
-        if self.this is not None and isinstance(self.this.type, model.ResourceT):
+        if self.this is not None and isinstance(self.this.type, vocabulary.ResourceT):
             kind = self.this.type.kind
-            self.error("PE104", f"unknown attribute `{name.text}` of `{kind}`", name.span,
-                       f"`{kind}` has no such attribute, and no name in scope is called this",
-                       help=did_you_mean(name.text, self.known_names()))
+            self.error(
+                "PE104",
+                f"unknown attribute `{name.text}` of `{kind}`",
+                name.span,
+                f"`{kind}` has no such attribute, and no name in scope is called this",
+                help=did_you_mean(name.text, self.known_names()),
+            )
         else:
-            self.error("PE105", f"unknown name `{name.text}`", name.span, "not in scope",
-                       help=did_you_mean(name.text, self.known_names()))
+            self.error(
+                "PE105",
+                f"unknown name `{name.text}`",
+                name.span,
+                "not in scope",
+                help=did_you_mean(name.text, self.known_names()),
+            )
 
-    def _walk(self, binding: Binding, segments: list[ast.Segment], path: ast.Path
-              ) -> Resolved | None:
+    def _walk(
+        self, binding: Binding, segments: list[ast.Segment], path: ast.Path
+    ) -> Resolved | None:
         current = binding.type
-        optional = isinstance(current, model.OptionalT)
+        optional = isinstance(current, vocabulary.OptionalT)
         plural = False
         steps: list[Step] = []
         owner = binding.name
         for seg in segments:
-            if isinstance(current, model.OptionalT):
+            if isinstance(current, vocabulary.OptionalT):
                 optional = True
-                current = model.unwrap(current)
-            if isinstance(current, model.AnyT):
+                current = vocabulary.unwrap(current)
+            if isinstance(current, vocabulary.AnyT):
                 # Already reported elsewhere: keep the steps, skip the checks.
                 if isinstance(seg, ast.AttrSegment):
                     steps.append(Step("attr", seg.name))
@@ -167,64 +203,87 @@ class Scope:
                 case ast.AttrSegment(name=name):
                     fields = self._fields_of(current)
                     if fields is None:
-                        hint = "write `[*]` first" if isinstance(current, model.ListT) else ""
-                        self.error("PE106", f"`{owner}` is {_article(current)}, which has no "
-                                   "attributes", seg.span, f"cannot read `.{name}` here",
-                                   help=hint)
+                        hint = "write `[*]` first" if isinstance(current, vocabulary.ListT) else ""
+                        self.error(
+                            "PE106",
+                            f"`{owner}` is {_article(current)}, which has no attributes",
+                            seg.span,
+                            f"cannot read `.{name}` here",
+                            help=hint,
+                        )
                         return None
                     if name not in fields:
-                        what = model.describe(current)
-                        self.error("PE104", f"unknown attribute `{name}` of `{what}`", seg.span,
-                                   f"`{what}` has no such attribute",
-                                   help=did_you_mean(name, fields))
+                        what = vocabulary.describe(current)
+                        self.error(
+                            "PE104",
+                            f"unknown attribute `{name}` of `{what}`",
+                            seg.span,
+                            f"`{what}` has no such attribute",
+                            help=did_you_mean(name, fields),
+                        )
                         return None
                     current = fields[name]
                     steps.append(Step("attr", name))
                     owner = name
                 case ast.KeySegment(key=key) | ast.VarSegment(var=key):
-                    if not isinstance(current, model.MapT):
-                        self.error("PE106", f"`{owner}` is {_article(current)}, not a map",
-                                   seg.span, "only a map takes a key")
+                    if not isinstance(current, vocabulary.MapT):
+                        self.error(
+                            "PE106",
+                            f"`{owner}` is {_article(current)}, not a map",
+                            seg.span,
+                            "only a map takes a key",
+                        )
                         return None
                     if isinstance(seg, ast.VarSegment):
                         var = self.lookup(seg.var) or self.params.get(seg.var)
-                        if var is None or model.value_class(var.type) != "string":
-                            self.error("PE105", f"unknown name `{seg.var}`", seg.span,
-                                       "the key must be a string name in scope",
-                                       help=did_you_mean(seg.var, self.known_names()))
+                        if var is None or vocabulary.value_class(var.type) != "string":
+                            self.error(
+                                "PE105",
+                                f"unknown name `{seg.var}`",
+                                seg.span,
+                                "the key must be a string name in scope",
+                                help=did_you_mean(seg.var, self.known_names()),
+                            )
                             return None
-                        steps.append(Step("var", seg.var, var.slot)
-                                     if var.role != "param" else Step("key", str(var.value)))
+                        steps.append(
+                            Step("var", seg.var, var.slot)
+                            if var.role != "param"
+                            else Step("key", str(var.value))
+                        )
                     else:
                         steps.append(Step("key", key))
                     current = current.value
                     optional = True  # a map key may be absent: comparisons are false then
                     owner = f"{owner}[…]"
                 case ast.StarSegment():
-                    if not isinstance(current, model.ListT):
-                        self.error("PE106", f"`[*]` needs a list; `{owner}` is "
-                                   f"{_article(current)}", seg.span, "not a list")
+                    if not isinstance(current, vocabulary.ListT):
+                        self.error(
+                            "PE106",
+                            f"`[*]` needs a list; `{owner}` is {_article(current)}",
+                            seg.span,
+                            "not a list",
+                        )
                         return None
                     current = current.item
                     plural = True
                     steps.append(Step("star"))
         if plural:
-            current = model.ListT(current)
+            current = vocabulary.ListT(current)
         return Resolved(binding, tuple(steps), current, optional, plural, path.span.text)
 
-    def _fields(self, t: model.Type) -> dict[str, model.Type] | None:
+    def _fields(self, t: vocabulary.Type) -> dict[str, vocabulary.Type] | None:
         return self._fields_of(t)
 
-    def _fields_of(self, t: model.Type) -> dict[str, model.Type] | None:
+    def _fields_of(self, t: vocabulary.Type) -> dict[str, vocabulary.Type] | None:
         match t:
-            case model.RecordT():
+            case vocabulary.RecordT():
                 return dict(t.by_name)
-            case model.ResourceT(kind=kind):
+            case vocabulary.ResourceT(kind=kind):
                 return dict(self.model.kinds[kind].attributes.by_name)
             case _:
                 return None
 
 
-def _article(t: model.Type) -> str:
-    text = model.describe(t)
+def _article(t: vocabulary.Type) -> str:
+    text = vocabulary.describe(t)
     return f"an {text}" if text[0] in "aeiou" else f"a {text}"
