@@ -6,7 +6,6 @@ never a user error. Names resolve through the checker's own `Scope`, so the two 
 
 from __future__ import annotations
 
-import string
 from collections.abc import Mapping
 from typing import assert_never
 
@@ -17,6 +16,8 @@ from policyengine.checker.policies import (
     ANY_KIND,
     edge_relation,
     expr_type,
+    placeholder_path,
+    placeholders,
     policy_params,
     range_kind,
     related_kind,
@@ -25,6 +26,7 @@ from policyengine.checker.policies import (
 )
 from policyengine.checker.scope import Binding, Scope
 from policyengine.diagnostics import Diagnostic
+from policyengine.source import Span
 
 
 class CompileBug(AssertionError):
@@ -74,7 +76,7 @@ def _rule(
     where = None if body.where is None else lower.cond(body.where)
     condition = lower.cond(body.condition)
     unless = None if body.unless is None else lower.cond(body.unless)
-    parts = () if message is None else lower.message(message.value, message.span, body)
+    parts = () if message is None else lower.message(message.value, message.span)
     return plan.RulePlan(
         id=f"{policy.name.text}.{rule.name.text}",
         policy=policy.name.text,
@@ -205,35 +207,23 @@ class _Lowering:
             case _:
                 assert_never(node)
 
-    def message(
-        self, template: str, span: object, body: ast.ForEach
-    ) -> tuple[plan.MessagePart, ...]:
+    def message(self, template: str, span: Span) -> tuple[plan.MessagePart, ...]:
+        found = placeholders(template)
+        assert found is not None  # the checker rejects unbalanced braces
         parts: list[plan.MessagePart] = []
-        for text, field_name, _, _ in string.Formatter().parse(template):
-            if not field_name:
-                parts.append(plan.MessagePart(text or "", None))
+        for text, name in found:
+            if not name:
+                parts.append(plan.MessagePart(text, None))
                 continue
-            head = field_name.split(".", 1)[0].split("[", 1)[0]
-            path = _parse_placeholder(field_name, body.span)
+            head = name.split(".", 1)[0]
+            scope = self.scope.child()
             if head in self.witnesses:
-                scope = self.scope.child()
                 scope.alias(head, self.witnesses[head])
-                value = self.value(path, scope)
-                parts.append(plan.MessagePart(text or "", value, witness=head))  # type: ignore[arg-type]
-            else:
-                value = self.value(path)
-                parts.append(plan.MessagePart(text or "", value))  # type: ignore[arg-type]
+            value = self.value(placeholder_path(name, span), scope)
+            assert isinstance(value, plan.Read | plan.Const)
+            witness = head if head in self.witnesses else ""
+            parts.append(plan.MessagePart(text, value, witness))
         return tuple(parts)
-
-
-def _parse_placeholder(text: str, span: object) -> ast.Path:
-    from policyengine.source import Span
-
-    assert isinstance(span, Span)
-    names = text.split(".")
-    head = ast.Name(text=names[0], span=span)
-    segments = tuple(ast.AttrSegment(name=n, span=span) for n in names[1:])
-    return ast.Path(head=head, segments=segments, span=span)
 
 
 def _bind_element(scope: Scope, var: ast.Name, source: ast.Collection) -> tuple[Scope, Binding]:

@@ -110,7 +110,11 @@ def to_diagnostic(proof: Proof) -> Diagnostic:
     for fact in facts:
         where = f"  ({result.resource.file}#{fact.pointer})" if fact.pointer else ""
         notes.append(f"{fact.text}{where}")
-    if result.status is Status.ERROR and result.reason:
+    if (
+        result.status is Status.ERROR
+        and result.reason
+        and all(result.reason not in note for note in notes)
+    ):
         notes.append(f"undecided: {result.reason}")
     elif result.status is Status.SKIPPED and result.reason:
         notes.append(result.reason)

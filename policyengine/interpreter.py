@@ -205,17 +205,18 @@ class _Evaluator:
             if self.tracing:
                 self._fact(
                     "read",
-                    f"{_subject(owner, op.text)} = {_show([v for v, _ in kept])}",
+                    f"{_subject(owner, _shown_path(op, env))} = {_show([v for v, _ in kept])}",
                     pointer,
                     [v for v, _ in kept],
                 )
             return [_Elem(v, p) if self.tracing else v for v, p in kept]
         value, ptr = values[0] if values else (MISSING, pointer)
         if self.tracing:
+            text = _subject(owner, _shown_path(op, env))
             if value is MISSING:
-                self._fact("missing", f"{_subject(owner, op.text)} is missing", ptr)
+                self._fact("missing", f"{text} is missing", ptr)
             else:
-                self._fact("read", f"{_subject(owner, op.text)} = {_show(value)}", ptr, value)
+                self._fact("read", f"{text} = {_show(value)}", ptr, value)
         return value
 
     def related(self, op: plan.RelatedOp, env: list[Any]) -> Any:
@@ -499,6 +500,17 @@ _SYMBOL = {"==": "≠", "!=": "="}
 
 def _text(op: plan.Value) -> str:
     return op.text if isinstance(op, plan.Read | plan.Const) else op.span.text
+
+
+def _shown_path(op: plan.Read, env: list[Any]) -> str:
+    """The path as written, with each `[name]` key replaced by the key it held."""
+    text = op.text
+    for step in op.steps:
+        if step.op == "var":
+            key = env[step.slot]
+            key = key.value if isinstance(key, _Elem) else key
+            text = text.replace(f"[{step.name}]", f"[{_show(key)}]", 1)
+    return text
 
 
 def _subject(owner: str, path: str) -> str:

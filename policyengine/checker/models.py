@@ -10,6 +10,7 @@ from collections.abc import Iterable
 
 from policyengine import ast, model
 from policyengine.diagnostics import Diagnostic, did_you_mean
+from policyengine.source import Span
 
 ENVELOPE_DOC = "the snapshot envelope"
 
@@ -54,15 +55,12 @@ class _ModelBuilder:
         self,
         code: str,
         message: str,
-        span: object,
+        span: Span,
         label: str = "",
         *,
         help: str = "",
         notes: tuple[str, ...] = (),
     ) -> None:
-        from policyengine.source import Span
-
-        assert isinstance(span, Span)
         self.diags.append(Diagnostic(code, message, span, label, notes, help))
 
     def _declare(

@@ -18,6 +18,7 @@ from policyengine import ast, model
 from policyengine.builtins import BUILTINS
 from policyengine.checker.scope import Binding, Scope
 from policyengine.diagnostics import Diagnostic, did_you_mean
+from policyengine.source import Span
 
 SEVERITIES = ("low", "medium", "high", "critical")
 ANY_KIND = "resource"  # `for each resource`
@@ -75,15 +76,12 @@ class _PolicyChecker:
         self,
         code: str,
         message: str,
-        span: object,
+        span: Span,
         label: str = "",
         *,
         help: str = "",
         notes: tuple[str, ...] = (),
     ) -> None:
-        from policyengine.source import Span
-
-        assert isinstance(span, Span)
         self.diags.append(Diagnostic(code, message, span, label, notes, help))
 
     def run(self) -> list[Diagnostic]:
@@ -157,7 +155,7 @@ class _PolicyChecker:
                     check_condition(scope, cond, body)
             message = rule.get("message")
             if message is not None:
-                check_message(scope, message, body)
+                check_message(scope, message)
 
 
 def policy_params(
@@ -638,7 +636,7 @@ def check_condition(scope: Scope, cond: ast.Condition, body: ast.ForEach | None)
         case ast.Quantifier(var=var, source=source, where=where, body=qbody):
             element = element_type(scope, source) or model.AnyT()
             child = scope.child()
-            child.bind(var, _role_of(element), element)
+            scope.witnesses[var.text] = child.bind(var, _role_of(element), element)
             if where is not None:
                 check_condition(child, where, body)
             check_condition(child, qbody, body)
@@ -703,31 +701,52 @@ def range_kind(t: model.Type) -> str | None:
     return None
 
 
-def check_message(scope: Scope, message: ast.Meta, body: ast.ForEach) -> None:
-    """Each `{placeholder}` names a value in scope, or a quantifier's witness."""
-    witnesses = _quantifier_vars(body)
-    for _, field_name, _, _ in string.Formatter().parse(message.value):
-        if not field_name:
+_PLACEHOLDER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
+
+
+def placeholders(template: str) -> list[tuple[str, str]] | None:
+    """(text before, placeholder) pairs of a message; None if the braces do not balance."""
+    try:
+        return [(text, name or "") for text, name, _, _ in string.Formatter().parse(template)]
+    except ValueError:
+        return None
+
+
+def placeholder_path(name: str, span: Span) -> ast.Path:
+    """`{r.priority}` as the path it names; the span is the whole message."""
+    head, *rest = name.split(".")
+    segments = tuple(ast.AttrSegment(name=n, span=span) for n in rest)
+    return ast.Path(head=ast.Name(text=head, span=span), segments=segments, span=span)
+
+
+def check_message(scope: Scope, message: ast.Meta) -> None:
+    """Each `{placeholder}` names a value in scope, or a quantifier's deciding element."""
+    parts = placeholders(message.value)
+    if parts is None:
+        scope.error(
+            "PE114",
+            "unbalanced `{` or `}` in a message",
+            message.span,
+            "cannot be read",
+            help="write `{{` or `}}` for a literal brace",
+        )
+        return
+    child = scope.child()
+    for name, binding in scope.witnesses.items():
+        child.alias(name, binding)
+    for _, name in parts:
+        if not name:
             continue
-        head = re.split(r"[.\[]", field_name, maxsplit=1)[0]
-        if head in witnesses:
-            continue
-        if (
-            scope.lookup(head) is None
-            and head not in scope.params
-            and not (
-                scope.this is not None
-                and isinstance(scope.this.type, model.ResourceT)
-                and head in scope.model.kinds[scope.this.type.kind].attributes.by_name
-            )
-        ):
+        if not _PLACEHOLDER.fullmatch(name):
             scope.error(
                 "PE114",
-                f"`{{{field_name}}}` names no value in scope",
+                f"`{{{name}}}` is not a name or a dotted path",
                 message.span,
                 "unknown placeholder",
-                help=did_you_mean(head, [*scope.known_names(), *witnesses]),
+                help="write e.g. `{id}` or `{r.priority}`",
             )
+            continue
+        child.resolve_path(placeholder_path(name, message.span))
 
 
 def _quantifier_vars(body: ast.ForEach) -> set[str]:

@@ -57,9 +57,14 @@ class Scope:
     names: dict[str, Binding] = field(default_factory=dict)
     parent: Scope | None = None
     counter: _Counter = field(default_factory=_Counter)
+    # Quantifier variables of the whole rule, shared by every child: `message` may name
+    # the element that decided a quantifier.
+    witnesses: dict[str, Binding] = field(default_factory=dict)
 
     def child(self) -> Scope:
-        return Scope(self.model, self.diags, self.this, self.params, {}, self, self.counter)
+        return Scope(
+            self.model, self.diags, self.this, self.params, {}, self, self.counter, self.witnesses
+        )
 
     def error(
         self,
