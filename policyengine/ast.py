@@ -6,6 +6,7 @@ helpers and `dump()`, the position-free text form that snapshot tests pin.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
 from typing import Literal as Lit
 
@@ -415,6 +416,22 @@ def desugar(sentence: Sentence, clause: Span) -> ForEach:
         origin=sentence,
         span=sentence.span,
     )
+
+
+def walk(node: object, prune: tuple[type[Node], ...] = ()) -> Iterator[Node]:
+    """Every node under `node`, depth first; the children of `prune` types are not entered."""
+    if isinstance(node, tuple):
+        for item in node:
+            yield from walk(item, prune)
+        return
+    if not isinstance(node, Node):
+        return
+    yield node
+    if isinstance(node, prune):
+        return
+    for f in fields(node):
+        if f.name != "span" and f.name != "origin":
+            yield from walk(getattr(node, f.name), prune)
 
 
 def dump(node: object, indent: int = 0) -> str:

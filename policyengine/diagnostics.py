@@ -75,6 +75,22 @@ class DiagnosticError(Exception):
         return "\n\n".join(render_text(d) for d in self.diagnostics)
 
 
+class Collector(list[Diagnostic]):
+    """Where a stage that never stops at the first problem puts what it finds."""
+
+    def error(
+        self,
+        code: str,
+        message: str,
+        span: Span,
+        label: str = "",
+        *,
+        help: str = "",
+        notes: tuple[str, ...] = (),
+    ) -> None:
+        self.append(Diagnostic(code, message, span, label, notes, help))
+
+
 def did_you_mean(word: str, known: Iterable[str]) -> str:
     """The `help` text naming the nearest known name, or "" when none is close."""
     close = difflib.get_close_matches(word, sorted(set(known)), n=1, cutoff=0.6)

@@ -332,24 +332,9 @@ class _Evaluator:
                     return Unknown(f"`{_text(operand)}` is {_show(v)}, not true or false")
                 return v
             case plan.AllOp(ops=ops):
-                # Kleene logic: one false decides; an unknown matters only if nothing does.
-                unknown: Unknown | None = None
-                for child in ops:
-                    t = self.cond(child, env)
-                    if t is False:
-                        return False
-                    if isinstance(t, Unknown) and unknown is None:
-                        unknown = t
-                return unknown or True
+                return self.junction(ops, env, decided_by=False)
             case plan.AnyOp(ops=ops):
-                unknown = None
-                for child in ops:
-                    t = self.cond(child, env)
-                    if t is True:
-                        return True
-                    if isinstance(t, Unknown) and unknown is None:
-                        unknown = t
-                return unknown or False
+                return self.junction(ops, env, decided_by=True)
             case plan.NotOp(op=inner):
                 t = self.cond(inner, env)
                 return t if isinstance(t, Unknown) else not t
@@ -359,6 +344,18 @@ class _Evaluator:
                 return self.same_location(scope, env[left], env[right])
             case _:
                 assert_never(op)
+
+    def junction(self, ops: tuple[plan.Cond, ...], env: list[Any], decided_by: bool) -> Truth:
+        """`and` (decided by a false part) or `or` (by a true one), in Kleene logic: an
+        unknown part matters only when no part decides."""
+        unknown: Unknown | None = None
+        for child in ops:
+            t = self.cond(child, env)
+            if t is decided_by:
+                return decided_by
+            if isinstance(t, Unknown) and unknown is None:
+                unknown = t
+        return unknown or not decided_by
 
     def operand(self, op: plan.Value, env: list[Any]) -> Any:
         """A value a comparison uses: a missing non-optional value is `Unknown`."""

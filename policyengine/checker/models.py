@@ -9,8 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from policyengine import ast, model
-from policyengine.diagnostics import Diagnostic, did_you_mean
-from policyengine.source import Span
+from policyengine.diagnostics import Collector, Diagnostic, did_you_mean
 
 ENVELOPE_DOC = "the snapshot envelope"
 
@@ -18,7 +17,7 @@ ENVELOPE_DOC = "the snapshot envelope"
 class _ModelBuilder:
     def __init__(self, files: Iterable[ast.ModelFile]) -> None:
         self.files = list(files)
-        self.diags: list[Diagnostic] = []
+        self.diags = Collector()
         self.records: dict[str, ast.Record] = {}
         self.kind_nodes: dict[str, ast.Kind] = {}
         self.record_types: dict[str, model.RecordT] = {}
@@ -41,7 +40,7 @@ class _ModelBuilder:
         for rel in relations:
             key = (rel.source, rel.verb, rel.target)
             if key in seen:
-                self._error(
+                self.diags.error(
                     "PE108",
                     f"relation `{rel.name}` is declared twice",
                     rel.span,
@@ -51,18 +50,6 @@ class _ModelBuilder:
             seen[key] = rel
         return model.Model(partial.names, kinds, tuple(seen.values()))
 
-    def _error(
-        self,
-        code: str,
-        message: str,
-        span: Span,
-        label: str = "",
-        *,
-        help: str = "",
-        notes: tuple[str, ...] = (),
-    ) -> None:
-        self.diags.append(Diagnostic(code, message, span, label, notes, help))
-
     def _declare(
         self,
         table: dict[str, ast.Record] | dict[str, ast.Kind],
@@ -71,7 +58,7 @@ class _ModelBuilder:
     ) -> None:
         if name.text in table:
             first = table[name.text]
-            self._error(
+            self.diags.error(
                 "PE108",
                 f"`{name.text}` is declared twice",
                 name.span,
@@ -90,7 +77,7 @@ class _ModelBuilder:
                 if name.text in self.records:
                     return self._record(name.text, stack)
                 known = [*model.SCALARS, *self.records]
-                self._error(
+                self.diags.error(
                     "PE117",
                     f"unknown type `{name.text}`",
                     name.span,
@@ -100,7 +87,7 @@ class _ModelBuilder:
                 return model.AnyT()
             case ast.RefType(kind=kind):
                 if kind.text not in self.kind_nodes:
-                    self._error(
+                    self.diags.error(
                         "PE102",
                         f"unknown kind `{kind.text}`",
                         kind.span,
@@ -121,7 +108,7 @@ class _ModelBuilder:
     def _record(self, name: str, stack: tuple[str, ...]) -> model.Type:
         if name in stack:
             node = self.records[name]
-            self._error(
+            self.diags.error(
                 "PE111",
                 f"record `{name}` contains itself",
                 node.name.span,
@@ -139,7 +126,7 @@ class _ModelBuilder:
         out: dict[str, model.Type] = {}
         for f in fields:
             if f.name.text in out:
-                self._error(
+                self.diags.error(
                     "PE108",
                     f"attribute `{f.name.text}` is declared twice",
                     f.name.span,
@@ -171,7 +158,7 @@ class _ModelBuilder:
                 # Declaring an envelope attribute is allowed only with the envelope's type.
                 if model.unwrap(declared[name]) != model.STRING:
                     f = next(f for f in node.fields if f.name.text == name)
-                    self._error(
+                    self.diags.error(
                         "PE106",
                         f"`{name}` is part of {ENVELOPE_DOC} and is a string",
                         f.type.span,
@@ -200,7 +187,7 @@ class _ModelBuilder:
             case ast.KeyIdentity(attributes=attributes):
                 for a in attributes:
                     if a.text not in declared:
-                        self._error(
+                        self.diags.error(
                             "PE104",
                             f"unknown attribute `{a.text}` of `{node.name.text}`",
                             a.span,
@@ -232,7 +219,7 @@ class _ModelBuilder:
                     if steps is not None:
                         out.append(model.GuardTerm(steps, op, value))
                 case _:
-                    self._error(
+                    self.diags.error(
                         "PE111",
                         "a model `when` compares attributes with literals",
                         term.span,
@@ -249,7 +236,7 @@ class _ModelBuilder:
             names = names[1:]
         if not names or names[0] not in declared:
             wrong = names[0] if names else path.head.text
-            self._error(
+            self.diags.error(
                 "PE104",
                 f"unknown attribute `{wrong}` of `{kind}`",
                 path.span,
@@ -265,7 +252,7 @@ class _ModelBuilder:
         for end in (node.source, node.target):
             if end.text not in partial.kinds:
                 ok = False
-                self._error(
+                self.diags.error(
                     "PE102",
                     f"unknown kind `{end.text}`",
                     end.span,
@@ -301,7 +288,7 @@ class _ModelBuilder:
         self, path: ast.Path, source: model.Kind, target: str, partial: model.Model
     ) -> model.RelationPath | None:
         if path.head.text != source.name:
-            self._error(
+            self.diags.error(
                 "PE111",
                 f"a relation path starts at its source kind `{source.name}`",
                 path.head.span,
@@ -315,7 +302,7 @@ class _ModelBuilder:
             match seg:
                 case ast.AttrSegment(name=name):
                     if isinstance(current, model.ListT):
-                        self._error(
+                        self.diags.error(
                             "PE106",
                             "this is a list: write `[*]` before `.`",
                             seg.span,
@@ -325,7 +312,7 @@ class _ModelBuilder:
                         return None
                     if not isinstance(current, model.RecordT) or name not in current.by_name:
                         known = current.by_name if isinstance(current, model.RecordT) else {}
-                        self._error(
+                        self.diags.error(
                             "PE104",
                             f"unknown attribute `{name}`",
                             seg.span,
@@ -337,7 +324,7 @@ class _ModelBuilder:
                     steps.append(name)
                 case ast.StarSegment():
                     if not isinstance(current, model.ListT):
-                        self._error(
+                        self.diags.error(
                             "PE106",
                             "`[*]` needs a list",
                             seg.span,
@@ -347,7 +334,7 @@ class _ModelBuilder:
                     current = current.item
                     steps.append("*")
                 case _:
-                    self._error(
+                    self.diags.error(
                         "PE111",
                         "a relation path uses attribute names and `[*]`",
                         seg.span,
@@ -356,7 +343,7 @@ class _ModelBuilder:
                     return None
         end = model.unwrap(current)
         if isinstance(end, model.ListT):
-            self._error(
+            self.diags.error(
                 "PE106",
                 "a relation path ending in a list needs `[*]`",
                 path.span,
@@ -365,7 +352,7 @@ class _ModelBuilder:
             )
             return None
         if end not in (model.RefT(target), model.STRING) and not isinstance(end, model.AnyT):
-            self._error(
+            self.diags.error(
                 "PE106",
                 f"this path holds {model.describe(end)}, not an id of `{target}`",
                 path.span,

@@ -17,7 +17,7 @@ import re2
 from policyengine import ast, model
 from policyengine.builtins import BUILTINS
 from policyengine.checker.scope import Binding, Scope
-from policyengine.diagnostics import Diagnostic, did_you_mean
+from policyengine.diagnostics import Collector, Diagnostic, did_you_mean
 from policyengine.source import Span
 
 SEVERITIES = ("low", "medium", "high", "critical")
@@ -70,25 +70,13 @@ class _PolicyChecker:
         self.file = file
         self.model = m
         self.params = params
-        self.diags: list[Diagnostic] = []
-
-    def error(
-        self,
-        code: str,
-        message: str,
-        span: Span,
-        label: str = "",
-        *,
-        help: str = "",
-        notes: tuple[str, ...] = (),
-    ) -> None:
-        self.diags.append(Diagnostic(code, message, span, label, notes, help))
+        self.diags = Collector()
 
     def run(self) -> list[Diagnostic]:
         seen_policies: dict[str, ast.Policy] = {}
         for policy in self.file.policies:
             if policy.name.text in seen_policies:
-                self.error(
+                self.diags.error(
                     "PE108",
                     f"policy `{policy.name.text}` is declared twice",
                     policy.name.span,
@@ -106,7 +94,7 @@ class _PolicyChecker:
         seen: dict[str, ast.Rule] = {}
         for rule in policy.rules:
             if rule.name.text in seen:
-                self.error(
+                self.diags.error(
                     "PE108",
                     f"rule `{rule.name.text}` is declared twice",
                     rule.name.span,
@@ -120,15 +108,15 @@ class _PolicyChecker:
         seen: set[str] = set()
         for m in metas:
             if m.key in seen:
-                self.error("PE108", f"`{m.key}` is given twice", m.span, "given again here")
+                self.diags.error("PE108", f"`{m.key}` is given twice", m.span, "given again here")
             seen.add(m.key)
             if m.key == "message" and policy_level:
-                self.error("PE111", "`message` belongs to a rule", m.span, "not in a policy")
+                self.diags.error("PE111", "`message` belongs to a rule", m.span, "not in a policy")
 
     def rule(self, rule: ast.Rule, params: dict[str, Binding]) -> None:
         self.meta(rule.meta)
         if not rule.body.kind.text:
-            self.error(
+            self.diags.error(
                 "PE111",
                 f"rule `{rule.name.text}` has no statement",
                 rule.name.span,
@@ -138,7 +126,7 @@ class _PolicyChecker:
             )
             return
         for extra in rule.extra:
-            self.error(
+            self.diags.error(
                 "PE111",
                 "a rule holds one statement",
                 extra.span,
@@ -241,30 +229,18 @@ def subject_kinds(
 
 
 def _this_reads(body: ast.ForEach) -> set[str]:
-    """The attributes a `for each resource` rule reads from its subject."""
+    """The names a `for each resource` rule reads from its subject (and some that are not:
+    params and quantifier variables, which the caller takes away)."""
     found: set[str] = set()
-
-    def visit(node: object) -> None:
-        if isinstance(node, ast.Path):
-            head = node.head.text
-            if head == "this" and node.segments and isinstance(node.segments[0], ast.AttrSegment):
-                found.add(node.segments[0].name)
-            elif head not in ("this", "resource"):
-                found.add(head)
-        if isinstance(node, ast.IdFormat):
-            return  # applies to every kind: named ones are skipped at run time
-        if isinstance(node, ast.Related):
-            return  # names kinds, not attributes
-        if isinstance(node, ast.Node):
-            for f in getattr(node, "__dataclass_fields__", {}):
-                if f != "span":
-                    visit(getattr(node, f))
-        elif isinstance(node, tuple):
-            for item in node:
-                visit(item)
-
-    for cond in (body.where, body.condition, body.unless):
-        visit(cond)
+    # `id matches kind format` applies to every kind; a relation expression names kinds.
+    for node in ast.walk((body.where, body.condition, body.unless), (ast.IdFormat, ast.Related)):
+        if not isinstance(node, ast.Path):
+            continue
+        head = node.head.text
+        if head == "this" and node.segments and isinstance(node.segments[0], ast.AttrSegment):
+            found.add(node.segments[0].name)
+        elif head not in ("this", ANY_KIND):
+            found.add(head)
     return found
 
 
@@ -273,7 +249,7 @@ def rule_scope(
     kind: str,
     m: model.Model,
     params: dict[str, Binding],
-    diags: list[Diagnostic],
+    diags: Collector,
 ) -> Scope | None:
     """The names a rule's conditions see: `this`, the kind, its alias, the edge's other end."""
     this_type = model.ResourceT(kind)
@@ -414,7 +390,7 @@ def expr_type(scope: Scope, expr: ast.Expr | ast.Related) -> model.Type | None:
             if where is not None:
                 inner = scope.child()
                 if var is None:
-                    scope.error(
+                    scope.diags.error(
                         "PE111",
                         "a `where` in `count(...)` needs a name",
                         where.span,
@@ -456,7 +432,7 @@ def related_kind(scope: Scope, expr: ast.Related) -> tuple[model.Relation, str, 
     else:
         known = [*scope.model.kinds]
         bad = expr.right if bound_left else expr.left
-        scope.error(
+        scope.diags.error(
             "PE102",
             f"unknown kind `{bad.text}`"
             if bound_left or bound_right
@@ -471,7 +447,7 @@ def related_kind(scope: Scope, expr: ast.Related) -> tuple[model.Relation, str, 
     relation = scope.model.relation(source, expr.verb.text, target)
     if relation is None:
         known = [r.name for r in scope.model.relations]
-        scope.error(
+        scope.diags.error(
             "PE103",
             f"unknown relation `{source} {expr.verb.text} {target}`",
             expr.verb.span,
@@ -490,7 +466,7 @@ def element_type(scope: Scope, source: ast.Collection) -> model.Type | None:
     if isinstance(t, model.AnyT):
         return t
     if not isinstance(t, model.ListT):
-        scope.error(
+        scope.diags.error(
             "PE106",
             f"`{source.span.text}` is {_a(t)}, not a list",
             source.span,
@@ -503,7 +479,7 @@ def element_type(scope: Scope, source: ast.Collection) -> model.Type | None:
 def call_type(scope: Scope, call: ast.Call) -> model.Type | None:
     builtin = BUILTINS.get(call.function.text)
     if builtin is None:
-        scope.error(
+        scope.diags.error(
             "PE112",
             f"unknown function `{call.function.text}`",
             call.function.span,
@@ -512,7 +488,7 @@ def call_type(scope: Scope, call: ast.Call) -> model.Type | None:
         )
         return None
     if len(call.args) != len(builtin.params):
-        scope.error(
+        scope.diags.error(
             "PE106",
             f"`{builtin.name}` takes {len(builtin.params)} argument(s), not {len(call.args)}",
             call.span,
@@ -522,7 +498,7 @@ def call_type(scope: Scope, call: ast.Call) -> model.Type | None:
     for arg, accepted in zip(call.args, builtin.params, strict=True):
         t = expr_type(scope, arg)
         if t is not None and model.value_class(t) not in (*accepted, "any"):
-            scope.error(
+            scope.diags.error(
                 "PE106",
                 f"`{builtin.name}` takes {' or '.join(accepted)}, not {model.describe(t)}",
                 arg.span,
@@ -541,7 +517,7 @@ def check_condition(scope: Scope, cond: ast.Condition, body: ast.ForEach | None)
             if "any" in (lc, rc):
                 return
             if lc != rc:
-                scope.error(
+                scope.diags.error(
                     "PE106",
                     f"cannot compare {model.describe(model.unwrap(lt))} "
                     f"with {model.describe(model.unwrap(rt))}",
@@ -550,14 +526,14 @@ def check_condition(scope: Scope, cond: ast.Condition, body: ast.ForEach | None)
                     help=_quote_hint(left, right, lt, rt),
                 )
             elif op not in ("==", "!=") and lc not in ("int", "string"):
-                scope.error(
+                scope.diags.error(
                     "PE106",
                     f"`{op}` compares numbers or text, not {model.describe(lt)}",
                     cond.op_span,
                     "not an order",
                 )
             elif lc in ("resource",):
-                scope.error(
+                scope.diags.error(
                     "PE106",
                     "compare attributes of resources, not resources",
                     cond.span,
@@ -571,7 +547,7 @@ def check_condition(scope: Scope, cond: ast.Condition, body: ast.ForEach | None)
             if isinstance(ct, model.AnyT):
                 return
             if not isinstance(ct, model.ListT):
-                scope.error(
+                scope.diags.error(
                     "PE106",
                     f"`in` needs a list; `{collection.span.text}` is {_a(ct)}",
                     collection.span,
@@ -581,7 +557,7 @@ def check_condition(scope: Scope, cond: ast.Condition, body: ast.ForEach | None)
             if "any" not in (model.value_class(it), model.value_class(ct.item)) and (
                 model.value_class(it) != model.value_class(ct.item)
             ):
-                scope.error(
+                scope.diags.error(
                     "PE106",
                     f"cannot look for {model.describe(model.unwrap(it))} in "
                     f"a list of {model.describe(ct.item)}",
@@ -591,7 +567,7 @@ def check_condition(scope: Scope, cond: ast.Condition, body: ast.ForEach | None)
         case ast.Matches(operand=operand, pattern=pattern, pattern_span=pspan):
             t = expr_type(scope, operand)
             if t is not None and model.value_class(t) not in ("string", "any"):
-                scope.error(
+                scope.diags.error(
                     "PE106",
                     f"`matches` tests text, not {model.describe(t)}",
                     operand.span,
@@ -600,7 +576,7 @@ def check_condition(scope: Scope, cond: ast.Condition, body: ast.ForEach | None)
             try:
                 re2.compile(pattern)
             except re2.error as exc:
-                scope.error("PE110", "invalid regular expression", pspan, str(exc))
+                scope.diags.error("PE110", "invalid regular expression", pspan, str(exc))
         case ast.IdFormat(operand=operand):
             if not (
                 isinstance(operand, ast.Path)
@@ -608,7 +584,7 @@ def check_condition(scope: Scope, cond: ast.Condition, body: ast.ForEach | None)
                 or isinstance(operand, ast.Path)
                 and operand.head.text == "id"
             ):
-                scope.error(
+                scope.diags.error(
                     "PE106",
                     "`matches kind format` tests a resource's `id`",
                     operand.span,
@@ -621,7 +597,7 @@ def check_condition(scope: Scope, cond: ast.Condition, body: ast.ForEach | None)
         case ast.Truthy(operand=operand):
             t = expr_type(scope, operand)
             if t is not None and model.value_class(t) not in ("bool", "any"):
-                scope.error(
+                scope.diags.error(
                     "PE106",
                     f"`{operand.span.text}` is {_a(model.unwrap(t))}, not a condition",
                     operand.span,
@@ -653,7 +629,7 @@ def check_range(scope: Scope, cond: ast.RangeTest) -> None:
     member_expr = cond.right if cond.op == "covers" else cond.left
     kind = range_kind(container)
     if kind is None:
-        scope.error(
+        scope.diags.error(
             "PE106",
             f"`{cond.op}` needs a port_range or a cidr, not "
             f"{model.describe(model.unwrap(container))}",
@@ -663,7 +639,7 @@ def check_range(scope: Scope, cond: ast.RangeTest) -> None:
         return
     member_class = model.value_class(member)
     if kind == "port" and member_class not in ("int", "string", "any"):
-        scope.error(
+        scope.diags.error(
             "PE106",
             f"a port range covers a port or a range, not {model.describe(member)}",
             member_expr.span,
@@ -682,7 +658,7 @@ def check_range(scope: Scope, cond: ast.RangeTest) -> None:
             )
         )
         if bad:
-            scope.error(
+            scope.diags.error(
                 "PE002",
                 f"`{member_expr.span.text}` is not a valid "
                 f"{'port range' if kind == 'port' else 'cidr'}",
@@ -723,7 +699,7 @@ def check_message(scope: Scope, message: ast.Meta) -> None:
     """Each `{placeholder}` names a value in scope, or a quantifier's deciding element."""
     parts = placeholders(message.value)
     if parts is None:
-        scope.error(
+        scope.diags.error(
             "PE114",
             "unbalanced `{` or `}` in a message",
             message.span,
@@ -738,7 +714,7 @@ def check_message(scope: Scope, message: ast.Meta) -> None:
         if not name:
             continue
         if not _PLACEHOLDER.fullmatch(name):
-            scope.error(
+            scope.diags.error(
                 "PE114",
                 f"`{{{name}}}` is not a name or a dotted path",
                 message.span,
@@ -750,21 +726,8 @@ def check_message(scope: Scope, message: ast.Meta) -> None:
 
 
 def _quantifier_vars(body: ast.ForEach) -> set[str]:
-    found: set[str] = set()
-
-    def visit(node: object) -> None:
-        if isinstance(node, ast.Quantifier):
-            found.add(node.var.text)
-        if isinstance(node, ast.Node):
-            for f in getattr(node, "__dataclass_fields__", {}):
-                if f != "span":
-                    visit(getattr(node, f))
-        elif isinstance(node, tuple):
-            for item in node:
-                visit(item)
-
-    visit(body.condition)
-    return found
+    nodes = ast.walk((body.where, body.condition, body.unless))
+    return {n.var.text for n in nodes if isinstance(n, ast.Quantifier | ast.Count) and n.var}
 
 
 def _a(t: model.Type) -> str:

@@ -11,8 +11,7 @@ from typing import Literal
 
 from policyengine import ast
 from policyengine import model as vocabulary
-from policyengine.diagnostics import Diagnostic, did_you_mean
-from policyengine.source import Span
+from policyengine.diagnostics import Collector, did_you_mean
 
 Role = Literal["resource", "value", "param"]
 
@@ -51,7 +50,7 @@ class _Counter:
 @dataclass
 class Scope:
     model: vocabulary.Model
-    diags: list[Diagnostic]
+    diags: Collector
     this: Binding | None  # the subject of the rule
     params: dict[str, Binding] = field(default_factory=dict)
     names: dict[str, Binding] = field(default_factory=dict)
@@ -66,21 +65,9 @@ class Scope:
             self.model, self.diags, self.this, self.params, {}, self, self.counter, self.witnesses
         )
 
-    def error(
-        self,
-        code: str,
-        message: str,
-        span: Span,
-        label: str = "",
-        *,
-        help: str = "",
-        notes: tuple[str, ...] = (),
-    ) -> None:
-        self.diags.append(Diagnostic(code, message, span, label, notes, help))
-
     def bind(self, name: ast.Name, role: Role, type_: vocabulary.Type) -> Binding:
         if (self.lookup(name.text) is not None or name.text in self.params) and name.text != "this":
-            self.error(
+            self.diags.error(
                 "PE116",
                 f"`{name.text}` is already a name here",
                 name.span,
@@ -123,7 +110,7 @@ class Scope:
             binding = self.params[head]
             if self._this_has(head):
                 kind = self._this_kind_name()
-                self.error(
+                self.diags.error(
                     "PE116",
                     f"`{head}` is both a param and an attribute of `{kind}`",
                     path.head.span,
@@ -144,7 +131,7 @@ class Scope:
             and not isinstance(binding.type, vocabulary.ResourceT)
         ):
             kind = self._this_kind_name()
-            self.error(
+            self.diags.error(
                 "PE116",
                 f"`{head}` is both a bound name and an attribute of `{kind}`",
                 path.head.span,
@@ -166,7 +153,7 @@ class Scope:
     def _unknown_name(self, name: ast.Name) -> None:
         if self.this is not None and isinstance(self.this.type, vocabulary.ResourceT):
             kind = self.this.type.kind
-            self.error(
+            self.diags.error(
                 "PE104",
                 f"unknown attribute `{name.text}` of `{kind}`",
                 name.span,
@@ -174,7 +161,7 @@ class Scope:
                 help=did_you_mean(name.text, self.known_names()),
             )
         else:
-            self.error(
+            self.diags.error(
                 "PE105",
                 f"unknown name `{name.text}`",
                 name.span,
@@ -209,7 +196,7 @@ class Scope:
                     fields = self._fields_of(current)
                     if fields is None:
                         hint = "write `[*]` first" if isinstance(current, vocabulary.ListT) else ""
-                        self.error(
+                        self.diags.error(
                             "PE106",
                             f"`{owner}` is {_article(current)}, which has no attributes",
                             seg.span,
@@ -219,7 +206,7 @@ class Scope:
                         return None
                     if name not in fields:
                         what = vocabulary.describe(current)
-                        self.error(
+                        self.diags.error(
                             "PE104",
                             f"unknown attribute `{name}` of `{what}`",
                             seg.span,
@@ -232,7 +219,7 @@ class Scope:
                     owner = name
                 case ast.KeySegment(key=key) | ast.VarSegment(var=key):
                     if not isinstance(current, vocabulary.MapT):
-                        self.error(
+                        self.diags.error(
                             "PE106",
                             f"`{owner}` is {_article(current)}, not a map",
                             seg.span,
@@ -242,7 +229,7 @@ class Scope:
                     if isinstance(seg, ast.VarSegment):
                         var = self.lookup(seg.var) or self.params.get(seg.var)
                         if var is None or vocabulary.value_class(var.type) != "string":
-                            self.error(
+                            self.diags.error(
                                 "PE105",
                                 f"unknown name `{seg.var}`",
                                 seg.span,
@@ -262,7 +249,7 @@ class Scope:
                     owner = f"{owner}[…]"
                 case ast.StarSegment():
                     if not isinstance(current, vocabulary.ListT):
-                        self.error(
+                        self.diags.error(
                             "PE106",
                             f"`[*]` needs a list; `{owner}` is {_article(current)}",
                             seg.span,
