@@ -114,7 +114,7 @@ class _Lowering:
                 if resolved is None:
                     raise CompileBug(f"unresolved path {expr.dotted()}")
                 if resolved.binding.role == "param":
-                    return plan.Const(resolved.binding.value, expr.dotted(), expr.span)
+                    return plan.Const(_python(resolved.binding.value), expr.dotted(), expr.span)
                 steps = tuple(plan.Step(s.op, s.name, s.slot) for s in resolved.steps)
                 return plan.Read(
                     resolved.binding.slot,
@@ -238,7 +238,8 @@ def _bind_element(scope: Scope, var: ast.Name, source: ast.Collection) -> tuple[
     return child, child.bind(var, "value", element)
 
 
-def _python(value: ast.LiteralValue) -> object:
-    if isinstance(value, tuple):
+def _python(value: object) -> object:
+    """Literal and param values as the interpreter compares them: lists, not tuples."""
+    if isinstance(value, tuple | list):
         return [_python(v) for v in value]
     return value

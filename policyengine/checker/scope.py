@@ -259,6 +259,8 @@ class Scope:
                     current = current.item
                     plural = True
                     steps.append(Step("star"))
+        if isinstance(current, vocabulary.OptionalT):
+            optional = True  # the last attribute may itself be optional
         if plural:
             current = vocabulary.ListT(current)
         return Resolved(binding, tuple(steps), current, optional, plural, path.span.text)
