@@ -9,9 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import assert_never
 
-import re2
-
 from policyengine import ast, model, plan
+from policyengine.builtins import compile_regex
 from policyengine.checker.policies import (
     ANY_KIND,
     edge_relation,
@@ -161,7 +160,7 @@ class _Lowering:
                 )
             case ast.Matches(operand=operand, pattern=pattern):
                 return plan.MatchOp(
-                    self.value(operand, scope), pattern, re2.compile(pattern), node.span
+                    self.value(operand, scope), pattern, compile_regex(pattern), node.span
                 )
             case ast.IdFormat():
                 assert scope.this is not None

@@ -110,6 +110,9 @@ def render_text(report: Report, *, show_all: bool = False, color: bool = False) 
         where = f"{rule.span.file}:{rule.span.line}:{rule.span.column}"
         out.append(_paint(f"{rule.id}", "bold", color) + f"  [{rule.severity}]  {rule.title}")
         out.append(_paint(f"  --> {where}", "dim", color))
+        if show_all and rule.excluded_kinds:
+            kinds = ", ".join(rule.excluded_kinds)
+            out.append(f"  not applied to {kinds}: they lack an attribute the rule reads")
         for f in shown:
             status = str(f.result.status)
             label = _paint(f"{status.upper():<7}", status, color)

@@ -12,10 +12,8 @@ import string
 from collections.abc import Mapping
 from typing import Literal
 
-import re2
-
 from policyengine import ast, model
-from policyengine.builtins import BUILTINS
+from policyengine.builtins import BUILTINS, compile_regex
 from policyengine.checker.scope import Binding, Scope
 from policyengine.diagnostics import Collector, Diagnostic, did_you_mean
 from policyengine.source import Span
@@ -574,8 +572,8 @@ def check_condition(scope: Scope, cond: ast.Condition, body: ast.ForEach | None)
                     "not text",
                 )
             try:
-                re2.compile(pattern)
-            except re2.error as exc:
+                compile_regex(pattern)
+            except ValueError as exc:
                 scope.diags.error("PE110", "invalid regular expression", pspan, str(exc))
         case ast.IdFormat(operand=operand):
             if not (
