@@ -370,7 +370,7 @@ class Rule(Node):
     name: Name
     title: str | None
     meta: tuple[Meta, ...]
-    body: ForEach
+    body: ForEach | None  # None: the rule has no statement, a check error
     extra: tuple[ForEach, ...] = ()  # statements after the first: a check error
 
     def get(self, key: str) -> Meta | None:
@@ -403,12 +403,17 @@ def desugar(sentence: Sentence, clause: Span) -> ForEach:
 
     `clause` is the span of `requires same LOC`, which explanations underline.
     """
+    last = sentence.alias or sentence.object or sentence.verb
+    edge = Edge(
+        verb=sentence.verb,
+        target=sentence.object,
+        alias=sentence.alias,
+        span=sentence.subject.span.to(last.span),  # `disk attach instance as peer`
+    )
     return ForEach(
         kind=sentence.subject,
         alias=None,
-        edge=Edge(
-            verb=sentence.verb, target=sentence.object, alias=sentence.alias, span=sentence.span
-        ),
+        edge=edge,
         where=sentence.where,
         mode="require",
         condition=SameLocation(scope=sentence.scope, span=clause),

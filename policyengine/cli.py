@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
+from typer.exceptions import TyperException
 
 from policyengine import report as reports
 from policyengine.diagnostics import DiagnosticError, did_you_mean, render_text, to_json
@@ -76,6 +77,7 @@ app = typer.Typer(
 SnapshotsArg = Annotated[
     list[Path],
     typer.Argument(
+        metavar="SNAPSHOT",
         allow_dash=True,
         show_default=False,
         help="Snapshot JSON files, one per account; '-' reads stdin.",
@@ -84,7 +86,10 @@ SnapshotsArg = Annotated[
 SnapshotArg = Annotated[
     Path,
     typer.Argument(
-        allow_dash=True, show_default=False, help="Snapshot JSON file; '-' reads stdin."
+        metavar="SNAPSHOT",
+        allow_dash=True,
+        show_default=False,
+        help="Snapshot JSON file; '-' reads stdin.",
     ),
 ]
 PolicyOpt = Annotated[
@@ -138,6 +143,19 @@ def _read_snapshot(path: Path, loaded: Loaded) -> Store:
         except (OSError, UnicodeDecodeError) as exc:
             raise InputError([Problem(str(path), "", f"cannot be read: {exc}")]) from None
     return Store(parse_snapshot(text, name), loaded.plan.model)
+
+
+def _read_snapshots(paths: Sequence[Path], loaded: Loaded) -> list[Store]:
+    """Every snapshot, with the problems of all of them reported together."""
+    stores, problems = [], []
+    for path in paths:
+        try:
+            stores.append(_read_snapshot(path, loaded))
+        except InputError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise InputError(problems)
+    return stores
 
 
 def _use_color(choice: Color) -> bool:
@@ -196,7 +214,7 @@ def evaluate_command(
     json_out = fmt is Format.JSON
     try:
         loaded = load(_policy_paths(policy), param or ())
-        stores = [_read_snapshot(s, loaded) for s in snapshots]
+        stores = _read_snapshots(snapshots, loaded)
     except (DiagnosticError, InputError, UsageError) as exc:
         _fail(exc, json_out)
     for warning in loaded.warnings:
@@ -296,12 +314,33 @@ def schema() -> None:
     typer.echo(json.dumps(json_schema(), indent=2))
 
 
+def _wants_json(argv: Sequence[str]) -> bool:
+    for i, arg in enumerate(argv):
+        if arg in ("--format", "-f") and i + 1 < len(argv) and argv[i + 1] == "json":
+            return True
+        if arg in ("--format=json", "-fjson"):
+            return True
+    return False
+
+
 def main() -> None:
-    """Console-script entry point: a crash exits 4, never 1."""
+    """Console-script entry point: usage errors exit 2 (as JSON too with `--format json`);
+    a crash exits 4, never 1."""
     try:
-        app()
-    except SystemExit:
-        raise
+        code = app(standalone_mode=False)
+    except TyperException as exc:  # a usage error found while parsing the command line
+        if _wants_json(sys.argv[1:]):
+            doc = {
+                "version": reports.REPORT_VERSION,
+                "error": "usage",
+                "message": exc.format_message(),
+            }
+            typer.echo(json.dumps(doc, indent=2))
+        exc.show()  # type: ignore[attr-defined]
+        sys.exit(getattr(exc, "exit_code", ExitCode.USAGE))
+    except typer.Abort:
+        typer.echo("aborted", err=True)
+        sys.exit(ExitCode.USAGE)
     except Exception:  # noqa: BLE001 - the last-resort boundary: report, then exit 4
         if os.environ.get("POLICYENGINE_TRACEBACK"):
             traceback.print_exc()
@@ -311,3 +350,4 @@ def main() -> None:
             err=True,
         )
         sys.exit(ExitCode.INTERNAL)
+    sys.exit(code if isinstance(code, int) else ExitCode.OK)

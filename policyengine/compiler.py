@@ -18,7 +18,7 @@ from policyengine.checker.policies import (
     placeholder_path,
     placeholders,
     policy_params,
-    range_kind,
+    range_kind_of,
     related_kind,
     rule_scope,
     subject_kinds,
@@ -54,6 +54,8 @@ def _rule(
     policy: ast.Policy, rule: ast.Rule, m: model.Model, params: dict[str, Binding]
 ) -> plan.RulePlan:
     body = rule.body
+    if body is None:
+        raise CompileBug(f"rule {rule.name.text} has no statement")
     kinds = subject_kinds(body, m, _silent(), params)
     if not kinds:
         raise CompileBug(f"rule {rule.name.text} has no subject kind")
@@ -70,7 +72,8 @@ def _rule(
         node = rule.get(key) or policy.get(key)
         return node.value if node is not None else default
 
-    title = rule.title or meta("title") or rule.name.text
+    title_meta = rule.get("title")
+    title = rule.title or (title_meta.value if title_meta is not None else "")
     message = rule.get("message")
     # Lower before counting slots: every quantifier binds one as it is lowered.
     where = None if body.where is None else lower.cond(body.where)
@@ -114,11 +117,10 @@ class _Lowering:
                     raise CompileBug(f"unresolved path {expr.dotted()}")
                 if resolved.binding.role == "param":
                     return plan.Const(_python(resolved.binding.value), expr.dotted(), expr.span)
-                steps = tuple(plan.Step(s.op, s.name, s.slot) for s in resolved.steps)
+                steps = tuple(plan.Step(s.op, s.name, s.slot, s.optional) for s in resolved.steps)
                 return plan.Read(
                     resolved.binding.slot,
                     steps,
-                    resolved.optional,
                     resolved.plural,
                     resolved.type,
                     expr.dotted(),
@@ -166,8 +168,7 @@ class _Lowering:
                 assert scope.this is not None
                 return plan.IdFormatOp(scope.this.slot, node.span)
             case ast.RangeTest(op=op, left=left, right=right):
-                container = expr_type(scope, left if op == "covers" else right)
-                kind = range_kind(container) if container is not None else None
+                kind = range_kind_of(scope, node)
                 if kind is None:
                     raise CompileBug("range test without a range")
                 return plan.RangeOp(

@@ -99,26 +99,39 @@ def did_you_mean(word: str, known: Iterable[str]) -> str:
 
 def render_text(diag: Diagnostic) -> str:
     """Caret-under-source rendering. Plain text: the CLI adds color, snapshots stay plain."""
-    span = diag.span
-    line, col = span.source.line_col(span.start)
-    text = span.source.line_text(line)
-    if col > len(text):  # end of input: point at the last character
-        col = max(1, len(text))
-    end_line, end_col = span.source.line_col(span.end)
-    width = (end_col - col) if end_line == line else (len(text) - col + 1)
-    width = max(1, min(width, len(text) - col + 1))
-    pad = " " * len(str(line))
-    out = [
-        f"{diag.level}[{diag.code}]: {diag.message}",
-        f"{pad}--> {span.file}:{line}:{col}",
-        f"{pad} |",
-        f"{line} | {text}",
-        f"{pad} | {' ' * (col - 1)}{'^' * width} {diag.label}".rstrip(),
-    ]
+    out = [f"{diag.level}[{diag.code}]: {diag.message}", *excerpt(diag.span, diag.label)]
+    pad = " " * len(str(_anchor(diag.span)[0]))
     out += [f"{pad} = {note}" for note in diag.notes]
     if diag.help:
         out.append(f"{pad} = help: {diag.help}")
     return "\n".join(out)
+
+
+def _anchor(span: Span) -> tuple[int, int]:
+    """Where the caret goes: the span's start, or the last character for a span at the
+    very end of the text (so "unexpected end of file" points at something)."""
+    source, start = span.source, span.start
+    if start >= len(source.text.rstrip()) and source.text.strip():
+        start = len(source.text.rstrip()) - 1
+    return source.line_col(start)
+
+
+def excerpt(span: Span, label: str) -> list[str]:
+    """The `--> file:line:col` line, the source line and a caret line under the span,
+    clamped to the span's first line. Tabs in the source are kept under the caret."""
+    line, col = _anchor(span)
+    text = span.source.line_text(line)
+    end_line, end_col = span.source.line_col(span.end)
+    width = (end_col - col) if end_line == line else (len(text) - col + 1)
+    width = max(1, min(width, len(text) - col + 1))
+    pad = " " * len(str(line))
+    indent = "".join("\t" if ch == "\t" else " " for ch in text[: col - 1])
+    return [
+        f"{pad}--> {span.file}:{line}:{col}",
+        f"{pad} |",
+        f"{line} | {text}",
+        f"{pad} | {indent}{'^' * width} {label}".rstrip(),
+    ]
 
 
 def to_json(diag: Diagnostic) -> dict[str, object]:

@@ -88,13 +88,14 @@ def clause_label(result: Result, proof: Proof) -> str:
 
 def message(result: Result, proof: Proof) -> str:
     """The one line a report shows for a finding."""
+    if result.status in (Status.ERROR, Status.SKIPPED) and result.reason:
+        return result.reason  # the rule's message describes a violation, not this
     if proof.message:
         return proof.message
-    if result.status in (Status.ERROR, Status.SKIPPED) and result.reason:
-        return result.reason
     _, facts = _deciding(proof)
+    own = f"{result.resource.kind} {result.resource.key}"
     shown = [
-        f.text
+        f.brief if f.owner == own else f.text
         for f in facts
         if f.kind in ("read", "missing", "compare", "call", "count", "element")
     ]
@@ -118,7 +119,7 @@ def to_diagnostic(proof: Proof) -> Diagnostic:
         notes.append(f"undecided: {result.reason}")
     elif result.status is Status.SKIPPED and result.reason:
         notes.append(result.reason)
-    if proof.message:
+    if proof.message and result.status is Status.FAIL:
         notes.append(f"message: {proof.message}")
     if (
         leaf is not None
@@ -128,7 +129,7 @@ def to_diagnostic(proof: Proof) -> Diagnostic:
         notes.append(f"undecided: {leaf.truth.reason}")
     return Diagnostic(
         code=_CODES[result.status],
-        message=f"{subject(result)}: {rule.id} — {rule.title}",
+        message=f"{subject(result)}: {rule.id}" + (f" — {rule.title}" if rule.title else ""),
         span=span,
         label=clause_label(result, proof),
         notes=tuple(notes),
@@ -151,7 +152,7 @@ def render_proof_markdown(proof: Proof) -> str:
     span = leaf.span if leaf is not None else rule.span
     line = span.source.line_text(span.line)
     lines = [
-        f"### {result.status.upper()}: `{rule.id}` — {rule.title}",
+        f"### {result.status.upper()}: `{rule.id}`" + (f" — {rule.title}" if rule.title else ""),
         "",
         f"**{subject(result)}** · severity **{rule.severity}** · "
         f"`{span.file}:{span.line}:{span.column}`",
@@ -169,7 +170,8 @@ def render_proof_markdown(proof: Proof) -> str:
         "```",
         "",
     ]
-    lines += [f"- {f.text}" + (f" (`{f.pointer}`)" if f.pointer else "") for f in facts]
+    file = result.resource.file
+    lines += [f"- {f.text}" + (f" (`{file}#{f.pointer}`)" if f.pointer else "") for f in facts]
     if result.reason and result.status in (Status.ERROR, Status.SKIPPED):
         lines.append(f"- {result.reason}")
     if rule.remediation and result.status is Status.FAIL:

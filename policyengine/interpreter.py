@@ -28,10 +28,18 @@ class Status(enum.StrEnum):
 
 
 class _Missing(enum.Enum):
-    MISSING = "missing"
+    ALLOWED = "missing"
+    REQUIRED = "missing, and required"
+    PARENT = "missing, under a missing required attribute"
 
 
-MISSING: Final = _Missing.MISSING  # a path that does not exist (or is null) in the snapshot
+# A path that does not exist (or is null) in the snapshot. Where the model allows it
+# (optional, a map key) it is an ordinary value. Where it does not, using it is an error,
+# and so is testing the presence of something under it: `a.b is set` cannot be decided
+# when the required `a` is missing.
+MISSING: Final = _Missing.ALLOWED
+ABSENT: Final = _Missing.REQUIRED
+PARENT: Final = _Missing.PARENT
 
 
 @dataclass(frozen=True)
@@ -65,6 +73,15 @@ class Fact:
     text: str
     pointer: str = ""  # JSON Pointer into the snapshot
     value: Any = None
+    owner: str = ""  # the resource the text starts with ("disk d-1"), if any
+
+    @property
+    def brief(self) -> str:
+        """The text without its owner, for a line that already names the resource."""
+        prefix = f"{self.owner}: "
+        return (
+            self.text[len(prefix) :] if self.owner and self.text.startswith(prefix) else self.text
+        )
 
 
 @dataclass(frozen=True)
@@ -112,9 +129,11 @@ class _Evaluator:
         self.witness: dict[int, Any] = {}  # slot -> the element that decided a quantifier
 
     # -- recording helpers (no-ops on the fast path)
-    def _fact(self, kind: str, text: str, pointer: str = "", value: Any = None) -> None:
+    def _fact(
+        self, kind: str, text: str, pointer: str = "", value: Any = None, owner: str = ""
+    ) -> None:
         if self.tracing:
-            self.frame.facts.append(Fact(kind, text, pointer, value))
+            self.frame.facts.append(Fact(kind, text, pointer, value, owner))
 
     # -- values
     def value(self, op: plan.Value, env: list[Any]) -> Any:
@@ -126,9 +145,9 @@ class _Evaluator:
             case plan.CallOp(function=function, args=args):
                 values = [self.value(a, env) for a in args]
                 for a, v in zip(args, values, strict=True):
-                    if isinstance(v, Unknown):
-                        return v
-                    if v is MISSING:
+                    if isinstance(v, Unknown) or v is MISSING:
+                        return v  # an absent optional value stays an ordinary absence
+                    if isinstance(v, _Missing):
                         return Unknown(f"`{_text(a)}` is missing, so `{function}` cannot run")
                 out = BUILTINS[function].impl(values, self.store)
                 if isinstance(out, Undecided):
@@ -141,7 +160,7 @@ class _Evaluator:
                 items = self.value(source, env)
                 if isinstance(items, Unknown):
                     return items
-                if items is MISSING:
+                if isinstance(items, _Missing):
                     return Unknown(f"`{_text(source)}` is missing, so it cannot be counted")
                 if where is None:
                     self._fact("count", f"{op.span.text} = {len(items)}", value=len(items))
@@ -192,16 +211,18 @@ class _Evaluator:
                     got = value.get(key)
                 else:
                     got = None
-                if got is not None:
+                if isinstance(value, _Missing):
+                    nxt.append((value, ptr))  # the first absent step decides which it is
+                elif got is not None:
                     nxt.append((got, f"{ptr}/{pointer_escape(str(key))}" if self.tracing else ""))
                 elif not plural:
-                    nxt.append(
-                        (MISSING, f"{ptr}/{pointer_escape(str(key))}" if self.tracing else "")
-                    )
+                    last = i == len(op.steps) - 1
+                    gone = MISSING if step.optional else ABSENT if last else PARENT
+                    nxt.append((gone, f"{ptr}/{pointer_escape(str(key))}" if self.tracing else ""))
             values = nxt
             plural = plural or step.op == "star"
         if plural:
-            kept = [(v, p) for v, p in values if v is not MISSING]
+            kept = [(v, p) for v, p in values if not isinstance(v, _Missing)]
             if self.tracing:
                 self._fact(
                     "read",
@@ -213,10 +234,10 @@ class _Evaluator:
         value, ptr = values[0] if values else (MISSING, pointer)
         if self.tracing:
             text = _subject(owner, _shown_path(op, env))
-            if value is MISSING:
-                self._fact("missing", f"{text} is missing", ptr)
+            if isinstance(value, _Missing):
+                self._fact("missing", f"{text} is missing", ptr, owner=owner)
             else:
-                self._fact("read", f"{text} = {_show(value)}", ptr, value)
+                self._fact("read", f"{text} = {_show(value)}", ptr, value, owner)
         return value
 
     def related(self, op: plan.RelatedOp, env: list[Any]) -> Any:
@@ -225,6 +246,8 @@ class _Evaluator:
         relation = op.relation
         out: list[Resource] = []
         if op.forward:
+            for path, pointer in self.store.incomplete(relation, anchor):
+                return Unknown(_incomplete(relation, anchor, path, pointer))
             for edge in self.store.edges_from(relation, anchor):
                 if not edge.targets:
                     if relation.dangle_reason is not None:
@@ -273,12 +296,7 @@ class _Evaluator:
                 if lv is MISSING or rv is MISSING:
                     return False  # only optional values get here: see `operand`
                 result = bool(_COMPARE[name](lv, rv))
-                self._fact(
-                    "compare",
-                    f"{_show(lv)} {_SYMBOL[name] if not result else name} {_show(rv)}"
-                    if name in ("==", "!=")
-                    else f"{_show(lv)} {name} {_show(rv)} is {str(result).lower()}",
-                )
+                self._fact("compare", f"`{op.span.text}` is {str(result).lower()}")
                 return result
             case plan.MemberOp(item=item, collection=coll, negated=negated):
                 iv, cv = self.operand(item, env), self.operand(coll, env)
@@ -313,7 +331,12 @@ class _Evaluator:
                     return v
                 if isinstance(v, _Elem):
                     v = v.value
-                missing = v is MISSING
+                if v is PARENT:
+                    return Unknown(
+                        f"`{_text(operand)}` cannot be tested: a required attribute "
+                        "above it is missing"
+                    )
+                missing = isinstance(v, _Missing)
                 empty = not missing and v in ("", [], {})
                 result = {
                     "present": not missing,
@@ -362,7 +385,7 @@ class _Evaluator:
         v = self.value(op, env)
         if isinstance(v, _Elem):
             v = v.value
-        if v is MISSING and not (isinstance(op, plan.Read) and op.optional):
+        if v is ABSENT or v is PARENT:
             owner = env[op.slot] if isinstance(op, plan.Read) else None
             who = f" of {owner.kind} {owner.key}" if isinstance(owner, Resource) else ""
             return Unknown(f"`{_text(op)}`{who} is missing")
@@ -372,7 +395,7 @@ class _Evaluator:
         items = self.value(op.source, env)
         if isinstance(items, Unknown):
             return items
-        if items is MISSING:
+        if isinstance(items, _Missing):
             return Unknown(f"`{_text(op.source)}` is missing")
         if not isinstance(items, list):
             return Unknown(f"`{_text(op.source)}` is {_show(items)}, not a list")
@@ -492,7 +515,6 @@ _COMPARE = {
     ">": lambda a, b: a > b,
     ">=": lambda a, b: a >= b,
 }
-_SYMBOL = {"==": "≠", "!=": "="}
 
 
 def _text(op: plan.Value) -> str:
@@ -525,7 +547,7 @@ def _show(value: Any) -> str:
         return "[" + ", ".join(_show(v) for v in value) + "]"
     if isinstance(value, Resource):
         return f"{value.kind} {value.key}"
-    if value is MISSING:
+    if isinstance(value, _Missing):
         return "missing"
     if isinstance(value, dict):
         return "{…}"
@@ -549,6 +571,14 @@ def _follow(edge: Edge, target: Resource) -> str:
     return (
         f"{edge.source.kind} {edge.source.key} {edge.relation.verb} {target.kind} "
         f"{target.key} (via {via})"
+    )
+
+
+def _incomplete(relation: model.Relation, source: Resource, path: str, pointer: str) -> str:
+    attribute = pointer.rsplit("/", 1)[-1]
+    return (
+        f"`{attribute}` of {source.kind} {source.key} is missing ({pointer}), so "
+        f"`{relation.name}` cannot be followed through `{path}`"
     )
 
 
@@ -577,8 +607,11 @@ def _decide(ev: _Evaluator, rule: plan.RulePlan, env: list[Any]) -> tuple[Status
             return Status.SKIPPED, "exempt: its `unless` holds"
     if isinstance(rule.condition, plan.IdFormatOp):
         subject = env[0]
-        if not isinstance(ev.store.model.kinds[subject.kind].identity, model.IdFormat):
+        identity = ev.store.model.kinds[subject.kind].identity
+        if not isinstance(identity, model.IdFormat):
             return Status.SKIPPED, f"not applicable: a {subject.kind} has no id format"
+        if identity.name_when is not None and identity.name_when.holds(subject.data):
+            return Status.SKIPPED, f"not applicable: its id is a name ({identity.name_when.text})"
     t = ev.cond(rule.condition, env)
     if isinstance(t, Unknown):
         return Status.ERROR, t.reason
@@ -597,6 +630,11 @@ def _run(ev: _Evaluator, rule: plan.RulePlan, resource: Resource) -> Iterator[Re
         yield Result(rule, resource, status, reason)
         return
     edges = ev.store.edges_from(rule.edge, resource)
+    for path, pointer in ev.store.incomplete(rule.edge, resource):
+        # An edge may be hidden behind the missing attribute: that cannot be a pass.
+        yield Result(rule, resource, Status.ERROR, _incomplete(rule.edge, resource, path, pointer))
+    if ev.store.incomplete(rule.edge, resource) and not edges:
+        return
     if not edges:
         yield Result(rule, resource, Status.SKIPPED, f"not applicable: no `{rule.edge.name}` edge")
         return
@@ -653,12 +691,23 @@ def trace(store: Store, result: Result) -> Proof:
                     result.edge.value,
                 )
             )
+            if len(result.edge.targets) > 1:
+                listed = ", ".join(f"{t.key} in {t.region}" for t in result.edge.targets)
+                edge_facts.append(
+                    Fact(
+                        "candidates",
+                        f"`{result.edge.value}` names {len(result.edge.targets)} "
+                        f"{result.edge.relation.target}s ({listed}); the edge holds if one "
+                        "satisfies the rule",
+                        result.edge.pointer,
+                    )
+                )
         else:
             edge_facts.append(
                 Fact("dangling", _dangling(result.edge), result.edge.pointer, result.edge.value)
             )
     parts: dict[str, Trace | None] = {"where": None, "unless": None, "condition": None}
-    if result.edge is None or result.target is not None:
+    if rule.edge is None or result.target is not None:  # an edge with nothing to compare
         for name, op in (
             ("where", rule.where),
             ("unless", rule.unless),
@@ -698,7 +747,7 @@ def render_message(ev: _Evaluator, rule: plan.RulePlan, env: list[Any]) -> str:
         if isinstance(v, _Elem):
             v = v.value
         out.append(
-            "?" if v is MISSING or isinstance(v, Unknown) else v if isinstance(v, str) else _show(v)
+            "?" if isinstance(v, _Missing | Unknown) else v if isinstance(v, str) else _show(v)
         )
     return "".join(out)
 

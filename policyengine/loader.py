@@ -46,11 +46,15 @@ def read_source(path: Path, display: str | None = None) -> Source:
 
 
 def _display(path: Path) -> str:
-    """Bundled files are shown relative to the packs' folder, so output is stable."""
-    try:
-        return str(Path("policies") / path.resolve().relative_to(bundled_root().resolve()))
-    except ValueError:
-        return str(path)
+    """How a file is named in output: bundled files relative to the packs' folder, others
+    relative to the working directory when they are under it, so output is stable."""
+    resolved = path.resolve()
+    for root, prefix in ((bundled_root().resolve(), Path("policies")), (Path.cwd(), Path())):
+        try:
+            return str(prefix / resolved.relative_to(root))
+        except ValueError:
+            continue
+    return str(path)
 
 
 @dataclass(frozen=True)

@@ -205,6 +205,7 @@ class Kind:
 @dataclass(frozen=True)
 class RelationPath:
     steps: tuple[str, ...]  # attribute names after the source kind; "*" for `[*]`
+    optional: tuple[bool, ...]  # per step: may it be absent? (else the data is incomplete)
     text: str  # as written: `disk.attachments[*].instance_id`
     span: Span = field(compare=False, repr=False)
 

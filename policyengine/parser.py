@@ -41,9 +41,6 @@ def _lark() -> Lark:
     return Lark(grammar_text(), parser="lalr", propagate_positions=True, maybe_placeholders=True)
 
 
-_REQUIRES = re.compile(r"requires\s+same\s+(zone|region)")
-
-
 class _LiteralError(Exception):
     def __init__(self, diagnostic: Diagnostic) -> None:
         self.diagnostic = diagnostic
@@ -262,7 +259,7 @@ class _ToAst(Transformer[Token, ast.File]):
             name=self._name(name),
             title=self._str(title),
             meta=tuple(i for i in items if isinstance(i, ast.Meta)),
-            body=bodies[0] if bodies else _empty_body(self._span(meta)),
+            body=bodies[0] if bodies else None,
             extra=tuple(bodies[1:]),
             span=self._span(meta),
         )
@@ -274,10 +271,11 @@ class _ToAst(Transformer[Token, ast.File]):
         verb: Token,
         obj: Token | None,
         alias: Token | None,
-        scope: str,
+        requirement: tuple[str, Span],
         where: ast.Condition | None,
         unless: ast.Condition | None,
     ) -> ast.ForEach:
+        scope, clause = requirement
         sentence = ast.Sentence(
             subject=self._name(subject),
             verb=self._name(verb),
@@ -288,11 +286,10 @@ class _ToAst(Transformer[Token, ast.File]):
             unless=unless,
             span=self._span(meta),
         )
-        text = self.source.text[meta.start_pos : meta.end_pos]
-        found = _REQUIRES.search(text)
-        assert found is not None  # the grammar requires it
-        clause = Span(self.source, meta.start_pos + found.start(), meta.start_pos + found.end())
         return ast.desugar(sentence, clause)
+
+    def requirement(self, meta: Meta, scope: str) -> tuple[str, Span]:
+        return scope, self._span(meta)
 
     def for_each(
         self,
@@ -473,20 +470,6 @@ class _ToAst(Transformer[Token, ast.File]):
         return ast.Literal(value=values, span=self._span(meta))
 
 
-def _empty_body(span: Span) -> ast.ForEach:
-    # A rule with no statement; the checker reports it (PE111) before anything runs.
-    return ast.ForEach(
-        kind=ast.Name(text="", span=span),
-        alias=None,
-        edge=None,
-        where=None,
-        mode="require",
-        condition=ast.Truthy(operand=ast.Literal(value=True, span=span), span=span),
-        unless=None,
-        span=span,
-    )
-
-
 # Terminal names as the user knows them. Keywords and punctuation fall back to their text.
 _TERMINAL_WORDS = {
     "NAME": "a name",
@@ -508,12 +491,43 @@ def _describe_terminal(name: str) -> str:
     return name.lower()
 
 
+_CLOSERS = ("`}`", "`)`", "`]`")
+
+
 def _expected(names: set[str]) -> str:
-    words = sorted({_describe_terminal(n) for n in names})
-    if len(words) > 8:
-        words = words[:8] + ["..."]
+    # Closing brackets first: at the end of a block they are most often what is missing.
+    words = sorted(
+        {_describe_terminal(n) for n in names},
+        key=lambda w: (w not in _CLOSERS, w.startswith("a "), w),
+    )
+    if len(words) > 10:
+        words = words[:10] + ["..."]
     return "expected " + (
         words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+    )
+
+
+_BLOCK_TOKENS = re.compile(r'"(?:\\.|[^"\\\n])*"|#[^\n]*|[{}]')
+
+
+def _open_block(text: str) -> str | None:
+    """The innermost `policy`/`rule`/`kind`/`record` block still open at the end of text."""
+    opened: list[int] = []
+    for match in _BLOCK_TOKENS.finditer(text):
+        if match.group() == "{":
+            opened.append(match.start())
+        elif match.group() == "}" and opened:
+            opened.pop()
+    if not opened:
+        return None
+    at = opened[-1]
+    line_start = text.rfind("\n", 0, at) + 1
+    header = " ".join(text[line_start:at].split()[:2])
+    line = text.count("\n", 0, at) + 1
+    return (
+        f"`{header} {{` (line {line}) is still open"
+        if header
+        else f"a `{{` on line {line} is still open"
     )
 
 
@@ -525,27 +539,42 @@ def _syntax_error(exc: UnexpectedInput, source: Source) -> Diagnostic:
     ):
         at = max(0, len(source.text.rstrip()) - 1)
         expected = exc.expected if isinstance(exc, UnexpectedEOF) else exc.accepts
+        block = _open_block(source.text)
         return Diagnostic(
             "PE001",
             "unexpected end of file",
             Span(source, at, at + 1),
             label="the file ends here",
+            notes=(block,) if block else (),
             help=_expected(set(expected)),
         )
     if isinstance(exc, UnexpectedToken):
         token = exc.token
         span = Span(source, token.start_pos or 0, token.end_pos or 0)
+        accepts = set(exc.accepts or exc.expected)
+        notes: tuple[str, ...] = ()
+        if "REQUIRES" in accepts:
+            notes = ("a sentence reads `KIND VERB [KIND] [as NAME] requires same zone|region`",)
         return Diagnostic(
             "PE001",
             f"unexpected `{token}`",
             span,
             label="not valid here",
-            help=_expected(set(exc.accepts or exc.expected)),
+            notes=notes,
+            help=_expected(accepts),
         )
     if isinstance(exc, UnexpectedCharacters):
         at = int(exc.pos_in_stream or 0)
         span = Span(source, at, at + 1)
         char = source.text[at : at + 1]
+        if char == '"':
+            return Diagnostic(
+                "PE001",
+                "unterminated string",
+                span,
+                label="this string is not closed on its line",
+                help='end it with `"`; a string cannot span lines',
+            )
         return Diagnostic(
             "PE001",
             f"unexpected character `{char}`",

@@ -21,6 +21,7 @@ class Step:
     op: Literal["attr", "key", "var", "star"]
     name: str = ""
     slot: int = -1
+    optional: bool = False  # absent here is an ordinary value; elsewhere it is an error
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,6 @@ class Read:
 
     slot: int
     steps: tuple[Step, ...]
-    optional: bool  # a missing value is ordinary here: comparisons are false, not errors
     plural: bool  # went through `[*]`: the value is a list
     type: model.Type
     text: str  # as written
@@ -251,18 +251,9 @@ def dump(plan: Plan) -> str:
 
 def _value(v: Value) -> str:
     match v:
-        case Read(slot=slot, steps=steps, optional=optional):
-            path = "".join(
-                f".{s.name}"
-                if s.op == "attr"
-                else f'["{s.name}"]'
-                if s.op == "key"
-                else f"[${s.slot}]"
-                if s.op == "var"
-                else "[*]"
-                for s in steps
-            )
-            return f"${slot}{path}{'?' if optional else ''}"
+        case Read(slot=slot, steps=steps):
+            path = "".join(_step(s) + ("?" if s.optional else "") for s in steps)
+            return f"${slot}{path}"
         case Const(value=value):
             return repr(value)
         case CallOp(function=function, args=args):
@@ -272,6 +263,18 @@ def _value(v: Value) -> str:
         case CountOp(slot=slot, source=source, where=where):
             filt = f" where ${slot}: {_op(where)}" if where is not None else ""
             return f"count({_value(source)}{filt})"
+
+
+def _step(s: Step) -> str:
+    match s.op:
+        case "attr":
+            return f".{s.name}"
+        case "key":
+            return f'["{s.name}"]'
+        case "var":
+            return f"[${s.slot}]"
+        case "star":
+            return "[*]"
 
 
 def _op(op: Cond) -> str:
@@ -298,6 +301,6 @@ def _op(op: Cond) -> str:
             return f"not {_op(inner)}"
         case QuantOp(quantifier=q, slot=slot, source=source, where=where, body=body):
             filt = f" where {_op(where)}" if where is not None else ""
-            return f"{q} ${slot} in {_value(source)}{filt}: {_op(body)}"
+            return f"({q} ${slot} in {_value(source)}{filt}: {_op(body)})"
         case SameLocationOp(scope=scope, left=left, right=right):
             return f"same {scope}(${left}, ${right})"

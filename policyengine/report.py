@@ -108,7 +108,8 @@ def render_text(report: Report, *, show_all: bool = False, color: bool = False) 
         if not shown:
             continue
         where = f"{rule.span.file}:{rule.span.line}:{rule.span.column}"
-        out.append(_paint(f"{rule.id}", "bold", color) + f"  [{rule.severity}]  {rule.title}")
+        title = f"  {rule.title}" if rule.title else ""
+        out.append(_paint(f"{rule.id}", "bold", color) + f"  [{rule.severity}]{title}")
         out.append(_paint(f"  --> {where}", "dim", color))
         if show_all and rule.excluded_kinds:
             kinds = ", ".join(rule.excluded_kinds)
@@ -117,7 +118,8 @@ def render_text(report: Report, *, show_all: bool = False, color: bool = False) 
             status = str(f.result.status)
             label = _paint(f"{status.upper():<7}", status, color)
             text = _message(f)
-            out.append(f"  {label} {subject(f.result)}" + (f": {text}" if text else ""))
+            where = f" ({f.result.resource.file})" if len(report.snapshots) > 1 else ""
+            out.append(f"  {label} {subject(f.result)}{where}" + (f": {text}" if text else ""))
         if rule.remediation and any(f.result.status is Status.FAIL for f in shown):
             out.append(f"  fix: {rule.remediation}")
         out.append("")

@@ -39,7 +39,9 @@ class SnapshotEnvelope(BaseModel):
     locations: dict[str, list[str]] | None = Field(
         None, description="Region to zones, as DescribeZones reports them."
     )
-    resources: list[dict[str, Any]] = Field(description="The resources, in any order.")
+    resources: list[dict[str, Any]] = Field(
+        min_length=1, description="The resources, in any order; at least one."
+    )
 
 
 def json_schema() -> dict[str, Any]:
@@ -87,7 +89,10 @@ def load_json(text: str, file: str) -> Any:
         raise InputError(
             [
                 Problem(
-                    file, "", f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
+                    file,
+                    "",
+                    f"not valid JSON at line {exc.lineno}, column {exc.colno}: "
+                    f"{exc.msg[:1].lower()}{exc.msg[1:]}",
                 )
             ]
         ) from None
@@ -127,36 +132,53 @@ def parse_snapshot(text: str, file: str) -> Snapshot:
             problems.extend(_problems(file, exc, f"/resources/{index}"))
     if problems:
         raise InputError(problems)
-    if not envelope.resources:
-        raise InputError(
-            [
-                Problem(
-                    file,
-                    "/resources",
-                    "the snapshot holds no resources: "
-                    "an empty export cannot show that the account complies",
-                )
-            ]
-        )
     return Snapshot(file, envelope, envelope.resources)
+
+
+# pydantic's error types, said the way the rest of the engine says things.
+_EXPECTED = {
+    "string_type": "a string",
+    "int_type": "an integer",
+    "dict_type": "an object",
+    "list_type": "an array",
+    "model_type": "an object",
+    "model_attributes_type": "an object",
+    "bool_type": "true or false",
+}
 
 
 def _problems(file: str, exc: ValidationError, base: str) -> list[Problem]:
     out = []
     for err in exc.errors():
         pointer = base + "".join(f"/{pointer_escape(p)}" for p in err["loc"])
-        message = err["msg"]
-        if err["type"] == "missing":
+        kind = err["type"]
+        if kind == "missing":
             message = f"`{err['loc'][-1]}` is required"
-        elif err["type"] == "extra_forbidden":
+        elif kind == "extra_forbidden":
             message = (
                 f"unknown field `{err['loc'][-1]}`; expected version, account, "
                 "captured_at, locations or resources"
             )
-        elif "type" in err["type"]:
-            message = f"{message}, found {_json_type(err.get('input'))}"
+        elif kind in _EXPECTED:
+            message = f"expected {_EXPECTED[kind]}, found {describe_json(err.get('input'))}"
+        elif kind == "too_short" and err["loc"] == ("resources",):
+            message = (
+                "the snapshot holds no resources: an empty export cannot show that the "
+                "account complies"
+            )
+        elif kind == "string_too_short":
+            message = "expected a non-empty string"
+        else:
+            message = err["msg"][:1].lower() + err["msg"][1:]
         out.append(Problem(file, pointer, message))
     return out
+
+
+def describe_json(value: object) -> str:
+    """A value as a person reads it in a JSON file: its type, and the value if short."""
+    shown = json.dumps(value, ensure_ascii=False) if isinstance(value, str | int) else ""
+    kind = _json_type(value)
+    return f"{kind} {shown}" if shown and len(shown) <= 40 and kind != "a boolean" else kind
 
 
 def _json_type(value: object) -> str:

@@ -14,7 +14,8 @@ from datetime import datetime
 from typing import Any
 
 from policyengine import model
-from policyengine.snapshot import InputError, Problem, Snapshot, _json_type, pointer_escape
+from policyengine.diagnostics import did_you_mean
+from policyengine.snapshot import InputError, Problem, Snapshot, describe_json, pointer_escape
 
 
 class Resource:
@@ -78,13 +79,13 @@ class LocationTable:
 
     def add(self, region: str, zone: str) -> None:
         self._seen[zone].add(region)
-        if zone not in self._declared:
+        if not self._declared:
             self._zones[region].add(zone)
 
     def region_of(self, zone: str) -> str | None:
         """The zone's region; None when unknown, or claimed by several regions."""
-        if zone in self._declared:
-            return self._declared[zone]
+        if self._declared:
+            return self._declared.get(zone)  # what resources claim cannot extend it
         regions = self._seen.get(zone, set())
         return next(iter(regions)) if len(regions) == 1 else None
 
@@ -103,6 +104,8 @@ class Store:
         self._identity: dict[str, dict[str, list[Resource]]] = {k: {} for k in m.kinds}
         self._out: dict[model.Relation, dict[int, list[Edge]]] = {}
         self._in: dict[model.Relation, dict[int, list[Edge]]] = {}
+        # Sources whose relation path stops at a missing required attribute: (path, pointer).
+        self._absent: dict[model.Relation, dict[int, list[tuple[str, str]]]] = {}
         problems: list[Problem] = []
         self._load(snapshot.resources, problems)
         if problems:
@@ -118,13 +121,11 @@ class Store:
             kind_name = data["kind"]
             kind = self.model.kinds.get(kind_name)
             if kind is None:
-                known = ", ".join(f"`{k}`" for k in sorted(self.model.kinds))
+                hint = did_you_mean(kind_name, self.model.kinds) or (
+                    f"the model ({', '.join(self.model.names)}) has no such kind"
+                )
                 problems.append(
-                    Problem(
-                        self.file,
-                        f"{at}/kind",
-                        f"unknown kind `{kind_name}`; the model knows {known}",
-                    )
+                    Problem(self.file, f"{at}/kind", f"unknown kind `{kind_name}`; {hint}")
                 )
                 continue
             key = self._key(kind, data, at, problems)
@@ -175,7 +176,7 @@ class Store:
         for name in names:
             value = data.get(name)
             if not isinstance(value, str | int) or isinstance(value, bool) or value == "":
-                found = "nothing" if value is None else _json_type(value)
+                found = "nothing" if value is None else describe_json(value)
                 problems.append(
                     Problem(
                         self.file,
@@ -186,11 +187,14 @@ class Store:
                 )
                 return None
             values.append(str(value))
-        return "@".join(reversed(values)) if len(values) > 1 else values[0]
+        # Keys join in declared order: `keyed by (ram_role_name, instance_id)` reads
+        # `EcsRole@i-bp1…`, the way a person names the row.
+        return "@".join(values)
 
     # -- relations
     def _index(self, relation: model.Relation) -> None:
         out: dict[int, list[Edge]] = {}
+        absent: dict[int, list[tuple[str, str]]] = {}
         into: dict[int, list[Edge]] = defaultdict(list)
         targets = self._identity[relation.target]
         for source in self.by_kind[relation.source]:
@@ -198,7 +202,10 @@ class Store:
                 continue
             found: dict[str, tuple[list[str], str]] = {}
             for path in relation.paths:
-                for value, pointer in _values_at(source.data, path.steps, source.pointer):
+                for value, pointer in _values_at(source.data, path, 0, source.pointer):
+                    if value is _ABSENT:
+                        absent.setdefault(source.index, []).append((path.text, pointer))
+                        continue
                     if value is None or value == "":
                         continue  # a missing, null or "" id makes no edge
                     key = str(value)
@@ -223,12 +230,17 @@ class Store:
                 out[source.index] = edges
         self._out[relation] = out
         self._in[relation] = dict(into)
+        self._absent[relation] = absent
 
     def edges_from(self, relation: model.Relation, resource: Resource) -> list[Edge]:
         return self._out[relation].get(resource.index, [])
 
     def edges_to(self, relation: model.Relation, resource: Resource) -> list[Edge]:
         return self._in[relation].get(resource.index, [])
+
+    def incomplete(self, relation: model.Relation, resource: Resource) -> list[tuple[str, str]]:
+        """Where following `relation` from `resource` met a missing required attribute."""
+        return self._absent[relation].get(resource.index, [])
 
     def region_of(self, zone: str) -> str | None:
         return self.locations.region_of(zone)
@@ -237,19 +249,33 @@ class Store:
         return self.locations.zones_of(region)
 
 
-def _values_at(data: Any, steps: tuple[str, ...], pointer: str) -> Iterator[tuple[Any, str]]:
-    """Every value a relation path reaches, with its pointer; `*` walks a list."""
-    if not steps:
+class _Absent:
+    """A relation path stopped at an attribute the model requires: the data is incomplete."""
+
+
+_ABSENT = _Absent()
+
+
+def _values_at(
+    data: Any, path: model.RelationPath, at: int, pointer: str
+) -> Iterator[tuple[Any, str]]:
+    """Every value a relation path reaches, with its pointer; `*` walks a list. Yields
+    `_ABSENT` where a required step is missing, so no edge is silently lost."""
+    if at == len(path.steps):
         yield data, pointer
         return
-    step, rest = steps[0], steps[1:]
+    step = path.steps[at]
     if step == "*":
         if isinstance(data, list):
             for i, item in enumerate(data):
-                yield from _values_at(item, rest, f"{pointer}/{i}")
+                yield from _values_at(item, path, at + 1, f"{pointer}/{i}")
+        elif data is None and not path.optional[at]:
+            yield _ABSENT, pointer
         return
-    if isinstance(data, Mapping) and step in data:
-        yield from _values_at(data[step], rest, f"{pointer}/{pointer_escape(step)}")
+    if isinstance(data, Mapping) and data.get(step) is not None:
+        yield from _values_at(data[step], path, at + 1, f"{pointer}/{pointer_escape(step)}")
+    elif not path.optional[at]:
+        yield _ABSENT, f"{pointer}/{pointer_escape(step)}"
 
 
 def _check_type(value: Any, t: model.Type, file: str, at: str, problems: list[Problem]) -> None:
@@ -259,14 +285,7 @@ def _check_type(value: Any, t: model.Type, file: str, at: str, problems: list[Pr
     t = model.unwrap(t)
 
     def wrong(expected: str) -> None:
-        problems.append(
-            Problem(
-                file,
-                at,
-                f"expected {expected}, found {_json_type(value)}"
-                + (f" {value!r}" if isinstance(value, str | int) else ""),
-            )
-        )
+        problems.append(Problem(file, at, f"expected {expected}, found {describe_json(value)}"))
 
     match t:
         case model.Scalar(name="int"):

@@ -28,6 +28,8 @@ class _ModelBuilder:
                 self._declare(self.records, record.name, record)
             for kind in file.kinds:
                 self._declare(self.kind_nodes, kind.name, kind)
+        for name in self.records:  # every record is checked, used or not
+            self._record(name, ())
         kinds = {name: self._kind(node) for name, node in self.kind_nodes.items()}
         partial = model.Model(tuple(f.name.text for f in self.files), kinds, ())
         relations = tuple(
@@ -297,6 +299,7 @@ class _ModelBuilder:
             return None
         current: model.Type = source.attributes
         steps: list[str] = []
+        optional: list[bool] = []
         for seg in path.segments:
             current = model.unwrap(current)
             match seg:
@@ -322,6 +325,7 @@ class _ModelBuilder:
                         return None
                     current = current.by_name[name]
                     steps.append(name)
+                    optional.append(isinstance(current, model.OptionalT))
                 case ast.StarSegment():
                     if not isinstance(current, model.ListT):
                         self.diags.error(
@@ -333,6 +337,7 @@ class _ModelBuilder:
                         return None
                     current = current.item
                     steps.append("*")
+                    optional.append(False)
                 case _:
                     self.diags.error(
                         "PE111",
@@ -359,7 +364,7 @@ class _ModelBuilder:
                 "wrong type for this relation",
             )
             return None
-        return model.RelationPath(tuple(steps), path.span.text, path.span)
+        return model.RelationPath(tuple(steps), tuple(optional), path.span.text, path.span)
 
 
 def build_model(files: Iterable[ast.ModelFile]) -> tuple[model.Model, list[Diagnostic]]:

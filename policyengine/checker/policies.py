@@ -113,7 +113,7 @@ class _PolicyChecker:
 
     def rule(self, rule: ast.Rule, params: dict[str, Binding]) -> None:
         self.meta(rule.meta)
-        if not rule.body.kind.text:
+        if rule.body is None:
             self.diags.error(
                 "PE111",
                 f"rule `{rule.name.text}` has no statement",
@@ -150,7 +150,10 @@ def policy_params(
     """The policy's params with their values: the CLI's where given, else the default."""
     out: dict[str, Binding] = {}
     for p in policy.params:
+        # A param with a problem is still bound (with no value), so that its uses are
+        # checked and the problem is reported once, where it is.
         t = param_type(p.type)
+        value: object = None
         if t is None:
             diags.append(
                 Diagnostic(
@@ -161,22 +164,9 @@ def policy_params(
                     help="use string, int, bool or a list of one of them",
                 )
             )
-            continue
-        if p.name.text in overrides:
+        elif p.name.text in overrides:
             value = overrides[p.name.text]
-        elif p.default is not None:
-            value = p.default.value
-            if not fits(value, t):
-                diags.append(
-                    Diagnostic(
-                        "PE113",
-                        f"the default of `{p.name.text}` is not {model.describe(t)}",
-                        p.default.span,
-                        f"expected {model.describe(t)}",
-                    )
-                )
-                continue
-        else:
+        elif p.default is None:
             diags.append(
                 Diagnostic(
                     "PE113",
@@ -186,10 +176,20 @@ def policy_params(
                     help=f"give a default, or pass `--param {p.name.text}=VALUE`",
                 )
             )
-            continue
+        elif fits(p.default.value, t):
+            value = p.default.value
+        else:
+            diags.append(
+                Diagnostic(
+                    "PE113",
+                    f"the default of `{p.name.text}` is not {model.describe(t)}",
+                    p.default.span,
+                    f"expected {model.describe(t)}",
+                )
+            )
         if isinstance(value, list):
             value = tuple(value)
-        out[p.name.text] = Binding(p.name.text, "param", t, -1, value)
+        out[p.name.text] = Binding(p.name.text, "param", t or model.AnyT(), -1, value)
     return out
 
 
@@ -619,51 +619,62 @@ def check_condition(scope: Scope, cond: ast.Condition, body: ast.ForEach | None)
 
 
 def check_range(scope: Scope, cond: ast.RangeTest) -> None:
+    """`covers` / `within`: one side is a port range or a CIDR block; the other side a
+    value of that kind (a literal is parsed now, so a typo is an error at its place)."""
     lt, rt = expr_type(scope, cond.left), expr_type(scope, cond.right)
     if lt is None or rt is None:
         return
-    container, member = (lt, rt) if cond.op == "covers" else (rt, lt)
-    container_expr = cond.left if cond.op == "covers" else cond.right
-    member_expr = cond.right if cond.op == "covers" else cond.left
-    kind = range_kind(container)
+    kind = range_kind(lt) or range_kind(rt)
     if kind is None:
         scope.diags.error(
             "PE106",
-            f"`{cond.op}` needs a port_range or a cidr, not "
-            f"{model.describe(model.unwrap(container))}",
-            container_expr.span,
-            "not a range",
+            f"`{cond.op}` compares port ranges or CIDR blocks, and neither side is one",
+            cond.span,
+            f"{model.describe(model.unwrap(lt))} {cond.op} {model.describe(model.unwrap(rt))}",
+            help="declare the attribute as `port_range` or `cidr` in the model",
         )
         return
-    member_class = model.value_class(member)
-    if kind == "port" and member_class not in ("int", "string", "any"):
-        scope.diags.error(
-            "PE106",
-            f"a port range covers a port or a range, not {model.describe(member)}",
-            member_expr.span,
-            "not a port",
-        )
-    if isinstance(member_expr, ast.Literal):
-        bad = (
-            kind == "port"
-            and isinstance(member_expr.value, str)
-            and model.parse_port_range(member_expr.value) is None
-        ) or (
-            kind == "cidr"
-            and (
-                not isinstance(member_expr.value, str)
-                or model.parse_cidr(member_expr.value) is None
+    what = "a port or a port range" if kind == "port" else "a CIDR block or an address"
+    for expr, t in ((cond.left, lt), (cond.right, rt)):
+        if range_kind(t) == kind:
+            continue
+        accepted = ("int", "string", "any") if kind == "port" else ("string", "any")
+        if model.value_class(t) not in accepted:
+            scope.diags.error(
+                "PE106", f"expected {what}, not {model.describe(t)}", expr.span, "wrong type"
             )
-        )
-        if bad:
+        elif isinstance(expr, ast.Literal) and not _valid_range_literal(kind, expr.value):
             scope.diags.error(
                 "PE002",
-                f"`{member_expr.span.text}` is not a valid "
-                f"{'port range' if kind == 'port' else 'cidr'}",
-                member_expr.span,
+                f"`{expr.span.text}` is not {what}",
+                expr.span,
                 "cannot be parsed",
-                help='write e.g. "22/22"' if kind == "port" else 'write e.g. "10.0.0.0/8"',
+                help='write e.g. 22 or "8000/8080"'
+                if kind == "port"
+                else 'write e.g. "10.0.0.0/8"',
             )
+
+
+_RANGE_EXAMPLE = {"port": 'write e.g. 22 or "8000/8080"', "cidr": 'write e.g. "10.0.0.0/8"'}
+
+
+def _valid_range_literal(kind: str, value: ast.LiteralValue) -> bool:
+    if kind == "port" and isinstance(value, int) and not isinstance(value, bool):
+        return 0 <= value <= 65535
+    if not isinstance(value, str):
+        return False
+    if kind == "port":
+        return model.parse_port_range(value) is not None
+    return model.parse_cidr(value) is not None
+
+
+def range_kind_of(scope: Scope, cond: ast.RangeTest) -> str | None:
+    """What a checked `covers` / `within` compares: "port" or "cidr"."""
+    for side in (cond.left, cond.right):
+        t = expr_type(scope, side)
+        if t is not None and (kind := range_kind(t)) is not None:
+            return kind
+    return None
 
 
 def range_kind(t: model.Type) -> str | None:
@@ -687,7 +698,7 @@ def placeholders(template: str) -> list[tuple[str, str]] | None:
 
 
 def placeholder_path(name: str, span: Span) -> ast.Path:
-    """`{r.priority}` as the path it names; the span is the whole message."""
+    """`{r.priority}` as the path it names."""
     head, *rest = name.split(".")
     segments = tuple(ast.AttrSegment(name=n, span=span) for n in rest)
     return ast.Path(head=ast.Name(text=head, span=span), segments=segments, span=span)
@@ -695,8 +706,9 @@ def placeholder_path(name: str, span: Span) -> ast.Path:
 
 def check_message(scope: Scope, message: ast.Meta) -> None:
     """Each `{placeholder}` names a value in scope, or a quantifier's deciding element."""
-    parts = placeholders(message.value)
-    if parts is None:
+    try:
+        fields = list(string.Formatter().parse(message.value))
+    except ValueError:
         scope.diags.error(
             "PE114",
             "unbalanced `{` or `}` in a message",
@@ -706,21 +718,39 @@ def check_message(scope: Scope, message: ast.Meta) -> None:
         )
         return
     child = scope.child()
-    for name, binding in scope.witnesses.items():
-        child.alias(name, binding)
-    for _, name in parts:
-        if not name:
+    for var, binding in scope.witnesses.items():
+        child.alias(var, binding)
+    cursor = message.span.start
+    for _, field_name, spec, conversion in fields:
+        if field_name is None:
             continue
-        if not _PLACEHOLDER.fullmatch(name):
+        name = field_name
+        tail = (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "")
+        raw = "{" + name + tail + "}"
+        at = message.span.source.text.find(raw, cursor, message.span.end)
+        span = Span(message.span.source, at, at + len(raw)) if at >= 0 else message.span
+        cursor = max(cursor, span.end)
+        if spec or conversion or not _PLACEHOLDER.fullmatch(name):
             scope.diags.error(
                 "PE114",
-                f"`{{{name}}}` is not a name or a dotted path",
-                message.span,
+                f"`{raw}` is not a name or a dotted path",
+                span,
                 "unknown placeholder",
                 help="write e.g. `{id}` or `{r.priority}`",
             )
             continue
-        child.resolve_path(placeholder_path(name, message.span))
+        found = Collector()
+        probe = Scope(child.model, found, child.this, child.params, {}, child, child.counter)
+        probe.resolve_path(placeholder_path(name, span))
+        for problem in found:
+            scope.diags.error(
+                "PE114",
+                f"`{raw}` names no value in scope",
+                span,
+                problem.label or "unknown placeholder",
+                help=problem.help,
+                notes=(problem.message,),
+            )
 
 
 def _quantifier_vars(body: ast.ForEach) -> set[str]:

@@ -30,6 +30,7 @@ class Step:
     op: Literal["attr", "key", "var", "star"]
     name: str = ""  # attribute or key
     slot: int = -1  # for `var`: the slot holding the key
+    optional: bool = False  # the model allows this step to be absent (optional, map key)
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,6 @@ class Resolved:
     binding: Binding
     steps: tuple[Step, ...]
     type: vocabulary.Type  # a list type when the path went through `[*]`
-    optional: bool  # missing is an ordinary value here (optional, map key), not an error
     plural: bool  # went through `[*]`
     text: str  # as written
 
@@ -173,14 +173,11 @@ class Scope:
         self, binding: Binding, segments: list[ast.Segment], path: ast.Path
     ) -> Resolved | None:
         current = binding.type
-        optional = isinstance(current, vocabulary.OptionalT)
         plural = False
         steps: list[Step] = []
         owner = binding.name
         for seg in segments:
-            if isinstance(current, vocabulary.OptionalT):
-                optional = True
-                current = vocabulary.unwrap(current)
+            current = vocabulary.unwrap(current)
             if isinstance(current, vocabulary.AnyT):
                 # Already reported elsewhere: keep the steps, skip the checks.
                 if isinstance(seg, ast.AttrSegment):
@@ -215,7 +212,9 @@ class Scope:
                         )
                         return None
                     current = fields[name]
-                    steps.append(Step("attr", name))
+                    steps.append(
+                        Step("attr", name, optional=isinstance(current, vocabulary.OptionalT))
+                    )
                     owner = name
                 case ast.KeySegment(key=key) | ast.VarSegment(var=key):
                     if not isinstance(current, vocabulary.MapT):
@@ -238,14 +237,13 @@ class Scope:
                             )
                             return None
                         steps.append(
-                            Step("var", seg.var, var.slot)
+                            Step("var", seg.var, var.slot, optional=True)
                             if var.role != "param"
-                            else Step("key", str(var.value))
+                            else Step("key", str(var.value), optional=True)
                         )
                     else:
-                        steps.append(Step("key", key))
+                        steps.append(Step("key", key, optional=True))
                     current = current.value
-                    optional = True  # a map key may be absent: comparisons are false then
                     owner = f"{owner}[…]"
                 case ast.StarSegment():
                     if not isinstance(current, vocabulary.ListT):
@@ -259,11 +257,9 @@ class Scope:
                     current = current.item
                     plural = True
                     steps.append(Step("star"))
-        if isinstance(current, vocabulary.OptionalT):
-            optional = True  # the last attribute may itself be optional
         if plural:
             current = vocabulary.ListT(current)
-        return Resolved(binding, tuple(steps), current, optional, plural, path.span.text)
+        return Resolved(binding, tuple(steps), current, plural, path.span.text)
 
     def _fields(self, t: vocabulary.Type) -> dict[str, vocabulary.Type] | None:
         return self._fields_of(t)
