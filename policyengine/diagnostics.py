@@ -44,6 +44,7 @@ CODES: dict[str, str] = {
     "PE115": "alias required",
     "PE116": "shadowed name",
     "PE117": "unknown type",
+    "PE118": "a quantifier's body holds a clause that does not use its variable",
     "PE500": "the rule does not hold",
     "PE501": "the rule could not be decided",
     "PE502": "the rule holds",
@@ -89,6 +90,11 @@ class Collector(list[Diagnostic]):
         notes: tuple[str, ...] = (),
     ) -> None:
         self.append(Diagnostic(code, message, span, label, notes, help))
+
+    def warning(
+        self, code: str, message: str, span: Span, label: str = "", *, help: str = ""
+    ) -> None:
+        self.append(Diagnostic(code, message, span, label, (), help, Level.WARNING))
 
 
 def did_you_mean(word: str, known: Iterable[str]) -> str:

@@ -614,8 +614,40 @@ def check_condition(scope: Scope, cond: ast.Condition, body: ast.ForEach | None)
             if where is not None:
                 check_condition(child, where, body)
             check_condition(child, qbody, body)
+            _warn_unused_clauses(scope, cond)
         case ast.SameLocation():
             pass  # checked with the edge in rule_scope
+
+
+def _mentions(node: ast.Node, var: str) -> bool:
+    for n in ast.walk(node):
+        if isinstance(n, ast.Path) and (
+            n.head.text == var
+            or any(isinstance(s, ast.VarSegment) and s.var == var for s in n.segments)
+        ):
+            return True
+        if isinstance(n, ast.Related) and var in (n.left.text, n.right.text):
+            return True
+    return False
+
+
+def _warn_unused_clauses(scope: Scope, quantifier: ast.Quantifier) -> None:
+    """A quantifier's body runs to the end of the condition, so `every a in xs: p(a) and
+    q` quantifies `q` too; when `q` does not use `a`, that is rarely what was meant."""
+    body, var = quantifier.body, quantifier.var.text
+    if not isinstance(body, ast.AllOf | ast.AnyOf):
+        return
+    for clause in body.conditions:
+        if not _mentions(clause, var):
+            scope.diags.warning(
+                "PE118",
+                f"`{clause.span.text}` does not use `{var}`, yet it is inside "
+                f"`{quantifier.quantifier} {var} in …`",
+                clause.span,
+                f"evaluated once per `{var}`",
+                help=f"to test it once, parenthesise the quantifier: "
+                f"`({quantifier.quantifier} {var} in …: …) and …`",
+            )
 
 
 def check_range(scope: Scope, cond: ast.RangeTest) -> None:
