@@ -55,9 +55,14 @@ class Builtin:
     doc: str
 
 
+def _wrong(name: str, value: object) -> Undecided:
+    return Undecided(f"`{name}` cannot take {type(value).__name__} {value!r}")
+
+
 def _region_of(args: Sequence[object], loc: Locations) -> object:
     zone = args[0]
-    assert isinstance(zone, str)
+    if not isinstance(zone, str):
+        return _wrong("region_of", zone)
     region = loc.region_of(zone)
     if region is None:
         return Undecided(
@@ -69,27 +74,31 @@ def _region_of(args: Sequence[object], loc: Locations) -> object:
 
 def _zones_of(args: Sequence[object], loc: Locations) -> object:
     region = args[0]
-    assert isinstance(region, str)
+    if not isinstance(region, str):
+        return _wrong("zones_of", region)
     return list(loc.zones_of(region))
 
 
 def _len(args: Sequence[object], loc: Locations) -> object:
     value = args[0]
-    assert isinstance(value, str | list | Mapping)
+    if not isinstance(value, str | list | Mapping):
+        return _wrong("len", value)
     return len(value)
 
 
-def _str_fn(fn: Callable[[str], object]) -> Impl:
+def _str_fn(name: str, fn: Callable[[str], object]) -> Impl:
     def impl(args: Sequence[object], loc: Locations) -> object:
-        assert isinstance(args[0], str)
+        if not isinstance(args[0], str):
+            return _wrong(name, args[0])
         return fn(args[0])
 
     return impl
 
 
-def _str2_fn(fn: Callable[[str, str], object]) -> Impl:
+def _str2_fn(name: str, fn: Callable[[str, str], object]) -> Impl:
     def impl(args: Sequence[object], loc: Locations) -> object:
-        assert isinstance(args[0], str) and isinstance(args[1], str)
+        if not isinstance(args[0], str) or not isinstance(args[1], str):
+            return _wrong(name, args[0] if not isinstance(args[0], str) else args[1])
         return fn(args[0], args[1])
 
     return impl
@@ -99,7 +108,8 @@ def _contains(args: Sequence[object], loc: Locations) -> object:
     haystack, needle = args
     if isinstance(haystack, str):
         return isinstance(needle, str) and needle in haystack
-    assert isinstance(haystack, list)
+    if not isinstance(haystack, list):
+        return _wrong("contains", haystack)
     return needle in haystack
 
 
@@ -128,20 +138,20 @@ BUILTINS: Mapping[str, Builtin] = {
             _len,
             "the length of a string, list or map",
         ),
-        Builtin("lower", (_S,), model.STRING, _str_fn(str.lower), "lower-case text"),
-        Builtin("upper", (_S,), model.STRING, _str_fn(str.upper), "upper-case text"),
+        Builtin("lower", (_S,), model.STRING, _str_fn("lower", str.lower), "lower-case text"),
+        Builtin("upper", (_S,), model.STRING, _str_fn("upper", str.upper), "upper-case text"),
         Builtin(
             "starts_with",
             (_S, _S),
             model.BOOL,
-            _str2_fn(str.startswith),
+            _str2_fn("starts_with", str.startswith),
             "whether the text starts with the prefix",
         ),
         Builtin(
             "ends_with",
             (_S, _S),
             model.BOOL,
-            _str2_fn(str.endswith),
+            _str2_fn("ends_with", str.endswith),
             "whether the text ends with the suffix",
         ),
         Builtin(

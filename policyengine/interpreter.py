@@ -143,7 +143,7 @@ class _Evaluator:
             case plan.Read():
                 return self.read(op, env)
             case plan.CallOp(function=function, args=args):
-                values = [self.value(a, env) for a in args]
+                values = [_plain(self.value(a, env)) for a in args]
                 for a, v in zip(args, values, strict=True):
                     if isinstance(v, Unknown) or v is MISSING:
                         return v  # an absent optional value stays an ordinary absence
@@ -515,6 +515,15 @@ _COMPARE = {
     ">": lambda a, b: a > b,
     ">=": lambda a, b: a >= b,
 }
+
+
+def _plain(value: Any) -> Any:
+    """A value without its quantifier wrapping: built-ins see plain JSON values."""
+    if isinstance(value, _Elem):
+        return value.value
+    if isinstance(value, list):
+        return [v.value if isinstance(v, _Elem) else v for v in value]
+    return value
 
 
 def _text(op: plan.Value) -> str:
