@@ -442,7 +442,8 @@ class _ToAst(Transformer[Token, ast.File]):
         return ast.Path(head=self._subject(head), segments=segments, span=self._span(meta))
 
     def attr_segment(self, meta: Meta, name: Token) -> ast.AttrSegment:
-        return ast.AttrSegment(name=str(name), span=self._span(meta))
+        # The span is the name, not the dot: a caret under `.prority` reads as a typo in `.`.
+        return ast.AttrSegment(name=str(name), span=self._tok(name))
 
     def key_segment(self, meta: Meta, key: Token) -> ast.KeySegment:
         return ast.KeySegment(key=self._str(key) or "", span=self._span(meta))
@@ -553,6 +554,8 @@ def _syntax_error(exc: UnexpectedInput, source: Source) -> Diagnostic:
         span = Span(source, token.start_pos or 0, token.end_pos or 0)
         accepts = set(exc.accepts or exc.expected)
         notes: tuple[str, ...] = ()
+        if token.type == "USE":
+            notes = ("a model's `use` lines come first, before its records, kinds and relations",)
         if "REQUIRES" in accepts:
             notes = ("a sentence reads `KIND VERB [KIND] [as NAME] requires same zone|region`",)
         return Diagnostic(

@@ -680,14 +680,19 @@ def check_range(scope: Scope, cond: ast.RangeTest) -> None:
                 "PE002",
                 f"`{expr.span.text}` is not {what}",
                 expr.span,
-                "cannot be parsed",
-                help='write e.g. 22 or "8000/8080"'
-                if kind == "port"
-                else 'write e.g. "10.0.0.0/8"',
+                "out of range" if _parses(kind, expr.value) else "cannot be parsed",
+                help=_RANGE_EXAMPLE[kind],
             )
 
 
 _RANGE_EXAMPLE = {"port": 'write e.g. 22 or "8000/8080"', "cidr": 'write e.g. "10.0.0.0/8"'}
+
+
+def _parses(kind: str, value: ast.LiteralValue) -> bool:
+    """Whether a bad range literal is at least shaped right (then it is out of range)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return kind == "port"
+    return isinstance(value, str) and re.fullmatch(r"-?[0-9]+(/-?[0-9]+)?", value) is not None
 
 
 def _valid_range_literal(kind: str, value: ast.LiteralValue) -> bool:
@@ -762,7 +767,16 @@ def check_message(scope: Scope, message: ast.Meta) -> None:
         at = message.span.source.text.find(raw, cursor, message.span.end)
         span = Span(message.span.source, at, at + len(raw)) if at >= 0 else message.span
         cursor = max(cursor, span.end)
-        if spec or conversion or not _PLACEHOLDER.fullmatch(name):
+        if spec or conversion:
+            scope.diags.error(
+                "PE114",
+                f"`{raw}` has a conversion or a format; a placeholder is only a name",
+                span,
+                "not a plain placeholder",
+                help=f"write `{{{name}}}`",
+            )
+            continue
+        if not _PLACEHOLDER.fullmatch(name):
             scope.diags.error(
                 "PE114",
                 f"`{raw}` is not a name or a dotted path",
@@ -777,11 +791,10 @@ def check_message(scope: Scope, message: ast.Meta) -> None:
         for problem in found:
             scope.diags.error(
                 "PE114",
-                f"`{raw}` names no value in scope",
+                f"in `{raw}`: {problem.message}",
                 span,
-                problem.label or "unknown placeholder",
+                "not a value in scope",
                 help=problem.help,
-                notes=(problem.message,),
             )
 
 

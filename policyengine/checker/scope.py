@@ -202,7 +202,9 @@ class Scope:
                         )
                         return None
                     if name not in fields:
-                        what = vocabulary.describe(current)
+                        # An inline `{...}` object has no name: call it by its attribute.
+                        named = not (isinstance(current, vocabulary.RecordT) and not current.name)
+                        what = vocabulary.describe(current) if named else owner
                         self.diags.error(
                             "PE104",
                             f"unknown attribute `{name}` of `{what}`",
