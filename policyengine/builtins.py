@@ -37,6 +37,8 @@ class Locations(Protocol):
 
     def zones_of(self, region: str) -> tuple[str, ...]: ...
 
+    def unknown_zone(self, zone: str) -> str: ...
+
 
 @dataclass(frozen=True)
 class Undecided:
@@ -65,10 +67,7 @@ def _region_of(args: Sequence[object], loc: Locations) -> object:
         return _wrong("region_of", zone)
     region = loc.region_of(zone)
     if region is None:
-        return Undecided(
-            f"zone `{zone}` is not in the snapshot's location table, or "
-            "resources place it in several regions"
-        )
+        return Undecided(loc.unknown_zone(zone))
     return region
 
 

@@ -9,6 +9,7 @@ Never raises on bad data: a missing value or a dangling reference is an `error` 
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, assert_never
@@ -148,7 +149,7 @@ class _Evaluator:
                     if isinstance(v, Unknown) or v is MISSING:
                         return v  # an absent optional value stays an ordinary absence
                     if isinstance(v, _Missing):
-                        return Unknown(f"`{_text(a)}` is missing, so `{function}` cannot run")
+                        return Unknown(f"{self.gone(a, env)}, so `{function}` cannot run")
                 out = BUILTINS[function].impl(values, self.store)
                 if isinstance(out, Undecided):
                     return Unknown(out.reason)
@@ -161,7 +162,7 @@ class _Evaluator:
                 if isinstance(items, Unknown):
                     return items
                 if isinstance(items, _Missing):
-                    return Unknown(f"`{_text(source)}` is missing, so it cannot be counted")
+                    return Unknown(f"{self.gone(source, env)}, so it cannot be counted")
                 if where is None:
                     self._fact("count", f"{op.span.text} = {len(items)}", value=len(items))
                     return len(items)
@@ -263,6 +264,12 @@ class _Evaluator:
                     self._fact("follow", _follow(edge, target), edge.pointer)
                     out.append(target)
         else:
+            # Any source whose path is incomplete might point here: the list is unknown.
+            for source, path, pointer in self.store.incomplete_sources(relation)[:1]:
+                return Unknown(
+                    f"the {relation.source}s that {relation.verb} {anchor.kind} {anchor.key} "
+                    f"cannot be listed: {_incomplete(relation, source, path, pointer)}"
+                )
             for edge in self.store.edges_to(relation, anchor):
                 self._fact("follow", _follow(edge, anchor), edge.pointer)
                 out.append(edge.source)
@@ -332,10 +339,12 @@ class _Evaluator:
                 if isinstance(v, _Elem):
                     v = v.value
                 if v is PARENT:
-                    return Unknown(
-                        f"`{_text(operand)}` cannot be tested: a required attribute "
-                        "above it is missing"
+                    tested = (
+                        _shown_path(operand, env)
+                        if isinstance(operand, plan.Read)
+                        else _text(operand)
                     )
+                    return Unknown(f"`{tested}` cannot be tested: {self.gone(operand, env)}")
                 missing = isinstance(v, _Missing)
                 empty = not missing and v in ("", [], {})
                 result = {
@@ -386,17 +395,41 @@ class _Evaluator:
         if isinstance(v, _Elem):
             v = v.value
         if v is ABSENT or v is PARENT:
-            owner = env[op.slot] if isinstance(op, plan.Read) else None
-            who = f" of {owner.kind} {owner.key}" if isinstance(owner, Resource) else ""
-            return Unknown(f"`{_text(op)}`{who} is missing")
+            return Unknown(self.gone(op, env))
         return v
+
+    def gone(self, op: plan.Value, env: list[Any]) -> str:
+        """Which attribute a missing value lacks, said for a person: "`metadata_options` of
+        instance i-1 is missing" (not the path the rule wrote, which may go deeper)."""
+        if not isinstance(op, plan.Read):
+            return f"`{_text(op)}` is missing"
+        start = env[op.slot]
+        if isinstance(start, Resource):
+            current: Any = start.data
+            shown, owner = "", f" of {start.kind} {start.key}"
+        else:
+            current = start.value if isinstance(start, _Elem) else start
+            shown, owner = re.split(r"[.\[]", op.text, maxsplit=1)[0], ""
+        for i, step in enumerate(op.steps):
+            if step.op == "star":
+                break
+            key = env[step.slot] if step.op == "var" else step.name
+            key = key.value if isinstance(key, _Elem) else key
+            shown += f".{key}" if step.op == "attr" else f"[{_show(key)}]"
+            if i == 0 and isinstance(start, Resource) and key in ("region", "zone"):
+                current = getattr(start, key)
+            else:
+                current = current.get(key) if isinstance(current, Mapping) else None
+            if current is None:
+                break
+        return f"`{shown.lstrip('.')}`{owner} is missing"
 
     def quantifier(self, op: plan.QuantOp, env: list[Any]) -> Truth:
         items = self.value(op.source, env)
         if isinstance(items, Unknown):
             return items
         if isinstance(items, _Missing):
-            return Unknown(f"`{_text(op.source)}` is missing")
+            return Unknown(self.gone(op.source, env))
         if not isinstance(items, list):
             return Unknown(f"`{_text(op.source)}` is {_show(items)}, not a list")
         unknown: Unknown | None = None
@@ -584,11 +617,11 @@ def _follow(edge: Edge, target: Resource) -> str:
 
 
 def _incomplete(relation: model.Relation, source: Resource, path: str, pointer: str) -> str:
-    attribute = pointer.rsplit("/", 1)[-1]
-    return (
-        f"`{attribute}` of {source.kind} {source.key} is missing ({pointer}), so "
-        f"`{relation.name}` cannot be followed through `{path}`"
-    )
+    attribute = pointer.rsplit("/", 1)[-1].replace("~1", "/").replace("~0", "~")
+    gap = f"`{attribute}` of {source.kind} {source.key} is missing"
+    if path.startswith("when "):
+        return f"{gap}, so whether it has a `{relation.name}` edge cannot be told"
+    return f"{gap}, so `{relation.name}` cannot be followed through `{path}`"
 
 
 def _dangling(edge: Edge) -> str:
@@ -619,8 +652,17 @@ def _decide(ev: _Evaluator, rule: plan.RulePlan, env: list[Any]) -> tuple[Status
         identity = ev.store.model.kinds[subject.kind].identity
         if not isinstance(identity, model.IdFormat):
             return Status.SKIPPED, f"not applicable: a {subject.kind} has no id format"
-        if identity.name_when is not None and identity.name_when.holds(subject.data):
-            return Status.SKIPPED, f"not applicable: its id is a name ({identity.name_when.text})"
+        if identity.name_when is not None:
+            lacking = identity.name_when.missing(subject.data)
+            if lacking is not None:
+                return Status.ERROR, (
+                    f"`{lacking}` of {subject.kind} {subject.key} is missing, so whether its "
+                    "id has a format cannot be told"
+                )
+            if identity.name_when.holds(subject.data):
+                return Status.SKIPPED, (
+                    f"not applicable: its id is a name ({identity.name_when.text})"
+                )
     t = ev.cond(rule.condition, env)
     if isinstance(t, Unknown):
         return Status.ERROR, t.reason

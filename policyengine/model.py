@@ -127,6 +127,7 @@ class GuardTerm:
     path: tuple[str, ...]  # attribute path from the resource
     op: Op
     value: str | int | bool
+    optional: bool  # the attribute may be absent (then it equals nothing)
 
 
 @dataclass(frozen=True)
@@ -134,20 +135,30 @@ class Guard:
     """A model `when`: attributes compared with literals, all of which must hold.
 
     Model guards stay this simple on purpose: they decide identity and edges while a
-    snapshot is indexed, before any rule runs, and must never be undecidable.
+    snapshot is indexed, before any rule runs. The only thing that can leave one
+    undecided is a missing required attribute, which `missing` names.
     """
 
     terms: tuple[GuardTerm, ...]
     text: str
 
-    def holds(self, data: Mapping[str, object]) -> bool:
+    def missing(self, data: Mapping[str, object]) -> str | None:
+        """The first required attribute the guard reads that `data` lacks, if any."""
         for term in self.terms:
-            value: object = data
-            for step in term.path:
-                value = value.get(step) if isinstance(value, Mapping) else None
-            if (value == term.value) != (term.op == "=="):
-                return False
-        return True
+            if not term.optional and _at(data, term.path) is None:
+                return ".".join(term.path)
+        return None
+
+    def holds(self, data: Mapping[str, object]) -> bool:
+        """Whether every term holds; call `missing` first, or an absence reads as false."""
+        return all((_at(data, term.path) == term.value) == (term.op == "==") for term in self.terms)
+
+
+def _at(data: Mapping[str, object], path: tuple[str, ...]) -> object:
+    value: object = data
+    for step in path:
+        value = value.get(step) if isinstance(value, Mapping) else None
+    return value
 
 
 @dataclass(frozen=True)

@@ -118,6 +118,9 @@ def render_text(report: Report, *, show_all: bool = False, color: bool = False) 
             status = str(f.result.status)
             label = _paint(f"{status.upper():<7}", status, color)
             text = _message(f)
+            if f.result.status is Status.ERROR:  # the line already names the resource
+                own = f.result.resource
+                text = text.replace(f" of {own.kind} {own.key}", "", 1)
             where = f" ({f.result.resource.file})" if len(report.snapshots) > 1 else ""
             out.append(f"  {label} {subject(f.result)}{where}" + (f": {text}" if text else ""))
         if rule.remediation and any(f.result.status is Status.FAIL for f in shown):

@@ -92,6 +92,15 @@ class LocationTable:
     def zones_of(self, region: str) -> tuple[str, ...]:
         return tuple(sorted(self._zones.get(region, ())))
 
+    def unknown_zone(self, zone: str) -> str:
+        """Why `region_of(zone)` has no answer, in a sentence."""
+        if self._declared:
+            return f"zone `{zone}` is not in the snapshot's `locations`"
+        regions = sorted(self._seen.get(zone, ()))
+        if len(regions) > 1:
+            return f"resources place zone `{zone}` in several regions: {', '.join(regions)}"
+        return f"no resource in the snapshot places zone `{zone}` in a region"
+
 
 class Store:
     def __init__(self, snapshot: Snapshot, m: model.Model) -> None:
@@ -108,6 +117,7 @@ class Store:
         self._absent: dict[model.Relation, dict[int, list[tuple[str, str]]]] = {}
         problems: list[Problem] = []
         self._load(snapshot.resources, problems)
+        self.resources_by_index = {r.index: r for r in self.resources}
         if problems:
             raise InputError(problems)
         for relation in m.relations:
@@ -122,7 +132,7 @@ class Store:
             kind = self.model.kinds.get(kind_name)
             if kind is None:
                 hint = did_you_mean(kind_name, self.model.kinds) or (
-                    f"the model ({', '.join(self.model.names)}) has no such kind"
+                    "the model knows " + ", ".join(f"`{k}`" for k in sorted(self.model.kinds))
                 )
                 problems.append(
                     Problem(self.file, f"{at}/kind", f"unknown kind `{kind_name}`; {hint}")
@@ -198,8 +208,16 @@ class Store:
         into: dict[int, list[Edge]] = defaultdict(list)
         targets = self._identity[relation.target]
         for source in self.by_kind[relation.source]:
-            if relation.when is not None and not relation.when.holds(source.data):
-                continue
+            if relation.when is not None:
+                lacking = relation.when.missing(source.data)
+                if lacking is not None:  # cannot tell whether the edge exists
+                    pointer = f"{source.pointer}/{pointer_escape(lacking.split('.')[0])}"
+                    absent.setdefault(source.index, []).append(
+                        (f"when {relation.when.text}", pointer)
+                    )
+                    continue
+                if not relation.when.holds(source.data):
+                    continue
             found: dict[str, tuple[list[str], str]] = {}
             for path in relation.paths:
                 for value, pointer in _values_at(source.data, path, 0, source.pointer):
@@ -242,11 +260,22 @@ class Store:
         """Where following `relation` from `resource` met a missing required attribute."""
         return self._absent[relation].get(resource.index, [])
 
+    def incomplete_sources(self, relation: model.Relation) -> list[tuple[Resource, str, str]]:
+        """Every source of `relation` whose edges are not all known, in snapshot order."""
+        return [
+            (self.resources_by_index[index], path, pointer)
+            for index, gaps in self._absent[relation].items()
+            for path, pointer in gaps
+        ]
+
     def region_of(self, zone: str) -> str | None:
         return self.locations.region_of(zone)
 
     def zones_of(self, region: str) -> tuple[str, ...]:
         return self.locations.zones_of(region)
+
+    def unknown_zone(self, zone: str) -> str:
+        return self.locations.unknown_zone(zone)
 
 
 class _Absent:

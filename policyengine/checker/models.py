@@ -219,7 +219,8 @@ class _ModelBuilder:
                 ):
                     steps = self._guard_path(path, node.name.text, declared)
                     if steps is not None:
-                        out.append(model.GuardTerm(steps, op, value))
+                        optional = isinstance(declared[steps[0]], model.OptionalT)
+                        out.append(model.GuardTerm(steps, op, value, optional))
                 case _:
                     self.diags.error(
                         "PE111",
