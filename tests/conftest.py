@@ -33,6 +33,9 @@ def run_cli(args: Sequence[str], stdin: str | None = None) -> tuple[int, str, st
     """Runs the CLI as a user would: returns (exit code, stdout, stderr)."""
     os.environ["NO_COLOR"] = "1"
     result = CliRunner().invoke(app, list(args), input=stdin)
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        # A crash would otherwise read as exit 1, "violations found".
+        raise result.exception
     return result.exit_code, result.stdout, result.stderr
 
 
