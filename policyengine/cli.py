@@ -248,9 +248,9 @@ def explain(
 ) -> None:
     """Explain outcomes: the policy line, each value read and where it came from.
 
-    Without --rule or --resource, explains every fail and error. With them, explains
-    every matching outcome, passes included. Exit 1 when an explained outcome is a fail
-    or an error.
+    Explains every fail and error (of --rule, when given). With --resource, explains
+    every outcome of that resource, passes and skips included. Exit 1 when an explained
+    outcome is a fail or an error.
     """
     json_out = fmt is ExplainFormat.JSON
     try:
@@ -272,7 +272,8 @@ def explain(
             )
         )
     elif not proofs:
-        typer.echo("nothing to explain: no rule fails or errors on this snapshot")
+        scope = f" `{rule}`" if rule else ""
+        typer.echo(f"nothing to explain: no rule{scope} fails or errors on this snapshot")
     else:
         render = render_proof_markdown if fmt is ExplainFormat.MARKDOWN else render_proof_text
         typer.echo("\n\n".join(render(p) for p in proofs))
@@ -303,7 +304,7 @@ def _select(
             for r in results
             if r.resource.key == resource or (r.target is not None and r.target.key == resource)
         ]
-    if rule is None and resource is None:
+    if resource is None:  # asked about a resource, its passes are explained too
         results = [r for r in results if r.status in (Status.FAIL, Status.ERROR)]
     return results
 
