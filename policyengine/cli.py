@@ -7,6 +7,7 @@ always one JSON document, even when the input was bad.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import sys
@@ -155,6 +156,10 @@ def _read_snapshots(paths: Sequence[Path], loaded: Loaded) -> list[Store]:
             problems.extend(exc.problems)
     if problems:
         raise InputError(problems)
+    # Loaded data holds no cycles and lives until the end: keep the cyclic collector from
+    # walking it again and again while results are made (measured: a third of the time
+    # on a 20,000-instance account).
+    gc.freeze()
     return stores
 
 

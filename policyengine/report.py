@@ -102,8 +102,11 @@ def summary_line(report: Report) -> str:
 
 def render_text(report: Report, *, show_all: bool = False, color: bool = False) -> str:
     out: list[str] = []
+    by_rule: dict[str, list[Finding]] = {rule.id: [] for rule in report.plan.rules}
+    for finding in report.findings:
+        by_rule[finding.result.rule.id].append(finding)
     for rule in report.plan.rules:
-        rows = [f for f in report.findings if f.result.rule is rule]
+        rows = by_rule[rule.id]
         shown = [f for f in rows if show_all or f.result.status in (Status.FAIL, Status.ERROR)]
         if not shown:
             continue
