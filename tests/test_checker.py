@@ -2,9 +2,7 @@
 
 What: `tests/checker/*.policy` and `*.model` are Starlark-style case files. Cases are
 separated by a line `---`; each starts with a comment saying what it shows, and each line
-that must draw a diagnostic ends with `# expect: PE1xx` (several codes allowed). A
-header line `# xfail: REASON` marks a case that shows an engine bug: it is expected to
-fail until the bug is fixed (strictly: a fix makes the test fail, so the marker goes).
+that must draw a diagnostic ends with `# expect: PE1xx` (several codes allowed).
 Policy cases start with `use alicloud.ecs`; model cases are a model `checker.case`,
 loaded through a policy that uses it. Every case goes through `loader.load`, the path
 the CLI takes, and the set of (line, code) it reports must equal the expectations
@@ -28,7 +26,6 @@ from policyengine.loader import load
 
 CASES_DIR = Path(__file__).resolve().parent / "checker"
 _EXPECT = re.compile(r"#\s*expect:\s*(PE\d{3}(?:[\s,]+PE\d{3})*)\s*$")
-_XFAIL = re.compile(r"^#\s*xfail:\s*(.+)$")
 
 
 @dataclass(frozen=True)
@@ -38,7 +35,6 @@ class Case:
     text: str
     title: str
     expected: frozenset[tuple[int, str]]
-    xfail: str  # the reason, or ""
 
     @property
     def is_model(self) -> bool:
@@ -63,8 +59,6 @@ def _read_cases(path: Path) -> list[Case]:
             if (m := _EXPECT.search(text))
             for code in re.findall(r"PE\d{3}", m.group(1))
         }
-        header = _leading_comments(chunk)
-        xfail = next((m.group(1) for t in header if (m := _XFAIL.match(t))), "")
         cases.append(
             Case(
                 file=path.name,
@@ -72,32 +66,17 @@ def _read_cases(path: Path) -> list[Case]:
                 text="\n".join(chunk) + "\n",
                 title=chunk[0].lstrip("# ") if chunk else "",
                 expected=frozenset(expected),
-                xfail=xfail,
             )
         )
         start = i + 1
     return cases
 
 
-def _leading_comments(chunk: list[str]) -> list[str]:
-    out = []
-    for text in chunk:
-        if not text.startswith("#"):
-            break
-        out.append(text)
-    return out
-
-
 CASES = [case for path in sorted(CASES_DIR.glob("*.*")) for case in _read_cases(path)]
 
 
 def _params() -> list[object]:
-    return [
-        pytest.param(case, id=case.id, marks=[pytest.mark.xfail(strict=True, reason=case.xfail)])
-        if case.xfail
-        else pytest.param(case, id=case.id)
-        for case in CASES
-    ]
+    return [pytest.param(case, id=case.id) for case in CASES]
 
 
 def _write(case: Case, folder: Path) -> tuple[Path, str]:
@@ -125,8 +104,9 @@ def _diagnostics(policy: Path) -> list[Diagnostic]:
 def test_case_files_are_well_formed() -> None:
     assert len(CASES) > 60
     for case in CASES:
-        header = _leading_comments(case.text.splitlines())
-        assert header, f"{case.id}: a case starts with a comment saying what it shows"
+        assert case.text.startswith("#"), (
+            f"{case.id}: a case starts with a comment saying what it shows"
+        )
         body = [t for t in case.text.splitlines() if t and not t.startswith("#")]
         first = "model checker.case" if case.is_model else "use alicloud.ecs"
         assert body[0] == first, f"{case.id}: a case starts with `{first}`"

@@ -218,14 +218,18 @@ def test_usage_errors_say_what_is_wrong() -> None:
     assert "no such snapshot file: nosuch.json" in err
 
 
+@pytest.mark.parametrize("traceback", [False, True], ids=["plain", "traceback-on-request"])
 def test_internal_error_exits_4(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    traceback: bool, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     def crash(*args: object, **kwargs: object) -> None:
         raise RuntimeError("boom")
 
     monkeypatch.setattr(policyengine.report, "build", crash)
-    monkeypatch.delenv("POLICYENGINE_TRACEBACK", raising=False)
+    if traceback:
+        monkeypatch.setenv("POLICYENGINE_TRACEBACK", "1")
+    else:
+        monkeypatch.delenv("POLICYENGINE_TRACEBACK", raising=False)
     monkeypatch.setattr(
         sys, "argv", ["policyengine", "evaluate", "clean.json", "-p", "rules.policy"]
     )
@@ -234,26 +238,11 @@ def test_internal_error_exits_4(
     assert exited.value.code == 4
     err = capsys.readouterr().err
     assert "internal error: this is a bug in policyengine" in err
-    assert "POLICYENGINE_TRACEBACK=1" in err
-    assert "Traceback" not in err  # only on request
-
-
-def test_internal_error_shows_the_traceback_on_request(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    def crash(*args: object, **kwargs: object) -> None:
-        raise RuntimeError("boom")
-
-    monkeypatch.setattr(policyengine.report, "build", crash)
-    monkeypatch.setenv("POLICYENGINE_TRACEBACK", "1")
-    monkeypatch.setattr(
-        sys, "argv", ["policyengine", "evaluate", "clean.json", "-p", "rules.policy"]
-    )
-    with pytest.raises(SystemExit) as exited:
-        policyengine.cli.main()
-    assert exited.value.code == 4
-    err = capsys.readouterr().err
-    assert "Traceback" in err and "RuntimeError: boom" in err
+    if traceback:
+        assert "Traceback" in err and "RuntimeError: boom" in err
+    else:
+        assert "POLICYENGINE_TRACEBACK=1" in err
+        assert "Traceback" not in err  # only on request
 
 
 # ---------------------------------------------------------------- inputs and options
