@@ -11,15 +11,17 @@ from typing import assert_never
 
 from policyengine import ast, model, plan
 from policyengine.builtins import compile_regex
-from policyengine.checker.policies import (
-    ANY_KIND,
-    edge_relation,
+from policyengine.checker.conditions import (
     expr_type,
     placeholder_path,
     placeholders,
-    policy_params,
     range_kind_of,
     related_kind,
+)
+from policyengine.checker.policies import (
+    ANY_KIND,
+    edge_relation,
+    policy_params,
     rule_scope,
     subject_kinds,
 )

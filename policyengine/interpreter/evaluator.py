@@ -1,118 +1,37 @@
-"""Runs a plan over a store. Every (rule, resource) pair, or (rule, edge) for a sentence,
-ends as pass, fail, error or skipped; nothing undecidable ever passes.
-
-One evaluator, two modes. `evaluate` records nothing: it is the fast path. `trace`
-re-runs one pair with recording on and returns the proof that explanations render.
-Never raises on bad data: a missing value or a dangling reference is an `error` outcome.
-"""
+"""The evaluator: one walk over plan ops, with recording off (the fast path) or on (the
+trace an explanation renders). Never raises on bad data: what cannot be decided is
+`Unknown`, and becomes an `error` outcome."""
 
 from __future__ import annotations
 
-import enum
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final, assert_never
+from typing import Any, assert_never
 
 from policyengine import model, plan
 from policyengine.builtins import BUILTINS, Undecided
+from policyengine.interpreter.outcomes import (
+    ABSENT,
+    MISSING,
+    PARENT,
+    Fact,
+    Missing,
+    Trace,
+    Truth,
+    Unknown,
+)
 from policyengine.snapshot import pointer_escape
-from policyengine.source import Span
 from policyengine.store import Edge, Resource, Store
 
 
-class Status(enum.StrEnum):
-    PASS = "pass"
-    FAIL = "fail"
-    ERROR = "error"
-    SKIPPED = "skipped"
-
-
-class _Missing(enum.Enum):
-    ALLOWED = "missing"
-    REQUIRED = "missing, and required"
-    PARENT = "missing, under a missing required attribute"
-
-
-# A path that does not exist (or is null) in the snapshot. Where the model allows it
-# (optional, a map key) it is an ordinary value. Where it does not, using it is an error,
-# and so is testing the presence of something under it: `a.b is set` cannot be decided
-# when the required `a` is missing.
-MISSING: Final = _Missing.ALLOWED
-ABSENT: Final = _Missing.REQUIRED
-PARENT: Final = _Missing.PARENT
-
-
-@dataclass(frozen=True)
-class Unknown:
-    """Why a condition could not be decided; becomes an `error` outcome."""
-
-    reason: str
-
-
-Truth = bool | Unknown
-
-
-@dataclass(frozen=True)
-class Result:
-    rule: plan.RulePlan
-    resource: Resource
-    status: Status
-    reason: str = ""  # for error and skipped: why, in a sentence
-    edge: Edge | None = None  # a sentence's edge
-    target: Resource | None = None  # the edge's end this outcome is about
-
-
-# ---------------------------------------------------------------- the proof
-
-
-@dataclass(frozen=True)
-class Fact:
-    """One thing the evaluation looked at, said as a sentence, with its place in the data."""
-
-    kind: str  # read | missing | follow | dangling | compare | element | call | count
-    text: str
-    pointer: str = ""  # JSON Pointer into the snapshot
-    value: Any = None
-    owner: str = ""  # the resource the text starts with ("disk d-1"), if any
-
-    @property
-    def brief(self) -> str:
-        """The text without its owner, for a line that already names the resource."""
-        prefix = f"{self.owner}: "
-        return (
-            self.text[len(prefix) :] if self.owner and self.text.startswith(prefix) else self.text
-        )
-
-
-@dataclass(frozen=True)
-class Trace:
-    """One condition as evaluated: its span, its truth, what it read and its parts."""
-
-    op: str  # all | any | not | quantifier | leaf
-    span: Span
-    truth: Truth
-    facts: tuple[Fact, ...] = ()
-    children: tuple[Trace, ...] = ()
-
-
-@dataclass(frozen=True)
-class Proof:
-    result: Result
-    where: Trace | None
-    unless: Trace | None
-    condition: Trace | None
-    edge_facts: tuple[Fact, ...]
-    message: str
-
-
 @dataclass
-class _Frame:
+class Frame:
     facts: list[Fact] = field(default_factory=list)
     children: list[Trace] = field(default_factory=list)
 
 
-class _Elem:
+class Elem:
     """A list element bound to a quantifier variable, with its pointer when tracing."""
 
     __slots__ = ("value", "pointer")
@@ -122,11 +41,11 @@ class _Elem:
         self.pointer = pointer
 
 
-class _Evaluator:
+class Evaluator:
     def __init__(self, store: Store, tracing: bool) -> None:
         self.store = store
         self.tracing = tracing
-        self.frame = _Frame()
+        self.frame = Frame()
         self.witness: dict[int, Any] = {}  # slot -> the element that decided a quantifier
 
     # -- recording helpers (no-ops on the fast path)
@@ -148,12 +67,12 @@ class _Evaluator:
                 for a, v in zip(args, values, strict=True):
                     if isinstance(v, Unknown) or v is MISSING:
                         return v  # an absent optional value stays an ordinary absence
-                    if isinstance(v, _Missing):
+                    if isinstance(v, Missing):
                         return Unknown(f"{self.gone(a, env)}, so `{function}` cannot run")
                 out = BUILTINS[function].impl(values, self.store)
                 if isinstance(out, Undecided):
                     return Unknown(out.reason)
-                self._fact("call", f"{op.span.text} = {_show(out)}", value=out)
+                self._fact("call", f"{op.span.text} = {show(out)}", value=out)
                 return out
             case plan.RelatedOp():
                 return self.related(op, env)
@@ -161,7 +80,7 @@ class _Evaluator:
                 items = self.value(source, env)
                 if isinstance(items, Unknown):
                     return items
-                if isinstance(items, _Missing):
+                if isinstance(items, Missing):
                     return Unknown(f"{self.gone(source, env)}, so it cannot be counted")
                 if where is None:
                     self._fact("count", f"{op.span.text} = {len(items)}", value=len(items))
@@ -186,7 +105,7 @@ class _Evaluator:
             current: Any = start.data
             pointer = start.pointer if self.tracing else ""
             owner = f"{start.kind} {start.key}"
-        elif isinstance(start, _Elem):
+        elif isinstance(start, Elem):
             current, pointer, owner = start.value, start.pointer, ""
         else:
             current, pointer, owner = start, "", ""
@@ -203,7 +122,7 @@ class _Evaluator:
                     continue
                 if step.op == "var":
                     key = env[step.slot]
-                    key = key.value if isinstance(key, _Elem) else key
+                    key = key.value if isinstance(key, Elem) else key
                 else:
                     key = step.name
                 if i == 0 and isinstance(start, Resource) and key in ("region", "zone"):
@@ -212,7 +131,7 @@ class _Evaluator:
                     got = value.get(key)
                 else:
                     got = None
-                if isinstance(value, _Missing):
+                if isinstance(value, Missing):
                     nxt.append((value, ptr))  # the first absent step decides which it is
                 elif got is not None:
                     nxt.append((got, f"{ptr}/{pointer_escape(str(key))}" if self.tracing else ""))
@@ -223,22 +142,22 @@ class _Evaluator:
             values = nxt
             plural = plural or step.op == "star"
         if plural:
-            kept = [(v, p) for v, p in values if not isinstance(v, _Missing)]
+            kept = [(v, p) for v, p in values if not isinstance(v, Missing)]
             if self.tracing:
                 self._fact(
                     "read",
-                    f"{_subject(owner, _shown_path(op, env))} = {_show([v for v, _ in kept])}",
+                    f"{_subject(owner, _shown_path(op, env))} = {show([v for v, _ in kept])}",
                     pointer,
                     [v for v, _ in kept],
                 )
-            return [_Elem(v, p) if self.tracing else v for v, p in kept]
+            return [Elem(v, p) if self.tracing else v for v, p in kept]
         value, ptr = values[0] if values else (MISSING, pointer)
         if self.tracing:
             text = _subject(owner, _shown_path(op, env))
-            if isinstance(value, _Missing):
+            if isinstance(value, Missing):
                 self._fact("missing", f"{text} is missing", ptr, owner=owner)
             else:
-                self._fact("read", f"{text} = {_show(value)}", ptr, value, owner)
+                self._fact("read", f"{text} = {show(value)}", ptr, value, owner)
         return value
 
     def related(self, op: plan.RelatedOp, env: list[Any]) -> Any:
@@ -248,7 +167,7 @@ class _Evaluator:
         out: list[Resource] = []
         if op.forward:
             for path, pointer in self.store.incomplete(relation, anchor):
-                return Unknown(_incomplete(relation, anchor, path, pointer))
+                return Unknown(incomplete(relation, anchor, path, pointer))
             for edge in self.store.edges_from(relation, anchor):
                 if not edge.targets:
                     if relation.dangle_reason is not None:
@@ -259,19 +178,19 @@ class _Evaluator:
                             edge.pointer,
                         )
                         continue
-                    return Unknown(_dangling(edge))
+                    return Unknown(dangling(edge))
                 for target in edge.targets:
-                    self._fact("follow", _follow(edge, target), edge.pointer)
+                    self._fact("follow", follow(edge, target), edge.pointer)
                     out.append(target)
         else:
             # Any source whose path is incomplete might point here: the list is unknown.
             for source, path, pointer in self.store.incomplete_sources(relation)[:1]:
                 return Unknown(
                     f"the {relation.source}s that {relation.verb} {anchor.kind} {anchor.key} "
-                    f"cannot be listed: {_incomplete(relation, source, path, pointer)}"
+                    f"cannot be listed: {incomplete(relation, source, path, pointer)}"
                 )
             for edge in self.store.edges_to(relation, anchor):
-                self._fact("follow", _follow(edge, anchor), edge.pointer)
+                self._fact("follow", follow(edge, anchor), edge.pointer)
                 out.append(edge.source)
         return out
 
@@ -279,7 +198,7 @@ class _Evaluator:
     def cond(self, op: plan.Cond, env: list[Any]) -> Truth:
         if not self.tracing:
             return self._cond(op, env)
-        parent, self.frame = self.frame, _Frame()
+        parent, self.frame = self.frame, Frame()
         truth = self._cond(op, env)
         node = Trace(
             _OP_NAMES.get(type(op), "leaf"),
@@ -313,9 +232,9 @@ class _Evaluator:
                     return cv
                 if iv is MISSING or cv is MISSING:
                     return False
-                values = [c.value if isinstance(c, _Elem) else c for c in cv]
+                values = [c.value if isinstance(c, Elem) else c for c in cv]
                 found = iv in values
-                self._fact("compare", f"{_show(iv)} is {'' if found else 'not '}in {_show(values)}")
+                self._fact("compare", f"{show(iv)} is {'' if found else 'not '}in {show(values)}")
                 return found != negated
             case plan.MatchOp(operand=operand, regex=regex, pattern=pattern):
                 v = self.operand(operand, env)
@@ -325,7 +244,7 @@ class _Evaluator:
                     return False
                 ok = regex.fullmatch(v) is not None
                 self._fact(
-                    "compare", f"{_show(v)} {'matches' if ok else 'does not match'} /{pattern}/"
+                    "compare", f"{show(v)} {'matches' if ok else 'does not match'} /{pattern}/"
                 )
                 return ok
             case plan.IdFormatOp(slot=slot):
@@ -336,7 +255,7 @@ class _Evaluator:
                 v = self.value(operand, env)
                 if isinstance(v, Unknown):
                     return v
-                if isinstance(v, _Elem):
+                if isinstance(v, Elem):
                     v = v.value
                 if v is PARENT:
                     tested = (
@@ -345,7 +264,7 @@ class _Evaluator:
                         else _text(operand)
                     )
                     return Unknown(f"`{tested}` cannot be tested: {self.gone(operand, env)}")
-                missing = isinstance(v, _Missing)
+                missing = isinstance(v, Missing)
                 empty = not missing and v in ("", [], {})
                 result = {
                     "present": not missing,
@@ -361,7 +280,7 @@ class _Evaluator:
                 if v is MISSING:
                     return False
                 if not isinstance(v, bool):
-                    return Unknown(f"`{_text(operand)}` is {_show(v)}, not true or false")
+                    return Unknown(f"`{_text(operand)}` is {show(v)}, not true or false")
                 return v
             case plan.AllOp(ops=ops):
                 return self.junction(ops, env, decided_by=False)
@@ -392,7 +311,7 @@ class _Evaluator:
     def operand(self, op: plan.Value, env: list[Any]) -> Any:
         """A value a comparison uses: a missing non-optional value is `Unknown`."""
         v = self.value(op, env)
-        if isinstance(v, _Elem):
+        if isinstance(v, Elem):
             v = v.value
         if v is ABSENT or v is PARENT:
             return Unknown(self.gone(op, env))
@@ -408,14 +327,14 @@ class _Evaluator:
             current: Any = start.data
             shown, owner = "", f" of {start.kind} {start.key}"
         else:
-            current = start.value if isinstance(start, _Elem) else start
+            current = start.value if isinstance(start, Elem) else start
             shown, owner = re.split(r"[.\[]", op.text, maxsplit=1)[0], ""
         for i, step in enumerate(op.steps):
             if step.op == "star":
                 break
             key = env[step.slot] if step.op == "var" else step.name
-            key = key.value if isinstance(key, _Elem) else key
-            shown += f".{key}" if step.op == "attr" else f"[{_show(key)}]"
+            key = key.value if isinstance(key, Elem) else key
+            shown += f".{key}" if step.op == "attr" else f"[{show(key)}]"
             if i == 0 and isinstance(start, Resource) and key in ("region", "zone"):
                 current = getattr(start, key)
             else:
@@ -428,15 +347,15 @@ class _Evaluator:
         items = self.value(op.source, env)
         if isinstance(items, Unknown):
             return items
-        if isinstance(items, _Missing):
+        if isinstance(items, Missing):
             return Unknown(self.gone(op.source, env))
         if not isinstance(items, list):
-            return Unknown(f"`{_text(op.source)}` is {_show(items)}, not a list")
+            return Unknown(f"`{_text(op.source)}` is {show(items)}, not a list")
         unknown: Unknown | None = None
         decided_by = {"every": False, "any": True, "no": True}[op.quantifier]
         considered = 0
         for item in items:
-            env[op.slot] = item if isinstance(item, Resource | _Elem) else _Elem(item, "")
+            env[op.slot] = item if isinstance(item, Resource | Elem) else Elem(item, "")
             # When tracing, keep only what the deciding element did: the proof is minimal.
             mark_children = len(self.frame.children)
             if op.where is not None:
@@ -487,7 +406,7 @@ class _Evaluator:
         )
         self._fact(
             "compare",
-            f"{resource.kind} id {_show(key)} "
+            f"{resource.kind} id {show(key)} "
             f"{'matches' if ok else 'does not match'} {identity.describe()}",
             f"{resource.pointer}/id",
             key,
@@ -506,16 +425,16 @@ class _Evaluator:
             outer = model.parse_port_range(str(container))
             inner = model.parse_port_range(str(member))
             if outer is None or inner is None:
-                return Unknown(f"{_show(container)} or {_show(member)} is not a port range")
+                return Unknown(f"{show(container)} or {show(member)} is not a port range")
             result = outer[0] <= inner[0] and inner[1] <= outer[1]
         else:
             net, sub = model.parse_cidr(str(container)), model.parse_cidr(str(member))
             if net is None or sub is None:
-                return Unknown(f"{_show(container)} or {_show(member)} is not a CIDR block")
+                return Unknown(f"{show(container)} or {show(member)} is not a CIDR block")
             result = net.version == sub.version and sub.subnet_of(net)  # type: ignore[arg-type]
         self._fact(
             "compare",
-            f"{_show(container)} {'covers' if result else 'does not cover'} {_show(member)}",
+            f"{show(container)} {'covers' if result else 'does not cover'} {show(member)}",
         )
         return result
 
@@ -552,10 +471,10 @@ _COMPARE = {
 
 def _plain(value: Any) -> Any:
     """A value without its quantifier wrapping: built-ins see plain JSON values."""
-    if isinstance(value, _Elem):
+    if isinstance(value, Elem):
         return value.value
     if isinstance(value, list):
-        return [v.value if isinstance(v, _Elem) else v for v in value]
+        return [v.value if isinstance(v, Elem) else v for v in value]
     return value
 
 
@@ -569,8 +488,8 @@ def _shown_path(op: plan.Read, env: list[Any]) -> str:
     for step in op.steps:
         if step.op == "var":
             key = env[step.slot]
-            key = key.value if isinstance(key, _Elem) else key
-            text = text.replace(f"[{step.name}]", f"[{_show(key)}]", 1)
+            key = key.value if isinstance(key, Elem) else key
+            text = text.replace(f"[{step.name}]", f"[{show(key)}]", 1)
     return text
 
 
@@ -578,18 +497,18 @@ def _subject(owner: str, path: str) -> str:
     return f"{owner}: {path}" if owner else path
 
 
-def _show(value: Any) -> str:
-    if isinstance(value, _Elem):
+def show(value: Any) -> str:
+    if isinstance(value, Elem):
         value = value.value
     if isinstance(value, str):
         return f'"{value}"'
     if isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, list):
-        return "[" + ", ".join(_show(v) for v in value) + "]"
+        return "[" + ", ".join(show(v) for v in value) + "]"
     if isinstance(value, Resource):
         return f"{value.kind} {value.key}"
-    if isinstance(value, _Missing):
+    if isinstance(value, Missing):
         return "missing"
     if isinstance(value, dict):
         return "{…}"
@@ -597,18 +516,18 @@ def _show(value: Any) -> str:
 
 
 def _show_item(item: Any) -> str:
-    return _show(item)
+    return show(item)
 
 
 def _pointer_of(item: Any) -> str:
     if isinstance(item, Resource):
         return item.pointer
-    if isinstance(item, _Elem):
+    if isinstance(item, Elem):
         return item.pointer
     return ""
 
 
-def _follow(edge: Edge, target: Resource) -> str:
+def follow(edge: Edge, target: Resource) -> str:
     via = ", ".join(edge.paths)
     return (
         f"{edge.source.kind} {edge.source.key} {edge.relation.verb} {target.kind} "
@@ -616,7 +535,7 @@ def _follow(edge: Edge, target: Resource) -> str:
     )
 
 
-def _incomplete(relation: model.Relation, source: Resource, path: str, pointer: str) -> str:
+def incomplete(relation: model.Relation, source: Resource, path: str, pointer: str) -> str:
     attribute = pointer.rsplit("/", 1)[-1].replace("~1", "/").replace("~0", "~")
     gap = f"`{attribute}` of {source.kind} {source.key} is missing"
     if path.startswith("when "):
@@ -624,211 +543,8 @@ def _incomplete(relation: model.Relation, source: Resource, path: str, pointer: 
     return f"{gap}, so `{relation.name}` cannot be followed through `{path}`"
 
 
-def _dangling(edge: Edge) -> str:
+def dangling(edge: Edge) -> str:
     return (
         f"{edge.source.kind} {edge.source.key} names {edge.relation.target} "
         f"`{edge.value}` ({', '.join(edge.paths)}), which is not in the snapshot"
-    )
-
-
-# ---------------------------------------------------------------- rules
-
-
-def _decide(ev: _Evaluator, rule: plan.RulePlan, env: list[Any]) -> tuple[Status, str]:
-    if rule.where is not None:
-        t = ev.cond(rule.where, env)
-        if isinstance(t, Unknown):
-            return Status.ERROR, t.reason
-        if not t:
-            return Status.SKIPPED, "not applicable: its `where` does not hold"
-    if rule.unless is not None:
-        t = ev.cond(rule.unless, env)
-        if isinstance(t, Unknown):
-            return Status.ERROR, t.reason
-        if t:
-            return Status.SKIPPED, "exempt: its `unless` holds"
-    if isinstance(rule.condition, plan.IdFormatOp):
-        subject = env[0]
-        identity = ev.store.model.kinds[subject.kind].identity
-        if not isinstance(identity, model.IdFormat):
-            return Status.SKIPPED, f"not applicable: a {subject.kind} has no id format"
-        if identity.name_when is not None:
-            lacking = identity.name_when.missing(subject.data)
-            if lacking is not None:
-                return Status.ERROR, (
-                    f"`{lacking}` of {subject.kind} {subject.key} is missing, so whether its "
-                    "id has a format cannot be told"
-                )
-            if identity.name_when.holds(subject.data):
-                return Status.SKIPPED, (
-                    f"not applicable: its id is a name ({identity.name_when.text})"
-                )
-    t = ev.cond(rule.condition, env)
-    if isinstance(t, Unknown):
-        return Status.ERROR, t.reason
-    holds = t if rule.mode == "require" else not t
-    return (Status.PASS, "") if holds else (Status.FAIL, "")
-
-
-_RANK = {Status.PASS: 0, Status.SKIPPED: 1, Status.ERROR: 2, Status.FAIL: 3}
-
-
-def _run(ev: _Evaluator, rule: plan.RulePlan, resource: Resource) -> Iterator[Result]:
-    env: list[Any] = [None] * rule.slots
-    env[0] = resource
-    if rule.edge is None:
-        status, reason = _decide(ev, rule, env)
-        yield Result(rule, resource, status, reason)
-        return
-    edges = ev.store.edges_from(rule.edge, resource)
-    for path, pointer in ev.store.incomplete(rule.edge, resource):
-        # An edge may be hidden behind the missing attribute: that cannot be a pass.
-        yield Result(rule, resource, Status.ERROR, _incomplete(rule.edge, resource, path, pointer))
-    if ev.store.incomplete(rule.edge, resource) and not edges:
-        return
-    if not edges:
-        yield Result(rule, resource, Status.SKIPPED, f"not applicable: no `{rule.edge.name}` edge")
-        return
-    for edge in edges:
-        if not edge.targets:
-            if rule.edge.dangle_reason is not None:
-                yield Result(
-                    rule,
-                    resource,
-                    Status.SKIPPED,
-                    f"{rule.edge.target} `{edge.value}` is not in the snapshot "
-                    f"({rule.edge.dangle_reason})",
-                    edge,
-                )
-            else:
-                yield Result(rule, resource, Status.ERROR, _dangling(edge), edge)
-            continue
-        # Several candidates (a name unique per region): the edge holds if one satisfies it.
-        best: tuple[Status, str, Resource] | None = None
-        for target in edge.targets:
-            env[1] = target
-            status, reason = _decide(ev, rule, env)
-            if best is None or _RANK[status] < _RANK[best[0]]:
-                best = (status, reason, target)
-        assert best is not None
-        yield Result(rule, resource, best[0], best[1], edge, best[2])
-
-
-def evaluate(compiled: plan.Plan, store: Store) -> list[Result]:
-    """Every outcome, in snapshot order then policy order. Records no evidence."""
-    ev = _Evaluator(store, tracing=False)
-    results: list[Result] = []
-    for resource in store.resources:
-        for rule in compiled.by_kind.get(resource.kind, ()):
-            results.extend(_run(ev, rule, resource))
-    return results
-
-
-def trace(store: Store, result: Result) -> Proof:
-    """Re-evaluates one outcome with recording on: the evidence behind it."""
-    rule, resource = result.rule, result.resource
-    ev = _Evaluator(store, tracing=True)
-    env: list[Any] = [None] * rule.slots
-    env[0] = resource
-    edge_facts: list[Fact] = []
-    if result.edge is not None:
-        if result.target is not None:
-            env[1] = result.target
-            edge_facts.append(
-                Fact(
-                    "follow",
-                    _follow(result.edge, result.target),
-                    result.edge.pointer,
-                    result.edge.value,
-                )
-            )
-            if len(result.edge.targets) > 1:
-                listed = ", ".join(f"{t.key} in {t.region}" for t in result.edge.targets)
-                edge_facts.append(
-                    Fact(
-                        "candidates",
-                        f"`{result.edge.value}` names {len(result.edge.targets)} "
-                        f"{result.edge.relation.target}s ({listed}); the edge holds if one "
-                        "satisfies the rule",
-                        result.edge.pointer,
-                    )
-                )
-        else:
-            edge_facts.append(
-                Fact("dangling", _dangling(result.edge), result.edge.pointer, result.edge.value)
-            )
-    parts: dict[str, Trace | None] = {"where": None, "unless": None, "condition": None}
-    if rule.edge is None or result.target is not None:  # an edge with nothing to compare
-        for name, op in (
-            ("where", rule.where),
-            ("unless", rule.unless),
-            ("condition", rule.condition),
-        ):
-            if op is None:
-                continue
-            ev.frame = _Frame()
-            truth = ev.cond(op, env)
-            parts[name] = ev.frame.children[0]
-            if name == "where" and truth is not True:
-                break
-            if name == "unless" and truth is not False:
-                break
-    message = render_message(ev, rule, env)
-    return Proof(
-        result, parts["where"], parts["unless"], parts["condition"], tuple(edge_facts), message
-    )
-
-
-def render_message(ev: _Evaluator, rule: plan.RulePlan, env: list[Any]) -> str:
-    if not rule.message:
-        return ""
-    out = []
-    for part in rule.message:
-        out.append(part.text)
-        if part.value is None:
-            continue
-        if part.witness and isinstance(part.value, plan.Read):
-            if part.value.slot not in ev.witness:
-                out.append("?")
-                continue
-            env[part.value.slot] = ev.witness[part.value.slot]
-        saved, ev.tracing = ev.tracing, False
-        v = ev.value(part.value, env)
-        ev.tracing = saved
-        if isinstance(v, _Elem):
-            v = v.value
-        out.append(
-            "?" if isinstance(v, _Missing | Unknown) else v if isinstance(v, str) else _show(v)
-        )
-    return "".join(out)
-
-
-def decisive(node: Trace) -> Iterator[Trace]:
-    """The parts of a trace that decided its truth, root first (jsonschema's best_match).
-
-    `and` that failed and `or` that held are decided by their first such part; the
-    others by all of their parts; `not` by its operand.
-    """
-    yield node
-    if node.op == "not":
-        kids = list(node.children)
-    else:
-        kids = [c for c in node.children if _same(c.truth, node.truth)]
-    if (
-        node.op in ("all", "any")
-        and isinstance(node.truth, bool)
-        and ((node.op == "all") != node.truth)
-    ):
-        kids = kids[:1]
-    if isinstance(node.truth, Unknown):
-        kids = kids[:1]
-    for child in kids:
-        yield from decisive(child)
-
-
-def _same(a: Truth, b: Truth) -> bool:
-    return (
-        a == b
-        if isinstance(a, bool) and isinstance(b, bool)
-        else (isinstance(a, Unknown) and isinstance(b, Unknown))
     )
