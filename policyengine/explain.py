@@ -58,8 +58,10 @@ def evidence(proof: Proof) -> list[Fact]:
 
 
 def clause_label(result: Result, proof: Proof) -> str:
-    if proof.where is not None and proof.where.truth is not True:
+    if proof.where is not None and proof.where.truth is False:
         return "the rule's `where` does not hold, so it does not apply"
+    if proof.where is not None and isinstance(proof.where.truth, Unknown):
+        return "this `where` cannot be decided"
     if proof.unless is not None and proof.unless.truth is not False:
         return (
             "exempt: this `unless` holds"

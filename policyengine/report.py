@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from policyengine import plan
@@ -35,7 +36,11 @@ class Report:
     resources: int
     findings: list[Finding]  # every outcome, in snapshot order then policy order
     threshold: str = "low"
-    counts: Counter[str] = field(default_factory=Counter)
+
+    @cached_property
+    def counts(self) -> Counter[str]:
+        """Outcomes by status."""
+        return Counter(str(f.result.status) for f in self.findings)
 
     def gating(self) -> list[Finding]:
         """Fail and error outcomes at or above the threshold: what makes the run fail."""
@@ -57,15 +62,13 @@ def build(compiled: plan.Plan, stores: Sequence[Store], threshold: str = "low") 
         for result in evaluate(compiled, store):
             proof = trace(store, result) if result.status in (Status.FAIL, Status.ERROR) else None
             findings.append(Finding(result, proof))
-    report = Report(
+    return Report(
         compiled,
         [s.file for s in stores],
         sum(len(s.resources) for s in stores),
         findings,
         threshold,
     )
-    report.counts.update(str(f.result.status) for f in findings)
-    return report
 
 
 def _message(finding: Finding) -> str:
