@@ -200,7 +200,7 @@ def _fail(exc: Exception, json_out: bool) -> NoReturn:
     raise typer.Exit(code)
 
 
-@app.command()
+@app.command("evaluate")  # the function's own name would shadow interpreter.evaluate
 def evaluate_command(
     snapshots: SnapshotsArg,
     policy: PolicyOpt = None,
@@ -230,10 +230,6 @@ def evaluate_command(
     else:
         typer.echo(reports.render_text(result, show_all=show_all, color=_use_color(color)))
     raise typer.Exit(ExitCode.VIOLATIONS if result.gating() else ExitCode.OK)
-
-
-evaluate_command.__name__ = "evaluate"
-app.registered_commands[-1].name = "evaluate"
 
 
 @app.command()
