@@ -60,7 +60,6 @@ def _display(path: Path) -> str:
 @dataclass(frozen=True)
 class Loaded:
     plan: plan.Plan
-    policy_files: tuple[Path, ...]
     warnings: tuple[Diagnostic, ...]
 
 
@@ -88,6 +87,7 @@ def load(policy_paths: Sequence[Path], params: Sequence[str] = ()) -> Loaded:
     diags: list[Diagnostic] = []
     files = _parse_all(policy_paths, diags)
     models: dict[Path, ast.ModelFile] = {}
+    tried: set[Path] = {p.resolve() for p in files}
     pending: list[tuple[ast.File, Path]] = [(f, p) for p, f in files.items()]
     while pending:
         file, path = pending.pop(0)
@@ -97,7 +97,8 @@ def load(policy_paths: Sequence[Path], params: Sequence[str] = ()) -> Loaded:
             found = _find_model(use.name, path)
             if found is None:
                 diags.append(_unknown_model(use))
-            elif found.resolve() not in models:
+            elif found.resolve() not in tried:
+                tried.add(found.resolve())  # a model that fails to parse is reported once
                 for model_path, parsed in _parse_all([found], diags).items():
                     if isinstance(parsed, ast.ModelFile):
                         models[model_path.resolve()] = parsed
@@ -145,7 +146,7 @@ def load(policy_paths: Sequence[Path], params: Sequence[str] = ()) -> Loaded:
             seen[rule.id] = rule
             rules.append(rule)
     warnings = tuple(sort_diagnostics(d for d in diags if d.level != "error"))
-    return Loaded(plan.index_by_kind(vocabulary, tuple(rules)), tuple(policy_paths), warnings)
+    return Loaded(plan.index_by_kind(vocabulary, tuple(rules)), warnings)
 
 
 def _unknown_model(use: ast.Use) -> Diagnostic:
