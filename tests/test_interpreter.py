@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from policyengine import Result, Store, evaluate, load, parse_snapshot
+from policyengine import Result, Store, evaluate, load, parse_snapshot, trace
+from policyengine.explain import evidence
 from policyengine.loader import Loaded, bundled_policies
 
 HZ, SH = "cn-hangzhou", "cn-shanghai"
@@ -977,3 +978,32 @@ def test_a_reverse_relation_over_incomplete_sources_is_an_error(policy_dir: Path
     result = single(policy_dir, body, [instance(1), disk(1, encrypted=False)])
     assert result.status == "error"
     assert "`attachments` of disk" in result.reason
+
+
+def test_forbid_any_records_every_witness(policy_dir: Path) -> None:
+    """Each rule that opens the port is evidence, at its own place in the snapshot; the
+    message names the first."""
+    body = (
+        'for each security_group forbid any r in rules where r.direction == "ingress": '
+        'r.port_range covers 22 message "opens 22 in rule {r.priority}"'
+    )
+    group = security_group(
+        1,
+        [
+            sg_rule("22/22", priority=1),
+            sg_rule("443/443", priority=2),
+            sg_rule("1/65535", priority=5),
+        ],
+    )
+    loaded = compile_rule(policy_dir, body)
+    store = Store(parse_snapshot(json.dumps({"resources": [group]}), "s.json"), loaded.plan.model)
+    (result,) = evaluate(loaded.plan, store)
+    assert result.status == "fail"
+    proof = trace(store, result)
+    assert proof.message == "opens 22 in rule 1"
+    deciders = [f for f in evidence(proof) if f.kind == "element"]
+    assert [(f.text, f.pointer) for f in deciders] == [
+        ("decided by r = rules[0]", "/resources/0/rules/0"),
+        ("decided by r = rules[2]", "/resources/0/rules/2"),
+    ]
+    assert "/resources/0/rules/2/port_range" in [f.pointer for f in evidence(proof)]

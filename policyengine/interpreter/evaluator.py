@@ -47,6 +47,7 @@ class Evaluator:
         self.tracing = tracing
         self.frame = Frame()
         self.witness: dict[int, Any] = {}  # slot -> the element that decided a quantifier
+        self.last_pointer = ""  # tracing: the pointer of the last single value read
 
     # -- recording helpers (no-ops on the fast path)
     def _fact(
@@ -153,6 +154,7 @@ class Evaluator:
             return [Elem(v, p) if self.tracing else v for v, p in kept]
         value, ptr = values[0] if values else (MISSING, pointer)
         if self.tracing:
+            self.last_pointer = ptr  # where a quantifier's list elements live
             text = _subject(owner, _shown_path(op, env))
             if isinstance(value, Missing):
                 self._fact("missing", f"{text} is missing", ptr, owner=owner)
@@ -354,9 +356,14 @@ class Evaluator:
         unknown: Unknown | None = None
         decided_by = {"every": False, "any": True, "no": True}[op.quantifier]
         considered = 0
-        for item in items:
-            env[op.slot] = item if isinstance(item, Resource | Elem) else Elem(item, "")
-            # When tracing, keep only what the deciding element did: the proof is minimal.
+        base = self.last_pointer if self.tracing and isinstance(op.source, plan.Read) else ""
+        # Tracing only: every element that decides `any` / `no` (each open port of a
+        # `forbid any r in rules ...`), each with the evidence of what it did.
+        deciders: list[Trace] = []
+        for index, item in enumerate(items):
+            if not isinstance(item, Resource | Elem):
+                item = Elem(item, f"{base}/{index}" if base else "")
+            env[op.slot] = item
             mark_children = len(self.frame.children)
             if op.where is not None:
                 keep = self.cond(op.where, env)
@@ -368,21 +375,26 @@ class Evaluator:
             considered += 1
             t = self.cond(op.body, env)
             if t is decided_by:
-                if self.tracing:
-                    del self.frame.children[:mark_children]
-                self.witness[op.slot] = env[op.slot]
-                self._fact(
-                    "element",
-                    f"decided by {op.var} = {_show_item(env[op.slot])}",
-                    _pointer_of(env[op.slot]),
-                )
-                return op.quantifier == "any"
+                if not self.tracing:
+                    return op.quantifier == "any"
+                if not deciders:  # the first decider is the one a `message` names
+                    self.witness[op.slot] = item
+                label = _element_label(item, _text(op.source), index)
+                fact = Fact("element", f"decided by {op.var} = {label}", _pointer_of(item))
+                kids = tuple(self.frame.children[mark_children:])
+                deciders.append(Trace("element", op.span, t, (fact,), kids))
+                if op.quantifier == "every":
+                    break  # one counterexample is the whole story
+                continue
             if isinstance(t, Unknown) and unknown is None:
                 unknown = t
                 if self.tracing:  # keep the element that could not be decided, drop others
                     del self.frame.children[:mark_children]
             elif self.tracing and len(self.frame.children) > _TRACE_ELEMENTS:
                 del self.frame.children[mark_children:]
+        if deciders:
+            self.frame.children[:] = deciders[:_TRACE_ELEMENTS]  # the proof stays minimal
+            return op.quantifier == "any"
         if unknown is not None:
             return unknown
         self._fact("element", f"{considered} {op.var} considered; none decided otherwise")
@@ -517,6 +529,15 @@ def show(value: Any) -> str:
 
 def _show_item(item: Any) -> str:
     return show(item)
+
+
+def _element_label(item: Any, source: str, index: int) -> str:
+    """How a deciding element is named: a resource by kind and id, an object by its
+    place in the list (`rules[2]`), a scalar by its value."""
+    value = item.value if isinstance(item, Elem) else item
+    if isinstance(item, Resource) or not isinstance(value, dict | list):
+        return _show_item(item)
+    return f"{source}[{index}]"
 
 
 def _pointer_of(item: Any) -> str:

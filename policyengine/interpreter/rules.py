@@ -208,7 +208,8 @@ def decisive(node: Trace) -> Iterator[Trace]:
     others by all of their parts; `not` by its operand.
     """
     yield node
-    if node.op == "not":
+    if node.op in ("not", "quantifier"):
+        # `not` is decided by its operand; a quantifier keeps only its deciding elements.
         kids = list(node.children)
     else:
         kids = [c for c in node.children if _same(c.truth, node.truth)]
