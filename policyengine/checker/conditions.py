@@ -75,36 +75,28 @@ def _role_of(t: model.Type) -> Literal["resource", "value"]:
 
 def related_kind(scope: Scope, expr: ast.Related) -> tuple[model.Relation, str, bool] | None:
     """The relation a relation expression follows, the kind it reaches, and its direction."""
-    left, right = scope.lookup(expr.left.text), scope.lookup(expr.right.text)
-    bound_left = left is not None and isinstance(left.type, model.ResourceT)
-    bound_right = right is not None and isinstance(right.type, model.ResourceT)
-    if (
-        bound_left
-        and left is not None
-        and isinstance(left.type, model.ResourceT)
-        and (expr.right.text in scope.model.kinds)
-    ):
-        source, target, forward = left.type.kind, expr.right.text, True
-    elif (
-        bound_right
-        and right is not None
-        and isinstance(right.type, model.ResourceT)
-        and (expr.left.text in scope.model.kinds)
-    ):
-        source, target, forward = expr.left.text, right.type.kind, False
-    else:
-        known = [*scope.model.kinds]
-        bad = expr.right if bound_left else expr.left
+    left_kind, right_kind = _resource_kind(scope, expr.left), _resource_kind(scope, expr.right)
+    kinds = scope.model.kinds
+    if left_kind is not None and expr.right.text in kinds:
+        source, target, forward = left_kind, expr.right.text, True
+    elif right_kind is not None and expr.left.text in kinds:
+        source, target, forward = expr.left.text, right_kind, False
+    elif left_kind is None and right_kind is None:
         scope.diags.error(
             "PE102",
-            f"unknown kind `{bad.text}`"
-            if bound_left or bound_right
-            else "a relation expression needs a resource in scope",
+            "a relation expression needs a resource in scope",
+            expr.left.span,
+            "expected `this` or a name bound to a resource",
+        )
+        return None
+    else:
+        bad = expr.right if left_kind is not None else expr.left
+        scope.diags.error(
+            "PE102",
+            f"unknown kind `{bad.text}`",
             bad.span,
-            "expected a kind"
-            if bound_left or bound_right
-            else "expected `this` or a name bound to a resource",
-            help=did_you_mean(bad.text, known) if bound_left or bound_right else "",
+            "expected a kind",
+            help=did_you_mean(bad.text, kinds),
         )
         return None
     relation = scope.model.relation(source, expr.verb.text, target)
@@ -119,6 +111,14 @@ def related_kind(scope: Scope, expr: ast.Related) -> tuple[model.Relation, str, 
         )
         return None
     return relation, (target if forward else source), forward
+
+
+def _resource_kind(scope: Scope, name: ast.Name) -> str | None:
+    """The kind of the resource a name is bound to, if it is bound to one."""
+    binding = scope.lookup(name.text)
+    if binding is not None and isinstance(binding.type, model.ResourceT):
+        return binding.type.kind
+    return None
 
 
 def element_type(scope: Scope, source: ast.Collection) -> model.Type | None:
