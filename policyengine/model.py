@@ -199,16 +199,6 @@ class Kind:
     declared: frozenset[str]  # the attributes the model itself declares
     span: Span = field(compare=False, repr=False)
 
-    @property
-    def identity_attribute(self) -> str | None:
-        match self.identity:
-            case IdFormat():
-                return "id"
-            case NamedBy(attribute=attribute):
-                return attribute
-            case KeyedBy():
-                return None
-
     def may_have(self, scope: Scope) -> bool:
         return self.scope == scope or self.otherwise == scope
 

@@ -20,7 +20,7 @@ from policyengine.interpreter import Proof, Result, Status, evaluate, trace
 from policyengine.store import Store
 
 REPORT_VERSION = 1
-SEVERITIES = ("low", "medium", "high", "critical")
+SEVERITIES = tuple(plan.SEVERITY_RANK)  # low to critical
 
 
 @dataclass(frozen=True)

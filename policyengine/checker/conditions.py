@@ -62,7 +62,7 @@ def expr_type(scope: Scope, expr: ast.Expr | ast.Related) -> model.Type | None:
                     )
                     return model.INT
                 inner.bind(var, _role_of(element), element)
-                check_condition(inner, where, None)
+                check_condition(inner, where)
             return model.INT
         case ast.Related():
             found = related_kind(scope, expr)
@@ -170,7 +170,7 @@ def call_type(scope: Scope, call: ast.Call) -> model.Type | None:
     return builtin.returns
 
 
-def check_condition(scope: Scope, cond: ast.Condition, body: ast.ForEach | None) -> None:
+def check_condition(scope: Scope, cond: ast.Condition) -> None:
     match cond:
         case ast.Compare(op=op, left=left, right=right):
             lt, rt = expr_type(scope, left), expr_type(scope, right)
@@ -241,19 +241,14 @@ def check_condition(scope: Scope, cond: ast.Condition, body: ast.ForEach | None)
             except ValueError as exc:
                 scope.diags.error("PE110", "invalid regular expression", pspan, str(exc))
         case ast.IdFormat(operand=operand):
-            if not (
-                isinstance(operand, ast.Path)
-                and operand.dotted() in ("id", "this.id")
-                or isinstance(operand, ast.Path)
-                and operand.head.text == "id"
-            ):
+            if not (isinstance(operand, ast.Path) and operand.dotted() in ("id", "this.id")):
                 scope.diags.error(
                     "PE106",
                     "`matches kind format` tests a resource's `id`",
                     operand.span,
                     "expected `id`",
                 )
-        case ast.RangeTest(op=op, left=left, right=right):
+        case ast.RangeTest():
             check_range(scope, cond)
         case ast.Presence(operand=operand):
             expr_type(scope, operand)
@@ -269,16 +264,16 @@ def check_condition(scope: Scope, cond: ast.Condition, body: ast.ForEach | None)
                 )
         case ast.AllOf(conditions=conds) | ast.AnyOf(conditions=conds):
             for c in conds:
-                check_condition(scope, c, body)
+                check_condition(scope, c)
         case ast.Not(condition=inner):
-            check_condition(scope, inner, body)
+            check_condition(scope, inner)
         case ast.Quantifier(var=var, source=source, where=where, body=qbody):
             element = element_type(scope, source) or model.AnyT()
             child = scope.child()
             scope.witnesses[var.text] = child.bind(var, _role_of(element), element)
             if where is not None:
-                check_condition(child, where, body)
-            check_condition(child, qbody, body)
+                check_condition(child, where)
+            check_condition(child, qbody)
             _warn_unused_clauses(scope, cond)
         case ast.SameLocation():
             pass  # checked with the edge in rule_scope

@@ -14,7 +14,6 @@ from policyengine.checker.conditions import check_condition, check_message
 from policyengine.checker.scope import Binding, Scope
 from policyengine.diagnostics import Collector, Diagnostic, did_you_mean
 
-SEVERITIES = ("low", "medium", "high", "critical")
 ANY_KIND = "resource"  # `for each resource`
 
 
@@ -119,7 +118,7 @@ class _PolicyChecker:
                 continue
             for cond in (body.where, body.unless, body.condition):
                 if cond is not None:
-                    check_condition(scope, cond, body)
+                    check_condition(scope, cond)
             message = rule.get("message")
             if message is not None:
                 check_message(scope, message)

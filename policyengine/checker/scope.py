@@ -263,9 +263,6 @@ class Scope:
             current = vocabulary.ListT(current)
         return Resolved(binding, tuple(steps), current, plural, path.span.text)
 
-    def _fields(self, t: vocabulary.Type) -> dict[str, vocabulary.Type] | None:
-        return self._fields_of(t)
-
     def _fields_of(self, t: vocabulary.Type) -> dict[str, vocabulary.Type] | None:
         match t:
             case vocabulary.RecordT():

@@ -123,7 +123,7 @@ class Evaluator:
                     continue
                 if step.op == "var":
                     key = env[step.slot]
-                    key = key.value if isinstance(key, Elem) else key
+                    key = bare(key)
                 else:
                     key = step.name
                 if i == 0 and isinstance(start, Resource) and key in ("region", "zone"):
@@ -234,7 +234,7 @@ class Evaluator:
                     return cv
                 if iv is MISSING or cv is MISSING:
                     return False
-                values = [c.value if isinstance(c, Elem) else c for c in cv]
+                values = _plain(cv)
                 found = iv in values
                 self._fact("compare", f"{show(iv)} is {'' if found else 'not '}in {show(values)}")
                 return found != negated
@@ -257,8 +257,7 @@ class Evaluator:
                 v = self.value(operand, env)
                 if isinstance(v, Unknown):
                     return v
-                if isinstance(v, Elem):
-                    v = v.value
+                v = bare(v)
                 if v is PARENT:
                     tested = (
                         _shown_path(operand, env)
@@ -312,9 +311,7 @@ class Evaluator:
 
     def operand(self, op: plan.Value, env: list[Any]) -> Any:
         """A value a comparison uses: a missing non-optional value is `Unknown`."""
-        v = self.value(op, env)
-        if isinstance(v, Elem):
-            v = v.value
+        v = bare(self.value(op, env))
         if v is ABSENT or v is PARENT:
             return Unknown(self.gone(op, env))
         return v
@@ -329,13 +326,13 @@ class Evaluator:
             current: Any = start.data
             shown, owner = "", f" of {start.kind} {start.key}"
         else:
-            current = start.value if isinstance(start, Elem) else start
+            current = bare(start)
             shown, owner = re.split(r"[.\[]", op.text, maxsplit=1)[0], ""
         for i, step in enumerate(op.steps):
             if step.op == "star":
                 break
             key = env[step.slot] if step.op == "var" else step.name
-            key = key.value if isinstance(key, Elem) else key
+            key = bare(key)
             shown += f".{key}" if step.op == "attr" else f"[{show(key)}]"
             if i == 0 and isinstance(start, Resource) and key in ("region", "zone"):
                 current = getattr(start, key)
@@ -481,13 +478,14 @@ _COMPARE = {
 }
 
 
+def bare(value: Any) -> Any:
+    """A value without its quantifier wrapping."""
+    return value.value if isinstance(value, Elem) else value
+
+
 def _plain(value: Any) -> Any:
-    """A value without its quantifier wrapping: built-ins see plain JSON values."""
-    if isinstance(value, Elem):
-        return value.value
-    if isinstance(value, list):
-        return [v.value if isinstance(v, Elem) else v for v in value]
-    return value
+    """A value, or each item of a list, without quantifier wrapping: what built-ins see."""
+    return [bare(v) for v in value] if isinstance(value, list) else bare(value)
 
 
 def _text(op: plan.Value) -> str:
@@ -500,7 +498,7 @@ def _shown_path(op: plan.Read, env: list[Any]) -> str:
     for step in op.steps:
         if step.op == "var":
             key = env[step.slot]
-            key = key.value if isinstance(key, Elem) else key
+            key = bare(key)
             text = text.replace(f"[{step.name}]", f"[{show(key)}]", 1)
     return text
 
@@ -510,8 +508,7 @@ def _subject(owner: str, path: str) -> str:
 
 
 def show(value: Any) -> str:
-    if isinstance(value, Elem):
-        value = value.value
+    value = bare(value)
     if isinstance(value, str):
         return f'"{value}"'
     if isinstance(value, bool):
@@ -527,16 +524,12 @@ def show(value: Any) -> str:
     return str(value)
 
 
-def _show_item(item: Any) -> str:
-    return show(item)
-
-
 def _element_label(item: Any, source: str, index: int) -> str:
     """How a deciding element is named: a resource by kind and id, an object by its
     place in the list (`rules[2]`), a scalar by its value."""
-    value = item.value if isinstance(item, Elem) else item
+    value = bare(item)
     if isinstance(item, Resource) or not isinstance(value, dict | list):
-        return _show_item(item)
+        return show(item)
     return f"{source}[{index}]"
 
 

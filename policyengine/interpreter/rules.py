@@ -9,9 +9,9 @@ from typing import Any
 
 from policyengine import model, plan
 from policyengine.interpreter.evaluator import (
-    Elem,
     Evaluator,
     Frame,
+    bare,
     dangling,
     follow,
     incomplete,
@@ -191,10 +191,8 @@ def render_message(ev: Evaluator, rule: plan.RulePlan, env: list[Any]) -> str:
                 continue
             env[part.value.slot] = ev.witness[part.value.slot]
         saved, ev.tracing = ev.tracing, False
-        v = ev.value(part.value, env)
+        v = bare(ev.value(part.value, env))
         ev.tracing = saved
-        if isinstance(v, Elem):
-            v = v.value
         out.append(
             "?" if isinstance(v, Missing | Unknown) else v if isinstance(v, str) else show(v)
         )
