@@ -8,6 +8,8 @@ in the snapshot.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any
 
 from policyengine.diagnostics import Diagnostic, Level, render_text
@@ -181,6 +183,28 @@ def render_proof_markdown(proof: Proof) -> str:
     return "\n".join(lines)
 
 
+FINGERPRINT_VERSION = 1
+
+
+def fingerprint(proof: Proof) -> str:
+    """A finding's identity for baselines and waivers: the rule, the resources and the
+    facts that decided it. JSON Pointers are left out, because they hold the resource's
+    position in the snapshot, and a reordered export is the same finding; a deciding
+    value that changes makes a new one."""
+    result = proof.result
+    ends = [(r.kind, r.key, r.region) for r in (result.resource, result.target) if r is not None]
+    if result.target is None and result.edge is not None:
+        ends.append((result.edge.relation.target, str(result.edge.value), None))
+    facts = [(f.kind, f.owner, f.text, f.value) for f in evidence(proof)]
+    blob = json.dumps(
+        [FINGERPRINT_VERSION, result.rule.id, str(result.status), ends, facts],
+        sort_keys=True,
+        default=str,
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(blob.encode()).hexdigest()[:32]
+
+
 def proof_to_json(proof: Proof) -> dict[str, Any]:
     result = proof.result
     leaf, facts = _deciding(proof)
@@ -197,6 +221,7 @@ def proof_to_json(proof: Proof) -> dict[str, Any]:
         "reason": result.reason,
         "evidence": [fact_json(f) for f in facts],
         "remediation": result.rule.remediation,
+        "fingerprint": fingerprint(proof),
     }
 
 

@@ -15,7 +15,14 @@ from typing import Any
 
 from policyengine import plan
 from policyengine.explain import evidence as proof_evidence
-from policyengine.explain import fact_json, message, related_json, resource_json, subject
+from policyengine.explain import (
+    fact_json,
+    fingerprint,
+    message,
+    related_json,
+    resource_json,
+    subject,
+)
 from policyengine.interpreter import Proof, Result, Status, evaluate, trace
 from policyengine.store import Store
 
@@ -183,6 +190,7 @@ def to_json(report: Report, *, show_all: bool = False) -> dict[str, Any]:
                 },
                 "snapshot": r.resource.file,
                 "evidence": evidence,
+                "fingerprint": fingerprint(f.proof) if f.proof is not None else None,
             }
         )
     gating = report.gating()
