@@ -17,6 +17,8 @@ from policyengine.interpreter.outcomes import (
     PARENT,
     Fact,
     Missing,
+    Operand,
+    Test,
     Trace,
     Truth,
     Unknown,
@@ -29,6 +31,7 @@ from policyengine.store import Edge, Resource, Store
 class Frame:
     facts: list[Fact] = field(default_factory=list)
     children: list[Trace] = field(default_factory=list)
+    test: Test | None = None
 
 
 class Elem:
@@ -55,6 +58,30 @@ class Evaluator:
     ) -> None:
         if self.tracing:
             self.frame.facts.append(Fact(kind, text, pointer, value, owner))
+
+    def _test(
+        self,
+        op: str,
+        left: tuple[plan.Value, Any],
+        right: tuple[plan.Value, Any] | None,
+        env: list[Any],
+    ) -> None:
+        """Tracing only: keeps what a leaf tested, so a fix hint can say what would pass."""
+        self.frame.test = Test(
+            op, self._side(*left, env), self._side(*right, env) if right is not None else None
+        )
+
+    def _side(self, op: plan.Value, value: Any, env: list[Any]) -> Operand:
+        value = _plain(value)
+        if isinstance(op, plan.Const):
+            return Operand(show(value), value, True)
+        if isinstance(op, plan.Read):
+            start = env[op.slot]
+            path = f"`{_shown_path(op, env)}`"
+            if isinstance(start, Resource):
+                return Operand(f"{path} of {start.kind} {start.key}", value, False)
+            return Operand(path, value, False)
+        return Operand(f"`{_text(op)}`", value, False)
 
     # -- values
     def value(self, op: plan.Value, env: list[Any]) -> Any:
@@ -182,7 +209,7 @@ class Evaluator:
                         continue
                     return Unknown(dangling(edge))
                 for target in edge.targets:
-                    self._fact("follow", follow(edge, target), edge.pointer)
+                    self._fact("follow", follow(edge, target), edge.pointer, owner=_name(anchor))
                     out.append(target)
         else:
             # Any source whose path is incomplete might point here: the list is unknown.
@@ -192,7 +219,7 @@ class Evaluator:
                     f"cannot be listed: {incomplete(relation, source, path, pointer)}"
                 )
             for edge in self.store.edges_to(relation, anchor):
-                self._fact("follow", follow(edge, anchor), edge.pointer)
+                self._fact("follow", follow(edge, anchor), edge.pointer, owner=_name(edge.source))
                 out.append(edge.source)
         return out
 
@@ -208,6 +235,7 @@ class Evaluator:
             truth,
             tuple(self.frame.facts),
             tuple(self.frame.children),
+            self.frame.test,
         )
         self.frame = parent
         parent.children.append(node)
@@ -224,7 +252,9 @@ class Evaluator:
                 if lv is MISSING or rv is MISSING:
                     return False  # only optional values get here: see `operand`
                 result = bool(_COMPARE[name](lv, rv))
-                self._fact("compare", f"`{op.span.text}` is {str(result).lower()}")
+                if self.tracing:
+                    self._fact("compare", f"`{op.span.text}` is {str(result).lower()}")
+                    self._test(name, (left, lv), (right, rv), env)
                 return result
             case plan.MemberOp(item=item, collection=coll, negated=negated):
                 iv, cv = self.operand(item, env), self.operand(coll, env)
@@ -236,7 +266,11 @@ class Evaluator:
                     return False
                 values = _plain(cv)
                 found = iv in values
-                self._fact("compare", f"{show(iv)} is {'' if found else 'not '}in {show(values)}")
+                if self.tracing:
+                    self._fact(
+                        "compare", f"{show(iv)} is {'' if found else 'not '}in {show(values)}"
+                    )
+                    self._test("not in" if negated else "in", (item, iv), (coll, values), env)
                 return found != negated
             case plan.MatchOp(operand=operand, regex=regex, pattern=pattern):
                 v = self.operand(operand, env)
@@ -245,9 +279,15 @@ class Evaluator:
                 if v is MISSING:
                     return False
                 ok = regex.fullmatch(v) is not None
-                self._fact(
-                    "compare", f"{show(v)} {'matches' if ok else 'does not match'} /{pattern}/"
-                )
+                if self.tracing:
+                    self._fact(
+                        "compare", f"{show(v)} {'matches' if ok else 'does not match'} /{pattern}/"
+                    )
+                    self.frame.test = Test(
+                        "matches",
+                        self._side(operand, v, env),
+                        Operand(f"/{pattern}/", pattern, True),
+                    )
                 return ok
             case plan.IdFormatOp(slot=slot):
                 return self.id_format(env[slot])
@@ -273,6 +313,8 @@ class Evaluator:
                     "set": not missing and not empty,
                     "empty": empty,
                 }[test]
+                if self.tracing:
+                    self._test(f"is {'not ' if negated else ''}{test}", (operand, v), None, env)
                 return result != negated
             case plan.TruthyOp(operand=operand):
                 v = self.operand(operand, env)
@@ -282,6 +324,8 @@ class Evaluator:
                     return False
                 if not isinstance(v, bool):
                     return Unknown(f"`{_text(operand)}` is {show(v)}, not true or false")
+                if self.tracing:
+                    self._test("is true", (operand, v), None, env)
                 return v
             case plan.AllOp(ops=ops):
                 return self.junction(ops, env, decided_by=False)
@@ -413,13 +457,19 @@ class Evaluator:
             and tail == tail.lower()
             and (identity.length is None or len(tail) == identity.length)
         )
-        self._fact(
-            "compare",
-            f"{resource.kind} id {show(key)} "
-            f"{'matches' if ok else 'does not match'} {identity.describe()}",
-            f"{resource.pointer}/id",
-            key,
-        )
+        if self.tracing:
+            self._fact(
+                "compare",
+                f"{resource.kind} id {show(key)} "
+                f"{'matches' if ok else 'does not match'} {identity.describe()}",
+                f"{resource.pointer}/id",
+                key,
+            )
+            self.frame.test = Test(
+                "matches",
+                Operand(f"the id of {resource.kind} {resource.key}", key, False),
+                Operand(identity.describe(), identity.describe(), True),
+            )
         return ok
 
     def range_test(self, op: plan.RangeOp, env: list[Any]) -> Truth:
@@ -441,10 +491,12 @@ class Evaluator:
             if net is None or sub is None:
                 return Unknown(f"{show(container)} or {show(member)} is not a CIDR block")
             result = net.version == sub.version and sub.subnet_of(net)  # type: ignore[arg-type]
-        self._fact(
-            "compare",
-            f"{show(container)} {'covers' if result else 'does not cover'} {show(member)}",
-        )
+        if self.tracing:
+            self._fact(
+                "compare",
+                f"{show(container)} {'covers' if result else 'does not cover'} {show(member)}",
+            )
+            self._test(op.op, (op.left, lv), (op.right, rv), env)
         return result
 
     def same_location(self, scope: str, left: Resource, right: Resource) -> Truth:
@@ -453,10 +505,16 @@ class Evaluator:
             if v is None:
                 return Unknown(f"{res.kind} {res.key} has no {scope}")
             self._fact(
-                "read", f"{res.kind} {res.key} is in {scope} {v}", f"{res.pointer}/{scope}", v
+                "read", f"{_name(res)} is in {scope} {v}", f"{res.pointer}/{scope}", v, _name(res)
             )
         same = bool(lv == rv)
-        self._fact("compare", f"{lv} {'=' if same else '≠'} {rv}")
+        if self.tracing:
+            self._fact("compare", f"{lv} {'=' if same else '≠'} {rv}")
+            self.frame.test = Test(
+                "==",
+                Operand(f"the {scope} of {left.kind} {left.key}", lv, False),
+                Operand(f"the {scope} of {right.kind} {right.key}", rv, False),
+            )
         return same
 
 
@@ -501,6 +559,10 @@ def _shown_path(op: plan.Read, env: list[Any]) -> str:
             key = bare(key)
             text = text.replace(f"[{step.name}]", f"[{show(key)}]", 1)
     return text
+
+
+def _name(resource: Resource) -> str:
+    return f"{resource.kind} {resource.key}"
 
 
 def _subject(owner: str, path: str) -> str:

@@ -58,6 +58,25 @@ class Result:
 
 
 @dataclass(frozen=True)
+class Operand:
+    """One side of a test, as a fix hint names it."""
+
+    text: str  # "`zone` of disk d-1", "\"cn-hangzhou-b\"", "count(rules)"
+    value: Any
+    literal: bool  # written in the policy (a literal or a param): the data cannot change it
+
+
+@dataclass(frozen=True)
+class Test:
+    """The test a condition made, kept so that an explanation can say what would have
+    given the other answer (`zone` of disk d-1 == "cn-hangzhou-h")."""
+
+    op: str  # a comparison, in, matches, covers, within, id_format, same_<scope>, is_<test>
+    left: Operand
+    right: Operand | None = None
+
+
+@dataclass(frozen=True)
 class Fact:
     """One thing the evaluation looked at, said as a sentence, with its place in the data."""
 
@@ -85,6 +104,7 @@ class Trace:
     truth: Truth
     facts: tuple[Fact, ...] = ()
     children: tuple[Trace, ...] = ()
+    test: Test | None = None  # what a leaf tested, for fix hints
 
 
 @dataclass(frozen=True)

@@ -138,6 +138,7 @@ def trace(store: Store, result: Result) -> Proof:
                     follow(result.edge, result.target),
                     result.edge.pointer,
                     result.edge.value,
+                    f"{resource.kind} {resource.key}",
                 )
             )
             if len(result.edge.targets) > 1:
