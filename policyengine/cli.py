@@ -21,10 +21,15 @@ import typer
 from typer.exceptions import TyperException
 
 from policyengine import report as reports
+from policyengine.describe import describe_rule
+from policyengine.describe import render_markdown as describe_markdown
+from policyengine.describe import render_text as describe_text
+from policyengine.describe import to_json as describe_json
 from policyengine.diagnostics import DiagnosticError, did_you_mean, render_text, to_json
 from policyengine.explain import proof_to_json, render_proof_markdown, render_proof_text
 from policyengine.interpreter import Result, Status, evaluate, trace
 from policyengine.loader import Loaded, UsageError, bundled_policies, load
+from policyengine.plan import RulePlan
 from policyengine.snapshot import InputError, Problem, json_schema, parse_snapshot
 from policyengine.store import Store
 
@@ -91,6 +96,15 @@ SnapshotArg = Annotated[
         allow_dash=True,
         show_default=False,
         help="Snapshot JSON file; '-' reads stdin.",
+    ),
+]
+OptionalSnapshotArg = Annotated[
+    Path | None,
+    typer.Argument(
+        metavar="[SNAPSHOT]",
+        allow_dash=True,
+        show_default=False,
+        help="Snapshot JSON file; '-' reads stdin. Leave out to describe --rule.",
     ),
 ]
 PolicyOpt = Annotated[
@@ -234,7 +248,7 @@ def evaluate_command(
 
 @app.command()
 def explain(
-    snapshot: SnapshotArg,
+    snapshot: OptionalSnapshotArg = None,
     policy: PolicyOpt = None,
     param: ParamOpt = None,
     rule: Annotated[
@@ -251,11 +265,13 @@ def explain(
 
     Explains every fail and error (of --rule, when given). With --resource, explains
     every outcome of that resource, passes and skips included. Exit 1 when an explained
-    outcome is a fail or an error.
+    outcome is a fail or an error. Without a snapshot, --rule says what the rule checks.
     """
     json_out = fmt is ExplainFormat.JSON
     try:
         loaded = load(_policy_paths(policy), param or ())
+        if snapshot is None:
+            _describe(loaded, rule, resource, fmt)
         store = _read_snapshot(snapshot, loaded)
         results = _select(evaluate(loaded.plan, store), loaded, store, rule, resource)
     except (DiagnosticError, InputError, UsageError) as exc:
@@ -282,16 +298,34 @@ def explain(
     raise typer.Exit(ExitCode.VIOLATIONS if failing else ExitCode.OK)
 
 
+def _describe(
+    loaded: Loaded, rule: str | None, resource: str | None, fmt: ExplainFormat
+) -> NoReturn:
+    if rule is None or resource is not None:
+        raise UsageError("explain needs a SNAPSHOT, or --rule alone to describe a rule")
+    d = describe_rule(_find_rule(loaded, rule))
+    if fmt is ExplainFormat.JSON:
+        typer.echo(json.dumps(describe_json(d), indent=2, ensure_ascii=False))
+    else:
+        typer.echo(describe_markdown(d) if fmt is ExplainFormat.MARKDOWN else describe_text(d))
+    raise typer.Exit(ExitCode.OK)
+
+
+def _find_rule(loaded: Loaded, rule: str) -> RulePlan:
+    ids = {r.id: r for r in loaded.plan.rules}
+    names = {r.name: r for r in loaded.plan.rules}
+    found = ids.get(rule) or names.get(rule)
+    if found is None:
+        hint = did_you_mean(rule, [*ids, *names])
+        raise UsageError(f"no rule `{rule}`" + (f"; {hint}" if hint else ""))
+    return found
+
+
 def _select(
     results: list[Result], loaded: Loaded, store: Store, rule: str | None, resource: str | None
 ) -> list[Result]:
     if rule is not None:
-        ids = {r.id for r in loaded.plan.rules}
-        names = {r.name: r.id for r in loaded.plan.rules}
-        if rule not in ids and rule not in names:
-            hint = did_you_mean(rule, [*ids, *names])
-            raise UsageError(f"no rule `{rule}`" + (f"; {hint}" if hint else ""))
-        wanted = rule if rule in ids else names[rule]
+        wanted = _find_rule(loaded, rule).id
         results = [r for r in results if r.rule.id == wanted]
     if resource is not None:
         keys = [r.key for r in store.resources]

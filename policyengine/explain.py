@@ -10,11 +10,93 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
 
 from policyengine.diagnostics import Diagnostic, Level, render_text
+from policyengine.hints import fix_hints
 from policyengine.interpreter import Fact, Proof, Result, Status, Trace, Unknown, decisive
+from policyengine.interpreter.outcomes import Operand, Test
 from policyengine.source import Span
+
+# ---------------------------------------------------------------- the proof as data
+
+
+class _Doc(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Place(_Doc):
+    """A span of policy source."""
+
+    file: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+
+class ResourceRef(_Doc):
+    kind: str
+    id: str
+    region: str | None
+    zone: str | None
+    pointer: str | None  # JSON Pointer of the resource in its snapshot; None if not in it
+    relation: str | None = None  # for the other end of an edge: the relation's name
+
+
+class OperandDoc(_Doc):
+    text: str
+    value: Any
+    literal: bool
+
+
+class TestDoc(_Doc):
+    op: str
+    left: OperandDoc
+    right: OperandDoc | None
+
+
+class ClauseDoc(_Doc):
+    """One condition on the path that decided the outcome, outermost first."""
+
+    part: Literal["where", "unless", "condition"]
+    op: str  # all | any | not | quantifier | element | leaf
+    text: str
+    at: Place
+    truth: Literal["true", "false", "unknown"]
+    test: TestDoc | None  # for a leaf: what it tested
+
+
+class FactDoc(_Doc):
+    kind: str
+    text: str
+    resource: str  # the resource the fact is about ("disk d-1"), or ""
+    pointer: str  # JSON Pointer into the snapshot, or ""
+    value: Any
+
+
+class ProofDocument(_Doc):
+    """The proof of one outcome, as `explain --format json` prints it."""
+
+    rule: str
+    title: str
+    outcome: Literal["pass", "fail", "error", "skipped"]
+    severity: str
+    snapshot: str
+    resource: ResourceRef
+    related: ResourceRef | None
+    clause: Place  # the clause a caret underlines
+    label: str
+    clauses: list[ClauseDoc]
+    message: str
+    reason: str
+    evidence: list[FactDoc]
+    hints: list[str]
+    remediation: str
+    fingerprint: str
+
 
 _CODES = {
     Status.FAIL: "PE500",
@@ -125,6 +207,7 @@ def to_diagnostic(proof: Proof) -> Diagnostic:
         notes.append(result.reason)
     if proof.message and result.status is Status.FAIL:
         notes.append(f"message: {proof.message}")
+    notes.extend(fix_hints(proof))
     if (
         leaf is not None
         and isinstance(leaf.truth, Unknown)
@@ -178,6 +261,9 @@ def render_proof_markdown(proof: Proof) -> str:
     lines += [f"- {f.text}" + (f" (`{file}#{f.pointer}`)" if f.pointer else "") for f in facts]
     if result.reason and result.status in (Status.ERROR, Status.SKIPPED):
         lines.append(f"- {result.reason}")
+    hints = fix_hints(proof)
+    if hints:
+        lines += ["", "**What would change it:**", ""] + [f"- {h}" for h in hints]
     if rule.remediation and result.status is Status.FAIL:
         lines += ["", f"**Fix:** {rule.remediation}"]
     return "\n".join(lines)
@@ -205,33 +291,86 @@ def fingerprint(proof: Proof) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:32]
 
 
-def proof_to_json(proof: Proof) -> dict[str, Any]:
+def proof_document(proof: Proof) -> ProofDocument:
     result = proof.result
     leaf, facts = _deciding(proof)
-    return {
-        "rule": result.rule.id,
-        "title": result.rule.title,
-        "outcome": str(result.status),
-        "severity": result.rule.severity,
-        "resource": resource_json(result),
-        "related": related_json(result),
-        "clause": (leaf.span if leaf is not None else result.rule.span).to_json(),
-        "label": clause_label(result, proof),
-        "message": message(result, proof),
-        "reason": result.reason,
-        "evidence": [fact_json(f) for f in facts],
-        "remediation": result.rule.remediation,
-        "fingerprint": fingerprint(proof),
-    }
+    return ProofDocument(
+        rule=result.rule.id,
+        title=result.rule.title,
+        outcome=str(result.status),  # type: ignore[arg-type]
+        severity=result.rule.severity,
+        snapshot=result.resource.file,
+        resource=ResourceRef.model_validate(resource_json(result)),
+        related=_related(result),
+        clause=Place.model_validate(
+            (leaf.span if leaf is not None else result.rule.span).to_json()
+        ),
+        label=clause_label(result, proof),
+        clauses=list(_clauses(proof)),
+        message=message(result, proof),
+        reason=result.reason,
+        evidence=[FactDoc.model_validate(fact_json(f)) for f in facts],
+        hints=fix_hints(proof),
+        remediation=result.rule.remediation,
+        fingerprint=fingerprint(proof),
+    )
+
+
+def proof_to_json(proof: Proof) -> dict[str, Any]:
+    return proof_document(proof).model_dump(mode="json")
+
+
+def _clauses(proof: Proof) -> list[ClauseDoc]:
+    out: list[ClauseDoc] = []
+    for part, root in (
+        ("where", proof.where),
+        ("unless", proof.unless),
+        ("condition", proof.condition),
+    ):
+        if root is None:
+            continue
+        for node in decisive(root):
+            truth = "unknown" if isinstance(node.truth, Unknown) else str(node.truth).lower()
+            out.append(
+                ClauseDoc(
+                    part=part,  # type: ignore[arg-type]
+                    op=node.op,
+                    text=node.span.text,
+                    at=Place.model_validate(node.span.to_json()),
+                    truth=truth,  # type: ignore[arg-type]
+                    test=_test_doc(node.test) if node.test is not None else None,
+                )
+            )
+    return out
+
+
+def _test_doc(test: Test) -> TestDoc:
+    def side(o: Operand | None) -> OperandDoc | None:
+        return None if o is None else OperandDoc(text=o.text, value=o.value, literal=o.literal)
+
+    left = side(test.left)
+    assert left is not None
+    return TestDoc(op=test.op, left=left, right=side(test.right))
 
 
 def fact_json(fact: Fact) -> dict[str, Any]:
-    return {"kind": fact.kind, "text": fact.text, "pointer": fact.pointer, "value": fact.value}
+    return {
+        "kind": fact.kind,
+        "text": fact.text,
+        "resource": fact.owner,
+        "pointer": fact.pointer,
+        "value": fact.value,
+    }
 
 
 def resource_json(result: Result) -> dict[str, Any]:
     r = result.resource
-    return {"kind": r.kind, "id": r.key, "region": r.region, "zone": r.zone}
+    return {"kind": r.kind, "id": r.key, "region": r.region, "zone": r.zone, "pointer": r.pointer}
+
+
+def _related(result: Result) -> ResourceRef | None:
+    related = related_json(result)
+    return None if related is None else ResourceRef.model_validate(related)
 
 
 def related_json(result: Result) -> dict[str, Any] | None:
@@ -242,6 +381,7 @@ def related_json(result: Result) -> dict[str, Any] | None:
             "id": t.key,
             "region": t.region,
             "zone": t.zone,
+            "pointer": t.pointer,
             "relation": result.edge.relation.name if result.edge else None,
         }
     if result.edge is not None:
@@ -250,6 +390,7 @@ def related_json(result: Result) -> dict[str, Any] | None:
             "id": result.edge.value,
             "region": None,
             "zone": None,
+            "pointer": None,
             "relation": result.edge.relation.name,
         }
     return None

@@ -6,9 +6,9 @@ regexes are compiled, relations are looked up. The interpreter runs from a plan 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any, Literal, cast, get_args
 
 from policyengine import model
 from policyengine.source import Span
@@ -304,3 +304,17 @@ def _op(op: Cond) -> str:
             return f"({q} ${slot} in {_value(source)}{filt}: {_op(body)})"
         case SameLocationOp(scope=scope, left=left, right=right):
             return f"same {scope}(${left}, ${right})"
+
+
+def walk(op: Value | Cond) -> Iterator[Value | Cond]:
+    """An op and every op inside it, outermost first."""
+    yield op
+    for f in fields(op):
+        child = getattr(op, f.name)
+        for item in child if isinstance(child, tuple) else (child,):
+            if isinstance(item, _OPS):
+                yield from walk(cast(Value | Cond, item))
+
+
+# Every op type, from the unions above, so that a new op is walked without a change here.
+_OPS: tuple[type, ...] = (*get_args(Value), *get_args(Cond))
