@@ -1,7 +1,7 @@
 """Files -> a checked, compiled plan. The one place that reads policy and model files.
 
 `use alicloud.ecs` finds `alicloud/ecs.model` next to the policy (or in a folder above
-it) and then among the bundled packs. Every file is parsed and checked before anything
+it, within the working directory) and then among the bundled packs. Every file is parsed and checked before anything
 is compiled; any error stops the run with all diagnostics, so a policy is never skipped.
 """
 
@@ -65,11 +65,22 @@ class Loaded:
 
 def _find_model(name: ast.Name, near: Path) -> Path | None:
     relative = Path(*name.text.split(".")).with_suffix(".model")
-    for folder in [near.parent.resolve(), *near.parent.resolve().parents, bundled_root()]:
+    for folder in _model_folders(near):
         candidate = folder / relative
         if candidate.is_file():
             return candidate
     return None
+
+
+def _model_folders(near: Path) -> list[Path]:
+    """Where `use` looks for a model: the policy's own folder, the folders above it up to
+    the working directory (never above it, and none when the policy lies outside it), then
+    the bundled packs. A model name is dotted identifiers, so it cannot spell `..` or an
+    absolute path: these folders are all a policy can reach."""
+    start = near.parent.resolve()
+    cwd = Path.cwd().resolve()
+    above = [p for p in start.parents if p.is_relative_to(cwd)] if start.is_relative_to(cwd) else []
+    return [start, *above, bundled_root()]
 
 
 def _parse_all(paths: Iterable[Path], diags: list[Diagnostic]) -> dict[Path, ast.File]:

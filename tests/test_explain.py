@@ -218,6 +218,11 @@ def test_either_side_of_an_or_is_enough(tmp_path: Path) -> None:
 EXAMPLE = "examples/ecs-account/snapshot.json"
 
 
+@pytest.fixture(autouse=True)
+def at_root(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)  # paths in output are relative to the working directory
+
+
 def test_explain_a_rule_without_a_snapshot(text_snapshot: SnapshotAssertion) -> None:
     out = "\n".join(
         transcript(["explain", "--rule", rule, *fmt])
