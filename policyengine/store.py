@@ -171,6 +171,12 @@ class Store:
         for resource in self.resources:
             if resource.region is None and resource.zone is not None:
                 resource.region = self.locations.region_of(resource.zone)
+        # One name in several regions: candidates in region order, so the one an outcome
+        # names does not depend on the order of the export.
+        for table in self._identity.values():
+            for same in table.values():
+                if len(same) > 1:
+                    same.sort(key=lambda r: r.region or "")
 
     def _key(
         self, kind: model.Kind, data: dict[str, Any], at: str, problems: list[Problem]

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 from syrupy.assertion import SnapshotAssertion
 from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 from typer.testing import CliRunner
@@ -46,3 +47,14 @@ def transcript(args: Sequence[str], stdin: str | None = None) -> str:
     if err:
         text += f"--- stderr\n{err}"
     return text
+
+
+# Property tests: a few dozen examples each in the suite; `--hypothesis-profile=long`
+# (or HYPOTHESIS_PROFILE=long) runs ten thousand per property.
+settings.register_profile(
+    "default", max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile(
+    "long", max_examples=10_000, deadline=None, suppress_health_check=list(HealthCheck)
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
