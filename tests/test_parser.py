@@ -297,8 +297,6 @@ SYNTAX_ERRORS: dict[str, str] = {
     "model_declaration_in_a_policy_file": 'use alicloud.ecs\n\nkind box id "b-" located in zone\n',
     "closing_brace_too_many": _policy("disk attach requires same zone") + "}\n",
     "keyword_as_an_attribute": _policy("for each disk require count >= 1"),
-    "model_type_from_api": 'model m\n\nkind vm id "i-" located in zone {\n'
-    '  role: optional string from "DescribeInstanceRamRole"\n}\n',
 }
 
 
@@ -321,7 +319,6 @@ def test_syntax_error(case: str, text_snapshot: SnapshotAssertion) -> None:
         ("end_of_file_inside_a_rule", "PE001", 5),
         ("unexpected_character", "PE001", 5),
         ("invalid_string_escape", "PE002", 5),
-        ("model_type_from_api", "PE001", 4),
     ],
 )
 def test_syntax_error_code_and_line(case: str, code: str, line: int) -> None:
