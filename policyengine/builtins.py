@@ -6,6 +6,7 @@ returns `UNDECIDED` (with a reason) when it cannot answer, never a guess.
 
 from __future__ import annotations
 
+import ipaddress
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -150,8 +151,28 @@ def _is_private(args: Sequence[object], loc: Locations) -> object:
     value = args[0]
     if not isinstance(value, str) or (net := model.parse_cidr(value)) is None:
         return _wrong("is_private", value)
-    # Every address of the block is private (RFC 1918, RFC 4193, loopback, link-local).
-    return bool(net.network_address.is_private and net.broadcast_address.is_private)
+    # Inside one private block. Not Python's `is_private`, which also counts 0.0.0.0/8
+    # and the broadcast address, so that 0.0.0.0/0 would pass as private.
+    return any(
+        net.version == block.version and net.subnet_of(block)  # type: ignore[arg-type]
+        for block in PRIVATE_BLOCKS
+    )
+
+
+# RFC 1918, loopback and link-local; for IPv6 unique local (RFC 4193), loopback, link-local.
+PRIVATE_BLOCKS = tuple(
+    ipaddress.ip_network(block)
+    for block in (
+        "10.0.0.0/8",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "127.0.0.0/8",
+        "169.254.0.0/16",
+        "fc00::/7",
+        "fe80::/10",
+        "::1/128",
+    )
+)
 
 
 def _contains(args: Sequence[object], loc: Locations) -> object:

@@ -296,7 +296,7 @@ class _ToAst(Transformer[Token, ast.File]):
                     f"unexpected `{word}`",
                     self._tok(word),
                     label="not valid here",
-                    help="expected `tags [\"...\"]`, a rule statement or rule metadata",
+                    help='expected `tags ["..."]`, a rule statement or rule metadata',
                 )
             )
         tags = tuple(self._str(v) or "" for v in values if v is not None)
@@ -356,7 +356,7 @@ class _ToAst(Transformer[Token, ast.File]):
             edge=None,
             where=where,
             lets=tuple(lets),
-            mode=mode,  # type: ignore[arg-type]
+            mode=mode,
             condition=condition,
             unless=unless,
             span=self._span(meta),

@@ -361,8 +361,7 @@ class Store:
             if resource.region:
                 names.setdefault(resource.region)
         return [
-            Resource(-1, "region", name, {"region": name}, name, None, self.file)
-            for name in names
+            Resource(-1, "region", name, {"region": name}, name, None, self.file) for name in names
         ]
 
     def located(self, kind: str, region: str) -> list[Resource]:

@@ -192,9 +192,7 @@ class _ModelBuilder:
             scope_when=when,
             otherwise=otherwise,
             unique_per_region=node.unique_per_region,
-            attributes=model.RecordT(
-                node.name.text, tuple(attributes.items()), _apis(node.fields)
-            ),
+            attributes=model.RecordT(node.name.text, tuple(attributes.items()), _apis(node.fields)),
             declared=frozenset(declared),
             span=node.name.span,
         )
@@ -319,8 +317,7 @@ class _ModelBuilder:
                     "PE104",
                     f"unknown attribute `{key.text}` of `{kind.name}`",
                     key.span,
-                    f"a join key must be an attribute of both `{source.name}` and "
-                    f"`{target.name}`",
+                    f"a join key must be an attribute of both `{source.name}` and `{target.name}`",
                     help=did_you_mean(key.text, kind.attributes.by_name),
                 )
                 return False
@@ -341,7 +338,7 @@ class _ModelBuilder:
     ) -> tuple[model.Guard | None, model.Guard | None]:
         """A relation's `when` may read either end; each term is named by its kind."""
         terms = cond.conditions if isinstance(cond, ast.AllOf) else (cond,)
-        on_target = [
+        on_target: list[ast.Condition] = [
             t
             for t in terms
             if source.name != target.name
