@@ -2,8 +2,9 @@
 
 A fixture file holds cases: resources (and optionally a `locations` table and `params`)
 and the exact outcomes the case's rule must report, each as (resource, related,
-outcome), and optionally a `reason` the outcome's stated reason must contain. `related` is the other end of a relation rule's edge: the resource it
-resolves to, or the id it names when that is not in the snapshot; absent otherwise.
+outcome), optionally with a `reason` the outcome's stated reason must contain. `related`
+is the other end of a relation rule's edge: the resource it resolves to, or the id it
+names when that is not in the snapshot; absent otherwise.
 """
 
 from __future__ import annotations
