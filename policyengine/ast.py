@@ -95,6 +95,14 @@ class Related(Node):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class LocatedIn(Node):
+    """`instance located in this`: the resources of a kind in a region."""
+
+    kind: Name
+    place: Name
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Count(Node):
     var: Name | None
     source: Collection
@@ -102,7 +110,7 @@ class Count(Node):
 
 
 Expr = Path | Literal | Call | Count
-Collection = Path | Literal | Call | Count | Related
+Collection = Path | Literal | Call | Count | Related | LocatedIn
 
 
 # ---------------------------------------------------------------- conditions
@@ -241,6 +249,16 @@ TypeExpr = NamedType | RefType | ListType | MapType | OptionalType | ObjectType
 class Field(Node):
     name: Name
     type: TypeExpr
+    api: str | None = None  # `from "DescribeX"`: an export may lack this API
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Define(Node):
+    """`define world_open(r: sg_rule) = CONDITION`: a named, typed predicate."""
+
+    name: Name
+    params: tuple[Field, ...]
+    body: Condition
 
 
 # ---------------------------------------------------------------- models
@@ -296,6 +314,7 @@ class Relation(Node):
     paths: tuple[Path, ...]
     when: Condition | None
     dangle_reason: str | None  # `may dangle "reason"`: a missing target is skipped
+    join: tuple[Name, ...] = ()  # `on region`: a join on equal keys, instead of paths
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -311,6 +330,7 @@ class ModelFile(Node):
     records: tuple[Record, ...]
     kinds: tuple[Kind, ...]
     relations: tuple[Relation, ...]
+    defines: tuple[Define, ...] = ()
 
 
 # ---------------------------------------------------------------- policies
@@ -318,8 +338,9 @@ class ModelFile(Node):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Meta(Node):
-    key: Lit["severity", "reference", "remediation", "title", "message"]
+    key: Lit["severity", "reference", "remediation", "title", "message", "tags"]
     value: str
+    values: tuple[str, ...] = ()  # `tags ["a", "b"]`
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -352,6 +373,14 @@ class Edge(Node):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Let(Node):
+    """`let n = count(this join security_group)`: a name for a value, once per subject."""
+
+    name: Name
+    value: Collection
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ForEach(Node):
     """The core rule. A sentence desugars into one, with `edge` set and `origin` kept."""
 
@@ -359,6 +388,7 @@ class ForEach(Node):
     alias: Name | None
     edge: Edge | None
     where: Condition | None
+    lets: tuple[Let, ...] = ()
     mode: Lit["require", "forbid"]
     condition: Condition
     unless: Condition | None
@@ -384,6 +414,7 @@ class Policy(Node):
     params: tuple[Param, ...]
     meta: tuple[Meta, ...]
     rules: tuple[Rule, ...]
+    defines: tuple[Define, ...] = ()
 
     def get(self, key: str) -> Meta | None:
         return next((m for m in self.meta if m.key == key), None)
@@ -393,6 +424,7 @@ class Policy(Node):
 class PolicyFile(Node):
     uses: tuple[Use, ...]
     policies: tuple[Policy, ...]
+    defines: tuple[Define, ...] = ()
 
 
 File = ModelFile | PolicyFile

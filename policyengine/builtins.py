@@ -6,8 +6,11 @@ returns `UNDECIDED` (with a reason) when it cannot answer, never a guess.
 
 from __future__ import annotations
 
+import ipaddress
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 import re2
@@ -31,13 +34,18 @@ def compile_regex(pattern: str) -> Any:
 
 
 class Locations(Protocol):
-    """The snapshot's location table, as the interpreter's store provides it."""
+    """What built-ins read from the snapshot, as the interpreter's store provides it: the
+    location table and the time a rule calls `now()` (the capture time or `--now`)."""
 
     def region_of(self, zone: str) -> str | None: ...
 
     def zones_of(self, region: str) -> tuple[str, ...]: ...
 
     def unknown_zone(self, zone: str) -> str: ...
+
+    def now(self) -> datetime | None: ...
+
+    def no_now(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -103,6 +111,70 @@ def _str2_fn(name: str, fn: Callable[[str, str], object]) -> Impl:
     return impl
 
 
+def _now(args: Sequence[object], loc: Locations) -> object:
+    now = loc.now()
+    if now is None:
+        return Undecided(f"`now()` has no time: {loc.no_now()}")
+    return now.isoformat().replace("+00:00", "Z")
+
+
+def _days(name: str, sign: int) -> Impl:
+    def impl(args: Sequence[object], loc: Locations) -> object:
+        if not isinstance(args[0], str) or (when := model.parse_time(args[0])) is None:
+            return _wrong(name, args[0])
+        now = loc.now()
+        if now is None:
+            return Undecided(f"`{name}` needs the current time: {loc.no_now()}")
+        # Whole days, rounded down: 23 hours since a time is 0 days since it.
+        return math.floor(sign * (now - when).total_seconds() / 86400)
+
+    return impl
+
+
+def _split(args: Sequence[object], loc: Locations) -> object:
+    text, sep = args
+    if not isinstance(text, str) or not isinstance(sep, str):
+        return _wrong("split", text if not isinstance(text, str) else sep)
+    if sep == "":
+        return Undecided("`split` needs a separator that is not empty")
+    return [] if text == "" else text.split(sep)
+
+
+def _keys(args: Sequence[object], loc: Locations) -> object:
+    value = args[0]
+    if not isinstance(value, Mapping):
+        return _wrong("keys", value)
+    return sorted(value)  # sorted: the order of keys in a snapshot means nothing
+
+
+def _is_private(args: Sequence[object], loc: Locations) -> object:
+    value = args[0]
+    if not isinstance(value, str) or (net := model.parse_cidr(value)) is None:
+        return _wrong("is_private", value)
+    # Inside one private block. Not Python's `is_private`, which also counts 0.0.0.0/8
+    # and the broadcast address, so that 0.0.0.0/0 would pass as private.
+    return any(
+        net.version == block.version and net.subnet_of(block)  # type: ignore[arg-type]
+        for block in PRIVATE_BLOCKS
+    )
+
+
+# RFC 1918, loopback and link-local; for IPv6 unique local (RFC 4193), loopback, link-local.
+PRIVATE_BLOCKS = tuple(
+    ipaddress.ip_network(block)
+    for block in (
+        "10.0.0.0/8",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "127.0.0.0/8",
+        "169.254.0.0/16",
+        "fc00::/7",
+        "fe80::/10",
+        "::1/128",
+    )
+)
+
+
 def _contains(args: Sequence[object], loc: Locations) -> object:
     haystack, needle = args
     if isinstance(haystack, str):
@@ -152,6 +224,42 @@ BUILTINS: Mapping[str, Builtin] = {
             model.BOOL,
             _str2_fn("ends_with", str.endswith),
             "whether the text ends with the suffix",
+        ),
+        Builtin(
+            "now",
+            (),
+            model.Scalar("time"),
+            _now,
+            "the snapshot's capture time (or --now): never the clock, so runs repeat",
+        ),
+        Builtin(
+            "days_since",
+            (_S,),
+            model.INT,
+            _days("days_since", 1),
+            "whole days from a time to now(), rounded down",
+        ),
+        Builtin(
+            "days_until",
+            (_S,),
+            model.INT,
+            _days("days_until", -1),
+            "whole days from now() to a time, rounded down",
+        ),
+        Builtin(
+            "split",
+            (_S, _S),
+            model.ListT(model.STRING),
+            _split,
+            "the parts of a text between a separator",
+        ),
+        Builtin("keys", (("object",),), model.ListT(model.STRING), _keys, "a map's keys, sorted"),
+        Builtin(
+            "is_private",
+            (_S,),
+            model.BOOL,
+            _is_private,
+            "whether every address of a CIDR block is private",
         ),
         Builtin(
             "contains",

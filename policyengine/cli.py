@@ -13,6 +13,7 @@ import os
 import sys
 import traceback
 from collections.abc import Sequence
+from datetime import datetime
 from enum import IntEnum, StrEnum
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -29,6 +30,7 @@ from policyengine.diagnostics import DiagnosticError, did_you_mean, render_text,
 from policyengine.explain import proof_to_json, render_proof_markdown, render_proof_text
 from policyengine.interpreter import Result, Status, evaluate, trace
 from policyengine.loader import Loaded, UsageError, bundled_policies, load
+from policyengine.model import parse_time
 from policyengine.plan import RulePlan
 from policyengine.snapshot import InputError, Problem, json_schema, parse_snapshot
 from policyengine.store import Store
@@ -124,6 +126,23 @@ ParamOpt = Annotated[
         help="Set a policy param: NAME=VALUE or POLICY.NAME=VALUE (repeatable).",
     ),
 ]
+ParamsFileOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--params",
+        show_default=False,
+        help="A parameters file (JSON, or YAML for .yaml/.yml): {NAME: VALUE} or "
+        "{POLICY: {NAME: VALUE}}. --param wins over it.",
+    ),
+]
+NowOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--now",
+        show_default=False,
+        help="The time now() means in rules (ISO 8601). Default: the snapshot's captured_at.",
+    ),
+]
 FailOnOpt = Annotated[
     Severity, typer.Option("--fail-on", help="Lowest severity that makes the run fail.")
 ]
@@ -147,7 +166,16 @@ def _policy_paths(given: Sequence[Path] | None) -> list[Path]:
     return out
 
 
-def _read_snapshot(path: Path, loaded: Loaded) -> Store:
+def _parse_now(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    value = parse_time(text)
+    if value is None:
+        raise UsageError(f"--now `{text}` is not a time in ISO 8601 form, e.g. 2024-05-01T00:00Z")
+    return value
+
+
+def _read_snapshot(path: Path, loaded: Loaded, now: datetime | None = None) -> Store:
     if str(path) == "-":
         name, text = "<stdin>", sys.stdin.read()
     else:
@@ -157,15 +185,17 @@ def _read_snapshot(path: Path, loaded: Loaded) -> Store:
             raise UsageError(f"no such snapshot file: {path}") from None
         except (OSError, UnicodeDecodeError) as exc:
             raise InputError([Problem(str(path), "", f"cannot be read: {exc}")]) from None
-    return Store(parse_snapshot(text, name), loaded.plan.model)
+    return Store(parse_snapshot(text, name), loaded.plan.model, now)
 
 
-def _read_snapshots(paths: Sequence[Path], loaded: Loaded) -> list[Store]:
+def _read_snapshots(
+    paths: Sequence[Path], loaded: Loaded, now: datetime | None = None
+) -> list[Store]:
     """Every snapshot, with the problems of all of them reported together."""
     stores, problems = [], []
     for path in paths:
         try:
-            stores.append(_read_snapshot(path, loaded))
+            stores.append(_read_snapshot(path, loaded, now))
         except InputError as exc:
             problems.extend(exc.problems)
     if problems:
@@ -198,9 +228,9 @@ def _fail(exc: Exception, json_out: bool) -> NoReturn:
     elif isinstance(exc, InputError):
         code = ExitCode.INVALID
         text = "\n".join(p.render() for p in exc.problems)
-        text += "\nerror: the snapshot is not valid; nothing was evaluated"
+        text += f"\nerror: the {exc.what} is not valid; nothing was evaluated"
         doc = {
-            "error": "invalid snapshot",
+            "error": f"invalid {exc.what}",
             "problems": [
                 {"file": p.file, "pointer": p.pointer, "message": p.message} for p in exc.problems
             ],
@@ -219,6 +249,8 @@ def evaluate_command(
     snapshots: SnapshotsArg,
     policy: PolicyOpt = None,
     param: ParamOpt = None,
+    params_file: ParamsFileOpt = None,
+    now: NowOpt = None,
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.TEXT,
     fail_on: FailOnOpt = Severity.LOW,
     show_all: Annotated[
@@ -232,8 +264,8 @@ def evaluate_command(
     """
     json_out = fmt is Format.JSON
     try:
-        loaded = load(_policy_paths(policy), param or ())
-        stores = _read_snapshots(snapshots, loaded)
+        loaded = load(_policy_paths(policy), param or (), params_file)
+        stores = _read_snapshots(snapshots, loaded, _parse_now(now))
     except (DiagnosticError, InputError, UsageError) as exc:
         _fail(exc, json_out)
     for warning in loaded.warnings:
@@ -251,6 +283,8 @@ def explain(
     snapshot: OptionalSnapshotArg = None,
     policy: PolicyOpt = None,
     param: ParamOpt = None,
+    params_file: ParamsFileOpt = None,
+    now: NowOpt = None,
     rule: Annotated[
         str | None, typer.Option("--rule", help="Rule id (POLICY.RULE or RULE) to explain.")
     ] = None,
@@ -269,10 +303,10 @@ def explain(
     """
     json_out = fmt is ExplainFormat.JSON
     try:
-        loaded = load(_policy_paths(policy), param or ())
+        loaded = load(_policy_paths(policy), param or (), params_file)
         if snapshot is None:
             _describe(loaded, rule, resource, fmt)
-        store = _read_snapshot(snapshot, loaded)
+        store = _read_snapshot(snapshot, loaded, _parse_now(now))
         results = _select(evaluate(loaded.plan, store), loaded, store, rule, resource)
     except (DiagnosticError, InputError, UsageError) as exc:
         _fail(exc, json_out)

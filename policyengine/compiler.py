@@ -18,14 +18,16 @@ from policyengine.checker.conditions import (
     range_kind_of,
     related_kind,
 )
+from policyengine.checker.defines import bind_params, declare
 from policyengine.checker.policies import (
     ANY_KIND,
+    REGION,
     edge_relation,
     policy_params,
     rule_scope,
     subject_kinds,
 )
-from policyengine.checker.scope import Binding, Scope
+from policyengine.checker.scope import Binding, DefineSig, Scope
 from policyengine.diagnostics import Collector
 from policyengine.source import Span
 
@@ -43,17 +45,23 @@ def compile_file(
     file: ast.PolicyFile,
     m: model.Model,
     params: Mapping[str, Mapping[str, object]] | None = None,
+    defines: Mapping[str, DefineSig] | None = None,
 ) -> tuple[plan.RulePlan, ...]:
     rules: list[plan.RulePlan] = []
     for policy in file.policies:
         bound = policy_params(policy, (params or {}).get(policy.name.text, {}), _silent())
+        table = declare(policy.defines, m, _silent(), defines or {}, bound)
         for rule in policy.rules:
-            rules.append(_rule(policy, rule, m, bound))
+            rules.append(_rule(policy, rule, m, bound, table))
     return tuple(rules)
 
 
 def _rule(
-    policy: ast.Policy, rule: ast.Rule, m: model.Model, params: dict[str, Binding]
+    policy: ast.Policy,
+    rule: ast.Rule,
+    m: model.Model,
+    params: dict[str, Binding],
+    defines: dict[str, DefineSig],
 ) -> plan.RulePlan:
     body = rule.body
     if body is None:
@@ -61,9 +69,10 @@ def _rule(
     kinds = subject_kinds(body, m, _silent(), params)
     if not kinds:
         raise CompileBug(f"rule {rule.name.text} has no subject kind")
-    scope = rule_scope(body, kinds[0], m, params, _silent())
+    scope = rule_scope(body, kinds[0], m, params, _silent(), defines)
     if scope is None:
         raise CompileBug(f"rule {rule.name.text} has no scope")
+    per_region = kinds == [REGION]
     lower = _Lowering(scope)
     edge = edge_relation(body, m) if body.edge is not None else None
     excluded: tuple[str, ...] = ()
@@ -78,6 +87,11 @@ def _rule(
     title = rule.title or (title_meta.value if title_meta is not None else "")
     message = rule.get("message")
     # Lower before counting slots: every quantifier binds one as it is lowered.
+    lets = []
+    for let in body.lets:
+        binding = scope.lookup(let.name.text)
+        assert binding is not None  # rule_scope bound every let
+        lets.append(plan.LetOp(binding.slot, let.name.text, lower.value(let.value), let.span))
     where = None if body.where is None else lower.cond(body.where)
     condition = lower.cond(body.condition)
     unless = None if body.unless is None else lower.cond(body.unless)
@@ -90,7 +104,7 @@ def _rule(
         severity=meta("severity", "medium"),  # type: ignore[arg-type]
         remediation=meta("remediation"),
         reference=meta("reference"),
-        kinds=tuple(kinds),
+        kinds=() if per_region else tuple(kinds),
         excluded_kinds=excluded,
         edge=edge,
         where=where,
@@ -102,7 +116,14 @@ def _rule(
         slots=scope.counter.next,
         span=body.span,
         name_span=rule.name.span,
+        lets=tuple(lets),
+        tags=tuple(dict.fromkeys(_tags(policy.get("tags")) + _tags(rule.get("tags")))),
+        per_region=per_region,
     )
+
+
+def _tags(meta: ast.Meta | None) -> tuple[str, ...]:
+    return () if meta is None else meta.values
 
 
 class _Lowering:
@@ -110,7 +131,9 @@ class _Lowering:
         self.scope = scope
         self.witnesses: dict[str, Binding] = {}  # quantifier variables, for `message`
 
-    def value(self, expr: ast.Expr | ast.Related, scope: Scope | None = None) -> plan.Value:
+    def value(
+        self, expr: ast.Expr | ast.Related | ast.LocatedIn, scope: Scope | None = None
+    ) -> plan.Value:
         scope = scope or self.scope
         match expr:
             case ast.Path():
@@ -118,8 +141,18 @@ class _Lowering:
                 if resolved is None:
                     raise CompileBug(f"unresolved path {expr.dotted()}")
                 if resolved.binding.role == "param":
-                    return plan.Const(_python(resolved.binding.value), expr.dotted(), expr.span)
-                steps = tuple(plan.Step(s.op, s.name, s.slot, s.optional) for s in resolved.steps)
+                    value = _python(resolved.binding.value)
+                    if isinstance(value, list) and isinstance(
+                        model.unwrap(resolved.binding.type), model.MapT
+                    ):
+                        value = dict(value)
+                    if resolved.steps:  # a key of a map param: `owners["prod"]`
+                        key = resolved.steps[0].name
+                        value = value.get(key) if isinstance(value, dict) else None
+                    return plan.Const(value, expr.dotted(), expr.span)
+                steps = tuple(
+                    plan.Step(s.op, s.name, s.slot, s.optional, s.api) for s in resolved.steps
+                )
                 return plan.Read(
                     resolved.binding.slot,
                     steps,
@@ -140,6 +173,9 @@ class _Lowering:
                     return plan.CountOp(-1, src, None, expr.span)
                 child, binding = _bind_element(scope, var, source)
                 return plan.CountOp(binding.slot, src, self.cond(where, child), expr.span)
+            case ast.LocatedIn(kind=kind, place=place):
+                region = self.value(ast.Path(head=place, span=place.span), scope)
+                return plan.LocatedOp(kind.text, region, expr.span)
             case ast.Related():
                 found = related_kind(scope, expr)
                 if found is None:
@@ -182,6 +218,10 @@ class _Lowering:
                 )
             case ast.Presence(operand=operand, test=test, negated=negated):
                 return plan.PresenceOp(self.value(operand, scope), test, negated, node.span)
+            case ast.Truthy(operand=ast.Call(function=function, args=args)) if (
+                function.text in scope.defines
+            ):
+                return self.define_call(function.text, args, node.span, scope)
             case ast.Truthy(operand=operand):
                 return plan.TruthyOp(self.value(operand, scope), node.span)
             case ast.AllOf(conditions=conds):
@@ -209,6 +249,24 @@ class _Lowering:
                 return plan.SameLocationOp(loc, scope.this.slot, scope.this.slot + 1, node.span)
             case _:
                 assert_never(node)
+
+    def define_call(
+        self, name: str, args: tuple[ast.Expr, ...], span: Span, scope: Scope
+    ) -> plan.DefineOp:
+        """A define's body, lowered afresh at each call with slots of its own."""
+        sig = scope.defines[name]
+        inner = Scope(
+            scope.model,
+            _silent(),
+            None,
+            sig.policy_params,
+            counter=scope.counter,
+            defines=scope.defines,
+        )
+        bindings = bind_params(inner, sig)
+        values = tuple(self.value(a, scope) for a in args)
+        body = self.cond(sig.node.body, inner)
+        return plan.DefineOp(name, values, tuple(b.slot for b in bindings), body, span)
 
     def message(self, template: str, span: Span) -> tuple[plan.MessagePart, ...]:
         found = placeholders(template)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -133,7 +134,18 @@ def _deciding(proof: Proof) -> tuple[Trace | None, list[Fact]]:
         for node in decisive(decided):
             facts.extend(f for f in node.facts if f not in facts)
             leaf = node
+            if node.op == "quantifier" and isinstance(node.truth, bool):
+                if not any(c.op == "element" for c in node.children):
+                    # Held for every element it looked at: what it saw is the evidence.
+                    for sub in _subtree(node):
+                        facts.extend(f for f in sub.facts if f not in facts)
     return leaf, facts
+
+
+def _subtree(node: Trace) -> Iterator[Trace]:
+    for child in node.children:
+        yield child
+        yield from _subtree(child)
 
 
 def evidence(proof: Proof) -> list[Fact]:

@@ -100,6 +100,8 @@ def _leaves(node: Trace, want: bool, alone: bool) -> list[tuple[Trace, bool, boo
         return []
     if node.op == "leaf":
         return [(node, want, alone)]
+    if node.op == "define":  # a named condition: its body decided
+        return _leaves(node.children[-1], want, alone) if node.children else []
     if node.op == "not":
         return _leaves(node.children[0], not want, alone) if node.children else []
     if node.op in ("all", "any"):

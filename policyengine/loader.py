@@ -1,8 +1,9 @@
 """Files -> a checked, compiled plan. The one place that reads policy and model files.
 
 `use alicloud.ecs` finds `alicloud/ecs.model` next to the policy (or in a folder above
-it, within the working directory) and then among the bundled packs. Every file is parsed and checked before anything
-is compiled; any error stops the run with all diagnostics, so a policy is never skipped.
+it, within the working directory) and then among the bundled packs. Every file is parsed
+and checked before anything is compiled; any error stops the run with all diagnostics,
+so a policy is never skipped.
 """
 
 from __future__ import annotations
@@ -13,12 +14,22 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+import yaml
+
 from policyengine import ast, model, plan
-from policyengine.checker import build_model, check_policy_file
+from policyengine.checker import build_model, check_policy_file, declare
 from policyengine.checker.policies import fits, param_type
+from policyengine.checker.scope import DefineSig
 from policyengine.compiler import compile_file
-from policyengine.diagnostics import Diagnostic, DiagnosticError, did_you_mean, sort_diagnostics
+from policyengine.diagnostics import (
+    Collector,
+    Diagnostic,
+    DiagnosticError,
+    did_you_mean,
+    sort_diagnostics,
+)
 from policyengine.parser import parse
+from policyengine.snapshot import InputError, Problem, describe_json, pointer_escape
 from policyengine.source import Source
 
 
@@ -74,12 +85,15 @@ def _find_model(name: ast.Name, near: Path) -> Path | None:
 
 def _model_folders(near: Path) -> list[Path]:
     """Where `use` looks for a model: the policy's own folder, the folders above it up to
-    the working directory (never above it, and none when the policy lies outside it), then
-    the bundled packs. A model name is dotted identifiers, so it cannot spell `..` or an
-    absolute path: these folders are all a policy can reach."""
+    the working directory (never above it; for a policy outside it, only the folder just
+    above), then the bundled packs. A model name is dotted identifiers, so it cannot spell
+    `..` or an absolute path: these folders are all a policy can reach."""
     start = near.parent.resolve()
     cwd = Path.cwd().resolve()
-    above = [p for p in start.parents if p.is_relative_to(cwd)] if start.is_relative_to(cwd) else []
+    if start.is_relative_to(cwd):
+        above = [p for p in start.parents if p.is_relative_to(cwd)]
+    else:
+        above = list(start.parents)[:1]
     return [start, *above, bundled_root()]
 
 
@@ -93,8 +107,11 @@ def _parse_all(paths: Iterable[Path], diags: list[Diagnostic]) -> dict[Path, ast
     return out
 
 
-def load(policy_paths: Sequence[Path], params: Sequence[str] = ()) -> Loaded:
-    """Parse, check and compile. Raises DiagnosticError (exit 3) or UsageError (exit 2)."""
+def load(
+    policy_paths: Sequence[Path], params: Sequence[str] = (), params_file: Path | None = None
+) -> Loaded:
+    """Parse, check and compile. Raises DiagnosticError or InputError (exit 3), or
+    UsageError (exit 2). `params` (`NAME=VALUE`) win over the `params_file`'s values."""
     diags: list[Diagnostic] = []
     files = _parse_all(policy_paths, diags)
     models: dict[Path, ast.ModelFile] = {}
@@ -130,18 +147,27 @@ def load(policy_paths: Sequence[Path], params: Sequence[str] = ()) -> Loaded:
                     help="add `use alicloud.ecs` (or your model) at the top",
                 )
             )
-    values = _param_values(policies.values(), params)
+    values = _param_values(policies.values(), params, params_file)
+    errors = [d for d in diags if d.level == "error"]
+    defines: dict[str, DefineSig] = {}
+    if not errors:
+        # Defines of models and of policy files' top level are seen by every policy.
+        declared = Collector()
+        top = [d for f in models.values() for d in f.defines]
+        top += [d for f in policies.values() for d in f.defines]
+        defines = declare(top, vocabulary, declared, {})
+        diags.extend(declared)
     errors = [d for d in diags if d.level == "error"]
     if not errors:
         for file in policies.values():
-            diags.extend(check_policy_file(file, vocabulary, values))
+            diags.extend(check_policy_file(file, vocabulary, values, defines))
     errors = [d for d in diags if d.level == "error"]
     if errors:
         raise DiagnosticError(sort_diagnostics(errors))
     rules: list[plan.RulePlan] = []
     seen: dict[str, plan.RulePlan] = {}
     for file in policies.values():
-        for rule in compile_file(file, vocabulary, values):
+        for rule in compile_file(file, vocabulary, values, defines):
             if rule.id in seen:
                 raise DiagnosticError(
                     [
@@ -185,18 +211,23 @@ def _not_a_model(use: ast.Use, path: Path) -> Diagnostic:
 
 
 def _param_values(
-    files: Iterable[ast.PolicyFile], raw: Sequence[str]
+    files: Iterable[ast.PolicyFile], raw: Sequence[str], params_file: Path | None = None
 ) -> dict[str, dict[str, object]]:
-    """`--param NAME=VALUE` or `--param POLICY.NAME=VALUE`, converted to the declared type."""
+    """`--param NAME=VALUE` or `--param POLICY.NAME=VALUE`, converted to the declared type,
+    over the values of a parameters file."""
     declared: dict[str, list[tuple[ast.Policy, ast.Param]]] = {}
+    policies: set[str] = set()
     for file in files:
         for policy in file.policies:
+            policies.add(policy.name.text)
             for param in policy.params:
                 declared.setdefault(param.name.text, []).append((policy, param))
                 declared.setdefault(f"{policy.name.text}.{param.name.text}", []).append(
                     (policy, param)
                 )
     out: dict[str, dict[str, object]] = {}
+    if params_file is not None:
+        _file_values(params_file, declared, policies, out)
     for item in raw:
         name, sep, text = item.partition("=")
         if not sep:
@@ -210,6 +241,75 @@ def _param_values(
     return out
 
 
+def _file_values(
+    path: Path,
+    declared: dict[str, list[tuple[ast.Policy, ast.Param]]],
+    policies: set[str],
+    out: dict[str, dict[str, object]],
+) -> None:
+    """A parameters file (JSON, or YAML for `.yaml`/`.yml`): `{"NAME": VALUE}`,
+    `{"POLICY.NAME": VALUE}` or `{"POLICY": {"NAME": VALUE}}`. Every problem is named
+    by the file and the JSON Pointer of the value."""
+    file = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read the parameters file {path}: {exc}") from None
+    try:
+        if path.suffix in (".yaml", ".yml"):
+            doc = yaml.safe_load(text)
+        else:
+            doc = json.loads(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        raise InputError(
+            [Problem(file, "", f"not valid {_format_of(path)}: {exc}")], PARAMS_FILE
+        ) from None
+    if not isinstance(doc, dict):
+        raise InputError(
+            [Problem(file, "", "expected an object of param names to values")], PARAMS_FILE
+        )
+    problems: list[Problem] = []
+    entries: list[tuple[str, str, object]] = []  # (name, pointer, value)
+    for key, value in doc.items():
+        at = "/" + pointer_escape(str(key))
+        if key in policies and isinstance(value, dict) and key not in declared:
+            entries += [
+                (f"{key}.{k}", f"{at}/{pointer_escape(str(k))}", v) for k, v in value.items()
+            ]
+        else:
+            entries.append((str(key), at, value))
+    for name, at, value in entries:
+        targets = declared.get(name)
+        if not targets:
+            hint = did_you_mean(name, [k for k in declared if "." not in k])
+            problems.append(
+                Problem(
+                    file, at, f"no policy declares a param `{name}`" + (f"; {hint}" if hint else "")
+                )
+            )
+            continue
+        for policy, param in targets:
+            t = param_type(param.type)
+            if t is None:
+                continue  # the checker reports the param's type where it is declared
+            if not fits(value, t):
+                found = "nothing" if value is None else describe_json(value)
+                problems.append(
+                    Problem(file, at, f"`{name}` is {model.describe(t)}: found {found}")
+                )
+                continue
+            out.setdefault(policy.name.text, {})[param.name.text] = value
+    if problems:
+        raise InputError(problems, PARAMS_FILE)
+
+
+PARAMS_FILE = "parameters file"
+
+
+def _format_of(path: Path) -> str:
+    return "YAML" if path.suffix in (".yaml", ".yml") else "JSON"
+
+
 def _convert(param: ast.Param, text: str) -> object:
     t = param_type(param.type)
     name = param.name.text
@@ -221,6 +321,14 @@ def _convert(param: ast.Param, text: str) -> object:
                 raise UsageError(f"--param {name}: not a JSON list: {exc.msg}") from None
         else:
             items = [_scalar(name, s.strip(), t.item.name) for s in text.split(",") if s.strip()]
+        if not fits(items, t):
+            raise UsageError(f"--param {name}: expected a {model.describe(t)}, got `{text}`")
+        return items
+    if isinstance(t, model.MapT):
+        try:
+            items = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise UsageError(f"--param {name}: not a JSON object: {exc.msg}") from None
         if not fits(items, t):
             raise UsageError(f"--param {name}: expected a {model.describe(t)}, got `{text}`")
         return items

@@ -10,6 +10,7 @@ import ipaddress
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Literal
 
 from policyengine.source import Span
@@ -46,6 +47,8 @@ class OptionalT:
 class RecordT:
     name: str | None  # None for an inline `{...}` object
     fields: tuple[tuple[str, Type], ...]
+    # `from "DescribeX"`: attribute -> the API an export must have called to hold it.
+    apis: tuple[tuple[str, str], ...] = ()
 
     @property
     def by_name(self) -> Mapping[str, Type]:
@@ -205,10 +208,12 @@ class Kind:
 
 @dataclass(frozen=True)
 class RelationPath:
-    steps: tuple[str, ...]  # attribute names after the source kind; "*" for `[*]`
+    steps: tuple[str, ...]  # attribute names after the kind it starts at; "*" for `[*]`
     optional: tuple[bool, ...]  # per step: may it be absent? (else the data is incomplete)
     text: str  # as written: `disk.attachments[*].instance_id`
     span: Span = field(compare=False, repr=False)
+    # Starts at the target kind and names sources: `deployment_set.instance_ids[*]`.
+    from_target: bool = False
 
 
 @dataclass(frozen=True)
@@ -220,10 +225,19 @@ class Relation:
     when: Guard | None
     dangle_reason: str | None
     span: Span = field(compare=False, repr=False)
+    join: tuple[str, ...] = ()  # `on region`: an edge for every pair with equal keys
+    target_when: Guard | None = None  # the `when` terms that read the target
 
     @property
     def name(self) -> str:
         return f"{self.source} {self.verb} {self.target}"
+
+    @property
+    def how(self) -> str:
+        """How its edges are found, as written: `via a.b, c.d` or `on region`."""
+        if self.join:
+            return "on " + ", ".join(self.join)
+        return "via " + ", ".join(p.text for p in self.paths)
 
 
 @dataclass(frozen=True)
@@ -231,6 +245,7 @@ class Model:
     names: tuple[str, ...]  # the model files that contributed, e.g. ("alicloud.ecs",)
     kinds: Mapping[str, Kind]
     relations: tuple[Relation, ...]
+    records: Mapping[str, RecordT] = field(default_factory=dict)
 
     def relations_of(self, source: str, verb: str) -> list[Relation]:
         return [r for r in self.relations if r.source == source and r.verb == verb]
@@ -255,6 +270,15 @@ def parse_port_range(text: str) -> tuple[int, int] | None:
     if not 0 <= low <= high <= 65535:
         return None
     return low, high
+
+
+def parse_time(text: str) -> datetime | None:
+    """An ISO 8601 time; one without a zone is read as UTC."""
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def parse_cidr(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:

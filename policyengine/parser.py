@@ -102,6 +102,7 @@ class _ToAst(Transformer[Token, ast.File]):
             records=tuple(i for i in items if isinstance(i, ast.Record)),
             kinds=tuple(i for i in items if isinstance(i, ast.Kind)),
             relations=tuple(i for i in items if isinstance(i, ast.Relation)),
+            defines=tuple(i for i in items if isinstance(i, ast.Define)),
             span=self._span(meta),
         )
 
@@ -109,6 +110,7 @@ class _ToAst(Transformer[Token, ast.File]):
         return ast.PolicyFile(
             uses=tuple(i for i in items if isinstance(i, ast.Use)),
             policies=tuple(i for i in items if isinstance(i, ast.Policy)),
+            defines=tuple(i for i in items if isinstance(i, ast.Define)),
             span=self._span(meta),
         )
 
@@ -122,7 +124,24 @@ class _ToAst(Transformer[Token, ast.File]):
     def record(self, meta: Meta, name: Token, *fields: ast.Field) -> ast.Record:
         return ast.Record(name=self._name(name), fields=fields, span=self._span(meta))
 
-    def field(self, meta: Meta, name: Token, type_: ast.TypeExpr, _comma: Any = None) -> ast.Field:
+    def field(
+        self, meta: Meta, name: Token, type_: ast.TypeExpr, api: str | None, _comma: Any = None
+    ) -> ast.Field:
+        return ast.Field(name=self._name(name), type=type_, api=api, span=self._span(meta))
+
+    def api(self, meta: Meta, name: Token) -> str:
+        return self._str(name) or ""
+
+    def define(self, meta: Meta, name: Token, *rest: Any) -> ast.Define:
+        *params, body = rest
+        return ast.Define(
+            name=self._name(name),
+            params=tuple(p for p in params if p is not None),
+            body=body,
+            span=self._span(meta),
+        )
+
+    def define_param(self, meta: Meta, name: Token, type_: ast.TypeExpr) -> ast.Field:
         return ast.Field(name=self._name(name), type=type_, span=self._span(meta))
 
     def optional_type(self, meta: Meta, inner: ast.TypeExpr) -> ast.OptionalType:
@@ -197,18 +216,32 @@ class _ToAst(Transformer[Token, ast.File]):
         return str(token)
 
     def relation(
-        self, meta: Meta, source: Token, verb: Token, target: Token, *rest: Any
+        self,
+        meta: Meta,
+        source: Token,
+        verb: Token,
+        target: Token,
+        how: tuple[str, tuple[Any, ...]],
+        when: ast.Condition | None,
+        dangle: str | None,
     ) -> ast.Relation:
-        *paths, when, dangle = rest
+        form, items = how
         return ast.Relation(
             source=self._name(source),
             verb=self._name(verb),
             target=self._name(target),
-            paths=tuple(paths),
+            paths=items if form == "via" else (),
+            join=items if form == "on" else (),
             when=when,
             dangle_reason=dangle,
             span=self._span(meta),
         )
+
+    def via(self, meta: Meta, *paths: ast.Path) -> tuple[str, tuple[ast.Path, ...]]:
+        return "via", paths
+
+    def join(self, meta: Meta, *keys: Token) -> tuple[str, tuple[ast.Name, ...]]:
+        return "on", tuple(map(self._name, keys))
 
     def dangle(self, meta: Meta, reason: Token) -> str | None:
         return self._str(reason)
@@ -221,6 +254,7 @@ class _ToAst(Transformer[Token, ast.File]):
             params=tuple(i for i in items if isinstance(i, ast.Param)),
             meta=tuple(i for i in items if isinstance(i, ast.Meta)),
             rules=tuple(i for i in items if isinstance(i, ast.Rule)),
+            defines=tuple(i for i in items if isinstance(i, ast.Define)),
             span=self._span(meta),
         )
 
@@ -251,6 +285,22 @@ class _ToAst(Transformer[Token, ast.File]):
 
     def message(self, meta: Meta, value: Token) -> ast.Meta:
         return self._meta("message", meta, value)
+
+    def tags(self, meta: Meta, word: Token, *values: Token | None) -> ast.Meta:
+        # `tags` stays an ordinary name (an attribute is often called so); any other
+        # word before a list is a syntax error in the usual words.
+        if str(word) != "tags":
+            raise _LiteralError(
+                Diagnostic(
+                    "PE001",
+                    f"unexpected `{word}`",
+                    self._tok(word),
+                    label="not valid here",
+                    help='expected `tags ["..."]`, a rule statement or rule metadata',
+                )
+            )
+        tags = tuple(self._str(v) or "" for v in values if v is not None)
+        return ast.Meta(key="tags", value=", ".join(tags), values=tags, span=self._span(meta))
 
     def rule(self, meta: Meta, name: Token, title: Token | None, *items: Any) -> ast.Rule:
         bodies = [i for i in items if isinstance(i, ast.ForEach)]
@@ -297,20 +347,23 @@ class _ToAst(Transformer[Token, ast.File]):
         kind: Token,
         alias: Token | None,
         where: ast.Condition | None,
-        mode: str,
-        condition: ast.Condition,
-        unless: ast.Condition | None,
+        *rest: Any,
     ) -> ast.ForEach:
+        *lets, mode, condition, unless = rest
         return ast.ForEach(
             kind=self._name(kind),
             alias=None if alias is None else self._name(alias),
             edge=None,
             where=where,
-            mode=mode,  # type: ignore[arg-type]
+            lets=tuple(lets),
+            mode=mode,
             condition=condition,
             unless=unless,
             span=self._span(meta),
         )
+
+    def let(self, meta: Meta, name: Token, value: ast.Collection) -> ast.Let:
+        return ast.Let(name=self._name(name), value=value, span=self._span(meta))
 
     def where(self, meta: Meta, condition: ast.Condition) -> ast.Condition:
         return condition
@@ -432,6 +485,11 @@ class _ToAst(Transformer[Token, ast.File]):
             span=self._span(meta),
         )
 
+    def located_in(self, meta: Meta, kind: Token, place: Any) -> ast.LocatedIn:
+        return ast.LocatedIn(
+            kind=self._name(kind), place=self._subject(place), span=self._span(meta)
+        )
+
     def _subject(self, item: Token | ast.Name) -> ast.Name:
         return item if isinstance(item, ast.Name) else self._name(item)
 
@@ -480,6 +538,7 @@ _TERMINAL_WORDS = {
     "REGEX": "a /regular expression/",
     "COMPARE": "a comparison (`==`, `!=`, `<`, ...)",
     "$END": "the end of the file",
+    "TAGS_WORD": "`tags`",
 }
 
 
@@ -493,6 +552,13 @@ def _describe_terminal(name: str) -> str:
 
 
 _CLOSERS = ("`}`", "`)`", "`]`")
+
+
+def _tags_as_word(accepts: set[str]) -> set[str]:
+    """Among a policy's items a name can only start `tags [...]`: say `tags`."""
+    if "PARAM" in accepts and "NAME" in accepts:
+        return (accepts - {"NAME"}) | {"TAGS_WORD"}
+    return accepts
 
 
 def _expected(names: set[str]) -> str:
@@ -539,7 +605,9 @@ def _syntax_error(exc: UnexpectedInput, source: Source) -> Diagnostic:
         or isinstance(exc, UnexpectedEOF)
     ):
         at = max(0, len(source.text.rstrip()) - 1)
-        expected = exc.expected if isinstance(exc, UnexpectedEOF) else exc.accepts
+        expected = _tags_as_word(
+            set(exc.expected if isinstance(exc, UnexpectedEOF) else exc.accepts)
+        )
         block = _open_block(source.text)
         return Diagnostic(
             "PE001",
@@ -552,7 +620,9 @@ def _syntax_error(exc: UnexpectedInput, source: Source) -> Diagnostic:
     if isinstance(exc, UnexpectedToken):
         token = exc.token
         span = Span(source, token.start_pos or 0, token.end_pos or 0)
-        accepts = set(exc.accepts or exc.expected)
+        accepts = _tags_as_word(set(exc.accepts or exc.expected))
+        if accepts == {"NAME", "LSQB"}:
+            accepts = {"NAME"}  # `[` only for `tags [...]`: a name is what was meant
         notes: tuple[str, ...] = ()
         if token.type == "USE":
             notes = ("a model's `use` lines come first, before its records, kinds and relations",)

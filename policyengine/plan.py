@@ -22,6 +22,7 @@ class Step:
     name: str = ""
     slot: int = -1
     optional: bool = False  # absent here is an ordinary value; elsewhere it is an error
+    api: str = ""  # `from "DescribeX"`: absent here means the export lacks that API
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,15 @@ class RelatedOp:
 
 
 @dataclass(frozen=True)
+class LocatedOp:
+    """`instance located in this`: the resources of `kind` in the region `place` holds."""
+
+    kind: str
+    place: Value
+    span: Span
+
+
+@dataclass(frozen=True)
 class CountOp:
     slot: int  # where each element is bound while `where` runs; -1 when there is none
     source: Value
@@ -68,7 +78,7 @@ class CountOp:
     span: Span
 
 
-Value = Read | Const | CallOp | RelatedOp | CountOp
+Value = Read | Const | CallOp | RelatedOp | CountOp | LocatedOp
 
 # ---------------------------------------------------------------- conditions
 
@@ -156,6 +166,17 @@ class QuantOp:
 
 
 @dataclass(frozen=True)
+class DefineOp:
+    """A call of a `define`: each argument bound to its parameter's slot, then the body."""
+
+    name: str
+    args: tuple[Value, ...]
+    slots: tuple[int, ...]  # one per parameter, in order
+    body: Cond
+    span: Span  # the call, as written in the rule
+
+
+@dataclass(frozen=True)
 class SameLocationOp:
     scope: Literal["zone", "region"]
     left: int  # slot of the subject
@@ -176,6 +197,7 @@ Cond = (
     | NotOp
     | QuantOp
     | SameLocationOp
+    | DefineOp
 )
 
 # ---------------------------------------------------------------- rules
@@ -186,6 +208,16 @@ class MessagePart:
     text: str  # literal text before the placeholder
     value: Read | Const | None  # the placeholder, or None at the end
     witness: str = ""  # a quantifier's variable: filled from the deciding element
+
+
+@dataclass(frozen=True)
+class LetOp:
+    """`let NAME = VALUE`: computed when first read, once per subject."""
+
+    slot: int
+    name: str
+    value: Value
+    span: Span
 
 
 @dataclass(frozen=True)
@@ -209,6 +241,9 @@ class RulePlan:
     slots: int  # how many slots an evaluation needs
     span: Span  # the statement
     name_span: Span
+    lets: tuple[LetOp, ...] = ()
+    tags: tuple[str, ...] = ()  # the rule's and its policy's `tags`
+    per_region: bool = False  # `for each region`: one outcome per region of the snapshot
 
 
 @dataclass(frozen=True)
@@ -217,6 +252,7 @@ class Plan:
     rules: tuple[RulePlan, ...]
     # Built at compile time: a resource only meets the rules for its kind.
     by_kind: Mapping[str, tuple[RulePlan, ...]]
+    region_rules: tuple[RulePlan, ...] = ()  # `for each region`, run once per region
 
     def rule(self, rule_id: str) -> RulePlan | None:
         return next((r for r in self.rules if r.id == rule_id), None)
@@ -230,17 +266,20 @@ def index_by_kind(m: model.Model, rules: tuple[RulePlan, ...]) -> Plan:
     for rule in rules:
         for kind in rule.kinds:
             by_kind[kind].append(rule)
-    return Plan(m, rules, {k: tuple(v) for k, v in by_kind.items()})
+    region_rules = tuple(r for r in rules if r.per_region)
+    return Plan(m, rules, {k: tuple(v) for k, v in by_kind.items()}, region_rules)
 
 
 def dump(plan: Plan) -> str:
     """A readable listing of the plan, for golden tests of the compiler."""
     lines: list[str] = []
     for rule in plan.rules:
-        subject = ", ".join(rule.kinds)
+        subject = "regions" if rule.per_region else ", ".join(rule.kinds)
         lines.append(f"rule {rule.id} [{rule.severity}] over {subject}")
         if rule.edge is not None:
             lines.append(f"  each edge: {rule.edge.name}")
+        for let in rule.lets:
+            lines.append(f"  let ${let.slot} {let.name} = {_value(let.value)}")
         if rule.where is not None:
             lines.append(f"  where {_op(rule.where)}")
         lines.append(f"  {rule.mode} {_op(rule.condition)}")
@@ -263,6 +302,8 @@ def _value(v: Value) -> str:
         case CountOp(slot=slot, source=source, where=where):
             filt = f" where ${slot}: {_op(where)}" if where is not None else ""
             return f"count({_value(source)}{filt})"
+        case LocatedOp(kind=kind, place=place):
+            return f"located({kind}, {_value(place)})"
 
 
 def _step(s: Step) -> str:
@@ -304,6 +345,9 @@ def _op(op: Cond) -> str:
             return f"({q} ${slot} in {_value(source)}{filt}: {_op(body)})"
         case SameLocationOp(scope=scope, left=left, right=right):
             return f"same {scope}(${left}, ${right})"
+        case DefineOp(name=name, args=args, slots=slots, body=body):
+            bound = ", ".join(f"${s}={_value(a)}" for s, a in zip(slots, args, strict=True))
+            return f"{name}({bound}) = {_op(body)}"
 
 
 def walk(op: Value | Cond) -> Iterator[Value | Cond]:

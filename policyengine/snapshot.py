@@ -68,9 +68,10 @@ class Problem:
 class InputError(Exception):
     """A snapshot that cannot be evaluated. Carries every problem found, in order."""
 
-    def __init__(self, problems: list[Problem]) -> None:
+    def __init__(self, problems: list[Problem], what: str = "snapshot") -> None:
         super().__init__("\n".join(p.render() for p in problems))
         self.problems = problems
+        self.what = what  # the kind of input: "snapshot", "parameters file"
 
 
 def pointer_escape(segment: str | int) -> str:

@@ -7,6 +7,7 @@ ever scans all resources per resource. Raises `InputError` for data the model re
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -43,6 +44,8 @@ class Resource:
 
     @property
     def pointer(self) -> str:
+        if self.index < 0:  # a region, the subject of `for each region`
+            return f"/locations/{pointer_escape(self.key)}"
         return f"/resources/{self.index}"
 
     def __repr__(self) -> str:
@@ -72,6 +75,7 @@ class LocationTable:
         self._declared: dict[str, str] = {}  # zone -> region, as DescribeZones says
         self._seen: dict[str, set[str]] = defaultdict(set)  # zone -> regions resources claim
         self._zones: dict[str, set[str]] = defaultdict(set)  # region -> zones
+        self._regions: list[str] = list(declared or {})
         for region, zones in (declared or {}).items():
             for zone in zones:
                 self._declared[zone] = region
@@ -92,6 +96,10 @@ class LocationTable:
     def zones_of(self, region: str) -> tuple[str, ...]:
         return tuple(sorted(self._zones.get(region, ())))
 
+    def regions(self) -> list[str]:
+        """The regions the snapshot's `locations` declare, in order."""
+        return list(self._regions)
+
     def unknown_zone(self, zone: str) -> str:
         """Why `region_of(zone)` has no answer, in a sentence."""
         if self._declared:
@@ -103,10 +111,13 @@ class LocationTable:
 
 
 class Store:
-    def __init__(self, snapshot: Snapshot, m: model.Model) -> None:
+    def __init__(self, snapshot: Snapshot, m: model.Model, now: datetime | None = None) -> None:
         self.file = snapshot.file
         self.model = m
         self.captured_at = snapshot.envelope.captured_at
+        # `now()` in a rule: `--now` when given, else the capture time; never the clock.
+        self._now = now if now is not None else _capture_time(self.captured_at)
+        self._now_source = "--now" if now is not None else "captured_at"
         self.locations = LocationTable(snapshot.envelope.locations)
         self.resources: list[Resource] = []
         self.by_kind: dict[str, list[Resource]] = {k: [] for k in m.kinds}
@@ -120,8 +131,11 @@ class Store:
         self.resources_by_index = {r.index: r for r in self.resources}
         if problems:
             raise InputError(problems)
+        # Sources named by a target-side path that are not in the snapshot, per target.
+        self._dangling_in: dict[model.Relation, dict[int, list[tuple[str, str]]]] = {}
         for relation in m.relations:
             self._index(relation)
+        self._located: dict[tuple[str, str], list[Resource]] | None = None
 
     # -- loading
     def _load(self, raw: list[dict[str, Any]], problems: list[Problem]) -> None:
@@ -144,7 +158,9 @@ class Store:
             before = len(problems)
             for name, t in kind.attributes.fields:
                 if name in data and name in kind.declared:
-                    _check_type(data[name], t, self.file, f"{at}/{pointer_escape(name)}", problems)
+                    data[name] = _convert(
+                        data[name], t, self.file, f"{at}/{pointer_escape(name)}", problems, data
+                    )
             if len(problems) > before:
                 continue
             region, zone = data.get("region"), data.get("zone")
@@ -212,7 +228,28 @@ class Store:
         out: dict[int, list[Edge]] = {}
         absent: dict[int, list[tuple[str, str]]] = {}
         into: dict[int, list[Edge]] = defaultdict(list)
-        targets = self._identity[relation.target]
+        dangling_in: dict[int, list[tuple[str, str]]] = {}
+        targets = self._targets(relation, absent)
+        # Target-side paths (`deployment_set.instance_ids[*]`): the sources each target
+        # names, indexed by source, so that each source's edges are found in one look-up.
+        named_by: dict[int, list[tuple[Resource, str, str]]] = defaultdict(list)
+        sources_by_key = self._identity[relation.source]
+        for path in (p for p in relation.paths if p.from_target):
+            for target in self.by_kind[relation.target]:
+                if target.index not in targets.allowed:
+                    continue
+                for value, pointer in _values_at(target.data, path, 0, target.pointer):
+                    if value is _ABSENT:
+                        # Which sources it names cannot be told: every source is incomplete.
+                        targets.unknown.append((path.text, pointer))
+                        continue
+                    if value is None or value == "":
+                        continue
+                    found_sources = sources_by_key.get(str(value), [])
+                    if not found_sources:
+                        dangling_in.setdefault(target.index, []).append((str(value), pointer))
+                    for source in found_sources:
+                        named_by[source.index].append((target, path.text, pointer))
         for source in self.by_kind[relation.source]:
             if relation.when is not None:
                 lacking = relation.when.missing(source.data)
@@ -224,8 +261,12 @@ class Store:
                     continue
                 if not relation.when.holds(source.data):
                     continue
-            found: dict[str, tuple[list[str], str]] = {}
+            for gap in targets.unknown:
+                absent.setdefault(source.index, []).append(gap)
+            found: dict[str, tuple[list[str], str, list[Resource] | None]] = {}
             for path in relation.paths:
+                if path.from_target:
+                    continue
                 for value, pointer in _values_at(source.data, path, 0, source.pointer):
                     if value is _ABSENT:
                         absent.setdefault(source.index, []).append((path.text, pointer))
@@ -236,14 +277,34 @@ class Store:
                     if key in found:
                         found[key][0].append(path.text)
                     else:
-                        found[key] = ([path.text], pointer)
+                        found[key] = ([path.text], pointer, None)
+            for target, text, pointer in named_by.get(source.index, ()):
+                if target.key in found:
+                    found[target.key][0].append(text)
+                else:
+                    found[target.key] = ([text], pointer, [target])
+            if relation.join:
+                key_value = self._join_key(source, relation.join)
+                if key_value is None:
+                    lacking = next(k for k in relation.join if _key_part(source, k) is None)
+                    absent.setdefault(source.index, []).append(
+                        (relation.how, f"{source.pointer}/{pointer_escape(lacking)}")
+                    )
+                    continue
+                for target in targets.by_join.get(key_value, ()):
+                    pointer = f"{source.pointer}/{pointer_escape(relation.join[0])}"
+                    found[target.key] = ([relation.how], pointer, [target])
             edges = []
-            for value, (paths, pointer) in found.items():
+            for value, (paths, pointer, fixed) in found.items():
+                resolved = fixed if fixed is not None else targets.by_key.get(value, [])
+                allowed = tuple(t for t in resolved if t.index in targets.allowed)
+                if resolved and not allowed:
+                    continue  # the target exists and its side of `when` excludes it
                 edge = Edge(
                     relation,
                     source,
                     value,
-                    tuple(targets.get(value, ())),
+                    allowed,
                     tuple(dict.fromkeys(paths)),
                     pointer,
                 )
@@ -255,6 +316,76 @@ class Store:
         self._out[relation] = out
         self._in[relation] = dict(into)
         self._absent[relation] = absent
+        self._dangling_in[relation] = dangling_in
+
+    def _targets(
+        self, relation: model.Relation, absent: dict[int, list[tuple[str, str]]]
+    ) -> _Targets:
+        """The relation's possible targets: by identity, by join key, and which ones its
+        target-side `when` admits."""
+        out = _Targets(self._identity[relation.target])
+        for target in self.by_kind[relation.target]:
+            guard = relation.target_when
+            if guard is not None:
+                lacking = guard.missing(target.data)
+                if lacking is not None:
+                    out.unknown.append(
+                        (f"when {guard.text}", f"{target.pointer}/{pointer_escape(lacking)}")
+                    )
+                    continue
+                if not guard.holds(target.data):
+                    continue
+            out.allowed.add(target.index)
+            if relation.join:
+                key = self._join_key(target, relation.join)
+                if key is None:
+                    lacking = next(k for k in relation.join if _key_part(target, k) is None)
+                    out.unknown.append(
+                        (relation.how, f"{target.pointer}/{pointer_escape(lacking)}")
+                    )
+                    continue
+                out.by_join.setdefault(key, []).append(target)
+        return out
+
+    @staticmethod
+    def _join_key(resource: Resource, keys: tuple[str, ...]) -> tuple[object, ...] | None:
+        parts = tuple(_key_part(resource, k) for k in keys)
+        return None if any(p is None for p in parts) else parts
+
+    def dangling_sources(
+        self, relation: model.Relation, resource: Resource
+    ) -> list[tuple[str, str]]:
+        """Sources a target-side path of `resource` names that are not in the snapshot."""
+        return self._dangling_in[relation].get(resource.index, [])
+
+    # -- regions
+    def regions(self) -> list[Resource]:
+        """The regions the snapshot knows, as subjects of `for each region`, in order:
+        its `locations` first, then the regions resources name."""
+        names: dict[str, None] = dict.fromkeys(self.locations.regions())
+        for resource in self.resources:
+            if resource.region:
+                names.setdefault(resource.region)
+        return [
+            Resource(-1, "region", name, {"region": name}, name, None, self.file) for name in names
+        ]
+
+    def located(self, kind: str, region: str) -> list[Resource]:
+        """The resources of a kind in a region, from an index built on first use."""
+        if self._located is None:
+            self._located = defaultdict(list)
+            for resource in self.resources:
+                if resource.region:
+                    self._located[(resource.kind, resource.region)].append(resource)
+        return self._located.get((kind, region), [])
+
+    def now(self) -> datetime | None:
+        return self._now
+
+    def no_now(self) -> str:
+        if self.captured_at is None:
+            return "the snapshot has no `captured_at`; pass --now to give the time"
+        return f"the snapshot's `captured_at` ({self.captured_at}) is not a time"
 
     def edges_from(self, relation: model.Relation, resource: Resource) -> list[Edge]:
         return self._out[relation].get(resource.index, [])
@@ -282,6 +413,27 @@ class Store:
 
     def unknown_zone(self, zone: str) -> str:
         return self.locations.unknown_zone(zone)
+
+
+class _Targets:
+    """The possible targets of one relation while it is indexed."""
+
+    def __init__(self, by_key: dict[str, list[Resource]]) -> None:
+        self.by_key = by_key
+        self.by_join: dict[tuple[object, ...], list[Resource]] = {}
+        self.allowed: set[int] = set()
+        self.unknown: list[tuple[str, str]] = []  # targets whose edges cannot be told
+
+
+def _key_part(resource: Resource, key: str) -> object:
+    if key in ("region", "zone"):
+        return getattr(resource, key)  # a zone-located resource's region is learned
+    value = resource.data.get(key)
+    return None if value == "" else value
+
+
+def _capture_time(text: str | None) -> datetime | None:
+    return None if text is None else model.parse_time(text)
 
 
 class _Absent:
@@ -313,63 +465,80 @@ def _values_at(
         yield _ABSENT, f"{pointer}/{pointer_escape(step)}"
 
 
-def _check_type(value: Any, t: model.Type, file: str, at: str, problems: list[Problem]) -> None:
-    """A declared attribute's value must have its declared type (null counts as missing)."""
+def _convert(
+    value: Any,
+    t: model.Type,
+    file: str,
+    at: str,
+    problems: list[Problem],
+    parent: Mapping[str, Any] | None = None,
+) -> Any:
+    """A declared attribute's value, converted to its declared type the way the APIs send
+    it (`"1"` -> 1, `"false"` -> false); a value that does not convert is a problem at its
+    place. `null` counts as missing. `parent` is the object holding the value: an
+    `"-1/-1"` port range means every port for TCP, UDP and ALL, and none for ICMP and GRE.
+    """
     if value is None:
-        return
+        return None
     t = model.unwrap(t)
 
-    def wrong(expected: str) -> None:
+    def wrong(expected: str) -> Any:
         problems.append(Problem(file, at, f"expected {expected}, found {describe_json(value)}"))
+        return value
 
     match t:
         case model.Scalar(name="int"):
+            if isinstance(value, str) and re.fullmatch(r"-?[0-9]+", value.strip()):
+                return int(value)
             if not isinstance(value, int) or isinstance(value, bool):
-                wrong("an integer")
+                return wrong("an integer")
         case model.Scalar(name="bool"):
+            if isinstance(value, str) and value.lower() in ("true", "false"):
+                return value.lower() == "true"
             if not isinstance(value, bool):
-                wrong("true or false")
+                return wrong("true or false")
         case model.Scalar(name="time"):
-            if not isinstance(value, str) or _bad_time(value):
-                wrong("a time in ISO 8601 form, e.g. 2024-01-31T08:00Z")
+            if not isinstance(value, str) or model.parse_time(value) is None:
+                return wrong("a time in ISO 8601 form, e.g. 2024-01-31T08:00Z")
         case model.Scalar(name="cidr"):
             if not isinstance(value, str) or _bad_cidr(value):
-                wrong("a CIDR block, e.g. 10.0.0.0/8")
+                return wrong("a CIDR block, e.g. 10.0.0.0/8")
         case model.Scalar(name="port_range"):
             if not isinstance(value, str) or _bad_ports(value):
-                wrong('a port range such as "22/22", or "-1/-1" for every port')
+                return wrong('a port range such as "22/22", or "-1/-1" for every port')
+            protocol = parent.get("ip_protocol") if parent is not None else None
+            if value.strip() == "-1/-1" and str(protocol).upper() in NO_PORT_PROTOCOLS:
+                return ""  # ICMP and GRE have no ports: an empty range
         case model.Scalar() | model.RefT():
             if not isinstance(value, str):
-                wrong("a string")
+                return wrong("a string")
         case model.ListT(item=item):
             if not isinstance(value, list):
-                wrong("an array")
-                return
-            for i, v in enumerate(value):
-                _check_type(v, item, file, f"{at}/{i}", problems)
+                return wrong("an array")
+            return [_convert(v, item, file, f"{at}/{i}", problems) for i, v in enumerate(value)]
         case model.MapT(value=vt):
             if not isinstance(value, dict):
-                wrong("an object")
-                return
-            for k, v in value.items():
-                _check_type(v, vt, file, f"{at}/{pointer_escape(k)}", problems)
+                return wrong("an object")
+            return {
+                k: _convert(v, vt, file, f"{at}/{pointer_escape(k)}", problems)
+                for k, v in value.items()
+            }
         case model.RecordT(fields=fields):
             if not isinstance(value, dict):
-                wrong("an object")
-                return
+                return wrong("an object")
+            out = dict(value)
             for name, ft in fields:
                 if name in value:
-                    _check_type(value[name], ft, file, f"{at}/{pointer_escape(name)}", problems)
+                    out[name] = _convert(
+                        value[name], ft, file, f"{at}/{pointer_escape(name)}", problems, value
+                    )
+            return out
         case model.ResourceT() | model.AnyT() | model.OptionalT():
             pass
+    return value
 
 
-def _bad_time(text: str) -> bool:
-    try:
-        datetime.fromisoformat(text)
-    except ValueError:
-        return True
-    return False
+NO_PORT_PROTOCOLS = ("ICMP", "GRE", "ICMPV6")
 
 
 def _bad_cidr(text: str) -> bool:

@@ -217,7 +217,8 @@ def _condition(attrs: list[tuple[str, str]]) -> st.SearchStrategy[str]:
 @st.composite
 def _rules(draw: st.DrawFn) -> str:
     kinds = bundled().plan.model.kinds
-    name = draw(st.sampled_from(sorted(k for k in kinds if _attributes(kinds[k]))))
+    present = {r["kind"] for r in json.loads(EXAMPLE_TEXT)["resources"]}
+    name = draw(st.sampled_from(sorted(k for k in kinds if k in present and _attributes(kinds[k]))))
     cond = _condition(_attributes(kinds[name]))
     where = draw(st.none() | cond)
     unless = draw(st.none() | cond)

@@ -1007,3 +1007,255 @@ def test_forbid_any_records_every_witness(policy_dir: Path) -> None:
         ("decided by r = rules[2]", "/resources/0/rules/2"),
     ]
     assert "/resources/0/rules/2/port_range" in [f.pointer for f in evidence(proof)]
+
+
+# ---------------------------------------------------------------- define, let, regions
+
+
+def statuses(results: list[Result]) -> list[tuple[str, str]]:
+    return [(r.resource.key, str(r.status)) for r in results]
+
+
+DEFINE_POLICY = """use alicloud.ecs
+
+define world_open(r: sg_rule) =
+  r.direction == "ingress" and r.policy == "Accept" and r.source_cidr_ip == "0.0.0.0/0"
+
+policy t "semantics" {{
+  param ports: list of int = [22]
+  define risky(r: sg_rule) = world_open(r) and any p in ports: r.port_range covers p
+  rule r {{
+    {body}
+  }}
+}}
+"""
+
+
+def run_define(tmp_path: Path, body: str, resources: list[dict[str, Any]]) -> list[Result]:
+    path = tmp_path / "define.policy"
+    path.write_text(DEFINE_POLICY.format(body=body), encoding="utf-8")
+    loaded = load([path])
+    store = Store(parse_snapshot(json.dumps({"resources": resources}), "s.json"), loaded.plan.model)
+    return evaluate(loaded.plan, store)
+
+
+def test_a_define_decides_like_its_body(tmp_path: Path) -> None:
+    open_ssh = security_group(1, [sg_rule("22/22")])
+    private = security_group(2, [sg_rule("22/22", source_cidr_ip="10.0.0.0/8")])
+    other_port = security_group(3, [sg_rule("80/80")])
+    results = run_define(
+        tmp_path,
+        "for each security_group forbid any r in rules: risky(r)",
+        [open_ssh, private, other_port],
+    )
+    assert statuses(results) == [
+        (open_ssh["id"], "fail"),
+        (private["id"], "pass"),
+        (other_port["id"], "pass"),
+    ]
+
+
+def test_a_define_needs_its_required_arguments(tmp_path: Path) -> None:
+    # A rule without `policy` cannot be passed to a define that reads it: error, not pass.
+    rule = sg_rule("22/22")
+    del rule["policy"]
+    [result] = run_define(
+        tmp_path, "for each security_group forbid any r in rules: risky(r)",
+        [security_group(1, [rule])],
+    )  # fmt: skip
+    assert str(result.status) == "error"
+    assert "policy" in result.reason
+
+
+def test_explaining_a_define_names_the_clause_inside_it(tmp_path: Path) -> None:
+    sg = security_group(1, [sg_rule("22/22")])
+    path = tmp_path / "define.policy"
+    path.write_text(
+        DEFINE_POLICY.format(body="for each security_group forbid any r in rules: risky(r)"),
+        encoding="utf-8",
+    )
+    loaded = load([path])
+    store = Store(parse_snapshot(json.dumps({"resources": [sg]}), "s.json"), loaded.plan.model)
+    [result] = evaluate(loaded.plan, store)
+    texts = [f.text for f in evidence(trace(store, result))]
+    assert '`r.source_cidr_ip == "0.0.0.0/0"` is true' in texts
+    assert '"22/22" covers 22' in texts
+
+
+def test_let_is_computed_once_and_read_by_name(policy_dir: Path) -> None:
+    body = "for each instance let n = count(this join security_group) require n <= 1 unless n == 0"
+    sg1, sg2 = security_group(1, []), security_group(2, [])
+    one = instance(1, security_group_ids=[sg1["id"]])
+    two = instance(2, security_group_ids=[sg1["id"], sg2["id"]])
+    none = instance(3, security_group_ids=[])
+    results = [r for r in run(policy_dir, body, [sg1, sg2, one, two, none]) if r.rule.id == "t.r"]
+    assert statuses(results) == [
+        (one["id"], "pass"),
+        (two["id"], "fail"),
+        (none["id"], "skipped"),
+    ]
+
+
+def test_a_let_that_cannot_be_computed_is_an_error_where_it_is_used(policy_dir: Path) -> None:
+    body = "for each instance let z = region_of(zone) require z == region"
+    no_zone = instance(1)
+    del no_zone["zone"]
+    [result] = run(policy_dir, body, [no_zone, instance(2)])[:1]
+    assert str(result.status) == "error"
+
+
+def test_for_each_region_counts_what_is_located_in_it(policy_dir: Path) -> None:
+    body = "for each region require count(instance located in this) <= 1"
+    results = run(
+        policy_dir,
+        body,
+        [instance(1), instance(2), instance(3, region=SH, zone="cn-shanghai-b")],
+        locations={HZ: [ZONE_H], SH: ["cn-shanghai-b"], "cn-beijing": []},
+    )
+    # Every region of the snapshot is a subject, also one that holds nothing.
+    assert statuses(results) == [(HZ, "fail"), (SH, "pass"), ("cn-beijing", "pass")]
+
+
+def test_located_in_reads_the_region_a_zone_belongs_to(policy_dir: Path) -> None:
+    # An instance with only a zone is counted in the region the location table gives it.
+    body = "for each region require count(instance located in this) == 0"
+    zoned = instance(1)
+    del zoned["region"]
+    results = run(policy_dir, body, [zoned], locations={HZ: [ZONE_H]})
+    assert statuses(results) == [(HZ, "fail")]
+
+
+# ---------------------------------------------------------------- built-ins and time
+
+
+def run_at(
+    policy_dir: Path, body: str, resources: list[dict[str, Any]], **top: Any
+) -> list[Result]:
+    loaded = compile_rule(policy_dir, body)
+    now = top.pop("now", None)
+    doc = {"resources": resources, **top}
+    store = Store(parse_snapshot(json.dumps(doc), "s.json"), loaded.plan.model, now)
+    return evaluate(loaded.plan, store)
+
+
+def test_now_is_the_capture_time_never_the_clock(policy_dir: Path) -> None:
+    from datetime import UTC, datetime
+
+    body = 'for each instance require days_since("2024-01-01T00:00:00Z") <= 30'
+    at = {"captured_at": "2024-01-31T12:00:00Z"}
+    [early] = run_at(policy_dir, body, [instance(1)], **at)
+    [late] = run_at(policy_dir, body, [instance(1)], captured_at="2024-02-01T00:00:00Z")
+    assert (str(early.status), str(late.status)) == ("pass", "fail")
+    # --now wins over the capture time.
+    [overridden] = run_at(
+        policy_dir, body, [instance(1)], now=datetime(2024, 6, 1, tzinfo=UTC), **at
+    )
+    assert str(overridden.status) == "fail"
+
+
+def test_without_a_time_now_is_an_error_not_a_guess(policy_dir: Path) -> None:
+    [result] = run_at(policy_dir, 'for each instance require days_until("2030-01-01") > 0', [
+        instance(1)
+    ])  # fmt: skip
+    assert str(result.status) == "error"
+    assert "captured_at" in result.reason
+
+
+@pytest.mark.parametrize(
+    ("condition", "expected"),
+    [
+        ('split("a,b,,c", ",") == ["a", "b", "", "c"]', "pass"),
+        ('keys(tags) == ["a", "b"]', "pass"),
+        ('is_private("10.1.0.0/16")', "pass"),
+        ('is_private("0.0.0.0/0")', "fail"),
+        ('is_private("172.32.0.0/16")', "fail"),
+        ('is_private("fd00::/8")', "pass"),
+        ('days_until("2024-01-03T00:00:00Z") == 1', "pass"),
+    ],
+)
+def test_builtins(policy_dir: Path, condition: str, expected: str) -> None:
+    [result] = run_at(
+        policy_dir,
+        f"for each instance require {condition}",
+        [instance(1, tags={"b": "2", "a": "1"})],
+        captured_at="2024-01-01T12:00:00Z",
+    )
+    assert str(result.status) == expected
+
+
+# ---------------------------------------------------------------- relations of a model
+
+
+JOIN_MODEL = """model shop.model
+kind box id "b-" located in zone {
+  shelf_id: optional id of shelf
+  state: string
+  owner: optional string from "DescribeOwners"
+}
+kind shelf id "s-" located in region {
+  box_ids: list of id of box
+  tall: bool
+}
+relation box on shelf via box.shelf_id, shelf.box_ids[*]
+relation box near shelf on region when box.state == "ok" and shelf.tall == true
+"""
+
+
+def run_model(tmp_path: Path, body: str, resources: list[dict[str, Any]]) -> list[Result]:
+    (tmp_path / "shop").mkdir(exist_ok=True)
+    (tmp_path / "shop" / "model.model").write_text(JOIN_MODEL, encoding="utf-8")
+    path = tmp_path / "rules.policy"
+    path.write_text(f"use shop.model\npolicy t {{ rule r {{ {body} }} }}\n", encoding="utf-8")
+    loaded = load([path])
+    doc = json.dumps({"resources": resources, "locations": {HZ: [ZONE_H], SH: ["cn-shanghai-b"]}})
+    return evaluate(loaded.plan, Store(parse_snapshot(doc, "s.json"), loaded.plan.model))
+
+
+def box(n: str, **attrs: Any) -> dict[str, Any]:
+    return {"kind": "box", "id": f"b-{n}", "zone": ZONE_H, "state": "ok", **attrs}
+
+
+def shelf(n: str, region: str = HZ, **attrs: Any) -> dict[str, Any]:
+    return {"kind": "shelf", "id": f"s-{n}", "region": region, "box_ids": [], "tall": True,
+            **attrs}  # fmt: skip
+
+
+def edges(results: list[Result]) -> list[tuple[str, str, str]]:
+    return [(r.resource.key, r.target.key if r.target else "", str(r.status)) for r in results]
+
+
+def test_paths_from_both_ends_make_one_edge_per_pair(tmp_path: Path) -> None:
+    # b-1 names s-1, and s-1 lists b-1: one edge. s-2 lists b-1 (in another region): a
+    # second edge, found only from the target end.
+    resources = [
+        box("1", shelf_id="s-1"),
+        shelf("1", box_ids=["b-1"]),
+        shelf("2", region=SH, box_ids=["b-1"]),
+    ]
+    results = run_model(tmp_path, "box on shelf requires same region", resources)
+    assert edges(results) == [("b-1", "s-1", "pass"), ("b-1", "s-2", "fail")]
+    assert results[0].edge is not None
+    assert results[0].edge.paths == ("box.shelf_id", "shelf.box_ids[*]")
+
+
+def test_a_join_on_keys_pairs_every_match_and_reads_when_at_both_ends(tmp_path: Path) -> None:
+    resources = [
+        box("1"),
+        box("2", state="broken"),  # its side of `when` excludes it
+        shelf("1"),
+        shelf("2", tall=False),  # excluded by the target's side of `when`
+        shelf("3", region=SH),  # another region: no edge
+    ]
+    results = run_model(tmp_path, "for each box require count(this near shelf) == 1", resources)
+    assert edges(results) == [("b-1", "", "pass"), ("b-2", "", "fail")]
+
+
+def test_an_attribute_from_an_api_the_export_lacks_is_an_error(tmp_path: Path) -> None:
+    resources = [box("1"), box("2", owner=None), box("3", owner="ann")]
+    results = run_model(tmp_path, "for each box require owner is set", resources)
+    assert [(r.resource.key, str(r.status)) for r in results] == [
+        ("b-1", "error"),  # absent: DescribeOwners was not called
+        ("b-2", "fail"),  # null: called, and the box has no owner
+        ("b-3", "pass"),
+    ]
+    assert "needs DescribeOwners" in results[0].reason

@@ -2,8 +2,9 @@
 
 A fixture file holds cases: resources (and optionally a `locations` table and `params`)
 and the exact outcomes the case's rule must report, each as (resource, related,
-outcome). `related` is the other end of a relation rule's edge: the resource it
-resolves to, or the id it names when that is not in the snapshot; absent otherwise.
+outcome), optionally with a `reason` the outcome's stated reason must contain. `related`
+is the other end of a relation rule's edge: the resource it resolves to, or the id it
+names when that is not in the snapshot; absent otherwise.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ def _related(result: Result) -> str | None:
     return None
 
 
-def _run(rule: str, case: dict[str, Any], tmp_path: Path) -> list[Outcome]:
+def _results(rule: str, case: dict[str, Any], tmp_path: Path) -> list[Result]:
     snapshot: dict[str, Any] = {"resources": case["resources"]}
     if "locations" in case:
         snapshot["locations"] = case["locations"]
@@ -60,10 +61,12 @@ def _run(rule: str, case: dict[str, Any], tmp_path: Path) -> list[Outcome]:
     path.write_text(json.dumps(snapshot, indent=2), encoding="utf-8")
     loaded = _loaded(tuple(case.get("params", ())))
     store = Store(parse_snapshot(path.read_text(encoding="utf-8"), str(path)), loaded.plan.model)
+    return [r for r in evaluate(loaded.plan, store) if r.rule.id == rule]
+
+
+def _run(rule: str, case: dict[str, Any], tmp_path: Path) -> list[Outcome]:
     return _sorted(
-        (r.resource.key, _related(r), str(r.status))
-        for r in evaluate(loaded.plan, store)
-        if r.rule.id == rule
+        (r.resource.key, _related(r), str(r.status)) for r in _results(rule, case, tmp_path)
     )
 
 
@@ -76,7 +79,18 @@ def _sorted(outcomes: Any) -> list[Outcome]:
 def test_rule_fixture(rule: str, case: dict[str, Any], tmp_path: Path) -> None:
     expected = _sorted((e["resource"], e.get("related"), e["outcome"]) for e in case["expect"])
     assert {outcome for _, _, outcome in expected} <= OUTCOMES
-    assert _run(rule, case, tmp_path) == expected
+    results = _results(rule, case, tmp_path)
+    got = _sorted((r.resource.key, _related(r), str(r.status)) for r in results)
+    assert got == expected
+    for e in case["expect"]:
+        if "reason" in e:
+            [match] = [
+                r
+                for r in results
+                if (r.resource.key, _related(r), str(r.status))
+                == (e["resource"], e.get("related"), e["outcome"])
+            ]
+            assert e["reason"] in match.reason
 
 
 def test_every_bundled_rule_has_a_passing_and_a_failing_fixture() -> None:

@@ -5,24 +5,10 @@
 (`prose.model`, `prose.policy`, one declaration or rule each). Each must parse; the
 `ast.dump()` of each is pinned by a text snapshot.
 
-What is not in the grammar (yet) was changed, with a `# changed:` comment at the spot:
-
-* `ecs.model`: `relation storage_capacity_unit offset disk on region when ...` removed
-  (no join on keys, only `via` paths); `define world_open(r: sg_rule) = ...` removed (no
-  `define`).
-* `policies.policy`: rule `region_quota` left without its statement, because
-  `count(instance located in this)` (`K located in this`) is not in the grammar.
-* `prose.model`: `optional string from "DescribeInstanceRamRole"` lost its `from "..."`
-  (not in the grammar); the `on region` relation left out.
-* `prose.policy`: the `tags` metadata, `K located in this` and `let` left out (none is in
-  the grammar). An attribute named `count` was renamed `size`: `count` is a keyword at
-  the start of an expression (`count >= 1` fails with "expected `(`").
-
-Two LANGUAGE.md constructs parse but do not check: relation paths from the target end
-(`relation instance belong deployment_set via ..., deployment_set.instance_ids[*]`) and
-the built-ins `now`, `days_since`, `days_until`, `split`, `keys` and `is_private`, which
-the checker does not know (PE112). `define`d predicates called as functions
-(`where world_open(r)`) parse as calls.
+One thing differs from LANGUAGE.md: in `prose.model` and `prose.policy`, an attribute
+named `count` was renamed `size` (`count` is a keyword at the start of an expression:
+`count >= 1` fails with "expected `(`"). Every other construct is kept as written, and
+`prose.policy` is checked against `prose.model`.
 
 Syntax errors are pinned as rendered PE001/PE002 text, one snapshot per case.
 """
@@ -37,6 +23,7 @@ from syrupy.assertion import SnapshotAssertion
 
 from policyengine import ast
 from policyengine.diagnostics import DiagnosticError
+from policyengine.loader import load
 from policyengine.parser import grammar_text, parse
 from policyengine.source import Source
 
@@ -132,9 +119,23 @@ def test_language_model_example_keeps_every_kind_and_relation() -> None:
         "reserved_instance",
         "invocation",
     ]
-    # 12 relations in LANGUAGE.md, less the `on region` one that is not in the grammar.
-    assert len(file.relations) == 11
+    assert len(file.relations) == 12  # as many as LANGUAGE.md declares
     assert [r.name.text for r in file.records] == ["sg_rule"]
+    assert [d.name.text for d in file.defines] == ["world_open"]
+    [join] = [r for r in file.relations if r.join]
+    assert [k.text for k in join.join] == ["region"]
+
+
+def test_the_prose_examples_check_against_their_model(tmp_path: Path) -> None:
+    # prose.policy over prose.model, as written: every construct checks, not only parses.
+    (tmp_path / "example").mkdir()
+    for name in ("prose.model", "prose.policy"):
+        text = (LANGUAGE / name).read_text(encoding="utf-8")
+        (tmp_path / "example" / name).write_text(text, encoding="utf-8")
+    (tmp_path / "example" / "other.model").write_text("model example.other\n", encoding="utf-8")
+    loaded = load([tmp_path / "example" / "prose.policy"])
+    assert "prose.located" in {r.id for r in loaded.plan.rules}
+    assert [r.id for r in loaded.plan.region_rules] == ["prose.located"]
 
 
 def test_a_sentence_remembers_how_it_was_written() -> None:
@@ -297,8 +298,6 @@ SYNTAX_ERRORS: dict[str, str] = {
     "model_declaration_in_a_policy_file": 'use alicloud.ecs\n\nkind box id "b-" located in zone\n',
     "closing_brace_too_many": _policy("disk attach requires same zone") + "}\n",
     "keyword_as_an_attribute": _policy("for each disk require count >= 1"),
-    "model_type_from_api": 'model m\n\nkind vm id "i-" located in zone {\n'
-    '  role: optional string from "DescribeInstanceRamRole"\n}\n',
 }
 
 
@@ -321,7 +320,6 @@ def test_syntax_error(case: str, text_snapshot: SnapshotAssertion) -> None:
         ("end_of_file_inside_a_rule", "PE001", 5),
         ("unexpected_character", "PE001", 5),
         ("invalid_string_escape", "PE002", 5),
-        ("model_type_from_api", "PE001", 4),
     ],
 )
 def test_syntax_error_code_and_line(case: str, code: str, line: int) -> None:

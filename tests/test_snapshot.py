@@ -100,12 +100,12 @@ BAD_INPUTS: dict[str, tuple[str, list[tuple[str, tuple[str, ...]]]]] = {
         ),
         [("/resources/1", ("duplicate key_pair `ops`", "cn-hangzhou", "/resources/0"))],
     ),
-    "size-as-string": (
-        doc({**DISK, "size": "40"}),
-        [("/resources/0/size", ("expected an integer", "found a string", "40"))],
+    "size-not-a-number": (
+        doc({**DISK, "size": "40GiB"}),
+        [("/resources/0/size", ("expected an integer", "found a string", "40GiB"))],
     ),
-    "bool-as-string": (
-        doc({**DISK, "encrypted": "false"}),
+    "bool-not-true-or-false": (
+        doc({**DISK, "encrypted": "no"}),
         [("/resources/0/encrypted", ("expected true or false", "found a string"))],
     ),
     "bad-port-range-and-cidr": (
@@ -138,7 +138,7 @@ BAD_INPUTS: dict[str, tuple[str, list[tuple[str, tuple[str, ...]]]]] = {
         [("", ("not valid JSON", "Infinity"))],
     ),
     "every-problem-at-once": (
-        doc({**DISK, "size": "40"}, {"kind": "nosuch", "id": "x"}, {"kind": "disk"}),
+        doc({**DISK, "size": "40GiB"}, {"kind": "nosuch", "id": "x"}, {"kind": "disk"}),
         [
             ("/resources/0/size", ("expected an integer",)),
             ("/resources/1/kind", ("unknown kind `nosuch`",)),
@@ -246,3 +246,51 @@ def test_schema_rejects_a_bad_snapshot(bad: dict[str, Any]) -> None:
     schema = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(bad, schema, cls=jsonschema.Draft202012Validator)
+
+
+# ---------------------------------------------------------------- conversion on import
+
+
+def _loaded_data(ecs: Model, *resources: dict[str, Any]) -> list[dict[str, Any]]:
+    store = Store(parse_snapshot(doc(*resources), FILE), ecs)
+    return [r.data for r in store.resources]
+
+
+def _sg(*rules: dict[str, Any]) -> dict[str, Any]:
+    return {"kind": "security_group", "id": "sg-" + "a" * 20, "region": "cn-hangzhou",
+            "rules": list(rules)}  # fmt: skip
+
+
+def test_values_convert_to_their_declared_type(ecs: Model) -> None:
+    [data] = _loaded_data(ecs, {**DISK, "size": "40", "encrypted": "false"})
+    assert (data["size"], data["encrypted"]) == (40, False)
+    [sg] = _loaded_data(ecs, _sg({"priority": "1", "port_range": "22/22"}))
+    assert sg["rules"][0]["priority"] == 1
+    assert sg["rules"][0]["port_range"] == "22/22"
+
+
+@pytest.mark.parametrize(
+    ("protocol", "expected"),
+    [("TCP", "-1/-1"), ("UDP", "-1/-1"), ("ALL", "-1/-1"), ("ICMP", ""), ("GRE", "")],
+)
+def test_every_port_means_all_ports_or_none_by_protocol(
+    ecs: Model, protocol: str, expected: str
+) -> None:
+    # "-1/-1" is every port for TCP, UDP and ALL; ICMP and GRE have no ports at all.
+    [sg] = _loaded_data(ecs, _sg({"ip_protocol": protocol, "port_range": "-1/-1"}))
+    assert sg["rules"][0]["port_range"] == expected
+
+
+@pytest.mark.parametrize(
+    ("rule", "pointer", "expected"),
+    [
+        ({"priority": "high"}, "/resources/0/rules/0/priority", "expected an integer"),
+        ({"port_range": "22-23"}, "/resources/0/rules/0/port_range", "expected a port range"),
+    ],
+)
+def test_a_value_that_does_not_convert_is_named_by_file_and_pointer(
+    ecs: Model, rule: dict[str, Any], pointer: str, expected: str
+) -> None:
+    got = problems_of(doc(_sg(rule)), ecs)
+    assert [(p.file, p.pointer) for p in got] == [(FILE, pointer)]
+    assert expected in got[0].message

@@ -32,20 +32,32 @@ def literal_type(value: ast.LiteralValue) -> model.Type:
             return model.ListT(model.AnyT())
 
 
-def expr_type(scope: Scope, expr: ast.Expr | ast.Related) -> model.Type | None:
+def expr_type(scope: Scope, expr: ast.Collection) -> model.Type | None:
     """The type of an expression; None after reporting why it has none."""
     match expr:
         case ast.Path():
             resolved = scope.resolve_path(expr)
             if resolved is None:
                 return None
-            if resolved.binding.role == "param":
+            if resolved.binding.role == "param" and not resolved.steps:
                 return resolved.binding.type
             return resolved.type
         case ast.Literal(value=value):
             return literal_type(value)
         case ast.Call():
+            if expr.function.text in scope.defines:
+                scope.diags.error(
+                    "PE106",
+                    f"`{expr.function.text}` is a `define`: a condition, not a value",
+                    expr.span,
+                    "used as a value",
+                    help=f"use it as a condition: `... where {expr.span.text}` or "
+                    f"`require {expr.span.text}`",
+                )
+                return None
             return call_type(scope, expr)
+        case ast.LocatedIn():
+            return located_type(scope, expr)
         case ast.Count(var=var, source=source, where=where):
             element = element_type(scope, source)
             if element is None:
@@ -67,6 +79,39 @@ def expr_type(scope: Scope, expr: ast.Expr | ast.Related) -> model.Type | None:
         case ast.Related():
             found = related_kind(scope, expr)
             return None if found is None else model.ListT(model.ResourceT(found[1]))
+
+
+def located_type(scope: Scope, expr: ast.LocatedIn) -> model.Type | None:
+    """`instance located in this`: every resource of a kind in a region."""
+    if expr.kind.text not in scope.model.kinds:
+        scope.diags.error(
+            "PE102",
+            f"unknown kind `{expr.kind.text}`",
+            expr.kind.span,
+            "expected a kind",
+            help=did_you_mean(expr.kind.text, scope.model.kinds),
+        )
+        return None
+    if scope.model.kinds[expr.kind.text].scope == "global":
+        scope.diags.error(
+            "PE109",
+            f"`{expr.kind.text}` is global and located in no region",
+            expr.kind.span,
+            "has no region",
+        )
+        return None
+    place = ast.Path(head=expr.place, span=expr.place.span)
+    t = expr_type(scope, place)
+    if t is not None and model.value_class(t) not in ("string", "any"):
+        scope.diags.error(
+            "PE106",
+            f"`located in` takes a region, not {_a(model.unwrap(t))}",
+            expr.place.span,
+            "not a region",
+            help="write `located in this` in a `for each region` rule, or `located in region`",
+        )
+        return None
+    return model.ListT(model.ResourceT(expr.kind.text))
 
 
 def _role_of(t: model.Type) -> Literal["resource", "value"]:
@@ -139,6 +184,88 @@ def element_type(scope: Scope, source: ast.Collection) -> model.Type | None:
     return t.item
 
 
+def define_call(scope: Scope, call: ast.Call) -> None:
+    """A `define` used as a condition: its arguments fit its parameters."""
+    sig = scope.defines[call.function.text]
+    if len(call.args) != len(sig.params):
+        scope.diags.error(
+            "PE106",
+            f"`{call.function.text}` takes {len(sig.params)} argument(s), not {len(call.args)}",
+            call.span,
+            "wrong number of arguments",
+            notes=(f"declared at {sig.node.name.span.location()}",),
+        )
+        return
+    for arg, (name, want) in zip(call.args, sig.params, strict=True):
+        got = expr_type(scope, arg)
+        if got is not None and not fits_type(got, want):
+            scope.diags.error(
+                "PE106",
+                f"`{call.function.text}` takes {model.describe(want)} as `{name}`, "
+                f"not {model.describe(got)}",
+                arg.span,
+                "wrong type of argument",
+            )
+
+
+def fits_type(got: model.Type, want: model.Type) -> bool:
+    """Whether a value of type `got` may be passed where `want` is declared."""
+    got, want = model.unwrap(got), model.unwrap(want)
+    if isinstance(got, model.AnyT) or isinstance(want, model.AnyT):
+        return True
+    match want:
+        case model.ListT(item=item):
+            return isinstance(got, model.ListT) and fits_type(got.item, item)
+        case model.MapT(value=value):
+            return isinstance(got, model.MapT) and fits_type(got.value, value)
+        case model.RecordT(name=name, fields=fields):
+            if not isinstance(got, model.RecordT):
+                return False
+            if name is not None and got.name is not None:
+                return name == got.name
+            have = got.by_name
+            return all(f in have and fits_type(have[f], t) for f, t in fields)
+        case model.ResourceT(kind=kind):
+            return got == model.ResourceT(kind)
+        case model.Scalar(name="time" | "cidr" | "port_range" as special):
+            return got == model.Scalar(special) or got == model.STRING
+    return model.value_class(got) == model.value_class(want)
+
+
+# Built-in arguments that must be a typed value, not any text: a literal is parsed now.
+_TYPED_ARGS = {
+    ("days_since", 0): "time",
+    ("days_until", 0): "time",
+    ("is_private", 0): "cidr",
+}
+
+
+def _typed_arg(scope: Scope, function: str, index: int, arg: ast.Expr, t: model.Type) -> None:
+    want = _TYPED_ARGS.get((function, index))
+    if want is None or isinstance(model.unwrap(t), model.AnyT):
+        return
+    if isinstance(arg, ast.Literal) and isinstance(arg.value, str):
+        ok = (model.parse_time if want == "time" else model.parse_cidr)(arg.value) is not None
+        if not ok:
+            example = '"2024-01-31T08:00:00Z"' if want == "time" else '"10.0.0.0/8"'
+            scope.diags.error(
+                "PE002",
+                f"`{arg.span.text}` is not a {'time' if want == 'time' else 'CIDR block'}",
+                arg.span,
+                "cannot be parsed",
+                help=f"write e.g. {example}",
+            )
+        return
+    if model.unwrap(t) != model.Scalar(want):
+        scope.diags.error(
+            "PE106",
+            f"`{function}` takes a {want}, not {model.describe(model.unwrap(t))}",
+            arg.span,
+            "wrong type of argument",
+            help=f"declare the attribute as `{want}` in the model",
+        )
+
+
 def call_type(scope: Scope, call: ast.Call) -> model.Type | None:
     builtin = BUILTINS.get(call.function.text)
     if builtin is None:
@@ -147,7 +274,7 @@ def call_type(scope: Scope, call: ast.Call) -> model.Type | None:
             f"unknown function `{call.function.text}`",
             call.function.span,
             "no such function",
-            help=did_you_mean(call.function.text, BUILTINS),
+            help=did_you_mean(call.function.text, [*BUILTINS, *scope.defines]),
         )
         return None
     if len(call.args) != len(builtin.params):
@@ -158,7 +285,7 @@ def call_type(scope: Scope, call: ast.Call) -> model.Type | None:
             "wrong number of arguments",
         )
         return None
-    for arg, accepted in zip(call.args, builtin.params, strict=True):
+    for index, (arg, accepted) in enumerate(zip(call.args, builtin.params, strict=True)):
         t = expr_type(scope, arg)
         if t is not None and model.value_class(t) not in (*accepted, "any"):
             scope.diags.error(
@@ -167,6 +294,8 @@ def call_type(scope: Scope, call: ast.Call) -> model.Type | None:
                 arg.span,
                 "wrong type of argument",
             )
+        elif t is not None:
+            _typed_arg(scope, builtin.name, index, arg, t)
     return builtin.returns
 
 
@@ -252,6 +381,10 @@ def check_condition(scope: Scope, cond: ast.Condition) -> None:
             check_range(scope, cond)
         case ast.Presence(operand=operand):
             expr_type(scope, operand)
+        case ast.Truthy(operand=ast.Call(function=function) as call) if (
+            function.text in scope.defines
+        ):
+            define_call(scope, call)
         case ast.Truthy(operand=operand):
             t = expr_type(scope, operand)
             if t is not None and model.value_class(t) not in ("bool", "any"):
@@ -287,6 +420,8 @@ def _mentions(node: ast.Node, var: str) -> bool:
         ):
             return True
         if isinstance(n, ast.Related) and var in (n.left.text, n.right.text):
+            return True
+        if isinstance(n, ast.LocatedIn) and n.place.text == var:
             return True
     return False
 

@@ -12,6 +12,11 @@ from policyengine import ast, model
 from policyengine.diagnostics import Collector, Diagnostic, did_you_mean
 
 ENVELOPE_DOC = "the snapshot envelope"
+RESERVED_KINDS = ("region", "resource")  # `for each region`, `for each resource`
+
+
+def _apis(fields: Iterable[ast.Field]) -> tuple[tuple[str, str], ...]:
+    return tuple((f.name.text, f.api) for f in fields if f.api is not None)
 
 
 class _ModelBuilder:
@@ -27,6 +32,16 @@ class _ModelBuilder:
             for record in file.records:
                 self._declare(self.records, record.name, record)
             for kind in file.kinds:
+                if kind.name.text in RESERVED_KINDS:
+                    self.diags.error(
+                        "PE108",
+                        f"`{kind.name.text}` is a word of the language, not a kind name",
+                        kind.name.span,
+                        "reserved",
+                        help=f"`for each {kind.name.text}` already means something: "
+                        "choose another name",
+                    )
+                    continue
                 self._declare(self.kind_nodes, kind.name, kind)
         for name in self.records:  # every record is checked, used or not
             self._record(name, ())
@@ -50,7 +65,8 @@ class _ModelBuilder:
                     notes=(f"first declared at {seen[key].span.location()}",),
                 )
             seen[key] = rel
-        return model.Model(partial.names, kinds, tuple(seen.values()))
+        records = {n: t for n, t in self.record_types.items() if isinstance(t, model.RecordT)}
+        return model.Model(partial.names, kinds, tuple(seen.values()), records)
 
     def _declare(
         self,
@@ -105,7 +121,7 @@ class _ModelBuilder:
             case ast.OptionalType(inner=inner):
                 return model.OptionalT(self.type_of(inner, stack))
             case ast.ObjectType(fields=fields):
-                return model.RecordT(None, self._fields(fields, stack))
+                return model.RecordT(None, self._fields(fields, stack), _apis(fields))
 
     def _record(self, name: str, stack: tuple[str, ...]) -> model.Type:
         if name in stack:
@@ -119,7 +135,9 @@ class _ModelBuilder:
             return model.AnyT()
         if name not in self.record_types:
             node = self.records[name]
-            self.record_types[name] = model.RecordT(name, self._fields(node.fields, (*stack, name)))
+            self.record_types[name] = model.RecordT(
+                name, self._fields(node.fields, (*stack, name)), _apis(node.fields)
+            )
         return self.record_types[name]
 
     def _fields(
@@ -174,7 +192,7 @@ class _ModelBuilder:
             scope_when=when,
             otherwise=otherwise,
             unique_per_region=node.unique_per_region,
-            attributes=model.RecordT(node.name.text, tuple(attributes.items())),
+            attributes=model.RecordT(node.name.text, tuple(attributes.items()), _apis(node.fields)),
             declared=frozenset(declared),
             span=node.name.span,
         )
@@ -265,17 +283,17 @@ class _ModelBuilder:
         if not ok:
             return None
         source = partial.kinds[node.source.text]
+        target = partial.kinds[node.target.text]
         paths = tuple(
             p
             for path in node.paths
-            if (p := self._relation_path(path, source, node.target.text, partial)) is not None
+            if (p := self._relation_path(path, source, target, partial)) is not None
         )
-        when = None
+        keys_ok = all(self._join_key(key, source, target) for key in node.join)
+        when = target_when = None
         if node.when is not None:
-            when = self.guard(
-                node.when, self.kind_nodes[source.name], dict(source.attributes.fields)
-            )
-        if len(paths) != len(node.paths):
+            when, target_when = self._relation_guard(node.when, source, target)
+        if len(paths) != len(node.paths) or not keys_ok:
             return None
         return model.Relation(
             node.source.text,
@@ -285,20 +303,79 @@ class _ModelBuilder:
             when,
             node.dangle_reason,
             node.span,
+            tuple(k.text for k in node.join),
+            target_when,
         )
 
+    def _join_key(self, key: ast.Name, source: model.Kind, target: model.Kind) -> bool:
+        """A join key is an attribute both kinds have, with the same kind of value."""
+        types = []
+        for kind in (source, target):
+            t = kind.attributes.by_name.get(key.text)
+            if t is None:
+                self.diags.error(
+                    "PE104",
+                    f"unknown attribute `{key.text}` of `{kind.name}`",
+                    key.span,
+                    f"a join key must be an attribute of both `{source.name}` and `{target.name}`",
+                    help=did_you_mean(key.text, kind.attributes.by_name),
+                )
+                return False
+            types.append(model.value_class(t))
+        if types[0] != types[1] or types[0] not in ("string", "int", "bool"):
+            self.diags.error(
+                "PE106",
+                f"`{key.text}` cannot join `{source.name}` and `{target.name}`",
+                key.span,
+                f"{types[0]} and {types[1]}",
+                help="join on attributes that hold the same kind of scalar value",
+            )
+            return False
+        return True
+
+    def _relation_guard(
+        self, cond: ast.Condition, source: model.Kind, target: model.Kind
+    ) -> tuple[model.Guard | None, model.Guard | None]:
+        """A relation's `when` may read either end; each term is named by its kind."""
+        terms = cond.conditions if isinstance(cond, ast.AllOf) else (cond,)
+        on_target: list[ast.Condition] = [
+            t
+            for t in terms
+            if source.name != target.name
+            and isinstance(t, ast.Compare)
+            and isinstance(t.left, ast.Path)
+            and t.left.head.text == target.name
+        ]
+        on_source = [t for t in terms if t not in on_target]
+
+        def build(part: list[ast.Condition], kind: model.Kind) -> model.Guard | None:
+            if not part:
+                return None
+            node = part[0] if len(part) == 1 else ast.AllOf(conditions=tuple(part), span=cond.span)
+            guard = self.guard(node, self.kind_nodes[kind.name], dict(kind.attributes.fields))
+            if guard is None:
+                return None
+            text = " and ".join(t.span.text for t in part)
+            return model.Guard(guard.terms, text)
+
+        return build(on_source, source), build(on_target, target)
+
     def _relation_path(
-        self, path: ast.Path, source: model.Kind, target: str, partial: model.Model
+        self, path: ast.Path, source: model.Kind, target: model.Kind, partial: model.Model
     ) -> model.RelationPath | None:
-        if path.head.text != source.name:
+        # A path starts at either end and names the other: `deployment_set.instance_ids[*]`
+        # finds the instances that belong to a deployment set.
+        if path.head.text not in (source.name, target.name):
             self.diags.error(
                 "PE111",
-                f"a relation path starts at its source kind `{source.name}`",
+                f"a relation path starts at `{source.name}` or `{target.name}`",
                 path.head.span,
-                f"expected `{source.name}`",
+                f"expected `{source.name}` or `{target.name}`",
             )
             return None
-        current: model.Type = source.attributes
+        from_target = path.head.text != source.name
+        start, names = (target, source.name) if from_target else (source, target.name)
+        current: model.Type = start.attributes
         steps: list[str] = []
         optional: list[bool] = []
         for seg in path.segments:
@@ -357,15 +434,17 @@ class _ModelBuilder:
                 help=f"write `{path.dotted()}[*]`",
             )
             return None
-        if end not in (model.RefT(target), model.STRING) and not isinstance(end, model.AnyT):
+        if end not in (model.RefT(names), model.STRING) and not isinstance(end, model.AnyT):
             self.diags.error(
                 "PE106",
-                f"this path holds {model.describe(end)}, not an id of `{target}`",
+                f"this path holds {model.describe(end)}, not an id of `{names}`",
                 path.span,
                 "wrong type for this relation",
             )
             return None
-        return model.RelationPath(tuple(steps), tuple(optional), path.span.text, path.span)
+        return model.RelationPath(
+            tuple(steps), tuple(optional), path.span.text, path.span, from_target
+        )
 
 
 def build_model(files: Iterable[ast.ModelFile]) -> tuple[model.Model, list[Diagnostic]]:

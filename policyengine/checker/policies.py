@@ -10,21 +10,25 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from policyengine import ast, model
-from policyengine.checker.conditions import check_condition, check_message
-from policyengine.checker.scope import Binding, Scope
+from policyengine.checker.conditions import check_condition, check_message, expr_type
+from policyengine.checker.defines import declare
+from policyengine.checker.scope import Binding, DefineSig, Scope
 from policyengine.diagnostics import Collector, Diagnostic, did_you_mean
 
 ANY_KIND = "resource"  # `for each resource`
+REGION = "region"  # `for each region`: the regions of the snapshot
+PARAM_SCALARS = ("string", "int", "bool")
 
 
 def param_type(node: ast.TypeExpr) -> model.Type | None:
-    """Params take scalars and lists of scalars."""
+    """Params take scalars, lists of scalars and maps of scalars."""
     match node:
-        case ast.NamedType(name=name) if name.text in ("string", "int", "bool"):
+        case ast.NamedType(name=name) if name.text in PARAM_SCALARS:
             return model.Scalar(name.text)
-        case ast.ListType(item=item):
-            inner = param_type(item)
-            return None if inner is None or isinstance(inner, model.ListT) else model.ListT(inner)
+        case ast.ListType(item=ast.NamedType(name=name)) if name.text in PARAM_SCALARS:
+            return model.ListT(model.Scalar(name.text))
+        case ast.MapType(value=ast.NamedType(name=name)) if name.text in PARAM_SCALARS:
+            return model.MapT(model.Scalar(name.text))
     return None
 
 
@@ -38,16 +42,25 @@ def fits(value: object, t: model.Type) -> bool:
             return isinstance(value, str)
         case model.ListT(item=item):
             return isinstance(value, tuple | list) and all(fits(v, item) for v in value)
+        case model.MapT(value=item):
+            return isinstance(value, Mapping) and all(
+                isinstance(k, str) and fits(v, item) for k, v in value.items()
+            )
     return False
 
 
 class _PolicyChecker:
     def __init__(
-        self, file: ast.PolicyFile, m: model.Model, params: Mapping[str, Mapping[str, object]]
+        self,
+        file: ast.PolicyFile,
+        m: model.Model,
+        params: Mapping[str, Mapping[str, object]],
+        defines: Mapping[str, DefineSig],
     ) -> None:
         self.file = file
         self.model = m
         self.params = params
+        self.defines = defines
         self.diags = Collector()
 
     def run(self) -> list[Diagnostic]:
@@ -68,6 +81,7 @@ class _PolicyChecker:
 
     def policy(self, policy: ast.Policy) -> None:
         params = policy_params(policy, self.params.get(policy.name.text, {}), self.diags)
+        defines = declare(policy.defines, self.model, self.diags, self.defines, params)
         self.meta(policy.meta, policy_level=True)
         seen: dict[str, ast.Rule] = {}
         for rule in policy.rules:
@@ -80,7 +94,7 @@ class _PolicyChecker:
                     notes=(f"first declared at {seen[rule.name.text].name.span.location()}",),
                 )
             seen[rule.name.text] = rule
-            self.rule(rule, params)
+            self.rule(rule, params, defines)
 
     def meta(self, metas: tuple[ast.Meta, ...], policy_level: bool = False) -> None:
         seen: set[str] = set()
@@ -91,7 +105,9 @@ class _PolicyChecker:
             if m.key == "message" and policy_level:
                 self.diags.error("PE111", "`message` belongs to a rule", m.span, "not in a policy")
 
-    def rule(self, rule: ast.Rule, params: dict[str, Binding]) -> None:
+    def rule(
+        self, rule: ast.Rule, params: dict[str, Binding], defines: dict[str, DefineSig]
+    ) -> None:
         self.meta(rule.meta)
         if rule.body is None:
             self.diags.error(
@@ -113,7 +129,7 @@ class _PolicyChecker:
             )
         body = rule.body
         for kind in subject_kinds(body, self.model, self.diags, params):
-            scope = rule_scope(body, kind, self.model, params, self.diags)
+            scope = rule_scope(body, kind, self.model, params, self.diags, defines)
             if scope is None:
                 continue
             for cond in (body.where, body.unless, body.condition):
@@ -141,7 +157,7 @@ def policy_params(
                     f"param `{p.name.text}` has a type params cannot take",
                     p.type.span,
                     "not a param type",
-                    help="use string, int, bool or a list of one of them",
+                    help="use string, int or bool, or a list or map of one of them",
                 )
             )
         elif p.name.text in overrides:
@@ -169,6 +185,8 @@ def policy_params(
             )
         if isinstance(value, list):
             value = tuple(value)
+        if isinstance(value, dict):
+            value = tuple(sorted(value.items()))  # hashable; the compiler makes it a map
         out[p.name.text] = Binding(p.name.text, "param", t or model.AnyT(), -1, value)
     return out
 
@@ -178,8 +196,11 @@ def subject_kinds(
 ) -> list[str]:
     """The kinds a rule ranges over; `resource` means every kind that has what it reads."""
     name = body.kind.text
+    if name == REGION and body.edge is None:
+        return [REGION]
     if name == ANY_KIND and body.edge is None:
-        reads = _this_reads(body) - set(params) - _quantifier_vars(body)
+        lets = {let.name.text for let in body.lets}
+        reads = _this_reads(body) - set(params) - _quantifier_vars(body) - lets
         kinds = [k.name for k in m.kinds.values() if all(r in k.attributes.by_name for r in reads)]
         if not kinds:
             diags.append(
@@ -211,7 +232,8 @@ def _this_reads(body: ast.ForEach) -> set[str]:
     params and quantifier variables, which the caller takes away)."""
     found: set[str] = set()
     # `id matches kind format` applies to every kind; a relation expression names kinds.
-    for node in ast.walk((body.where, body.condition, body.unless), (ast.IdFormat, ast.Related)):
+    parts = (body.where, body.condition, body.unless, body.lets)
+    for node in ast.walk(parts, (ast.IdFormat, ast.Related, ast.LocatedIn)):
         if not isinstance(node, ast.Path):
             continue
         head = node.head.text
@@ -228,10 +250,21 @@ def rule_scope(
     m: model.Model,
     params: dict[str, Binding],
     diags: Collector,
+    defines: dict[str, DefineSig] | None = None,
 ) -> Scope | None:
-    """The names a rule's conditions see: `this`, the kind, its alias, the edge's other end."""
+    """The names a rule's conditions see: `this`, the kind, its alias, the edge's other
+    end, and its `let`s."""
+    scope = Scope(m, diags, None, params, defines=defines or {})
+    if kind == REGION and body.edge is None:
+        # `for each region`: `this` (and `region`) is the region's name.
+        this = scope.bind(ast.Name(text="this", span=body.kind.span), "value", model.STRING)
+        scope.this = this
+        scope.alias(REGION, this)
+        if body.alias is not None:
+            scope.alias(body.alias.text, this)
+        bind_lets(scope, body)
+        return scope
     this_type = model.ResourceT(kind)
-    scope = Scope(m, diags, None, params)
     this = scope.bind(ast.Name(text="this", span=body.kind.span), "resource", this_type)
     scope.this = this
     scope.alias(kind, this)
@@ -262,7 +295,15 @@ def rule_scope(
         scope.alias(relation.target if body.edge.alias is None else body.edge.alias.text, other)
         if isinstance(body.condition, ast.SameLocation):
             check_same_location(body.condition, m.kinds[kind], m.kinds[relation.target], diags)
+    bind_lets(scope, body)
     return scope
+
+
+def bind_lets(scope: Scope, body: ast.ForEach) -> None:
+    """Each `let NAME = VALUE` is typed and bound, in order: a later one sees earlier ones."""
+    for let in body.lets:
+        t = expr_type(scope, let.value)
+        scope.bind(let.name, "value", t if t is not None else model.AnyT())
 
 
 def edge_relation(
@@ -353,6 +394,9 @@ def _quantifier_vars(body: ast.ForEach) -> set[str]:
 
 
 def check_policy_file(
-    file: ast.PolicyFile, m: model.Model, params: Mapping[str, Mapping[str, object]] | None = None
+    file: ast.PolicyFile,
+    m: model.Model,
+    params: Mapping[str, Mapping[str, object]] | None = None,
+    defines: Mapping[str, DefineSig] | None = None,
 ) -> list[Diagnostic]:
-    return _PolicyChecker(file, m, params or {}).run()
+    return _PolicyChecker(file, m, params or {}, defines or {}).run()

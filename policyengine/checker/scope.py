@@ -31,6 +31,17 @@ class Step:
     name: str = ""  # attribute or key
     slot: int = -1  # for `var`: the slot holding the key
     optional: bool = False  # the model allows this step to be absent (optional, map key)
+    api: str = ""  # `from "DescribeX"`: absent means the export lacks that API
+
+
+@dataclass(frozen=True)
+class DefineSig:
+    """A `define` as calls see it: its parameters' types, and the params of the policy
+    that declares it (none for one declared in a model or at the top of a file)."""
+
+    node: ast.Define
+    params: tuple[tuple[str, vocabulary.Type], ...]
+    policy_params: dict[str, Binding]
 
 
 @dataclass(frozen=True)
@@ -59,10 +70,19 @@ class Scope:
     # Quantifier variables of the whole rule, shared by every child: `message` may name
     # the element that decided a quantifier.
     witnesses: dict[str, Binding] = field(default_factory=dict)
+    defines: dict[str, DefineSig] = field(default_factory=dict)
 
     def child(self) -> Scope:
         return Scope(
-            self.model, self.diags, self.this, self.params, {}, self, self.counter, self.witnesses
+            self.model,
+            self.diags,
+            self.this,
+            self.params,
+            {},
+            self,
+            self.counter,
+            self.witnesses,
+            self.defines,
         )
 
     def bind(self, name: ast.Name, role: Role, type_: vocabulary.Type) -> Binding:
@@ -108,6 +128,18 @@ class Scope:
         binding = self.lookup(head)
         if binding is None and head in self.params:
             binding = self.params[head]
+            computed = [
+                seg for seg in segments if isinstance(seg, ast.VarSegment | ast.StarSegment)
+            ]
+            if computed:
+                self.diags.error(
+                    "PE106",
+                    f"a key of the param `{head}` is written as a string",
+                    computed[0].span,
+                    "not a fixed key",
+                    help=f'write `{head}["KEY"]`, or test `KEY in keys({head})`',
+                )
+                return None
             if self._this_has(head):
                 kind = self._this_kind_name()
                 self.diags.error(
@@ -213,9 +245,15 @@ class Scope:
                             help=did_you_mean(name, fields),
                         )
                         return None
+                    api = self._api_of(current, name)
                     current = fields[name]
                     steps.append(
-                        Step("attr", name, optional=isinstance(current, vocabulary.OptionalT))
+                        Step(
+                            "attr",
+                            name,
+                            optional=isinstance(current, vocabulary.OptionalT),
+                            api=api,
+                        )
                     )
                     owner = name
                 case ast.KeySegment(key=key) | ast.VarSegment(var=key):
@@ -262,6 +300,12 @@ class Scope:
         if plural:
             current = vocabulary.ListT(current)
         return Resolved(binding, tuple(steps), current, plural, path.span.text)
+
+    def _api_of(self, t: vocabulary.Type, name: str) -> str:
+        record = self.model.kinds[t.kind].attributes if isinstance(t, vocabulary.ResourceT) else t
+        if isinstance(record, vocabulary.RecordT):
+            return dict(record.apis).get(name, "")
+        return ""
 
     def _fields_of(self, t: vocabulary.Type) -> dict[str, vocabulary.Type] | None:
         match t:

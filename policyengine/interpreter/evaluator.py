@@ -44,6 +44,15 @@ class Elem:
         self.pointer = pointer
 
 
+class Pending:
+    """A `let` not yet computed: computed when first read, then kept in its slot."""
+
+    __slots__ = ("op",)
+
+    def __init__(self, op: plan.LetOp) -> None:
+        self.op = op
+
+
 class Evaluator:
     def __init__(self, store: Store, tracing: bool) -> None:
         self.store = store
@@ -104,6 +113,19 @@ class Evaluator:
                 return out
             case plan.RelatedOp():
                 return self.related(op, env)
+            case plan.LocatedOp(kind=kind, place=place):
+                region = self.operand(place, env)
+                if isinstance(region, Unknown):
+                    return region
+                if region is MISSING or not isinstance(region, str):
+                    return Unknown(f"`{_text(place)}` is {show(region)}, not a region")
+                found = list(self.store.located(kind, region))
+                self._fact(
+                    "count",
+                    f"{len(found)} {kind}(s) located in {region}",
+                    value=len(found),
+                )
+                return found
             case plan.CountOp(slot=slot, source=source, where=where):
                 items = self.value(source, env)
                 if isinstance(items, Unknown):
@@ -125,8 +147,18 @@ class Evaluator:
             case _:
                 assert_never(op)
 
+    def let_value(self, op: plan.LetOp, env: list[Any]) -> Any:
+        value = self.value(op.value, env)
+        if value is ABSENT or value is PARENT:
+            value = Unknown(self.gone(op.value, env))
+        return value  # reading the let's name records its value
+
     def read(self, op: plan.Read, env: list[Any]) -> Any:
         start = env[op.slot]
+        if isinstance(start, Pending):
+            start = env[op.slot] = self.let_value(start.op, env)
+        if isinstance(start, Unknown):
+            return start
         if not op.steps and isinstance(start, Resource):
             return start  # `{this}` in a message: the resource itself
         if isinstance(start, Resource):
@@ -157,6 +189,10 @@ class Evaluator:
                     got = getattr(start, key)  # the region may come from the location table
                 elif isinstance(value, Mapping):
                     got = value.get(key)
+                    if step.api and key not in value:
+                        # Not null but absent: the export did not call the API that holds it.
+                        where = f" of {owner}" if owner else ""
+                        return Unknown(f"`{key}`{where} needs {step.api}, which the snapshot lacks")
                 else:
                     got = None
                 if isinstance(value, Missing):
@@ -338,8 +374,29 @@ class Evaluator:
                 return self.quantifier(op, env)
             case plan.SameLocationOp(scope=scope, left=left, right=right):
                 return self.same_location(scope, env[left], env[right])
+            case plan.DefineOp():
+                return self.define(op, env)
             case _:
                 assert_never(op)
+
+    def define(self, op: plan.DefineOp, env: list[Any]) -> Truth:
+        """A define's body over its arguments: each bound to its parameter's slot. A
+        required value that is missing cannot be passed: the call is undecided."""
+        for slot, arg in zip(op.slots, op.args, strict=True):
+            if isinstance(arg, plan.Read) and not arg.steps:
+                value = env[arg.slot]  # keep a resource or an element with its pointer
+                if isinstance(value, Pending):
+                    value = env[arg.slot] = self.let_value(value.op, env)
+            else:
+                value = self.value(arg, env)
+                if self.tracing and not isinstance(value, Resource | Elem | Missing | Unknown):
+                    value = Elem(value, self.last_pointer if isinstance(arg, plan.Read) else "")
+            if isinstance(value, Unknown):
+                return value
+            if bare(value) is ABSENT or bare(value) is PARENT:
+                return Unknown(self.gone(arg, env))
+            env[slot] = value
+        return self.cond(op.body, env)
 
     def junction(self, ops: tuple[plan.Cond, ...], env: list[Any], decided_by: bool) -> Truth:
         """`and` (decided by a false part) or `or` (by a true one), in Kleene logic: an
@@ -524,6 +581,7 @@ _OP_NAMES: dict[type, str] = {
     plan.AnyOp: "any",
     plan.NotOp: "not",
     plan.QuantOp: "quantifier",
+    plan.DefineOp: "define",
 }
 
 _COMPARE = {

@@ -11,6 +11,7 @@ from policyengine import model, plan
 from policyengine.interpreter.evaluator import (
     Evaluator,
     Frame,
+    Pending,
     bare,
     dangling,
     follow,
@@ -71,9 +72,18 @@ def _decide(ev: Evaluator, rule: plan.RulePlan, env: list[Any]) -> tuple[Status,
 _RANK = {Status.PASS: 0, Status.SKIPPED: 1, Status.ERROR: 2, Status.FAIL: 3}
 
 
-def _run(ev: Evaluator, rule: plan.RulePlan, resource: Resource) -> Iterator[Result]:
+def _env(rule: plan.RulePlan, resource: Resource) -> list[Any]:
+    """The slots of one evaluation: the subject first (a region's name for `for each
+    region`), each `let` waiting to be computed when first read."""
     env: list[Any] = [None] * rule.slots
-    env[0] = resource
+    env[0] = resource.key if rule.per_region else resource
+    for let in rule.lets:
+        env[let.slot] = Pending(let)
+    return env
+
+
+def _run(ev: Evaluator, rule: plan.RulePlan, resource: Resource) -> Iterator[Result]:
+    env = _env(rule, resource)
     if rule.edge is None:
         status, reason = _decide(ev, rule, env)
         yield Result(rule, resource, status, reason)
@@ -104,6 +114,7 @@ def _run(ev: Evaluator, rule: plan.RulePlan, resource: Resource) -> Iterator[Res
         # Several candidates (a name unique per region): the edge holds if one satisfies it.
         best: tuple[Status, str, Resource] | None = None
         for target in edge.targets:
+            env = _env(rule, resource)  # a `let` may read the edge's other end
             env[1] = target
             status, reason = _decide(ev, rule, env)
             if best is None or _RANK[status] < _RANK[best[0]]:
@@ -119,6 +130,10 @@ def evaluate(compiled: plan.Plan, store: Store) -> list[Result]:
     for resource in store.resources:
         for rule in compiled.by_kind.get(resource.kind, ()):
             results.extend(_run(ev, rule, resource))
+    if compiled.region_rules:
+        for region in store.regions():
+            for rule in compiled.region_rules:
+                results.extend(_run(ev, rule, region))
     return results
 
 
@@ -126,8 +141,7 @@ def trace(store: Store, result: Result) -> Proof:
     """Re-evaluates one outcome with recording on: the evidence behind it."""
     rule, resource = result.rule, result.resource
     ev = Evaluator(store, tracing=True)
-    env: list[Any] = [None] * rule.slots
-    env[0] = resource
+    env = _env(rule, resource)
     edge_facts: list[Fact] = []
     if result.edge is not None:
         if result.target is not None:
@@ -207,9 +221,14 @@ def decisive(node: Trace) -> Iterator[Trace]:
     others by all of their parts; `not` by its operand.
     """
     yield node
-    if node.op in ("not", "quantifier"):
-        # `not` is decided by its operand; a quantifier keeps only its deciding elements.
+    if node.op == "not":
         kids = list(node.children)
+    elif node.op == "quantifier":
+        # Decided by its deciding elements; one that none decided (`no x` that holds,
+        # `every x` that holds) is decided by the whole list, so the clause is its own.
+        kids = [c for c in node.children if c.op == "element"]
+        if not kids and isinstance(node.truth, Unknown):
+            kids = list(node.children)
     else:
         kids = [c for c in node.children if _same(c.truth, node.truth)]
     if (
