@@ -20,11 +20,29 @@ from typing import Annotated, NoReturn
 import typer
 from typer.exceptions import TyperException
 
+from policyengine import cost as costs
 from policyengine import report as reports
-from policyengine.diagnostics import DiagnosticError, did_you_mean, render_text, to_json
+from policyengine import sarif
+from policyengine.diagnostics import (
+    Diagnostic,
+    DiagnosticError,
+    Level,
+    did_you_mean,
+    render_text,
+    sort_diagnostics,
+    to_json,
+)
 from policyengine.explain import proof_to_json, render_proof_markdown, render_proof_text
 from policyengine.interpreter import Result, Status, evaluate, trace
-from policyengine.loader import Loaded, UsageError, bundled_policies, load
+from policyengine.lint import lint
+from policyengine.loader import (
+    Loaded,
+    UsageError,
+    bundled_policies,
+    bundled_root,
+    front,
+    load,
+)
 from policyengine.snapshot import InputError, Problem, json_schema, parse_snapshot
 from policyengine.store import Store
 
@@ -40,6 +58,12 @@ class ExitCode(IntEnum):
 class Format(StrEnum):
     TEXT = "text"
     JSON = "json"
+
+
+class CheckFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+    SARIF = "sarif"
 
 
 class ExplainFormat(StrEnum):
@@ -308,6 +332,103 @@ def _select(
     if resource is None:  # asked about a resource, its passes are explained too
         results = [r for r in results if r.status in (Status.FAIL, Status.ERROR)]
     return results
+
+
+PathsArg = Annotated[
+    list[Path] | None,
+    typer.Argument(
+        metavar="[PATH]...",
+        show_default=False,
+        help="Policy and model files or folders. Default: the bundled packs.",
+    ),
+]
+
+
+def _source_paths(given: Sequence[Path] | None, suffixes: tuple[str, ...]) -> list[Path]:
+    """Files named, and the files with these suffixes under folders named, in order."""
+    if not given:
+        root = bundled_root()
+        return sorted(p for p in root.rglob("*") if p.suffix in suffixes)
+    out: list[Path] = []
+    for path in given:
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.suffix in suffixes and p.is_file())
+            if not found:
+                kinds = " or ".join(f"*{s}" for s in suffixes)
+                raise UsageError(f"no {kinds} file in folder {path}")
+            out.extend(found)
+        elif path.is_file():
+            out.append(path)
+        else:
+            raise UsageError(f"no such file or folder: {path}")
+    return out
+
+
+@app.command()
+def check(
+    paths: PathsArg = None,
+    param: ParamOpt = None,
+    fmt: Annotated[
+        CheckFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = CheckFormat.TEXT,
+    strict: Annotated[bool, typer.Option("--strict", help="Exit 1 on warnings.")] = False,
+    cost: Annotated[
+        bool, typer.Option("--cost", help="Say how each rule evaluates: its lookups and scans.")
+    ] = False,
+) -> None:
+    """Parse and check policies and models without a snapshot: every error and warning.
+
+    Exit 0 when clean; 1 with --strict when there are warnings; 3 when there are errors.
+    """
+    try:
+        files = _source_paths(paths, (".policy", ".model"))
+        checked = front(files, param or ())
+    except UsageError as exc:
+        _fail(exc, fmt is not CheckFormat.TEXT)
+    found = checked.diagnostics + lint(
+        checked.policies.values(), checked.vocabulary, checked.params
+    )
+    unique = {(d.code, d.span.file, d.span.start, d.message): d for d in found}
+    diags = sort_diagnostics(unique.values())
+    errors = [d for d in diags if d.level is Level.ERROR]
+    warnings = [d for d in diags if d.level is Level.WARNING]
+    rule_costs = costs.plan_cost(load(files, param or ()).plan) if cost and not errors else []
+    if fmt is CheckFormat.SARIF:
+        typer.echo(json.dumps(sarif.diagnostics_log(diags), indent=2, ensure_ascii=False))
+    elif fmt is CheckFormat.JSON:
+        doc = {
+            "version": reports.REPORT_VERSION,
+            "files": [str(p) for p in files],
+            "summary": {"errors": len(errors), "warnings": len(warnings)},
+            "diagnostics": [to_json(d) for d in diags],
+        }
+        if cost:
+            doc["cost"] = [c.to_json() for c in rule_costs]
+        typer.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+    else:
+        typer.echo(_check_text(diags, len(files), errors, warnings))
+        if rule_costs:
+            typer.echo("\n" + costs.render_text(rule_costs))
+        elif cost:
+            typer.echo("\nno cost report: the policies have errors", err=True)
+    if errors:
+        raise typer.Exit(ExitCode.INVALID)
+    raise typer.Exit(ExitCode.VIOLATIONS if strict and warnings else ExitCode.OK)
+
+
+def _check_text(
+    diags: list[Diagnostic], files: int, errors: list[Diagnostic], warnings: list[Diagnostic]
+) -> str:
+    parts = [render_text(d) + "\n" for d in diags]
+
+    def count(n: int, word: str) -> str:
+        return f"{n} {word}{'s' if n != 1 else ''}"
+
+    parts.append(
+        f"checked {count(files, 'file')}: {count(len(errors), 'error')}, "
+        f"{count(len(warnings), 'warning')}"
+    )
+    return "\n".join(parts)
 
 
 @app.command()

@@ -82,10 +82,25 @@ def _parse_all(paths: Iterable[Path], diags: list[Diagnostic]) -> dict[Path, ast
     return out
 
 
-def load(policy_paths: Sequence[Path], params: Sequence[str] = ()) -> Loaded:
-    """Parse, check and compile. Raises DiagnosticError (exit 3) or UsageError (exit 2)."""
+@dataclass(frozen=True)
+class Front:
+    """Every file parsed and checked, with every diagnostic found: what `check` reports
+    and what `load` compiles when there is no error."""
+
+    files: dict[Path, ast.File]
+    policies: dict[Path, ast.PolicyFile]
+    vocabulary: model.Model
+    params: dict[str, dict[str, object]]
+    diagnostics: list[Diagnostic]
+
+
+def front(paths: Sequence[Path], params: Sequence[str] = ()) -> Front:
+    """Parse and check policy and model files, and the models they use. Never stops at the
+    first problem: a policy is checked whenever the models it reads built cleanly, even if
+    another file has a syntax error. Raises UsageError for a bad `--param`."""
     diags: list[Diagnostic] = []
-    files = _parse_all(policy_paths, diags)
+    files = _parse_all(paths, diags)
+    model_diags: list[Diagnostic] = []
     models: dict[Path, ast.ModelFile] = {}
     tried: set[Path] = {p.resolve() for p in files}
     pending: list[tuple[ast.File, Path]] = [(f, p) for p, f in files.items()]
@@ -96,16 +111,17 @@ def load(policy_paths: Sequence[Path], params: Sequence[str] = ()) -> Loaded:
         for use in file.uses:
             found = _find_model(use.name, path)
             if found is None:
-                diags.append(_unknown_model(use))
+                model_diags.append(_unknown_model(use))
             elif found.resolve() not in tried:
                 tried.add(found.resolve())  # a model that fails to parse is reported once
-                for model_path, parsed in _parse_all([found], diags).items():
+                for model_path, parsed in _parse_all([found], model_diags).items():
                     if isinstance(parsed, ast.ModelFile):
                         models[model_path.resolve()] = parsed
                         pending.append((parsed, model_path))
                     else:
-                        diags.append(_not_a_model(use, model_path))
-    vocabulary, model_diags = build_model(models.values())
+                        model_diags.append(_not_a_model(use, model_path))
+    vocabulary, built = build_model(models.values())
+    model_diags.extend(built)
     diags.extend(model_diags)
     policies = {p: f for p, f in files.items() if isinstance(f, ast.PolicyFile)}
     for file in policies.values():
@@ -120,10 +136,23 @@ def load(policy_paths: Sequence[Path], params: Sequence[str] = ()) -> Loaded:
                 )
             )
     values = _param_values(policies.values(), params)
-    errors = [d for d in diags if d.level == "error"]
-    if not errors:
+    # Policies are typed against the models: with a broken model, every name would look
+    # unknown. Another file's syntax error does not stop them being checked.
+    if not any(d.level == "error" for d in model_diags):
         for file in policies.values():
             diags.extend(check_policy_file(file, vocabulary, values))
+    return Front(files, policies, vocabulary, values, diags)
+
+
+def load(policy_paths: Sequence[Path], params: Sequence[str] = ()) -> Loaded:
+    """Parse, check and compile. Raises DiagnosticError (exit 3) or UsageError (exit 2)."""
+    checked = front(policy_paths, params)
+    diags, policies, vocabulary, values = (
+        checked.diagnostics,
+        checked.policies,
+        checked.vocabulary,
+        checked.params,
+    )
     errors = [d for d in diags if d.level == "error"]
     if errors:
         raise DiagnosticError(sort_diagnostics(errors))
