@@ -7,6 +7,7 @@ always one JSON document, even when the input was bad.
 
 from __future__ import annotations
 
+import difflib
 import gc
 import json
 import os
@@ -33,6 +34,7 @@ from policyengine.diagnostics import (
     to_json,
 )
 from policyengine.explain import proof_to_json, render_proof_markdown, render_proof_text
+from policyengine.formatter import format_source
 from policyengine.interpreter import Result, Status, evaluate, trace
 from policyengine.lint import lint
 from policyengine.loader import (
@@ -42,8 +44,10 @@ from policyengine.loader import (
     bundled_root,
     front,
     load,
+    read_source,
 )
 from policyengine.snapshot import InputError, Problem, json_schema, parse_snapshot
+from policyengine.source import Source
 from policyengine.store import Store
 
 
@@ -429,6 +433,77 @@ def _check_text(
         f"{count(len(warnings), 'warning')}"
     )
     return "\n".join(parts)
+
+
+@app.command()
+def fmt(
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            metavar="PATH...",
+            allow_dash=True,
+            show_default=False,
+            help="Policy and model files or folders; '-' formats stdin to stdout.",
+        ),
+    ],
+    check_only: Annotated[
+        bool,
+        typer.Option(
+            "--check", help="Change nothing; print a diff of each file that would change."
+        ),
+    ] = False,
+) -> None:
+    """Rewrite policies and models in the one canonical layout, keeping comments.
+
+    Exit 0 when done (or, with --check, when every file is formatted); 1 with --check when
+    a file is not; 3 when a file does not parse (it is left as it is).
+    """
+    if [str(p) for p in paths] == ["-"]:
+        source = Source("<stdin>", sys.stdin.read())
+        try:
+            typer.echo(format_source(source), nl=False)
+        except DiagnosticError as exc:
+            _fail(exc, False)
+        raise typer.Exit(ExitCode.OK)
+    try:
+        files = _source_paths(paths, (".policy", ".model"))
+    except UsageError as exc:
+        _fail(exc, False)
+    changed, broken = [], []
+    for path in files:
+        source = read_source(path, str(path))
+        try:
+            formatted = format_source(source)
+        except DiagnosticError as exc:
+            broken.extend(exc.diagnostics)
+            continue
+        if formatted == source.text:
+            continue
+        changed.append(path)
+        if check_only:
+            diff = difflib.unified_diff(
+                source.text.splitlines(keepends=True),
+                formatted.splitlines(keepends=True),
+                f"{path}",
+                f"{path} (formatted)",
+            )
+            typer.echo("".join(diff), nl=False)
+        else:
+            path.write_text(formatted, encoding="utf-8")
+    for diag in broken:
+        typer.echo(render_text(diag) + "\n", err=True)
+    for path in changed:
+        typer.echo(f"{'would reformat' if check_only else 'reformatted'} {path}", err=True)
+    unchanged = len(files) - len(changed) - len(broken)
+    verb = "would be reformatted" if check_only else "reformatted"
+    typer.echo(
+        f"{len(changed)} file{'s' if len(changed) != 1 else ''} {verb}, {unchanged} already "
+        f"formatted" + (f", {len(broken)} not parsed" if broken else ""),
+        err=True,
+    )
+    if broken:
+        raise typer.Exit(ExitCode.INVALID)
+    raise typer.Exit(ExitCode.VIOLATIONS if check_only and changed else ExitCode.OK)
 
 
 @app.command()
