@@ -7,6 +7,7 @@ always one JSON document, even when the input was bad.
 
 from __future__ import annotations
 
+import difflib
 import gc
 import json
 import os
@@ -21,18 +22,41 @@ from typing import Annotated, NoReturn
 import typer
 from typer.exceptions import TyperException
 
+from policyengine import cost as costs
 from policyengine import report as reports
+from policyengine import sarif
+from policyengine import testing as policy_tests
 from policyengine.describe import describe_rule
 from policyengine.describe import render_markdown as describe_markdown
 from policyengine.describe import render_text as describe_text
 from policyengine.describe import to_json as describe_json
-from policyengine.diagnostics import DiagnosticError, did_you_mean, render_text, to_json
+from policyengine.diagnostics import (
+    Diagnostic,
+    DiagnosticError,
+    Level,
+    did_you_mean,
+    render_text,
+    sort_diagnostics,
+    to_json,
+)
+from policyengine.docs import render_docs
 from policyengine.explain import proof_to_json, render_proof_markdown, render_proof_text
+from policyengine.formatter import format_source
 from policyengine.interpreter import Result, Status, evaluate, trace
-from policyengine.loader import Loaded, UsageError, bundled_policies, load
+from policyengine.lint import lint
+from policyengine.loader import (
+    Loaded,
+    UsageError,
+    bundled_policies,
+    bundled_root,
+    front,
+    load,
+    read_source,
+)
 from policyengine.model import parse_time
 from policyengine.plan import RulePlan
 from policyengine.snapshot import InputError, Problem, json_schema, parse_snapshot
+from policyengine.source import Source
 from policyengine.store import Store
 
 
@@ -47,6 +71,12 @@ class ExitCode(IntEnum):
 class Format(StrEnum):
     TEXT = "text"
     JSON = "json"
+
+
+class CheckFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+    SARIF = "sarif"
 
 
 class ExplainFormat(StrEnum):
@@ -376,6 +406,250 @@ def _select(
     if resource is None:  # asked about a resource, its passes are explained too
         results = [r for r in results if r.status in (Status.FAIL, Status.ERROR)]
     return results
+
+
+PathsArg = Annotated[
+    list[Path] | None,
+    typer.Argument(
+        metavar="[PATH]...",
+        show_default=False,
+        help="Policy and model files or folders. Default: the bundled packs.",
+    ),
+]
+
+
+def _source_paths(given: Sequence[Path] | None, suffixes: tuple[str, ...]) -> list[Path]:
+    """Files named, and the files with these suffixes under folders named, in order."""
+    if not given:
+        root = bundled_root()
+        return sorted(p for p in root.rglob("*") if p.suffix in suffixes)
+    out: list[Path] = []
+    for path in given:
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.suffix in suffixes and p.is_file())
+            if not found:
+                kinds = " or ".join(f"*{s}" for s in suffixes)
+                raise UsageError(f"no {kinds} file in folder {path}")
+            out.extend(found)
+        elif path.is_file():
+            out.append(path)
+        else:
+            raise UsageError(f"no such file or folder: {path}")
+    return out
+
+
+@app.command()
+def check(
+    paths: PathsArg = None,
+    param: ParamOpt = None,
+    fmt: Annotated[
+        CheckFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = CheckFormat.TEXT,
+    strict: Annotated[bool, typer.Option("--strict", help="Exit 1 on warnings.")] = False,
+    cost: Annotated[
+        bool, typer.Option("--cost", help="Say how each rule evaluates: its lookups and scans.")
+    ] = False,
+) -> None:
+    """Parse and check policies and models without a snapshot: every error and warning.
+
+    Exit 0 when clean; 1 with --strict when there are warnings; 3 when there are errors.
+    """
+    try:
+        files = _source_paths(paths, (".policy", ".model"))
+        checked = front(files, param or ())
+    except UsageError as exc:
+        _fail(exc, fmt is not CheckFormat.TEXT)
+    found = checked.diagnostics + lint(
+        checked.policies.values(), checked.vocabulary, checked.params
+    )
+    unique = {(d.code, d.span.file, d.span.start, d.message): d for d in found}
+    diags = sort_diagnostics(unique.values())
+    errors = [d for d in diags if d.level is Level.ERROR]
+    warnings = [d for d in diags if d.level is Level.WARNING]
+    rule_costs = costs.plan_cost(load(files, param or ()).plan) if cost and not errors else []
+    if fmt is CheckFormat.SARIF:
+        typer.echo(json.dumps(sarif.diagnostics_log(diags), indent=2, ensure_ascii=False))
+    elif fmt is CheckFormat.JSON:
+        doc = {
+            "version": reports.REPORT_VERSION,
+            "files": [str(p) for p in files],
+            "summary": {"errors": len(errors), "warnings": len(warnings)},
+            "diagnostics": [to_json(d) for d in diags],
+        }
+        if cost:
+            doc["cost"] = [c.to_json() for c in rule_costs]
+        typer.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+    else:
+        typer.echo(_check_text(diags, len(files), errors, warnings))
+        if rule_costs:
+            typer.echo("\n" + costs.render_text(rule_costs))
+        elif cost:
+            typer.echo("\nno cost report: the policies have errors", err=True)
+    if errors:
+        raise typer.Exit(ExitCode.INVALID)
+    raise typer.Exit(ExitCode.VIOLATIONS if strict and warnings else ExitCode.OK)
+
+
+def _check_text(
+    diags: list[Diagnostic], files: int, errors: list[Diagnostic], warnings: list[Diagnostic]
+) -> str:
+    parts = [render_text(d) + "\n" for d in diags]
+
+    def count(n: int, word: str) -> str:
+        return f"{n} {word}{'s' if n != 1 else ''}"
+
+    parts.append(
+        f"checked {count(files, 'file')}: {count(len(errors), 'error')}, "
+        f"{count(len(warnings), 'warning')}"
+    )
+    return "\n".join(parts)
+
+
+@app.command()
+def fmt(
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            metavar="PATH...",
+            allow_dash=True,
+            show_default=False,
+            help="Policy and model files or folders; '-' formats stdin to stdout.",
+        ),
+    ],
+    check_only: Annotated[
+        bool,
+        typer.Option(
+            "--check", help="Change nothing; print a diff of each file that would change."
+        ),
+    ] = False,
+) -> None:
+    """Rewrite policies and models in the one canonical layout, keeping comments.
+
+    Exit 0 when done (or, with --check, when every file is formatted); 1 with --check when
+    a file is not; 3 when a file does not parse (it is left as it is).
+    """
+    if [str(p) for p in paths] == ["-"]:
+        source = Source("<stdin>", sys.stdin.read())
+        try:
+            typer.echo(format_source(source), nl=False)
+        except DiagnosticError as exc:
+            _fail(exc, False)
+        raise typer.Exit(ExitCode.OK)
+    try:
+        files = _source_paths(paths, (".policy", ".model"))
+    except UsageError as exc:
+        _fail(exc, False)
+    changed, broken = [], []
+    for path in files:
+        source = read_source(path, str(path))
+        try:
+            formatted = format_source(source)
+        except DiagnosticError as exc:
+            broken.extend(exc.diagnostics)
+            continue
+        if formatted == source.text:
+            continue
+        changed.append(path)
+        if check_only:
+            diff = difflib.unified_diff(
+                source.text.splitlines(keepends=True),
+                formatted.splitlines(keepends=True),
+                f"{path}",
+                f"{path} (formatted)",
+            )
+            typer.echo("".join(diff), nl=False)
+        else:
+            path.write_text(formatted, encoding="utf-8")
+    for diag in broken:
+        typer.echo(render_text(diag) + "\n", err=True)
+    for path in changed:
+        typer.echo(f"{'would reformat' if check_only else 'reformatted'} {path}", err=True)
+    unchanged = len(files) - len(changed) - len(broken)
+    verb = "would be reformatted" if check_only else "reformatted"
+    typer.echo(
+        f"{len(changed)} file{'s' if len(changed) != 1 else ''} {verb}, {unchanged} already "
+        f"formatted" + (f", {len(broken)} not parsed" if broken else ""),
+        err=True,
+    )
+    if broken:
+        raise typer.Exit(ExitCode.INVALID)
+    raise typer.Exit(ExitCode.VIOLATIONS if check_only and changed else ExitCode.OK)
+
+
+@app.command("test")  # the function's own name would read as a pytest test
+def test_command(
+    paths: PathsArg = None,
+    coverage: Annotated[
+        bool, typer.Option("--coverage", help="Report which outcomes and branches were exercised.")
+    ] = False,
+    coverage_min: Annotated[
+        float | None,
+        typer.Option(
+            "--coverage-min",
+            metavar="PCT",
+            min=0,
+            max=100,
+            help="Fail when coverage is below PCT percent (implies --coverage).",
+        ),
+    ] = None,
+) -> None:
+    """Run policy unit tests: *.test.yaml files of cases and their expected outcomes.
+
+    Exit 0 when every case passes (and coverage reaches --coverage-min); 1 otherwise;
+    3 when a test file, policy or snapshot is not valid.
+    """
+    with_coverage = coverage or coverage_min is not None
+    try:
+        found = policy_tests.find_test_files(paths or [bundled_root()])
+        files = [policy_tests.read_test_file(p) for p in found]
+        run = policy_tests.run_tests(files, with_coverage)
+    except InputError as exc:
+        typer.echo("\n".join(p.render() for p in exc.problems), err=True)
+        typer.echo("error: a test file or its snapshot is not valid; no test ran", err=True)
+        raise typer.Exit(ExitCode.INVALID) from None
+    except (DiagnosticError, UsageError) as exc:
+        _fail(exc, False)
+    typer.echo(policy_tests.render_text(run))
+    failed = any(not r.passed for r in run.results)
+    if with_coverage:
+        typer.echo("\n" + policy_tests.render_coverage(run.coverage))
+        if coverage_min is not None and run.coverage.percent() < coverage_min:
+            typer.echo(
+                f"FAILED: coverage {run.coverage.percent():.1f}% is below {coverage_min:g}%",
+                err=True,
+            )
+            failed = True
+    raise typer.Exit(ExitCode.VIOLATIONS if failed else ExitCode.OK)
+
+
+@app.command()
+def docs(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            metavar="[PATH]...",
+            show_default=False,
+            help="Policy files or folders. Default: the bundled packs.",
+        ),
+    ] = None,
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Folder to write one Markdown page per file to.")
+    ] = Path("docs/policies"),
+) -> None:
+    """Write Markdown documentation of policies: every rule, what it reads, how to fix it.
+
+    Exit 0 when written; 3 when a policy does not parse or check.
+    """
+    try:
+        files = _policy_paths(paths)
+        checked = front(files)
+        compiled = load(files).plan
+    except (DiagnosticError, UsageError) as exc:
+        _fail(exc, False)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, text in render_docs(checked.policies, compiled).items():
+        (out / name).write_text(text, encoding="utf-8")
+        typer.echo(f"wrote {out / name}", err=True)
 
 
 @app.command()

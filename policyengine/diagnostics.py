@@ -45,6 +45,10 @@ CODES: dict[str, str] = {
     "PE116": "shadowed name",
     "PE117": "unknown type",
     "PE118": "a quantifier's body holds a clause that does not use its variable",
+    # Authoring warnings of `policyengine check`: the rules run, but not as written.
+    "PE150": "unused param",
+    "PE151": "a rule that can never apply",
+    "PE152": "a condition that is always true or always false",
     "PE500": "the rule does not hold",
     "PE501": "the rule could not be decided",
     "PE502": "the rule holds",

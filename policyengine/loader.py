@@ -107,13 +107,29 @@ def _parse_all(paths: Iterable[Path], diags: list[Diagnostic]) -> dict[Path, ast
     return out
 
 
-def load(
-    policy_paths: Sequence[Path], params: Sequence[str] = (), params_file: Path | None = None
-) -> Loaded:
-    """Parse, check and compile. Raises DiagnosticError or InputError (exit 3), or
-    UsageError (exit 2). `params` (`NAME=VALUE`) win over the `params_file`'s values."""
+@dataclass(frozen=True)
+class Front:
+    """Every file parsed and checked, with every diagnostic found: what `check` reports
+    and what `load` compiles when there is no error."""
+
+    files: dict[Path, ast.File]
+    policies: dict[Path, ast.PolicyFile]
+    vocabulary: model.Model
+    params: dict[str, dict[str, object]]
+    defines: dict[str, DefineSig]
+    diagnostics: list[Diagnostic]
+
+
+def front(
+    paths: Sequence[Path], params: Sequence[str] = (), params_file: Path | None = None
+) -> Front:
+    """Parse and check policy and model files, and the models they use. Never stops at the
+    first problem: a policy is checked whenever the models it reads built cleanly, even if
+    another file has a syntax error. Raises UsageError for a bad `--param`, InputError for
+    a bad parameters file; `params` (`NAME=VALUE`) win over the `params_file`'s values."""
     diags: list[Diagnostic] = []
-    files = _parse_all(policy_paths, diags)
+    files = _parse_all(paths, diags)
+    model_diags: list[Diagnostic] = []
     models: dict[Path, ast.ModelFile] = {}
     tried: set[Path] = {p.resolve() for p in files}
     pending: list[tuple[ast.File, Path]] = [(f, p) for p, f in files.items()]
@@ -124,16 +140,17 @@ def load(
         for use in file.uses:
             found = _find_model(use.name, path)
             if found is None:
-                diags.append(_unknown_model(use))
+                model_diags.append(_unknown_model(use))
             elif found.resolve() not in tried:
                 tried.add(found.resolve())  # a model that fails to parse is reported once
-                for model_path, parsed in _parse_all([found], diags).items():
+                for model_path, parsed in _parse_all([found], model_diags).items():
                     if isinstance(parsed, ast.ModelFile):
                         models[model_path.resolve()] = parsed
                         pending.append((parsed, model_path))
                     else:
-                        diags.append(_not_a_model(use, model_path))
-    vocabulary, model_diags = build_model(models.values())
+                        model_diags.append(_not_a_model(use, model_path))
+    vocabulary, built = build_model(models.values())
+    model_diags.extend(built)
     diags.extend(model_diags)
     policies = {p: f for p, f in files.items() if isinstance(f, ast.PolicyFile)}
     for file in policies.values():
@@ -148,19 +165,30 @@ def load(
                 )
             )
     values = _param_values(policies.values(), params, params_file)
-    errors = [d for d in diags if d.level == "error"]
     defines: dict[str, DefineSig] = {}
-    if not errors:
+    # Policies are typed against the models: with a broken model, every name would look
+    # unknown. Another file's syntax error does not stop them being checked.
+    if not any(d.level == "error" for d in model_diags):
         # Defines of models and of policy files' top level are seen by every policy.
         declared = Collector()
         top = [d for f in models.values() for d in f.defines]
         top += [d for f in policies.values() for d in f.defines]
         defines = declare(top, vocabulary, declared, {})
         diags.extend(declared)
-    errors = [d for d in diags if d.level == "error"]
-    if not errors:
-        for file in policies.values():
-            diags.extend(check_policy_file(file, vocabulary, values, defines))
+        if not any(d.level == "error" for d in declared):
+            for file in policies.values():
+                diags.extend(check_policy_file(file, vocabulary, values, defines))
+    return Front(files, policies, vocabulary, values, defines, diags)
+
+
+def load(
+    policy_paths: Sequence[Path], params: Sequence[str] = (), params_file: Path | None = None
+) -> Loaded:
+    """Parse, check and compile. Raises DiagnosticError or InputError (exit 3), or
+    UsageError (exit 2). `params` (`NAME=VALUE`) win over the `params_file`'s values."""
+    checked = front(policy_paths, params, params_file)
+    diags, policies = checked.diagnostics, checked.policies
+    vocabulary, values, defines = checked.vocabulary, checked.params, checked.defines
     errors = [d for d in diags if d.level == "error"]
     if errors:
         raise DiagnosticError(sort_diagnostics(errors))
