@@ -318,7 +318,7 @@ class ModelFile(Node):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Meta(Node):
-    key: Lit["severity", "reference", "remediation", "title", "message"]
+    key: Lit["severity", "reference", "remediation", "title", "message", "enforcement"]
     value: str
 
 

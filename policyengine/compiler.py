@@ -88,6 +88,7 @@ def _rule(
         name=rule.name.text,
         title=title,
         severity=meta("severity", "medium"),  # type: ignore[arg-type]
+        enforcement=meta("enforcement", "mandatory"),  # type: ignore[arg-type]
         remediation=meta("remediation"),
         reference=meta("reference"),
         kinds=tuple(kinds),
