@@ -107,6 +107,7 @@ class Store:
         self.file = snapshot.file
         self.model = m
         self.captured_at = snapshot.envelope.captured_at
+        self.text = snapshot.text
         self.locations = LocationTable(snapshot.envelope.locations)
         self.resources: list[Resource] = []
         self.by_kind: dict[str, list[Resource]] = {k: [] for k in m.kinds}
