@@ -29,6 +29,7 @@ def command(level: str, message: str, **props: str | int) -> str:
 def _annotation(report: Report, f: Finding, gating: set[int]) -> str:
     rule = f.result.rule
     place = primary(report, f)
+    advisory = ", advisory" if rule.enforcement == "advisory" else ""
     if f.waiver is not None:
         level = "notice"
     else:
@@ -39,7 +40,7 @@ def _annotation(report: Report, f: Finding, gating: set[int]) -> str:
         file=place.file,
         line=place.line,
         col=place.column,
-        title=f"{rule.id} [{rule.severity}]" + (f" {rule.title}" if rule.title else ""),
+        title=f"{rule.id} [{rule.severity}{advisory}]" + (f" {rule.title}" if rule.title else ""),
     )
 
 
