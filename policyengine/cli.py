@@ -433,7 +433,16 @@ def waivers_check(
     try:
         day = _today(today)
         accepted = _read_waivers(files)
-    except (DiagnosticError, InputError, UsageError) as exc:
+    except DiagnosticError as exc:
+        diags = exc.diagnostics
+        typer.echo("\n\n".join(render_text(d) for d in diags), err=True)
+        typer.echo(
+            f"\nerror: {len(diags)} problem{'s' if len(diags) != 1 else ''} in "
+            + ", ".join(str(f) for f in files),
+            err=True,
+        )
+        raise typer.Exit(ExitCode.INVALID) from None
+    except (InputError, UsageError) as exc:
         _fail(exc, False)
     expired = [w for w in accepted if w.expired(day)]
     for w in expired:
