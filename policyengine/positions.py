@@ -1,10 +1,9 @@
 """Where each resource sits in a snapshot's JSON text, for outputs that point at lines.
 
-`json.loads` forgets positions, so the text is scanned once more, by a small scanner that
-knows only strings and brackets: one pass, linear in the text, run only when an output
-(SARIF, GitHub annotations) asks for positions. It records the offset of every element of
-the top-level `resources` array and of each member of those elements, keyed by JSON
-Pointer (`/resources/8` and `/resources/8/zone`).
+`json.loads` forgets positions, so the text is walked once more: one pass, linear in the
+text, run only when an output (SARIF, GitHub annotations) asks for positions. It finds
+where each element of the top-level `resources` array starts; the members of a resource
+(`/resources/8/zone`) are found when a finding first points into it.
 """
 
 from __future__ import annotations
@@ -14,8 +13,6 @@ import re
 
 from policyengine.source import Source
 
-# A JSON string from its opening quote: any run of non-special characters or escapes.
-_STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"', re.DOTALL)
 _WS = re.compile(r"[ \t\r\n]*")
 
 
@@ -28,90 +25,89 @@ class Positions:
 
     def __init__(self, source: Source) -> None:
         self.source = source
-        self._offsets = _scan(source.text)
+        self._starts = _resource_starts(source.text)  # offset of each resource
+        self._members: dict[int, dict[str, int]] = {}  # walked when first asked
 
     def find(self, pointer: str) -> tuple[int, int] | None:
-        """The position of `pointer`, or of its nearest recorded ancestor; None when not
-        even the resource is known (a pointer outside `resources`)."""
-        while pointer:
-            offset = self._offsets.get(pointer)
-            if offset is not None:
-                return self.source.line_col(offset)
-            pointer = pointer.rsplit("/", 1)[0]
-        return None
+        """The position of `/resources/N` or `/resources/N/KEY...` (the nearest of the
+        two that is known); None for a pointer outside `resources`."""
+        parts = pointer.split("/")
+        if len(parts) < 3 or parts[0] or parts[1] != "resources" or not parts[2].isdigit():
+            return None
+        index = int(parts[2])
+        if index >= len(self._starts):
+            return None
+        offset = self._starts[index]
+        if len(parts) > 3:
+            if index not in self._members:
+                self._members[index] = _members(self.source.text, offset)
+            offset = self._members[index].get(parts[3], offset)
+        return self.source.line_col(offset)
 
 
-class _Open:
-    """A container being scanned: its pointer, and for arrays the index of the next element."""
-
-    __slots__ = ("is_object", "pointer", "index")
-
-    def __init__(self, is_object: bool, pointer: str) -> None:
-        self.is_object = is_object
-        self.pointer = pointer
-        self.index = 0
+_DECODER = json.JSONDecoder()
 
 
-def _scan(text: str) -> dict[str, int]:
-    """Offsets of `/resources/N` (the element's first character) and `/resources/N/KEY`
-    (the member's key). A text that is not JSON yields what was found before it broke:
-    positions are a courtesy, and the snapshot was validated when it was loaded."""
-    offsets: dict[str, int] = {}
-    stack: list[_Open] = []
-    key = ""  # the last key read in the innermost object
+def _skip(text: str, i: int) -> int:
+    """The offset of the next character that is not whitespace."""
+    m = _WS.match(text, i)
+    return m.end() if m else i
 
-    def element(at: int) -> None:
-        # A value starts here; in the `resources` array, that is a resource.
-        if stack and not stack[-1].is_object and stack[-1].pointer == "/resources":
-            offsets[f"/resources/{stack[-1].index}"] = at
 
-    def done() -> None:
-        # A value just ended: in an array, the next one gets the next index.
-        if stack and not stack[-1].is_object:
-            stack[-1].index += 1
-
-    i, n = 0, len(text)
-    while i < n:
-        ch = text[i]
-        if ch == '"':
-            m = _STRING.match(text, i)
-            if m is None:
+def _resource_starts(text: str) -> list[int]:
+    """The offset of each element of the top-level `resources` array. The values are
+    skipped by json's own scanner, so the walk costs about what loading the text did.
+    A text that is not JSON yields what was found before it broke: positions are a
+    courtesy, and the snapshot was validated when it was loaded."""
+    starts: list[int] = []
+    try:
+        i = _skip(text, 0)
+        if text[i] != "{":
+            return starts
+        i = _skip(text, i + 1)
+        while text[i] == '"':
+            key, i = _DECODER.raw_decode(text, i)
+            i = _skip(text, i)
+            if text[i] != ":":
                 break
-            after = _WS.match(text, m.end())
-            j = after.end() if after else m.end()
-            if stack and stack[-1].is_object and j < n and text[j] == ":":
-                try:
-                    key = json.loads(m.group())
-                except ValueError:
-                    break
-                parent = stack[-1].pointer
-                if parent.startswith("/resources/") and parent.count("/") == 2:
-                    offsets[f"{parent}/{_escape(key)}"] = i
-            else:
-                element(i)
-                done()
-            i = m.end()
-            continue
-        if ch in "{[":
-            element(i)
-            if not stack:
-                pointer = ""
-            elif stack[-1].is_object:
-                pointer = f"{stack[-1].pointer}/{_escape(key)}"
-            else:
-                pointer = f"{stack[-1].pointer}/{stack[-1].index}"
-            stack.append(_Open(ch == "{", pointer))
-        elif ch in "}]":
-            if not stack:
-                break
-            stack.pop()
-            done()
-        elif ch not in " \t\r\n:,":
-            # A number, true, false or null.
-            element(i)
-            while i < n and text[i] not in ",]} \t\r\n":
+            i = _skip(text, i + 1)
+            if key == "resources" and text[i] == "[":
+                i = _skip(text, i + 1)
+                while text[i] != "]":
+                    starts.append(i)
+                    i = _skip(text, _DECODER.raw_decode(text, i)[1])
+                    if text[i] == ",":
+                        i = _skip(text, i + 1)
                 i += 1
-            done()
-            continue
-        i += 1
-    return offsets
+            else:
+                i = _DECODER.raw_decode(text, i)[1]
+            i = _skip(text, i)
+            if text[i] != ",":
+                break
+            i = _skip(text, i + 1)
+    except (IndexError, ValueError):
+        pass
+    return starts
+
+
+def _members(text: str, i: int) -> dict[str, int]:
+    """Escaped member name -> offset of its key, for the object at `i`."""
+    out: dict[str, int] = {}
+    try:
+        if text[i] != "{":
+            return out
+        i = _skip(text, i + 1)
+        while text[i] == '"':
+            start = i
+            key, i = _DECODER.raw_decode(text, i)
+            out[_escape(key)] = start
+            i = _skip(text, i)
+            if text[i] != ":":
+                break
+            i = _skip(text, _DECODER.raw_decode(text, _skip(text, i + 1))[1])
+            if text[i] != ",":
+                break
+            i = _skip(text, i + 1)
+    except (IndexError, ValueError):
+        pass
+    return out
