@@ -338,7 +338,7 @@ class ModelFile(Node):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Meta(Node):
-    key: Lit["severity", "reference", "remediation", "title", "message", "tags"]
+    key: Lit["severity", "reference", "remediation", "title", "message", "tags", "enforcement"]
     value: str
     values: tuple[str, ...] = ()  # `tags ["a", "b"]`
 

@@ -14,7 +14,8 @@ import os
 import sys
 import traceback
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from enum import IntEnum, StrEnum
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -22,6 +23,7 @@ from typing import Annotated, NoReturn
 import typer
 from typer.exceptions import TyperException
 
+from policyengine import baseline as baselines
 from policyengine import cost as costs
 from policyengine import report as reports
 from policyengine import sarif
@@ -41,6 +43,7 @@ from policyengine.diagnostics import (
 )
 from policyengine.docs import render_docs
 from policyengine.explain import proof_to_json, render_proof_markdown, render_proof_text
+from policyengine.formats import Format, render, render_failure
 from policyengine.formatter import format_source
 from policyengine.interpreter import Result, Status, evaluate, trace
 from policyengine.lint import lint
@@ -58,6 +61,7 @@ from policyengine.plan import RulePlan
 from policyengine.snapshot import InputError, Problem, json_schema, parse_snapshot
 from policyengine.source import Source
 from policyengine.store import Store
+from policyengine.waivers import DEFAULT_NAMES, Waiver, expired_diagnostic, parse_waivers
 
 
 class ExitCode(IntEnum):
@@ -66,11 +70,6 @@ class ExitCode(IntEnum):
     USAGE = 2  # bad command line (typer's own usage errors exit 2 as well)
     INVALID = 3  # a policy that does not parse or check, or a snapshot that is not valid
     INTERNAL = 4  # a bug in policyengine; never 1, so CI cannot mistake it for a verdict
-
-
-class Format(StrEnum):
-    TEXT = "text"
-    JSON = "json"
 
 
 class CheckFormat(StrEnum):
@@ -99,9 +98,10 @@ class Color(StrEnum):
 
 
 EXIT_CODES_HELP = (
-    "Exit codes: 0 no fail or error outcome at or above --fail-on; 1 there is one; "
-    "2 usage error; 3 invalid input (a policy that does not parse or check, a snapshot "
-    "that is not valid); 4 internal error."
+    "Exit codes: 0 no fail or error outcome of a mandatory rule at or above --fail-on; "
+    "1 there is one, or a waiver has expired; 2 usage error; 3 invalid input (a policy "
+    "that does not parse or check, a snapshot, waivers file or baseline that is not "
+    "valid); 4 internal error."
 )
 
 app = typer.Typer(
@@ -111,6 +111,10 @@ app = typer.Typer(
     help="Evaluate cloud resource policies over account snapshots, and explain the results. "
     + EXIT_CODES_HELP,
 )
+waivers_app = typer.Typer(
+    no_args_is_help=True, help="Work with waivers files: known findings accepted for a while."
+)
+app.add_typer(waivers_app, name="waivers")
 
 SnapshotsArg = Annotated[
     list[Path],
@@ -177,6 +181,81 @@ FailOnOpt = Annotated[
     Severity, typer.Option("--fail-on", help="Lowest severity that makes the run fail.")
 ]
 ColorOpt = Annotated[Color, typer.Option("--color", help="Color the text output.")]
+TodayOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--today",
+        metavar="YYYY-MM-DD",
+        show_default=False,
+        help="The date waivers expire against. Default: today's date (UTC).",
+    ),
+]
+
+
+@dataclass(frozen=True)
+class Output:
+    fmt: Format
+    path: Path
+
+
+def _outputs(given: Sequence[str]) -> list[Output]:
+    """`--output FORMAT=PATH` values; an unknown format is a usage error."""
+    out = []
+    names = [f.value for f in Format]
+    for value in given:
+        name, sep, path = value.partition("=")
+        if not sep or not path:
+            raise UsageError(
+                f"--output takes FORMAT=PATH (e.g. sarif=results.sarif), not `{value}`"
+            )
+        if name not in names:
+            hint = did_you_mean(name, names) or "expected one of " + ", ".join(names)
+            raise UsageError(f"unknown output format `{name}` in --output {value}; {hint}")
+        out.append(Output(Format(name), Path(path)))
+    return out
+
+
+def _today(given: str | None) -> date:
+    if given is None:
+        return datetime.now(UTC).date()
+    try:
+        return date.fromisoformat(given)
+    except ValueError:
+        raise UsageError(f"--today takes a date as YYYY-MM-DD, not `{given}`") from None
+
+
+def _read_text(path: Path, what: str) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UsageError(f"no such {what}: {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError([Problem(str(path), "", f"cannot be read: {exc}")]) from None
+
+
+def _waiver_files(given: Path | None, policies: Sequence[Path] | None) -> list[Path]:
+    """`--waivers FILE`, else the first of waivers.yaml, waivers.yml, waivers.json in
+    each policy folder given with --policy."""
+    if given is not None:
+        return [given]
+    found = []
+    for folder in policies or ():
+        if folder.is_dir():
+            found.extend(next(([folder / n] for n in DEFAULT_NAMES if (folder / n).is_file()), []))
+    return found
+
+
+def _read_waivers(files: Sequence[Path]) -> list[Waiver]:
+    waivers: list[Waiver] = []
+    diags = []
+    for path in files:
+        try:
+            waivers.extend(parse_waivers(Source(str(path), _read_text(path, "waivers file"))))
+        except DiagnosticError as exc:
+            diags.extend(exc.diagnostics)
+    if diags:
+        raise DiagnosticError(diags)
+    return waivers
 
 
 def _policy_paths(given: Sequence[Path] | None) -> list[Path]:
@@ -245,22 +324,28 @@ def _use_color(choice: Color) -> bool:
     return sys.stdout.isatty()
 
 
-def _fail(exc: Exception, json_out: bool) -> NoReturn:
-    """Reports bad input or usage and exits with its code; JSON users get JSON."""
+def _fail(
+    exc: Exception, json_out: bool, fmt: Format | None = None, outputs: Sequence[Output] = ()
+) -> NoReturn:
+    """Reports bad input or usage and exits with its code; JSON users get JSON, and each
+    other format (on stdout or in an --output file) says that nothing was evaluated."""
     if isinstance(exc, DiagnosticError):
         code, diags = ExitCode.INVALID, exc.diagnostics
+        what = "waivers file" if all(d.code.startswith("PE6") for d in diags) else "policies"
         text = "\n\n".join(render_text(d) for d in diags)
         text += (
             f"\n\nerror: {len(diags)} problem{'s' if len(diags) != 1 else ''} in the "
-            "policies; nothing was evaluated"
+            f"{what}; nothing was evaluated"
         )
-        doc = {"error": "invalid policy", "diagnostics": [to_json(d) for d in diags]}
+        kind = "invalid waivers" if what == "waivers file" else "invalid policy"
+        doc = {"error": kind, "diagnostics": [to_json(d) for d in diags]}
     elif isinstance(exc, InputError):
         code = ExitCode.INVALID
         text = "\n".join(p.render() for p in exc.problems)
-        text += f"\nerror: the {exc.what} is not valid; nothing was evaluated"
+        noun = "baseline" if isinstance(exc, baselines.BaselineError) else exc.what
+        text += f"\nerror: the {noun} is not valid; nothing was evaluated"
         doc = {
-            "error": f"invalid {exc.what}",
+            "error": f"invalid {noun}",
             "problems": [
                 {"file": p.file, "pointer": p.pointer, "message": p.message} for p in exc.problems
             ],
@@ -268,10 +353,27 @@ def _fail(exc: Exception, json_out: bool) -> NoReturn:
     else:
         code, text = ExitCode.USAGE, f"error: {exc}"
         doc = {"error": "usage", "message": str(exc)}
+    json_doc = json.dumps({"version": reports.REPORT_VERSION, **doc}, indent=2)
     if json_out:
-        typer.echo(json.dumps({"version": reports.REPORT_VERSION, **doc}, indent=2))
+        typer.echo(json_doc)
+    elif fmt is not None and fmt is not Format.TEXT:
+        typer.echo(render_failure(fmt, str(doc["error"]), text))
+    for output in outputs:
+        body = (
+            json_doc
+            if output.fmt is Format.JSON
+            else render_failure(output.fmt, str(doc["error"]), text)
+        )
+        _write(output.path, body)
     typer.echo(text, err=True)
     raise typer.Exit(code)
+
+
+def _write(path: Path, text: str) -> None:
+    try:
+        path.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 @app.command("evaluate")  # the function's own name would shadow interpreter.evaluate
@@ -281,8 +383,53 @@ def evaluate_command(
     param: ParamOpt = None,
     params_file: ParamsFileOpt = None,
     now: NowOpt = None,
-    fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.TEXT,
+    fmt: Annotated[
+        Format, typer.Option("--format", "-f", help="Output format on stdout.")
+    ] = Format.TEXT,
+    output: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="FORMAT=PATH",
+            show_default=False,
+            help="Also write FORMAT to PATH (repeatable), e.g. sarif=results.sarif.",
+        ),
+    ] = None,
     fail_on: FailOnOpt = Severity.LOW,
+    fail_on_error: Annotated[
+        bool,
+        typer.Option(
+            "--fail-on-error/--no-fail-on-error",
+            help="Whether an error outcome (could not be decided) fails the run.",
+        ),
+    ] = True,
+    waivers: Annotated[
+        Path | None,
+        typer.Option(
+            "--waivers",
+            show_default=False,
+            help="Waivers file (YAML or JSON). Default: waivers.yaml, waivers.yml or "
+            "waivers.json in a --policy folder.",
+        ),
+    ] = None,
+    today: TodayOpt = None,
+    baseline: Annotated[
+        Path | None,
+        typer.Option(
+            "--baseline",
+            show_default=False,
+            help="Report only findings not in this baseline, and list the fixed ones.",
+        ),
+    ] = None,
+    write_baseline: Annotated[
+        Path | None,
+        typer.Option(
+            "--write-baseline",
+            show_default=False,
+            help="Record this run's findings in FILE, then report against it.",
+        ),
+    ] = None,
     show_all: Annotated[
         bool, typer.Option("--all", help="List passes and skips too, not only findings.")
     ] = False,
@@ -290,22 +437,96 @@ def evaluate_command(
 ) -> None:
     """Evaluate policies over snapshots and report every finding.
 
-    Exit 1 when a fail or error outcome is at or above --fail-on.
+    Exit 1 when a fail or error outcome of a mandatory rule is at or above --fail-on and
+    no waiver or baseline covers it, or when a waiver has expired.
     """
     json_out = fmt is Format.JSON
+    outputs: list[Output] = []
     try:
+        outputs = _outputs(output or ())
+        day = _today(today)
         loaded = load(_policy_paths(policy), param or (), params_file)
+        waiver_files = _waiver_files(waivers, policy)
+        accepted = _read_waivers(waiver_files)
+        known = None
+        if baseline is not None:
+            known = baselines.parse_baseline(_read_text(baseline, "baseline file"), str(baseline))
         stores = _read_snapshots(snapshots, loaded, _parse_now(now))
     except (DiagnosticError, InputError, UsageError) as exc:
-        _fail(exc, json_out)
+        _fail(exc, json_out, fmt, outputs)
     for warning in loaded.warnings:
         typer.echo(render_text(warning), err=True)
-    result = reports.build(loaded.plan, stores, str(fail_on))
-    if json_out:
-        typer.echo(reports.render_json(result, show_all=show_all))
-    else:
+    result = reports.build(
+        loaded.plan,
+        stores,
+        reports.Gate(str(fail_on), fail_on_error),
+        waivers=accepted,
+        waiver_files=[str(p) for p in waiver_files],
+        baseline=known,
+        today=day,
+    )
+    if write_baseline is not None:
+        entries = reports.to_baseline(result)
+        try:
+            _write(write_baseline, baselines.render(entries))
+        except UsageError as exc:
+            _fail(exc, json_out, fmt, outputs)
+        typer.echo(
+            f"wrote {len(entries)} finding{'s' if len(entries) != 1 else ''} "
+            f"to the baseline {write_baseline}",
+            err=True,
+        )
+        result = reports.with_baseline(
+            result, baselines.Baseline(str(write_baseline), tuple(entries))
+        )
+    if fmt is Format.TEXT:
         typer.echo(reports.render_text(result, show_all=show_all, color=_use_color(color)))
-    raise typer.Exit(ExitCode.VIOLATIONS if result.gating() else ExitCode.OK)
+    else:
+        typer.echo(render(fmt, result, show_all=show_all))
+        # stdout is for a machine: say what matters about the run where people look.
+        for notice in result.notices():
+            typer.echo(f"{notice.level}: {notice.message}", err=True)
+    try:
+        for out in outputs:
+            _write(out.path, render(out.fmt, result, show_all=show_all))
+    except UsageError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(ExitCode.USAGE) from None
+    raise typer.Exit(ExitCode.VIOLATIONS if result.failed() else ExitCode.OK)
+
+
+@waivers_app.command("check")
+def waivers_check(
+    files: Annotated[
+        list[Path], typer.Argument(metavar="FILE", show_default=False, help="Waivers files.")
+    ],
+    today: TodayOpt = None,
+) -> None:
+    """Check waivers files: their form (exit 3 with each problem's place) and their dates
+    (exit 1 when a waiver has expired)."""
+    try:
+        day = _today(today)
+        accepted = _read_waivers(files)
+    except DiagnosticError as exc:
+        diags = exc.diagnostics
+        typer.echo("\n\n".join(render_text(d) for d in diags), err=True)
+        typer.echo(
+            f"\nerror: {len(diags)} problem{'s' if len(diags) != 1 else ''} in "
+            + ", ".join(str(f) for f in files),
+            err=True,
+        )
+        raise typer.Exit(ExitCode.INVALID) from None
+    except (InputError, UsageError) as exc:
+        _fail(exc, False)
+    expired = [w for w in accepted if w.expired(day)]
+    for w in expired:
+        typer.echo(render_text(expired_diagnostic(w)) + "\n", err=True)
+    n = len(accepted)
+    typer.echo(
+        f"{n} waiver{'s' if n != 1 else ''} in {len(files)} file{'s' if len(files) != 1 else ''}"
+        f": {len(expired)} expired as of {day.isoformat()}"
+    )
+    raise typer.Exit(ExitCode.VIOLATIONS if expired else ExitCode.OK)
 
 
 @app.command()

@@ -102,6 +102,7 @@ def _rule(
         name=rule.name.text,
         title=title,
         severity=meta("severity", "medium"),  # type: ignore[arg-type]
+        enforcement=meta("enforcement", "mandatory"),  # type: ignore[arg-type]
         remediation=meta("remediation"),
         reference=meta("reference"),
         kinds=() if per_region else tuple(kinds),

@@ -53,6 +53,9 @@ CODES: dict[str, str] = {
     "PE501": "the rule could not be decided",
     "PE502": "the rule holds",
     "PE503": "the rule does not apply",
+    "PE601": "invalid waivers file",
+    "PE602": "expired waiver",
+    "PE603": "waiver that matches no finding",
 }
 
 

@@ -501,7 +501,9 @@ def _meta(node: ast.Meta) -> str:
     if node.key == "tags":
         return f"tags [{', '.join(string(v) for v in node.values)}]"
     return (
-        f"{node.key} {node.value}" if node.key == "severity" else f"{node.key} {string(node.value)}"
+        f"{node.key} {node.value}"
+        if node.key in ("severity", "enforcement")
+        else f"{node.key} {string(node.value)}"
     )
 
 

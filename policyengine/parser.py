@@ -274,6 +274,12 @@ class _ToAst(Transformer[Token, ast.File]):
     def severity_level(self, meta: Meta, token: Token) -> str:
         return str(token)
 
+    def enforcement(self, meta: Meta, level: str) -> ast.Meta:
+        return ast.Meta(key="enforcement", value=level, span=self._span(meta))
+
+    def enforcement_level(self, meta: Meta, token: Token) -> str:
+        return str(token)
+
     def reference(self, meta: Meta, value: Token) -> ast.Meta:
         return self._meta("reference", meta, value)
 

@@ -227,6 +227,7 @@ class RulePlan:
     name: str
     title: str
     severity: Literal["low", "medium", "high", "critical"]
+    enforcement: Literal["advisory", "mandatory"]  # advisory: reported, never fails a run
     remediation: str
     reference: str
     kinds: tuple[str, ...]  # subject kinds
@@ -275,7 +276,8 @@ def dump(plan: Plan) -> str:
     lines: list[str] = []
     for rule in plan.rules:
         subject = "regions" if rule.per_region else ", ".join(rule.kinds)
-        lines.append(f"rule {rule.id} [{rule.severity}] over {subject}")
+        level = "" if rule.enforcement == "mandatory" else f" ({rule.enforcement})"
+        lines.append(f"rule {rule.id} [{rule.severity}]{level} over {subject}")
         if rule.edge is not None:
             lines.append(f"  each edge: {rule.edge.name}")
         for let in rule.lets:

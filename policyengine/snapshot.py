@@ -106,6 +106,7 @@ class Snapshot:
     file: str
     envelope: SnapshotEnvelope
     resources: list[dict[str, Any]]
+    text: str = ""  # as read: outputs that point at lines scan it for positions
 
 
 def parse_snapshot(text: str, file: str) -> Snapshot:
@@ -133,7 +134,7 @@ def parse_snapshot(text: str, file: str) -> Snapshot:
             problems.extend(_problems(file, exc, f"/resources/{index}"))
     if problems:
         raise InputError(problems)
-    return Snapshot(file, envelope, envelope.resources)
+    return Snapshot(file, envelope, envelope.resources, text)
 
 
 # pydantic's error types, said the way the rest of the engine says things.

@@ -1,0 +1,103 @@
+"""The CI integration examples: the GitHub Actions workflow parses and has the steps a
+gate needs, its evaluate step runs as written, and the pre-commit hooks' entries run."""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from conftest import ROOT, run_cli
+
+WORKFLOW = ROOT / "examples" / "ci" / "github-workflow.yml"
+HOOKS = ROOT / ".pre-commit-hooks.yaml"
+
+
+def _workflow() -> dict[Any, Any]:
+    doc: dict[Any, Any] = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))
+    return doc
+
+
+def _steps() -> list[dict[str, Any]]:
+    steps: list[dict[str, Any]] = _workflow()["jobs"]["evaluate"]["steps"]
+    return steps
+
+
+def _evaluate_args() -> list[str]:
+    step = next(s for s in _steps() if s.get("id") == "evaluate")
+    args = shlex.split(step["run"])
+    assert args[:2] == ["policyengine", "evaluate"]
+    snapshot = _workflow()["env"]["SNAPSHOT"]
+    return [snapshot if a == "$SNAPSHOT" else a for a in args[1:]]
+
+
+def test_the_workflow_installs_evaluates_uploads_and_gates() -> None:
+    workflow = _workflow()
+    assert workflow["permissions"]["security-events"] == "write"
+    steps = _steps()
+    uses = [s.get("uses", "") for s in steps]
+    assert any(u.startswith("actions/checkout@") for u in uses)
+    assert any(u.startswith("actions/setup-python@") for u in uses)
+    assert any("pip install" in s.get("run", "") for s in steps)
+    evaluate = next(s for s in steps if s.get("id") == "evaluate")
+    assert evaluate["continue-on-error"] is True
+    upload = next(
+        s for s in steps if s.get("uses", "").startswith("github/codeql-action/upload-sarif@")
+    )
+    assert upload["if"] == "always()"
+    assert f"sarif={upload['with']['sarif_file']}" in _evaluate_args()
+    gate = steps[-1]
+    assert gate["if"] == "steps.evaluate.outcome == 'failure'" and "exit 1" in gate["run"]
+    assert steps.index(upload) < steps.index(gate)
+
+
+def test_the_workflow_evaluate_step_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    written = _evaluate_args()
+    # The same command, with the output files in a temporary folder.
+    args = [
+        a if prev != "--output" else f"{a.split('=', 1)[0]}={tmp_path / a.split('=', 1)[1]}"
+        for prev, a in zip(["", *written[:-1]], written, strict=True)
+    ]
+    code, out, _ = run_cli(args)
+    assert code == 1  # the example account has planted violations
+    assert out.startswith("::error file=examples/ecs-account/snapshot.json,line=")
+    sarif = json.loads((tmp_path / "policyengine.sarif").read_text(encoding="utf-8"))
+    assert sarif["runs"][0]["results"]
+    assert (tmp_path / "policyengine-junit.xml").is_file()
+    assert "| rules loaded |" in (tmp_path / "policyengine.md").read_text(encoding="utf-8")
+
+
+def _hooks() -> dict[str, dict[str, Any]]:
+    hooks: list[dict[str, Any]] = yaml.safe_load(HOOKS.read_text(encoding="utf-8"))
+    return {h["id"]: h for h in hooks}
+
+
+def test_the_hooks_are_declared() -> None:
+    hooks = _hooks()
+    assert set(hooks) == {"policyengine-check", "policyengine-evaluate"}
+    for hook in hooks.values():
+        assert hook["language"] == "python" and hook["entry"].startswith("policyengine ")
+
+
+def test_the_evaluate_hook_runs_on_a_snapshot(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    hook = _hooks()["policyengine-evaluate"]
+    snapshot = "examples/ecs-account/snapshot.json"
+    assert re.search(hook["files"], snapshot)
+    assert not re.search(hook["files"], "examples/ecs-account/expected.json")
+    entry = shlex.split(hook["entry"])
+    code, out, _ = run_cli([*entry[1:], snapshot])  # pre-commit appends the file names
+    planted = len(json.loads((ROOT / "examples/ecs-account/expected.json").read_text()))
+    assert code == 1 and f"{planted} failed" in out
+
+
+def test_the_check_hook_runs_on_a_policy(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    entry = shlex.split(_hooks()["policyengine-check"]["entry"])
+    code, _, err = run_cli([*entry[1:], "policies/alicloud/ecs-locations.policy"])
+    assert code == 0, err
