@@ -13,6 +13,7 @@ import os
 import sys
 import traceback
 from collections.abc import Sequence
+from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -20,12 +21,13 @@ from typing import Annotated, NoReturn
 import typer
 from typer.exceptions import TyperException
 
+from policyengine import importers
 from policyengine import report as reports
 from policyengine.diagnostics import DiagnosticError, did_you_mean, render_text, to_json
 from policyengine.explain import proof_to_json, render_proof_markdown, render_proof_text
 from policyengine.interpreter import Result, Status, evaluate, trace
 from policyengine.loader import Loaded, UsageError, bundled_policies, load
-from policyengine.snapshot import InputError, Problem, json_schema, parse_snapshot
+from policyengine.snapshot import InputError, json_schema
 from policyengine.store import Store
 
 
@@ -116,6 +118,48 @@ FailOnOpt = Annotated[
 ColorOpt = Annotated[Color, typer.Option("--color", help="Color the text output.")]
 
 
+# -- inputs: what the snapshot argument holds, and how to read it
+class InputFormat(StrEnum):
+    AUTO = "auto"
+    SNAPSHOT = "snapshot"
+    ALIYUN = "aliyun"
+    TERRAFORM_PLAN = "terraform-plan"
+    TERRAFORM_STATE = "terraform-state"
+
+
+assert tuple(InputFormat) == importers.FORMATS, "every importer is an --input-format"
+InputFormatOpt = Annotated[
+    InputFormat,
+    typer.Option(
+        "--input-format",
+        "-i",
+        help="What SNAPSHOT holds: a normalized snapshot, aliyun CLI output (a file or a "
+        "folder), or `terraform show -json` of a plan or state. auto: tell by the content.",
+    ),
+]
+RegionOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--region",
+        show_default=False,
+        help="Region of aliyun output that does not say it (a single file), and of "
+        "Terraform resources whose provider sets none.",
+    ),
+]
+VerboseOpt = Annotated[
+    bool, typer.Option("--verbose", "-v", help="Say how each input was read (on stderr).")
+]
+
+
+@dataclass(frozen=True)
+class Reading:
+    """How the snapshot arguments are read: the --input-format, --region, --verbose given."""
+
+    format: str = "auto"
+    region: str | None = None
+    verbose: bool = False
+
+
 def _policy_paths(given: Sequence[Path] | None) -> list[Path]:
     if not given:
         return bundled_policies()
@@ -133,25 +177,31 @@ def _policy_paths(given: Sequence[Path] | None) -> list[Path]:
     return out
 
 
-def _read_snapshot(path: Path, loaded: Loaded) -> Store:
-    if str(path) == "-":
-        name, text = "<stdin>", sys.stdin.read()
-    else:
-        try:
-            name, text = str(path), path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise UsageError(f"no such snapshot file: {path}") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputError([Problem(str(path), "", f"cannot be read: {exc}")]) from None
-    return Store(parse_snapshot(text, name), loaded.plan.model)
+def _read_input(path: Path, loaded: Loaded, reading: Reading) -> importers.Read:
+    try:
+        read = importers.read(
+            path, reading.format, loaded.plan.model, importers.Options(reading.region)
+        )
+    except importers.MissingInput as exc:
+        raise UsageError(str(exc)) from None
+    if reading.verbose:
+        typer.echo(f"{read.detected}\n  {read.converted.summary}", err=True)
+    return read
 
 
-def _read_snapshots(paths: Sequence[Path], loaded: Loaded) -> list[Store]:
+def _read_snapshot(path: Path, loaded: Loaded, reading: Reading = Reading()) -> Store:
+    read = _read_input(path, loaded, reading)
+    return importers.to_store(read.snapshot, loaded.plan.model)
+
+
+def _read_snapshots(
+    paths: Sequence[Path], loaded: Loaded, reading: Reading = Reading()
+) -> list[Store]:
     """Every snapshot, with the problems of all of them reported together."""
     stores, problems = [], []
     for path in paths:
         try:
-            stores.append(_read_snapshot(path, loaded))
+            stores.append(_read_snapshot(path, loaded, reading))
         except InputError as exc:
             problems.extend(exc.problems)
     if problems:
@@ -211,15 +261,19 @@ def evaluate_command(
         bool, typer.Option("--all", help="List passes and skips too, not only findings.")
     ] = False,
     color: ColorOpt = Color.AUTO,
+    input_format: InputFormatOpt = InputFormat.AUTO,
+    region: RegionOpt = None,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Evaluate policies over snapshots and report every finding.
 
     Exit 1 when a fail or error outcome is at or above --fail-on.
     """
     json_out = fmt is Format.JSON
+    reading = Reading(str(input_format), region, verbose)
     try:
         loaded = load(_policy_paths(policy), param or ())
-        stores = _read_snapshots(snapshots, loaded)
+        stores = _read_snapshots(snapshots, loaded, reading)
     except (DiagnosticError, InputError, UsageError) as exc:
         _fail(exc, json_out)
     for warning in loaded.warnings:
@@ -246,6 +300,9 @@ def explain(
     fmt: Annotated[
         ExplainFormat, typer.Option("--format", "-f", help="Output format.")
     ] = ExplainFormat.TEXT,
+    input_format: InputFormatOpt = InputFormat.AUTO,
+    region: RegionOpt = None,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Explain outcomes: the policy line, each value read and where it came from.
 
@@ -256,7 +313,7 @@ def explain(
     json_out = fmt is ExplainFormat.JSON
     try:
         loaded = load(_policy_paths(policy), param or ())
-        store = _read_snapshot(snapshot, loaded)
+        store = _read_snapshot(snapshot, loaded, Reading(str(input_format), region, verbose))
         results = _select(evaluate(loaded.plan, store), loaded, store, rule, resource)
     except (DiagnosticError, InputError, UsageError) as exc:
         _fail(exc, json_out)

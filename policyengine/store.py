@@ -15,13 +15,21 @@ from typing import Any
 
 from policyengine import model
 from policyengine.diagnostics import did_you_mean
-from policyengine.snapshot import InputError, Problem, Snapshot, describe_json, pointer_escape
+from policyengine.snapshot import (
+    InputError,
+    Problem,
+    Snapshot,
+    UnknownValue,
+    as_unknown,
+    describe_json,
+    pointer_escape,
+)
 
 
 class Resource:
     """One resource: its data as given, and where it sits in the snapshot."""
 
-    __slots__ = ("index", "kind", "key", "data", "region", "zone", "file")
+    __slots__ = ("index", "kind", "key", "data", "region", "zone", "file", "address")
 
     def __init__(
         self,
@@ -29,9 +37,10 @@ class Resource:
         kind: str,
         key: str,
         data: dict[str, Any],
-        region: str | None,
-        zone: str | None,
+        region: str | UnknownValue | None,
+        zone: str | UnknownValue | None,
         file: str,
+        address: str | None = None,
     ) -> None:
         self.index = index
         self.kind = kind
@@ -40,6 +49,12 @@ class Resource:
         self.region = region  # from the data, or from the location table for a zone
         self.zone = zone
         self.file = file
+        self.address = address  # where an imported resource is declared (a Terraform address)
+
+    @property
+    def id_unknown(self) -> bool:
+        """Whether the id is assigned only when the resource is created."""
+        return isinstance(self.data.get("id"), UnknownValue)
 
     @property
     def pointer(self) -> str:
@@ -115,7 +130,11 @@ class Store:
         self._in: dict[model.Relation, dict[int, list[Edge]]] = {}
         # Sources whose relation path stops at a missing required attribute: (path, pointer).
         self._absent: dict[model.Relation, dict[int, list[tuple[str, str]]]] = {}
+        self._by_address: dict[str, Resource] = {}
         problems: list[Problem] = []
+        if snapshot.unknowns:
+            for data in snapshot.resources:
+                _mark_unknowns(data)
         self._load(snapshot.resources, problems)
         self.resources_by_index = {r.index: r for r in self.resources}
         if problems:
@@ -148,7 +167,7 @@ class Store:
             if len(problems) > before:
                 continue
             region, zone = data.get("region"), data.get("zone")
-            if zone and region:
+            if isinstance(zone, str) and isinstance(region, str) and zone and region:
                 self.locations.add(region, zone)
             scope_key = region if kind.unique_per_region else None
             ident = (kind.name, scope_key, key)
@@ -163,13 +182,17 @@ class Store:
                 )
                 continue
             seen[ident] = index
-            resource = Resource(index, kind.name, key, data, region, zone, self.file)
+            source = data.get("source")
+            address = source.get("address") if isinstance(source, dict) else None
+            resource = Resource(index, kind.name, key, data, region, zone, self.file, address)
+            if address:
+                self._by_address[address] = resource
             self.resources.append(resource)
             self.by_kind[kind.name].append(resource)
             self._identity[kind.name].setdefault(key, []).append(resource)
         # A zone-located resource without a region learns it from the location table.
         for resource in self.resources:
-            if resource.region is None and resource.zone is not None:
+            if resource.region is None and isinstance(resource.zone, str):
                 resource.region = self.locations.region_of(resource.zone)
 
     def _key(
@@ -185,6 +208,13 @@ class Store:
         values = []
         for name in names:
             value = data.get(name)
+            if isinstance(value, UnknownValue):
+                # Not assigned yet: the resource is named by where it is declared, and a
+                # `ref` to that place links to it.
+                source = data.get("source")
+                own = source.get("address") if isinstance(source, dict) else None
+                values.append(value.ref or (own if name == "id" and own else value.what))
+                continue
             if not isinstance(value, str | int) or isinstance(value, bool) or value == "":
                 found = "nothing" if value is None else describe_json(value)
                 problems.append(
@@ -224,6 +254,13 @@ class Store:
                     if value is _ABSENT:
                         absent.setdefault(source.index, []).append((path.text, pointer))
                         continue
+                    if isinstance(value, UnknownValue):
+                        linked = self._by_address.get(value.ref) if value.ref else None
+                        if linked is None or linked.kind != relation.target:
+                            # Which resource it names cannot be told: never guess a link.
+                            absent.setdefault(source.index, []).append((path.text, pointer))
+                            continue
+                        value = linked.key
                     if value is None or value == "":
                         continue  # a missing, null or "" id makes no edge
                     key = str(value)
@@ -268,6 +305,19 @@ class Store:
             for path, pointer in gaps
         ]
 
+    def value_at(self, resource: Resource, pointer: str) -> Any:
+        """The value at a snapshot pointer under `resource` (None where there is none)."""
+        value: Any = resource.data
+        for token in pointer[len(resource.pointer) :].split("/")[1:]:
+            token = token.replace("~1", "/").replace("~0", "~")
+            if isinstance(value, list) and token.isdigit() and int(token) < len(value):
+                value = value[int(token)]
+            elif isinstance(value, dict):
+                value = value.get(token)
+            else:
+                return None
+        return value
+
     def region_of(self, zone: str) -> str | None:
         return self.locations.region_of(zone)
 
@@ -290,8 +340,8 @@ def _values_at(
 ) -> Iterator[tuple[Any, str]]:
     """Every value a relation path reaches, with its pointer; `*` walks a list. Yields
     `_ABSENT` where a required step is missing, so no edge is silently lost."""
-    if at == len(path.steps):
-        yield data, pointer
+    if at == len(path.steps) or isinstance(data, UnknownValue):
+        yield data, pointer  # an unknown list or object hides what is under it
         return
     step = path.steps[at]
     if step == "*":
@@ -307,9 +357,23 @@ def _values_at(
         yield _ABSENT, f"{pointer}/{pointer_escape(step)}"
 
 
+def _mark_unknowns(data: Any) -> Any:
+    """Replaces every `{"$unknown": ...}` under `data` by an UnknownValue, in place."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if isinstance(value, dict | list):
+                data[key] = as_unknown(value) or _mark_unknowns(value)
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            if isinstance(value, dict | list):
+                data[i] = as_unknown(value) or _mark_unknowns(value)
+    return data
+
+
 def _check_type(value: Any, t: model.Type, file: str, at: str, problems: list[Problem]) -> None:
-    """A declared attribute's value must have its declared type (null counts as missing)."""
-    if value is None:
+    """A declared attribute's value must have its declared type (null counts as missing;
+    a value not known yet has every type)."""
+    if value is None or isinstance(value, UnknownValue):
         return
     t = model.unwrap(t)
 

@@ -81,7 +81,8 @@ def _run(ev: Evaluator, rule: plan.RulePlan, resource: Resource) -> Iterator[Res
     edges = ev.store.edges_from(rule.edge, resource)
     for path, pointer in ev.store.incomplete(rule.edge, resource):
         # An edge may be hidden behind the missing attribute: that cannot be a pass.
-        yield Result(rule, resource, Status.ERROR, incomplete(rule.edge, resource, path, pointer))
+        reason = incomplete(rule.edge, resource, path, pointer, ev.store)
+        yield Result(rule, resource, Status.ERROR, reason)
     if ev.store.incomplete(rule.edge, resource) and not edges:
         return
     if not edges:
