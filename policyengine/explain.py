@@ -14,7 +14,9 @@ from typing import Any
 
 from policyengine.diagnostics import Diagnostic, Level, render_text
 from policyengine.interpreter import Fact, Proof, Result, Status, Trace, Unknown, decisive
+from policyengine.snapshot import UnknownValue
 from policyengine.source import Span
+from policyengine.store import Resource
 
 _CODES = {
     Status.FAIL: "PE500",
@@ -30,10 +32,19 @@ _LEVELS = {
 }
 
 
+def named(resource: Resource) -> str:
+    """`disk d-1`, and where an imported resource is declared when that is not its key:
+    `disk d-1 (module.app.alicloud_ecs_disk.data[0])`."""
+    text = f"{resource.kind} {resource.key}"
+    if resource.address and resource.address != resource.key:
+        text += f" ({resource.address})"
+    return text
+
+
 def subject(result: Result) -> str:
-    res = f"{result.resource.kind} {result.resource.key}"
+    res = named(result.resource)
     if result.target is not None:
-        return f"{res} → {result.target.kind} {result.target.key}"
+        return f"{res} → {named(result.target)}"
     if result.edge is not None:
         return f"{res} → {result.edge.relation.target} {result.edge.value}"
     return res
@@ -230,18 +241,25 @@ def fact_json(fact: Fact) -> dict[str, Any]:
 
 
 def resource_json(result: Result) -> dict[str, Any]:
-    r = result.resource
-    return {"kind": r.kind, "id": r.key, "region": r.region, "zone": r.zone}
+    return _place(result.resource)
+
+
+def _place(r: Resource) -> dict[str, Any]:
+    out: dict[str, Any] = {"kind": r.kind, "id": r.key, "region": _plain(r.region)}
+    out["zone"] = _plain(r.zone)
+    if r.address:
+        out["address"] = r.address  # the Terraform address of an imported resource
+    return out
+
+
+def _plain(value: object) -> object:
+    return value.to_json() if isinstance(value, UnknownValue) else value
 
 
 def related_json(result: Result) -> dict[str, Any] | None:
     if result.target is not None:
-        t = result.target
         return {
-            "kind": t.kind,
-            "id": t.key,
-            "region": t.region,
-            "zone": t.zone,
+            **_place(result.target),
             "relation": result.edge.relation.name if result.edge else None,
         }
     if result.edge is not None:

@@ -410,15 +410,19 @@ def _responses(
     else:
         api = APIS[api_name]
         if api.items[0] not in body:
+            if looks_like is None and "Code" in body:
+                problems.append(Problem(file, f"{base}/Code", _unrecognised(body)))
+                return []
             other = (
                 f"; this is a {looks_like.name} response"
                 if looks_like is not None
                 else f"; found {_keys(body)}"
             )
+            first = looks_like.items[0] if looks_like is not None else ""
             problems.append(
                 Problem(
                     file,
-                    base,
+                    f"{base}/{pointer_escape(first)}" if first else base,
                     f"expected `{api.items[0]}` (a {api.name} response){other}",
                 )
             )
@@ -495,7 +499,7 @@ def _check_pages(pages: list[Response], problems: list[Problem]) -> None:
                 Problem(
                     last.file,
                     last.at("NextToken"),
-                    f"NextToken is {describe_json(last.body['NextToken'])}: the next page of "
+                    f'NextToken is "{last.body["NextToken"]}": the next page of '
                     f"{last.api.name} is missing (the last page has an empty NextToken)",
                 )
             )
@@ -584,8 +588,8 @@ def _region(r: Response, item: dict[str, Any], at: str, problems: list[Problem])
             Problem(
                 r.file,
                 said_at,
-                f"RegionId is {describe_json(said)}, but {r.region_from} says "
-                f"{describe_json(r.region)}: the file is in the wrong place",
+                f'RegionId is "{said}", but {r.region_from} says "{r.region}": '
+                "the file is in the wrong place",
             )
         )
         return None
@@ -759,6 +763,8 @@ def convert(source: Input, m: model.Model, options: Options) -> Converted:
                 if page.api.kind is None:
                     later.append((page, item, at))
                     continue
+                if page.api.name == "DescribeInstanceRamRole" and _no_role(item):
+                    continue  # the instance has no role: "" is none
                 made = _item(page, item, at, m.kinds[page.api.kind], build)
                 if made is None:
                     continue
@@ -785,11 +791,13 @@ def convert(source: Input, m: model.Model, options: Options) -> Converted:
     return Converted(document, "aliyun", summary)
 
 
+def _no_role(item: Any) -> bool:
+    return isinstance(item, dict) and item.get("RamRoleName") == ""
+
+
 def _ram_role(r: Response, resource: dict[str, Any], key: str, at: str, build: _Build) -> None:
-    """DescribeInstanceRamRole: an instance's role, or "" for none. The role it names
-    exists (RAM roles are global), so it joins the snapshot once."""
-    if not resource.get("ram_role_name"):
-        return
+    """DescribeInstanceRamRole: an instance's role. The role it names exists (RAM roles
+    are global), so it joins the snapshot once."""
     if build.add(resource, r.file, at, key):
         name = resource["ram_role_name"]
         if build.find("ram_role", None, name) is None:

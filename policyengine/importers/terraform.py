@@ -267,6 +267,8 @@ def _instance(ctx: _Ctx, inst: Instance) -> dict[str, Any]:
     elif vswitch:
         vpc = UnknownValue(f"{inst.address}.vswitch_id (the vSwitch's VPC)")
     public_ip = v(inst, "public_ip")
+    if isinstance(public_ip, UnknownValue) and not v(inst, "internet_max_bandwidth_out"):
+        public_ip = None  # no Internet bandwidth: no public IP is assigned
     out.update(
         {
             "instance_name": v(inst, "instance_name"),
@@ -277,7 +279,11 @@ def _instance(ctx: _Ctx, inst: Instance) -> dict[str, Any]:
             "deletion_protection": v(inst, "deletion_protection") or False,
             "image_id": v(inst, "image_id"),
             "security_group_ids": v(inst, "security_groups") or [],
-            "public_ip_addresses": [public_ip] if public_ip else [],
+            "public_ip_addresses": public_ip
+            if isinstance(public_ip, UnknownValue)
+            else [public_ip]
+            if public_ip
+            else [],
             "eip_address": {},
             "vpc_attributes": {"vpc_id": vpc, "vswitch_id": vswitch},
             "metadata_options": {"http_tokens": v(inst, "http_tokens") or None},
@@ -610,11 +616,15 @@ def _convert(source: Input, m: model.Model, options: Options, plan: bool) -> Con
             made[inst.address] = resource
         elif inst.type not in LINKS and inst.type not in HELPERS:
             skipped[inst.type] += 1
-    extra: list[dict[str, Any]] = []
+    extra: list[dict[str, Any]] = _images(doc, providers, variables, options)
     for inst in alicloud:
         if inst.type in LINKS:
             orphan = _links(ctx, inst, made)
             if orphan is not None:
+                # Every attribute of a resource that cannot be told is unknown.
+                what = UnknownValue(f"{inst.address} (which {orphan['kind']} it names)")
+                for name in m.kinds[orphan["kind"]].declared:
+                    orphan.setdefault(name, what)
                 orphan["source"] = {"format": "terraform", "address": inst.address}
                 extra.append(orphan)
         if inst.type == "alicloud_instance" and inst.after.get("role_name"):
@@ -651,6 +661,47 @@ def _convert(source: Input, m: model.Model, options: Options, plan: bool) -> Con
     if foreign:
         summary += "; other providers ignored: " + ", ".join(sorted(foreign))
     return Converted(document, f"terraform-{what}", summary, unknowns=True)
+
+
+def _images(
+    doc: dict[str, Any], providers: dict[str, Any], variables: dict[str, Any], options: Options
+) -> list[dict[str, Any]]:
+    """Images a `data "alicloud_images"` source read at plan time: an instance that uses
+    one then names an image the snapshot has."""
+    state = (doc.get("prior_state") or {}).get("values") or doc.get("values") or {}
+    conf, _ = _configuration(doc)
+    out: list[dict[str, Any]] = []
+    seen: set[tuple[str, str]] = set()
+    for r in (state.get("root_module") or {}).get("resources") or []:
+        if not isinstance(r, dict) or r.get("mode") != "data" or r.get("type") != "alicloud_images":
+            continue
+        key = conf.get(("", str(r.get("address", "")).removeprefix("data.")), {})
+        key = key or conf.get(("", str(r.get("address"))), {})
+        region = _region_of(key.get("provider_config_key"), providers, variables, options)
+        for i, image in enumerate((r.get("values") or {}).get("images") or []):
+            alias = image.get("image_owner_alias") or image.get("owner_alias")
+            ident = str(image.get("id") or image.get("image_id"))
+            if (ident, str(region)) in seen:
+                continue
+            seen.add((ident, str(region)))
+            out.append(
+                {
+                    "kind": "image",
+                    "id": ident,
+                    "region": region,
+                    "image_name": image.get("name") or image.get("image_name"),
+                    "image_owner_alias": alias,
+                    "visibility": {
+                        "system": "public",
+                        "self": "custom",
+                        "others": "shared",
+                        "marketplace": "marketplace",
+                    }.get(str(alias)),
+                    "status": image.get("status"),
+                    "source": {"format": "terraform", "address": f"{r.get('address')}.images[{i}]"},
+                }
+            )
+    return out
 
 
 def _clean(

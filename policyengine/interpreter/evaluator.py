@@ -172,7 +172,7 @@ class Evaluator:
 
     def unknown(self, owner: str, path: str, value: UnknownValue, pointer: str) -> Unknown:
         """A value the input cannot know yet: the rule that reads it cannot be decided."""
-        text = f"{_subject(owner, path)} is not known yet ({value.what})"
+        text = f"`{path}`{' of ' + owner if owner else ''} is not known yet ({value.what})"
         self._fact("missing", text, pointer, owner=owner)
         return Unknown(text)
 
@@ -535,6 +535,8 @@ def show(value: Any) -> str:
         return f"{value.kind} {value.key}"
     if isinstance(value, Missing):
         return "missing"
+    if isinstance(value, UnknownValue):
+        return f"unknown ({value.what})"
     if isinstance(value, dict):
         return "{…}"
     return str(value)

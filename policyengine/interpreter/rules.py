@@ -50,6 +50,8 @@ def _decide(ev: Evaluator, rule: plan.RulePlan, env: list[Any]) -> tuple[Status,
         identity = ev.store.model.kinds[subject.kind].identity
         if not isinstance(identity, model.IdFormat):
             return Status.SKIPPED, f"not applicable: a {subject.kind} has no id format"
+        if subject.id_unknown:
+            return Status.SKIPPED, "not applicable: its id is assigned when it is created"
         if identity.name_when is not None:
             lacking = identity.name_when.missing(subject.data)
             if lacking is not None:
