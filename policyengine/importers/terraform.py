@@ -622,9 +622,9 @@ def _convert(source: Input, m: model.Model, options: Options, plan: bool) -> Con
             orphan = _links(ctx, inst, made)
             if orphan is not None:
                 # Every attribute of a resource that cannot be told is unknown.
-                what = UnknownValue(f"{inst.address} (which {orphan['kind']} it names)")
+                untold = UnknownValue(f"{inst.address} (which {orphan['kind']} it names)")
                 for name in m.kinds[orphan["kind"]].declared:
-                    orphan.setdefault(name, what)
+                    orphan.setdefault(name, untold)
                 orphan["source"] = {"format": "terraform", "address": inst.address}
                 extra.append(orphan)
         if inst.type == "alicloud_instance" and inst.after.get("role_name"):
