@@ -21,7 +21,7 @@ from typing import Annotated, NoReturn
 import typer
 from typer.exceptions import TyperException
 
-from policyengine import importers
+from policyengine import delta, importers
 from policyengine import report as reports
 from policyengine.diagnostics import DiagnosticError, did_you_mean, render_text, to_json
 from policyengine.explain import proof_to_json, render_proof_markdown, render_proof_text
@@ -149,6 +149,25 @@ RegionOpt = Annotated[
 VerboseOpt = Annotated[
     bool, typer.Option("--verbose", "-v", help="Say how each input was read (on stderr).")
 ]
+OperationOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--operation",
+        allow_dash=True,
+        show_default=False,
+        help="API calls about to be made (JSON, or `aliyun ecs ACTION --Param value` lines; "
+        "'-' reads stdin): report only the findings they would introduce.",
+    ),
+]
+BaselineSnapshotOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--baseline-snapshot",
+        show_default=False,
+        help="An older input of the same account: report findings new, fixed and unchanged "
+        "since it.",
+    ),
+]
 
 
 @dataclass(frozen=True)
@@ -264,13 +283,18 @@ def evaluate_command(
     input_format: InputFormatOpt = InputFormat.AUTO,
     region: RegionOpt = None,
     verbose: VerboseOpt = False,
+    operation: OperationOpt = None,
+    baseline_snapshot: BaselineSnapshotOpt = None,
 ) -> None:
     """Evaluate policies over snapshots and report every finding.
 
-    Exit 1 when a fail or error outcome is at or above --fail-on.
+    Exit 1 when a fail or error outcome is at or above --fail-on. With --operation, exit 1
+    when an operation would introduce one; with --baseline-snapshot, when one is new.
     """
     json_out = fmt is Format.JSON
     reading = Reading(str(input_format), region, verbose)
+    if operation is not None or baseline_snapshot is not None:
+        _compare(snapshots, policy, param, reading, operation, baseline_snapshot, fail_on, json_out)
     try:
         loaded = load(_policy_paths(policy), param or ())
         stores = _read_snapshots(snapshots, loaded, reading)
@@ -284,6 +308,64 @@ def evaluate_command(
     else:
         typer.echo(reports.render_text(result, show_all=show_all, color=_use_color(color)))
     raise typer.Exit(ExitCode.VIOLATIONS if result.gating() else ExitCode.OK)
+
+
+def _compare(
+    snapshots: Sequence[Path],
+    policy: Sequence[Path] | None,
+    param: Sequence[str] | None,
+    reading: Reading,
+    operation: Path | None,
+    baseline: Path | None,
+    fail_on: Severity,
+    json_out: bool,
+) -> NoReturn:
+    """`evaluate --operation` and `evaluate --baseline-snapshot`: what would change."""
+    try:
+        if len(snapshots) != 1 or (operation is not None and baseline is not None):
+            raise UsageError(
+                "--operation and --baseline-snapshot take one snapshot, and not together"
+            )
+        loaded = load(_policy_paths(policy), param or ())
+        m = loaded.plan.model
+        read = _read_input(snapshots[0], loaded, reading)
+        if operation is not None:
+            text = sys.stdin.read() if str(operation) == "-" else _read_text(operation)
+            name = "<stdin>" if str(operation) == "-" else str(operation)
+            ops = importers.operations.parse(text, name)
+            results = delta.introduced(
+                loaded.plan, read.converted.document, ops, read.snapshot.file, m
+            )
+            doc = delta.operations_json(results, str(fail_on))
+            out = delta.operations_text(results, str(fail_on))
+            failing = doc["verdict"] == "fail"
+        else:
+            assert baseline is not None
+            old = _read_input(baseline, loaded, reading)
+            diff = delta.compare(
+                delta.findings(loaded.plan, old.converted.document, old.snapshot.file, m),
+                delta.findings(loaded.plan, read.converted.document, read.snapshot.file, m),
+            )
+            doc = delta.diff_json(diff)
+            out = delta.diff_text(diff)
+            failing = bool(delta.gating(diff.new, str(fail_on)))
+    except (DiagnosticError, InputError, UsageError) as exc:
+        _fail(exc, json_out)
+    if json_out:
+        doc = {"version": reports.REPORT_VERSION, **doc}
+        typer.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+    else:
+        typer.echo(out)
+    raise typer.Exit(ExitCode.VIOLATIONS if failing else ExitCode.OK)
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UsageError(f"no such file: {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read {path}: {exc}") from None
 
 
 @app.command()

@@ -13,12 +13,22 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from policyengine import model
-from policyengine.importers import aliyun, normalized, terraform
+from policyengine.importers import aliyun, normalized, operations, terraform
 from policyengine.importers.base import Converted, Importer, Input, Options
 from policyengine.snapshot import UNKNOWN, InputError, Problem, Snapshot, load_json, parse_document
 from policyengine.store import Store
 
-__all__ = ["FORMATS", "Converted", "Input", "MissingInput", "Options", "Read", "detect", "read"]
+__all__ = [
+    "FORMATS",
+    "Converted",
+    "Input",
+    "MissingInput",
+    "Options",
+    "Read",
+    "detect",
+    "operations",
+    "read",
+]
 
 IMPORTERS: dict[str, Importer] = {
     i.name: i
