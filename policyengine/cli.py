@@ -13,7 +13,7 @@ import os
 import sys
 import traceback
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from enum import IntEnum, StrEnum
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -21,7 +21,7 @@ from typing import Annotated, NoReturn
 import typer
 from typer.exceptions import TyperException
 
-from policyengine import delta, importers
+from policyengine import delta, importers, stats
 from policyengine import report as reports
 from policyengine.diagnostics import DiagnosticError, did_you_mean, render_text, to_json
 from policyengine.explain import proof_to_json, render_proof_markdown, render_proof_text
@@ -451,7 +451,91 @@ def _select(
 
 @app.command()
 def schema() -> None:
-    """Print the JSON Schema of the snapshot format."""
+    """Print the JSON Schema of the snapshot format (also `snapshot schema`)."""
+    typer.echo(json.dumps(json_schema(), indent=2))
+
+
+snapshot_app = typer.Typer(
+    no_args_is_help=True, help="Convert inputs to the normalized snapshot, count what one holds."
+)
+app.add_typer(snapshot_app, name="snapshot")
+InputArg = Annotated[
+    Path,
+    typer.Argument(
+        metavar="INPUT",
+        allow_dash=True,
+        show_default=False,
+        help="A snapshot, aliyun CLI output (file or folder), or Terraform JSON; '-' reads stdin.",
+    ),
+]
+
+
+def _read_checked(
+    source: Path, policy: Sequence[Path] | None, reading: Reading
+) -> tuple[importers.Read, Store]:
+    """An input, converted and checked against the model of the policies (default: the
+    bundled packs)."""
+    loaded = load(_policy_paths(policy))
+    read = _read_input(source, loaded, reading)
+    document = json.loads(json.dumps(read.converted.document, default=_marker))
+    snapshot = importers.parse_document(document, read.snapshot.file)
+    return read, importers.to_store(snapshot, loaded.plan.model)
+
+
+def _marker(value: object) -> object:
+    if isinstance(value, importers.UnknownValue):
+        return value.to_json()
+    raise TypeError(type(value).__name__)
+
+
+@snapshot_app.command("convert")
+def snapshot_convert(
+    source: InputArg,
+    policy: PolicyOpt = None,
+    input_format: InputFormatOpt = InputFormat.AUTO,
+    region: RegionOpt = None,
+    verbose: VerboseOpt = False,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", show_default=False, help="Write here, not to stdout."),
+    ] = None,
+) -> None:
+    """Convert an input to the normalized snapshot, so it can be stored and diffed."""
+    try:
+        read, _ = _read_checked(source, policy, Reading(str(input_format), region, verbose))
+    except (DiagnosticError, InputError, UsageError) as exc:
+        _fail(exc, False)
+    text = json.dumps(read.converted.document, indent=2, ensure_ascii=False, default=_marker)
+    if output is None:
+        typer.echo(text)
+    else:
+        output.write_text(text + "\n", encoding="utf-8")
+
+
+@snapshot_app.command("stats")
+def snapshot_stats(
+    source: InputArg,
+    policy: PolicyOpt = None,
+    input_format: InputFormatOpt = InputFormat.AUTO,
+    region: RegionOpt = None,
+    verbose: VerboseOpt = False,
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.TEXT,
+) -> None:
+    """Count resources by kind and region, references to nothing, and unknown values."""
+    try:
+        _, store = _read_checked(source, policy, Reading(str(input_format), region, verbose))
+    except (DiagnosticError, InputError, UsageError) as exc:
+        _fail(exc, fmt is Format.JSON)
+    counted = stats.count(store)
+    if fmt is Format.JSON:
+        typer.echo(json.dumps({"version": reports.REPORT_VERSION, **asdict(counted)}, indent=2))
+    else:
+        typer.echo(stats.render_text(counted))
+
+
+@snapshot_app.command("schema")
+def snapshot_schema() -> None:
+    """Print the JSON Schema of the normalized snapshot."""
     typer.echo(json.dumps(json_schema(), indent=2))
 
 

@@ -376,3 +376,30 @@ def test_explain_an_unknown_names_the_terraform_address(
         "ecs_locations.disk_zone",
     ]
     assert transcript(args) == text_snapshot
+
+
+# ---------------------------------------------------------------- policyengine snapshot
+
+
+@pytest.mark.parametrize("source", ["examples/aliyun-export", "examples/terraform/plan.json"])
+def test_a_converted_snapshot_gives_the_same_findings_as_its_input(
+    source: str, at_root: None, tmp_path: Path
+) -> None:
+    out = tmp_path / "snapshot.json"
+    code, _, err = run_cli(["snapshot", "convert", source, "--output", str(out)])
+    assert code == 0, err
+    assert json.loads(out.read_text())["resources"]
+    assert _results(str(out)) == _results(source)
+
+
+def test_snapshot_stats(at_root: None, text_snapshot: SnapshotAssertion) -> None:
+    assert transcript(["snapshot", "stats", "examples/terraform/plan.json"]) == text_snapshot
+    code, out, _ = run_cli(["snapshot", "stats", "examples/aliyun-export", "--format", "json"])
+    doc = json.loads(out)
+    assert doc["resources"] == 36
+    assert doc["by_kind_region"]["key_pair"] == {"cn-hangzhou": 1, "cn-shanghai": 1}
+    assert doc["dangling"] == [] and doc["unknowns"] == []
+
+
+def test_snapshot_schema_is_the_schema_command() -> None:
+    assert run_cli(["snapshot", "schema"]) == run_cli(["schema"])

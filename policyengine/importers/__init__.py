@@ -15,7 +15,15 @@ from pathlib import Path
 from policyengine import model
 from policyengine.importers import aliyun, normalized, operations, terraform
 from policyengine.importers.base import Converted, Importer, Input, Options
-from policyengine.snapshot import UNKNOWN, InputError, Problem, Snapshot, load_json, parse_document
+from policyengine.snapshot import (
+    UNKNOWN,
+    InputError,
+    Problem,
+    Snapshot,
+    UnknownValue,
+    load_json,
+    parse_document,
+)
 from policyengine.store import Store
 
 __all__ = [
@@ -25,9 +33,12 @@ __all__ = [
     "MissingInput",
     "Options",
     "Read",
+    "UnknownValue",
     "detect",
     "operations",
+    "parse_document",
     "read",
+    "to_store",
 ]
 
 IMPORTERS: dict[str, Importer] = {
