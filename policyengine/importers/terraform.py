@@ -623,8 +623,10 @@ def _convert(source: Input, m: model.Model, options: Options, plan: bool) -> Con
             if orphan is not None:
                 # Every attribute of a resource that cannot be told is unknown.
                 untold = UnknownValue(f"{inst.address} (which {orphan['kind']} it names)")
-                for name in m.kinds[orphan["kind"]].declared:
-                    orphan.setdefault(name, untold)
+                kind = m.kinds[orphan["kind"]]
+                for name, _ in kind.attributes.fields:  # in declared order: stable output
+                    if name in kind.declared:
+                        orphan.setdefault(name, untold)
                 orphan["source"] = {"format": "terraform", "address": inst.address}
                 extra.append(orphan)
         if inst.type == "alicloud_instance" and inst.after.get("role_name"):
