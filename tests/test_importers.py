@@ -403,3 +403,24 @@ def test_snapshot_stats(at_root: None, text_snapshot: SnapshotAssertion) -> None
 
 def test_snapshot_schema_is_the_schema_command() -> None:
     assert run_cli(["snapshot", "schema"]) == run_cli(["schema"])
+
+
+def test_the_readme_shows_each_input_in_one_line_and_each_runs(at_root: None) -> None:
+    readme = (ROOT / "README.md").read_text()
+    block = readme.split("## Inputs", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    lines = [line.split("  #")[0].split() for line in block.splitlines() if line.strip()]
+    ran = []
+    for words in lines:
+        assert words[:2] == ["policyengine", "evaluate"]
+        if not (ROOT / words[2]).exists():
+            continue  # new.json / old.json: the user's own files
+        code, out, err = run_cli(words[1:])
+        assert code == 1 and out, err  # every example has findings
+        ran.append(words[2])
+    assert ran == [
+        "examples/ecs-account/snapshot.json",
+        "examples/aliyun-export",
+        "examples/terraform/plan.json",
+        "examples/terraform/state.json",
+        "examples/aliyun-export",
+    ]
