@@ -14,7 +14,7 @@ import os
 import sys
 import traceback
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from enum import IntEnum, StrEnum
 from pathlib import Path
@@ -25,8 +25,8 @@ from typer.exceptions import TyperException
 
 from policyengine import baseline as baselines
 from policyengine import cost as costs
+from policyengine import delta, importers, sarif, stats
 from policyengine import report as reports
-from policyengine import sarif
 from policyengine import testing as policy_tests
 from policyengine.describe import describe_rule
 from policyengine.describe import render_markdown as describe_markdown
@@ -58,7 +58,7 @@ from policyengine.loader import (
 )
 from policyengine.model import parse_time
 from policyengine.plan import RulePlan
-from policyengine.snapshot import InputError, Problem, json_schema, parse_snapshot
+from policyengine.snapshot import InputError, Problem, json_schema
 from policyengine.source import Source
 from policyengine.store import Store
 from policyengine.waivers import DEFAULT_NAMES, Waiver, expired_diagnostic, parse_waivers
@@ -258,6 +258,68 @@ def _read_waivers(files: Sequence[Path]) -> list[Waiver]:
     return waivers
 
 
+# -- inputs: what the snapshot argument holds, and how to read it
+class InputFormat(StrEnum):
+    AUTO = "auto"
+    SNAPSHOT = "snapshot"
+    ALIYUN = "aliyun"
+    TERRAFORM_PLAN = "terraform-plan"
+    TERRAFORM_STATE = "terraform-state"
+
+
+assert tuple(InputFormat) == importers.FORMATS, "every importer is an --input-format"
+InputFormatOpt = Annotated[
+    InputFormat,
+    typer.Option(
+        "--input-format",
+        "-i",
+        help="What SNAPSHOT holds: a normalized snapshot, aliyun CLI output (a file or a "
+        "folder), or `terraform show -json` of a plan or state. auto: tell by the content.",
+    ),
+]
+RegionOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--region",
+        show_default=False,
+        help="Region of aliyun output that does not say it (a single file), and of "
+        "Terraform resources whose provider sets none.",
+    ),
+]
+VerboseOpt = Annotated[
+    bool, typer.Option("--verbose", "-v", help="Say how each input was read (on stderr).")
+]
+OperationOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--operation",
+        allow_dash=True,
+        show_default=False,
+        help="API calls about to be made (JSON, or `aliyun ecs ACTION --Param value` lines; "
+        "'-' reads stdin): report only the findings they would introduce.",
+    ),
+]
+BaselineSnapshotOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--baseline-snapshot",
+        show_default=False,
+        help="An older input of the same account: report findings new, fixed and unchanged "
+        "since it.",
+    ),
+]
+
+
+@dataclass(frozen=True)
+class Reading:
+    """How the snapshot arguments are read: the --input-format, --region, --verbose given."""
+
+    format: str = "auto"
+    region: str | None = None
+    verbose: bool = False
+    now: datetime | None = None  # --now: the time `now()` reads, instead of captured_at
+
+
 def _policy_paths(given: Sequence[Path] | None) -> list[Path]:
     if not given:
         return bundled_policies()
@@ -284,27 +346,31 @@ def _parse_now(text: str | None) -> datetime | None:
     return value
 
 
-def _read_snapshot(path: Path, loaded: Loaded, now: datetime | None = None) -> Store:
-    if str(path) == "-":
-        name, text = "<stdin>", sys.stdin.read()
-    else:
-        try:
-            name, text = str(path), path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise UsageError(f"no such snapshot file: {path}") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputError([Problem(str(path), "", f"cannot be read: {exc}")]) from None
-    return Store(parse_snapshot(text, name), loaded.plan.model, now)
+def _read_input(path: Path, loaded: Loaded, reading: Reading) -> importers.Read:
+    try:
+        read = importers.read(
+            path, reading.format, loaded.plan.model, importers.Options(reading.region)
+        )
+    except importers.MissingInput as exc:
+        raise UsageError(str(exc)) from None
+    if reading.verbose:
+        typer.echo(f"{read.detected}\n  {read.converted.summary}", err=True)
+    return read
+
+
+def _read_snapshot(path: Path, loaded: Loaded, reading: Reading = Reading()) -> Store:
+    read = _read_input(path, loaded, reading)
+    return importers.to_store(read.snapshot, loaded.plan.model, reading.now)
 
 
 def _read_snapshots(
-    paths: Sequence[Path], loaded: Loaded, now: datetime | None = None
+    paths: Sequence[Path], loaded: Loaded, reading: Reading = Reading()
 ) -> list[Store]:
     """Every snapshot, with the problems of all of them reported together."""
     stores, problems = [], []
     for path in paths:
         try:
-            stores.append(_read_snapshot(path, loaded, now))
+            stores.append(_read_snapshot(path, loaded, reading))
         except InputError as exc:
             problems.extend(exc.problems)
     if problems:
@@ -434,14 +500,36 @@ def evaluate_command(
         bool, typer.Option("--all", help="List passes and skips too, not only findings.")
     ] = False,
     color: ColorOpt = Color.AUTO,
+    input_format: InputFormatOpt = InputFormat.AUTO,
+    region: RegionOpt = None,
+    verbose: VerboseOpt = False,
+    operation: OperationOpt = None,
+    baseline_snapshot: BaselineSnapshotOpt = None,
 ) -> None:
     """Evaluate policies over snapshots and report every finding.
 
     Exit 1 when a fail or error outcome of a mandatory rule is at or above --fail-on and
-    no waiver or baseline covers it, or when a waiver has expired.
+    no waiver or baseline covers it, or when a waiver has expired. With --operation, exit 1
+    when an operation would introduce one; with --baseline-snapshot, when one is new.
     """
     json_out = fmt is Format.JSON
     outputs: list[Output] = []
+    try:
+        reading = Reading(str(input_format), region, verbose, _parse_now(now))
+    except UsageError as exc:
+        _fail(exc, json_out)
+    if operation is not None or baseline_snapshot is not None:
+        _compare(
+            snapshots,
+            policy,
+            param,
+            params_file,
+            reading,
+            operation,
+            baseline_snapshot,
+            fail_on,
+            json_out,
+        )
     try:
         outputs = _outputs(output or ())
         day = _today(today)
@@ -451,7 +539,7 @@ def evaluate_command(
         known = None
         if baseline is not None:
             known = baselines.parse_baseline(_read_text(baseline, "baseline file"), str(baseline))
-        stores = _read_snapshots(snapshots, loaded, _parse_now(now))
+        stores = _read_snapshots(snapshots, loaded, reading)
     except (DiagnosticError, InputError, UsageError) as exc:
         _fail(exc, json_out, fmt, outputs)
     for warning in loaded.warnings:
@@ -529,6 +617,56 @@ def waivers_check(
     raise typer.Exit(ExitCode.VIOLATIONS if expired else ExitCode.OK)
 
 
+def _compare(
+    snapshots: Sequence[Path],
+    policy: Sequence[Path] | None,
+    param: Sequence[str] | None,
+    params_file: Path | None,
+    reading: Reading,
+    operation: Path | None,
+    baseline: Path | None,
+    fail_on: Severity,
+    json_out: bool,
+) -> NoReturn:
+    """`evaluate --operation` and `evaluate --baseline-snapshot`: what would change."""
+    try:
+        if len(snapshots) != 1 or (operation is not None and baseline is not None):
+            raise UsageError(
+                "--operation and --baseline-snapshot take one snapshot, and not together"
+            )
+        loaded = load(_policy_paths(policy), param or (), params_file)
+        m = loaded.plan.model
+        read = _read_input(snapshots[0], loaded, reading)
+        if operation is not None:
+            text = sys.stdin.read() if str(operation) == "-" else _read_text(operation, "file")
+            name = "<stdin>" if str(operation) == "-" else str(operation)
+            ops = importers.operations.parse(text, name)
+            results = delta.introduced(
+                loaded.plan, read.converted.document, ops, read.snapshot.file, m
+            )
+            doc = delta.operations_json(results, str(fail_on))
+            out = delta.operations_text(results, str(fail_on))
+            failing = doc["verdict"] == "fail"
+        else:
+            assert baseline is not None
+            old = _read_input(baseline, loaded, reading)
+            diff = delta.compare(
+                delta.findings(loaded.plan, old.converted.document, old.snapshot.file, m),
+                delta.findings(loaded.plan, read.converted.document, read.snapshot.file, m),
+            )
+            doc = delta.diff_json(diff)
+            out = delta.diff_text(diff)
+            failing = bool(delta.gating(diff.new, str(fail_on)))
+    except (DiagnosticError, InputError, UsageError) as exc:
+        _fail(exc, json_out)
+    if json_out:
+        doc = {"version": reports.REPORT_VERSION, **doc}
+        typer.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+    else:
+        typer.echo(out)
+    raise typer.Exit(ExitCode.VIOLATIONS if failing else ExitCode.OK)
+
+
 @app.command()
 def explain(
     snapshot: OptionalSnapshotArg = None,
@@ -545,6 +683,9 @@ def explain(
     fmt: Annotated[
         ExplainFormat, typer.Option("--format", "-f", help="Output format.")
     ] = ExplainFormat.TEXT,
+    input_format: InputFormatOpt = InputFormat.AUTO,
+    region: RegionOpt = None,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Explain outcomes: the policy line, each value read and where it came from.
 
@@ -557,7 +698,8 @@ def explain(
         loaded = load(_policy_paths(policy), param or (), params_file)
         if snapshot is None:
             _describe(loaded, rule, resource, fmt)
-        store = _read_snapshot(snapshot, loaded, _parse_now(now))
+        reading = Reading(str(input_format), region, verbose, _parse_now(now))
+        store = _read_snapshot(snapshot, loaded, reading)
         results = _select(evaluate(loaded.plan, store), loaded, store, rule, resource)
     except (DiagnosticError, InputError, UsageError) as exc:
         _fail(exc, json_out)
@@ -875,7 +1017,91 @@ def docs(
 
 @app.command()
 def schema() -> None:
-    """Print the JSON Schema of the snapshot format."""
+    """Print the JSON Schema of the snapshot format (also `snapshot schema`)."""
+    typer.echo(json.dumps(json_schema(), indent=2))
+
+
+snapshot_app = typer.Typer(
+    no_args_is_help=True, help="Convert inputs to the normalized snapshot, count what one holds."
+)
+app.add_typer(snapshot_app, name="snapshot")
+InputArg = Annotated[
+    Path,
+    typer.Argument(
+        metavar="INPUT",
+        allow_dash=True,
+        show_default=False,
+        help="A snapshot, aliyun CLI output (file or folder), or Terraform JSON; '-' reads stdin.",
+    ),
+]
+
+
+def _read_checked(
+    source: Path, policy: Sequence[Path] | None, reading: Reading
+) -> tuple[importers.Read, Store]:
+    """An input, converted and checked against the model of the policies (default: the
+    bundled packs)."""
+    loaded = load(_policy_paths(policy))
+    read = _read_input(source, loaded, reading)
+    document = json.loads(json.dumps(read.converted.document, default=_marker))
+    snapshot = importers.parse_document(document, read.snapshot.file)
+    return read, importers.to_store(snapshot, loaded.plan.model)
+
+
+def _marker(value: object) -> object:
+    if isinstance(value, importers.UnknownValue):
+        return value.to_json()
+    raise TypeError(type(value).__name__)
+
+
+@snapshot_app.command("convert")
+def snapshot_convert(
+    source: InputArg,
+    policy: PolicyOpt = None,
+    input_format: InputFormatOpt = InputFormat.AUTO,
+    region: RegionOpt = None,
+    verbose: VerboseOpt = False,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", show_default=False, help="Write here, not to stdout."),
+    ] = None,
+) -> None:
+    """Convert an input to the normalized snapshot, so it can be stored and diffed."""
+    try:
+        read, _ = _read_checked(source, policy, Reading(str(input_format), region, verbose))
+    except (DiagnosticError, InputError, UsageError) as exc:
+        _fail(exc, False)
+    text = json.dumps(read.converted.document, indent=2, ensure_ascii=False, default=_marker)
+    if output is None:
+        typer.echo(text)
+    else:
+        output.write_text(text + "\n", encoding="utf-8")
+
+
+@snapshot_app.command("stats")
+def snapshot_stats(
+    source: InputArg,
+    policy: PolicyOpt = None,
+    input_format: InputFormatOpt = InputFormat.AUTO,
+    region: RegionOpt = None,
+    verbose: VerboseOpt = False,
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.TEXT,
+) -> None:
+    """Count resources by kind and region, references to nothing, and unknown values."""
+    try:
+        _, store = _read_checked(source, policy, Reading(str(input_format), region, verbose))
+    except (DiagnosticError, InputError, UsageError) as exc:
+        _fail(exc, fmt is Format.JSON)
+    counted = stats.count(store)
+    if fmt is Format.JSON:
+        typer.echo(json.dumps({"version": reports.REPORT_VERSION, **asdict(counted)}, indent=2))
+    else:
+        typer.echo(stats.render_text(counted))
+
+
+@snapshot_app.command("schema")
+def snapshot_schema() -> None:
+    """Print the JSON Schema of the normalized snapshot."""
     typer.echo(json.dumps(json_schema(), indent=2))
 
 

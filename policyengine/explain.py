@@ -19,7 +19,9 @@ from policyengine.diagnostics import Diagnostic, Level, render_text
 from policyengine.hints import fix_hints
 from policyengine.interpreter import Fact, Proof, Result, Status, Trace, Unknown, decisive
 from policyengine.interpreter.outcomes import Operand, Test
+from policyengine.snapshot import UnknownValue
 from policyengine.source import Span
+from policyengine.store import Resource
 
 # ---------------------------------------------------------------- the proof as data
 
@@ -41,9 +43,10 @@ class Place(_Doc):
 class ResourceRef(_Doc):
     kind: str
     id: str
-    region: str | None
-    zone: str | None
+    region: str | dict[str, str] | None  # {"$unknown": ADDRESS} until a plan is applied
+    zone: str | dict[str, str] | None
     pointer: str | None  # JSON Pointer of the resource in its snapshot; None if not in it
+    address: str | None = None  # the Terraform address, for a resource from a plan or state
     relation: str | None = None  # for the other end of an edge: the relation's name
 
 
@@ -113,10 +116,19 @@ _LEVELS = {
 }
 
 
+def named(resource: Resource) -> str:
+    """`disk d-1`, and where an imported resource is declared when that is not its key:
+    `disk d-1 (module.app.alicloud_ecs_disk.data[0])`."""
+    text = f"{resource.kind} {resource.key}"
+    if resource.address and resource.address != resource.key:
+        text += f" ({resource.address})"
+    return text
+
+
 def subject(result: Result) -> str:
-    res = f"{result.resource.kind} {result.resource.key}"
+    res = named(result.resource)
     if result.target is not None:
-        return f"{res} → {result.target.kind} {result.target.key}"
+        return f"{res} → {named(result.target)}"
     if result.edge is not None:
         return f"{res} → {result.edge.relation.target} {result.edge.value}"
     return res
@@ -376,8 +388,20 @@ def fact_json(fact: Fact) -> dict[str, Any]:
 
 
 def resource_json(result: Result) -> dict[str, Any]:
-    r = result.resource
-    return {"kind": r.kind, "id": r.key, "region": r.region, "zone": r.zone, "pointer": r.pointer}
+    return _place(result.resource)
+
+
+def _place(r: Resource) -> dict[str, Any]:
+    out: dict[str, Any] = {"kind": r.kind, "id": r.key, "region": _plain(r.region)}
+    out["zone"] = _plain(r.zone)
+    out["pointer"] = r.pointer
+    if r.address:
+        out["address"] = r.address  # the Terraform address of an imported resource
+    return out
+
+
+def _plain(value: object) -> object:
+    return value.to_json() if isinstance(value, UnknownValue) else value
 
 
 def _related(result: Result) -> ResourceRef | None:
@@ -387,13 +411,8 @@ def _related(result: Result) -> ResourceRef | None:
 
 def related_json(result: Result) -> dict[str, Any] | None:
     if result.target is not None:
-        t = result.target
         return {
-            "kind": t.kind,
-            "id": t.key,
-            "region": t.region,
-            "zone": t.zone,
-            "pointer": t.pointer,
+            **_place(result.target),
             "relation": result.edge.relation.name if result.edge else None,
         }
     if result.edge is not None:

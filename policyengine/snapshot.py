@@ -3,6 +3,11 @@
 A snapshot is `{"resources": [{"kind", "id" | "name", "region", "zone", "tags", ...}]}`.
 Bad input raises `InputError` naming the file, the JSON Pointer of the place and what was
 expected; nothing is dropped quietly.
+
+A value that is not known yet (a Terraform plan's "known after apply") is the object
+`{"$unknown": WHAT}`, where WHAT names what would tell it (an address and attribute); with
+`"ref": ADDRESS` it is the id of the resource whose `source.address` is ADDRESS. Any rule
+that needs such a value reports `error`; a `ref` still links the two resources.
 """
 
 from __future__ import annotations
@@ -14,6 +19,48 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+UNKNOWN = "$unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class UnknownValue:
+    """A value the input cannot know yet, e.g. an id or zone assigned on apply."""
+
+    what: str  # what would tell the value: `module.app.alicloud_ecs_disk.data[0].id`
+    ref: str | None = None  # the address of the resource whose id this is, if known
+
+    def to_json(self) -> dict[str, str]:
+        return {UNKNOWN: self.what, **({"ref": self.ref} if self.ref else {})}
+
+
+def as_unknown(value: object) -> UnknownValue | None:
+    """The unknown a snapshot value stands for, or None for an ordinary value."""
+    if isinstance(value, dict) and UNKNOWN in value:
+        what, ref = value.get(UNKNOWN), value.get("ref")
+        if isinstance(what, str) and (ref is None or isinstance(ref, str)):
+            return UnknownValue(what, ref)
+    return None
+
+
+class UnknownMarker(BaseModel):
+    """`{"$unknown": WHAT, "ref": ADDRESS}`: a value not known until it is created."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True)
+
+    what: str = Field(alias="$unknown", min_length=1, description="What would tell the value.")
+    ref: str | None = Field(None, description="The address of the resource whose id it is.")
+
+
+class SourcePlace(BaseModel):
+    """Where an imported resource came from, so reports can name it the way its input does."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    format: str | None = Field(None, description="The input format, e.g. aliyun.")
+    file: str | None = Field(None, description="The input file.")
+    pointer: str | None = Field(None, description="The JSON Pointer in that file.")
+    address: str | None = Field(None, description="The Terraform address.")
+
 
 class ResourceEnvelope(BaseModel):
     """The fields every resource may carry; any other field is the resource's own data."""
@@ -21,11 +68,16 @@ class ResourceEnvelope(BaseModel):
     model_config = ConfigDict(extra="allow", strict=True)
 
     kind: str = Field(min_length=1, description="The resource kind, as the model names it.")
-    id: str | None = Field(None, description="The resource id, for kinds identified by id.")
+    id: str | UnknownMarker | None = Field(
+        None, description="The resource id, for kinds identified by id."
+    )
     name: str | None = Field(None, description="The name, for kinds identified by name.")
-    region: str | None = Field(None, description="The region, e.g. cn-hangzhou.")
-    zone: str | None = Field(None, description="The zone, for zone-located kinds.")
+    region: str | UnknownMarker | None = Field(None, description="The region, e.g. cn-hangzhou.")
+    zone: str | UnknownMarker | None = Field(None, description="The zone, for zone-located kinds.")
     tags: dict[str, str] | None = Field(None, description="Tags, key to value.")
+    source: SourcePlace | None = Field(
+        None, description="Where an imported resource came from (set by importers)."
+    )
 
 
 class SnapshotEnvelope(BaseModel):
@@ -48,7 +100,10 @@ def json_schema() -> dict[str, Any]:
     """The JSON Schema of the snapshot format, generated from the envelope models."""
     schema = SnapshotEnvelope.model_json_schema()
     schema["properties"]["resources"]["items"] = {"$ref": "#/$defs/ResourceEnvelope"}
-    schema.setdefault("$defs", {})["ResourceEnvelope"] = ResourceEnvelope.model_json_schema()
+    resource = ResourceEnvelope.model_json_schema()
+    defs = schema.setdefault("$defs", {})
+    defs.update(resource.pop("$defs", {}))  # the markers it uses, shared at the top
+    defs["ResourceEnvelope"] = resource
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "policyengine snapshot"
     return schema
@@ -107,11 +162,17 @@ class Snapshot:
     envelope: SnapshotEnvelope
     resources: list[dict[str, Any]]
     text: str = ""  # as read: outputs that point at lines scan it for positions
+    unknowns: bool = True  # may hold `{"$unknown": ...}` values (False: known not to)
 
 
 def parse_snapshot(text: str, file: str) -> Snapshot:
     """JSON text -> a snapshot whose envelope is valid. Model checks come in the store."""
-    data = load_json(text, file)
+    return parse_document(load_json(text, file), file, unknowns=f'"{UNKNOWN}"' in text, text=text)
+
+
+def parse_document(data: Any, file: str, *, unknowns: bool = True, text: str = "") -> Snapshot:
+    """Parsed JSON (as an importer makes it) -> a snapshot whose envelope is valid. `text`
+    is the JSON as read, when there is a file whose lines findings can point at."""
     if not isinstance(data, dict):
         raise InputError(
             [
@@ -134,7 +195,7 @@ def parse_snapshot(text: str, file: str) -> Snapshot:
             problems.extend(_problems(file, exc, f"/resources/{index}"))
     if problems:
         raise InputError(problems)
-    return Snapshot(file, envelope, envelope.resources, text)
+    return Snapshot(file, envelope, envelope.resources, text, unknowns)
 
 
 # pydantic's error types, said the way the rest of the engine says things.
@@ -146,13 +207,25 @@ _EXPECTED = {
     "model_type": "an object",
     "model_attributes_type": "an object",
     "bool_type": "true or false",
+    "string_or_unknown": "a string",
 }
 
 
 def _problems(file: str, exc: ValidationError, base: str) -> list[Problem]:
     out = []
     for err in exc.errors():
-        pointer = base + "".join(f"/{pointer_escape(p)}" for p in err["loc"])
+        loc = err["loc"]
+        # `str | UnknownMarker`: pydantic reports each member; say it once, as a person would.
+        if "str" in loc or "UnknownMarker" in loc:
+            tag = loc.index("str") if "str" in loc else loc.index("UnknownMarker")
+            value = err.get("input")
+            marker = isinstance(value, dict) and UNKNOWN in value
+            if loc[tag] == "str" and not marker:
+                err = {**err, "type": "string_or_unknown"}
+            elif loc[tag] != "UnknownMarker" or not marker and len(loc) == tag + 1:
+                continue
+            loc = loc[:tag] + loc[tag + 1 :]
+        pointer = base + "".join(f"/{pointer_escape(p)}" for p in loc)
         kind = err["type"]
         if kind == "missing":
             message = f"`{err['loc'][-1]}` is required"

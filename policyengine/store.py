@@ -16,13 +16,21 @@ from typing import Any
 
 from policyengine import model
 from policyengine.diagnostics import did_you_mean
-from policyengine.snapshot import InputError, Problem, Snapshot, describe_json, pointer_escape
+from policyengine.snapshot import (
+    InputError,
+    Problem,
+    Snapshot,
+    UnknownValue,
+    as_unknown,
+    describe_json,
+    pointer_escape,
+)
 
 
 class Resource:
     """One resource: its data as given, and where it sits in the snapshot."""
 
-    __slots__ = ("index", "kind", "key", "data", "region", "zone", "file")
+    __slots__ = ("index", "kind", "key", "data", "region", "zone", "file", "address")
 
     def __init__(
         self,
@@ -30,9 +38,10 @@ class Resource:
         kind: str,
         key: str,
         data: dict[str, Any],
-        region: str | None,
-        zone: str | None,
+        region: str | UnknownValue | None,
+        zone: str | UnknownValue | None,
         file: str,
+        address: str | None = None,
     ) -> None:
         self.index = index
         self.kind = kind
@@ -41,6 +50,12 @@ class Resource:
         self.region = region  # from the data, or from the location table for a zone
         self.zone = zone
         self.file = file
+        self.address = address  # where an imported resource is declared (a Terraform address)
+
+    @property
+    def id_unknown(self) -> bool:
+        """Whether the id is assigned only when the resource is created."""
+        return isinstance(self.data.get("id"), UnknownValue)
 
     @property
     def pointer(self) -> str:
@@ -127,7 +142,11 @@ class Store:
         self._in: dict[model.Relation, dict[int, list[Edge]]] = {}
         # Sources whose relation path stops at a missing required attribute: (path, pointer).
         self._absent: dict[model.Relation, dict[int, list[tuple[str, str]]]] = {}
+        self._by_address: dict[str, Resource] = {}
         problems: list[Problem] = []
+        if snapshot.unknowns:
+            for data in snapshot.resources:
+                _mark_unknowns(data)
         self._load(snapshot.resources, problems)
         self.resources_by_index = {r.index: r for r in self.resources}
         if problems:
@@ -165,7 +184,7 @@ class Store:
             if len(problems) > before:
                 continue
             region, zone = data.get("region"), data.get("zone")
-            if zone and region:
+            if isinstance(zone, str) and isinstance(region, str) and zone and region:
                 self.locations.add(region, zone)
             scope_key = region if kind.unique_per_region else None
             ident = (kind.name, scope_key, key)
@@ -180,20 +199,24 @@ class Store:
                 )
                 continue
             seen[ident] = index
-            resource = Resource(index, kind.name, key, data, region, zone, self.file)
+            source = data.get("source")
+            address = source.get("address") if isinstance(source, dict) else None
+            resource = Resource(index, kind.name, key, data, region, zone, self.file, address)
+            if address:
+                self._by_address[address] = resource
             self.resources.append(resource)
             self.by_kind[kind.name].append(resource)
             self._identity[kind.name].setdefault(key, []).append(resource)
         # A zone-located resource without a region learns it from the location table.
         for resource in self.resources:
-            if resource.region is None and resource.zone is not None:
+            if resource.region is None and isinstance(resource.zone, str):
                 resource.region = self.locations.region_of(resource.zone)
         # One name in several regions: candidates in region order, so the one an outcome
         # names does not depend on the order of the export.
         for table in self._identity.values():
             for same in table.values():
                 if len(same) > 1:
-                    same.sort(key=lambda r: r.region or "")
+                    same.sort(key=lambda r: r.region if isinstance(r.region, str) else "")
 
     def _key(
         self, kind: model.Kind, data: dict[str, Any], at: str, problems: list[Problem]
@@ -208,6 +231,13 @@ class Store:
         values = []
         for name in names:
             value = data.get(name)
+            if isinstance(value, UnknownValue):
+                # Not assigned yet: the resource is named by where it is declared, and a
+                # `ref` to that place links to it.
+                source = data.get("source")
+                own = source.get("address") if isinstance(source, dict) else None
+                values.append(value.ref or (own if name == "id" and own else value.what))
+                continue
             if not isinstance(value, str | int) or isinstance(value, bool) or value == "":
                 found = "nothing" if value is None else describe_json(value)
                 problems.append(
@@ -272,6 +302,13 @@ class Store:
                     if value is _ABSENT:
                         absent.setdefault(source.index, []).append((path.text, pointer))
                         continue
+                    if isinstance(value, UnknownValue):
+                        linked = self._by_address.get(value.ref) if value.ref else None
+                        if linked is None or linked.kind != relation.target:
+                            # Which resource it names cannot be told: never guess a link.
+                            absent.setdefault(source.index, []).append((path.text, pointer))
+                            continue
+                        value = linked.key
                     if value is None or value == "":
                         continue  # a missing, null or "" id makes no edge
                     key = str(value)
@@ -365,7 +402,7 @@ class Store:
         its `locations` first, then the regions resources name."""
         names: dict[str, None] = dict.fromkeys(self.locations.regions())
         for resource in self.resources:
-            if resource.region:
+            if isinstance(resource.region, str) and resource.region:
                 names.setdefault(resource.region)
         return [
             Resource(-1, "region", name, {"region": name}, name, None, self.file) for name in names
@@ -376,7 +413,7 @@ class Store:
         if self._located is None:
             self._located = defaultdict(list)
             for resource in self.resources:
-                if resource.region:
+                if isinstance(resource.region, str) and resource.region:
                     self._located[(resource.kind, resource.region)].append(resource)
         return self._located.get((kind, region), [])
 
@@ -405,6 +442,19 @@ class Store:
             for index, gaps in self._absent[relation].items()
             for path, pointer in gaps
         ]
+
+    def value_at(self, resource: Resource, pointer: str) -> Any:
+        """The value at a snapshot pointer under `resource` (None where there is none)."""
+        value: Any = resource.data
+        for token in pointer[len(resource.pointer) :].split("/")[1:]:
+            token = token.replace("~1", "/").replace("~0", "~")
+            if isinstance(value, list) and token.isdigit() and int(token) < len(value):
+                value = value[int(token)]
+            elif isinstance(value, dict):
+                value = value.get(token)
+            else:
+                return None
+        return value
 
     def region_of(self, zone: str) -> str | None:
         return self.locations.region_of(zone)
@@ -449,8 +499,8 @@ def _values_at(
 ) -> Iterator[tuple[Any, str]]:
     """Every value a relation path reaches, with its pointer; `*` walks a list. Yields
     `_ABSENT` where a required step is missing, so no edge is silently lost."""
-    if at == len(path.steps):
-        yield data, pointer
+    if at == len(path.steps) or isinstance(data, UnknownValue):
+        yield data, pointer  # an unknown list or object hides what is under it
         return
     step = path.steps[at]
     if step == "*":
@@ -466,6 +516,19 @@ def _values_at(
         yield _ABSENT, f"{pointer}/{pointer_escape(step)}"
 
 
+def _mark_unknowns(data: Any) -> Any:
+    """Replaces every `{"$unknown": ...}` under `data` by an UnknownValue, in place."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if isinstance(value, dict | list):
+                data[key] = as_unknown(value) or _mark_unknowns(value)
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            if isinstance(value, dict | list):
+                data[i] = as_unknown(value) or _mark_unknowns(value)
+    return data
+
+
 def _convert(
     value: Any,
     t: model.Type,
@@ -476,11 +539,12 @@ def _convert(
 ) -> Any:
     """A declared attribute's value, converted to its declared type the way the APIs send
     it (`"1"` -> 1, `"false"` -> false); a value that does not convert is a problem at its
-    place. `null` counts as missing. `parent` is the object holding the value: an
-    `"-1/-1"` port range means every port for TCP, UDP and ALL, and none for ICMP and GRE.
+    place. `null` counts as missing; a value not known yet (a Terraform plan's) has every
+    type. `parent` is the object holding the value: an `"-1/-1"` port range means every
+    port for TCP, UDP and ALL, and none for ICMP and GRE.
     """
-    if value is None:
-        return None
+    if value is None or isinstance(value, UnknownValue):
+        return value
     t = model.unwrap(t)
 
     def wrong(expected: str) -> Any:

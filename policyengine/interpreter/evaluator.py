@@ -23,7 +23,7 @@ from policyengine.interpreter.outcomes import (
     Truth,
     Unknown,
 )
-from policyengine.snapshot import pointer_escape
+from policyengine.snapshot import UnknownValue, pointer_escape
 from policyengine.store import Edge, Resource, Store
 
 
@@ -174,6 +174,9 @@ class Evaluator:
         for i, step in enumerate(op.steps):
             nxt: list[tuple[Any, str]] = []
             for value, ptr in values:
+                if isinstance(value, UnknownValue):
+                    nxt.append((value, ptr))  # what is under an unknown is unknown too
+                    continue
                 if step.op == "star":
                     if isinstance(value, list):
                         nxt.extend(
@@ -207,6 +210,9 @@ class Evaluator:
             plural = plural or step.op == "star"
         if plural:
             kept = [(v, p) for v, p in values if not isinstance(v, Missing)]
+            for v, p in kept:
+                if isinstance(v, UnknownValue):
+                    return self.unknown(owner, _shown_path(op, env), v, p)
             if self.tracing:
                 self._fact(
                     "read",
@@ -216,6 +222,8 @@ class Evaluator:
                 )
             return [Elem(v, p) if self.tracing else v for v, p in kept]
         value, ptr = values[0] if values else (MISSING, pointer)
+        if isinstance(value, UnknownValue):
+            return self.unknown(owner, _shown_path(op, env), value, ptr)
         if self.tracing:
             self.last_pointer = ptr  # where a quantifier's list elements live
             text = _subject(owner, _shown_path(op, env))
@@ -225,6 +233,12 @@ class Evaluator:
                 self._fact("read", f"{text} = {show(value)}", ptr, value, owner)
         return value
 
+    def unknown(self, owner: str, path: str, value: UnknownValue, pointer: str) -> Unknown:
+        """A value the input cannot know yet: the rule that reads it cannot be decided."""
+        text = f"`{path}`{' of ' + owner if owner else ''} is not known yet ({value.what})"
+        self._fact("missing", text, pointer, owner=owner)
+        return Unknown(text)
+
     def related(self, op: plan.RelatedOp, env: list[Any]) -> Any:
         anchor = env[op.slot]
         assert isinstance(anchor, Resource)
@@ -232,7 +246,7 @@ class Evaluator:
         out: list[Resource] = []
         if op.forward:
             for path, pointer in self.store.incomplete(relation, anchor):
-                return Unknown(incomplete(relation, anchor, path, pointer))
+                return Unknown(incomplete(relation, anchor, path, pointer, self.store))
             for edge in self.store.edges_from(relation, anchor):
                 if not edge.targets:
                     if relation.dangle_reason is not None:
@@ -252,7 +266,7 @@ class Evaluator:
             for source, path, pointer in self.store.incomplete_sources(relation)[:1]:
                 return Unknown(
                     f"the {relation.source}s that {relation.verb} {anchor.kind} {anchor.key} "
-                    f"cannot be listed: {incomplete(relation, source, path, pointer)}"
+                    f"cannot be listed: {incomplete(relation, source, path, pointer, self.store)}"
                 )
             for edge in self.store.edges_to(relation, anchor):
                 self._fact("follow", follow(edge, anchor), edge.pointer, owner=_name(edge.source))
@@ -561,6 +575,8 @@ class Evaluator:
         for res, v in ((left, lv), (right, rv)):
             if v is None:
                 return Unknown(f"{res.kind} {res.key} has no {scope}")
+            if isinstance(v, UnknownValue):
+                return Unknown(f"the {scope} of {_named(res)} is not known yet ({v.what})")
             self._fact(
                 "read", f"{_name(res)} is in {scope} {v}", f"{res.pointer}/{scope}", v, _name(res)
             )
@@ -639,6 +655,8 @@ def show(value: Any) -> str:
         return f"{value.kind} {value.key}"
     if isinstance(value, Missing):
         return "missing"
+    if isinstance(value, UnknownValue):
+        return f"unknown ({value.what})"
     if isinstance(value, dict):
         return "{…}"
     return str(value)
@@ -661,6 +679,16 @@ def _pointer_of(item: Any) -> str:
     return ""
 
 
+def _named(resource: Resource) -> str:
+    """A resource as a person finds it: by kind and key, and where it is declared."""
+    named = f"{resource.kind} {resource.key}"
+    return (
+        f"{named} ({resource.address})"
+        if resource.address != resource.key and resource.address
+        else named
+    )
+
+
 def follow(edge: Edge, target: Resource) -> str:
     via = ", ".join(edge.paths)
     return (
@@ -669,9 +697,14 @@ def follow(edge: Edge, target: Resource) -> str:
     )
 
 
-def incomplete(relation: model.Relation, source: Resource, path: str, pointer: str) -> str:
+def incomplete(
+    relation: model.Relation, source: Resource, path: str, pointer: str, store: Store
+) -> str:
     attribute = pointer.rsplit("/", 1)[-1].replace("~1", "/").replace("~0", "~")
     gap = f"`{attribute}` of {source.kind} {source.key} is missing"
+    unknown = store.value_at(source, pointer)
+    if isinstance(unknown, UnknownValue):
+        gap = f"`{attribute}` of {_named(source)} is not known yet ({unknown.what})"
     if path.startswith("when "):
         return f"{gap}, so whether it has a `{relation.name}` edge cannot be told"
     return f"{gap}, so `{relation.name}` cannot be followed through `{path}`"

@@ -51,6 +51,8 @@ def _decide(ev: Evaluator, rule: plan.RulePlan, env: list[Any]) -> tuple[Status,
         identity = ev.store.model.kinds[subject.kind].identity
         if not isinstance(identity, model.IdFormat):
             return Status.SKIPPED, f"not applicable: a {subject.kind} has no id format"
+        if subject.id_unknown:
+            return Status.SKIPPED, "not applicable: its id is assigned when it is created"
         if identity.name_when is not None:
             lacking = identity.name_when.missing(subject.data)
             if lacking is not None:
@@ -91,7 +93,8 @@ def _run(ev: Evaluator, rule: plan.RulePlan, resource: Resource) -> Iterator[Res
     edges = ev.store.edges_from(rule.edge, resource)
     for path, pointer in ev.store.incomplete(rule.edge, resource):
         # An edge may be hidden behind the missing attribute: that cannot be a pass.
-        yield Result(rule, resource, Status.ERROR, incomplete(rule.edge, resource, path, pointer))
+        reason = incomplete(rule.edge, resource, path, pointer, ev.store)
+        yield Result(rule, resource, Status.ERROR, reason)
     if ev.store.incomplete(rule.edge, resource) and not edges:
         return
     if not edges:

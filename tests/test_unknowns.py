@@ -1,0 +1,118 @@
+"""Values not known yet (`{"$unknown": ...}`, as a Terraform plan has them): a rule that
+needs one reports `error` naming what would tell it; a `ref` still links two resources,
+and a `ref` to nothing links nothing."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from policyengine import Store, load, parse_snapshot
+from policyengine.interpreter import Status, evaluate
+from policyengine.loader import Loaded
+
+POLICY = """\
+use alicloud.ecs
+
+policy p {
+  rule disk_zone {
+    disk attach requires same zone
+  }
+  rule encrypted {
+    for each disk require encrypted == true
+  }
+}
+"""
+ZONE = "cn-hangzhou-h"
+
+
+@pytest.fixture(scope="module")
+def loaded(tmp_path_factory: pytest.TempPathFactory) -> Loaded:
+    path = tmp_path_factory.mktemp("p") / "p.policy"
+    path.write_text(POLICY)
+    return load([path])
+
+
+def disk(**over: Any) -> dict[str, Any]:
+    return {
+        "kind": "disk",
+        "id": "d-" + "a" * 20,
+        "region": "cn-hangzhou",
+        "zone": ZONE,
+        "type": "data",
+        "category": "cloud_essd",
+        "size": 20,
+        "encrypted": True,
+        "status": "In_use",
+        "attachments": [],
+        "tags": {},
+        **over,
+    }
+
+
+def instance(**over: Any) -> dict[str, Any]:
+    return {
+        "kind": "instance",
+        "id": "i-" + "b" * 20,
+        "region": "cn-hangzhou",
+        "zone": ZONE,
+        **over,
+    }
+
+
+def outcomes(loaded: Loaded, *resources: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    text = json.dumps({"resources": list(resources)})
+    store = Store(parse_snapshot(text, "s.json"), loaded.plan.model)
+    return [
+        (r.rule.name, r.resource.key, r.target.key if r.target else "", str(r.status))
+        + (r.reason,) * (r.status is Status.ERROR)
+        for r in evaluate(loaded.plan, store)
+    ]
+
+
+def test_an_unknown_zone_is_an_error_naming_what_would_tell_it(loaded: Loaded) -> None:
+    got = outcomes(
+        loaded,
+        instance(),
+        disk(zone={"$unknown": "alicloud_ecs_disk.d.zone_id"}, instance_id="i-" + "b" * 20),
+    )
+    zone = [o for o in got if o[0] == "disk_zone"]
+    assert [o[3] for o in zone] == ["error"]
+    assert "alicloud_ecs_disk.d.zone_id" in zone[0][4]
+
+
+def test_an_unknown_attribute_is_an_error(loaded: Loaded) -> None:
+    got = outcomes(loaded, disk(encrypted={"$unknown": "alicloud_ecs_disk.d.encrypted"}))
+    (encrypted,) = [o for o in got if o[0] == "encrypted"]
+    assert encrypted[3] == "error" and "`encrypted` of disk" in encrypted[4]
+
+
+def test_a_ref_links_to_the_resource_declared_there(loaded: Loaded) -> None:
+    got = outcomes(
+        loaded,
+        instance(
+            id={"$unknown": "alicloud_instance.a.id"}, source={"address": "alicloud_instance.a"}
+        ),
+        disk(instance_id={"$unknown": "att.instance_id", "ref": "alicloud_instance.a"}),
+    )
+    assert ("disk_zone", "d-" + "a" * 20, "alicloud_instance.a", "pass") in got
+
+
+def test_an_unknown_id_without_ref_links_nothing_and_errs(loaded: Loaded) -> None:
+    for value in ({"$unknown": "att.instance_id"}, {"$unknown": "x", "ref": "nowhere"}):
+        got = outcomes(loaded, instance(), disk(instance_id=value))
+        zone = [o for o in got if o[0] == "disk_zone"]
+        assert [o[3] for o in zone] == ["error"], value
+        assert "not known yet" in zone[0][4]
+
+
+def test_a_marker_must_say_what_it_stands_for(loaded: Loaded) -> None:
+    from policyengine import InputError
+
+    with pytest.raises(InputError) as caught:
+        outcomes(loaded, disk(zone={"$unknown": 3}))
+    assert [(p.pointer, p.message) for p in caught.value.problems] == [
+        ("/resources/0/zone/$unknown", "expected a string, found an integer 3")
+    ]
