@@ -111,10 +111,11 @@ class Store:
         self.resources: list[Resource] = []
         self.by_kind: dict[str, list[Resource]] = {k: [] for k in m.kinds}
         self._identity: dict[str, dict[str, list[Resource]]] = {k: {} for k in m.kinds}
-        self._out: dict[model.Relation, dict[int, list[Edge]]] = {}
-        self._in: dict[model.Relation, dict[int, list[Edge]]] = {}
+        # Keyed by relation name: hashing a Relation hashes all its paths, on every lookup.
+        self._out: dict[str, dict[int, list[Edge]]] = {}
+        self._in: dict[str, dict[int, list[Edge]]] = {}
         # Sources whose relation path stops at a missing required attribute: (path, pointer).
-        self._absent: dict[model.Relation, dict[int, list[tuple[str, str]]]] = {}
+        self._absent: dict[str, dict[int, list[tuple[str, str]]]] = {}
         problems: list[Problem] = []
         self._load(snapshot.resources, problems)
         self.resources_by_index = {r.index: r for r in self.resources}
@@ -246,25 +247,32 @@ class Store:
                     into[target.index].append(edge)
             if edges:
                 out[source.index] = edges
-        self._out[relation] = out
-        self._in[relation] = dict(into)
-        self._absent[relation] = absent
+        self._out[relation.name] = out
+        self._in[relation.name] = dict(into)
+        self._absent[relation.name] = absent
 
     def edges_from(self, relation: model.Relation, resource: Resource) -> list[Edge]:
-        return self._out[relation].get(resource.index, [])
+        return self._out[relation.name].get(resource.index, [])
 
     def edges_to(self, relation: model.Relation, resource: Resource) -> list[Edge]:
-        return self._in[relation].get(resource.index, [])
+        return self._in[relation.name].get(resource.index, [])
 
     def incomplete(self, relation: model.Relation, resource: Resource) -> list[tuple[str, str]]:
         """Where following `relation` from `resource` met a missing required attribute."""
-        return self._absent[relation].get(resource.index, [])
+        return self._absent[relation.name].get(resource.index, [])
+
+    def edge_index(
+        self, relation: model.Relation
+    ) -> tuple[Mapping[int, list[Edge]], Mapping[int, list[tuple[str, str]]]]:
+        """A relation's edges by source index, and its incomplete sources by index: for a
+        caller that follows the relation from many resources."""
+        return self._out[relation.name], self._absent[relation.name]
 
     def incomplete_sources(self, relation: model.Relation) -> list[tuple[Resource, str, str]]:
         """Every source of `relation` whose edges are not all known, in snapshot order."""
         return [
             (self.resources_by_index[index], path, pointer)
-            for index, gaps in self._absent[relation].items()
+            for index, gaps in self._absent[relation.name].items()
             for path, pointer in gaps
         ]
 

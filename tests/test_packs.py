@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from differential import evaluate_both
 
-from policyengine.interpreter import Result, evaluate
+from policyengine.interpreter import Result
 from policyengine.loader import Loaded, bundled_policies, load
 from policyengine.snapshot import parse_snapshot
 from policyengine.store import Store
@@ -62,7 +63,7 @@ def _run(rule: str, case: dict[str, Any], tmp_path: Path) -> list[Outcome]:
     store = Store(parse_snapshot(path.read_text(encoding="utf-8"), str(path)), loaded.plan.model)
     return _sorted(
         (r.resource.key, _related(r), str(r.status))
-        for r in evaluate(loaded.plan, store)
+        for r in evaluate_both(loaded.plan, store)
         if r.rule.id == rule
     )
 
