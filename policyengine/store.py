@@ -8,7 +8,7 @@ ever scans all resources per resource. Raises `InputError` for data the model re
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -127,6 +127,16 @@ class Store:
     # -- loading
     def _load(self, raw: list[dict[str, Any]], problems: list[Problem]) -> None:
         seen: dict[tuple[str, str | None, str], int] = {}
+        # Per kind, a validator per declared attribute: a quick yes for good data; only a
+        # value it refuses is walked again to say where and why.
+        checks = {
+            kind.name: tuple(
+                (name, t, _validator(t))
+                for name, t in kind.attributes.fields
+                if name in kind.declared
+            )
+            for kind in self.model.kinds.values()
+        }
         for index, data in enumerate(raw):
             at = f"/resources/{index}"
             kind_name = data["kind"]
@@ -143,9 +153,10 @@ class Store:
             if key is None:
                 continue
             before = len(problems)
-            for name, t in kind.attributes.fields:
-                if name in data and name in kind.declared:
-                    _check_type(data[name], t, self.file, f"{at}/{pointer_escape(name)}", problems)
+            for name, t, valid in checks[kind.name]:
+                value = data.get(name)
+                if value is not None and not valid(value):
+                    _check_type(value, t, self.file, f"{at}/{pointer_escape(name)}", problems)
             if len(problems) > before:
                 continue
             region, zone = data.get("region"), data.get("zone")
@@ -208,6 +219,7 @@ class Store:
         absent: dict[int, list[tuple[str, str]]] = {}
         into: dict[int, list[Edge]] = defaultdict(list)
         targets = self._identity[relation.target]
+        escaped = {path: tuple(map(pointer_escape, path.steps)) for path in relation.paths}
         for source in self.by_kind[relation.source]:
             if relation.when is not None:
                 lacking = relation.when.missing(source.data)
@@ -221,7 +233,8 @@ class Store:
                     continue
             found: dict[str, tuple[list[str], str]] = {}
             for path in relation.paths:
-                for value, pointer in _values_at(source.data, path, 0, source.pointer):
+                found_at = _values_at(source.data, path, escaped[path], 0, source.pointer)
+                for value, pointer in found_at:
                     if value is _ABSENT:
                         absent.setdefault(source.index, []).append((path.text, pointer))
                         continue
@@ -294,10 +307,13 @@ _ABSENT = _Absent()
 
 
 def _values_at(
-    data: Any, path: model.RelationPath, at: int, pointer: str
+    data: Any, path: model.RelationPath, escaped: tuple[str, ...], at: int, pointer: str
 ) -> Iterator[tuple[Any, str]]:
     """Every value a relation path reaches, with its pointer; `*` walks a list. Yields
     `_ABSENT` where a required step is missing, so no edge is silently lost."""
+    if at == 0 and "*" not in path.steps:
+        yield _value_at(data, path, escaped, pointer)  # most paths: one value, no recursion
+        return
     if at == len(path.steps):
         yield data, pointer
         return
@@ -305,14 +321,64 @@ def _values_at(
     if step == "*":
         if isinstance(data, list):
             for i, item in enumerate(data):
-                yield from _values_at(item, path, at + 1, f"{pointer}/{i}")
+                yield from _values_at(item, path, escaped, at + 1, f"{pointer}/{i}")
         elif data is None and not path.optional[at]:
             yield _ABSENT, pointer
         return
     if isinstance(data, Mapping) and data.get(step) is not None:
-        yield from _values_at(data[step], path, at + 1, f"{pointer}/{pointer_escape(step)}")
+        yield from _values_at(data[step], path, escaped, at + 1, f"{pointer}/{escaped[at]}")
     elif not path.optional[at]:
-        yield _ABSENT, f"{pointer}/{pointer_escape(step)}"
+        yield _ABSENT, f"{pointer}/{escaped[at]}"
+
+
+def _value_at(
+    data: Any, path: model.RelationPath, escaped: tuple[str, ...], pointer: str
+) -> tuple[Any, str]:
+    """`_values_at` for a path without `*`: the one value it reaches, or `_ABSENT`, or
+    None where an optional step is missing."""
+    for at, step in enumerate(path.steps):
+        value = data.get(step) if isinstance(data, Mapping) else None
+        if value is None:
+            if path.optional[at]:
+                return None, pointer
+            return _ABSENT, f"{pointer}/{'/'.join(escaped[: at + 1])}"
+        data = value
+    return data, f"{pointer}/{'/'.join(escaped)}"
+
+
+def _validator(t: model.Type) -> Callable[[Any], bool]:
+    """Whether a value of declared type `t` is valid: `_check_type` finds no problem in
+    it. A closure per type, built once per store, so good data costs a few calls."""
+    t = model.unwrap(t)
+    match t:
+        case model.Scalar(name="int"):
+            return lambda v: isinstance(v, int) and not isinstance(v, bool)
+        case model.Scalar(name="bool"):
+            return lambda v: isinstance(v, bool)
+        case model.Scalar(name="time"):
+            return lambda v: isinstance(v, str) and not _bad_time(v)
+        case model.Scalar(name="cidr"):
+            return lambda v: isinstance(v, str) and not _bad_cidr(v)
+        case model.Scalar(name="port_range"):
+            return lambda v: isinstance(v, str) and not _bad_ports(v)
+        case model.Scalar() | model.RefT():
+            return lambda v: isinstance(v, str)
+        case model.ListT(item=item):
+            valid_item = _validator(item)
+            return lambda v: isinstance(v, list) and all(x is None or valid_item(x) for x in v)
+        case model.MapT(value=vt):
+            valid_value = _validator(vt)
+            return lambda v: (
+                isinstance(v, dict) and all(x is None or valid_value(x) for x in v.values())
+            )
+        case model.RecordT(fields=fields):
+            valid_fields = tuple((name, _validator(ft)) for name, ft in fields)
+            return lambda v: (
+                isinstance(v, dict)
+                and all(v.get(name) is None or valid(v[name]) for name, valid in valid_fields)
+            )
+        case _:
+            return lambda v: True
 
 
 def _check_type(value: Any, t: model.Type, file: str, at: str, problems: list[Problem]) -> None:
