@@ -129,6 +129,16 @@ class Snapshot:
 
 def parse_snapshot(text: str | bytes, file: str) -> Snapshot:
     """JSON text -> a snapshot whose envelope is valid. Model checks come in the store."""
+    enabled = gc.isenabled()
+    gc.disable()  # as in `load_json`: validation makes many objects and no cycles
+    try:
+        return _parse_snapshot(text, file)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _parse_snapshot(text: str | bytes, file: str) -> Snapshot:
     data = load_json(text, file)
     if not isinstance(data, dict):
         raise InputError(
