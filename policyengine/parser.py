@@ -6,7 +6,9 @@ a PE001/PE002 diagnostic in the language's own words; a lark exception never esc
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import re
 from functools import cache
 from importlib import resources
@@ -36,9 +38,34 @@ def grammar_text() -> str:
     return (packaged if packaged.is_file() else checkout).read_text(encoding="utf-8")
 
 
+def _cache_file(grammar: str) -> str | bool:
+    """Where the built parse tables are kept between runs: building them costs about a
+    third of a second, loading them a hundredth. A per-user folder (not the shared temp
+    folder, whose files another user could plant); no cache where it cannot be made, as
+    on a read-only home."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    folder = FsPath(base) / "policyengine"
+    digest = hashlib.sha256(grammar.encode("utf-8")).hexdigest()[:16]
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return False
+    if not os.access(folder, os.W_OK):
+        return False
+    # lark checks its own digest of grammar, options and versions inside the file.
+    return str(folder / f"grammar-{digest}.lark-cache")
+
+
 @cache
 def _lark() -> Lark:
-    return Lark(grammar_text(), parser="lalr", propagate_positions=True, maybe_placeholders=True)
+    grammar = grammar_text()
+    return Lark(
+        grammar,
+        parser="lalr",
+        propagate_positions=True,
+        maybe_placeholders=True,
+        cache=_cache_file(grammar),
+    )
 
 
 class _LiteralError(Exception):

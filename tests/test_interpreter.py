@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from differential import evaluate_both
 
 from policyengine import Result, Store, evaluate, load, parse_snapshot, trace
 from policyengine.explain import evidence
@@ -116,7 +117,7 @@ def run(
     if locations is not None:
         doc["locations"] = locations
     store = Store(parse_snapshot(json.dumps(doc), "snapshot.json"), loaded.plan.model)
-    return evaluate(loaded.plan, store)
+    return evaluate_both(loaded.plan, store)
 
 
 def outcomes(results: list[Result]) -> list[tuple[str, str | None, str]]:
@@ -923,7 +924,9 @@ def bundled() -> Loaded:
 
 def _evaluate_bundled(loaded: Loaded, resources: list[dict[str, Any]]) -> list[Result]:
     text = json.dumps({"resources": resources})
-    return evaluate(loaded.plan, Store(parse_snapshot(text, "account.json"), loaded.plan.model))
+    return evaluate_both(
+        loaded.plan, Store(parse_snapshot(text, "account.json"), loaded.plan.model)
+    )
 
 
 def _rows(results: list[Result]) -> list[tuple[str, str, str, str, str, str]]:

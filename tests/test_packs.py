@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from differential import evaluate_both
 
-from policyengine.interpreter import Result, evaluate
+from policyengine.interpreter import Result
 from policyengine.loader import Loaded, bundled_policies, load
 from policyengine.snapshot import parse_snapshot
 from policyengine.store import Store
@@ -61,7 +62,7 @@ def _results(rule: str, case: dict[str, Any], tmp_path: Path) -> list[Result]:
     path.write_text(json.dumps(snapshot, indent=2), encoding="utf-8")
     loaded = _loaded(tuple(case.get("params", ())))
     store = Store(parse_snapshot(path.read_text(encoding="utf-8"), str(path)), loaded.plan.model)
-    return [r for r in evaluate(loaded.plan, store) if r.rule.id == rule]
+    return [r for r in evaluate_both(loaded.plan, store) if r.rule.id == rule]
 
 
 def _run(rule: str, case: dict[str, Any], tmp_path: Path) -> list[Outcome]:

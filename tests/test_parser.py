@@ -24,7 +24,7 @@ from syrupy.assertion import SnapshotAssertion
 from policyengine import ast
 from policyengine.diagnostics import DiagnosticError
 from policyengine.loader import load
-from policyengine.parser import grammar_text, parse
+from policyengine.parser import _cache_file, grammar_text, parse
 from policyengine.source import Source
 
 LANGUAGE = Path(__file__).resolve().parent / "data" / "language"
@@ -391,3 +391,25 @@ def test_parse_raises_only_diagnostic_errors() -> None:
         except Exception as exc:  # noqa: BLE001 - the point of the test
             failures.append(f"{type(exc).__name__} for {text[-60:]!r}")
     assert failures == []
+
+
+def test_parse_tables_are_cached_per_user_and_reused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    path = _cache_file(grammar_text())
+    assert isinstance(path, str) and path.startswith(str(tmp_path / "policyengine"))
+    first = Lark(grammar_text(), parser="lalr", maybe_placeholders=True, cache=path)
+    assert Path(path).is_file()
+    again = Lark(grammar_text(), parser="lalr", maybe_placeholders=True, cache=path)
+    text = "use alicloud.ecs\n"
+    assert again.parse(text) == first.parse(text)
+
+
+def test_no_cache_where_the_cache_folder_cannot_be_made(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
+    assert _cache_file(grammar_text()) is False

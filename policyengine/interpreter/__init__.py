@@ -1,11 +1,14 @@
 """Runs a plan over a store. Every (rule, resource) pair, or (rule, edge) for a sentence,
 ends as pass, fail, error or skipped; nothing undecidable ever passes.
 
-One evaluator, two modes. `evaluate` records nothing: it is the fast path. `trace`
-re-runs one pair with recording on and returns the proof that explanations render.
+Two evaluators, one plan. `evaluate` runs the plan compiled into closures and records
+nothing: it is the fast path. `evaluate_interpreted` walks the plan, and `trace` re-runs
+one pair with recording on and returns the proof that explanations render.
 Never raises on bad data: a missing value or a dangling reference is an `error` outcome.
 """
 
+from policyengine.interpreter.compiled import compile_plan as compile_plan
+from policyengine.interpreter.compiled import evaluate as evaluate
 from policyengine.interpreter.outcomes import Fact as Fact
 from policyengine.interpreter.outcomes import Proof as Proof
 from policyengine.interpreter.outcomes import Result as Result
@@ -13,5 +16,5 @@ from policyengine.interpreter.outcomes import Status as Status
 from policyengine.interpreter.outcomes import Trace as Trace
 from policyengine.interpreter.outcomes import Unknown as Unknown
 from policyengine.interpreter.rules import decisive as decisive
-from policyengine.interpreter.rules import evaluate as evaluate
+from policyengine.interpreter.rules import evaluate_interpreted as evaluate_interpreted
 from policyengine.interpreter.rules import trace as trace
