@@ -25,7 +25,7 @@ from typer.exceptions import TyperException
 
 from policyengine import baseline as baselines
 from policyengine import cost as costs
-from policyengine import delta, importers, sarif, stats
+from policyengine import delta, importers, limits, sarif, stats
 from policyengine import report as reports
 from policyengine import testing as policy_tests
 from policyengine.describe import describe_rule
@@ -1117,6 +1117,11 @@ def _wants_json(argv: Sequence[str]) -> bool:
 def main() -> None:
     """Console-script entry point: usage errors exit 2 (as JSON too with `--format json`);
     a crash exits 4, never 1."""
+    try:
+        limits.current()  # a limit set to nonsense in the environment is a usage error
+    except limits.LimitError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(ExitCode.USAGE)
     try:
         code = app(standalone_mode=False)
     except TyperException as exc:  # a usage error found while parsing the command line

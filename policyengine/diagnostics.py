@@ -27,6 +27,7 @@ class Level(StrEnum):
 CODES: dict[str, str] = {
     "PE001": "syntax error",
     "PE002": "invalid literal",
+    "PE003": "file too large",
     "PE101": "unknown model",
     "PE102": "unknown kind",
     "PE103": "unknown relation",

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import yaml
 
-from policyengine import ast, model, plan
+from policyengine import ast, limits, model, plan
 from policyengine.checker import build_model, check_policy_file, declare
 from policyengine.checker.policies import fits, param_type
 from policyengine.checker.scope import DefineSig
@@ -30,7 +30,7 @@ from policyengine.diagnostics import (
 )
 from policyengine.parser import parse
 from policyengine.snapshot import InputError, Problem, describe_json, pointer_escape
-from policyengine.source import Source
+from policyengine.source import Source, Span
 
 
 class UsageError(Exception):
@@ -49,7 +49,24 @@ def bundled_policies() -> list[Path]:
 
 
 def read_source(path: Path, display: str | None = None) -> Source:
+    most = limits.current().policy_bytes
     try:
+        found = path.stat().st_size
+        if found > most:
+            # Refused before it is read, so that parsing it cannot take the run.
+            empty = Source(display or str(path), "")
+            raise DiagnosticError(
+                [
+                    Diagnostic(
+                        "PE003",
+                        f"this file is {limits.size(found)}, larger than {limits.size(most)}, "
+                        "the limit for a policy or model file",
+                        Span(empty, 0, 0),
+                        "not read",
+                        help=f"{limits.env_name('policy_bytes')} sets the limit",
+                    )
+                ]
+            )
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"cannot read {path}: {exc}") from None

@@ -15,11 +15,15 @@ from __future__ import annotations
 import gc
 import json
 import math
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from policyengine import limits
 
 UNKNOWN = "$unknown"
 
@@ -140,7 +144,33 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
-def load_json(text: str | bytes, file: str) -> Any:
+def read_input(path: Path | None, name: str) -> str:
+    """The text of an input file (or of stdin, for `path` None), refused above the
+    configured size before it is read into memory."""
+    most = limits.current().input_bytes
+    over = f"larger than {limits.size(most)}, the limit ({limits.env_name('input_bytes')} sets it)"
+    if path is None:
+        text = sys.stdin.read(most + 1)
+        if len(text) > most:
+            raise InputError([Problem(name, "", f"the input is {over}")])
+        return text
+    try:
+        found = path.stat().st_size
+        if found > most:
+            raise InputError([Problem(name, "", f"the file is {limits.size(found)}, {over}")])
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError([Problem(name, "", f"cannot be read: {exc}")]) from None
+
+
+def load_json(text: str | bytes, file: str, depth: int | None = None) -> Any:
+    """Parsed JSON; a document nested deeper than `depth` (by default the configured
+    limit) is an input error, so no walk over it can exhaust Python's stack."""
+    limit = limits.current().json_depth if depth is None else depth
+    # orjson refuses documents deeper than PARSER_DEPTH. Wrapped in that many levels less
+    # the limit, a document is refused exactly when it is deeper than the limit: the
+    # check costs one copy of the text, not a walk over the parsed values.
+    pad = limits.PARSER_DEPTH - limit
     try:
         # orjson: several times faster than the standard library on large snapshots, and
         # its values take less memory. It rejects NaN and Infinity as JSON does.
@@ -149,17 +179,33 @@ def load_json(text: str | bytes, file: str) -> Any:
         enabled = gc.isenabled()
         gc.disable()
         try:
-            return orjson.loads(text)
+            if isinstance(text, bytes):
+                data = orjson.loads(b"[" * pad + text + b"]" * pad)
+            else:
+                data = orjson.loads("[" * pad + text + "]" * pad)
+            for _ in range(pad):
+                if not (isinstance(data, list) and len(data) == 1):
+                    raise orjson.JSONDecodeError("not one JSON document", "", 0)
+                data = data[0]
+            return data
         finally:
             if enabled:
                 gc.enable()
     except orjson.JSONDecodeError as exc:
         fast_error = exc
+    try:
+        orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        fast_error = exc
+        if "depth limit" in str(exc):  # deeper even than the parser's own limit
+            raise InputError([_too_deep(file, limit)]) from None
+    else:
+        raise InputError([_too_deep(file, limit)]) from None
     # A document orjson refused: the standard library says where and why in the words
     # our messages use, or accepts it (integers beyond 64 bits), and then orjson's reason
     # is the one to report.
     try:
-        json.loads(text, parse_constant=_reject_constant)
+        data = json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
         raise InputError(
             [
@@ -173,7 +219,28 @@ def load_json(text: str | bytes, file: str) -> Any:
         ) from None
     except (ValueError, RecursionError) as exc:
         raise InputError([Problem(file, "", f"not valid JSON: {exc}")]) from None
+    if _depth_over(data, limit):
+        raise InputError([_too_deep(file, limit)]) from None
     raise InputError([Problem(file, "", f"not valid JSON: {fast_error}")]) from None
+
+
+def _too_deep(file: str, limit: int) -> Problem:
+    name = limits.env_name("json_depth")
+    return Problem(file, "", f"nested deeper than {limit} levels, the limit ({name} sets it)")
+
+
+def _depth_over(data: Any, limit: int) -> bool:
+    """Whether parsed JSON nests deeper than `limit` (iteratively: no recursion)."""
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(value, dict):
+            stack.extend((v, depth + 1) for v in value.values() if isinstance(v, dict | list))
+        elif isinstance(value, list):
+            stack.extend((v, depth + 1) for v in value if isinstance(v, dict | list))
+    return False
 
 
 @dataclass(frozen=True)

@@ -5,12 +5,16 @@ policy set evaluates from several threads at once, and no outcome is dropped."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import run_cli
 
 from policyengine.diagnostics import DiagnosticError
 from policyengine.interpreter import Status, evaluate
@@ -180,3 +184,112 @@ def test_the_report_is_byte_identical_across_runs() -> None:
         for _ in range(3)
     }
     assert len(outputs) == 1
+
+
+# ---------------------------------------------------------------- limits
+
+
+def test_a_snapshot_over_the_size_limit_is_refused_unread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("POLICYENGINE_MAX_INPUT_BYTES", "1000")
+    code, _, err = run_cli(["evaluate", str(EXAMPLE)])
+    assert code == 3
+    assert "larger than 1000 bytes, the limit (POLICYENGINE_MAX_INPUT_BYTES sets it)" in err
+
+
+@pytest.mark.parametrize("depth", [200, 1100])
+def test_json_nested_past_the_limit_is_an_input_error(tmp_path: Path, depth: int) -> None:
+    doc = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    text = json.dumps(doc)
+    nested = "[" * depth + '{"$unknown": "x"}' + "]" * depth  # walks would recurse here
+    path = tmp_path / "deep.json"
+    path.write_text(text.replace('"resources": [{', f'"resources": [{{"junk": {nested}, ', 1))
+    code, _, err = run_cli(["evaluate", str(path)])
+    assert code == 3, err
+    assert "nested deeper than 128 levels, the limit (POLICYENGINE_MAX_JSON_DEPTH" in err
+
+
+def test_a_policy_over_the_size_limit_is_not_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    policy = tmp_path / "big.policy"
+    policy.write_text("use alicloud.ecs\n" + "# padding\n" * 100, encoding="utf-8")
+    monkeypatch.setenv("POLICYENGINE_MAX_POLICY_BYTES", "100")
+    code, out, err = run_cli(["check", str(policy)])
+    assert code == 3
+    assert "error[PE003]" in out + err and "larger than 100 bytes" in out + err
+
+
+def test_a_pathological_rule_stops_with_an_error_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("POLICYENGINE_MAX_OUTCOME_STEPS", "10000")
+    body = (
+        "for each security_group require every a in rules: every b in rules: "
+        "every c in rules: a.priority <= 100"
+    )
+    loaded = _policy(tmp_path, body)
+    rule = {
+        "direction": "ingress",
+        "policy": "Accept",
+        "priority": 1,
+        "ip_protocol": "TCP",
+        "port_range": "22/22",
+        "source_cidr_ip": "10.0.0.0/8",
+    }
+    group = {"kind": "security_group", "id": "sg-" + "1" * 20, "region": "cn-hangzhou"}
+    store = _store(loaded, [{**group, "rules": [rule] * 100}])  # a million steps
+    started = time.perf_counter()
+    (result,) = evaluate(loaded.plan, store)
+    assert time.perf_counter() - started < 30  # not a speed goal: it stopped, not hung
+    assert result.status is Status.ERROR
+    assert result.rule.id == "t.r"
+    assert "stopped after 10,000 quantifier and count steps" in result.reason
+
+
+def test_a_limit_set_to_nonsense_is_a_usage_error() -> None:
+    env = {**os.environ, "POLICYENGINE_MAX_JSON_DEPTH": "deep"}
+    done = subprocess.run(
+        [sys.executable, "-m", "policyengine", "evaluate", str(EXAMPLE)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "POLICYENGINE_MAX_JSON_DEPTH='deep' is not a whole number" in done.stderr
+
+
+# ---------------------------------------------------------------- fail closed
+
+
+def test_what_cannot_be_decided_is_an_error_never_a_pass(tmp_path: Path) -> None:
+    loaded = load(bundled_policies())
+    instance = {
+        "kind": "instance",
+        "id": "i-" + "1" * 20,
+        "region": "cn-hangzhou",
+        "zone": "cn-hangzhou-h",
+        "image_id": "m-" + "9" * 20,  # names an image the snapshot lacks: dangles
+        "security_group_ids": [],
+        "tags": {"owner": "a", "cost-center": "b"},
+    }
+    disk = {"kind": "disk", "id": "d-" + "1" * 20, "region": "cn-hangzhou", "zone": "cn-hangzhou-h"}
+    store = _store(loaded, [instance, disk])  # the disk lacks `encrypted`
+    by_rule = {(r.rule.id, r.resource.kind): r for r in evaluate(loaded.plan, store)}
+    missing = by_rule[("org_baseline.encrypted_disks", "disk")]
+    assert missing.status is Status.ERROR and "`encrypted`" in missing.reason
+    dangling = by_rule[("ecs_locations.image_region", "instance")]
+    assert dangling.status is Status.ERROR and "not in the snapshot" in dangling.reason
+
+
+def test_a_value_of_the_wrong_type_stops_the_run(tmp_path: Path) -> None:
+    doc = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    disk = next(r for r in doc["resources"] if r["kind"] == "disk")
+    disk["encrypted"] = "sometimes"
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    code, _, err = run_cli(["evaluate", str(path)])
+    assert code == 3
+    assert "/encrypted: expected true or false, found a string" in err

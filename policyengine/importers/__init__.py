@@ -8,7 +8,6 @@ only makes a document of the snapshot format (`policyengine snapshot schema`).
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -24,6 +23,7 @@ from policyengine.snapshot import (
     UnknownValue,
     load_json,
     parse_document,
+    read_input,
 )
 from policyengine.store import Store
 
@@ -90,15 +90,12 @@ def read(path: Path, fmt: str, m: model.Model, options: Options) -> Read:
     """A file, folder or `-` (stdin) -> the normalized snapshot. Raises InputError."""
     text: str | None = None
     if str(path) == "-":
-        text = sys.stdin.read()
+        text = read_input(None, "<stdin>")
         source = Input("<stdin>", None, load_json(text, "<stdin>"))
     elif path.is_dir():
         source = Input(str(path), path)
     elif path.is_file():
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputError([Problem(str(path), "", f"cannot be read: {exc}")]) from None
+        text = read_input(path, str(path))
         source = Input(str(path), path, load_json(text, str(path)))
     else:
         raise MissingInput(f"no such snapshot file: {path}")

@@ -35,7 +35,14 @@ from typing import Any
 from policyengine import model
 from policyengine.importers import values
 from policyengine.importers.base import Converted, Importer, Input, Options
-from policyengine.snapshot import InputError, Problem, describe_json, load_json, pointer_escape
+from policyengine.snapshot import (
+    InputError,
+    Problem,
+    describe_json,
+    load_json,
+    pointer_escape,
+    read_input,
+)
 
 
 @dataclass(frozen=True)
@@ -466,10 +473,7 @@ def _keys(body: dict[str, Any]) -> str:
 
 
 def _read_text(path: Path, name: str) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError([Problem(name, "", f"cannot be read: {exc}")]) from None
+    return read_input(path, name)
 
 
 def _join(folder: str, rel: str) -> str:

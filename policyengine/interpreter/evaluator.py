@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, assert_never
 
-from policyengine import model, plan
+from policyengine import limits, model, plan
 from policyengine.builtins import BUILTINS, Undecided
 from policyengine.interpreter.outcomes import (
     ABSENT,
@@ -57,6 +57,10 @@ class Evaluator:
     def __init__(self, store: Store, tracing: bool) -> None:
         self.store = store
         self.tracing = tracing
+        # Quantifier and count steps of the outcome being decided, against the limit for
+        # one outcome: a rule that would run for hours stops with an `error` instead.
+        self.steps = 0
+        self.max_steps = limits.current().outcome_steps
         self.frame = Frame()
         self.witness: dict[int, Any] = {}  # slot -> the element that decided a quantifier
         self.last_pointer = ""  # tracing: the pointer of the last single value read
@@ -137,6 +141,9 @@ class Evaluator:
                     return len(items)
                 total = 0
                 for item in items:
+                    self.steps += 1
+                    if self.steps > self.max_steps:
+                        return self.over_budget()
                     env[slot] = item
                     truth = self.cond(where, env)
                     if isinstance(truth, Unknown):
@@ -431,6 +438,12 @@ class Evaluator:
             return Unknown(self.gone(op, env))
         return v
 
+    def over_budget(self) -> Unknown:
+        return Unknown(
+            f"stopped after {self.max_steps:,} quantifier and count steps, the limit for one "
+            f"outcome ({limits.env_name('outcome_steps')} sets it)"
+        )
+
     def gone(self, op: plan.Value, env: list[Any]) -> str:
         """Which attribute a missing value lacks, said for a person: "`metadata_options` of
         instance i-1 is missing" (not the path the rule wrote, which may go deeper)."""
@@ -473,6 +486,9 @@ class Evaluator:
         # `forbid any r in rules ...`), each with the evidence of what it did.
         deciders: list[Trace] = []
         for index, item in enumerate(items):
+            self.steps += 1
+            if self.steps > self.max_steps:
+                return self.over_budget()
             if not isinstance(item, Resource | Elem):
                 item = Elem(item, f"{base}/{index}" if base else "")
             env[op.slot] = item

@@ -34,6 +34,7 @@ from policyengine.store import Resource, Store
 
 
 def decide(ev: Evaluator, rule: plan.RulePlan, env: list[Any]) -> tuple[Status, str]:
+    ev.steps = 0  # the step limit is per outcome
     if rule.where is not None:
         t = ev.cond(rule.where, env)
         if isinstance(t, Unknown):

@@ -1,0 +1,72 @@
+"""How much input the engine accepts, and how much work one rule may do: limits with
+defaults that fit a 1,000,000-instance account, each configurable by an environment
+variable, and each stated in the message of the error that enforces it."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Final
+
+# Beyond this, orjson itself refuses a document; a limit above it cannot be enforced.
+PARSER_DEPTH: Final = 1024
+
+
+@dataclass(frozen=True)
+class Limits:
+    # A 1,000,000-instance snapshot is about 1.8 GB of JSON.
+    input_bytes: int = 8 * 1024**3
+    # Snapshots, exports and plans nest a few dozen levels; past this, something is wrong,
+    # and the engine's own walks stay far from Python's recursion limit.
+    json_depth: int = 128
+    policy_bytes: int = 4 * 1024**2
+    # Quantifier and count steps one (rule, resource) outcome may take: about ten seconds
+    # of work. A rule that needs more is reported as `error`, naming the rule.
+    outcome_steps: int = 20_000_000
+
+
+_ENV = {
+    "input_bytes": "POLICYENGINE_MAX_INPUT_BYTES",
+    "json_depth": "POLICYENGINE_MAX_JSON_DEPTH",
+    "policy_bytes": "POLICYENGINE_MAX_POLICY_BYTES",
+    "outcome_steps": "POLICYENGINE_MAX_OUTCOME_STEPS",
+}
+
+
+class LimitError(ValueError):
+    """A limit set to something that is not a positive integer (a usage error)."""
+
+
+def env_name(field: str) -> str:
+    return _ENV[field]
+
+
+def current() -> Limits:
+    """The limits in force: the defaults, overridden by the environment."""
+    values: dict[str, int] = {}
+    for field, name in _ENV.items():
+        raw = os.environ.get(name)
+        if raw is None or raw == "":
+            continue
+        try:
+            value = int(raw.replace("_", ""))
+        except ValueError:
+            raise LimitError(f"{name}={raw!r} is not a whole number") from None
+        if value < 1:
+            raise LimitError(f"{name}={raw!r} must be at least 1")
+        values[field] = value
+    limits = Limits(**values)
+    if limits.json_depth > PARSER_DEPTH:
+        raise LimitError(
+            f"{_ENV['json_depth']}={limits.json_depth} is above {PARSER_DEPTH}, "
+            "the deepest document the JSON parser reads"
+        )
+    return limits
+
+
+def size(n: int) -> str:
+    """A byte count for people: 1.8 GB, 4 MiB."""
+    for unit, scale in (("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}".replace(".0 ", " ")
+    return f"{n} bytes"
