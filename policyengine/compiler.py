@@ -7,6 +7,7 @@ never a user error. Names resolve through the checker's own `Scope`, so the two 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import assert_never
 
 from policyengine import ast, model, plan
@@ -192,9 +193,8 @@ class _Lowering:
         scope = scope or self.scope
         match node:
             case ast.Compare(op=op, left=left, right=right):
-                return plan.CompareOp(
-                    op, self.value(left, scope), self.value(right, scope), node.span
-                )
+                lv, rv = _canonical_literals(self.value(left, scope), self.value(right, scope))
+                return plan.CompareOp(op, lv, rv, node.span)
             case ast.Member(item=item, collection=coll, negated=negated):
                 return plan.MemberOp(
                     self.value(item, scope), self.value(coll, scope), negated, node.span
@@ -304,3 +304,27 @@ def _python(value: object) -> object:
     if isinstance(value, tuple | list):
         return [_python(v) for v in value]
     return value
+
+
+_CANONICAL = {"time": model.canonical_time, "cidr": model.canonical_cidr}
+
+
+def _canonical_literals(left: plan.Value, right: plan.Value) -> tuple[plan.Value, plan.Value]:
+    """A text literal compared with a time or a CIDR block, in the form the store keeps
+    those values in, so that comparing text compares moments and networks."""
+
+    def typed(v: plan.Value) -> str | None:
+        t = model.unwrap(v.type) if isinstance(v, plan.Read) else None
+        return t.name if isinstance(t, model.Scalar) and t.name in _CANONICAL else None
+
+    def fix(literal: plan.Value, kind: str | None) -> plan.Value:
+        if (
+            kind is None
+            or not isinstance(literal, plan.Const)
+            or not isinstance(literal.value, str)
+        ):
+            return literal
+        value = _CANONICAL[kind](literal.value)
+        return literal if value is None else replace(literal, value=value)
+
+    return fix(left, typed(right)), fix(right, typed(left))

@@ -281,6 +281,19 @@ def parse_time(text: str) -> datetime | None:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
+def canonical_time(text: str) -> str | None:
+    """A time as the engine stores and compares it: UTC, to the second, in one fixed-width
+    form, so that text order is time order whatever offset the input used."""
+    value = parse_time(text)
+    return None if value is None else value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def canonical_cidr(text: str) -> str | None:
+    """A CIDR block in its network form (`10.0.0.1/8` is `10.0.0.0/8`)."""
+    network = parse_cidr(text)
+    return None if network is None else str(network)
+
+
 def parse_cidr(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
     try:
         return ipaddress.ip_network(text, strict=False)

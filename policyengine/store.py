@@ -582,11 +582,16 @@ def _convert(
             if not isinstance(value, bool):
                 return wrong("true or false")
         case model.Scalar(name="time"):
-            if not isinstance(value, str) or model.parse_time(value) is None:
+            # Compared as text from here on: one form for every offset (UTC, seconds).
+            moment = model.canonical_time(value) if isinstance(value, str) else None
+            if moment is None:
                 return wrong("a time in ISO 8601 form, e.g. 2024-01-31T08:00Z")
+            return moment
         case model.Scalar(name="cidr"):
-            if not isinstance(value, str) or _bad_cidr(value):
+            network = model.canonical_cidr(value) if isinstance(value, str) else None
+            if network is None:
                 return wrong("a CIDR block, e.g. 10.0.0.0/8")
+            return network
         case model.Scalar(name="port_range"):
             if not isinstance(value, str) or _bad_ports(value):
                 return wrong('a port range such as "22/22", or "-1/-1" for every port')
@@ -623,10 +628,6 @@ def _convert(
 
 
 NO_PORT_PROTOCOLS = ("ICMP", "GRE", "ICMPV6")
-
-
-def _bad_cidr(text: str) -> bool:
-    return model.parse_cidr(text) is None
 
 
 def _bad_ports(text: str) -> bool:

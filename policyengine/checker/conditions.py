@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import string
+from collections.abc import Callable
 from typing import Literal
 
 from policyengine import ast, model
@@ -232,6 +233,51 @@ def fits_type(got: model.Type, want: model.Type) -> bool:
     return model.value_class(got) == model.value_class(want)
 
 
+_PARSERS: dict[str, tuple[Callable[[str], object | None], str, str]] = {
+    "time": (model.parse_time, "a time", '"2024-01-31T08:00:00Z"'),
+    "cidr": (model.parse_cidr, "a CIDR block", '"10.0.0.0/8"'),
+    "port_range": (model.parse_port_range, "a port range", '"22/22"'),
+}
+
+
+def _typed_literals(scope: Scope, cond: ast.Compare, lt: model.Type, rt: model.Type) -> bool:
+    """A comparison with a time, a CIDR block or a port range: a text literal on the other
+    side is parsed now (a bad one is an error at its place), and only times have an
+    order. True when something was reported."""
+    special = next(
+        (
+            t.name
+            for t in map(model.unwrap, (lt, rt))
+            if isinstance(t, model.Scalar) and t.name in _PARSERS
+        ),
+        None,
+    )
+    if special is None:
+        return False
+    parse, noun, example = _PARSERS[special]
+    reported = False
+    for side in (cond.left, cond.right):
+        if isinstance(side, ast.Literal) and isinstance(side.value, str):
+            if parse(side.value) is None:
+                scope.diags.error(
+                    "PE002",
+                    f"`{side.span.text}` is not {noun}",
+                    side.span,
+                    "cannot be parsed",
+                    help=f"write e.g. {example}",
+                )
+                reported = True
+    if cond.op not in ("==", "!=") and special != "time":
+        scope.diags.error(
+            "PE106",
+            f"`{cond.op}` does not order {noun.split(' ', 1)[1]}s; use `covers` or `within`",
+            cond.op_span,
+            "not an order",
+        )
+        reported = True
+    return reported
+
+
 # Built-in arguments that must be a typed value, not any text: a literal is parsed now.
 _TYPED_ARGS = {
     ("days_since", 0): "time",
@@ -317,6 +363,8 @@ def check_condition(scope: Scope, cond: ast.Condition) -> None:
                     "the two sides have different types",
                     help=_quote_hint(left, right, lt, rt),
                 )
+            elif _typed_literals(scope, cond, lt, rt):
+                pass  # reported there
             elif op not in ("==", "!=") and lc not in ("int", "string"):
                 scope.diags.error(
                     "PE106",
