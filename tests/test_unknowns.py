@@ -116,3 +116,59 @@ def test_a_marker_must_say_what_it_stands_for(loaded: Loaded) -> None:
     assert [(p.pointer, p.message) for p in caught.value.problems] == [
         ("/resources/0/zone/$unknown", "expected a string, found an integer 3")
     ]
+
+
+def _state_with_eip(tmp_path: Any, ip: str | None) -> Any:
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    doc = json.loads((root / "examples" / "terraform" / "state.json").read_text())
+    resources = doc["values"]["root_module"]["resources"]
+    web = next(r for r in resources if r["address"] == "alicloud_instance.web")
+    provider = web["provider_name"]
+    eip: dict[str, Any] = {"id": "eip-bp1a2b3c4d5e6f7g8h9i0", "bandwidth": "5"}
+    if ip is not None:
+        eip["ip_address"] = ip
+    resources += [
+        {
+            "address": "alicloud_eip_address.web",
+            "mode": "managed",
+            "type": "alicloud_eip_address",
+            "name": "web",
+            "provider_name": provider,
+            "values": eip,
+        },
+        {
+            "address": "alicloud_eip_association.web",
+            "mode": "managed",
+            "type": "alicloud_eip_association",
+            "name": "web",
+            "provider_name": provider,
+            "values": {
+                "id": "eip-bp1a2b3c4d5e6f7g8h9i0:" + web["values"]["id"],
+                "allocation_id": "eip-bp1a2b3c4d5e6f7g8h9i0",
+                "instance_id": web["values"]["id"],
+                "instance_type": "EcsInstance",
+            },
+        },
+    ]
+    path = tmp_path / "state.json"
+    path.write_text(json.dumps(doc))
+    return path
+
+
+@pytest.mark.parametrize(("ip", "outcome"), [("47.98.1.2", "fail"), (None, "error")])
+def test_an_eip_bound_in_terraform_is_the_instance_public_address(
+    tmp_path: Any, ip: str | None, outcome: str
+) -> None:
+    """Without the association, `no_public_ip` would pass an instance that has an EIP."""
+    from conftest import run_cli
+
+    path = _state_with_eip(tmp_path, ip)
+    code, out, err = run_cli(
+        ["evaluate", str(path), "--region", "cn-hangzhou", "--all", "--format", "json"]
+    )
+    assert code == 1, err
+    results = json.loads(out)["results"]
+    public = [r for r in results if r["rule"] == "org_baseline.no_public_ip"]
+    assert [r["outcome"] for r in public] == [outcome]

@@ -462,9 +462,11 @@ ENI_ATTACHMENTS = (
 )
 SG_RULES = ("alicloud_security_group_rule",)
 ROLE_ATTACHMENTS = ("alicloud_ram_role_attachment",)
-LINKS = (*DISK_ATTACHMENTS, *ENI_ATTACHMENTS, *SG_RULES, *ROLE_ATTACHMENTS)
-# Read only to resolve other values (a vSwitch tells an instance's VPC).
-HELPERS = ("alicloud_vswitch", "alicloud_vpc_vswitch", "alicloud_vpc")
+EIP_ASSOCIATIONS = ("alicloud_eip_association",)
+LINKS = (*DISK_ATTACHMENTS, *ENI_ATTACHMENTS, *SG_RULES, *ROLE_ATTACHMENTS, *EIP_ASSOCIATIONS)
+EIPS = ("alicloud_eip_address", "alicloud_eip")
+# Read only to resolve other values (a vSwitch tells an instance's VPC, an EIP its address).
+HELPERS = ("alicloud_vswitch", "alicloud_vpc_vswitch", "alicloud_vpc", *EIPS)
 
 
 def _links(ctx: _Ctx, inst: Instance, made: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
@@ -536,6 +538,33 @@ def _links(ctx: _Ctx, inst: Instance, made: dict[str, dict[str, Any]]) -> dict[s
                 "rules": [rule],
             }
         made[group.address].setdefault("rules", []).append(rule)
+        return None
+    if inst.type in EIP_ASSOCIATIONS:
+        # An EIP bound to an instance is that instance's public address: without this, an
+        # instance of the plan would look as if it had none.
+        if str(v(inst, "instance_type") or "EcsInstance") != "EcsInstance":
+            return None  # bound to a NAT gateway, a load balancer, ...: not an instance
+        instance = ctx.find(inst, "instance_id", ("alicloud_instance",))
+        eip = ctx.find(inst, "allocation_id", EIPS)
+        address = (
+            v(eip, "ip_address")
+            if eip is not None
+            else UnknownValue(f"{inst.address}.allocation_id (the EIP's address)")
+        )
+        bound = {
+            "ip_address": address or UnknownValue(f"{inst.address} (the EIP's address)"),
+            "allocation_id": ref("allocation_id", EIPS),
+        }
+        if instance is None:
+            if isinstance(v(inst, "instance_id"), str):
+                return None  # an instance outside the plan: nothing here to judge
+            return {
+                "kind": "instance",
+                "id": UnknownValue(f"{inst.address}.instance_id"),
+                "region": inst.region,
+                "eip_address": bound,
+            }
+        made[instance.address]["eip_address"] = bound
         return None
     if inst.type in ROLE_ATTACHMENTS:
         ids = v(inst, "instance_ids")
