@@ -262,7 +262,7 @@ class Run:
     coverage: Coverage = field(default_factory=Coverage)
 
 
-class _Loads:
+class Loads:
     """Each (policies, params) is loaded once however many cases use it."""
 
     def __init__(self) -> None:
@@ -279,21 +279,28 @@ def run_tests(files: Sequence[TestFile], with_coverage: bool = False) -> Run:
     """Runs every case. Raises DiagnosticError for a policy that does not check and
     InputError for a case's snapshot that is not valid (naming the case)."""
     out = Run()
-    loads = _Loads()
+    loads = Loads()
     for test_file in files:
         for case in test_file.cases:
-            loaded = loads.get(test_file.policies, case.params)
-            try:
-                store = Store(
-                    parse_snapshot(case.snapshot_text, case.snapshot_name), loaded.plan.model
-                )
-            except InputError as exc:
-                raise InputError([_in_case(p, test_file, case) for p in exc.problems]) from None
-            results = evaluate(loaded.plan, store)
-            out.results.append(_check_case(test_file.path, case, loaded, store, results))
-            if with_coverage:
-                _cover(out.coverage, loaded, store, results, case)
+            coverage = out.coverage if with_coverage else None
+            out.results.append(run_case(test_file, case, loads, coverage))
     return out
+
+
+def run_case(
+    test_file: TestFile, case: Case, loads: Loads, coverage: Coverage | None = None
+) -> CaseResult:
+    """Runs one case of `test_file`, adding what it decided to `coverage` when given.
+    Raises like `run_tests`."""
+    loaded = loads.get(test_file.policies, case.params)
+    try:
+        store = Store(parse_snapshot(case.snapshot_text, case.snapshot_name), loaded.plan.model)
+    except InputError as exc:
+        raise InputError([_in_case(p, test_file, case) for p in exc.problems]) from None
+    results = evaluate(loaded.plan, store)
+    if coverage is not None:
+        _cover(coverage, loaded, store, results, case)
+    return _check_case(test_file.path, case, loaded, store, results)
 
 
 def _in_case(problem: Problem, test_file: TestFile, case: Case) -> Problem:
