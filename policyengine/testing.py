@@ -11,9 +11,13 @@ A test file sits next to its policy (`baseline.test.yaml` tests `baseline.policy
         # or: snapshot: ../../examples/ecs-account/snapshot.json
         expect:
           - {rule: org_baseline.required_tags, resource: i-..., outcome: fail}
+          # an error or skipped outcome may pin part of its reason:
+          # - {resource: s-..., related: d-..., outcome: skipped, reason: may have been released}
 
-For each rule a case names, its outcomes must be exactly the expected ones: an outcome
-that was not expected is a failure too. A surprising outcome comes with its explanation.
+For each rule a case names, its outcomes must be exactly the expected ones, one
+expectation per outcome: an outcome that was not expected, or one more outcome for the same
+(rule, resource, related) than was expected, is a failure too. A surprising outcome comes
+with its explanation.
 
 Coverage says, per rule, whether the cases saw it pass and fail, and for each `and`,
 `or` and quantifier whether each way it can be decided happened: each operand of `and`
@@ -29,6 +33,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import zip_longest
 from pathlib import Path
 from typing import Any, Literal
 
@@ -54,6 +59,7 @@ class _Expect(BaseModel):
     resource: str
     related: str | None = None  # the other end of a sentence's edge
     outcome: Literal["pass", "fail", "error", "skipped"]
+    reason: str | None = Field(default=None, min_length=1)  # a part of an error's or skip's reason
 
 
 class _Case(BaseModel):
@@ -80,6 +86,7 @@ class Expectation:
     resource: str
     related: str | None
     outcome: str
+    reason: str | None = None  # the outcome's reason must contain it
 
     def key(self) -> tuple[str, str, str]:
         return (self.rule, self.resource, self.related or "")
@@ -163,7 +170,16 @@ def read_test_file(path: Path) -> TestFile:
             if rule is None:
                 problems.append(Problem(name, f"{at}/expect/{j}", "name the `rule`"))
                 continue
-            expect.append(Expectation(rule, e.resource, e.related, e.outcome))
+            if e.reason is not None and e.outcome not in ("error", "skipped"):
+                problems.append(
+                    Problem(
+                        name,
+                        f"{at}/expect/{j}/reason",
+                        f"only an error or skipped outcome has a reason, not a {e.outcome}",
+                    )
+                )
+                continue
+            expect.append(Expectation(rule, e.resource, e.related, e.outcome, e.reason))
         params = tuple(_param_args({**doc.params, **case.params}))
         cases.append(Case(case.name, shown, text, params, tuple(expect)))
     if problems:
@@ -197,6 +213,8 @@ class Mismatch:
     expected: str | None  # None: an outcome no expectation named
     actual: str | None  # None: no such outcome was reported
     explanation: str  # of the actual outcome, when there is one
+    expected_reason: str | None = None  # set when only the reason did not match
+    actual_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -244,7 +262,7 @@ class Run:
     coverage: Coverage = field(default_factory=Coverage)
 
 
-class _Loads:
+class Loads:
     """Each (policies, params) is loaded once however many cases use it."""
 
     def __init__(self) -> None:
@@ -261,21 +279,28 @@ def run_tests(files: Sequence[TestFile], with_coverage: bool = False) -> Run:
     """Runs every case. Raises DiagnosticError for a policy that does not check and
     InputError for a case's snapshot that is not valid (naming the case)."""
     out = Run()
-    loads = _Loads()
+    loads = Loads()
     for test_file in files:
         for case in test_file.cases:
-            loaded = loads.get(test_file.policies, case.params)
-            try:
-                store = Store(
-                    parse_snapshot(case.snapshot_text, case.snapshot_name), loaded.plan.model
-                )
-            except InputError as exc:
-                raise InputError([_in_case(p, test_file, case) for p in exc.problems]) from None
-            results = evaluate(loaded.plan, store)
-            out.results.append(_check_case(test_file.path, case, loaded, store, results))
-            if with_coverage:
-                _cover(out.coverage, loaded, store, results, case)
+            coverage = out.coverage if with_coverage else None
+            out.results.append(run_case(test_file, case, loads, coverage))
     return out
+
+
+def run_case(
+    test_file: TestFile, case: Case, loads: Loads, coverage: Coverage | None = None
+) -> CaseResult:
+    """Runs one case of `test_file`, adding what it decided to `coverage` when given.
+    Raises like `run_tests`."""
+    loaded = loads.get(test_file.policies, case.params)
+    try:
+        store = Store(parse_snapshot(case.snapshot_text, case.snapshot_name), loaded.plan.model)
+    except InputError as exc:
+        raise InputError([_in_case(p, test_file, case) for p in exc.problems]) from None
+    results = evaluate(loaded.plan, store)
+    if coverage is not None:
+        _cover(coverage, loaded, store, results, case)
+    return _check_case(test_file.path, case, loaded, store, results)
 
 
 def _in_case(problem: Problem, test_file: TestFile, case: Case) -> Problem:
@@ -302,28 +327,69 @@ def _check_case(
     for r in results:
         if r.rule.id in rules:
             actual.setdefault((r.rule.id, r.resource.key, _related(r) or ""), []).append(r)
-    expected = {e.key(): e for e in case.expect}
-    for key, e in expected.items():
-        got = actual.get(key, [])
-        statuses = sorted({str(r.status) for r in got})
-        if statuses == [e.outcome]:
-            continue
-        if not got:
-            mismatches.append(Mismatch(e.rule, e.resource, e.related, e.outcome, None, ""))
-            continue
-        wrong = next(r for r in got if str(r.status) != e.outcome)
-        mismatches.append(
-            Mismatch(
-                e.rule, e.resource, e.related, e.outcome, str(wrong.status), _explain(store, wrong)
-            )
-        )
+    expected: dict[tuple[str, str, str], list[Expectation]] = {}
+    for e in case.expect:
+        expected.setdefault(e.key(), []).append(e)
+    for key, wanted in expected.items():
+        mismatches += _compare(store, wanted, actual.get(key, []))
     for key, got in actual.items():
         if key not in expected:
-            r = got[0]
-            mismatches.append(
-                Mismatch(r.rule.id, key[1], key[2] or None, None, str(r.status), _explain(store, r))
-            )
+            for r in got:
+                mismatches.append(
+                    Mismatch(
+                        r.rule.id, key[1], key[2] or None, None, str(r.status), _explain(store, r)
+                    )
+                )
     return CaseResult(path, case.name, tuple(mismatches))
+
+
+def _compare(store: Store, wanted: list[Expectation], got: list[Result]) -> list[Mismatch]:
+    """Matches the expectations of one (rule, resource, related) with its outcomes, one to
+    one; what is left over on either side is a mismatch."""
+    left = list(got)
+    unmet: list[Expectation] = []
+    out: list[Mismatch] = []
+    # Expectations that pin a reason choose first, so that one without a reason does not
+    # take the outcome they need.
+    for e in sorted(wanted, key=lambda e: e.reason is None):
+        same = [r for r in left if str(r.status) == e.outcome]
+        match = next((r for r in same if e.reason is None or e.reason in r.reason), None)
+        if match is not None:
+            left.remove(match)
+        elif same:
+            r = same[0]
+            left.remove(r)
+            out.append(
+                Mismatch(
+                    e.rule,
+                    e.resource,
+                    e.related,
+                    e.outcome,
+                    str(r.status),
+                    _explain(store, r),
+                    expected_reason=e.reason,
+                    actual_reason=r.reason,
+                )
+            )
+        else:
+            unmet.append(e)
+    for e, r in zip_longest(unmet, left):
+        if r is None:
+            out.append(Mismatch(e.rule, e.resource, e.related, e.outcome, None, ""))
+            continue
+        # An outcome left over once every expectation has had its own is not expected.
+        subject = e or wanted[0]
+        out.append(
+            Mismatch(
+                subject.rule,
+                subject.resource,
+                subject.related,
+                e.outcome if e else None,
+                str(r.status),
+                _explain(store, r),
+            )
+        )
+    return out
 
 
 def _explain(store: Store, result: Result) -> str:
@@ -442,6 +508,11 @@ def _outcome_line(m: Mismatch) -> str:
         return f"{m.rule}  {subject}: expected {m.expected}, but the rule reported no outcome"
     if m.expected is None:
         return f"{m.rule}  {subject}: not expected, got {m.actual}"
+    if m.expected_reason is not None:
+        return (
+            f"{m.rule}  {subject}: expected {m.expected} with a reason containing "
+            f'"{m.expected_reason}", got {m.actual}: {m.actual_reason}'
+        )
     return f"{m.rule}  {subject}: expected {m.expected}, got {m.actual}"
 
 

@@ -1,8 +1,9 @@
 """Explanations: one proof per outcome, rendered as text, markdown and JSON, with fix
 hints derived from the failing clause, and rules described without a snapshot.
 
-The text explanation of one failing and one passing resource of every bundled rule is
-pinned, so a change in wording is read by a person before it lands.
+The text explanation of one failing and one passing resource of every bundled rule, the
+first of each in the packs' test cases (policies/alicloud/*.test.yaml), is pinned, so a
+change in wording is read by a person before it lands.
 """
 
 from __future__ import annotations
@@ -16,15 +17,17 @@ import pytest
 from conftest import transcript
 from syrupy.assertion import SnapshotAssertion
 
+from policyengine import testing
 from policyengine.explain import ProofDocument, proof_to_json, render_proof_text
 from policyengine.hints import fix_hints
 from policyengine.interpreter import Proof, Result, Status, evaluate, trace
 from policyengine.loader import Loaded, bundled_policies, load
 from policyengine.snapshot import parse_snapshot
 from policyengine.store import Store
+from policyengine.testing import Case, Loads, find_test_files, read_test_file
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKS = Path(__file__).resolve().parent / "packs"
+LOADS = Loads()
 
 
 @cache
@@ -32,38 +35,39 @@ def _loaded(params: tuple[str, ...] = ()) -> Loaded:
     return load(bundled_policies(), params)
 
 
-def _proofs(rule: str, case: dict[str, Any]) -> list[Proof]:
-    doc: dict[str, Any] = {"resources": case["resources"]}
-    if "locations" in case:
-        doc["locations"] = case["locations"]
-    loaded = _loaded(tuple(case.get("params", ())))
-    store = Store(parse_snapshot(json.dumps(doc, indent=2), "snapshot.json"), loaded.plan.model)
+def _proofs(rule: str, test_file: testing.TestFile, case: Case) -> list[Proof]:
+    loaded = LOADS.get(test_file.policies, case.params)
+    # Named as a file a person would keep the resources in, so the pinned text reads so.
+    store = Store(parse_snapshot(case.snapshot_text, "snapshot.json"), loaded.plan.model)
     return [trace(store, r) for r in evaluate(loaded.plan, store) if r.rule.id == rule]
 
 
-def _first(rule: str, cases: list[dict[str, Any]], status: Status) -> Proof | None:
-    for case in cases:
-        for proof in _proofs(rule, case):
+def _first(rule: str, cases: list[tuple[testing.TestFile, Case]], status: Status) -> Proof | None:
+    for test_file, case in cases:
+        for proof in _proofs(rule, test_file, case):
             if proof.result.status is status:
                 return proof
     return None
 
 
 def _rules() -> list[Any]:
-    out = []
-    for path in sorted(PACKS.glob("*/*.json")):
-        doc = json.loads(path.read_text(encoding="utf-8"))
-        out.append(pytest.param(doc["rule"], doc["cases"], id=doc["rule"]))
-    return out
+    """Each rule with the packs' test cases that name it, in the files' order."""
+    by_rule: dict[str, list[tuple[testing.TestFile, Case]]] = {}
+    for path in find_test_files([ROOT / "policies"]):
+        test_file = read_test_file(path)
+        for case in test_file.cases:
+            for rule in dict.fromkeys(e.rule for e in case.expect):
+                by_rule.setdefault(rule, []).append((test_file, case))
+    return [pytest.param(rule, by_rule[rule], id=rule) for rule in sorted(by_rule)]
 
 
 @pytest.mark.parametrize(("rule", "cases"), _rules())
 def test_every_rule_explains_a_fail_and_a_pass(
-    rule: str, cases: list[dict[str, Any]], text_snapshot: SnapshotAssertion
+    rule: str, cases: list[tuple[testing.TestFile, Case]], text_snapshot: SnapshotAssertion
 ) -> None:
     failing = _first(rule, cases, Status.FAIL)
     passing = _first(rule, cases, Status.PASS)
-    assert failing is not None and passing is not None, "each rule has a fail and a pass fixture"
+    assert failing is not None and passing is not None, "each rule has a failing and a passing case"
     assert fix_hints(failing), "a failure says what would make it pass"
     assert not fix_hints(passing)
     text = render_proof_text(failing) + "\n\n" + render_proof_text(passing)

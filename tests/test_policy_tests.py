@@ -136,6 +136,17 @@ def test_a_snapshot_file_and_params(folder: Path) -> None:
             "cases:\n  - {name: x, expect: [{resource: d, outcome: pass}]}\n",
             "demo.test.yaml:/cases/0: give either `resources` or `snapshot`",
         ),
+        (
+            "cases:\n  - {name: x, rule: demo.encrypted, resources: [], expect: "
+            "[{resource: d, outcome: fail, reason: unencrypted}]}\n",
+            "demo.test.yaml:/cases/0/expect/0/reason: only an error or skipped outcome has a "
+            "reason, not a fail",
+        ),
+        (
+            "cases:\n  - {name: x, rule: demo.encrypted, resources: [], expect: "
+            "[{resource: d, outcome: error, reason: ''}]}\n",
+            "demo.test.yaml:/cases/0/expect/0/reason: string should have at least 1 character",
+        ),
     ],
 )
 def test_an_invalid_test_file_is_reported_with_its_place(
@@ -157,3 +168,66 @@ def test_an_unknown_rule_fails_the_case(folder: Path) -> None:
     code, out, _ = run_cli(["test", "demo.test.yaml"])
     assert code == 1
     assert "demo.encrypted_disks: no rule has this id" in out
+
+
+DANGLING = (
+    "{kind: disk, id: d-bp1data0000000000001, region: cn-hangzhou, zone: cn-hangzhou-h, "
+    "instance_id: i-bp1web00000000000001, attachments: []}"
+)
+
+
+def test_a_pinned_reason_must_be_part_of_the_outcome_reason(
+    folder: Path, text_snapshot: SnapshotAssertion
+) -> None:
+    Path("demo.test.yaml").write_text(
+        "cases:\n"
+        "  - name: the reason holds\n"
+        "    rule: demo.disk_zone\n"
+        f"    resources: [{DANGLING}]\n"
+        "    expect:\n"
+        "      - {resource: d-bp1data0000000000001, related: i-bp1web00000000000001,\n"
+        "         outcome: error, reason: which is not in the snapshot}\n"
+        "  - name: another reason\n"
+        "    rule: demo.disk_zone\n"
+        f"    resources: [{DANGLING}]\n"
+        "    expect:\n"
+        "      - {resource: d-bp1data0000000000001, related: i-bp1web00000000000001,\n"
+        "         outcome: error, reason: has no zone}\n",
+        encoding="utf-8",
+    )
+    assert transcript(["test", "demo.test.yaml"]) == text_snapshot
+
+
+def test_each_outcome_needs_its_own_expectation(folder: Path) -> None:
+    """Two key pairs of one name in two regions are two outcomes of one (rule, resource):
+    one expectation does not stand for both."""
+    Path("regions.policy").write_text(
+        'use alicloud.ecs\npolicy r {\n  param allowed: list of string = ["cn-hangzhou"]\n'
+        "  rule region {\n    for each key_pair require region in allowed\n  }\n}\n",
+        encoding="utf-8",
+    )
+    pairs = (
+        "[{kind: key_pair, name: ops, region: cn-hangzhou},"
+        " {kind: key_pair, name: ops, region: cn-beijing}]"
+    )
+
+    def run(params: str, expect: str) -> tuple[int, str]:
+        Path("regions.test.yaml").write_text(
+            f"cases:\n  - {{name: x, rule: r.region, resources: {pairs}, params: {params},\n"
+            f"     expect: [{expect}]}}\n",
+            encoding="utf-8",
+        )
+        code, out, _ = run_cli(["test", "regions.test.yaml"])
+        return code, out
+
+    both = "{allowed: [cn-hangzhou, cn-beijing]}"
+    code, out = run(both, "{resource: ops, outcome: pass}")
+    assert code == 1
+    assert "r.region  ops: not expected, got pass" in out
+    code, out = run(both, "{resource: ops, outcome: pass}, {resource: ops, outcome: pass}")
+    assert code == 0, out
+    code, out = run("{}", "{resource: ops, outcome: pass}, {resource: ops, outcome: pass}")
+    assert code == 1
+    assert "r.region  ops: expected pass, got fail" in out
+    code, out = run("{}", "{resource: ops, outcome: fail}, {resource: ops, outcome: pass}")
+    assert code == 0, out
