@@ -10,7 +10,7 @@ from __future__ import annotations
 import gc
 import re
 from collections import defaultdict
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -172,6 +172,14 @@ class Store:
     # -- loading
     def _load(self, raw: list[dict[str, Any]], problems: list[Problem]) -> None:
         seen: dict[tuple[str, str | None, str], int] = {}
+        # Per kind, its declared attributes with a quick test of whether a value is
+        # already in its final form: good data skips the conversion walk.
+        declared = {
+            name: tuple(
+                (attr, t, _ready(t)) for attr, t in kind.attributes.fields if attr in kind.declared
+            )
+            for name, kind in self.model.kinds.items()
+        }
         for index, data in enumerate(raw):
             at = f"/resources/{index}"
             kind_name = data["kind"]
@@ -188,10 +196,11 @@ class Store:
             if key is None:
                 continue
             before = len(problems)
-            for name, t in kind.attributes.fields:
-                if name in data and name in kind.declared:
+            for name, t, ready in declared[kind.name]:
+                value = data.get(name)
+                if value is not None and not ready(value):
                     data[name] = _convert(
-                        data[name], t, self.file, f"{at}/{pointer_escape(name)}", problems, data
+                        value, t, self.file, f"{at}/{pointer_escape(name)}", problems, data
                     )
             if len(problems) > before:
                 continue
@@ -277,6 +286,16 @@ class Store:
         # names, indexed by source, so that each source's edges are found in one look-up.
         named_by: dict[int, list[tuple[Resource, str, str]]] = defaultdict(list)
         sources_by_key = self._identity[relation.source]
+        own_paths = [
+            (
+                path,
+                (path.steps[0], "/" + pointer_escape(path.steps[0]), path.optional[0])
+                if len(path.steps) == 1 and path.steps[0] != "*"
+                else None,
+            )
+            for path in relation.paths
+            if not path.from_target
+        ]
         for path in (p for p in relation.paths if p.from_target):
             for target in self.by_kind[relation.target]:
                 if target.index not in targets.allowed:
@@ -307,10 +326,17 @@ class Store:
             for gap in targets.unknown:
                 absent.setdefault(source.index, []).append(gap)
             found: dict[str, tuple[list[str], str, list[Resource] | None]] = {}
-            for path in relation.paths:
-                if path.from_target:
-                    continue
-                for value, pointer in _values_at(source.data, path, 0, source.pointer):
+            for path, single in own_paths:
+                if single is not None:  # one attribute, the usual case: no walk
+                    step, tail, optional = single
+                    got = source.data.get(step)
+                    if got is not None:
+                        reached: Any = ((got, source.pointer + tail),)
+                    else:
+                        reached = () if optional else ((_ABSENT, source.pointer + tail),)
+                else:
+                    reached = _values_at(source.data, path, 0, source.pointer)
+                for value, pointer in reached:
                     if value is _ABSENT:
                         absent.setdefault(source.index, []).append((path.text, pointer))
                         continue
@@ -533,6 +559,38 @@ def _values_at(
         yield from _values_at(data[step], path, at + 1, f"{pointer}/{pointer_escape(step)}")
     elif not path.optional[at]:
         yield _ABSENT, f"{pointer}/{pointer_escape(step)}"
+
+
+def _ready(t: model.Type) -> Callable[[Any], bool]:
+    """Whether a value of declared type `t` needs no conversion: `_convert` would return
+    it unchanged. A closure per type, built once per store, so good data costs a few
+    calls. Times, CIDR blocks and port ranges are always converted (to one form)."""
+    t = model.unwrap(t)
+    match t:
+        case model.Scalar(name="int"):
+            return lambda v: isinstance(v, int) and not isinstance(v, bool)
+        case model.Scalar(name="bool"):
+            return lambda v: isinstance(v, bool)
+        case model.Scalar(name="time" | "cidr" | "port_range"):
+            return lambda v: False
+        case model.Scalar() | model.RefT():
+            return lambda v: isinstance(v, str)
+        case model.ListT(item=item):
+            item_ready = _ready(item)
+            return lambda v: isinstance(v, list) and all(x is None or item_ready(x) for x in v)
+        case model.MapT(value=vt):
+            value_ready = _ready(vt)
+            return lambda v: (
+                isinstance(v, dict) and all(x is None or value_ready(x) for x in v.values())
+            )
+        case model.RecordT(fields=fields):
+            fields_ready = tuple((name, _ready(ft)) for name, ft in fields)
+            return lambda v: (
+                isinstance(v, dict)
+                and all(v.get(name) is None or ready(v[name]) for name, ready in fields_ready)
+            )
+        case _:
+            return lambda v: True
 
 
 def _mark_unknowns(data: Any) -> Any:
