@@ -42,10 +42,15 @@ from policyengine.diagnostics import (
     to_json,
 )
 from policyengine.docs import render_docs
-from policyengine.explain import proof_to_json, render_proof_markdown, render_proof_text
+from policyengine.explain import (
+    fingerprint,
+    proof_to_json,
+    render_proof_markdown,
+    render_proof_text,
+)
 from policyengine.formats import Format, render, render_failure
 from policyengine.formatter import format_source
-from policyengine.interpreter import Result, Status, evaluate, trace
+from policyengine.interpreter import Proof, Result, Status, evaluate, trace
 from policyengine.lint import lint
 from policyengine.loader import (
     Loaded,
@@ -181,6 +186,15 @@ FailOnOpt = Annotated[
     Severity, typer.Option("--fail-on", help="Lowest severity that makes the run fail.")
 ]
 ColorOpt = Annotated[Color, typer.Option("--color", help="Color the text output.")]
+WaiversOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--waivers",
+        show_default=False,
+        help="Waivers file (YAML or JSON). Default: waivers.yaml, waivers.yml or "
+        "waivers.json in a --policy folder.",
+    ),
+]
 TodayOpt = Annotated[
     str | None,
     typer.Option(
@@ -470,15 +484,7 @@ def evaluate_command(
             help="Whether an error outcome (could not be decided) fails the run.",
         ),
     ] = True,
-    waivers: Annotated[
-        Path | None,
-        typer.Option(
-            "--waivers",
-            show_default=False,
-            help="Waivers file (YAML or JSON). Default: waivers.yaml, waivers.yml or "
-            "waivers.json in a --policy folder.",
-        ),
-    ] = None,
+    waivers: WaiversOpt = None,
     today: TodayOpt = None,
     baseline: Annotated[
         Path | None,
@@ -686,31 +692,40 @@ def explain(
     input_format: InputFormatOpt = InputFormat.AUTO,
     region: RegionOpt = None,
     verbose: VerboseOpt = False,
+    waivers: WaiversOpt = None,
+    today: TodayOpt = None,
 ) -> None:
     """Explain outcomes: the policy line, each value read and where it came from.
 
     Explains every fail and error (of --rule, when given). With --resource, explains
-    every outcome of that resource, passes and skips included. Exit 1 when an explained
-    outcome is a fail or an error. Without a snapshot, --rule says what the rule checks.
+    every outcome of that resource, passes and skips included. A finding a waiver covers
+    is shown with the waiver. Exit 1 when an explained outcome is a fail or an error that
+    no waiver covers. Without a snapshot, --rule says what the rule checks.
     """
     json_out = fmt is ExplainFormat.JSON
     try:
         loaded = load(_policy_paths(policy), param or (), params_file)
         if snapshot is None:
             _describe(loaded, rule, resource, fmt)
+        day = _today(today)
+        accepted = [w for w in _read_waivers(_waiver_files(waivers, policy)) if not w.expired(day)]
         reading = Reading(str(input_format), region, verbose, _parse_now(now))
         store = _read_snapshot(snapshot, loaded, reading)
         results = _select(evaluate(loaded.plan, store), loaded, store, rule, resource)
     except (DiagnosticError, InputError, UsageError) as exc:
         _fail(exc, json_out)
     proofs = [trace(store, r) for r in results]
+    waived = {id(p): _waiver_of(p, accepted) for p in proofs}
     if json_out:
+        docs = []
+        for p in proofs:
+            doc = proof_to_json(p)
+            w = waived[id(p)]
+            doc["waiver"] = None if w is None else w.to_json()
+            docs.append(doc)
         typer.echo(
             json.dumps(
-                {
-                    "version": reports.REPORT_VERSION,
-                    "explanations": [proof_to_json(p) for p in proofs],
-                },
+                {"version": reports.REPORT_VERSION, "explanations": docs},
                 indent=2,
                 ensure_ascii=False,
             )
@@ -720,9 +735,26 @@ def explain(
         typer.echo(f"nothing to explain: no rule{scope} fails or errors on this snapshot")
     else:
         render = render_proof_markdown if fmt is ExplainFormat.MARKDOWN else render_proof_text
-        typer.echo("\n\n".join(render(p) for p in proofs))
-    failing = any(r.status in (Status.FAIL, Status.ERROR) for r in results)
+        shown = []
+        for p in proofs:
+            w = waived[id(p)]
+            note = "" if w is None else f"\n   = {w.note()} ({w.place}): it does not fail the run"
+            shown.append(render(p) + note)
+        typer.echo("\n\n".join(shown))
+    failing = any(
+        r.status in (Status.FAIL, Status.ERROR) and waived[id(p)] is None
+        for r, p in zip(results, proofs, strict=True)
+    )
     raise typer.Exit(ExitCode.VIOLATIONS if failing else ExitCode.OK)
+
+
+def _waiver_of(proof: Proof, waivers: Sequence[Waiver]) -> Waiver | None:
+    """The live waiver that covers a fail or error, as `evaluate` would apply it."""
+    result = proof.result
+    if result.status not in (Status.FAIL, Status.ERROR) or not waivers:
+        return None
+    print_ = fingerprint(proof)
+    return next((w for w in waivers if w.covers(result.rule.id, result.resource.key, print_)), None)
 
 
 def _describe(

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import transcript
+from conftest import run_cli, transcript
 from syrupy.assertion import SnapshotAssertion
 
 from policyengine import testing
@@ -261,3 +261,26 @@ def test_explain_a_pass_says_why(text_snapshot: SnapshotAssertion) -> None:
     out = transcript(["explain", EXAMPLE, "--rule", "disk_zone", "--resource", result.resource.key])
     assert "this requirement holds" in out
     assert out == text_snapshot
+
+
+def test_explain_shows_the_waiver_that_covers_a_finding(tmp_path: Path) -> None:
+    waivers = tmp_path / "waivers.yaml"
+    waivers.write_text(
+        "waivers:\n"
+        "  - rule: ecs_locations.disk_zone\n"
+        "    resource: d-bp16n7nazpipgv3zqhn8\n"
+        "    reason: moved in the next maintenance window\n"
+        "    owner: platform-team\n"
+        "    expires: 2027-01-31\n",
+        encoding="utf-8",
+    )
+    args = ["explain", EXAMPLE, "--rule", "disk_zone", "--today", "2026-11-28"]
+    code, out, _ = run_cli([*args, "--waivers", str(waivers)])
+    assert code == 0  # the only finding explained is waived
+    assert "= waived: moved in the next maintenance window, platform-team, until 2027-01-31" in out
+    assert run_cli(args)[0] == 1
+    code, out, _ = run_cli([*args, "--waivers", str(waivers), "--format", "json"])
+    [doc] = json.loads(out)["explanations"]
+    assert doc["waiver"]["owner"] == "platform-team"
+    # Past its date, the waiver covers nothing here (evaluate fails the run for it).
+    assert run_cli([*args[:-1], "2027-02-01", "--waivers", str(waivers)])[0] == 1
