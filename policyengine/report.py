@@ -409,6 +409,7 @@ def finding_json(f: Finding) -> dict[str, Any]:
         "outcome": str(f.status),
         "severity": r.rule.severity,
         "enforcement": r.rule.enforcement,
+        "tags": list(r.rule.tags),
         "message": _message(f),
         "source": {
             "file": r.rule.span.file,

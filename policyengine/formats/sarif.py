@@ -68,7 +68,7 @@ def _descriptor(rule: plan.RulePlan) -> dict[str, Any]:
             "severity": rule.severity,
             "enforcement": rule.enforcement,
             "policy": rule.policy,
-            "tags": ["policyengine", rule.policy],
+            "tags": ["policyengine", rule.policy, *rule.tags],
         },
     }
 
