@@ -32,6 +32,7 @@ class RuleCost:
     per: str  # what one outcome is evaluated for, in words
     kinds: tuple[str, ...]
     accesses: tuple[Access, ...]
+    leaves_out: tuple[str, ...] = ()  # `for each resource`: kinds without what it reads
 
     @property
     def nested_scan(self) -> bool:
@@ -42,6 +43,7 @@ class RuleCost:
             "rule": self.rule,
             "per": self.per,
             "kinds": list(self.kinds),
+            "leaves_out": list(self.leaves_out),
             "accesses": [
                 {"how": a.how, "text": a.text, "relation": a.relation or None}
                 for a in self.accesses
@@ -75,7 +77,7 @@ def rule_cost(rule: plan.RulePlan) -> RuleCost:
     for access in found:
         if access not in accesses:
             accesses.append(access)
-    return RuleCost(rule.id, per, rule.kinds, tuple(accesses))
+    return RuleCost(rule.id, per, rule.kinds, tuple(accesses), rule.excluded_kinds)
 
 
 def plan_cost(compiled: plan.Plan) -> list[RuleCost]:
@@ -86,6 +88,8 @@ def render_text(costs: list[RuleCost]) -> str:
     lines: list[str] = []
     for cost in costs:
         lines.append(f"{cost.rule}: {cost.per}")
+        if cost.leaves_out:
+            lines.append(f"  leaves out (no such attributes): {', '.join(cost.leaves_out)}")
         if not cost.accesses:
             lines.append("  reads only the resource itself")
         for access in cost.accesses:

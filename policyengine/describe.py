@@ -19,6 +19,7 @@ class RuleDescription:
     written: str  # the statement as its author wrote it
     checks: tuple[str, ...]  # what it checks, one sentence each
     applies_to: tuple[str, ...]  # subject kinds
+    leaves_out: tuple[str, ...]  # `for each resource`: kinds without what it reads
     reads: tuple[str, ...]  # attributes, as written in the rule
     follows: tuple[str, ...]  # relations
     outcomes: tuple[str, ...]  # when each outcome happens
@@ -60,6 +61,7 @@ def describe_rule(rule: plan.RulePlan) -> RuleDescription:
         written=rule.sentence or textwrap.dedent(" " * (rule.span.column - 1) + rule.span.text),
         checks=tuple(_checks(rule, ops)),
         applies_to=rule.kinds,
+        leaves_out=rule.excluded_kinds,
         reads=tuple(reads),
         follows=tuple(follows),
         outcomes=tuple(_outcomes(rule)),
@@ -74,7 +76,11 @@ def _relation(relation: model.Relation) -> str:
 
 def _checks(rule: plan.RulePlan, ops: list[plan.Value | plan.Cond]) -> list[str]:
     out: list[str] = []
-    kinds = " or ".join(rule.kinds)
+    kinds = (
+        " or ".join(rule.kinds)
+        if len(rule.kinds) <= 3
+        else f"resource of the {len(rule.kinds)} kinds that have what it reads"
+    )
     if rule.edge is not None:
         rel = rule.edge
         scopes = [op.scope for op in ops if isinstance(op, plan.SameLocationOp)]
@@ -130,6 +136,7 @@ def render_text(d: RuleDescription) -> str:
     rows = [
         ("severity", d.severity),
         ("applies to", ", ".join(d.applies_to)),
+        ("leaves out", ", ".join(d.leaves_out) + " (no such attributes)" if d.leaves_out else ""),
         ("reads", ", ".join(d.reads)),
         ("follows", ", ".join(d.follows)),
         ("remediation", d.remediation),
@@ -148,6 +155,8 @@ def render_markdown(d: RuleDescription) -> str:
         f"- **Severity:** {d.severity}",
         f"- **Applies to:** {', '.join(d.applies_to)}",
     ]
+    if d.leaves_out:
+        lines.append(f"- **Leaves out** (no such attributes): {', '.join(d.leaves_out)}")
     if d.reads:
         lines.append(f"- **Reads:** {', '.join(f'`{r}`' for r in d.reads)}")
     if d.follows:
