@@ -54,6 +54,45 @@ def _skip(text: str, i: int) -> int:
     return m.end() if m else i
 
 
+def locate(source: Source, pointer: str) -> tuple[int, int] | None:
+    """The position of any JSON Pointer in a text (`/resource_changes/2/change/after`): a
+    walk down the pointer alone, skipping what it passes over with json's own scanner.
+    None when the text does not hold it."""
+    text = source.text
+    try:
+        i = _skip(text, 0)
+        for token in pointer.split("/")[1:]:
+            token = token.replace("~1", "/").replace("~0", "~")
+            if text[i] == "{":
+                i = _skip(text, i + 1)
+                while True:
+                    if text[i] != '"':
+                        return None
+                    key, i = _DECODER.raw_decode(text, i)
+                    i = _skip(text, i)
+                    i = _skip(text, i + 1)  # the ':'
+                    if key == token:
+                        break
+                    i = _skip(text, _DECODER.raw_decode(text, i)[1])
+                    if text[i] != ",":
+                        return None
+                    i = _skip(text, i + 1)
+            elif text[i] == "[" and token.isdigit():
+                i = _skip(text, i + 1)
+                for _ in range(int(token)):
+                    i = _skip(text, _DECODER.raw_decode(text, i)[1])
+                    if text[i] != ",":
+                        return None
+                    i = _skip(text, i + 1)
+                if text[i] == "]":
+                    return None
+            else:
+                return None
+    except (IndexError, ValueError):
+        return None
+    return source.line_col(i)
+
+
 def _resource_starts(text: str) -> list[int]:
     """The offset of each element of the top-level `resources` array. The values are
     skipped by json's own scanner, so the walk costs about what loading the text did.

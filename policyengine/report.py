@@ -92,6 +92,8 @@ class Report:
     stale: list[tuple[Waiver, str]] = field(default_factory=list)  # and a hint
     baseline: str | None = None  # the baseline file, when one was given
     fixed: list[BaselineEntry] = field(default_factory=list)
+    # An input file -> its text, for snapshots converted from one file (a Terraform plan).
+    origins: dict[str, str] = field(default_factory=dict)
 
     @property
     def threshold(self) -> str:
@@ -275,6 +277,7 @@ def _build(
         list(waiver_files),
         expired,
         stale,
+        origins={s.file: s.origin for s in stores if s.origin},
     )
 
 

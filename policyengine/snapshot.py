@@ -250,6 +250,9 @@ class Snapshot:
     resources: list[dict[str, Any]]
     text: str = ""  # as read: outputs that point at lines scan it for positions
     unknowns: bool = True  # may hold `{"$unknown": ...}` values (False: known not to)
+    # The input's own text when the snapshot was converted from one file (a Terraform
+    # plan): each resource's `source.pointer` points into it.
+    origin: str = ""
 
 
 def parse_snapshot(text: str | bytes, file: str) -> Snapshot:
@@ -266,7 +269,9 @@ def parse_snapshot(text: str | bytes, file: str) -> Snapshot:
             gc.enable()
 
 
-def parse_document(data: Any, file: str, *, unknowns: bool = True, text: str = "") -> Snapshot:
+def parse_document(
+    data: Any, file: str, *, unknowns: bool = True, text: str = "", origin: str = ""
+) -> Snapshot:
     """Parsed JSON (as an importer makes it) -> a snapshot whose envelope is valid. `text`
     is the JSON as read, when there is a file whose lines findings can point at."""
     if not isinstance(data, dict):
@@ -291,7 +296,7 @@ def parse_document(data: Any, file: str, *, unknowns: bool = True, text: str = "
             problems.extend(_problems(file, exc, f"/resources/{index}"))
     if problems:
         raise InputError(problems)
-    return Snapshot(file, envelope, envelope.resources, text, unknowns)
+    return Snapshot(file, envelope, envelope.resources, text, unknowns, origin)
 
 
 # pydantic's error types, said the way the rest of the engine says things.

@@ -135,6 +135,7 @@ class Store:
         self._now = now if now is not None else _capture_time(self.captured_at)
         self._now_source = "--now" if now is not None else "captured_at"
         self.text = snapshot.text
+        self.origin = snapshot.origin
         self.locations = LocationTable(snapshot.envelope.locations)
         self.resources: list[Resource] = []
         self.by_kind: dict[str, list[Resource]] = {k: [] for k in m.kinds}

@@ -31,8 +31,10 @@ def _evaluate_args() -> list[str]:
     step = next(s for s in _steps() if s.get("id") == "evaluate")
     args = shlex.split(step["run"])
     assert args[:2] == ["policyengine", "evaluate"]
-    snapshot = _workflow()["env"]["SNAPSHOT"]
-    return [snapshot if a == "$SNAPSHOT" else a for a in args[1:]]
+    # The plan the Terraform steps would write: the example plan stands in for it here.
+    plan = "examples/terraform/plan.json"
+    assert _workflow()["env"]["PLAN"] == "plan.json"
+    return [plan if a == "$PLAN" else a for a in args[1:]]
 
 
 def test_the_workflow_installs_evaluates_uploads_and_gates() -> None:
@@ -43,6 +45,9 @@ def test_the_workflow_installs_evaluates_uploads_and_gates() -> None:
     assert any(u.startswith("actions/checkout@") for u in uses)
     assert any(u.startswith("actions/setup-python@") for u in uses)
     assert any("pip install" in s.get("run", "") for s in steps)
+    assert any(u.startswith("hashicorp/setup-terraform@") for u in uses)
+    plan = next(s for s in steps if "terraform show -json" in s.get("run", ""))
+    assert steps.index(plan) < steps.index(next(s for s in steps if s.get("id") == "evaluate"))
     evaluate = next(s for s in steps if s.get("id") == "evaluate")
     assert evaluate["continue-on-error"] is True
     upload = next(
@@ -64,8 +69,14 @@ def test_the_workflow_evaluate_step_runs(tmp_path: Path, monkeypatch: pytest.Mon
         for prev, a in zip(["", *written[:-1]], written, strict=True)
     ]
     code, out, _ = run_cli(args)
-    assert code == 1  # the example account has planted violations
-    assert out.startswith("::error file=examples/ecs-account/snapshot.json,line=")
+    assert code == 1  # the example plan has planted violations
+    # A plan's findings point at the resource's change in the plan, and name its address.
+    first = out.splitlines()[0]
+    assert first.startswith("::error file=examples/terraform/plan.json,line=")
+    line = int(first.split("line=", 1)[1].split(",", 1)[0])
+    plan_lines = (ROOT / "examples/terraform/plan.json").read_text(encoding="utf-8").splitlines()
+    assert plan_lines[line - 1].strip().startswith('"after"')
+    assert "module.app.alicloud_ecs_disk.data[1]" in out
     sarif = json.loads((tmp_path / "policyengine.sarif").read_text(encoding="utf-8"))
     assert sarif["runs"][0]["results"]
     assert (tmp_path / "policyengine-junit.xml").is_file()

@@ -536,3 +536,15 @@ def test_resource_positions_in_the_example() -> None:
     for index, start in enumerate(starts):
         assert pos.find(f"/resources/{index}") == (start, 5)
         assert pos.find(f"/resources/{index}/kind") == (start + 1, 7)
+
+
+def test_any_pointer_is_located_in_a_json_text() -> None:
+    from policyengine.positions import locate
+    from policyengine.source import Source
+
+    text = '{\n  "a": [1, {"b~/c": {"d": 2}}],\n  "e": "x"\n}\n'
+    source = Source("t.json", text)
+    assert locate(source, "/a/1/b~0~1c/d") == (2, 27)  # the value 2
+    assert locate(source, "/e") == (3, 8)
+    assert locate(source, "/a/2") is None
+    assert locate(source, "/nope") is None

@@ -7,8 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from policyengine.explain import evidence, subject
+from policyengine.positions import locate
 from policyengine.report import Finding, Report, outcome_text
-from policyengine.source import Span
+from policyengine.source import Source, Span
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,12 @@ def primary(report: Report, f: Finding) -> Place:
     res = f.result.resource
     positions = report.positions(res.file) if res.file != "<stdin>" else None
     found = positions.find(_deciding_pointer(f)) if positions is not None else None
+    if found is None:
+        # Converted from a file (a Terraform plan): the resource's own place in that file.
+        origin = res.data.get("source")
+        where = origin.get("pointer") if isinstance(origin, dict) else None
+        text = report.origins.get(res.file) if isinstance(where, str) else None
+        found = locate(Source(res.file, text), where) if text and isinstance(where, str) else None
     if found is None:
         return policy_place(f.result.rule.span, f.result.rule.id)
     return Place(res.file, found[0], found[1], f"{res.kind} {res.key}")

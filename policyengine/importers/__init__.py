@@ -115,7 +115,10 @@ def read(path: Path, fmt: str, m: model.Model, options: Options) -> Read:
         unknowns = f'"{UNKNOWN}"' in text  # no need to walk a document that has none
     # A normalized snapshot file keeps its text: findings can then point at its lines.
     kept = text if importer.name == "snapshot" and source.path is not None and text else ""
-    snapshot = parse_document(converted.document, source.name, unknowns=unknowns, text=kept)
+    origin = text if importer.name != "snapshot" and source.path is not None and text else ""
+    snapshot = parse_document(
+        converted.document, source.name, unknowns=unknowns, text=kept, origin=origin
+    )
     return Read(snapshot, converted, detected)
 
 
