@@ -16,8 +16,8 @@ from __future__ import annotations
 import io
 import pickle
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, NoReturn, cast
+from dataclasses import dataclass, fields
+from typing import Any, NoReturn, TypeVar, cast
 
 from policyengine import model, plan
 from policyengine.interpreter import Proof, Result, Status
@@ -170,6 +170,26 @@ def encode(part: Part, compiled: plan.Plan) -> bytes:
     return pickle.dumps((*envelope, buffer.getvalue()), protocol=pickle.HIGHEST_PROTOCOL)
 
 
+_T = TypeVar("_T")
+
+
+def _make(cls: type[_T], values: dict[str, Any]) -> _T:
+    """An instance of a frozen dataclass from its fields, as unpickling makes one: the
+    parent builds one Result and one Finding per outcome, and `__init__`'s checked
+    assignments were half of decoding. The field names are checked below, at import."""
+    obj = object.__new__(cls)
+    object.__setattr__(obj, "__dict__", values)
+    return obj
+
+
+for _cls, _names in (
+    (Result, ("rule", "resource", "status", "reason", "edge", "target")),
+    (Finding, ("result", "proof", "fingerprint", "waiver", "baselined")),
+):
+    if tuple(f.name for f in fields(_cls)) != _names or hasattr(_cls, "__slots__"):
+        raise ImportError(f"policyengine.wire builds {_cls.__name__} with other fields")
+
+
 def decode(data: bytes, compiled: plan.Plan) -> Part:
     """The part `encode` wrote, its references resolved against `compiled`."""
     version, file, text, count, resource_rows, edge_rows, rows, proof_bytes = pickle.loads(data)
@@ -190,13 +210,16 @@ def decode(data: bytes, compiled: plan.Plan) -> Part:
     ]
     rules = refs.rules
     results = [
-        Result(
-            rules[rule],
-            resources[res],
-            _STATUS[status],
-            reason,
-            None if edge == _NONE else edges[edge],
-            None if target == _NONE else resources[target],
+        _make(
+            Result,
+            {
+                "rule": rules[rule],
+                "resource": resources[res],
+                "status": _STATUS[status],
+                "reason": reason,
+                "edge": None if edge == _NONE else edges[edge],
+                "target": None if target == _NONE else resources[target],
+            },
         )
         for rule, res, status, reason, edge, target, _ in rows
     ]
@@ -214,7 +237,16 @@ def decode(data: bytes, compiled: plan.Plan) -> Part:
 
     proofs: dict[int, Proof] = dict(_Unpickler(io.BytesIO(proof_bytes), resolve).load())
     findings = [
-        Finding(result, proofs.get(i), row[6])
+        _make(
+            Finding,
+            {
+                "result": result,
+                "proof": proofs.get(i),
+                "fingerprint": row[6],
+                "waiver": None,
+                "baselined": False,
+            },
+        )
         for i, (result, row) in enumerate(zip(results, rows, strict=True))
     ]
     return Part(file, text, count, findings)
