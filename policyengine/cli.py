@@ -25,7 +25,7 @@ from typer.exceptions import TyperException
 
 from policyengine import baseline as baselines
 from policyengine import cost as costs
-from policyengine import delta, importers, limits, sarif, stats
+from policyengine import delta, importers, jobs, limits, sarif, stats
 from policyengine import report as reports
 from policyengine import testing as policy_tests
 from policyengine.describe import describe_rule
@@ -51,6 +51,7 @@ from policyengine.explain import (
 from policyengine.formats import Format, render, render_failure
 from policyengine.formatter import format_source
 from policyengine.interpreter import Proof, Result, Status, evaluate, trace
+from policyengine.jobs import Reading
 from policyengine.lint import lint
 from policyengine.loader import (
     Loaded,
@@ -94,6 +95,11 @@ class Severity(StrEnum):
     MEDIUM = "medium"
     HIGH = "high"
     CRITICAL = "critical"
+
+
+class Executor(StrEnum):
+    LOCAL = "local"
+    DASK = "dask"
 
 
 class Color(StrEnum):
@@ -324,16 +330,6 @@ BaselineSnapshotOpt = Annotated[
 ]
 
 
-@dataclass(frozen=True)
-class Reading:
-    """How the snapshot arguments are read: the --input-format, --region, --verbose given."""
-
-    format: str = "auto"
-    region: str | None = None
-    verbose: bool = False
-    now: datetime | None = None  # --now: the time `now()` reads, instead of captured_at
-
-
 def _policy_paths(given: Sequence[Path] | None) -> list[Path]:
     if not given:
         return bundled_policies()
@@ -394,6 +390,24 @@ def _read_snapshots(
     # on a 20,000-instance account).
     gc.freeze()
     return stores
+
+
+def _evaluate_apart(
+    paths: Sequence[Path],
+    loaded: Loaded,
+    reading: Reading,
+    workers: int,
+    scheduler: str | None,
+    timeout: float,
+) -> list[reports.Part]:
+    """Each snapshot evaluated as its own task, in worker processes or on a Dask cluster."""
+    tasks = jobs.tasks_for(paths, reading, sys.stdin.read)
+    if scheduler is not None:
+        done = jobs.run_dask(loaded.plan, tasks, scheduler, timeout)
+    else:
+        done = jobs.run_local(loaded.plan, tasks, workers)
+    echo = (lambda line: typer.echo(line, err=True)) if reading.verbose else None
+    return jobs.collect(loaded.plan, done, echo)
 
 
 def _use_color(choice: Color) -> bool:
@@ -511,6 +525,41 @@ def evaluate_command(
     verbose: VerboseOpt = False,
     operation: OperationOpt = None,
     baseline_snapshot: BaselineSnapshotOpt = None,
+    jobs_: Annotated[
+        int,
+        typer.Option(
+            "--jobs",
+            "-j",
+            min=1,
+            help="Evaluate up to N snapshots at once, in worker processes.",
+        ),
+    ] = 1,
+    executor: Annotated[
+        Executor,
+        typer.Option(
+            "--executor",
+            help="Where snapshots are evaluated: local processes, or a Dask cluster "
+            "(--scheduler; needs policyengine[dask]).",
+        ),
+    ] = Executor.LOCAL,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            metavar="ADDRESS",
+            show_default=False,
+            help="The Dask scheduler of --executor dask, e.g. tcp://10.0.0.5:8786.",
+        ),
+    ] = None,
+    scheduler_timeout: Annotated[
+        float,
+        typer.Option(
+            "--scheduler-timeout",
+            metavar="SECONDS",
+            min=0.1,
+            help="How long to try to reach the Dask scheduler.",
+        ),
+    ] = 10.0,
 ) -> None:
     """Evaluate policies over snapshots and report every finding.
 
@@ -522,6 +571,14 @@ def evaluate_command(
     outputs: list[Output] = []
     try:
         reading = Reading(str(input_format), region, verbose, _parse_now(now))
+    except UsageError as exc:
+        _fail(exc, json_out)
+    try:
+        jobs.executor_options(str(executor), scheduler)
+        apart = executor is Executor.DASK or (jobs_ > 1 and len(snapshots) > 1)
+        if apart and (operation is not None or baseline_snapshot is not None):
+            option = "--operation" if operation is not None else "--baseline-snapshot"
+            raise UsageError(f"{option} evaluates in one process: leave out --jobs and --executor")
     except UsageError as exc:
         _fail(exc, json_out)
     if operation is not None or baseline_snapshot is not None:
@@ -545,20 +602,36 @@ def evaluate_command(
         known = None
         if baseline is not None:
             known = baselines.parse_baseline(_read_text(baseline, "baseline file"), str(baseline))
-        stores = _read_snapshots(snapshots, loaded, reading)
+        if apart:
+            parts = _evaluate_apart(snapshots, loaded, reading, jobs_, scheduler, scheduler_timeout)
+        else:
+            stores = _read_snapshots(snapshots, loaded, reading)
     except (DiagnosticError, InputError, UsageError) as exc:
         _fail(exc, json_out, fmt, outputs)
     for warning in loaded.warnings:
         typer.echo(render_text(warning), err=True)
-    result = reports.build(
-        loaded.plan,
-        stores,
-        reports.Gate(str(fail_on), fail_on_error),
-        waivers=accepted,
-        waiver_files=[str(p) for p in waiver_files],
-        baseline=known,
-        today=day,
-    )
+    gate = reports.Gate(str(fail_on), fail_on_error)
+    files = [str(p) for p in waiver_files]
+    if apart:
+        result = reports.assemble(
+            loaded.plan,
+            parts,
+            gate,
+            waivers=accepted,
+            waiver_files=files,
+            baseline=known,
+            today=day,
+        )
+    else:
+        result = reports.build(
+            loaded.plan,
+            stores,
+            gate,
+            waivers=accepted,
+            waiver_files=files,
+            baseline=known,
+            today=day,
+        )
     if write_baseline is not None:
         entries = reports.to_baseline(result)
         try:

@@ -205,6 +205,30 @@ class Report:
         return self._positions[file]
 
 
+@dataclass(frozen=True)
+class Part:
+    """One snapshot's outcomes, fail and error traced and fingerprinted, before waivers
+    and the baseline: the unit of work that `--jobs` and a Dask cluster run apart."""
+
+    file: str
+    text: str  # the snapshot's text, where findings' lines are found
+    resources: int
+    findings: list[Finding]  # every outcome, in snapshot order then policy order
+    origin: str = ""  # the text of the file it was converted from, if one (a plan)
+
+
+def evaluate_snapshot(compiled: plan.Plan, store: Store) -> Part:
+    """Evaluates one snapshot, then traces only its fail and error outcomes."""
+    findings: list[Finding] = []
+    for result in evaluate(compiled, store):
+        if result.status not in (Status.FAIL, Status.ERROR):
+            findings.append(Finding(result, None))
+            continue
+        proof = trace(store, result)
+        findings.append(Finding(result, proof, fingerprint(proof)))
+    return Part(store.file, store.text, len(store.resources), findings, store.origin)
+
+
 def build(
     compiled: plan.Plan,
     stores: Sequence[Store],
@@ -218,7 +242,31 @@ def build(
     """Evaluates, then traces only the fail and error outcomes, then applies waivers and
     the baseline. `today` decides which waivers have expired; it is required with
     waivers, so that no result depends on the clock unless the caller chose that."""
-    report = _build(compiled, stores, gate, waivers, waiver_files, today)
+    parts = [evaluate_snapshot(compiled, store) for store in stores]
+    return assemble(
+        compiled,
+        parts,
+        gate,
+        waivers=waivers,
+        waiver_files=waiver_files,
+        baseline=baseline,
+        today=today,
+    )
+
+
+def assemble(
+    compiled: plan.Plan,
+    parts: Sequence[Part],
+    gate: Gate | str = "low",
+    *,
+    waivers: Sequence[Waiver] = (),
+    waiver_files: Sequence[str] = (),
+    baseline: Baseline | None = None,
+    today: date | None = None,
+) -> Report:
+    """The report of snapshots evaluated one by one (here or in other processes), in the
+    order given: waivers and the baseline apply across all of them."""
+    report = _assemble(compiled, parts, gate, waivers, waiver_files, today)
     return report if baseline is None else with_baseline(report, baseline)
 
 
@@ -235,9 +283,9 @@ def with_baseline(report: Report, baseline: Baseline) -> Report:
     )
 
 
-def _build(
+def _assemble(
     compiled: plan.Plan,
-    stores: Sequence[Store],
+    parts: Sequence[Part],
     gate: Gate | str,
     waivers: Sequence[Waiver],
     waiver_files: Sequence[str],
@@ -251,33 +299,32 @@ def _build(
     expired = [w for w in waivers if today is not None and w.expired(today)]
     used: set[int] = set()
     findings: list[Finding] = []
-    for store in stores:
-        for result in evaluate(compiled, store):
-            if result.status not in (Status.FAIL, Status.ERROR):
-                findings.append(Finding(result, None))
-                continue
-            proof = trace(store, result)
-            print_ = fingerprint(proof)
-            waiver = None
-            for i, w in enumerate(live):
-                if w.covers(result.rule.id, result.resource.key, print_):
-                    waiver = w
-                    used.add(i)
-                    break
-            findings.append(Finding(result, proof, print_, waiver))
+    for part in parts:
+        if not live:
+            findings.extend(part.findings)
+            continue
+        for finding in part.findings:
+            if finding.fingerprint is not None:
+                result = finding.result
+                for i, w in enumerate(live):
+                    if w.covers(result.rule.id, result.resource.key, finding.fingerprint):
+                        finding = replace(finding, waiver=w)
+                        used.add(i)
+                        break
+            findings.append(finding)
     rule_ids = [r.id for r in compiled.rules]
     stale = [(w, _stale_hint(w, rule_ids)) for i, w in enumerate(live) if i not in used]
     return Report(
         compiled,
-        [s.file for s in stores],
-        sum(len(s.resources) for s in stores),
+        [p.file for p in parts],
+        sum(p.resources for p in parts),
         findings,
         gate,
-        {s.file: s.text for s in stores},
+        {p.file: p.text for p in parts},
         list(waiver_files),
         expired,
         stale,
-        origins={s.file: s.origin for s in stores if s.origin},
+        origins={p.file: p.origin for p in parts if p.origin},
     )
 
 

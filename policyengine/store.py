@@ -31,7 +31,7 @@ from policyengine.snapshot import (
 class Resource:
     """One resource: its data as given, and where it sits in the snapshot."""
 
-    __slots__ = ("index", "kind", "key", "data", "region", "zone", "file", "address")
+    __slots__ = ("index", "kind", "key", "data", "region", "zone", "file", "address", "origin")
 
     def __init__(
         self,
@@ -43,6 +43,7 @@ class Resource:
         zone: str | UnknownValue | None,
         file: str,
         address: str | None = None,
+        origin: str | None = None,
     ) -> None:
         self.index = index
         self.kind = kind
@@ -52,6 +53,7 @@ class Resource:
         self.zone = zone
         self.file = file
         self.address = address  # where an imported resource is declared (a Terraform address)
+        self.origin = origin  # its JSON Pointer in the file it was converted from
 
     @property
     def id_unknown(self) -> bool:
@@ -223,7 +225,18 @@ class Store:
             seen[ident] = index
             source = data.get("source")
             address = source.get("address") if isinstance(source, dict) else None
-            resource = Resource(index, kind.name, key, data, region, zone, self.file, address)
+            origin = source.get("pointer") if isinstance(source, dict) else None
+            resource = Resource(
+                index,
+                kind.name,
+                key,
+                data,
+                region,
+                zone,
+                self.file,
+                address,
+                origin if isinstance(origin, str) else None,
+            )
             if address:
                 self._by_address[address] = resource
             self.resources.append(resource)

@@ -56,10 +56,8 @@ def primary(report: Report, f: Finding) -> Place:
     found = positions.find(_deciding_pointer(f)) if positions is not None else None
     if found is None:
         # Converted from a file (a Terraform plan): the resource's own place in that file.
-        origin = res.data.get("source")
-        where = origin.get("pointer") if isinstance(origin, dict) else None
-        text = report.origins.get(res.file) if isinstance(where, str) else None
-        found = locate(Source(res.file, text), where) if text and isinstance(where, str) else None
+        text = report.origins.get(res.file) if res.origin is not None else None
+        found = locate(Source(res.file, text), res.origin) if text and res.origin else None
     if found is None:
         return policy_place(f.result.rule.span, f.result.rule.id)
     return Place(res.file, found[0], found[1], f"{res.kind} {res.key}")

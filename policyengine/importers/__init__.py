@@ -86,11 +86,12 @@ def detect(source: Input) -> tuple[Importer, str]:
     )
 
 
-def read(path: Path, fmt: str, m: model.Model, options: Options) -> Read:
-    """A file, folder or `-` (stdin) -> the normalized snapshot. Raises InputError."""
+def read(path: Path, fmt: str, m: model.Model, options: Options, stdin: str | None = None) -> Read:
+    """A file, folder or `-` (stdin, or `stdin` when the caller read it already) -> the
+    normalized snapshot. Raises InputError."""
     text: str | None = None
     if str(path) == "-":
-        text = read_input(None, "<stdin>")
+        text = read_input(None, "<stdin>") if stdin is None else stdin
         source = Input("<stdin>", None, load_json(text, "<stdin>"))
     elif path.is_dir():
         source = Input(str(path), path)
