@@ -49,10 +49,10 @@ def transcript(args: Sequence[str], stdin: str | None = None) -> str:
     return text
 
 
-# Property tests: a few dozen examples each in the suite; `--hypothesis-profile=long`
+# Property tests: twenty examples each in the suite; `--hypothesis-profile=long`
 # (or HYPOTHESIS_PROFILE=long) runs ten thousand per property.
 settings.register_profile(
-    "default", max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    "default", max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 settings.register_profile(
     "long", max_examples=10_000, deadline=None, suppress_health_check=list(HealthCheck)

@@ -97,7 +97,7 @@ def _mutated_accounts(draw: st.DrawFn) -> dict[str, Any]:
     return doc
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_mutated_accounts())
 def test_generated_accounts_are_identical_on_both_paths(doc: dict[str, Any]) -> None:
     loaded = _bundled()

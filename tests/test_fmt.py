@@ -208,7 +208,7 @@ def _model(draw: st.DrawFn) -> str:
     return 'model m.x "Title"\n' + draw(_SEP).join(items) + "\n"
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
+@settings(deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
 @given(_policy())
 def test_generated_policies_keep_their_tree(text: str) -> None:
     try:
@@ -218,7 +218,7 @@ def test_generated_policies_keep_their_tree(text: str) -> None:
     _roundtrip(text)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(deadline=None)
 @given(_model())
 def test_generated_models_keep_their_tree(text: str) -> None:
     _roundtrip(text)
