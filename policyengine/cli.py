@@ -58,6 +58,7 @@ from policyengine.loader import (
     UsageError,
     bundled_policies,
     bundled_root,
+    find_files,
     front,
     load,
     read_source,
@@ -331,20 +332,7 @@ BaselineSnapshotOpt = Annotated[
 
 
 def _policy_paths(given: Sequence[Path] | None) -> list[Path]:
-    if not given:
-        return bundled_policies()
-    out: list[Path] = []
-    for path in given:
-        if path.is_dir():
-            found = sorted(path.rglob("*.policy"))
-            if not found:
-                raise UsageError(f"no .policy file in folder {path}")
-            out.extend(found)
-        elif path.is_file():
-            out.append(path)
-        else:
-            raise UsageError(f"no such policy file or folder: {path}")
-    return out
+    return find_files(given, (".policy",), "policy file") if given else bundled_policies()
 
 
 def _parse_now(text: str | None) -> datetime | None:
@@ -888,22 +876,7 @@ PathsArg = Annotated[
 
 def _source_paths(given: Sequence[Path] | None, suffixes: tuple[str, ...]) -> list[Path]:
     """Files named, and the files with these suffixes under folders named, in order."""
-    if not given:
-        root = bundled_root()
-        return sorted(p for p in root.rglob("*") if p.suffix in suffixes)
-    out: list[Path] = []
-    for path in given:
-        if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.suffix in suffixes and p.is_file())
-            if not found:
-                kinds = " or ".join(f"*{s}" for s in suffixes)
-                raise UsageError(f"no {kinds} file in folder {path}")
-            out.extend(found)
-        elif path.is_file():
-            out.append(path)
-        else:
-            raise UsageError(f"no such file or folder: {path}")
-    return out
+    return find_files(given or [bundled_root()], suffixes, "file")
 
 
 @app.command()

@@ -48,6 +48,29 @@ def bundled_policies() -> list[Path]:
     return sorted(bundled_root().rglob("*.policy"))
 
 
+def find_files(given: Sequence[Path], suffixes: tuple[str, ...], noun: str) -> list[Path]:
+    """The files named, and the files with these suffixes under the folders named, in
+    order. A folder without one, or a path that is neither, is a usage error."""
+    out: list[Path] = []
+    for path in given:
+        if path.is_dir():
+            try:
+                found = sorted(
+                    p for p in path.rglob("*") if p.name.endswith(suffixes) and p.is_file()
+                )
+            except OSError as exc:  # a folder that changed or cannot be listed
+                raise UsageError(f"cannot read folder {path}: {exc}") from None
+            if not found:
+                kinds = " or ".join(f"*{s}" for s in suffixes)
+                raise UsageError(f"no {kinds} file in folder {path}")
+            out.extend(found)
+        elif path.is_file():
+            out.append(path)
+        else:
+            raise UsageError(f"no such {noun} or folder: {path}")
+    return out
+
+
 def read_source(path: Path, display: str | None = None) -> Source:
     most = limits.current().policy_bytes
     try:

@@ -43,7 +43,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from policyengine import plan
 from policyengine.explain import render_proof_text
 from policyengine.interpreter import Result, Status, Trace, evaluate, trace
-from policyengine.loader import Loaded, UsageError, load
+from policyengine.loader import Loaded, find_files, load
 from policyengine.snapshot import InputError, Problem, parse_snapshot
 from policyengine.source import Span
 from policyengine.store import Store
@@ -188,18 +188,7 @@ def read_test_file(path: Path) -> TestFile:
 
 
 def find_test_files(paths: Sequence[Path]) -> list[Path]:
-    out: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            found = sorted(path.rglob(f"*{SUFFIX}"))
-            if not found:
-                raise UsageError(f"no *{SUFFIX} file in folder {path}")
-            out.extend(found)
-        elif path.is_file():
-            out.append(path)
-        else:
-            raise UsageError(f"no such test file or folder: {path}")
-    return out
+    return find_files(paths, (SUFFIX,), "test file")
 
 
 # ---------------------------------------------------------------- running
