@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import pickle
 import re
 from functools import cache
 from importlib import resources
@@ -693,7 +694,63 @@ def _syntax_error(exc: UnexpectedInput, source: Source) -> Diagnostic:
 
 
 def parse(source: Source) -> ast.File:
-    """Text -> AST. Raises DiagnosticError (PE001/PE002), never a lark exception."""
+    """Text -> AST. Raises DiagnosticError (PE001/PE002), never a lark exception.
+
+    A file that parsed before is read back from the per-user cache: lexing and parsing
+    the bundled packs was most of a small run's time."""
+    cached = _ast_cache(source)
+    if cached is not None:
+        try:
+            found = pickle.loads(cached.read_bytes())
+            if isinstance(found, ast.ModelFile | ast.PolicyFile):
+                return found
+        except Exception:  # noqa: BLE001 - a stale or damaged entry is parsed again
+            pass
+    result = _parse(source)
+    if cached is not None:
+        try:
+            partial = cached.with_suffix(f".{os.getpid()}.tmp")
+            partial.write_bytes(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
+            partial.replace(cached)  # atomic: a concurrent run never reads half a file
+            _prune(cached.parent)
+        except OSError:
+            pass
+    return result
+
+
+_KEPT_TREES = 500  # a few MB: every version of the files a user evaluates lately
+
+
+def _prune(folder: FsPath) -> None:
+    """Keeps the cache small: past its size, the trees used longest ago go."""
+    trees = list(folder.glob("ast-*.pickle"))
+    if len(trees) > _KEPT_TREES:
+        trees.sort(key=lambda p: p.stat().st_mtime)
+        for old in trees[: len(trees) - _KEPT_TREES]:
+            old.unlink(missing_ok=True)
+
+
+@cache
+def _code_digest() -> str:
+    """What a cached syntax tree depends on besides its text: the grammar and the code
+    that builds the tree."""
+    digest = hashlib.sha256(grammar_text().encode("utf-8"))
+    for module in (__file__, ast.__file__):
+        digest.update(FsPath(module).read_bytes())
+    return digest.hexdigest()
+
+
+def _ast_cache(source: Source) -> FsPath | None:
+    folder = _cache_file(grammar_text())
+    if not isinstance(folder, str):
+        return None
+    key = hashlib.sha256(
+        f"{_code_digest()}\0{source.name}\0{source.text}".encode("utf-8", "surrogatepass")
+    ).hexdigest()[:32]
+    return FsPath(folder).parent / f"ast-{key}.pickle"
+
+
+def _parse(source: Source) -> ast.File:
     try:
         tree = _lark().parse(source.text)
     except UnexpectedInput as exc:

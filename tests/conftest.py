@@ -49,6 +49,13 @@ def transcript(args: Sequence[str], stdin: str | None = None) -> str:
     return text
 
 
+@pytest.fixture(autouse=True, scope="session")
+def private_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Parse tables and syntax trees cached by the tests stay out of the user's cache
+    (the fuzz tests parse thousands of generated policies)."""
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("cache"))
+
+
 # Property tests: twenty examples each in the suite; `--hypothesis-profile=long`
 # (or HYPOTHESIS_PROFILE=long) runs ten thousand per property.
 settings.register_profile(

@@ -413,3 +413,15 @@ def test_no_cache_where_the_cache_folder_cannot_be_made(
     blocker.write_text("not a folder")
     monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
     assert _cache_file(grammar_text()) is False
+
+
+def test_a_cached_tree_is_the_parsed_one_and_a_damaged_entry_is_parsed_again() -> None:
+    from policyengine.parser import _ast_cache
+
+    source = Source("cached.policy", _policy("for each disk require encrypted == true"))
+    first = parse(source)
+    entry = _ast_cache(source)
+    assert entry is not None and entry.is_file()
+    assert ast.dump(parse(source)) == ast.dump(first)  # read back from the cache
+    entry.write_bytes(b"not a pickle")
+    assert ast.dump(parse(source)) == ast.dump(first)  # parsed again
