@@ -1,9 +1,11 @@
-"""What the `aliyun` CLI prints for the ECS Describe APIs -> the normalized snapshot.
+"""What the `aliyun` CLI prints for the ECS (and VPC) Describe APIs -> the normalized
+snapshot.
 
 The input is a folder of JSON files, one per call as the CLI prints it, or one file (a
 single response, or a JSON array bundling several as `{"command": ..., "response": ...}`).
-Field names are the official ECS API's (the `alibabacloud-ecs20140526` models). Every field
-a response holds is kept, under the model's attribute name by one rule:
+Field names are the official APIs' (the `alibabacloud-ecs20140526` and
+`alibabacloud-vpc20160428` models). Every field a response holds is kept, under the
+model's attribute name by one rule:
 
 * PascalCase becomes snake_case (`InstanceChargeType` -> `instance_charge_type`,
   `OSName` -> `os_name`), and a one-key wrapper around a list is unwrapped
@@ -139,6 +141,9 @@ APIS = {
             None,
             "response",
         ),
+        # The VPC API: the vSwitches instances are placed in, and their VPCs.
+        Api("DescribeVpcs", ("Vpcs", "Vpc"), "vpc", "VpcId", "item"),
+        Api("DescribeVSwitches", ("VSwitches", "VSwitch"), "vswitch", "VSwitchId", "call"),
         Api("DescribeZones", ("Zones", "Zone"), None, None, "call"),
     )
 }
@@ -150,8 +155,14 @@ _BY_WRAPPER = {
     if api.name != "DescribeAutoProvisioningGroupInstances"
 }
 
-# Names the snake_case rule does not give: the model's own spelling.
-RENAMES = {"VSwitchId": "vswitch_id"}
+# Names the snake_case rule does not give: the model's own spelling (a vSwitch and a
+# vRouter are one word each, not `v_switch`).
+RENAMES = {
+    "VSwitchId": "vswitch_id",
+    "VSwitchName": "vswitch_name",
+    "VSwitchIds": "vswitch_ids",
+    "VRouterId": "vrouter_id",
+}
 # A wrapped list takes the plural: {"PublicIpAddress": {"IpAddress": [...]}}.
 LIST_RENAMES = {
     "PublicIpAddress": "public_ip_addresses",
@@ -183,6 +194,7 @@ TAGGED_KINDS = {
     "invocation": "invocation",
 }
 
+PRODUCTS = ("ecs", "vpc")  # the `aliyun` CLI's product names of the APIs above
 _REGION = re.compile(r"[a-z]{2}(-[a-z0-9]+)+")
 _PAGE = re.compile(r"page([0-9]+)")
 
@@ -242,8 +254,9 @@ def parse_command(line: str) -> tuple[str | None, dict[str, str]]:
         words = shlex.split(line)
     except ValueError:
         return None, {}
-    # `aliyun ecs API --Param value ...`: the API is the word after the product.
-    after = words[words.index("ecs") + 1 :] if "ecs" in words else words
+    # `aliyun ecs|vpc API --Param value ...`: the API is the word after the product.
+    product = next((i for i, w in enumerate(words) if w in PRODUCTS), None)
+    after = words[product + 1 :] if product is not None else words
     api = next((w for w in after if not w.startswith("-")), None)
     params: dict[str, str] = {}
     for i, word in enumerate(words):
@@ -455,7 +468,7 @@ def _unrecognised(body: dict[str, Any]) -> str:
         )
     known = ", ".join(sorted(APIS))
     return (
-        f"not a response of an ECS API policyengine reads: found {_keys(body)}; "
+        f"not a response of an ECS or VPC API policyengine reads: found {_keys(body)}; "
         f"the APIs it reads are {known}"
     )
 
