@@ -620,13 +620,24 @@ def _region(r: Response, item: dict[str, Any], at: str, problems: list[Problem])
     return None
 
 
-def _value(value: Any, t: model.Type | None, file: str, at: str, problems: list[Problem]) -> Any:
+# No API response nests more than a dozen levels; this many is a damaged or hostile file,
+# refused where it starts rather than by exhausting the interpreter's stack.
+MAX_DEPTH = 100
+
+
+def _value(
+    value: Any, t: model.Type | None, file: str, at: str, problems: list[Problem], depth: int = 0
+) -> Any:
     """An API value under the model's names and types, wrappers unwrapped."""
+    if depth > MAX_DEPTH and isinstance(value, dict | list):
+        problems.append(Problem(file, at, f"nested more than {MAX_DEPTH} levels deep"))
+        return None
+    depth += 1
     if isinstance(value, dict):
         wrapped = _wrapped(value)
         if wrapped is not None:
             key, inner = wrapped
-            return _value(inner, t, file, f"{at}/{pointer_escape(key)}", problems)
+            return _value(inner, t, file, f"{at}/{pointer_escape(key)}", problems, depth)
         out: dict[str, Any] = {}
         for k, v in value.items():
             here = f"{at}/{pointer_escape(k)}"
@@ -634,11 +645,11 @@ def _value(value: Any, t: model.Type | None, file: str, at: str, problems: list[
                 out["tags"] = _tags(v, file, here, problems)
                 continue
             name = attribute_name(k, v)
-            out[name] = _value(v, values.field_type(t, name), file, here, problems)
+            out[name] = _value(v, values.field_type(t, name), file, here, problems, depth)
         return out
     if isinstance(value, list):
         item = values.item_type(t)
-        return [_value(v, item, file, f"{at}/{i}", problems) for i, v in enumerate(value)]
+        return [_value(v, item, file, f"{at}/{i}", problems, depth) for i, v in enumerate(value)]
     return values.scalar(value, t, file, at, problems)
 
 
