@@ -17,6 +17,11 @@ model's attribute name by one rule:
   ListTagResources rows) becomes one `tags` map; `ImageOwnerAlias` also gives the image's
   `visibility` (`VISIBILITY`).
 
+Two fields that would become one name, a tag given twice and a tag value that is not a
+string are problems: no value is dropped silently. What is deliberately not kept:
+DescribeZones' fields other than ZoneId (the zones are the `locations` table), an item of
+DescribeInstanceRamRole without a role, and a top-level `"ZoneId": ""` (no zone).
+
 Where a response does not say its region, the region is the call's: the folder the file
 is in (`cn-hangzhou/DescribeKeyPairs.json`; `global/` for region-less APIs), the
 command line `manifest.json` maps the file to, or `--region`. A region is never derived
@@ -592,8 +597,13 @@ class _Build:
 def _region(r: Response, item: dict[str, Any], at: str, problems: list[Problem]) -> str | None:
     """The region of one item: its own or the response's RegionId, else the call's."""
     said, said_at = None, ""
-    if r.api.region == "item" and isinstance(item.get("RegionId"), str):
+    if "RegionId" in item:  # whichever API: an item that says its region is believed
         said, said_at = item["RegionId"], f"{at}/RegionId"
+        if not isinstance(said, str) or not said:
+            problems.append(
+                Problem(r.file, said_at, f"expected a region name, found {describe_json(said)}")
+            )
+            return None
     elif isinstance(r.body.get("RegionId"), str) and r.body["RegionId"]:
         said, said_at = r.body["RegionId"], r.at("RegionId")
     if said and r.region and said != r.region:
@@ -639,18 +649,35 @@ def _value(
             key, inner = wrapped
             return _value(inner, t, file, f"{at}/{pointer_escape(key)}", problems, depth)
         out: dict[str, Any] = {}
+        given: dict[str, str] = {}
         for k, v in value.items():
             here = f"{at}/{pointer_escape(k)}"
+            name = "tags" if k == "Tags" else attribute_name(k, v)
+            if not _unique(name, k, given, file, here, problems):
+                continue
             if k == "Tags":
                 out["tags"] = _tags(v, file, here, problems)
                 continue
-            name = attribute_name(k, v)
             out[name] = _value(v, values.field_type(t, name), file, here, problems, depth)
         return out
     if isinstance(value, list):
         item = values.item_type(t)
         return [_value(v, item, file, f"{at}/{i}", problems, depth) for i, v in enumerate(value)]
     return values.scalar(value, t, file, at, problems)
+
+
+def _unique(
+    name: str, key: str, given: dict[str, str], file: str, at: str, problems: list[Problem]
+) -> bool:
+    """Whether no other field of the same object has become `name` (`IOPS` and `Iops`
+    both become `iops`): one would overwrite the other, so that is a problem."""
+    if name in given:
+        problems.append(
+            Problem(file, at, f"`{key}` and `{given[name]}` both become the attribute `{name}`")
+        )
+        return False
+    given[name] = key
+    return True
 
 
 def _tags(value: Any, file: str, at: str, problems: list[Problem]) -> dict[str, str]:
@@ -672,7 +699,19 @@ def _tags(value: Any, file: str, at: str, problems: list[Problem]) -> dict[str, 
             problems.append(Problem(file, f"{base}/{i}", "expected a tag with `TagKey` (or `Key`)"))
             continue
         tag_value = row.get("TagValue", row.get("Value"))
-        out[key] = tag_value if isinstance(tag_value, str) else ""
+        if tag_value is not None and not isinstance(tag_value, str):
+            problems.append(
+                Problem(
+                    file,
+                    f"{base}/{i}",
+                    f"expected a string tag value, found {describe_json(tag_value)}",
+                )
+            )
+            continue
+        if key in out:
+            problems.append(Problem(file, f"{base}/{i}", f"tag `{key}` is given twice"))
+            continue
+        out[key] = tag_value or ""  # a tag without a value has the value ""
     return out
 
 
@@ -705,18 +744,24 @@ def _item(
         out[own] = ident
     if kind.scope != "global":
         out["region"] = region
+    # The names the importer itself writes, and the API field each comes from.
+    given = {"kind": "kind", "source": "source", "region": "RegionId"}
+    if r.api.identity is not None:
+        given[own] = r.api.identity
     for key, value in item.items():
         here = f"{at}/{pointer_escape(key)}"
         if key in (r.api.identity, "RegionId"):
             continue
         if key == "ZoneId" and kind.may_have("zone"):
-            if value:  # "" on a regional reserved instance: it has no zone
-                out["zone"] = value
+            if _unique("zone", key, given, r.file, here, problems) and value:
+                out["zone"] = value  # "" on a regional reserved instance: it has no zone
+            continue
+        name = "tags" if key == "Tags" else attribute_name(key, value)
+        if not _unique(name, key, given, r.file, here, problems):
             continue
         if key == "Tags":
             out["tags"] = _tags(value, r.file, here, problems)
             continue
-        name = attribute_name(key, value)
         out[name] = _value(value, types.get(name), r.file, here, problems)
     if kind.name == "image":
         alias = out.get("image_owner_alias")
@@ -888,6 +933,8 @@ def _join_later(later: list[tuple[Response, Any, str]], build: _Build, m: model.
                 instance = item.get("InstanceId")
                 if isinstance(instance, str) and instance:
                     apg.setdefault("instance_ids", []).append(instance)
+                # Every field of the listing is kept, each instance as the API describes it.
+                apg.setdefault("instances", []).append(_value(item, None, r.file, at, problems))
             case "DescribeZones":
                 zone = item.get("ZoneId")
                 if r.region is None:
@@ -903,6 +950,7 @@ def _join_later(later: list[tuple[Response, Any, str]], build: _Build, m: model.
     for resource in build.resources:
         if resource["kind"] == "auto_provisioning_group" and resource.get("id") in listed:
             resource.setdefault("instance_ids", [])
+            resource.setdefault("instances", [])
         if resource["kind"] == "tag_binding":
             kind = TAGGED_KINDS.get(str(resource.get("resource_type")))
             tagged = (
