@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -138,9 +139,28 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
+# `"\ud800"` is valid JSON syntax but no text: a lone UTF-16 surrogate cannot be printed
+# or hashed as UTF-8. Only a document whose text has such an escape is searched for one.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
 def load_json(text: str, file: str) -> Any:
     try:
-        return json.loads(text, parse_constant=_reject_constant)
+        data = json.loads(text, parse_constant=_reject_constant)
+        if _SURROGATE_ESCAPE.search(text):
+            where = _lone_surrogate(data)
+            if where is not None:
+                raise InputError(
+                    [
+                        Problem(
+                            file,
+                            where,
+                            "holds an unpaired UTF-16 surrogate (such as \\ud800), "
+                            "which is not text",
+                        )
+                    ]
+                )
+        return data
     except json.JSONDecodeError as exc:
         raise InputError(
             [
@@ -154,6 +174,33 @@ def load_json(text: str, file: str) -> Any:
         ) from None
     except (ValueError, RecursionError) as exc:
         raise InputError([Problem(file, "", f"not valid JSON: {exc}")]) from None
+
+
+def _lone_surrogate(data: Any) -> str | None:
+    """The JSON Pointer of the first string (or object with a key) holding a lone
+    surrogate, if any."""
+    stack: list[tuple[Any, str]] = [(data, "")]
+    while stack:
+        value, at = stack.pop()
+        if isinstance(value, str):
+            if _has_surrogate(value):
+                return at
+        elif isinstance(value, dict):
+            for key, inner in value.items():
+                if _has_surrogate(key):
+                    return at  # the object whose key it is: the key cannot be printed
+                stack.append((inner, f"{at}/{pointer_escape(key)}"))
+        elif isinstance(value, list):
+            stack.extend((inner, f"{at}/{i}") for i, inner in enumerate(value))
+    return None
+
+
+def _has_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ thousand.
 from __future__ import annotations
 
 import json
+import re
 import tempfile
 from functools import cache
 from pathlib import Path
@@ -21,7 +22,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from policyengine import importers
+from policyengine.importers.aliyun import APIS, LIST_RENAMES, RENAMES, Api
 from policyengine.loader import Loaded, bundled_policies, load
+from policyengine.model import NamedBy
 from policyengine.report import build, render_json
 from policyengine.snapshot import InputError
 
@@ -546,3 +549,304 @@ def test_an_unknown_inside_a_list_is_reported_as_its_marker(tmp_path: Path) -> N
         if isinstance(e["value"], list) and e["value"] and isinstance(e["value"][0], dict)
     ]
     assert {"$unknown": "the port range"} in [v[0].get("port_range") for v in values]
+
+
+# ---------------------------------------------------------------- nothing lost
+
+# The documented exceptions: leaves of an aliyun response item that the normalized snapshot
+# deliberately does not hold, and why.
+NOT_KEPT = {
+    # DescribeZones fills the snapshot's `locations` table (region -> zone ids); the rest
+    # of a zone's description (local name, resources on sale) is about the cloud, not the
+    # account, and the snapshot format has no place for it.
+    "DescribeZones": "every field but ZoneId",
+    # An instance without a RAM role (`"RamRoleName": ""`) is listed with an empty role:
+    # there is no attachment to record.
+    "DescribeInstanceRamRole": "an item whose RamRoleName is empty",
+}
+# A top-level `"ZoneId": ""` (a regional reserved instance) means "no zone" and is not
+# written; nor is a tag row's field other than its key and value.
+
+
+def _snake(name: str) -> str:
+    name = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", name)
+    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
+
+
+def _name(key: str, value: Any) -> str:
+    if key in LIST_RENAMES and _one_key_list(value):
+        return LIST_RENAMES[key]
+    return RENAMES.get(key) or _snake(key)
+
+
+def _one_key_list(value: Any) -> bool:
+    return (
+        isinstance(value, dict) and len(value) == 1 and isinstance(next(iter(value.values())), list)
+    )
+
+
+def _kept(old: Any, new: Any) -> bool:
+    """Whether `new` is `old` as the importer writes it: the same, or a string converted
+    to the number or boolean the model declares, or `""` for an optional value as none."""
+    if type(old) is type(new) and old == new:
+        return True
+    if isinstance(old, str):
+        if new is None:
+            return old == ""
+        if isinstance(new, bool):
+            return old.strip().lower() == str(new).lower()
+        if isinstance(new, int):
+            return old.strip().lstrip("-").isdigit() and int(old) == new
+    return False
+
+
+def _leaves(value: Any, at: tuple[Any, ...]) -> list[tuple[tuple[Any, ...], Any]]:
+    """Every leaf of an API value with the path it has in the normalized resource."""
+    if _one_key_list(value):
+        (inner,) = value.values()
+        return _leaves(inner, at)
+    if isinstance(value, dict):
+        if not value:
+            return [(at, {})]
+        out = []
+        for key, inner in value.items():
+            if key == "Tags":
+                out += _tag_leaves(inner, at)
+            else:
+                out += _leaves(inner, (*at, _name(key, inner)))
+        return out
+    if isinstance(value, list):
+        if not value:
+            return [(at, [])]
+        return [leaf for i, inner in enumerate(value) for leaf in _leaves(inner, (*at, i))]
+    return [(at, value)]
+
+
+def _tag_leaves(value: Any, at: tuple[Any, ...]) -> list[tuple[tuple[Any, ...], Any]]:
+    rows = next(iter(value.values())) if _one_key_list(value) else value
+    out = []
+    for row in rows or []:
+        key = row.get("TagKey", row.get("Key"))
+        out.append(((*at, "tags", key), row.get("TagValue", row.get("Value")) or ""))
+    return out
+
+
+def _item_leaves(api: Api, kind: str, item: dict[str, Any]) -> list[tuple[tuple[Any, ...], Any]]:
+    out: list[tuple[tuple[Any, ...], Any]] = []
+    for key, value in item.items():
+        if key == api.identity:
+            named = isinstance(bundled().plan.model.kinds[kind].identity, NamedBy)
+            out.append(((("name" if named else "id"),), value))
+        elif key == "RegionId":
+            out.append((("region",), value))
+        elif key == "ZoneId" and bundled().plan.model.kinds[kind].may_have("zone"):
+            if value != "":
+                out.append((("zone",), value))
+        elif key == "Tags":
+            out += _tag_leaves(value, ())
+        else:
+            out += _leaves(value, (_name(key, value),))
+    return out
+
+
+def _at(resource: Any, path: tuple[Any, ...]) -> Any:
+    for part in path:
+        if isinstance(resource, dict) and part in resource:
+            resource = resource[part]
+        elif isinstance(resource, list) and isinstance(part, int) and part < len(resource):
+            resource = resource[part]
+        else:
+            return MISSING
+    return resource
+
+
+MISSING = object()
+
+
+def lost(folder: Path) -> list[str]:
+    """Every leaf of a response item of the export that its normalized resource lacks."""
+    m = bundled().plan.model
+    document = importers.read(folder, "aliyun", m, importers.Options()).converted.document
+    by_place = {
+        (r["source"]["file"], r["source"]["pointer"]): r
+        for r in document["resources"]
+        if r.get("source", {}).get("format") == "aliyun"
+    }
+    groups = {
+        (r["id"], r["region"]): r for r in document["resources"] if r["kind"] == "security_group"
+    }
+    apgs = {r["id"]: r for r in document["resources"] if r["kind"] == "auto_provisioning_group"}
+    out = []
+    for path in sorted(folder.rglob("*.json")):
+        if path.name == "manifest.json":
+            continue
+        body = json.loads(path.read_text(encoding="utf-8"))
+        api = APIS[path.name.split(".")[0]]
+        outer, inner = api.items
+        file = f"{folder}/{path.relative_to(folder).as_posix()}"
+        for i, item in enumerate(body[outer][inner]):
+            pointer = f"/{outer}/{inner}/{i}"
+            if api.name == "DescribeZones" or (
+                api.name == "DescribeInstanceRamRole" and item.get("RamRoleName") == ""
+            ):
+                continue  # NOT_KEPT
+            if api.name == "DescribeSecurityGroupAttribute":
+                group = groups[(body["SecurityGroupId"], path.parent.name)]
+                candidates = group["rules"]
+                leaves = _leaves(item, ())
+            elif api.name == "DescribeAutoProvisioningGroupInstances":
+                apg = apgs[
+                    path.name.split(".")[1] if path.name.count(".") > 1 else _apg_of(folder, path)
+                ]
+                candidates = apg["instances"]
+                leaves = _leaves(item, ())
+            else:
+                assert api.kind is not None
+                candidates = [by_place[(file, pointer)]]
+                leaves = _item_leaves(api, api.kind, item)
+            if not any(all(_kept(v, _at(c, p)) for p, v in leaves) for c in candidates):
+                c = candidates[0] if candidates else {}
+                out += [
+                    f"{file}#{pointer}: {p} {v!r} -> {_at(c, p)!r}"
+                    for p, v in leaves
+                    if not _kept(v, _at(c, p))
+                ]
+    return out
+
+
+def _apg_of(folder: Path, path: Path) -> str:
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    line = manifest[path.relative_to(folder).as_posix()]
+    return line.split("--AutoProvisioningGroupId ")[1].split()[0]
+
+
+@pytest.mark.parametrize("name", sorted(EXPORTS))
+def test_converting_an_aliyun_export_loses_no_field(name: str) -> None:
+    assert lost(EXPORTS[name]) == []
+
+
+WORDS = ["Alpha", "Beta", "ID", "IOPS", "Ipv6", "X", "Zone", "Name", "Tag", "V"]
+EXTRA_KEYS = st.lists(st.sampled_from(WORDS), min_size=1, max_size=3).map(
+    lambda words: "Extra" + "".join(words)
+)
+EXTRA_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**70), 2**70)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=8)
+    | st.sampled_from([t for t in STRANGE_TEXT if t != "\ud800"]),  # that one is refused
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(EXTRA_KEYS, inner, max_size=3),
+    max_leaves=6,
+)
+
+
+@given(
+    name=st.sampled_from(sorted(EXPORTS)),
+    additions=st.lists(
+        st.tuples(st.integers(0, 10_000), st.integers(0, 100), EXTRA_KEYS, EXTRA_VALUES),
+        min_size=1,
+        max_size=6,
+    ),
+)
+def test_converting_an_aliyun_export_with_more_fields_loses_none(
+    name: str, additions: list[tuple[int, int, str, Any]]
+) -> None:
+    files = {rel: json.loads(json.dumps(data)) for rel, data in export(name)}
+    items = [
+        item
+        for rel, body in sorted(files.items())
+        if rel != "manifest.json"
+        for item in _items(rel, body)
+    ]
+    for pick, inside, key, value in additions:
+        item = items[pick % len(items)]
+        # at the top of the item, or inside one of its objects (tags have their own shape)
+        objects = [
+            at for at in _nodes(item) if isinstance(_get(item, at), dict) and "Tags" not in at
+        ]
+        _get(item, objects[inside % len(objects)])[key] = value
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder) / "export"
+        for rel, body in files.items():
+            (root / rel).parent.mkdir(parents=True, exist_ok=True)
+            (root / rel).write_text(json.dumps(body), encoding="utf-8")
+        assert lost(root) == []
+
+
+def _items(rel: str, body: Any) -> list[dict[str, Any]]:
+    outer, inner = APIS[rel.rsplit("/", 1)[-1].split(".")[0]].items
+    return [i for i in body[outer][inner] if isinstance(i, dict)]
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"IOPS": 1, "Iops": 2}, "`Iops` and `IOPS` both become the attribute `iops`"),
+        ({"Source": "x"}, "`Source` and `source` both become the attribute `source`"),
+        (
+            {"Options": {"IOPS": 1, "Iops": 2}},
+            "`Iops` and `IOPS` both become the attribute `iops`",
+        ),
+    ],
+    ids=["top", "a name the importer writes", "nested"],
+)
+def test_two_fields_that_become_one_attribute_are_refused(
+    tmp_path: Path, fields: dict[str, Any], message: str
+) -> None:
+    data = json.loads((EXPORTS["example"] / "cn-hangzhou" / "DescribeKeyPairs.json").read_text())
+    data["KeyPairs"]["KeyPair"][0].update(fields)
+    (tmp_path / "cn-hangzhou").mkdir()
+    (tmp_path / "cn-hangzhou" / "DescribeKeyPairs.json").write_text(json.dumps(data))
+    assert [m for _, _, m in _refused(tmp_path)] == [message]
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (
+            lambda item: item["Tags"]["Tag"].append({"TagKey": "owner", "TagValue": 7}),
+            "expected a string tag value, found an integer 7",
+        ),
+        (
+            lambda item: item["Tags"]["Tag"].extend(
+                [{"TagKey": "owner", "TagValue": "a"}, {"TagKey": "owner", "TagValue": "b"}]
+            ),
+            "tag `owner` is given twice",
+        ),
+        (lambda item: item.update(RegionId=5), "expected a region name, found an integer 5"),
+    ],
+    ids=["tag-value-not-a-string", "tag-given-twice", "region-not-a-string"],
+)
+def test_a_value_that_would_be_dropped_is_refused(tmp_path: Path, edit: Any, message: str) -> None:
+    data = json.loads((EXPORTS["example"] / "cn-hangzhou" / "DescribeKeyPairs.json").read_text())
+    edit(data["KeyPairs"]["KeyPair"][0])
+    (tmp_path / "cn-hangzhou").mkdir()
+    (tmp_path / "cn-hangzhou" / "DescribeKeyPairs.json").write_text(json.dumps(data))
+    assert [m for _, _, m in _refused(tmp_path)] == [message]
+
+
+@pytest.mark.parametrize(
+    ("text", "pointer"),
+    [
+        ('{"resources": [{"kind": "disk", "id": "\\ud800"}]}', "/resources/0/id"),
+        ('{"resources": [{"kind": "disk", "\\udc00": 1}]}', "/resources/0"),
+    ],
+    ids=["in a value", "in a key"],
+)
+def test_a_lone_surrogate_is_refused_not_printed(tmp_path: Path, text: str, pointer: str) -> None:
+    # Valid JSON syntax, but not text: a fingerprint or a terminal could not encode it.
+    path = tmp_path / "snapshot.json"
+    path.write_text(text)
+    ((file, where, message),) = _refused(path)
+    assert (file, where) == (str(path), pointer) and "unpaired UTF-16 surrogate" in message
+    message.encode("utf-8")
+
+
+def test_an_escaped_surrogate_pair_is_text(tmp_path: Path) -> None:
+    doc = json.loads(SNAPSHOT.read_text(encoding="utf-8"))
+    doc["resources"][0]["tags"]["owner"] = "\U0001f600"
+    path = tmp_path / "snapshot.json"
+    path.write_text(json.dumps(doc))  # ensure_ascii: written as "\ud83d\ude00"
+    assert "\\ud83d\\ude00" in path.read_text()
+    answer(path)
