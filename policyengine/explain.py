@@ -370,7 +370,9 @@ def _clauses(proof: Proof) -> list[ClauseDoc]:
 
 def _test_doc(test: Test) -> TestDoc:
     def side(o: Operand | None) -> OperandDoc | None:
-        return None if o is None else OperandDoc(text=o.text, value=o.value, literal=o.literal)
+        if o is None:
+            return None
+        return OperandDoc(text=o.text, value=_plain(o.value), literal=o.literal)
 
     left = side(test.left)
     assert left is not None
@@ -383,7 +385,7 @@ def fact_json(fact: Fact) -> dict[str, Any]:
         "text": fact.text,
         "resource": fact.owner,
         "pointer": fact.pointer,
-        "value": fact.value,
+        "value": _plain(fact.value),
     }
 
 
@@ -401,7 +403,14 @@ def _place(r: Resource) -> dict[str, Any]:
 
 
 def _plain(value: object) -> object:
-    return value.to_json() if isinstance(value, UnknownValue) else value
+    """A value as JSON: unknowns as their marker, also inside lists and objects."""
+    if isinstance(value, UnknownValue):
+        return value.to_json()
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
 
 
 def _related(result: Result) -> ResourceRef | None:

@@ -221,6 +221,18 @@ def load_json(text: str | bytes, file: str, depth: int | None = None) -> Any:
         raise InputError([Problem(file, "", f"not valid JSON: {exc}")]) from None
     if _depth_over(data, limit):
         raise InputError([_too_deep(file, limit)]) from None
+    if "surrogate" in str(fast_error):
+        # `"\ud800"` is valid JSON syntax but no text: it cannot be printed or hashed.
+        where = _lone_surrogate(data) or ""
+        raise InputError(
+            [
+                Problem(
+                    file,
+                    where,
+                    "holds an unpaired UTF-16 surrogate (such as \\ud800), which is not text",
+                )
+            ]
+        ) from None
     raise InputError([Problem(file, "", f"not valid JSON: {fast_error}")]) from None
 
 
@@ -240,6 +252,33 @@ def _depth_over(data: Any, limit: int) -> bool:
             stack.extend((v, depth + 1) for v in value.values() if isinstance(v, dict | list))
         elif isinstance(value, list):
             stack.extend((v, depth + 1) for v in value if isinstance(v, dict | list))
+    return False
+
+
+def _lone_surrogate(data: Any) -> str | None:
+    """The JSON Pointer of the first string (or object with a key) holding a lone
+    surrogate, if any."""
+    stack: list[tuple[Any, str]] = [(data, "")]
+    while stack:
+        value, at = stack.pop()
+        if isinstance(value, str):
+            if _has_surrogate(value):
+                return at
+        elif isinstance(value, dict):
+            for key, inner in value.items():
+                if _has_surrogate(key):
+                    return at  # the object whose key it is: the key cannot be printed
+                stack.append((inner, f"{at}/{pointer_escape(key)}"))
+        elif isinstance(value, list):
+            stack.extend((inner, f"{at}/{i}") for i, inner in enumerate(value))
+    return None
+
+
+def _has_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
     return False
 
 

@@ -1,7 +1,7 @@
-"""The aliyun importer and its fixtures use the ECS API's own field names: every key of
-every fixture response, and every field the importer reads by name, survives a round
-trip through the official SDK's response models (`alibabacloud-ecs20140526`), which drop
-what they do not know."""
+"""The aliyun importer and its fixtures use the APIs' own field names: every key of every
+fixture response, and every field the importer reads by name, survives a round trip
+through the official SDKs' response models (`alibabacloud-ecs20140526`,
+`alibabacloud-vpc20160428`), which drop what they do not know."""
 
 from __future__ import annotations
 
@@ -14,7 +14,9 @@ from conftest import ROOT
 
 from policyengine.importers.aliyun import APIS, RENAMES
 
-models = pytest.importorskip("alibabacloud_ecs20140526.models")
+ecs_models = pytest.importorskip("alibabacloud_ecs20140526.models")
+vpc_models = pytest.importorskip("alibabacloud_vpc20160428.models")
+VPC_APIS = {"DescribeVpcs", "DescribeVSwitches"}
 
 RESPONSES = sorted(
     p
@@ -43,6 +45,7 @@ def _unknown_keys(data: Any, back: Any, path: str = "") -> list[str]:
 
 
 def _round_trip(api: str, data: dict[str, Any]) -> Any:
+    models = vpc_models if api in VPC_APIS else ecs_models
     return getattr(models, f"{api}ResponseBody")().from_map(data).to_map()
 
 
@@ -57,7 +60,10 @@ def test_fixture_responses_use_only_api_field_names(path: Path) -> None:
 def test_the_importer_reads_fields_the_api_has(name: str) -> None:
     api = APIS[name]
     outer, inner = api.items
-    item = {key: "x" for key in (api.identity, "RegionId", "ZoneId", *RENAMES) if key}
+    item: dict[str, Any] = {
+        key: "x" for key in (api.identity, "RegionId", "ZoneId", *RENAMES) if key
+    }
+    item["VSwitchIds"] = {"VSwitchId": ["x"]}  # a wrapped list where an API has it
     data = {outer: {inner: [item]}, "RegionId": "cn-hangzhou", "NextToken": "", "TotalCount": 1}
     if api.group_by:
         data[api.group_by] = "x"
@@ -65,3 +71,23 @@ def test_the_importer_reads_fields_the_api_has(name: str) -> None:
     assert back[outer][inner], f"{name}: `{outer}.{inner}` is not its list"
     if api.identity:
         assert back[outer][inner][0].get(api.identity) == "x", f"{name}: no `{api.identity}`"
+
+
+def _keys(data: Any) -> set[str]:
+    if isinstance(data, dict):
+        return set(data) | {k for v in data.values() for k in _keys(v)}
+    if isinstance(data, list):
+        return {k for v in data for k in _keys(v)}
+    return set()
+
+
+@pytest.mark.parametrize("field", sorted(RENAMES))
+def test_every_renamed_field_is_a_field_of_an_api(field: str) -> None:
+    value: Any = {"VSwitchId": ["x"]} if field == "VSwitchIds" else "x"
+    found = []
+    for name, api in APIS.items():
+        outer, inner = api.items
+        back = _round_trip(name, {outer: {inner: [{field: value}]}})
+        if field in _keys(back):
+            found.append(name)
+    assert found, f"no API response has `{field}`"

@@ -13,7 +13,7 @@ from conftest import ROOT, run_cli, transcript
 from syrupy.assertion import SnapshotAssertion
 
 from policyengine import importers
-from policyengine.importers.aliyun import snake
+from policyengine.importers.aliyun import parse_command, snake
 from policyengine.loader import bundled_policies, load
 from policyengine.model import Model
 
@@ -87,6 +87,17 @@ def test_snake_case_keeps_acronyms_one_word() -> None:
     assert snake("KeyPairFingerPrint") == "key_pair_finger_print"
 
 
+def test_a_command_line_names_its_api_after_the_product() -> None:
+    assert parse_command("aliyun ecs DescribeDisks --RegionId cn-hangzhou --PageNumber 2") == (
+        "DescribeDisks",
+        {"RegionId": "cn-hangzhou", "PageNumber": "2"},
+    )
+    assert parse_command("aliyun vpc DescribeVSwitches --RegionId cn-shanghai") == (
+        "DescribeVSwitches",
+        {"RegionId": "cn-shanghai"},
+    )
+
+
 ALIYUN_PLANTED = [
     ("ecs_locations.disk_zone", "d-bp1gdl8c7qkt3oo9f0w4", "i-bp1d6tsvkinvbbn5b8pf"),
     # the multi-attach disk: its second instance, in another zone
@@ -100,6 +111,9 @@ ALIYUN_PLANTED = [
     ),
     ("org_baseline.approved_region", "i-t4n2k9bq4tvcj1uqhh3r", None),
     ("org_baseline.approved_region", "ubuntu_22_04_x64_20G_alibase_20240101.vhd", None),
+    # the VPC and vSwitch of that instance, in the same unapproved region
+    ("org_baseline.approved_region", "vpc-t4n1ueb2e2l4qdp7wvnj9", None),
+    ("org_baseline.approved_region", "vsw-t4n1446qbjoyrx2f23gz2", None),
     # "Encrypted": "false", converted because the model declares a bool
     ("org_baseline.encrypted_disks", "d-bp1gdl8c7qkt3oo9f0w4", None),
 ]
@@ -168,10 +182,19 @@ def test_aliyun_export_is_converted_field_by_field(ecs: Model) -> None:
     assert apg["instance_ids"] == ["i-bp1e5sa1fwwz8edxlx2c"]  # via the manifest's command
     assert read.converted.document["locations"]["ap-southeast-1"] == ["ap-southeast-1a"]
     kinds = {r["kind"] for r in read.converted.document["resources"]}
-    # Every kind the ECS model declares, from the export (vpc and vswitch come from the
-    # VPC API, and from the model it uses).
-    declared = {name for name, kind in ecs.kinds.items() if kind.span.file.endswith("ecs.model")}
-    assert kinds == declared
+    # Every kind the ECS model declares or uses (vpc and vswitch: the VPC model's), from
+    # the export.
+    assert kinds == set(ecs.kinds)
+    assert {k.span.file.rsplit("/", 1)[-1] for k in ecs.kinds.values()} == {
+        "ecs.model",
+        "vpc.model",
+    }
+    vswitch = by[("vswitch", "vsw-bp1i2m7c0q5n8d4r6t1ya@cn-hangzhou")]
+    assert (vswitch["zone"], vswitch["vpc_id"]) == ("cn-hangzhou-i", "vpc-bp11ueb2e2l4qdp7wvnj9")
+    assert vswitch["vswitch_name"] == "prod-i"  # VSwitchName: a vSwitch is one word
+    vpc = by[("vpc", "vpc-bp11ueb2e2l4qdp7wvnj9@cn-hangzhou")]
+    assert vpc["vswitch_ids"] == ["vsw-bp11446qbjoyrx2f23gz2", "vsw-bp1i2m7c0q5n8d4r6t1ya"]
+    assert (vpc["cidr_block"], vpc["tags"]) == ("172.16.0.0/12", {"owner": "platform"})
 
 
 def test_a_single_response_takes_its_region_from_the_option(ecs: Model, tmp_path: Path) -> None:
@@ -267,7 +290,7 @@ def test_verbose_says_what_was_detected(
 def test_a_forced_format_that_does_not_fit_is_bad_input(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(SAME)
     code, _, err = run_cli(["evaluate", "plan.json", "--input-format", "aliyun"])
-    assert code == 3 and "plan.json: not a response of an ECS API" in err
+    assert code == 3 and "plan.json: not a response of an ECS or VPC API" in err
     code, _, err = run_cli(["evaluate", "aliyun", "--input-format", "terraform-plan"])
     assert code == 3 and "a folder cannot be read as a Terraform plan" in err
 
@@ -401,13 +424,16 @@ def test_snapshot_stats(at_root: None, text_snapshot: SnapshotAssertion) -> None
     assert transcript(["snapshot", "stats", "examples/terraform/plan.json"]) == text_snapshot
     code, out, _ = run_cli(["snapshot", "stats", "examples/aliyun-export", "--format", "json"])
     doc = json.loads(out)
-    assert doc["resources"] == 36
+    assert doc["resources"] == 44
     assert doc["by_kind_region"]["key_pair"] == {"cn-hangzhou": 1, "cn-shanghai": 1}
+    assert doc["by_kind_region"]["vswitch"] == {
+        "ap-southeast-1": 1,
+        "cn-hangzhou": 2,
+        "cn-shanghai": 2,
+    }
     assert doc["unknowns"] == []
-    # The export holds no vSwitches (DescribeVSwitches is a VPC API): those edges may dangle.
-    assert doc["dangling"] and all(
-        d["may_dangle"] and d["relation"] == "instance in vswitch" for d in doc["dangling"]
-    )
+    # DescribeVSwitches names every vSwitch the instances are in: nothing dangles.
+    assert doc["dangling"] == []
 
 
 def test_snapshot_schema_is_the_schema_command() -> None:

@@ -1,9 +1,11 @@
-"""What the `aliyun` CLI prints for the ECS Describe APIs -> the normalized snapshot.
+"""What the `aliyun` CLI prints for the ECS (and VPC) Describe APIs -> the normalized
+snapshot.
 
 The input is a folder of JSON files, one per call as the CLI prints it, or one file (a
 single response, or a JSON array bundling several as `{"command": ..., "response": ...}`).
-Field names are the official ECS API's (the `alibabacloud-ecs20140526` models). Every field
-a response holds is kept, under the model's attribute name by one rule:
+Field names are the official APIs' (the `alibabacloud-ecs20140526` and
+`alibabacloud-vpc20160428` models). Every field a response holds is kept, under the
+model's attribute name by one rule:
 
 * PascalCase becomes snake_case (`InstanceChargeType` -> `instance_charge_type`,
   `OSName` -> `os_name`), and a one-key wrapper around a list is unwrapped
@@ -14,6 +16,11 @@ a response holds is kept, under the model's attribute name by one rule:
 * every `Tags` shape (`{"Tag": [{"TagKey", "TagValue"}]}`, `{Key, Value}` pairs,
   ListTagResources rows) becomes one `tags` map; `ImageOwnerAlias` also gives the image's
   `visibility` (`VISIBILITY`).
+
+Two fields that would become one name, a tag given twice and a tag value that is not a
+string are problems: no value is dropped silently. What is deliberately not kept:
+DescribeZones' fields other than ZoneId (the zones are the `locations` table), an item of
+DescribeInstanceRamRole without a role, and a top-level `"ZoneId": ""` (no zone).
 
 Where a response does not say its region, the region is the call's: the folder the file
 is in (`cn-hangzhou/DescribeKeyPairs.json`; `global/` for region-less APIs), the
@@ -146,6 +153,9 @@ APIS = {
             None,
             "response",
         ),
+        # The VPC API: the vSwitches instances are placed in, and their VPCs.
+        Api("DescribeVpcs", ("Vpcs", "Vpc"), "vpc", "VpcId", "item"),
+        Api("DescribeVSwitches", ("VSwitches", "VSwitch"), "vswitch", "VSwitchId", "call"),
         Api("DescribeZones", ("Zones", "Zone"), None, None, "call"),
     )
 }
@@ -157,8 +167,14 @@ _BY_WRAPPER = {
     if api.name != "DescribeAutoProvisioningGroupInstances"
 }
 
-# Names the snake_case rule does not give: the model's own spelling.
-RENAMES = {"VSwitchId": "vswitch_id"}
+# Names the snake_case rule does not give: the model's own spelling (a vSwitch and a
+# vRouter are one word each, not `v_switch`).
+RENAMES = {
+    "VSwitchId": "vswitch_id",
+    "VSwitchName": "vswitch_name",
+    "VSwitchIds": "vswitch_ids",
+    "VRouterId": "vrouter_id",
+}
 # A wrapped list takes the plural: {"PublicIpAddress": {"IpAddress": [...]}}.
 LIST_RENAMES = {
     "PublicIpAddress": "public_ip_addresses",
@@ -190,6 +206,7 @@ TAGGED_KINDS = {
     "invocation": "invocation",
 }
 
+PRODUCTS = ("ecs", "vpc")  # the `aliyun` CLI's product names of the APIs above
 _REGION = re.compile(r"[a-z]{2}(-[a-z0-9]+)+")
 _PAGE = re.compile(r"page([0-9]+)")
 
@@ -249,8 +266,9 @@ def parse_command(line: str) -> tuple[str | None, dict[str, str]]:
         words = shlex.split(line)
     except ValueError:
         return None, {}
-    # `aliyun ecs API --Param value ...`: the API is the word after the product.
-    after = words[words.index("ecs") + 1 :] if "ecs" in words else words
+    # `aliyun ecs|vpc API --Param value ...`: the API is the word after the product.
+    product = next((i for i, w in enumerate(words) if w in PRODUCTS), None)
+    after = words[product + 1 :] if product is not None else words
     api = next((w for w in after if not w.startswith("-")), None)
     params: dict[str, str] = {}
     for i, word in enumerate(words):
@@ -462,7 +480,7 @@ def _unrecognised(body: dict[str, Any]) -> str:
         )
     known = ", ".join(sorted(APIS))
     return (
-        f"not a response of an ECS API policyengine reads: found {_keys(body)}; "
+        f"not a response of an ECS or VPC API policyengine reads: found {_keys(body)}; "
         f"the APIs it reads are {known}"
     )
 
@@ -583,8 +601,13 @@ class _Build:
 def _region(r: Response, item: dict[str, Any], at: str, problems: list[Problem]) -> str | None:
     """The region of one item: its own or the response's RegionId, else the call's."""
     said, said_at = None, ""
-    if r.api.region == "item" and isinstance(item.get("RegionId"), str):
+    if "RegionId" in item:  # whichever API: an item that says its region is believed
         said, said_at = item["RegionId"], f"{at}/RegionId"
+        if not isinstance(said, str) or not said:
+            problems.append(
+                Problem(r.file, said_at, f"expected a region name, found {describe_json(said)}")
+            )
+            return None
     elif isinstance(r.body.get("RegionId"), str) and r.body["RegionId"]:
         said, said_at = r.body["RegionId"], r.at("RegionId")
     if said and r.region and said != r.region:
@@ -611,26 +634,54 @@ def _region(r: Response, item: dict[str, Any], at: str, problems: list[Problem])
     return None
 
 
-def _value(value: Any, t: model.Type | None, file: str, at: str, problems: list[Problem]) -> Any:
+# No API response nests more than a dozen levels; this many is a damaged or hostile file,
+# refused where it starts rather than by exhausting the interpreter's stack.
+MAX_DEPTH = 100
+
+
+def _value(
+    value: Any, t: model.Type | None, file: str, at: str, problems: list[Problem], depth: int = 0
+) -> Any:
     """An API value under the model's names and types, wrappers unwrapped."""
+    if depth > MAX_DEPTH and isinstance(value, dict | list):
+        problems.append(Problem(file, at, f"nested more than {MAX_DEPTH} levels deep"))
+        return None
+    depth += 1
     if isinstance(value, dict):
         wrapped = _wrapped(value)
         if wrapped is not None:
             key, inner = wrapped
-            return _value(inner, t, file, f"{at}/{pointer_escape(key)}", problems)
+            return _value(inner, t, file, f"{at}/{pointer_escape(key)}", problems, depth)
         out: dict[str, Any] = {}
+        given: dict[str, str] = {}
         for k, v in value.items():
             here = f"{at}/{pointer_escape(k)}"
+            name = "tags" if k == "Tags" else attribute_name(k, v)
+            if not _unique(name, k, given, file, here, problems):
+                continue
             if k == "Tags":
                 out["tags"] = _tags(v, file, here, problems)
                 continue
-            name = attribute_name(k, v)
-            out[name] = _value(v, values.field_type(t, name), file, here, problems)
+            out[name] = _value(v, values.field_type(t, name), file, here, problems, depth)
         return out
     if isinstance(value, list):
         item = values.item_type(t)
-        return [_value(v, item, file, f"{at}/{i}", problems) for i, v in enumerate(value)]
+        return [_value(v, item, file, f"{at}/{i}", problems, depth) for i, v in enumerate(value)]
     return values.scalar(value, t, file, at, problems)
+
+
+def _unique(
+    name: str, key: str, given: dict[str, str], file: str, at: str, problems: list[Problem]
+) -> bool:
+    """Whether no other field of the same object has become `name` (`IOPS` and `Iops`
+    both become `iops`): one would overwrite the other, so that is a problem."""
+    if name in given:
+        problems.append(
+            Problem(file, at, f"`{key}` and `{given[name]}` both become the attribute `{name}`")
+        )
+        return False
+    given[name] = key
+    return True
 
 
 def _tags(value: Any, file: str, at: str, problems: list[Problem]) -> dict[str, str]:
@@ -652,7 +703,19 @@ def _tags(value: Any, file: str, at: str, problems: list[Problem]) -> dict[str, 
             problems.append(Problem(file, f"{base}/{i}", "expected a tag with `TagKey` (or `Key`)"))
             continue
         tag_value = row.get("TagValue", row.get("Value"))
-        out[key] = tag_value if isinstance(tag_value, str) else ""
+        if tag_value is not None and not isinstance(tag_value, str):
+            problems.append(
+                Problem(
+                    file,
+                    f"{base}/{i}",
+                    f"expected a string tag value, found {describe_json(tag_value)}",
+                )
+            )
+            continue
+        if key in out:
+            problems.append(Problem(file, f"{base}/{i}", f"tag `{key}` is given twice"))
+            continue
+        out[key] = tag_value or ""  # a tag without a value has the value ""
     return out
 
 
@@ -685,18 +748,24 @@ def _item(
         out[own] = ident
     if kind.scope != "global":
         out["region"] = region
+    # The names the importer itself writes, and the API field each comes from.
+    given = {"kind": "kind", "source": "source", "region": "RegionId"}
+    if r.api.identity is not None:
+        given[own] = r.api.identity
     for key, value in item.items():
         here = f"{at}/{pointer_escape(key)}"
         if key in (r.api.identity, "RegionId"):
             continue
         if key == "ZoneId" and kind.may_have("zone"):
-            if value:  # "" on a regional reserved instance: it has no zone
-                out["zone"] = value
+            if _unique("zone", key, given, r.file, here, problems) and value:
+                out["zone"] = value  # "" on a regional reserved instance: it has no zone
+            continue
+        name = "tags" if key == "Tags" else attribute_name(key, value)
+        if not _unique(name, key, given, r.file, here, problems):
             continue
         if key == "Tags":
             out["tags"] = _tags(value, r.file, here, problems)
             continue
-        name = attribute_name(key, value)
         out[name] = _value(value, types.get(name), r.file, here, problems)
     if kind.name == "image":
         alias = out.get("image_owner_alias")
@@ -868,6 +937,8 @@ def _join_later(later: list[tuple[Response, Any, str]], build: _Build, m: model.
                 instance = item.get("InstanceId")
                 if isinstance(instance, str) and instance:
                     apg.setdefault("instance_ids", []).append(instance)
+                # Every field of the listing is kept, each instance as the API describes it.
+                apg.setdefault("instances", []).append(_value(item, None, r.file, at, problems))
             case "DescribeZones":
                 zone = item.get("ZoneId")
                 if r.region is None:
@@ -883,6 +954,7 @@ def _join_later(later: list[tuple[Response, Any, str]], build: _Build, m: model.
     for resource in build.resources:
         if resource["kind"] == "auto_provisioning_group" and resource.get("id") in listed:
             resource.setdefault("instance_ids", [])
+            resource.setdefault("instances", [])
         if resource["kind"] == "tag_binding":
             kind = TAGGED_KINDS.get(str(resource.get("resource_type")))
             tagged = (

@@ -22,9 +22,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from policyengine import model
-from policyengine.importers import values
+from policyengine.importers import shape, values
 from policyengine.importers.base import Converted, Importer, Input, Options
-from policyengine.snapshot import InputError, Problem, UnknownValue, pointer_escape
+from policyengine.importers.shape import Either, MapOf
+from policyengine.snapshot import (
+    InputError,
+    Problem,
+    UnknownValue,
+    describe_json,
+    pointer_escape,
+)
 
 PROVIDER = re.compile(r"(^|/)alicloud$")
 
@@ -47,6 +54,53 @@ class Instance:
     @property
     def config_address(self) -> str:
         return f"{self.type}.{self.name}"
+
+
+# ---------------------------------------------------------------- the shape it reads
+
+_EXPRESSION = {"constant_value": object, "references": [str]}
+_EXPRESSIONS = MapOf(Either(_EXPRESSION, list))  # an attribute, or a list of nested blocks
+_CONFIG_MODULE: dict[str, Any] = {
+    "resources": [{"address": str, "provider_config_key": str, "expressions": _EXPRESSIONS}],
+}
+_CONFIG_MODULE["module_calls"] = MapOf({"module": _CONFIG_MODULE})
+_STATE_MODULE: dict[str, Any] = {
+    "resources": [
+        {
+            "address": str,
+            "mode": str,
+            "type": str,
+            "name": str,
+            "provider_name": str,
+            "values": dict,
+        }
+    ],
+}
+_STATE_MODULE["child_modules"] = [_STATE_MODULE]
+_COMMON = {
+    "configuration": {
+        "root_module": _CONFIG_MODULE,
+        "provider_config": MapOf({"expressions": _EXPRESSIONS}),
+    },
+    "variables": MapOf(dict),
+    "values": {"root_module": _STATE_MODULE},
+    "prior_state": {"values": {"root_module": _STATE_MODULE}},
+}
+PLAN_SHAPE = {
+    **_COMMON,
+    "resource_changes": [
+        {
+            "address": str,
+            "module_address": str,
+            "mode": str,
+            "type": str,
+            "name": str,
+            "provider_name": str,
+            "change": {"actions": [str], "after": dict, "after_unknown": object},
+        }
+    ],
+}
+STATE_SHAPE = _COMMON
 
 
 # ---------------------------------------------------------------- reading
@@ -594,6 +648,9 @@ def _convert(source: Input, m: model.Model, options: Options, plan: bool) -> Con
     problems: list[Problem] = []
     if not isinstance(doc, dict):
         raise InputError([Problem(file, "", "expected the JSON of `terraform show -json`")])
+    shape.check(doc, PLAN_SHAPE if plan else STATE_SHAPE, file, "", problems)
+    if problems:
+        raise InputError(problems)
     instances = (_plan_instances if plan else _state_instances)(doc, file, problems)
     config, providers = _configuration(doc)
     variables = doc.get("variables") or {}
@@ -645,7 +702,7 @@ def _convert(source: Input, m: model.Model, options: Options, plan: bool) -> Con
             made[inst.address] = resource
         elif inst.type not in LINKS and inst.type not in HELPERS:
             skipped[inst.type] += 1
-    extra: list[dict[str, Any]] = _images(doc, providers, variables, options)
+    extra: list[dict[str, Any]] = _images(doc, providers, variables, options, file, problems)
     for inst in alicloud:
         if inst.type in LINKS:
             orphan = _links(ctx, inst, made)
@@ -695,23 +752,37 @@ def _convert(source: Input, m: model.Model, options: Options, plan: bool) -> Con
 
 
 def _images(
-    doc: dict[str, Any], providers: dict[str, Any], variables: dict[str, Any], options: Options
+    doc: dict[str, Any],
+    providers: dict[str, Any],
+    variables: dict[str, Any],
+    options: Options,
+    file: str,
+    problems: list[Problem],
 ) -> list[dict[str, Any]]:
     """Images a `data "alicloud_images"` source read at plan time: an instance that uses
     one then names an image the snapshot has."""
-    state = (doc.get("prior_state") or {}).get("values") or doc.get("values") or {}
+    prior = (doc.get("prior_state") or {}).get("values")
+    state, base = (prior, "/prior_state/values") if prior else (doc.get("values") or {}, "/values")
     conf, _ = _configuration(doc)
     out: list[dict[str, Any]] = []
     seen: set[tuple[str, str]] = set()
-    for r in (state.get("root_module") or {}).get("resources") or []:
+    for j, r in enumerate((state.get("root_module") or {}).get("resources") or []):
         if not isinstance(r, dict) or r.get("mode") != "data" or r.get("type") != "alicloud_images":
             continue
         key = conf.get(("", str(r.get("address", "")).removeprefix("data.")), {})
         key = key or conf.get(("", str(r.get("address"))), {})
         region = _region_of(key.get("provider_config_key"), providers, variables, options)
-        for i, image in enumerate((r.get("values") or {}).get("images") or []):
+        at = f"{base}/root_module/resources/{j}/values/images"
+        images = (r.get("values") or {}).get("images") or []
+        if not isinstance(images, list):
+            problems.append(Problem(file, at, f"expected an array, found {describe_json(images)}"))
+            continue
+        for i, image in enumerate(images):
+            ident = image.get("id") or image.get("image_id") if isinstance(image, dict) else None
+            if not isinstance(image, dict) or not isinstance(ident, str):
+                problems.append(Problem(file, f"{at}/{i}", "expected an image with an `id` string"))
+                continue
             alias = image.get("image_owner_alias") or image.get("owner_alias")
-            ident = str(image.get("id") or image.get("image_id"))
             if (ident, str(region)) in seen:
                 continue
             seen.add((ident, str(region)))
