@@ -857,3 +857,38 @@ def test_an_escaped_surrogate_pair_is_text(tmp_path: Path) -> None:
     path.write_text(json.dumps(doc))  # ensure_ascii: written as "\ud83d\ude00"
     assert "\\ud83d\\ude00" in path.read_text()
     answer(path)
+
+
+@pytest.mark.parametrize(
+    "name", ["ap-southeast-1/DescribeIn" + "[" * 5000 + ".json", "../outside.json", "/etc/hosts"]
+)
+def test_a_manifest_naming_no_file_of_the_folder_is_refused(tmp_path: Path, name: str) -> None:
+    # Names are compared with the folder's files, never looked up: a name longer than the
+    # file system allows crashed the existence check.
+    (tmp_path / "cn-hangzhou").mkdir()
+    keypairs = EXPORTS["example"] / "cn-hangzhou" / "DescribeKeyPairs.json"
+    (tmp_path / "cn-hangzhou" / "DescribeKeyPairs.json").write_text(keypairs.read_text())
+    (tmp_path / "manifest.json").write_text(json.dumps({name: "aliyun ecs DescribeKeyPairs"}))
+    ((file, pointer, message),) = _refused(tmp_path)
+    assert file.endswith("manifest.json") and pointer.startswith("/")
+    assert message.startswith("no such file in the folder: ")
+
+
+@pytest.mark.parametrize(
+    ("command", "message"),
+    [
+        ("0", "`0` is not an API policyengine reads"),
+        ("aliyun ecs DescribeNothing", "`DescribeNothing` is not an API policyengine reads"),
+        (7, "expected the command line, found an integer 7"),
+    ],
+)
+def test_a_bundle_entry_with_a_command_it_cannot_read_is_refused(
+    tmp_path: Path, command: Any, message: str
+) -> None:
+    keypairs = json.loads(
+        (EXPORTS["example"] / "cn-hangzhou" / "DescribeKeyPairs.json").read_text()
+    )
+    path = tmp_path / "bundle.json"
+    path.write_text(json.dumps([{"command": command, "response": keypairs}]))
+    ((file, pointer, problem),) = _refused(path)
+    assert (file, pointer) == (str(path), "/0/command") and problem.startswith(message)

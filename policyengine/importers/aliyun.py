@@ -280,6 +280,10 @@ def parse_command(line: str) -> tuple[str | None, dict[str, str]]:
     return api, params
 
 
+def _not_read(api_name: str) -> str:
+    return f"`{api_name}` is not an API policyengine reads; it reads " + ", ".join(APIS)
+
+
 def _command_region(params: dict[str, str]) -> str | None:
     return params.get("RegionId") or params.get("region")
 
@@ -304,15 +308,22 @@ def _read_folder(source: Input, options: Options, problems: list[Problem]) -> li
             )
         else:
             manifest = data
-            for rel in manifest:
-                if not (root / rel).is_file():
-                    problems.append(
-                        Problem(manifest_name, f"/{pointer_escape(rel)}", f"no such file: {rel}")
-                    )
     out: list[Response] = []
     files = sorted(p for p in root.rglob("*.json") if p != manifest_path)
     if not files:
         problems.append(Problem(source.name, "", "no .json file in the folder"))
+    # A manifest names files of the folder; its names are compared with them, never opened
+    # (a name may be anything: `../x`, an absolute path, longer than a path may be).
+    held = {p.relative_to(root).as_posix() for p in files}
+    for rel in manifest:
+        if rel not in held:
+            problems.append(
+                Problem(
+                    manifest_name,
+                    f"/{pointer_escape(rel)}",
+                    f"no such file in the folder: {rel}",
+                )
+            )
     for path in files:
         rel = path.relative_to(root).as_posix()
         name = _join(source.name, rel)
@@ -325,13 +336,7 @@ def _read_folder(source: Input, options: Options, problems: list[Problem]) -> li
         region, region_from = None, ""
         api_name, params = parse_command(manifest[rel]) if rel in manifest else (None, {})
         if api_name is not None and api_name not in APIS:
-            problems.append(
-                Problem(
-                    manifest_name,
-                    f"/{pointer_escape(rel)}",
-                    f"`{api_name}` is not an API policyengine reads; it reads " + ", ".join(APIS),
-                )
-            )
+            problems.append(Problem(manifest_name, f"/{pointer_escape(rel)}", _not_read(api_name)))
             continue
         if _command_region(params):
             region, region_from = _command_region(params), f"its command line in {manifest_name}"
@@ -367,9 +372,21 @@ def _read_file(source: Input, options: Options, problems: list[Problem]) -> list
             base = f"/{i}"
             if isinstance(entry, dict) and "response" in entry:
                 command = entry.get("command")
+                if command is not None and not isinstance(command, str):
+                    problems.append(
+                        Problem(
+                            source.name,
+                            f"{base}/command",
+                            f"expected the command line, found {describe_json(command)}",
+                        )
+                    )
+                    continue
                 api_name, params = (
                     parse_command(command) if isinstance(command, str) else (None, {})
                 )
+                if api_name is not None and api_name not in APIS:
+                    problems.append(Problem(source.name, f"{base}/command", _not_read(api_name)))
+                    continue
                 entry_region, entry_from = region, region_from
                 if _command_region(params):
                     entry_region, entry_from = _command_region(params), "its command line"
