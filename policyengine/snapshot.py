@@ -187,6 +187,10 @@ def load_json(text: str | bytes, file: str, depth: int | None = None) -> Any:
                 if not (isinstance(data, list) and len(data) == 1):
                     raise orjson.JSONDecodeError("not one JSON document", "", 0)
                 data = data[0]
+            if _has_long_number(text):
+                # orjson reads an integer beyond 64 bits as a rounded float: read such a
+                # document again exactly (its depth is already known to be within limit).
+                data = json.loads(text, parse_constant=_reject_constant)
             return data
         finally:
             if enabled:
@@ -234,6 +238,20 @@ def load_json(text: str | bytes, file: str, depth: int | None = None) -> Any:
             ]
         ) from None
     raise InputError([Problem(file, "", f"not valid JSON: {fast_error}")]) from None
+
+
+# 19 digits in a row: the shortest integer that a 64-bit one may not hold.
+_LONG_RUN = "0" * 19
+_DIGITS_AS_ZERO = str.maketrans(dict.fromkeys("123456789", "0"))
+_BYTE_DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
+
+
+def _has_long_number(text: str | bytes) -> bool:
+    """Whether the text has a run of 19 digits (a number orjson may round); a string
+    holding one costs only an exact second reading. One pass in C, about 0.1 s per 40 MB."""
+    if isinstance(text, bytes):
+        return _LONG_RUN.encode() in text.translate(_BYTE_DIGITS_AS_ZERO)
+    return _LONG_RUN in text.translate(_DIGITS_AS_ZERO)
 
 
 def _too_deep(file: str, limit: int) -> Problem:

@@ -293,3 +293,14 @@ def test_a_value_of_the_wrong_type_stops_the_run(tmp_path: Path) -> None:
     code, _, err = run_cli(["evaluate", str(path)])
     assert code == 3
     assert "/encrypted: expected true or false, found a string" in err
+
+
+@pytest.mark.parametrize(
+    "number", ["-9223372036854775809", "18446744073709551616", "123456789012345678901234567890"]
+)
+def test_a_number_beyond_64_bits_is_read_exactly(number: str) -> None:
+    """orjson reads such an integer as a rounded float; the value must not change."""
+    from policyengine.snapshot import load_json
+
+    assert load_json(f'{{"n": {number}}}', "s.json") == {"n": int(number)}
+    assert load_json(f'{{"n": {number}}}'.encode(), "s.json") == {"n": int(number)}
