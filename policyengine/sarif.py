@@ -11,13 +11,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import PurePath
 from typing import Any
+from urllib.parse import quote
 
+from policyengine import __version__
 from policyengine.diagnostics import CODES, Diagnostic, Level
 from policyengine.source import Span
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/policyengine/policyengine"
-VERSION = "0.1.0"
 
 # SARIF knows error, warning, note and none; outcome levels map onto them.
 _LEVELS = {
@@ -44,7 +45,7 @@ def run(
         "tool": {
             "driver": {
                 "name": name,
-                "version": VERSION,
+                "version": __version__,
                 "informationUri": INFORMATION_URI,
                 "rules": [
                     {"id": rule_id, "shortDescription": {"text": rules[rule_id]}} for rule_id in ids
@@ -70,11 +71,18 @@ def location(span: Span) -> dict[str, Any]:
     snippet = span.source.line_text(span.line)
     if snippet:
         region["snippet"] = {"text": snippet}
-    return {"physicalLocation": {"artifactLocation": {"uri": _uri(span.file)}, "region": region}}
+    return {"physicalLocation": {"artifactLocation": {"uri": uri(span.file)}, "region": region}}
 
 
-def _uri(file: str) -> str:
-    return PurePath(file).as_posix() if file != "<stdin>" else "stdin"
+def uri(path: str) -> str:
+    """A path as a SARIF artifact URI: relative paths stay relative (to the checkout, as
+    code scanning expects), absolute ones become file URIs; stdin is `stdin`."""
+    if path == "<stdin>":
+        return "stdin"
+    pure = PurePath(path)
+    if pure.is_absolute():
+        return "file://" + quote(pure.as_posix())
+    return quote(pure.as_posix())
 
 
 def diagnostic_result(diag: Diagnostic) -> dict[str, Any]:

@@ -7,32 +7,20 @@ resources as related locations and the finding's fingerprint as a partial finger
 from __future__ import annotations
 
 import json
-from pathlib import PurePath
 from typing import Any
-from urllib.parse import quote
 
 from policyengine import __version__, plan
 from policyengine.formats.finding import Place, explanation, policy_place, primary, related
 from policyengine.report import Finding, Report, summary_line, verdict_line
+from policyengine.sarif import INFORMATION_URI, SCHEMA_URI, uri
 
-SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 FINGERPRINT_KEY = "policyengine/v1"
-INFORMATION_URI = "https://github.com/policyengine/policyengine"
 
 # GitHub reads `security-severity` as a number in text: 9.0+ critical, 7.0+ high,
 # 4.0+ medium, else low.
 SECURITY_SEVERITY = {"low": "3.0", "medium": "5.5", "high": "8.0", "critical": "9.5"}
 LEVEL = {"low": "note", "medium": "warning", "high": "error", "critical": "error"}
 _NOTIFICATION_LEVEL = {"error": "error", "warning": "warning", "note": "note"}
-
-
-def uri(path: str) -> str:
-    """A path as a SARIF artifact URI: relative paths stay relative (to the checkout, as
-    code scanning expects), absolute ones become file URIs."""
-    pure = PurePath(path)
-    if pure.is_absolute():
-        return "file://" + quote(pure.as_posix())
-    return quote(pure.as_posix())
 
 
 def _location(place: Place, index: int | None = None) -> dict[str, Any]:
@@ -142,7 +130,7 @@ def document(report: Report, show_all: bool = False) -> dict[str, Any]:
         for n in report.notices()
     ]
     return {
-        "$schema": SCHEMA,
+        "$schema": SCHEMA_URI,
         "version": "2.1.0",
         "runs": [
             {
@@ -176,7 +164,7 @@ def render(report: Report, show_all: bool = False) -> str:
 def render_failure(kind: str, text: str) -> str:
     """A run that evaluated nothing: no results, and the reason as an error notification."""
     doc = {
-        "$schema": SCHEMA,
+        "$schema": SCHEMA_URI,
         "version": "2.1.0",
         "runs": [
             {
