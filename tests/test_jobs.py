@@ -162,7 +162,7 @@ def scheduler() -> Iterator[str]:
         processes=False,
         protocol="tcp://",
         host="127.0.0.1",
-        dashboard_address=None,
+        dashboard_address=":0",  # any free port: no clash with another cluster
     ) as cluster:
         yield str(cluster.scheduler_address)
 
