@@ -17,6 +17,7 @@ import json
 import math
 import sys
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -187,6 +188,8 @@ def load_json(text: str | bytes, file: str, depth: int | None = None) -> Any:
                 if not (isinstance(data, list) and len(data) == 1):
                     raise orjson.JSONDecodeError("not one JSON document", "", 0)
                 data = data[0]
+            if not _parser_refuses_depth() and _depth_over(data, limit):
+                raise InputError([_too_deep(file, limit)])
             if _has_long_number(text):
                 # orjson reads an integer beyond 64 bits as a rounded float: read such a
                 # document again exactly (its depth is already known to be within limit).
@@ -238,6 +241,22 @@ def load_json(text: str | bytes, file: str, depth: int | None = None) -> Any:
             ]
         ) from None
     raise InputError([Problem(file, "", f"not valid JSON: {fast_error}")]) from None
+
+
+@cache
+def _parser_refuses_depth() -> bool:
+    """Whether this orjson refuses documents deeper than PARSER_DEPTH, as the wrapping in
+    `load_json` relies on (older releases have no limit: then the depth is walked)."""
+    deepest = limits.PARSER_DEPTH
+    try:
+        orjson.loads("[" * deepest + "]" * deepest)
+    except orjson.JSONDecodeError:
+        return False
+    try:
+        orjson.loads("[" * (deepest + 1) + "]" * (deepest + 1))
+    except orjson.JSONDecodeError:
+        return True
+    return False
 
 
 # 19 digits in a row: the shortest integer that a 64-bit one may not hold.
