@@ -56,10 +56,10 @@ def private_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
     os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("cache"))
 
 
-# Property tests: twenty examples each in the suite; `--hypothesis-profile=long`
+# Property tests: ten examples each in the suite; `--hypothesis-profile=long`
 # (or HYPOTHESIS_PROFILE=long) runs ten thousand per property.
 settings.register_profile(
-    "default", max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    "default", max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 settings.register_profile(
     "long", max_examples=10_000, deadline=None, suppress_health_check=list(HealthCheck)
