@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,15 +67,7 @@ def introduced(
     for number, op in enumerate(ops, start=1):
         document = operations.apply(document, op, number)
         after = findings(compiled, document, file, m)
-        seen = Counter(before)
-        new = []
-        for f in after:
-            k = pair(f)
-            if seen[k] > 0:
-                seen[k] -= 1
-            else:
-                new.append(f)
-        out.append(Introduced(op, new))
+        out.append(Introduced(op, _unmatched(after, before, pair)))
         before = Counter(pair(f) for f in after)
     return out
 
@@ -88,24 +81,26 @@ class Diff:
 
 def compare(old: list[Finding], new: list[Finding]) -> Diff:
     """Findings of NEW that are new or unchanged since OLD, and those of OLD now fixed."""
-    old_keys = Counter(key(f) for f in old)
-    new_keys = Counter(key(f) for f in new)
-    added, same = [], []
-    for f in new:
-        k = key(f)
-        if old_keys[k] > 0:
-            old_keys[k] -= 1
-            same.append(f)
+    added = _unmatched(new, Counter(key(f) for f in old), key)
+    fixed = _unmatched(old, Counter(key(f) for f in new), key)
+    new_ones = {id(f) for f in added}
+    unchanged = [f for f in new if id(f) not in new_ones]
+    return Diff(added, fixed, unchanged)
+
+
+def _unmatched(
+    findings_: list[Finding], others: Counter[Any], by: Callable[[Finding], Any]
+) -> list[Finding]:
+    """The findings no finding of `others` matches, one match each (a multiset difference)."""
+    left = Counter(others)
+    out = []
+    for f in findings_:
+        k = by(f)
+        if left[k] > 0:
+            left[k] -= 1
         else:
-            added.append(f)
-    fixed = []
-    for f in old:
-        k = key(f)
-        if new_keys[k] > 0:
-            new_keys[k] -= 1
-        else:
-            fixed.append(f)
-    return Diff(added, fixed, same)
+            out.append(f)
+    return out
 
 
 # ---------------------------------------------------------------- rendering
