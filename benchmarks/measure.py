@@ -42,10 +42,10 @@ def run_baseline(path: Path) -> dict[str, Any]:
 def run_policyengine(path: Path, compiled: bool) -> dict[str, Any]:
     import gc
 
-    from policyengine.interpreter import Status, evaluate, trace
-    from policyengine.loader import load
-    from policyengine.snapshot import parse_snapshot
-    from policyengine.store import Store
+    from policyengine.frontend.loader import load
+    from policyengine.inputs.snapshot import parse_snapshot
+    from policyengine.inputs.store import Store
+    from policyengine.runtime import Status, evaluate, trace
 
     t0 = _clock()
     loaded = load([POLICY])
@@ -58,7 +58,7 @@ def run_policyengine(path: Path, compiled: bool) -> dict[str, Any]:
     if compiled:
         results = evaluate(loaded.plan, store)
     else:
-        from policyengine.interpreter.rules import evaluate_interpreted
+        from policyengine.runtime.rules import evaluate_interpreted
 
         results = evaluate_interpreted(loaded.plan, store)
     t4 = _clock()

@@ -11,8 +11,8 @@ import sys
 import time
 from pathlib import Path
 
-from policyengine.positions import Positions
-from policyengine.source import Source
+from policyengine.core.positions import Positions
+from policyengine.core.source import Source
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "ecs-account" / "snapshot.json"
 

@@ -5,18 +5,18 @@ model, compile) files into a plan, build a `Store` from a snapshot, `evaluate` t
 over it, and `trace` an outcome to explain it.
 """
 
-from policyengine.diagnostics import Diagnostic as Diagnostic
-from policyengine.diagnostics import DiagnosticError as DiagnosticError
-from policyengine.interpreter import Result as Result
-from policyengine.interpreter import Status as Status
-from policyengine.interpreter import evaluate as evaluate
-from policyengine.interpreter import trace as trace
-from policyengine.loader import load as load
-from policyengine.parser import parse as parse
-from policyengine.snapshot import InputError as InputError
-from policyengine.snapshot import parse_snapshot as parse_snapshot
-from policyengine.source import Source as Source
-from policyengine.source import Span as Span
-from policyengine.store import Store as Store
+from policyengine.core.diagnostics import Diagnostic as Diagnostic
+from policyengine.core.diagnostics import DiagnosticError as DiagnosticError
+from policyengine.core.source import Source as Source
+from policyengine.core.source import Span as Span
+from policyengine.frontend.loader import load as load
+from policyengine.frontend.parser import parse as parse
+from policyengine.inputs.snapshot import InputError as InputError
+from policyengine.inputs.snapshot import parse_snapshot as parse_snapshot
+from policyengine.inputs.store import Store as Store
+from policyengine.runtime import Result as Result
+from policyengine.runtime import Status as Status
+from policyengine.runtime import evaluate as evaluate
+from policyengine.runtime import trace as trace
 
 __version__ = "0.1.0"

@@ -23,16 +23,8 @@ from typing import Annotated, NoReturn
 import typer
 from typer.exceptions import TyperException
 
-from policyengine import baseline as baselines
-from policyengine import cost as costs
-from policyengine import delta, importers, jobs, limits, sarif, stats
-from policyengine import report as reports
-from policyengine import testing as policy_tests
-from policyengine.describe import describe_rule
-from policyengine.describe import render_markdown as describe_markdown
-from policyengine.describe import render_text as describe_text
-from policyengine.describe import to_json as describe_json
-from policyengine.diagnostics import (
+from policyengine.core import limits
+from policyengine.core.diagnostics import (
     Diagnostic,
     DiagnosticError,
     Level,
@@ -41,19 +33,17 @@ from policyengine.diagnostics import (
     sort_diagnostics,
     to_json,
 )
-from policyengine.docs import render_docs
-from policyengine.explain import (
-    fingerprint,
-    proof_to_json,
-    render_proof_markdown,
-    render_proof_text,
-)
-from policyengine.formats import Format, render, render_failure
-from policyengine.formatter import format_source
-from policyengine.interpreter import Proof, Result, Status, evaluate, trace
-from policyengine.jobs import Reading
-from policyengine.lint import lint
-from policyengine.loader import (
+from policyengine.core.model import parse_time
+from policyengine.core.plan import RulePlan
+from policyengine.core.source import Source
+from policyengine.frontend import cost as costs
+from policyengine.frontend.describe import describe_rule
+from policyengine.frontend.describe import render_markdown as describe_markdown
+from policyengine.frontend.describe import render_text as describe_text
+from policyengine.frontend.describe import to_json as describe_json
+from policyengine.frontend.formatter import format_source
+from policyengine.frontend.lint import lint
+from policyengine.frontend.loader import (
     Loaded,
     UsageError,
     bundled_policies,
@@ -63,12 +53,25 @@ from policyengine.loader import (
     load,
     read_source,
 )
-from policyengine.model import parse_time
-from policyengine.plan import RulePlan
-from policyengine.snapshot import InputError, Problem, json_schema
-from policyengine.source import Source
-from policyengine.store import Store
-from policyengine.waivers import DEFAULT_NAMES, Waiver, expired_diagnostic, parse_waivers
+from policyengine.inputs import importers, stats
+from policyengine.inputs.snapshot import InputError, Problem, json_schema
+from policyengine.inputs.store import Store
+from policyengine.outputs import Format, render, render_failure
+from policyengine.outputs import check_sarif as sarif
+from policyengine.outputs.docs import render_docs
+from policyengine.pipeline import delta, jobs
+from policyengine.pipeline import testing as policy_tests
+from policyengine.pipeline.jobs import Reading
+from policyengine.results import baseline as baselines
+from policyengine.results import report as reports
+from policyengine.results.explain import (
+    fingerprint,
+    proof_to_json,
+    render_proof_markdown,
+    render_proof_text,
+)
+from policyengine.results.waivers import DEFAULT_NAMES, Waiver, expired_diagnostic, parse_waivers
+from policyengine.runtime import Proof, Result, Status, evaluate, trace
 
 
 class ExitCode(IntEnum):

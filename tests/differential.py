@@ -4,9 +4,9 @@ through `evaluate_both`, so every semantics table is also a differential test.""
 
 from __future__ import annotations
 
-from policyengine import plan
-from policyengine.interpreter import Result, evaluate, evaluate_interpreted
-from policyengine.store import Store
+from policyengine.core import plan
+from policyengine.inputs.store import Store
+from policyengine.runtime import Result, evaluate, evaluate_interpreted
 
 Key = tuple[str, int, str, str, str | None, str | None, int | None]
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from conftest import ROOT
 
-from policyengine.importers.aliyun import APIS, RENAMES
+from policyengine.inputs.importers.aliyun import APIS, RENAMES
 
 ecs_models = pytest.importorskip("alibabacloud_ecs20140526.models")
 vpc_models = pytest.importorskip("alibabacloud_vpc20160428.models")

@@ -18,10 +18,10 @@ import pytest
 from conftest import DATA, run_cli, transcript
 from syrupy.assertion import SnapshotAssertion
 
-from policyengine import plan
-from policyengine.cost import plan_cost
-from policyengine.lint import lint
-from policyengine.loader import bundled_policies, front, load
+from policyengine.core import plan
+from policyengine.frontend.cost import plan_cost
+from policyengine.frontend.lint import lint
+from policyengine.frontend.loader import bundled_policies, front, load
 
 LINT_CASES = Path(__file__).resolve().parent / "lint"
 _EXPECT = re.compile(r"#\s*expect:\s*(PE\d{3}(?:[\s,]+PE\d{3})*)\s*$")

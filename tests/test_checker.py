@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 from syrupy.assertion import SnapshotAssertion
 
-from policyengine.diagnostics import Diagnostic, DiagnosticError
-from policyengine.loader import load
+from policyengine.core.diagnostics import Diagnostic, DiagnosticError
+from policyengine.frontend.loader import load
 
 CASES_DIR = Path(__file__).resolve().parent / "checker"
 _EXPECT = re.compile(r"#\s*expect:\s*(PE\d{3}(?:[\s,]+PE\d{3})*)\s*$")

@@ -77,7 +77,7 @@ def test_the_workflow_evaluate_step_runs(tmp_path: Path, monkeypatch: pytest.Mon
     plan_lines = (ROOT / "examples/terraform/plan.json").read_text(encoding="utf-8").splitlines()
     assert plan_lines[line - 1].strip().startswith('"after"')
     assert "module.app.alicloud_ecs_disk.data[1]" in out
-    sarif = json.loads((tmp_path / "policyengine.sarif").read_text(encoding="utf-8"))
+    sarif = json.loads((tmp_path / "policyengine.outputs.check_sarif").read_text(encoding="utf-8"))
     assert sarif["runs"][0]["results"]
     assert (tmp_path / "policyengine-junit.xml").is_file()
     assert "| rules loaded |" in (tmp_path / "policyengine.md").read_text(encoding="utf-8")

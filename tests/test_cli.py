@@ -17,7 +17,7 @@ from conftest import run_cli, transcript
 from syrupy.assertion import SnapshotAssertion
 
 import policyengine.cli
-import policyengine.report
+import policyengine.results.report
 
 POLICY = """\
 use alicloud.ecs
@@ -225,7 +225,7 @@ def test_internal_error_exits_4(
     def crash(*args: object, **kwargs: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(policyengine.report, "build", crash)
+    monkeypatch.setattr(policyengine.results.report, "build", crash)
     if traceback:
         monkeypatch.setenv("POLICYENGINE_TRACEBACK", "1")
     else:

@@ -13,10 +13,10 @@ from differential import evaluate_both
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from policyengine.interpreter import compile_plan
-from policyengine.loader import Loaded, bundled_policies, load
-from policyengine.snapshot import InputError, parse_snapshot
-from policyengine.store import Store
+from policyengine.frontend.loader import Loaded, bundled_policies, load
+from policyengine.inputs.snapshot import InputError, parse_snapshot
+from policyengine.inputs.store import Store
+from policyengine.runtime import compile_plan
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "ecs-account" / "snapshot.json"
 

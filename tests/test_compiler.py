@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from syrupy.assertion import SnapshotAssertion
 
-from policyengine import plan
-from policyengine.loader import Loaded, UsageError, bundled_policies, load
+from policyengine.core import plan
+from policyengine.frontend.loader import Loaded, UsageError, bundled_policies, load
 
 
 def _load(

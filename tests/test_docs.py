@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from policyengine.loader import load
-from policyengine.parser import parse
-from policyengine.source import Source
+from policyengine.core.source import Source
+from policyengine.frontend.loader import load
+from policyengine.frontend.parser import parse
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "language.md"
 _BLOCK = re.compile(r"```(model|policy)\n(.*?)```", re.S)

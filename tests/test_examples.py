@@ -11,7 +11,7 @@ import pytest
 from conftest import ROOT, run_cli, transcript
 from syrupy.assertion import SnapshotAssertion
 
-from policyengine.loader import bundled_policies, load
+from policyengine.frontend.loader import bundled_policies, load
 
 EXAMPLE = "examples/ecs-account/snapshot.json"
 EXPECTED = ROOT / "examples" / "ecs-account" / "expected.json"

@@ -17,14 +17,14 @@ import pytest
 from conftest import run_cli, transcript
 from syrupy.assertion import SnapshotAssertion
 
-from policyengine import testing
-from policyengine.explain import ProofDocument, proof_to_json, render_proof_text
-from policyengine.hints import fix_hints
-from policyengine.interpreter import Proof, Result, Status, evaluate, trace
-from policyengine.loader import Loaded, bundled_policies, load
-from policyengine.snapshot import parse_snapshot
-from policyengine.store import Store
-from policyengine.testing import Case, Loads, find_test_files, read_test_file
+from policyengine.frontend.loader import Loaded, bundled_policies, load
+from policyengine.inputs.snapshot import parse_snapshot
+from policyengine.inputs.store import Store
+from policyengine.pipeline import testing
+from policyengine.pipeline.testing import Case, Loads, find_test_files, read_test_file
+from policyengine.results.explain import ProofDocument, proof_to_json, render_proof_text
+from policyengine.results.hints import fix_hints
+from policyengine.runtime import Proof, Result, Status, evaluate, trace
 
 ROOT = Path(__file__).resolve().parent.parent
 LOADS = Loads()

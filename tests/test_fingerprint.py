@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 from policyengine import Store, parse_snapshot
-from policyengine.explain import fingerprint
-from policyengine.loader import Loaded, bundled_policies, load
-from policyengine.report import build
+from policyengine.frontend.loader import Loaded, bundled_policies, load
+from policyengine.results.explain import fingerprint
+from policyengine.results.report import build
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "ecs-account" / "snapshot.json"
 

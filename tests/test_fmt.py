@@ -16,11 +16,11 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from syrupy.assertion import SnapshotAssertion
 
-from policyengine import ast
-from policyengine.diagnostics import DiagnosticError
-from policyengine.formatter import comments, format_text
-from policyengine.parser import parse
-from policyengine.source import Source
+from policyengine.core.diagnostics import DiagnosticError
+from policyengine.core.source import Source
+from policyengine.frontend import ast
+from policyengine.frontend.formatter import comments, format_text
+from policyengine.frontend.parser import parse
 
 
 def _chunks() -> list[tuple[str, str]]:

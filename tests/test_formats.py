@@ -16,10 +16,10 @@ from conftest import DATA, ROOT, run_cli, transcript
 from syrupy.assertion import SnapshotAssertion
 
 import policyengine.cli
-import policyengine.report
-from policyengine.formats import Format
-from policyengine.positions import Positions
-from policyengine.source import Source
+import policyengine.results.report
+from policyengine.core.positions import Positions
+from policyengine.core.source import Source
+from policyengine.outputs import Format
 
 EXAMPLE = "examples/ecs-account/snapshot.json"
 SARIF_SCHEMA = json.loads((DATA / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
@@ -290,7 +290,7 @@ def test_github_annotation_falls_back_to_the_rule_line(workspace: Path) -> None:
 
 
 def test_github_escapes_commands() -> None:
-    from policyengine.formats.github import command
+    from policyengine.outputs.github import command
 
     line = command("error", "50% done\nnext", file="a,b:c.json", line=3)
     assert line == "::error file=a%2Cb%3Ac.json,line=3::50%25 done%0Anext"
@@ -421,7 +421,7 @@ def test_internal_error_exits_4_in_every_format(
     def crash(*args: object, **kwargs: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(policyengine.report, "build", crash)
+    monkeypatch.setattr(policyengine.results.report, "build", crash)
     argv = ["policyengine", "evaluate", "clean.json", "-p", "rules.policy", "-f", fmt]
     monkeypatch.setattr(sys, "argv", argv)
     with pytest.raises(SystemExit) as exited:
@@ -539,8 +539,8 @@ def test_resource_positions_in_the_example() -> None:
 
 
 def test_any_pointer_is_located_in_a_json_text() -> None:
-    from policyengine.positions import locate
-    from policyengine.source import Source
+    from policyengine.core.positions import locate
+    from policyengine.core.source import Source
 
     text = '{\n  "a": [1, {"b~/c": {"d": 2}}],\n  "e": "x"\n}\n'
     source = Source("t.json", text)

@@ -19,14 +19,14 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from policyengine import model
-from policyengine.diagnostics import DiagnosticError
-from policyengine.explain import proof_to_json, render_proof_text
-from policyengine.interpreter import Result, Status, evaluate, trace
-from policyengine.loader import Loaded, UsageError, bundled_policies, load
-from policyengine.report import build, render_json, render_text
-from policyengine.snapshot import InputError, parse_snapshot
-from policyengine.store import Store
+from policyengine.core import model
+from policyengine.core.diagnostics import DiagnosticError
+from policyengine.frontend.loader import Loaded, UsageError, bundled_policies, load
+from policyengine.inputs.snapshot import InputError, parse_snapshot
+from policyengine.inputs.store import Store
+from policyengine.results.explain import proof_to_json, render_proof_text
+from policyengine.results.report import build, render_json, render_text
+from policyengine.runtime import Result, Status, evaluate, trace
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_TEXT = (ROOT / "examples" / "ecs-account" / "snapshot.json").read_text(encoding="utf-8")

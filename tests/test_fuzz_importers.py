@@ -22,12 +22,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from policyengine import importers
-from policyengine.importers.aliyun import APIS, LIST_RENAMES, RENAMES, Api
-from policyengine.loader import Loaded, bundled_policies, load
-from policyengine.model import NamedBy
-from policyengine.report import build, render_json
-from policyengine.snapshot import InputError
+from policyengine.core.model import NamedBy
+from policyengine.frontend.loader import Loaded, bundled_policies, load
+from policyengine.inputs import importers
+from policyengine.inputs.importers.aliyun import APIS, LIST_RENAMES, RENAMES, Api
+from policyengine.inputs.snapshot import InputError
+from policyengine.results.report import build, render_json
 
 ROOT = Path(__file__).resolve().parent.parent
 EXPORTS = {

@@ -16,12 +16,12 @@ from typing import Any
 import pytest
 from conftest import run_cli
 
-from policyengine.diagnostics import DiagnosticError
-from policyengine.interpreter import Status, evaluate
-from policyengine.loader import Loaded, bundled_policies, load
-from policyengine.report import build, render_json
-from policyengine.snapshot import parse_snapshot
-from policyengine.store import Store
+from policyengine.core.diagnostics import DiagnosticError
+from policyengine.frontend.loader import Loaded, bundled_policies, load
+from policyengine.inputs.snapshot import parse_snapshot
+from policyengine.inputs.store import Store
+from policyengine.results.report import build, render_json
+from policyengine.runtime import Status, evaluate
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "ecs-account" / "snapshot.json"
@@ -300,7 +300,7 @@ def test_a_value_of_the_wrong_type_stops_the_run(tmp_path: Path) -> None:
 )
 def test_a_number_beyond_64_bits_is_read_exactly(number: str) -> None:
     """orjson reads such an integer as a rounded float; the value must not change."""
-    from policyengine.snapshot import load_json
+    from policyengine.inputs.snapshot import load_json
 
     assert load_json(f'{{"n": {number}}}', "s.json") == {"n": int(number)}
     assert load_json(f'{{"n": {number}}}'.encode(), "s.json") == {"n": int(number)}

@@ -12,10 +12,10 @@ import pytest
 from conftest import ROOT, run_cli, transcript
 from syrupy.assertion import SnapshotAssertion
 
-from policyengine import importers
-from policyengine.importers.aliyun import parse_command, snake
-from policyengine.loader import bundled_policies, load
-from policyengine.model import Model
+from policyengine.core.model import Model
+from policyengine.frontend.loader import bundled_policies, load
+from policyengine.inputs import importers
+from policyengine.inputs.importers.aliyun import parse_command, snake
 
 FIXTURES = ROOT / "tests" / "fixtures"
 SAME = FIXTURES / "same-account"

@@ -17,8 +17,8 @@ import pytest
 from differential import evaluate_both
 
 from policyengine import Result, Store, evaluate, load, parse_snapshot, trace
-from policyengine.explain import evidence
-from policyengine.loader import Loaded, bundled_policies
+from policyengine.frontend.loader import Loaded, bundled_policies
+from policyengine.results.explain import evidence
 
 HZ, SH = "cn-hangzhou", "cn-shanghai"
 ZONE_H, ZONE_I = "cn-hangzhou-h", "cn-hangzhou-i"

@@ -15,9 +15,11 @@ import pytest
 from conftest import ROOT, run_cli, transcript
 from syrupy.assertion import SnapshotAssertion
 
-from policyengine import importers, report, wire
-from policyengine.formats import Format
-from policyengine.loader import bundled_policies, load
+from policyengine.frontend.loader import bundled_policies, load
+from policyengine.inputs import importers
+from policyengine.outputs import Format
+from policyengine.pipeline import wire
+from policyengine.results import report
 
 EXAMPLE = ROOT / "examples/ecs-account/snapshot.json"
 OUTPUTS = [f.value for f in Format if f is not Format.TEXT]

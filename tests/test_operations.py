@@ -12,7 +12,7 @@ from conftest import ROOT, run_cli, transcript
 from syrupy.assertion import SnapshotAssertion
 
 from policyengine import InputError
-from policyengine.importers import operations
+from policyengine.inputs.importers import operations
 
 EXPORT = "examples/aliyun-export"
 OPS = "examples/operations"

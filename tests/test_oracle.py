@@ -16,10 +16,10 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from policyengine.interpreter import Status, evaluate
-from policyengine.loader import Loaded, bundled_root, load
-from policyengine.snapshot import parse_document
-from policyengine.store import Store
+from policyengine.frontend.loader import Loaded, bundled_root, load
+from policyengine.inputs.snapshot import parse_document
+from policyengine.inputs.store import Store
+from policyengine.runtime import Status, evaluate
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 import baseline  # noqa: E402

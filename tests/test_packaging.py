@@ -80,7 +80,8 @@ def test_unpacked_wheel_runs_without_the_checkout(wheel: Path, tmp_path: Path) -
         encoding="utf-8",
     )
     script = (
-        "import sys, policyengine, policyengine.loader as l, policyengine.parser as p;"
+        "import sys, policyengine;"
+        "import policyengine.frontend.loader as l, policyengine.frontend.parser as p;"
         "print(policyengine.__file__); print(l.bundled_root());"
         "from policyengine.cli import main; sys.argv = ['policyengine', 'evaluate', "
         "'account.json', '-f', 'json']; main()"

@@ -1,5 +1,5 @@
 """Every rule of the bundled packs against the packs' own test files,
-policies/alicloud/*.test.yaml, run case by case through `policyengine.testing` (what
+policies/alicloud/*.test.yaml, run case by case through `policyengine.pipeline.testing` (what
 `policyengine test` runs).
 
 Each case's rules must report exactly the expected outcomes, one expectation per outcome,
@@ -16,9 +16,16 @@ import pytest
 from conftest import ROOT
 from differential import evaluate_both
 
-from policyengine import testing
-from policyengine.loader import bundled_policies, load
-from policyengine.testing import Loads, Run, find_test_files, read_test_file, render_text, run_case
+from policyengine.frontend.loader import bundled_policies, load
+from policyengine.pipeline import testing
+from policyengine.pipeline.testing import (
+    Loads,
+    Run,
+    find_test_files,
+    read_test_file,
+    render_text,
+    run_case,
+)
 
 FILES = [read_test_file(p) for p in find_test_files([ROOT / "policies"])]
 LOADS = Loads()

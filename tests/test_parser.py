@@ -21,11 +21,11 @@ import pytest
 from lark import Lark
 from syrupy.assertion import SnapshotAssertion
 
-from policyengine import ast
-from policyengine.diagnostics import DiagnosticError
-from policyengine.loader import load
-from policyengine.parser import _cache_file, grammar_text, parse
-from policyengine.source import Source
+from policyengine.core.diagnostics import DiagnosticError
+from policyengine.core.source import Source
+from policyengine.frontend import ast
+from policyengine.frontend.loader import load
+from policyengine.frontend.parser import _cache_file, grammar_text, parse
 
 LANGUAGE = Path(__file__).resolve().parent / "data" / "language"
 LANGUAGE_FILES = sorted([*LANGUAGE.glob("*.model"), *LANGUAGE.glob("*.policy")])
@@ -416,7 +416,7 @@ def test_no_cache_where_the_cache_folder_cannot_be_made(
 
 
 def test_a_cached_tree_is_the_parsed_one_and_a_damaged_entry_is_parsed_again() -> None:
-    from policyengine.parser import _ast_cache
+    from policyengine.frontend.parser import _ast_cache
 
     source = Source("cached.policy", _policy("for each disk require encrypted == true"))
     first = parse(source)

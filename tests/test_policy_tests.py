@@ -9,8 +9,8 @@ import pytest
 from conftest import ROOT, run_cli, transcript
 from syrupy.assertion import SnapshotAssertion
 
-from policyengine.loader import bundled_policies, load
-from policyengine.testing import find_test_files, read_test_file
+from policyengine.frontend.loader import bundled_policies, load
+from policyengine.pipeline.testing import find_test_files, read_test_file
 
 POLICY = """\
 use alicloud.ecs

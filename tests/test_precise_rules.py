@@ -36,9 +36,9 @@ from test_interpreter import (
     sg_rule,
 )
 
-from policyengine.interpreter import trace
-from policyengine.snapshot import parse_snapshot
-from policyengine.store import Store
+from policyengine.inputs.snapshot import parse_snapshot
+from policyengine.inputs.store import Store
+from policyengine.runtime import trace
 
 
 @pytest.fixture(scope="module")

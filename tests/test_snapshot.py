@@ -16,8 +16,8 @@ from conftest import ROOT, run_cli
 from syrupy.assertion import SnapshotAssertion
 
 from policyengine import InputError, Store, load, parse_snapshot
-from policyengine.model import Model
-from policyengine.snapshot import Problem, json_schema
+from policyengine.core.model import Model
+from policyengine.inputs.snapshot import Problem, json_schema
 
 FILE = "account.json"
 DISK = {"kind": "disk", "id": "d-" + "a" * 20, "region": "cn-hangzhou", "zone": "cn-hangzhou-h"}

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import pytest
 
-from policyengine.diagnostics import Diagnostic, did_you_mean, render_text
-from policyengine.source import Source, Span
+from policyengine.core.diagnostics import Diagnostic, did_you_mean, render_text
+from policyengine.core.source import Source, Span
 
 
 def _diag(source: Source, start: int, end: int, label: str = "here", **kw: object) -> Diagnostic:
@@ -246,7 +246,7 @@ def test_render_a_tab_is_one_column_in_the_location() -> None:
 
 
 def test_render_levels() -> None:
-    from policyengine.diagnostics import Level
+    from policyengine.core.diagnostics import Level
 
     diag = Diagnostic("PE104", "m", Span(Source("f", "x"), 0, 1), level=Level.WARNING)
     assert render_text(diag).startswith("warning[PE104]: m\n")

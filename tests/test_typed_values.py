@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from policyengine.diagnostics import DiagnosticError
-from policyengine.interpreter import evaluate
-from policyengine.loader import Loaded, load
-from policyengine.snapshot import parse_snapshot
-from policyengine.store import Store
+from policyengine.core.diagnostics import DiagnosticError
+from policyengine.frontend.loader import Loaded, load
+from policyengine.inputs.snapshot import parse_snapshot
+from policyengine.inputs.store import Store
+from policyengine.runtime import evaluate
 
 MODEL = """model ex.m
 
@@ -93,7 +93,7 @@ def test_a_bad_literal_or_order_is_an_error_at_its_place(
 
 
 def test_a_time_that_does_not_parse_is_invalid_input(tmp_path: Path) -> None:
-    from policyengine.snapshot import InputError
+    from policyengine.inputs.snapshot import InputError
 
     loaded = _load(tmp_path, 'created < "2024-06-01"')
     with pytest.raises(InputError) as info:

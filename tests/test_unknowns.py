@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from policyengine import Store, load, parse_snapshot
-from policyengine.interpreter import Status, evaluate
-from policyengine.loader import Loaded
+from policyengine.frontend.loader import Loaded
+from policyengine.runtime import Status, evaluate
 
 POLICY = """\
 use alicloud.ecs

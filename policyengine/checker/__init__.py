@@ -1,8 +1,0 @@
-"""Static checks: models are resolved, and policies checked against them, before any run.
-
-Never raises; returns diagnostics, all of them, not only the first.
-"""
-
-from policyengine.checker.defines import declare as declare
-from policyengine.checker.models import build_model as build_model
-from policyengine.checker.policies import check_policy_file as check_policy_file

@@ -1,0 +1,152 @@
+"""Where each resource sits in a snapshot's JSON text, for outputs that point at lines.
+
+`json.loads` forgets positions, so the text is walked once more: one pass, linear in the
+text, run only when an output (SARIF, GitHub annotations) asks for positions. It finds
+where each element of the top-level `resources` array starts; the members of a resource
+(`/resources/8/zone`) are found when a finding first points into it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from policyengine.core.source import Source
+
+_WS = re.compile(r"[ \t\r\n]*")
+
+
+def _escape(segment: str) -> str:
+    return segment.replace("~", "~0").replace("/", "~1")
+
+
+class Positions:
+    """JSON Pointer -> 1-based (line, column), for resources and their members."""
+
+    def __init__(self, source: Source) -> None:
+        self.source = source
+        self._starts = _resource_starts(source.text)  # offset of each resource
+        self._members: dict[int, dict[str, int]] = {}  # walked when first asked
+
+    def find(self, pointer: str) -> tuple[int, int] | None:
+        """The position of `/resources/N` or `/resources/N/KEY...` (the nearest of the
+        two that is known); None for a pointer outside `resources`."""
+        parts = pointer.split("/")
+        if len(parts) < 3 or parts[0] or parts[1] != "resources" or not parts[2].isdigit():
+            return None
+        index = int(parts[2])
+        if index >= len(self._starts):
+            return None
+        offset = self._starts[index]
+        if len(parts) > 3:
+            if index not in self._members:
+                self._members[index] = _members(self.source.text, offset)
+            offset = self._members[index].get(parts[3], offset)
+        return self.source.line_col(offset)
+
+
+_DECODER = json.JSONDecoder()
+
+
+def _skip(text: str, i: int) -> int:
+    """The offset of the next character that is not whitespace."""
+    m = _WS.match(text, i)
+    return m.end() if m else i
+
+
+def locate(source: Source, pointer: str) -> tuple[int, int] | None:
+    """The position of any JSON Pointer in a text (`/resource_changes/2/change/after`): a
+    walk down the pointer alone, skipping what it passes over with json's own scanner.
+    None when the text does not hold it."""
+    text = source.text
+    try:
+        i = _skip(text, 0)
+        for token in pointer.split("/")[1:]:
+            token = token.replace("~1", "/").replace("~0", "~")
+            if text[i] == "{":
+                i = _skip(text, i + 1)
+                while True:
+                    if text[i] != '"':
+                        return None
+                    key, i = _DECODER.raw_decode(text, i)
+                    i = _skip(text, i)
+                    i = _skip(text, i + 1)  # the ':'
+                    if key == token:
+                        break
+                    i = _skip(text, _DECODER.raw_decode(text, i)[1])
+                    if text[i] != ",":
+                        return None
+                    i = _skip(text, i + 1)
+            elif text[i] == "[" and token.isdigit():
+                i = _skip(text, i + 1)
+                for _ in range(int(token)):
+                    i = _skip(text, _DECODER.raw_decode(text, i)[1])
+                    if text[i] != ",":
+                        return None
+                    i = _skip(text, i + 1)
+                if text[i] == "]":
+                    return None
+            else:
+                return None
+    except (IndexError, ValueError):
+        return None
+    return source.line_col(i)
+
+
+def _resource_starts(text: str) -> list[int]:
+    """The offset of each element of the top-level `resources` array. The values are
+    skipped by json's own scanner, so the walk costs about what loading the text did.
+    A text that is not JSON yields what was found before it broke: positions are a
+    courtesy, and the snapshot was validated when it was loaded."""
+    starts: list[int] = []
+    try:
+        i = _skip(text, 0)
+        if text[i] != "{":
+            return starts
+        i = _skip(text, i + 1)
+        while text[i] == '"':
+            key, i = _DECODER.raw_decode(text, i)
+            i = _skip(text, i)
+            if text[i] != ":":
+                break
+            i = _skip(text, i + 1)
+            if key == "resources" and text[i] == "[":
+                i = _skip(text, i + 1)
+                while text[i] != "]":
+                    starts.append(i)
+                    i = _skip(text, _DECODER.raw_decode(text, i)[1])
+                    if text[i] == ",":
+                        i = _skip(text, i + 1)
+                i += 1
+            else:
+                i = _DECODER.raw_decode(text, i)[1]
+            i = _skip(text, i)
+            if text[i] != ",":
+                break
+            i = _skip(text, i + 1)
+    except (IndexError, ValueError):
+        pass
+    return starts
+
+
+def _members(text: str, i: int) -> dict[str, int]:
+    """Escaped member name -> offset of its key, for the object at `i`."""
+    out: dict[str, int] = {}
+    try:
+        if text[i] != "{":
+            return out
+        i = _skip(text, i + 1)
+        while text[i] == '"':
+            start = i
+            key, i = _DECODER.raw_decode(text, i)
+            out[_escape(key)] = start
+            i = _skip(text, i)
+            if text[i] != ":":
+                break
+            i = _skip(text, _DECODER.raw_decode(text, _skip(text, i + 1))[1])
+            if text[i] != ",":
+                break
+            i = _skip(text, i + 1)
+    except (IndexError, ValueError):
+        pass
+    return out

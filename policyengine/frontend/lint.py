@@ -1,0 +1,352 @@
+"""Authoring warnings: what `policyengine check` adds to the checker's errors.
+
+Takes checked policy files and their model and reports what no run needs but an author
+does: a param no rule reads, a rule whose `where` (or `unless`) the model decides before
+any snapshot is read, a condition that is always true or always false given the model's
+types and the params' values, and a rule id declared in two files. Pure: returns
+diagnostics and never raises.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+
+from policyengine.core import model
+from policyengine.core.diagnostics import Diagnostic, Level
+from policyengine.frontend import ast
+
+ANY_KIND = "resource"
+
+
+def lint(
+    files: Iterable[ast.PolicyFile],
+    vocabulary: model.Model,
+    params: Mapping[str, Mapping[str, object]] | None = None,
+) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    first: dict[str, ast.Rule] = {}
+    for file in files:
+        for policy in file.policies:
+            values = _param_values(policy, (params or {}).get(policy.name.text, {}))
+            out.extend(_unused_params(policy))
+            for rule in policy.rules:
+                rule_id = f"{policy.name.text}.{rule.name.text}"
+                earlier = first.get(rule_id)
+                if earlier is not None and earlier.span.file != rule.span.file:
+                    # Within one file the checker says so; across files only the run would.
+                    out.append(
+                        Diagnostic(
+                            "PE108",
+                            f"rule `{rule_id}` is declared twice",
+                            rule.name.span,
+                            "declared again here",
+                            notes=(f"first declared at {earlier.name.span.location()}",),
+                        )
+                    )
+                first.setdefault(rule_id, rule)
+                if rule.body is not None:
+                    out.extend(_constant_conditions(rule.body, vocabulary, values))
+    return out
+
+
+# ---------------------------------------------------------------- unused params
+
+
+def _unused_params(policy: ast.Policy) -> Iterator[Diagnostic]:
+    used: set[str] = set()
+    for rule in policy.rules:
+        for node in ast.walk((rule.body, *rule.extra)):
+            if isinstance(node, ast.Path):
+                used.add(node.head.text)
+            elif isinstance(node, ast.VarSegment):
+                used.add(node.var)
+        message = rule.get("message")
+        if message is not None:
+            used.update(_placeholder_heads(message.value))
+    for param in policy.params:
+        if param.name.text not in used:
+            yield Diagnostic(
+                "PE150",
+                f"param `{param.name.text}` is never used",
+                param.name.span,
+                "no rule of this policy reads it",
+                help="remove it, or use it in a rule",
+                level=Level.WARNING,
+            )
+
+
+def _placeholder_heads(template: str) -> set[str]:
+    try:
+        fields = [name for _, name, _, _ in string.Formatter().parse(template) if name]
+    except ValueError:
+        return set()
+    return {name.split(".")[0] for name in fields}
+
+
+# ---------------------------------------------------------------- constant conditions
+
+
+@dataclass(frozen=True)
+class _Env:
+    """What a rule's names mean, as far as constant folding needs."""
+
+    kinds: Mapping[str, model.Kind]  # name in scope (this, kind, alias) -> its kind
+    subject: model.Kind | None  # bare attribute names read this kind
+    params: Mapping[str, object]
+    bound: frozenset[str]  # quantifier and count variables: values vary
+
+
+def _param_values(policy: ast.Policy, overrides: Mapping[str, object]) -> dict[str, object]:
+    out: dict[str, object] = {}
+    for p in policy.params:
+        if p.name.text in overrides:
+            out[p.name.text] = overrides[p.name.text]
+        elif p.default is not None:
+            out[p.name.text] = p.default.value
+    return out
+
+
+def _rule_env(
+    body: ast.ForEach, vocabulary: model.Model, params: Mapping[str, object]
+) -> _Env | None:
+    kind = vocabulary.kinds.get(body.kind.text)
+    if kind is None:  # `for each resource`, or an error the checker reported
+        return None
+    names: dict[str, model.Kind] = {"this": kind, kind.name: kind}
+    if body.alias is not None:
+        names[body.alias.text] = kind
+    if body.edge is not None:
+        relations = vocabulary.relations_of(kind.name, body.edge.verb.text)
+        if body.edge.target is not None:
+            relations = [r for r in relations if r.target == body.edge.target.text]
+        if len(relations) != 1 or relations[0].target not in vocabulary.kinds:
+            return None
+        other = vocabulary.kinds[relations[0].target]
+        names[body.edge.alias.text if body.edge.alias else other.name] = other
+    bound = frozenset(
+        n.var.text for n in ast.walk(body) if isinstance(n, ast.Quantifier | ast.Count) and n.var
+    )
+    return _Env(names, kind, params, bound)
+
+
+def _constant_conditions(
+    body: ast.ForEach, vocabulary: model.Model, params: Mapping[str, object]
+) -> Iterator[Diagnostic]:
+    env = _rule_env(body, vocabulary, params)
+    if env is None:
+        return
+    if body.where is not None:
+        value = _fold(body.where, env)
+        if value is False:
+            yield _never_applies(body.where, "this `where` never holds")
+        elif value is True:
+            yield _always(body.where, True, "the `where` excludes nothing")
+        else:
+            yield from _constant_parts(body.where, env)
+    if body.unless is not None:
+        value = _fold(body.unless, env)
+        if value is True:
+            yield _never_applies(body.unless, "this `unless` always holds")
+        elif value is False:
+            yield _always(body.unless, False, "the `unless` exempts nothing")
+        else:
+            yield from _constant_parts(body.unless, env)
+    value = _fold(body.condition, env)
+    if isinstance(value, bool):
+        holds = value if body.mode == "require" else not value
+        verdict = "passes" if holds else "fails"
+        yield _always(body.condition, value, f"so the rule always {verdict}")
+    else:
+        yield from _constant_parts(body.condition, env)
+
+
+def _never_applies(cond: ast.Condition, label: str) -> Diagnostic:
+    return Diagnostic(
+        "PE151",
+        "this rule can never apply",
+        cond.span,
+        label,
+        notes=("the model and the params decide it before any snapshot is read",),
+        level=Level.WARNING,
+    )
+
+
+def _always(cond: ast.Condition, value: bool, label: str) -> Diagnostic:
+    return Diagnostic(
+        "PE152",
+        f"this condition is always {str(value).lower()}",
+        cond.span,
+        label,
+        notes=("the model and the params decide it before any snapshot is read",),
+        level=Level.WARNING,
+    )
+
+
+def _constant_parts(cond: ast.Condition, env: _Env) -> Iterator[Diagnostic]:
+    """The largest parts of an undecided condition that are constant, each reported once."""
+    match cond:
+        case ast.AllOf(conditions=parts) | ast.AnyOf(conditions=parts):
+            for part in parts:
+                value = _fold(part, env)
+                if isinstance(value, bool):
+                    yield _always(part, value, "this part decides nothing")
+                else:
+                    yield from _constant_parts(part, env)
+        case ast.Not(condition=inner):
+            yield from _constant_parts(inner, env)
+        case _:
+            return
+
+
+_UNKNOWN = object()  # a value only a snapshot can tell
+
+
+def _fold(cond: ast.Condition, env: _Env) -> bool | None:
+    """The condition's value if the model and params fix it, else None. Errors are not
+    constants: a condition that may be undecidable on some data is left alone."""
+    match cond:
+        case ast.AllOf(conditions=parts):
+            values = [_fold(p, env) for p in parts]
+            if False in values:
+                return False
+            return True if all(v is True for v in values) else None
+        case ast.AnyOf(conditions=parts):
+            values = [_fold(p, env) for p in parts]
+            if True in values:
+                return True
+            return False if all(v is False for v in values) else None
+        case ast.Not(condition=inner):
+            value = _fold(inner, env)
+            return None if value is None else not value
+        case ast.Compare(op=op, left=left, right=right):
+            lv, rv = _value(left, env), _value(right, env)
+            if lv is _UNKNOWN or rv is _UNKNOWN:
+                return _count_bound(op, left, right)
+            return _compare(op, lv, rv)
+        case ast.Member(item=item, collection=coll, negated=negated):
+            iv, cv = _value(item, env), _value(coll, env)
+            if iv is _UNKNOWN or not isinstance(cv, tuple | list):
+                return None
+            return (iv in cv) != negated
+        case ast.Presence(operand=operand, test=test, negated=negated):
+            return _presence(operand, test, env, negated)
+        case ast.Truthy(operand=operand):
+            truth = _value(operand, env)
+            return truth if isinstance(truth, bool) else None
+    return None
+
+
+def _compare(op: str, left: object, right: object) -> bool | None:
+    if op == "==":
+        return left == right
+    if op == "!=":
+        return left != right
+    if type(left) is not type(right) or not isinstance(left, int | str):
+        return None
+    result: bool = {
+        "<": lambda a, b: a < b,
+        "<=": lambda a, b: a <= b,
+        ">": lambda a, b: a > b,
+        ">=": lambda a, b: a >= b,
+    }[op](left, right)
+    return result
+
+
+def _count_bound(op: str, left: ast.Expr, right: ast.Expr) -> bool | None:
+    """`len(x) >= 0` and `count(...) < 0`: a count is never negative."""
+    if not (_is_count(left) and isinstance(right, ast.Literal) and right.value == 0):
+        return None
+    return {">=": True, "<": False}.get(op)
+
+
+def _is_count(expr: ast.Expr) -> bool:
+    return isinstance(expr, ast.Count) or (
+        isinstance(expr, ast.Call) and expr.function.text == "len"
+    )
+
+
+def _presence(operand: ast.Expr, test: str, env: _Env, negated: bool) -> bool | None:
+    value = _value(operand, env)
+    if value is not _UNKNOWN:
+        missing, empty = value is None, value in ("", (), [])
+    elif _identity(operand, env):
+        missing, empty = False, False  # the store rejects a resource without it
+    elif test == "empty" and _scalar(operand, env) in ("int", "bool"):
+        return negated  # a number or a boolean is never empty, and missing is not empty
+    else:
+        return None
+    result = {
+        "present": not missing,
+        "missing": missing,
+        "set": not missing and not empty,
+        "empty": empty,
+    }[test]
+    return result != negated
+
+
+def _value(expr: ast.Expr, env: _Env) -> object:
+    match expr:
+        case ast.Literal(value=value):
+            return value
+        case ast.Path(head=head, segments=()) if (
+            head.text in env.params and head.text not in env.bound
+        ):
+            param = env.params[head.text]
+            return tuple(param) if isinstance(param, list) else param
+        case ast.Path(head=head, segments=(ast.AttrSegment(name="kind"),)) if (
+            head.text in env.kinds and head.text not in env.bound
+        ):
+            return env.kinds[head.text].name
+        case ast.Path(head=head, segments=()) if head.text == "kind" and env.subject is not None:
+            return env.subject.name
+    return _UNKNOWN
+
+
+def _attribute(path: ast.Expr, env: _Env) -> tuple[model.Kind, list[str]] | None:
+    """The kind a path starts at and the attribute names it follows, when it reads a
+    resource in scope through attributes only."""
+    if not isinstance(path, ast.Path) or path.head.text in env.bound:
+        return None
+    segments = list(path.segments)
+    if path.head.text in env.kinds:
+        kind = env.kinds[path.head.text]
+    elif env.subject is not None and path.head.text not in env.params:
+        kind = env.subject
+        segments.insert(0, ast.AttrSegment(name=path.head.text, span=path.head.span))
+    else:
+        return None
+    if not segments or not all(isinstance(s, ast.AttrSegment) for s in segments):
+        return None
+    return kind, [s.name for s in segments if isinstance(s, ast.AttrSegment)]
+
+
+def _identity(expr: ast.Expr, env: _Env) -> bool:
+    found = _attribute(expr, env)
+    if found is None or len(found[1]) != 1:
+        return False
+    kind, (name,) = found
+    match kind.identity:
+        case model.IdFormat():
+            return name == "id"
+        case model.NamedBy(attribute=attribute):
+            return name == attribute
+        case model.KeyedBy(attributes=attributes):
+            return name in attributes
+    return False
+
+
+def _scalar(expr: ast.Expr, env: _Env) -> str | None:
+    found = _attribute(expr, env)
+    if found is None:
+        return None
+    kind, names = found
+    t: model.Type = kind.attributes
+    for name in names:
+        t = model.unwrap(t)
+        if not isinstance(t, model.RecordT) or name not in t.by_name:
+            return None
+        t = t.by_name[name]
+    t = model.unwrap(t)
+    return t.name if isinstance(t, model.Scalar) else None

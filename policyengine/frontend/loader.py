@@ -1,0 +1,419 @@
+"""Files -> a checked, compiled plan. The one place that reads policy and model files.
+
+`use alicloud.ecs` finds `alicloud/ecs.model` next to the policy (or in a folder above
+it, within the working directory) and then among the bundled packs. Every file is parsed
+and checked before anything is compiled; any error stops the run with all diagnostics,
+so a policy is never skipped.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import yaml
+
+from policyengine.core import limits, model, plan
+from policyengine.core.diagnostics import (
+    Collector,
+    Diagnostic,
+    DiagnosticError,
+    did_you_mean,
+    sort_diagnostics,
+)
+from policyengine.core.source import Source, Span
+from policyengine.frontend import ast
+from policyengine.frontend.checker import build_model, check_policy_file, declare
+from policyengine.frontend.checker.policies import fits, param_type
+from policyengine.frontend.checker.scope import DefineSig
+from policyengine.frontend.compiler import compile_file
+from policyengine.frontend.parser import parse
+from policyengine.inputs.snapshot import InputError, Problem, describe_json, pointer_escape
+
+
+class UsageError(Exception):
+    """A command line the engine cannot act on (exit 2), said in one sentence."""
+
+
+def bundled_root() -> Path:
+    # A wheel carries the packs inside the package; a checkout keeps them at the top.
+    packaged = Path(str(resources.files("policyengine"))) / "policies"
+    checkout = Path(__file__).resolve().parents[2] / "policies"
+    return packaged if packaged.is_dir() else checkout
+
+
+def bundled_policies() -> list[Path]:
+    return sorted(bundled_root().rglob("*.policy"))
+
+
+def find_files(given: Sequence[Path], suffixes: tuple[str, ...], noun: str) -> list[Path]:
+    """The files named, and the files with these suffixes under the folders named, in
+    order. A folder without one, or a path that is neither, is a usage error."""
+    out: list[Path] = []
+    for path in given:
+        if path.is_dir():
+            try:
+                found = sorted(
+                    p for p in path.rglob("*") if p.name.endswith(suffixes) and p.is_file()
+                )
+            except OSError as exc:  # a folder that changed or cannot be listed
+                raise UsageError(f"cannot read folder {path}: {exc}") from None
+            if not found:
+                kinds = " or ".join(f"*{s}" for s in suffixes)
+                raise UsageError(f"no {kinds} file in folder {path}")
+            out.extend(found)
+        elif path.is_file():
+            out.append(path)
+        else:
+            raise UsageError(f"no such {noun} or folder: {path}")
+    return out
+
+
+def read_source(path: Path, display: str | None = None) -> Source:
+    most = limits.current().policy_bytes
+    try:
+        found = path.stat().st_size
+        if found > most:
+            # Refused before it is read, so that parsing it cannot take the run.
+            empty = Source(display or str(path), "")
+            raise DiagnosticError(
+                [
+                    Diagnostic(
+                        "PE003",
+                        f"this file is {limits.size(found)}, larger than {limits.size(most)}, "
+                        "the limit for a policy or model file",
+                        Span(empty, 0, 0),
+                        "not read",
+                        help=f"{limits.env_name('policy_bytes')} sets the limit",
+                    )
+                ]
+            )
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read {path}: {exc}") from None
+    return Source(display or str(path), text)
+
+
+def _display(path: Path) -> str:
+    """How a file is named in output: bundled files relative to the packs' folder, others
+    relative to the working directory when they are under it, so output is stable."""
+    resolved = path.resolve()
+    for root, prefix in ((bundled_root().resolve(), Path("policies")), (Path.cwd(), Path())):
+        try:
+            return str(prefix / resolved.relative_to(root))
+        except ValueError:
+            continue
+    return str(path)
+
+
+@dataclass(frozen=True)
+class Loaded:
+    plan: plan.Plan
+    warnings: tuple[Diagnostic, ...]
+
+
+def _find_model(name: ast.Name, near: Path) -> Path | None:
+    relative = Path(*name.text.split(".")).with_suffix(".model")
+    for folder in _model_folders(near):
+        candidate = folder / relative
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _model_folders(near: Path) -> list[Path]:
+    """Where `use` looks for a model: the policy's own folder, the folders above it up to
+    the working directory (never above it; for a policy outside it, only the folder just
+    above), then the bundled packs. A model name is dotted identifiers, so it cannot spell
+    `..` or an absolute path: these folders are all a policy can reach."""
+    start = near.parent.resolve()
+    cwd = Path.cwd().resolve()
+    if start.is_relative_to(cwd):
+        above = [p for p in start.parents if p.is_relative_to(cwd)]
+    else:
+        above = list(start.parents)[:1]
+    return [start, *above, bundled_root()]
+
+
+def _parse_all(paths: Iterable[Path], diags: list[Diagnostic]) -> dict[Path, ast.File]:
+    out: dict[Path, ast.File] = {}
+    for path in paths:
+        try:
+            out[path] = parse(read_source(path, _display(path)))
+        except DiagnosticError as exc:
+            diags.extend(exc.diagnostics)
+    return out
+
+
+@dataclass(frozen=True)
+class Front:
+    """Every file parsed and checked, with every diagnostic found: what `check` reports
+    and what `load` compiles when there is no error."""
+
+    files: dict[Path, ast.File]
+    policies: dict[Path, ast.PolicyFile]
+    vocabulary: model.Model
+    params: dict[str, dict[str, object]]
+    defines: dict[str, DefineSig]
+    diagnostics: list[Diagnostic]
+
+
+def front(
+    paths: Sequence[Path], params: Sequence[str] = (), params_file: Path | None = None
+) -> Front:
+    """Parse and check policy and model files, and the models they use. Never stops at the
+    first problem: a policy is checked whenever the models it reads built cleanly, even if
+    another file has a syntax error. Raises UsageError for a bad `--param`, InputError for
+    a bad parameters file; `params` (`NAME=VALUE`) win over the `params_file`'s values."""
+    diags: list[Diagnostic] = []
+    files = _parse_all(paths, diags)
+    model_diags: list[Diagnostic] = []
+    models: dict[Path, ast.ModelFile] = {}
+    tried: set[Path] = {p.resolve() for p in files}
+    pending: list[tuple[ast.File, Path]] = [(f, p) for p, f in files.items()]
+    while pending:
+        file, path = pending.pop(0)
+        if isinstance(file, ast.ModelFile):
+            models.setdefault(path.resolve(), file)
+        for use in file.uses:
+            found = _find_model(use.name, path)
+            if found is None:
+                model_diags.append(_unknown_model(use))
+            elif found.resolve() not in tried:
+                tried.add(found.resolve())  # a model that fails to parse is reported once
+                for model_path, parsed in _parse_all([found], model_diags).items():
+                    if isinstance(parsed, ast.ModelFile):
+                        models[model_path.resolve()] = parsed
+                        pending.append((parsed, model_path))
+                    else:
+                        model_diags.append(_not_a_model(use, model_path))
+    vocabulary, built = build_model(models.values())
+    model_diags.extend(built)
+    diags.extend(model_diags)
+    policies = {p: f for p, f in files.items() if isinstance(f, ast.PolicyFile)}
+    for file in policies.values():
+        if not file.uses and file.policies:
+            diags.append(
+                Diagnostic(
+                    "PE101",
+                    "this policy file uses no model",
+                    file.policies[0].name.span,
+                    "which kinds does it check?",
+                    help="add `use alicloud.ecs` (or your model) at the top",
+                )
+            )
+    values = _param_values(policies.values(), params, params_file)
+    defines: dict[str, DefineSig] = {}
+    # Policies are typed against the models: with a broken model, every name would look
+    # unknown. Another file's syntax error does not stop them being checked.
+    if not any(d.level == "error" for d in model_diags):
+        # Defines of models and of policy files' top level are seen by every policy.
+        declared = Collector()
+        top = [d for f in models.values() for d in f.defines]
+        top += [d for f in policies.values() for d in f.defines]
+        defines = declare(top, vocabulary, declared, {})
+        diags.extend(declared)
+        if not any(d.level == "error" for d in declared):
+            for file in policies.values():
+                diags.extend(check_policy_file(file, vocabulary, values, defines))
+    return Front(files, policies, vocabulary, values, defines, diags)
+
+
+def load(
+    policy_paths: Sequence[Path], params: Sequence[str] = (), params_file: Path | None = None
+) -> Loaded:
+    """Parse, check and compile. Raises DiagnosticError or InputError (exit 3), or
+    UsageError (exit 2). `params` (`NAME=VALUE`) win over the `params_file`'s values."""
+    checked = front(policy_paths, params, params_file)
+    diags, policies = checked.diagnostics, checked.policies
+    vocabulary, values, defines = checked.vocabulary, checked.params, checked.defines
+    errors = [d for d in diags if d.level == "error"]
+    if errors:
+        raise DiagnosticError(sort_diagnostics(errors))
+    rules: list[plan.RulePlan] = []
+    seen: dict[str, plan.RulePlan] = {}
+    for file in policies.values():
+        for rule in compile_file(file, vocabulary, values, defines):
+            if rule.id in seen:
+                raise DiagnosticError(
+                    [
+                        Diagnostic(
+                            "PE108",
+                            f"rule `{rule.id}` is declared twice",
+                            rule.name_span,
+                            "declared again here",
+                            notes=(f"first declared at {seen[rule.id].name_span.location()}",),
+                        )
+                    ]
+                )
+            seen[rule.id] = rule
+            rules.append(rule)
+    warnings = tuple(sort_diagnostics(d for d in diags if d.level != "error"))
+    return Loaded(plan.index_by_kind(vocabulary, tuple(rules)), warnings)
+
+
+def _unknown_model(use: ast.Use) -> Diagnostic:
+    where = Path(*use.name.text.split(".")).with_suffix(".model")
+    return Diagnostic(
+        "PE101",
+        f"unknown model `{use.name.text}`",
+        use.name.span,
+        "no such model file",
+        notes=(
+            f"looked for {where} next to this file, in the folders above it and among "
+            "the bundled packs",
+        ),
+    )
+
+
+def _not_a_model(use: ast.Use, path: Path) -> Diagnostic:
+    return Diagnostic(
+        "PE101",
+        f"`{use.name.text}` names {path}, which is not a model",
+        use.name.span,
+        "not a model file",
+        help="a model file starts with `model NAME`",
+    )
+
+
+def _param_values(
+    files: Iterable[ast.PolicyFile], raw: Sequence[str], params_file: Path | None = None
+) -> dict[str, dict[str, object]]:
+    """`--param NAME=VALUE` or `--param POLICY.NAME=VALUE`, converted to the declared type,
+    over the values of a parameters file."""
+    declared: dict[str, list[tuple[ast.Policy, ast.Param]]] = {}
+    policies: set[str] = set()
+    for file in files:
+        for policy in file.policies:
+            policies.add(policy.name.text)
+            for param in policy.params:
+                declared.setdefault(param.name.text, []).append((policy, param))
+                declared.setdefault(f"{policy.name.text}.{param.name.text}", []).append(
+                    (policy, param)
+                )
+    out: dict[str, dict[str, object]] = {}
+    if params_file is not None:
+        _file_values(params_file, declared, policies, out)
+    for item in raw:
+        name, sep, text = item.partition("=")
+        if not sep:
+            raise UsageError(f"--param `{item}` needs the form NAME=VALUE")
+        targets = declared.get(name.strip())
+        if not targets:
+            hint = did_you_mean(name, [k for k in declared if "." not in k])
+            raise UsageError(f"no policy declares a param `{name}`" + (f"; {hint}" if hint else ""))
+        for policy, param in targets:
+            out.setdefault(policy.name.text, {})[param.name.text] = _convert(param, text)
+    return out
+
+
+def _file_values(
+    path: Path,
+    declared: dict[str, list[tuple[ast.Policy, ast.Param]]],
+    policies: set[str],
+    out: dict[str, dict[str, object]],
+) -> None:
+    """A parameters file (JSON, or YAML for `.yaml`/`.yml`): `{"NAME": VALUE}`,
+    `{"POLICY.NAME": VALUE}` or `{"POLICY": {"NAME": VALUE}}`. Every problem is named
+    by the file and the JSON Pointer of the value."""
+    file = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read the parameters file {path}: {exc}") from None
+    try:
+        if path.suffix in (".yaml", ".yml"):
+            doc = yaml.safe_load(text)
+        else:
+            doc = json.loads(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        raise InputError(
+            [Problem(file, "", f"not valid {_format_of(path)}: {exc}")], PARAMS_FILE
+        ) from None
+    if not isinstance(doc, dict):
+        raise InputError(
+            [Problem(file, "", "expected an object of param names to values")], PARAMS_FILE
+        )
+    problems: list[Problem] = []
+    entries: list[tuple[str, str, object]] = []  # (name, pointer, value)
+    for key, value in doc.items():
+        at = "/" + pointer_escape(str(key))
+        if key in policies and isinstance(value, dict) and key not in declared:
+            entries += [
+                (f"{key}.{k}", f"{at}/{pointer_escape(str(k))}", v) for k, v in value.items()
+            ]
+        else:
+            entries.append((str(key), at, value))
+    for name, at, value in entries:
+        targets = declared.get(name)
+        if not targets:
+            hint = did_you_mean(name, [k for k in declared if "." not in k])
+            problems.append(
+                Problem(
+                    file, at, f"no policy declares a param `{name}`" + (f"; {hint}" if hint else "")
+                )
+            )
+            continue
+        for policy, param in targets:
+            t = param_type(param.type)
+            if t is None:
+                continue  # the checker reports the param's type where it is declared
+            if not fits(value, t):
+                found = "nothing" if value is None else describe_json(value)
+                problems.append(
+                    Problem(file, at, f"`{name}` is {model.describe(t)}: found {found}")
+                )
+                continue
+            out.setdefault(policy.name.text, {})[param.name.text] = value
+    if problems:
+        raise InputError(problems, PARAMS_FILE)
+
+
+PARAMS_FILE = "parameters file"
+
+
+def _format_of(path: Path) -> str:
+    return "YAML" if path.suffix in (".yaml", ".yml") else "JSON"
+
+
+def _convert(param: ast.Param, text: str) -> object:
+    t = param_type(param.type)
+    name = param.name.text
+    if isinstance(t, model.ListT) and isinstance(t.item, model.Scalar):
+        if text.strip().startswith("["):
+            try:
+                items = json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise UsageError(f"--param {name}: not a JSON list: {exc.msg}") from None
+        else:
+            items = [_scalar(name, s.strip(), t.item.name) for s in text.split(",") if s.strip()]
+        if not fits(items, t):
+            raise UsageError(f"--param {name}: expected a {model.describe(t)}, got `{text}`")
+        return items
+    if isinstance(t, model.MapT):
+        try:
+            items = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise UsageError(f"--param {name}: not a JSON object: {exc.msg}") from None
+        if not fits(items, t):
+            raise UsageError(f"--param {name}: expected a {model.describe(t)}, got `{text}`")
+        return items
+    if isinstance(t, model.Scalar):
+        return _scalar(name, text, t.name)
+    raise UsageError(f"param `{name}` cannot be set from the command line")
+
+
+def _scalar(name: str, text: str, type_name: str) -> object:
+    if type_name == "int":
+        try:
+            return int(text)
+        except ValueError:
+            raise UsageError(f"--param {name}: expected an integer, got `{text}`") from None
+    if type_name == "bool":
+        if text not in ("true", "false"):
+            raise UsageError(f"--param {name}: expected true or false, got `{text}`")
+        return text == "true"
+    return text

@@ -1,0 +1,163 @@
+"""Inputs -> the normalized snapshot the engine evaluates, one module per source.
+
+`read` takes a file, a folder or stdin and an `--input-format` (`auto` detects it from
+the content), runs the importer and returns the snapshot with a sentence saying what was
+read. Importers know nothing of rules, and the engine nothing of sources: an importer
+only makes a document of the snapshot format (`policyengine snapshot schema`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from policyengine.core import model
+from policyengine.inputs.importers import aliyun, normalized, operations, terraform
+from policyengine.inputs.importers.base import Converted, Importer, Input, Options
+from policyengine.inputs.snapshot import (
+    UNKNOWN,
+    InputError,
+    Problem,
+    Snapshot,
+    UnknownValue,
+    load_json,
+    parse_document,
+    read_input,
+)
+from policyengine.inputs.store import Store
+
+__all__ = [
+    "FORMATS",
+    "Converted",
+    "Input",
+    "MissingInput",
+    "Options",
+    "Read",
+    "UnknownValue",
+    "detect",
+    "operations",
+    "parse_document",
+    "read",
+    "to_store",
+]
+
+IMPORTERS: dict[str, Importer] = {
+    i.name: i
+    for i in (
+        normalized.IMPORTER,
+        aliyun.IMPORTER,
+        terraform.PLAN_IMPORTER,
+        terraform.STATE_IMPORTER,
+    )
+}
+FORMATS = ("auto", *IMPORTERS)
+
+
+@dataclass(frozen=True)
+class Read:
+    snapshot: Snapshot
+    converted: Converted
+    detected: str  # how the format was chosen, for --verbose
+
+
+class MissingInput(Exception):
+    """The path names no file or folder (a usage error, not bad input)."""
+
+
+def detect(source: Input) -> tuple[Importer, str]:
+    """The importer for an input, by its content, and why."""
+    if source.is_dir:
+        return IMPORTERS["aliyun"], "a folder is read as aliyun CLI output"
+    for importer in IMPORTERS.values():
+        why = importer.detect(source.data)
+        if why:
+            return importer, why
+    raise InputError(
+        [
+            Problem(
+                source.name,
+                "",
+                "not an input policyengine reads: expected a normalized snapshot "
+                "(`resources`), aliyun CLI output (a Describe* response), or a Terraform "
+                "plan or state (`terraform show -json`); found " + _shape(source.data),
+            )
+        ]
+    )
+
+
+def read(path: Path, fmt: str, m: model.Model, options: Options, stdin: str | None = None) -> Read:
+    """A file, folder or `-` (stdin, or `stdin` when the caller read it already) -> the
+    normalized snapshot. Raises InputError."""
+    text: str | None = None
+    if str(path) == "-":
+        text = read_input(None, "<stdin>") if stdin is None else stdin
+        source = Input("<stdin>", None, load_json(text, "<stdin>"))
+    elif path.is_dir():
+        source = Input(str(path), path)
+    elif path.is_file():
+        text = read_input(path, str(path))
+        source = Input(str(path), path, load_json(text, str(path)))
+    else:
+        raise MissingInput(f"no such snapshot file: {path}")
+    if fmt == "auto":
+        importer, why = detect(source)
+        detected = f"{source.name}: read as {importer.title} ({why})"
+    else:
+        importer = IMPORTERS[fmt]
+        if source.is_dir and importer.name != "aliyun":
+            raise InputError(
+                [Problem(source.name, "", f"a folder cannot be read as {importer.title}")]
+            )
+        detected = f"{source.name}: read as {importer.title} (--input-format {fmt})"
+    converted = importer.convert(source, m, options)
+    unknowns = converted.unknowns
+    if importer.name == "snapshot" and text is not None:
+        unknowns = f'"{UNKNOWN}"' in text  # no need to walk a document that has none
+    # A normalized snapshot file keeps its text: findings can then point at its lines.
+    kept = text if importer.name == "snapshot" and source.path is not None and text else ""
+    origin = text if importer.name != "snapshot" and source.path is not None and text else ""
+    snapshot = parse_document(
+        converted.document, source.name, unknowns=unknowns, text=kept, origin=origin
+    )
+    return Read(snapshot, converted, detected)
+
+
+def _shape(data: object) -> str:
+    if isinstance(data, dict):
+        keys = list(data)[:6]
+        return "an object with keys " + ", ".join(f"`{k}`" for k in keys) if keys else "{}"
+    if isinstance(data, list):
+        return f"an array of {len(data)} items"
+    return type(data).__name__
+
+
+def to_store(snapshot: Snapshot, m: model.Model, now: datetime | None = None) -> Store:
+    """The store of an imported snapshot. A problem the model finds in a converted
+    resource is told where that resource came from: the input file and JSON path. `now`
+    overrides the capture time that `now()` in a rule reads."""
+    try:
+        return Store(snapshot, m, now)
+    except InputError as exc:
+        raise InputError([_locate(p, snapshot) for p in exc.problems]) from None
+
+
+def _locate(problem: Problem, snapshot: Snapshot) -> Problem:
+    parts = problem.pointer.split("/")
+    if len(parts) < 3 or parts[1] != "resources" or not parts[2].isdigit():
+        return problem
+    index = int(parts[2])
+    if index >= len(snapshot.resources):
+        return problem
+    source = snapshot.resources[index].get("source")
+    if not isinstance(source, dict):
+        return problem
+    attribute = "/".join(parts[3:])
+    where = f" (its `{attribute}`)" if attribute else ""
+    if source.get("address"):
+        where = f" ({source['address']}" + (f", `{attribute}`)" if attribute else ")")
+    return Problem(
+        str(source.get("file") or problem.file),
+        str(source.get("pointer") or ""),
+        problem.message + where,
+    )

@@ -1,0 +1,454 @@
+"""The normalized snapshot: its envelope (pydantic), its JSON Schema, and input errors.
+
+A snapshot is `{"resources": [{"kind", "id" | "name", "region", "zone", "tags", ...}]}`.
+Bad input raises `InputError` naming the file, the JSON Pointer of the place and what was
+expected; nothing is dropped quietly.
+
+A value that is not known yet (a Terraform plan's "known after apply") is the object
+`{"$unknown": WHAT}`, where WHAT names what would tell it (an address and attribute); with
+`"ref": ADDRESS` it is the id of the resource whose `source.address` is ADDRESS. Any rule
+that needs such a value reports `error`; a `ref` still links the two resources.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import math
+import sys
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from policyengine.core import limits
+
+UNKNOWN = "$unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class UnknownValue:
+    """A value the input cannot know yet, e.g. an id or zone assigned on apply."""
+
+    what: str  # what would tell the value: `module.app.alicloud_ecs_disk.data[0].id`
+    ref: str | None = None  # the address of the resource whose id this is, if known
+
+    def to_json(self) -> dict[str, str]:
+        return {UNKNOWN: self.what, **({"ref": self.ref} if self.ref else {})}
+
+
+def as_unknown(value: object) -> UnknownValue | None:
+    """The unknown a snapshot value stands for, or None for an ordinary value."""
+    if isinstance(value, dict) and UNKNOWN in value:
+        what, ref = value.get(UNKNOWN), value.get("ref")
+        if isinstance(what, str) and (ref is None or isinstance(ref, str)):
+            return UnknownValue(what, ref)
+    return None
+
+
+class UnknownMarker(BaseModel):
+    """`{"$unknown": WHAT, "ref": ADDRESS}`: a value not known until it is created."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True)
+
+    what: str = Field(alias="$unknown", min_length=1, description="What would tell the value.")
+    ref: str | None = Field(None, description="The address of the resource whose id it is.")
+
+
+class SourcePlace(BaseModel):
+    """Where an imported resource came from, so reports can name it the way its input does."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    format: str | None = Field(None, description="The input format, e.g. aliyun.")
+    file: str | None = Field(None, description="The input file.")
+    pointer: str | None = Field(None, description="The JSON Pointer in that file.")
+    address: str | None = Field(None, description="The Terraform address.")
+
+
+class ResourceEnvelope(BaseModel):
+    """The fields every resource may carry; any other field is the resource's own data."""
+
+    model_config = ConfigDict(extra="allow", strict=True)
+
+    kind: str = Field(min_length=1, description="The resource kind, as the model names it.")
+    id: str | UnknownMarker | None = Field(
+        None, description="The resource id, for kinds identified by id."
+    )
+    name: str | None = Field(None, description="The name, for kinds identified by name.")
+    region: str | UnknownMarker | None = Field(None, description="The region, e.g. cn-hangzhou.")
+    zone: str | UnknownMarker | None = Field(None, description="The zone, for zone-located kinds.")
+    tags: dict[str, str] | None = Field(None, description="Tags, key to value.")
+    source: SourcePlace | None = Field(
+        None, description="Where an imported resource came from (set by importers)."
+    )
+
+
+class SnapshotEnvelope(BaseModel):
+    """One account at one time."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    version: int = Field(1, description="The snapshot format version.")
+    account: str | None = Field(None, description="The account the resources belong to.")
+    captured_at: str | None = Field(None, description="When the snapshot was taken (ISO 8601).")
+    locations: dict[str, list[str]] | None = Field(
+        None, description="Region to zones, as DescribeZones reports them."
+    )
+    resources: list[dict[str, Any]] = Field(
+        min_length=1, description="The resources, in any order; at least one."
+    )
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of the snapshot format, generated from the envelope models."""
+    schema = SnapshotEnvelope.model_json_schema()
+    schema["properties"]["resources"]["items"] = {"$ref": "#/$defs/ResourceEnvelope"}
+    resource = ResourceEnvelope.model_json_schema()
+    defs = schema.setdefault("$defs", {})
+    defs.update(resource.pop("$defs", {}))  # the markers it uses, shared at the top
+    defs["ResourceEnvelope"] = resource
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "policyengine snapshot"
+    return schema
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    pointer: str  # JSON Pointer to the offending place, "" for the whole document
+    message: str
+
+    def render(self) -> str:
+        where = f"{self.file}:{self.pointer}" if self.pointer else self.file
+        return f"error: {where}: {self.message}"
+
+
+class InputError(Exception):
+    """A snapshot that cannot be evaluated. Carries every problem found, in order."""
+
+    def __init__(self, problems: list[Problem], what: str = "snapshot") -> None:
+        super().__init__("\n".join(p.render() for p in problems))
+        self.problems = problems
+        self.what = what  # the kind of input: "snapshot", "parameters file"
+
+
+def pointer_escape(segment: str | int) -> str:
+    """One RFC 6901 reference token."""
+    return str(segment).replace("~", "~0").replace("/", "~1")
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def read_input(path: Path | None, name: str) -> str:
+    """The text of an input file (or of stdin, for `path` None), refused above the
+    configured size before it is read into memory."""
+    most = limits.current().input_bytes
+    over = f"larger than {limits.size(most)}, the limit ({limits.env_name('input_bytes')} sets it)"
+    if path is None:
+        text = sys.stdin.read(most + 1)
+        if len(text) > most:
+            raise InputError([Problem(name, "", f"the input is {over}")])
+        return text
+    try:
+        found = path.stat().st_size
+        if found > most:
+            raise InputError([Problem(name, "", f"the file is {limits.size(found)}, {over}")])
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError([Problem(name, "", f"cannot be read: {exc}")]) from None
+
+
+def load_json(text: str | bytes, file: str, depth: int | None = None) -> Any:
+    """Parsed JSON; a document nested deeper than `depth` (by default the configured
+    limit) is an input error, so no walk over it can exhaust Python's stack."""
+    limit = limits.current().json_depth if depth is None else depth
+    # orjson refuses documents deeper than PARSER_DEPTH. Wrapped in that many levels less
+    # the limit, a document is refused exactly when it is deeper than the limit: the
+    # check costs one copy of the text, not a walk over the parsed values.
+    pad = limits.PARSER_DEPTH - limit
+    try:
+        # orjson: several times faster than the standard library on large snapshots, and
+        # its values take less memory. It rejects NaN and Infinity as JSON does.
+        # Parsed JSON holds no cycles: without the cyclic collector re-walking the growing
+        # heap, a 100 MB snapshot parses in half the time.
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            if isinstance(text, bytes):
+                data = orjson.loads(b"[" * pad + text + b"]" * pad)
+            else:
+                data = orjson.loads("[" * pad + text + "]" * pad)
+            for _ in range(pad):
+                if not (isinstance(data, list) and len(data) == 1):
+                    raise orjson.JSONDecodeError("not one JSON document", "", 0)
+                data = data[0]
+            if not _parser_refuses_depth() and _depth_over(data, limit):
+                raise InputError([_too_deep(file, limit)])
+            if _has_long_number(text):
+                # orjson reads an integer beyond 64 bits as a rounded float: read such a
+                # document again exactly (its depth is already known to be within limit).
+                data = json.loads(text, parse_constant=_reject_constant)
+            return data
+        finally:
+            if enabled:
+                gc.enable()
+    except orjson.JSONDecodeError as exc:
+        fast_error = exc
+    try:
+        orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        fast_error = exc
+        if "depth limit" in str(exc):  # deeper even than the parser's own limit
+            raise InputError([_too_deep(file, limit)]) from None
+    else:
+        raise InputError([_too_deep(file, limit)]) from None
+    # A document orjson refused: the standard library says where and why in the words
+    # our messages use, or accepts it (integers beyond 64 bits), and then orjson's reason
+    # is the one to report.
+    try:
+        data = json.loads(text, parse_constant=_reject_constant)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            [
+                Problem(
+                    file,
+                    "",
+                    f"not valid JSON at line {exc.lineno}, column {exc.colno}: "
+                    f"{exc.msg[:1].lower()}{exc.msg[1:]}",
+                )
+            ]
+        ) from None
+    except (ValueError, RecursionError) as exc:
+        raise InputError([Problem(file, "", f"not valid JSON: {exc}")]) from None
+    if _depth_over(data, limit):
+        raise InputError([_too_deep(file, limit)]) from None
+    if "surrogate" in str(fast_error):
+        # `"\ud800"` is valid JSON syntax but no text: it cannot be printed or hashed.
+        where = _lone_surrogate(data) or ""
+        raise InputError(
+            [
+                Problem(
+                    file,
+                    where,
+                    "holds an unpaired UTF-16 surrogate (such as \\ud800), which is not text",
+                )
+            ]
+        ) from None
+    raise InputError([Problem(file, "", f"not valid JSON: {fast_error}")]) from None
+
+
+@cache
+def _parser_refuses_depth() -> bool:
+    """Whether this orjson refuses documents deeper than PARSER_DEPTH, as the wrapping in
+    `load_json` relies on (older releases have no limit: then the depth is walked)."""
+    deepest = limits.PARSER_DEPTH
+    try:
+        orjson.loads("[" * deepest + "]" * deepest)
+    except orjson.JSONDecodeError:
+        return False
+    try:
+        orjson.loads("[" * (deepest + 1) + "]" * (deepest + 1))
+    except orjson.JSONDecodeError:
+        return True
+    return False
+
+
+# 19 digits in a row: the shortest integer that a 64-bit one may not hold.
+_LONG_RUN = "0" * 19
+_DIGITS_AS_ZERO = str.maketrans(dict.fromkeys("123456789", "0"))
+_BYTE_DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
+
+
+def _has_long_number(text: str | bytes) -> bool:
+    """Whether the text has a run of 19 digits (a number orjson may round); a string
+    holding one costs only an exact second reading. One pass in C, about 0.1 s per 40 MB."""
+    if isinstance(text, bytes):
+        return _LONG_RUN.encode() in text.translate(_BYTE_DIGITS_AS_ZERO)
+    return _LONG_RUN in text.translate(_DIGITS_AS_ZERO)
+
+
+def _too_deep(file: str, limit: int) -> Problem:
+    name = limits.env_name("json_depth")
+    return Problem(file, "", f"nested deeper than {limit} levels, the limit ({name} sets it)")
+
+
+def _depth_over(data: Any, limit: int) -> bool:
+    """Whether parsed JSON nests deeper than `limit` (iteratively: no recursion)."""
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(value, dict):
+            stack.extend((v, depth + 1) for v in value.values() if isinstance(v, dict | list))
+        elif isinstance(value, list):
+            stack.extend((v, depth + 1) for v in value if isinstance(v, dict | list))
+    return False
+
+
+def _lone_surrogate(data: Any) -> str | None:
+    """The JSON Pointer of the first string (or object with a key) holding a lone
+    surrogate, if any."""
+    stack: list[tuple[Any, str]] = [(data, "")]
+    while stack:
+        value, at = stack.pop()
+        if isinstance(value, str):
+            if _has_surrogate(value):
+                return at
+        elif isinstance(value, dict):
+            for key, inner in value.items():
+                if _has_surrogate(key):
+                    return at  # the object whose key it is: the key cannot be printed
+                stack.append((inner, f"{at}/{pointer_escape(key)}"))
+        elif isinstance(value, list):
+            stack.extend((inner, f"{at}/{i}") for i, inner in enumerate(value))
+    return None
+
+
+def _has_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    file: str
+    envelope: SnapshotEnvelope
+    resources: list[dict[str, Any]]
+    text: str = ""  # as read: outputs that point at lines scan it for positions
+    unknowns: bool = True  # may hold `{"$unknown": ...}` values (False: known not to)
+    # The input's own text when the snapshot was converted from one file (a Terraform
+    # plan): each resource's `source.pointer` points into it.
+    origin: str = ""
+
+
+def parse_snapshot(text: str | bytes, file: str) -> Snapshot:
+    """JSON text -> a snapshot whose envelope is valid. Model checks come in the store."""
+    enabled = gc.isenabled()
+    gc.disable()  # as in `load_json`: validation makes many objects and no cycles
+    try:
+        data = load_json(text, file)
+        if isinstance(text, bytes):  # read as bytes for speed: no lines to point at
+            return parse_document(data, file, unknowns=f'"{UNKNOWN}"'.encode() in text)
+        return parse_document(data, file, unknowns=f'"{UNKNOWN}"' in text, text=text)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def parse_document(
+    data: Any, file: str, *, unknowns: bool = True, text: str = "", origin: str = ""
+) -> Snapshot:
+    """Parsed JSON (as an importer makes it) -> a snapshot whose envelope is valid. `text`
+    is the JSON as read, when there is a file whose lines findings can point at."""
+    if not isinstance(data, dict):
+        raise InputError(
+            [
+                Problem(
+                    file,
+                    "",
+                    f"expected an object with a `resources` list, found {_json_type(data)}",
+                )
+            ]
+        )
+    try:
+        envelope = SnapshotEnvelope.model_validate(data)
+    except ValidationError as exc:
+        raise InputError(_problems(file, exc, "")) from None
+    problems: list[Problem] = []
+    for index, resource in enumerate(envelope.resources):
+        try:
+            ResourceEnvelope.model_validate(resource)
+        except ValidationError as exc:
+            problems.extend(_problems(file, exc, f"/resources/{index}"))
+    if problems:
+        raise InputError(problems)
+    return Snapshot(file, envelope, envelope.resources, text, unknowns, origin)
+
+
+# pydantic's error types, said the way the rest of the engine says things.
+_EXPECTED = {
+    "string_type": "a string",
+    "int_type": "an integer",
+    "dict_type": "an object",
+    "list_type": "an array",
+    "model_type": "an object",
+    "model_attributes_type": "an object",
+    "bool_type": "true or false",
+    "string_or_unknown": "a string",
+}
+
+
+def _problems(file: str, exc: ValidationError, base: str) -> list[Problem]:
+    out = []
+    for err in exc.errors():
+        loc = err["loc"]
+        # `str | UnknownMarker`: pydantic reports each member; say it once, as a person would.
+        if "str" in loc or "UnknownMarker" in loc:
+            tag = loc.index("str") if "str" in loc else loc.index("UnknownMarker")
+            value = err.get("input")
+            marker = isinstance(value, dict) and UNKNOWN in value
+            if loc[tag] == "str" and not marker:
+                err = {**err, "type": "string_or_unknown"}
+            elif loc[tag] != "UnknownMarker" or not marker and len(loc) == tag + 1:
+                continue
+            loc = loc[:tag] + loc[tag + 1 :]
+        pointer = base + "".join(f"/{pointer_escape(p)}" for p in loc)
+        kind = err["type"]
+        if kind == "missing":
+            message = f"`{err['loc'][-1]}` is required"
+        elif kind == "extra_forbidden":
+            message = (
+                f"unknown field `{err['loc'][-1]}`; expected version, account, "
+                "captured_at, locations or resources"
+            )
+        elif kind in _EXPECTED:
+            message = f"expected {_EXPECTED[kind]}, found {describe_json(err.get('input'))}"
+        elif kind == "too_short" and err["loc"] == ("resources",):
+            message = (
+                "the snapshot holds no resources: an empty export cannot show that the "
+                "account complies"
+            )
+        elif kind == "string_too_short":
+            message = "expected a non-empty string"
+        else:
+            message = err["msg"][:1].lower() + err["msg"][1:]
+        out.append(Problem(file, pointer, message))
+    return out
+
+
+def describe_json(value: object) -> str:
+    """A value as a person reads it in a JSON file: its type, and the value if short."""
+    shown = json.dumps(value, ensure_ascii=False) if isinstance(value, str | int) else ""
+    kind = _json_type(value)
+    return f"{kind} {shown}" if shown and len(shown) <= 40 and kind != "a boolean" else kind
+
+
+def _json_type(value: object) -> str:
+    match value:
+        case None:
+            return "null"
+        case bool():
+            return "a boolean"
+        case int():
+            return "an integer"
+        case float() if math.isfinite(value):
+            return "a number"
+        case float():
+            return "a non-finite number"
+        case str():
+            return "a string"
+        case list():
+            return "an array"
+        case dict():
+            return "an object"
+    return type(value).__name__

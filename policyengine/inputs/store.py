@@ -1,0 +1,706 @@
+"""A snapshot loaded for evaluation: resources checked against the model, identities,
+the location table, and every relation indexed once, in both directions.
+
+Following `disk attach instance` from either end is then a dictionary lookup; no rule
+ever scans all resources per resource. Raises `InputError` for data the model rejects.
+"""
+
+from __future__ import annotations
+
+import gc
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from policyengine.core import model
+from policyengine.core.diagnostics import did_you_mean
+from policyengine.inputs.snapshot import (
+    InputError,
+    Problem,
+    Snapshot,
+    UnknownValue,
+    as_unknown,
+    describe_json,
+    pointer_escape,
+)
+
+
+class Resource:
+    """One resource: its data as given, and where it sits in the snapshot."""
+
+    __slots__ = ("index", "kind", "key", "data", "region", "zone", "file", "address", "origin")
+
+    def __init__(
+        self,
+        index: int,
+        kind: str,
+        key: str,
+        data: dict[str, Any],
+        region: str | UnknownValue | None,
+        zone: str | UnknownValue | None,
+        file: str,
+        address: str | None = None,
+        origin: str | None = None,
+    ) -> None:
+        self.index = index
+        self.kind = kind
+        self.key = key  # the id, name or composite key a person reads
+        self.data = data
+        self.region = region  # from the data, or from the location table for a zone
+        self.zone = zone
+        self.file = file
+        self.address = address  # where an imported resource is declared (a Terraform address)
+        self.origin = origin  # its JSON Pointer in the file it was converted from
+
+    @property
+    def id_unknown(self) -> bool:
+        """Whether the id is assigned only when the resource is created."""
+        return isinstance(self.data.get("id"), UnknownValue)
+
+    @property
+    def pointer(self) -> str:
+        if self.index < 0:  # a region, the subject of `for each region`
+            return f"/locations/{pointer_escape(self.key)}"
+        return f"/resources/{self.index}"
+
+    def __repr__(self) -> str:
+        return f"{self.kind} {self.key}"
+
+
+@dataclass(frozen=True)
+class Edge:
+    """One edge of a relation: a source, the value it names, and what that resolves to."""
+
+    relation: model.Relation
+    source: Resource
+    value: str  # the id or name the source holds
+    targets: tuple[Resource, ...]  # several where the target is unique per region; () dangles
+    paths: tuple[str, ...]  # the relation paths that produced it
+    pointer: str  # where the value sits, under the source
+
+
+class LocationTable:
+    """Regions and zones as the snapshot knows them; never guessed from a zone's name.
+
+    The snapshot's `locations` (from DescribeZones) are authoritative; without them the
+    table is learned from the (region, zone) pairs the resources carry.
+    """
+
+    def __init__(self, declared: Mapping[str, list[str]] | None) -> None:
+        self._declared: dict[str, str] = {}  # zone -> region, as DescribeZones says
+        self._seen: dict[str, set[str]] = defaultdict(set)  # zone -> regions resources claim
+        self._zones: dict[str, set[str]] = defaultdict(set)  # region -> zones
+        self._regions: list[str] = list(declared or {})
+        for region, zones in (declared or {}).items():
+            for zone in zones:
+                self._declared[zone] = region
+                self._zones[region].add(zone)
+
+    def add(self, region: str, zone: str) -> None:
+        self._seen[zone].add(region)
+        if not self._declared:
+            self._zones[region].add(zone)
+
+    def region_of(self, zone: str) -> str | None:
+        """The zone's region; None when unknown, or claimed by several regions."""
+        if self._declared:
+            return self._declared.get(zone)  # what resources claim cannot extend it
+        regions = self._seen.get(zone, set())
+        return next(iter(regions)) if len(regions) == 1 else None
+
+    def zones_of(self, region: str) -> tuple[str, ...]:
+        return tuple(sorted(self._zones.get(region, ())))
+
+    def regions(self) -> list[str]:
+        """The regions the snapshot's `locations` declare, in order."""
+        return list(self._regions)
+
+    def unknown_zone(self, zone: str) -> str:
+        """Why `region_of(zone)` has no answer, in a sentence."""
+        if self._declared:
+            return f"zone `{zone}` is not in the snapshot's `locations`"
+        regions = sorted(self._seen.get(zone, ()))
+        if len(regions) > 1:
+            return f"resources place zone `{zone}` in several regions: {', '.join(regions)}"
+        return f"no resource in the snapshot places zone `{zone}` in a region"
+
+
+class Store:
+    def __init__(self, snapshot: Snapshot, m: model.Model, now: datetime | None = None) -> None:
+        self.file = snapshot.file
+        self.model = m
+        self.captured_at = snapshot.envelope.captured_at
+        # `now()` in a rule: `--now` when given, else the capture time; never the clock.
+        self._now = now if now is not None else _capture_time(self.captured_at)
+        self._now_source = "--now" if now is not None else "captured_at"
+        self.text = snapshot.text
+        self.origin = snapshot.origin
+        self.locations = LocationTable(snapshot.envelope.locations)
+        self.resources: list[Resource] = []
+        self.by_kind: dict[str, list[Resource]] = {k: [] for k in m.kinds}
+        self._identity: dict[str, dict[str, list[Resource]]] = {k: {} for k in m.kinds}
+        self._out: dict[model.Relation, dict[int, list[Edge]]] = {}
+        self._in: dict[model.Relation, dict[int, list[Edge]]] = {}
+        # Sources whose relation path stops at a missing required attribute: (path, pointer).
+        self._absent: dict[model.Relation, dict[int, list[tuple[str, str]]]] = {}
+        self._by_address: dict[str, Resource] = {}
+        problems: list[Problem] = []
+        self.has_unknowns = False  # holds a value a Terraform plan knows only after apply
+        if snapshot.unknowns:
+            for data in snapshot.resources:
+                _mark_unknowns(data)
+            self.has_unknowns = True
+        # Sources named by a target-side path that are not in the snapshot, per target.
+        self._dangling_in: dict[model.Relation, dict[int, list[tuple[str, str]]]] = {}
+        self._located: dict[tuple[str, str], list[Resource]] | None = None
+        # Building the tables makes millions of objects and no cycles: the cyclic
+        # collector would re-walk the growing heap again and again (measured: most of
+        # the indexing time at 100,000 instances).
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            self._load(snapshot.resources, problems)
+            self.resources_by_index = {r.index: r for r in self.resources}
+            if problems:
+                raise InputError(problems)
+            for relation in m.relations:
+                self._index(relation)
+        finally:
+            if enabled:
+                gc.enable()
+
+    # -- loading
+    def _load(self, raw: list[dict[str, Any]], problems: list[Problem]) -> None:
+        seen: dict[tuple[str, str | None, str], int] = {}
+        # Per kind, its declared attributes with a quick test of whether a value is
+        # already in its final form: good data skips the conversion walk.
+        declared = {
+            name: tuple(
+                (attr, t, _ready(t)) for attr, t in kind.attributes.fields if attr in kind.declared
+            )
+            for name, kind in self.model.kinds.items()
+        }
+        for index, data in enumerate(raw):
+            at = f"/resources/{index}"
+            kind_name = data["kind"]
+            kind = self.model.kinds.get(kind_name)
+            if kind is None:
+                hint = did_you_mean(kind_name, self.model.kinds) or (
+                    "the model knows " + ", ".join(f"`{k}`" for k in sorted(self.model.kinds))
+                )
+                problems.append(
+                    Problem(self.file, f"{at}/kind", f"unknown kind `{kind_name}`; {hint}")
+                )
+                continue
+            key = self._key(kind, data, at, problems)
+            if key is None:
+                continue
+            before = len(problems)
+            for name, t, ready in declared[kind.name]:
+                value = data.get(name)
+                if value is not None and not ready(value):
+                    data[name] = _convert(
+                        value, t, self.file, f"{at}/{pointer_escape(name)}", problems, data
+                    )
+            if len(problems) > before:
+                continue
+            region, zone = data.get("region"), data.get("zone")
+            if isinstance(zone, str) and isinstance(region, str) and zone and region:
+                self.locations.add(region, zone)
+            scope_key = region if kind.unique_per_region else None
+            ident = (kind.name, scope_key, key)
+            if ident in seen:
+                where = f" in region `{region}`" if kind.unique_per_region else ""
+                problems.append(
+                    Problem(
+                        self.file,
+                        at,
+                        f"duplicate {kind.name} `{key}`{where}: also at /resources/{seen[ident]}",
+                    )
+                )
+                continue
+            seen[ident] = index
+            source = data.get("source")
+            address = source.get("address") if isinstance(source, dict) else None
+            origin = source.get("pointer") if isinstance(source, dict) else None
+            resource = Resource(
+                index,
+                kind.name,
+                key,
+                data,
+                region,
+                zone,
+                self.file,
+                address,
+                origin if isinstance(origin, str) else None,
+            )
+            if address:
+                self._by_address[address] = resource
+            self.resources.append(resource)
+            self.by_kind[kind.name].append(resource)
+            self._identity[kind.name].setdefault(key, []).append(resource)
+        # A zone-located resource without a region learns it from the location table.
+        for resource in self.resources:
+            if resource.region is None and isinstance(resource.zone, str):
+                resource.region = self.locations.region_of(resource.zone)
+        # One name in several regions: candidates in region order, so the one an outcome
+        # names does not depend on the order of the export.
+        for table in self._identity.values():
+            for same in table.values():
+                if len(same) > 1:
+                    same.sort(key=lambda r: r.region if isinstance(r.region, str) else "")
+
+    def _key(
+        self, kind: model.Kind, data: dict[str, Any], at: str, problems: list[Problem]
+    ) -> str | None:
+        match kind.identity:
+            case model.IdFormat():
+                names: tuple[str, ...] = ("id",)
+            case model.NamedBy(attribute=attribute):
+                names = (attribute,)
+            case model.KeyedBy(attributes=attributes):
+                names = attributes
+        values = []
+        for name in names:
+            value = data.get(name)
+            if isinstance(value, UnknownValue):
+                # Not assigned yet: the resource is named by where it is declared, and a
+                # `ref` to that place links to it.
+                source = data.get("source")
+                own = source.get("address") if isinstance(source, dict) else None
+                values.append(value.ref or (own if name == "id" and own else value.what))
+                continue
+            if not isinstance(value, str | int) or isinstance(value, bool) or value == "":
+                found = "nothing" if value is None else describe_json(value)
+                problems.append(
+                    Problem(
+                        self.file,
+                        f"{at}/{pointer_escape(name)}",
+                        f"a {kind.name} is identified by `{name}`: expected a "
+                        f"non-empty string, found {found}",
+                    )
+                )
+                return None
+            values.append(str(value))
+        # Keys join in declared order: `keyed by (ram_role_name, instance_id)` reads
+        # `EcsRole@i-bp1…`, the way a person names the row.
+        return "@".join(values)
+
+    # -- relations
+    def _index(self, relation: model.Relation) -> None:
+        out: dict[int, list[Edge]] = {}
+        absent: dict[int, list[tuple[str, str]]] = {}
+        into: dict[int, list[Edge]] = defaultdict(list)
+        dangling_in: dict[int, list[tuple[str, str]]] = {}
+        targets = self._targets(relation, absent)
+        # Target-side paths (`deployment_set.instance_ids[*]`): the sources each target
+        # names, indexed by source, so that each source's edges are found in one look-up.
+        named_by: dict[int, list[tuple[Resource, str, str]]] = defaultdict(list)
+        sources_by_key = self._identity[relation.source]
+        own_paths = [
+            (
+                path,
+                (path.steps[0], "/" + pointer_escape(path.steps[0]), path.optional[0])
+                if len(path.steps) == 1 and path.steps[0] != "*"
+                else None,
+            )
+            for path in relation.paths
+            if not path.from_target
+        ]
+        for path in (p for p in relation.paths if p.from_target):
+            for target in self.by_kind[relation.target]:
+                if target.index not in targets.allowed:
+                    continue
+                for value, pointer in _values_at(target.data, path, 0, target.pointer):
+                    if value is _ABSENT:
+                        # Which sources it names cannot be told: every source is incomplete.
+                        targets.unknown.append((path.text, pointer))
+                        continue
+                    if value is None or value == "":
+                        continue
+                    found_sources = sources_by_key.get(str(value), [])
+                    if not found_sources:
+                        dangling_in.setdefault(target.index, []).append((str(value), pointer))
+                    for source in found_sources:
+                        named_by[source.index].append((target, path.text, pointer))
+        for source in self.by_kind[relation.source]:
+            if relation.when is not None:
+                lacking = relation.when.missing(source.data)
+                if lacking is not None:  # cannot tell whether the edge exists
+                    pointer = f"{source.pointer}/{pointer_escape(lacking.split('.')[0])}"
+                    absent.setdefault(source.index, []).append(
+                        (f"when {relation.when.text}", pointer)
+                    )
+                    continue
+                if not relation.when.holds(source.data):
+                    continue
+            for gap in targets.unknown:
+                absent.setdefault(source.index, []).append(gap)
+            found: dict[str, tuple[list[str], str, list[Resource] | None]] = {}
+            for path, single in own_paths:
+                if single is not None:  # one attribute, the usual case: no walk
+                    step, tail, optional = single
+                    got = source.data.get(step)
+                    if got is not None:
+                        reached: Any = ((got, source.pointer + tail),)
+                    else:
+                        reached = () if optional else ((_ABSENT, source.pointer + tail),)
+                else:
+                    reached = _values_at(source.data, path, 0, source.pointer)
+                for value, pointer in reached:
+                    if value is _ABSENT:
+                        absent.setdefault(source.index, []).append((path.text, pointer))
+                        continue
+                    if isinstance(value, UnknownValue):
+                        linked = self._by_address.get(value.ref) if value.ref else None
+                        if linked is None or linked.kind != relation.target:
+                            # Which resource it names cannot be told: never guess a link.
+                            absent.setdefault(source.index, []).append((path.text, pointer))
+                            continue
+                        value = linked.key
+                    if value is None or value == "":
+                        continue  # a missing, null or "" id makes no edge
+                    key = str(value)
+                    if key in found:
+                        found[key][0].append(path.text)
+                    else:
+                        found[key] = ([path.text], pointer, None)
+            for target, text, pointer in named_by.get(source.index, ()):
+                if target.key in found:
+                    found[target.key][0].append(text)
+                else:
+                    found[target.key] = ([text], pointer, [target])
+            if relation.join:
+                key_value = self._join_key(source, relation.join)
+                if key_value is None:
+                    lacking = next(k for k in relation.join if _key_part(source, k) is None)
+                    absent.setdefault(source.index, []).append(
+                        (relation.how, f"{source.pointer}/{pointer_escape(lacking)}")
+                    )
+                    continue
+                for target in targets.by_join.get(key_value, ()):
+                    pointer = f"{source.pointer}/{pointer_escape(relation.join[0])}"
+                    found[target.key] = ([relation.how], pointer, [target])
+            edges = []
+            for value, (paths, pointer, fixed) in found.items():
+                resolved = fixed if fixed is not None else targets.by_key.get(value, [])
+                allowed = tuple(t for t in resolved if t.index in targets.allowed)
+                if resolved and not allowed:
+                    continue  # the target exists and its side of `when` excludes it
+                edge = Edge(
+                    relation,
+                    source,
+                    value,
+                    allowed,
+                    tuple(dict.fromkeys(paths)),
+                    pointer,
+                )
+                edges.append(edge)
+                for target in edge.targets:
+                    into[target.index].append(edge)
+            if edges:
+                out[source.index] = edges
+        self._out[relation] = out
+        self._in[relation] = dict(into)
+        self._absent[relation] = absent
+        self._dangling_in[relation] = dangling_in
+
+    def _targets(
+        self, relation: model.Relation, absent: dict[int, list[tuple[str, str]]]
+    ) -> _Targets:
+        """The relation's possible targets: by identity, by join key, and which ones its
+        target-side `when` admits."""
+        out = _Targets(self._identity[relation.target])
+        for target in self.by_kind[relation.target]:
+            guard = relation.target_when
+            if guard is not None:
+                lacking = guard.missing(target.data)
+                if lacking is not None:
+                    out.unknown.append(
+                        (f"when {guard.text}", f"{target.pointer}/{pointer_escape(lacking)}")
+                    )
+                    continue
+                if not guard.holds(target.data):
+                    continue
+            out.allowed.add(target.index)
+            if relation.join:
+                key = self._join_key(target, relation.join)
+                if key is None:
+                    lacking = next(k for k in relation.join if _key_part(target, k) is None)
+                    out.unknown.append(
+                        (relation.how, f"{target.pointer}/{pointer_escape(lacking)}")
+                    )
+                    continue
+                out.by_join.setdefault(key, []).append(target)
+        return out
+
+    @staticmethod
+    def _join_key(resource: Resource, keys: tuple[str, ...]) -> tuple[object, ...] | None:
+        parts = tuple(_key_part(resource, k) for k in keys)
+        return None if any(p is None for p in parts) else parts
+
+    def dangling_sources(
+        self, relation: model.Relation, resource: Resource
+    ) -> list[tuple[str, str]]:
+        """Sources a target-side path of `resource` names that are not in the snapshot."""
+        return self._dangling_in[relation].get(resource.index, [])
+
+    # -- regions
+    def regions(self) -> list[Resource]:
+        """The regions the snapshot knows, as subjects of `for each region`, in order:
+        its `locations` first, then the regions resources name."""
+        names: dict[str, None] = dict.fromkeys(self.locations.regions())
+        for resource in self.resources:
+            if isinstance(resource.region, str) and resource.region:
+                names.setdefault(resource.region)
+        return [
+            Resource(-1, "region", name, {"region": name}, name, None, self.file) for name in names
+        ]
+
+    def located(self, kind: str, region: str) -> list[Resource]:
+        """The resources of a kind in a region, from an index built on first use."""
+        if self._located is None:
+            self._located = defaultdict(list)
+            for resource in self.resources:
+                if isinstance(resource.region, str) and resource.region:
+                    self._located[(resource.kind, resource.region)].append(resource)
+        return self._located.get((kind, region), [])
+
+    def now(self) -> datetime | None:
+        return self._now
+
+    def no_now(self) -> str:
+        if self.captured_at is None:
+            return "the snapshot has no `captured_at`; pass --now to give the time"
+        return f"the snapshot's `captured_at` ({self.captured_at}) is not a time"
+
+    def edges_from(self, relation: model.Relation, resource: Resource) -> list[Edge]:
+        return self._out[relation].get(resource.index, [])
+
+    def edges_to(self, relation: model.Relation, resource: Resource) -> list[Edge]:
+        return self._in[relation].get(resource.index, [])
+
+    def incomplete(self, relation: model.Relation, resource: Resource) -> list[tuple[str, str]]:
+        """Where following `relation` from `resource` met a missing required attribute."""
+        return self._absent[relation].get(resource.index, [])
+
+    def edge_index(
+        self, relation: model.Relation
+    ) -> tuple[Mapping[int, list[Edge]], Mapping[int, list[tuple[str, str]]]]:
+        """A relation's edges by source index, and its incomplete sources by index: for a
+        caller that follows the relation from many resources."""
+        return self._out[relation], self._absent[relation]
+
+    def incomplete_sources(self, relation: model.Relation) -> list[tuple[Resource, str, str]]:
+        """Every source of `relation` whose edges are not all known, in snapshot order."""
+        return [
+            (self.resources_by_index[index], path, pointer)
+            for index, gaps in self._absent[relation].items()
+            for path, pointer in gaps
+        ]
+
+    def value_at(self, resource: Resource, pointer: str) -> Any:
+        """The value at a snapshot pointer under `resource` (None where there is none)."""
+        value: Any = resource.data
+        for token in pointer[len(resource.pointer) :].split("/")[1:]:
+            token = token.replace("~1", "/").replace("~0", "~")
+            if isinstance(value, list) and token.isdigit() and int(token) < len(value):
+                value = value[int(token)]
+            elif isinstance(value, dict):
+                value = value.get(token)
+            else:
+                return None
+        return value
+
+    def region_of(self, zone: str) -> str | None:
+        return self.locations.region_of(zone)
+
+    def zones_of(self, region: str) -> tuple[str, ...]:
+        return self.locations.zones_of(region)
+
+    def unknown_zone(self, zone: str) -> str:
+        return self.locations.unknown_zone(zone)
+
+
+class _Targets:
+    """The possible targets of one relation while it is indexed."""
+
+    def __init__(self, by_key: dict[str, list[Resource]]) -> None:
+        self.by_key = by_key
+        self.by_join: dict[tuple[object, ...], list[Resource]] = {}
+        self.allowed: set[int] = set()
+        self.unknown: list[tuple[str, str]] = []  # targets whose edges cannot be told
+
+
+def _key_part(resource: Resource, key: str) -> object:
+    if key in ("region", "zone"):
+        return getattr(resource, key)  # a zone-located resource's region is learned
+    value = resource.data.get(key)
+    return None if value == "" else value
+
+
+def _capture_time(text: str | None) -> datetime | None:
+    return None if text is None else model.parse_time(text)
+
+
+class _Absent:
+    """A relation path stopped at an attribute the model requires: the data is incomplete."""
+
+
+_ABSENT = _Absent()
+
+
+def _values_at(
+    data: Any, path: model.RelationPath, at: int, pointer: str
+) -> Iterator[tuple[Any, str]]:
+    """Every value a relation path reaches, with its pointer; `*` walks a list. Yields
+    `_ABSENT` where a required step is missing, so no edge is silently lost."""
+    if at == len(path.steps) or isinstance(data, UnknownValue):
+        yield data, pointer  # an unknown list or object hides what is under it
+        return
+    step = path.steps[at]
+    if step == "*":
+        if isinstance(data, list):
+            for i, item in enumerate(data):
+                yield from _values_at(item, path, at + 1, f"{pointer}/{i}")
+        elif data is None and not path.optional[at]:
+            yield _ABSENT, pointer
+        return
+    if isinstance(data, Mapping) and data.get(step) is not None:
+        yield from _values_at(data[step], path, at + 1, f"{pointer}/{pointer_escape(step)}")
+    elif not path.optional[at]:
+        yield _ABSENT, f"{pointer}/{pointer_escape(step)}"
+
+
+def _ready(t: model.Type) -> Callable[[Any], bool]:
+    """Whether a value of declared type `t` needs no conversion: `_convert` would return
+    it unchanged. A closure per type, built once per store, so good data costs a few
+    calls. Times, CIDR blocks and port ranges are always converted (to one form)."""
+    t = model.unwrap(t)
+    match t:
+        case model.Scalar(name="int"):
+            return lambda v: isinstance(v, int) and not isinstance(v, bool)
+        case model.Scalar(name="bool"):
+            return lambda v: isinstance(v, bool)
+        case model.Scalar(name="time" | "cidr" | "port_range"):
+            return lambda v: False
+        case model.Scalar() | model.RefT():
+            return lambda v: isinstance(v, str)
+        case model.ListT(item=item):
+            item_ready = _ready(item)
+            return lambda v: isinstance(v, list) and all(x is None or item_ready(x) for x in v)
+        case model.MapT(value=vt):
+            value_ready = _ready(vt)
+            return lambda v: (
+                isinstance(v, dict) and all(x is None or value_ready(x) for x in v.values())
+            )
+        case model.RecordT(fields=fields):
+            fields_ready = tuple((name, _ready(ft)) for name, ft in fields)
+            return lambda v: (
+                isinstance(v, dict)
+                and all(v.get(name) is None or ready(v[name]) for name, ready in fields_ready)
+            )
+        case _:
+            return lambda v: True
+
+
+def _mark_unknowns(data: Any) -> Any:
+    """Replaces every `{"$unknown": ...}` under `data` by an UnknownValue, in place."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if isinstance(value, dict | list):
+                data[key] = as_unknown(value) or _mark_unknowns(value)
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            if isinstance(value, dict | list):
+                data[i] = as_unknown(value) or _mark_unknowns(value)
+    return data
+
+
+def _convert(
+    value: Any,
+    t: model.Type,
+    file: str,
+    at: str,
+    problems: list[Problem],
+    parent: Mapping[str, Any] | None = None,
+) -> Any:
+    """A declared attribute's value, converted to its declared type the way the APIs send
+    it (`"1"` -> 1, `"false"` -> false); a value that does not convert is a problem at its
+    place. `null` counts as missing; a value not known yet (a Terraform plan's) has every
+    type. `parent` is the object holding the value: an `"-1/-1"` port range means every
+    port for TCP, UDP and ALL, and none for ICMP and GRE.
+    """
+    if value is None or isinstance(value, UnknownValue):
+        return value
+    t = model.unwrap(t)
+
+    def wrong(expected: str) -> Any:
+        problems.append(Problem(file, at, f"expected {expected}, found {describe_json(value)}"))
+        return value
+
+    match t:
+        case model.Scalar(name="int"):
+            if isinstance(value, str) and re.fullmatch(r"-?[0-9]+", value.strip()):
+                return int(value)
+            if not isinstance(value, int) or isinstance(value, bool):
+                return wrong("an integer")
+        case model.Scalar(name="bool"):
+            if isinstance(value, str) and value.lower() in ("true", "false"):
+                return value.lower() == "true"
+            if not isinstance(value, bool):
+                return wrong("true or false")
+        case model.Scalar(name="time"):
+            # Compared as text from here on: one form for every offset (UTC, seconds).
+            moment = model.canonical_time(value) if isinstance(value, str) else None
+            if moment is None:
+                return wrong("a time in ISO 8601 form, e.g. 2024-01-31T08:00Z")
+            return moment
+        case model.Scalar(name="cidr"):
+            network = model.canonical_cidr(value) if isinstance(value, str) else None
+            if network is None:
+                return wrong("a CIDR block, e.g. 10.0.0.0/8")
+            return network
+        case model.Scalar(name="port_range"):
+            if not isinstance(value, str) or _bad_ports(value):
+                return wrong('a port range such as "22/22", or "-1/-1" for every port')
+            protocol = parent.get("ip_protocol") if parent is not None else None
+            if value.strip() == "-1/-1" and str(protocol).upper() in NO_PORT_PROTOCOLS:
+                return ""  # ICMP and GRE have no ports: an empty range
+        case model.Scalar() | model.RefT():
+            if not isinstance(value, str):
+                return wrong("a string")
+        case model.ListT(item=item):
+            if not isinstance(value, list):
+                return wrong("an array")
+            return [_convert(v, item, file, f"{at}/{i}", problems) for i, v in enumerate(value)]
+        case model.MapT(value=vt):
+            if not isinstance(value, dict):
+                return wrong("an object")
+            return {
+                k: _convert(v, vt, file, f"{at}/{pointer_escape(k)}", problems)
+                for k, v in value.items()
+            }
+        case model.RecordT(fields=fields):
+            if not isinstance(value, dict):
+                return wrong("an object")
+            out = dict(value)
+            for name, ft in fields:
+                if name in value:
+                    out[name] = _convert(
+                        value[name], ft, file, f"{at}/{pointer_escape(name)}", problems, value
+                    )
+            return out
+        case model.ResourceT() | model.AnyT() | model.OptionalT():
+            pass
+    return value
+
+
+NO_PORT_PROTOCOLS = ("ICMP", "GRE", "ICMPV6")
+
+
+def _bad_ports(text: str) -> bool:
+    return "/" not in text or model.parse_port_range(text) is None

@@ -1,0 +1,119 @@
+"""Evaluation results as JUnit XML, which CI systems render as test reports: one test
+suite per rule, one test case per outcome (rule x resource). A fail is a `failure`, an
+error an `error`, a skip, a waived finding or one in the baseline a `skipped`; failures
+and errors carry the explanation. The run's counts are attributes of `testsuites`.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+
+from policyengine.outputs.finding import explanation
+from policyengine.results.explain import subject
+from policyengine.results.report import Finding, Report, summary_line, verdict_line
+
+_TAGS = {"fail": "failure", "error": "error"}
+# Characters XML 1.0 cannot hold even escaped; a snapshot value may contain them.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _clean(text: str) -> str:
+    return _NOT_XML.sub("\ufffd", text)
+
+
+def _count(element: ET.Element, cases: list[Finding], report: Report) -> None:
+    fails = sum(1 for f in cases if _kind(f) == "failure")
+    errors = sum(1 for f in cases if _kind(f) == "error")
+    skipped = sum(1 for f in cases if _kind(f) == "skipped")
+    element.set("tests", str(len(cases)))
+    element.set("failures", str(fails))
+    element.set("errors", str(errors))
+    element.set("skipped", str(skipped))
+
+
+def _kind(f: Finding) -> str:
+    if f.baselined or f.waiver is not None:
+        return "skipped"
+    return _TAGS.get(f.result.status.value, "skipped" if f.status.value == "skipped" else "")
+
+
+def _case(report: Report, f: Finding) -> ET.Element:
+    rule = f.result.rule
+    case = ET.Element(
+        "testcase",
+        {
+            "classname": rule.id,
+            "name": _clean(subject(f.result)),
+            "file": f.result.resource.file,
+        },
+    )
+    kind = _kind(f)
+    if kind in ("failure", "error"):
+        text = _clean(explanation(report, f))
+        child = ET.SubElement(
+            case,
+            kind,
+            {"message": text.split("\n", 1)[0], "type": f"{rule.severity} {rule.enforcement}"},
+        )
+        child.text = text
+    elif kind == "skipped":
+        if f.baselined:
+            reason = "in the baseline"
+        elif f.waiver is not None:
+            reason = f.waiver.note()
+        else:
+            reason = f.result.reason or "not applicable"
+        ET.SubElement(case, "skipped", {"message": _clean(reason)})
+    return case
+
+
+def render(report: Report, show_all: bool = False) -> str:
+    """Every outcome is a test case, whatever `show_all` says: a test report that left
+    out the passes would not say what ran."""
+    root = ET.Element("testsuites", {"name": "policyengine"})
+    _count(root, report.findings, report)
+    summary = report.summary()
+    root.set("rules-loaded", str(summary["rules_loaded"]))
+    root.set("rules-evaluated", str(summary["rules_evaluated"]))
+    root.set("resources", str(summary["resources"]))
+    root.set("waived", str(summary["waived"]))
+    root.set("baselined", str(summary["baselined"]))
+    by_rule: dict[str, list[Finding]] = {rule.id: [] for rule in report.plan.rules}
+    for f in report.findings:
+        by_rule[f.result.rule.id].append(f)
+    for rule in report.plan.rules:
+        cases = by_rule[rule.id]
+        suite = ET.SubElement(root, "testsuite", {"name": rule.id, "file": rule.span.file})
+        _count(suite, cases, report)
+        props = ET.SubElement(suite, "properties")
+        for name, value in (
+            ("title", rule.title),
+            ("severity", rule.severity),
+            ("enforcement", rule.enforcement),
+            ("source", rule.span.location()),
+        ):
+            ET.SubElement(props, "property", {"name": name, "value": _clean(value)})
+        suite.extend(_case(report, f) for f in cases)
+    out = ET.SubElement(root, "system-out")
+    notes = [f"{n.level}: {n.message}" for n in report.notices()]
+    out.text = _clean("\n".join([*notes, summary_line(report), verdict_line(report)]))
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode")
+
+
+def render_failure(kind: str, text: str) -> str:
+    """Nothing was evaluated: one errored test case that says why."""
+    root = ET.Element(
+        "testsuites", {"name": "policyengine", "tests": "1", "failures": "0", "errors": "1"}
+    )
+    suite = ET.SubElement(
+        root,
+        "testsuite",
+        {"name": "policyengine", "tests": "1", "failures": "0", "errors": "1", "skipped": "0"},
+    )
+    case = ET.SubElement(suite, "testcase", {"classname": "policyengine", "name": "evaluate"})
+    error = ET.SubElement(case, "error", {"message": f"{kind}; nothing was evaluated"})
+    error.text = _clean(text)
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode")

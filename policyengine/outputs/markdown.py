@@ -1,0 +1,77 @@
+"""Evaluation results as Markdown for a pull-request comment: the verdict, a summary
+table of what ran, then the findings rule by rule."""
+
+from __future__ import annotations
+
+import re
+
+from policyengine.results.report import Finding, Report, outcome_text, shown, verdict_line
+
+# A pull-request comment holds at most 65,536 characters: list this many, then say how
+# many more there are.
+MAX_LISTED = 100
+
+
+def cell(text: str) -> str:
+    """Text safe inside a table cell or a list item on one line."""
+    return (
+        text.replace("\\", "\\\\")
+        .replace("|", "\\|")
+        .replace("<", "&lt;")
+        .replace("\n", " ")
+        .replace("`", "'")
+    )
+
+
+def render(report: Report, show_all: bool = False) -> str:
+    s = report.summary()
+    icon = "❌" if report.failed() else "✅"
+    lines = [
+        f"## {icon} policyengine: {verdict_line(report)}",
+        "",
+        "| | |",
+        "| --- | ---: |",
+        f"| rules loaded | {s['rules_loaded']} |",
+        f"| rules evaluated | {s['rules_evaluated']} |",
+        f"| resources | {s['resources']} |",
+        f"| snapshots | {s['snapshots']} |",
+        *(f"| {name} | {count} |" for name, count in s["outcomes"].items()),
+        f"| waived | {s['waived']} |",
+        f"| baselined | {s['baselined']} |",
+        "",
+    ]
+    for n in report.notices():
+        marker = {"error": "CAUTION", "warning": "WARNING", "note": "NOTE"}[n.level]
+        lines += [f"> [!{marker}]", f"> {cell(n.message)}", ""]
+    by_rule: dict[str, list[Finding]] = {rule.id: [] for rule in report.plan.rules}
+    for f in report.findings:
+        if shown(report, f, show_all):
+            by_rule[f.result.rule.id].append(f)
+    listed = 0
+    total = sum(len(rows) for rows in by_rule.values())
+    for rule in report.plan.rules:
+        rows = by_rule[rule.id]
+        if not rows or listed >= MAX_LISTED:
+            continue
+        level = ", advisory" if rule.enforcement == "advisory" else ""
+        title = f" — {cell(rule.title)}" if rule.title else ""
+        lines += [
+            f"### `{rule.id}`{title}",
+            "",
+            f"severity **{rule.severity}**{level} · `{rule.span.location()}`",
+            "",
+        ]
+        for f in rows[: MAX_LISTED - listed]:
+            lines.append(f"- **{f.status.value.upper()}** {cell(outcome_text(report, f))}")
+            listed += 1
+        if rule.remediation and any(f.status.value == "fail" for f in rows):
+            lines += ["", f"**Fix:** {cell(rule.remediation)}"]
+        lines.append("")
+    if total > listed:
+        lines += [f"… and {total - listed} more; the full list is in the text or JSON report.", ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def render_failure(kind: str, text: str) -> str:
+    fence = "`" * max(3, 1 + max((len(r) for r in re.findall("`+", text)), default=0))
+    return f"## ❌ policyengine: {kind}; nothing was evaluated\n\n{fence}\n{text}\n{fence}\n"

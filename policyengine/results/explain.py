@@ -1,0 +1,436 @@
+"""Outcomes -> what a person reads: the proof of one outcome as caret text, markdown or
+JSON, and the one-line message a report prints for a finding.
+
+Sentences come from the evidence the interpreter recorded, in the words of the rule as
+written (`requires same zone`), with the policy line underlined and each value's place
+in the snapshot.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from policyengine.core.diagnostics import Diagnostic, Level, render_text
+from policyengine.core.source import Span
+from policyengine.inputs.snapshot import UnknownValue
+from policyengine.inputs.store import Resource
+from policyengine.results.hints import fix_hints
+from policyengine.runtime import Fact, Proof, Result, Status, Trace, Unknown, decisive
+from policyengine.runtime.outcomes import Operand, Test
+
+# ---------------------------------------------------------------- the proof as data
+
+
+class _Doc(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Place(_Doc):
+    """A span of policy source."""
+
+    file: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+
+class ResourceRef(_Doc):
+    kind: str
+    id: str
+    region: str | dict[str, str] | None  # {"$unknown": ADDRESS} until a plan is applied
+    zone: str | dict[str, str] | None
+    pointer: str | None  # JSON Pointer of the resource in its snapshot; None if not in it
+    address: str | None = None  # the Terraform address, for a resource from a plan or state
+    relation: str | None = None  # for the other end of an edge: the relation's name
+
+
+class OperandDoc(_Doc):
+    text: str
+    value: Any
+    literal: bool
+
+
+class TestDoc(_Doc):
+    op: str
+    left: OperandDoc
+    right: OperandDoc | None
+
+
+class ClauseDoc(_Doc):
+    """One condition on the path that decided the outcome, outermost first."""
+
+    part: Literal["where", "unless", "condition"]
+    op: str  # all | any | not | quantifier | element | leaf
+    text: str
+    at: Place
+    truth: Literal["true", "false", "unknown"]
+    test: TestDoc | None  # for a leaf: what it tested
+
+
+class FactDoc(_Doc):
+    kind: str
+    text: str
+    resource: str  # the resource the fact is about ("disk d-1"), or ""
+    pointer: str  # JSON Pointer into the snapshot, or ""
+    value: Any
+
+
+class ProofDocument(_Doc):
+    """The proof of one outcome, as `explain --format json` prints it."""
+
+    rule: str
+    title: str
+    outcome: Literal["pass", "fail", "error", "skipped"]
+    severity: str
+    snapshot: str
+    resource: ResourceRef
+    related: ResourceRef | None
+    clause: Place  # the clause a caret underlines
+    label: str
+    clauses: list[ClauseDoc]
+    message: str
+    reason: str
+    evidence: list[FactDoc]
+    hints: list[str]
+    remediation: str
+    fingerprint: str
+
+
+_CODES = {
+    Status.FAIL: "PE500",
+    Status.ERROR: "PE501",
+    Status.PASS: "PE502",
+    Status.SKIPPED: "PE503",
+}
+_LEVELS = {
+    Status.FAIL: Level.FAIL,
+    Status.ERROR: Level.ERROR,
+    Status.PASS: Level.PASS,
+    Status.SKIPPED: Level.SKIPPED,
+}
+
+
+def named(resource: Resource) -> str:
+    """`disk d-1`, and where an imported resource is declared when that is not its key:
+    `disk d-1 (module.app.alicloud_ecs_disk.data[0])`."""
+    text = f"{resource.kind} {resource.key}"
+    if resource.address and resource.address != resource.key:
+        text += f" ({resource.address})"
+    return text
+
+
+def subject(result: Result) -> str:
+    res = named(result.resource)
+    if result.target is not None:
+        return f"{res} → {named(result.target)}"
+    if result.edge is not None:
+        return f"{res} → {result.edge.relation.target} {result.edge.value}"
+    return res
+
+
+def _deciding(proof: Proof) -> tuple[Trace | None, list[Fact]]:
+    """The trace that decided the outcome, and the facts along its deciding parts."""
+    decided: Trace | None = None
+    for part in (proof.where, proof.unless, proof.condition):
+        if part is not None:
+            decided = part  # the last part evaluated is the one that decided
+    facts: list[Fact] = list(proof.edge_facts)
+    leaf: Trace | None = decided
+    if decided is not None:
+        for node in decisive(decided):
+            facts.extend(f for f in node.facts if f not in facts)
+            leaf = node
+            if node.op == "quantifier" and isinstance(node.truth, bool):
+                if not any(c.op == "element" for c in node.children):
+                    # Held for every element it looked at: what it saw is the evidence.
+                    for sub in _subtree(node):
+                        facts.extend(f for f in sub.facts if f not in facts)
+    return leaf, facts
+
+
+def _subtree(node: Trace) -> Iterator[Trace]:
+    for child in node.children:
+        yield child
+        yield from _subtree(child)
+
+
+def evidence(proof: Proof) -> list[Fact]:
+    """The facts that decided an outcome, in the order they were met."""
+    return _deciding(proof)[1]
+
+
+def clause_label(result: Result, proof: Proof) -> str:
+    if proof.where is not None and proof.where.truth is False:
+        return "the rule's `where` does not hold, so it does not apply"
+    if proof.where is not None and isinstance(proof.where.truth, Unknown):
+        return "this `where` cannot be decided"
+    if proof.unless is not None and proof.unless.truth is not False:
+        return (
+            "exempt: this `unless` holds"
+            if proof.unless.truth is True
+            else "this `unless` cannot be decided"
+        )
+    rule = result.rule
+    match result.status:
+        case Status.FAIL:
+            return (
+                "this condition holds, and the rule forbids it"
+                if rule.mode == "forbid"
+                else "this requirement does not hold"
+            )
+        case Status.PASS:
+            return (
+                "this requirement holds"
+                if rule.mode == "require"
+                else "this forbidden condition does not hold"
+            )
+        case Status.ERROR:
+            return "this cannot be decided"
+        case Status.SKIPPED:
+            return "not applicable"
+
+
+def message(result: Result, proof: Proof) -> str:
+    """The one line a report shows for a finding."""
+    if result.status in (Status.ERROR, Status.SKIPPED) and result.reason:
+        return result.reason  # the rule's message describes a violation, not this
+    if proof.message:
+        return proof.message
+    _, facts = _deciding(proof)
+    own = f"{result.resource.kind} {result.resource.key}"
+    shown = [
+        f.brief if f.owner == own else f.text
+        for f in facts
+        if f.kind in ("read", "missing", "compare", "call", "count", "element")
+    ]
+    return "; ".join(shown) or result.reason
+
+
+def to_diagnostic(proof: Proof) -> Diagnostic:
+    result = proof.result
+    rule = result.rule
+    leaf, facts = _deciding(proof)
+    span: Span = leaf.span if leaf is not None else rule.span
+    notes: list[str] = []
+    for fact in facts:
+        where = f"  ({result.resource.file}#{fact.pointer})" if fact.pointer else ""
+        notes.append(f"{fact.text}{where}")
+    if (
+        result.status is Status.ERROR
+        and result.reason
+        and all(result.reason not in note for note in notes)
+    ):
+        notes.append(f"undecided: {result.reason}")
+    elif result.status is Status.SKIPPED and result.reason:
+        notes.append(result.reason)
+    if proof.message and result.status is Status.FAIL:
+        notes.append(f"message: {proof.message}")
+    notes.extend(fix_hints(proof))
+    if (
+        leaf is not None
+        and isinstance(leaf.truth, Unknown)
+        and leaf.truth.reason not in " ".join(notes)
+    ):
+        notes.append(f"undecided: {leaf.truth.reason}")
+    return Diagnostic(
+        code=_CODES[result.status],
+        message=f"{subject(result)}: {rule.id}" + (f" — {rule.title}" if rule.title else ""),
+        span=span,
+        label=clause_label(result, proof),
+        notes=tuple(notes),
+        help=f"fix: {rule.remediation}"
+        if rule.remediation and result.status is Status.FAIL
+        else "",
+        level=_LEVELS[result.status],
+    )
+
+
+def render_proof_text(proof: Proof) -> str:
+    text = render_text(to_diagnostic(proof))
+    # `help: fix: ...` reads twice; a remediation is its own line.
+    return text.replace("= help: fix: ", "= fix: ")
+
+
+def render_proof_markdown(proof: Proof) -> str:
+    result, rule = proof.result, proof.result.rule
+    leaf, facts = _deciding(proof)
+    span = leaf.span if leaf is not None else rule.span
+    line = span.source.line_text(span.line)
+    lines = [
+        f"### {result.status.upper()}: `{rule.id}`" + (f" — {rule.title}" if rule.title else ""),
+        "",
+        f"**{subject(result)}** · severity **{rule.severity}** · "
+        f"`{span.file}:{span.line}:{span.column}`",
+        "",
+        "```",
+        line,
+        " " * (span.column - 1)
+        + "^"
+        * max(
+            1,
+            min(len(span.text.splitlines()[0] if span.text else " "), len(line) - span.column + 1),
+        )
+        + " "
+        + clause_label(result, proof),
+        "```",
+        "",
+    ]
+    file = result.resource.file
+    lines += [f"- {f.text}" + (f" (`{file}#{f.pointer}`)" if f.pointer else "") for f in facts]
+    if result.reason and result.status in (Status.ERROR, Status.SKIPPED):
+        lines.append(f"- {result.reason}")
+    hints = fix_hints(proof)
+    if hints:
+        lines += ["", "**What would change it:**", ""] + [f"- {h}" for h in hints]
+    if rule.remediation and result.status is Status.FAIL:
+        lines += ["", f"**Fix:** {rule.remediation}"]
+    return "\n".join(lines)
+
+
+FINGERPRINT_VERSION = 1
+
+
+def fingerprint(proof: Proof) -> str:
+    """A finding's identity for baselines and waivers: the rule, the resources and the
+    facts that decided it. JSON Pointers are left out, because they hold the resource's
+    position in the snapshot, and a reordered export is the same finding; a deciding
+    value that changes makes a new one."""
+    result = proof.result
+    ends = [(r.kind, r.key, r.region) for r in (result.resource, result.target) if r is not None]
+    if result.target is None and result.edge is not None:
+        ends.append((result.edge.relation.target, str(result.edge.value), None))
+    facts = [(f.kind, f.owner, f.text, f.value) for f in evidence(proof)]
+    blob = json.dumps(
+        [FINGERPRINT_VERSION, result.rule.id, str(result.status), ends, facts],
+        sort_keys=True,
+        default=str,
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(blob.encode()).hexdigest()[:32]
+
+
+def proof_document(proof: Proof) -> ProofDocument:
+    result = proof.result
+    leaf, facts = _deciding(proof)
+    return ProofDocument(
+        rule=result.rule.id,
+        title=result.rule.title,
+        outcome=str(result.status),  # type: ignore[arg-type]
+        severity=result.rule.severity,
+        snapshot=result.resource.file,
+        resource=ResourceRef.model_validate(resource_json(result)),
+        related=_related(result),
+        clause=Place.model_validate(
+            (leaf.span if leaf is not None else result.rule.span).to_json()
+        ),
+        label=clause_label(result, proof),
+        clauses=list(_clauses(proof)),
+        message=message(result, proof),
+        reason=result.reason,
+        evidence=[FactDoc.model_validate(fact_json(f)) for f in facts],
+        hints=fix_hints(proof),
+        remediation=result.rule.remediation,
+        fingerprint=fingerprint(proof),
+    )
+
+
+def proof_to_json(proof: Proof) -> dict[str, Any]:
+    return proof_document(proof).model_dump(mode="json")
+
+
+def _clauses(proof: Proof) -> list[ClauseDoc]:
+    out: list[ClauseDoc] = []
+    for part, root in (
+        ("where", proof.where),
+        ("unless", proof.unless),
+        ("condition", proof.condition),
+    ):
+        if root is None:
+            continue
+        for node in decisive(root):
+            truth = "unknown" if isinstance(node.truth, Unknown) else str(node.truth).lower()
+            out.append(
+                ClauseDoc(
+                    part=part,  # type: ignore[arg-type]
+                    op=node.op,
+                    text=node.span.text,
+                    at=Place.model_validate(node.span.to_json()),
+                    truth=truth,  # type: ignore[arg-type]
+                    test=_test_doc(node.test) if node.test is not None else None,
+                )
+            )
+    return out
+
+
+def _test_doc(test: Test) -> TestDoc:
+    def side(o: Operand | None) -> OperandDoc | None:
+        if o is None:
+            return None
+        return OperandDoc(text=o.text, value=_plain(o.value), literal=o.literal)
+
+    left = side(test.left)
+    assert left is not None
+    return TestDoc(op=test.op, left=left, right=side(test.right))
+
+
+def fact_json(fact: Fact) -> dict[str, Any]:
+    return {
+        "kind": fact.kind,
+        "text": fact.text,
+        "resource": fact.owner,
+        "pointer": fact.pointer,
+        "value": _plain(fact.value),
+    }
+
+
+def resource_json(result: Result) -> dict[str, Any]:
+    return _place(result.resource)
+
+
+def _place(r: Resource) -> dict[str, Any]:
+    out: dict[str, Any] = {"kind": r.kind, "id": r.key, "region": _plain(r.region)}
+    out["zone"] = _plain(r.zone)
+    out["pointer"] = r.pointer
+    if r.address:
+        out["address"] = r.address  # the Terraform address of an imported resource
+    return out
+
+
+def _plain(value: object) -> object:
+    """A value as JSON: unknowns as their marker, also inside lists and objects."""
+    if isinstance(value, UnknownValue):
+        return value.to_json()
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def _related(result: Result) -> ResourceRef | None:
+    related = related_json(result)
+    return None if related is None else ResourceRef.model_validate(related)
+
+
+def related_json(result: Result) -> dict[str, Any] | None:
+    if result.target is not None:
+        return {
+            **_place(result.target),
+            "relation": result.edge.relation.name if result.edge else None,
+        }
+    if result.edge is not None:
+        return {
+            "kind": result.edge.relation.target,
+            "id": result.edge.value,
+            "region": None,
+            "zone": None,
+            "pointer": None,
+            "relation": result.edge.relation.name,
+        }
+    return None

@@ -1,0 +1,518 @@
+"""Results -> the report `evaluate` prints: text for people, JSON for machines.
+
+Findings (fail and error) carry their evidence, which is recorded by re-running only
+those pairs with tracing on; the fast path that produced the results recorded nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date
+from fnmatch import fnmatchcase
+from functools import cached_property
+from typing import Any, Literal
+
+from policyengine.core import plan
+from policyengine.core.diagnostics import did_you_mean
+from policyengine.core.positions import Positions
+from policyengine.core.source import Source
+from policyengine.inputs.store import Store
+from policyengine.results.baseline import Baseline
+from policyengine.results.baseline import Entry as BaselineEntry
+from policyengine.results.explain import evidence as proof_evidence
+from policyengine.results.explain import (
+    fact_json,
+    fingerprint,
+    message,
+    related_json,
+    resource_json,
+    subject,
+)
+from policyengine.results.waivers import Waiver
+from policyengine.runtime import Proof, Result, Status, evaluate, trace
+
+REPORT_VERSION = 1
+SEVERITIES = tuple(plan.SEVERITY_RANK)  # low to critical
+OUTCOMES = ("fail", "error", "pass", "skipped")
+
+
+@dataclass(frozen=True)
+class Gate:
+    """What makes a run fail: a fail (or, unless turned off, an error) outcome of a
+    mandatory rule at or above the threshold, that no waiver or baseline covers; or an
+    expired waiver."""
+
+    threshold: str = "low"
+    fail_on_error: bool = True
+
+
+@dataclass(frozen=True)
+class Finding:
+    result: Result
+    proof: Proof | None  # recorded for fail and error outcomes
+    fingerprint: str | None = None  # of the proof: what baselines and waivers key on
+    waiver: Waiver | None = None  # the waiver that covers this fail or error
+    baselined: bool = False  # recorded in the baseline: known, not reported as new
+
+    @property
+    def status(self) -> Status:
+        """The outcome as reported: a waived finding is skipped."""
+        return Status.SKIPPED if self.waiver is not None else self.result.status
+
+    @property
+    def finding(self) -> bool:
+        """A fail or error outcome, whatever covers it."""
+        return self.result.status in (Status.FAIL, Status.ERROR)
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Something about the run itself that every output shows: an expired or stale
+    waiver, a finding fixed since the baseline, a run in which nothing applied."""
+
+    level: Literal["error", "warning", "note"]
+    message: str
+    file: str = ""  # where it is about, when that is a file (a waiver's entry)
+    line: int = 0
+
+
+@dataclass
+class Report:
+    plan: plan.Plan
+    snapshots: list[str]
+    resources: int
+    findings: list[Finding]  # every outcome, in snapshot order then policy order
+    gate: Gate = field(default_factory=Gate)
+    texts: dict[str, str] = field(default_factory=dict)  # snapshot file -> its text
+    waiver_files: list[str] = field(default_factory=list)
+    expired: list[Waiver] = field(default_factory=list)
+    stale: list[tuple[Waiver, str]] = field(default_factory=list)  # and a hint
+    baseline: str | None = None  # the baseline file, when one was given
+    fixed: list[BaselineEntry] = field(default_factory=list)
+    # An input file -> its text, for snapshots converted from one file (a Terraform plan).
+    origins: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def threshold(self) -> str:
+        return self.gate.threshold
+
+    @cached_property
+    def counts(self) -> Counter[str]:
+        """Outcomes by status, of findings neither waived nor baselined; then `waived`
+        and `baselined`. Together they add up to every outcome."""
+        c: Counter[str] = Counter({s: 0 for s in (*OUTCOMES, "waived", "baselined")})
+        for f in self.findings:
+            if f.baselined:
+                c["baselined"] += 1
+            elif f.waiver is not None:
+                c["waived"] += 1
+            else:
+                c[str(f.result.status)] += 1
+        return c
+
+    def reported(self, f: Finding) -> bool:
+        """Whether a finding counts in this run: not waived, not in the baseline."""
+        return f.waiver is None and not f.baselined
+
+    def gating(self) -> list[Finding]:
+        """The findings that make the run fail."""
+        floor = plan.SEVERITY_RANK[self.gate.threshold]
+        statuses = (Status.FAIL, Status.ERROR) if self.gate.fail_on_error else (Status.FAIL,)
+        return [
+            f
+            for f in self.findings
+            if f.result.status in statuses
+            and self.reported(f)
+            and f.result.rule.enforcement == "mandatory"
+            and plan.SEVERITY_RANK[f.result.rule.severity] >= floor
+        ]
+
+    def advisory(self) -> list[Finding]:
+        """Findings of advisory rules: reported, never failing the run."""
+        return [
+            f
+            for f in self.findings
+            if f.finding and self.reported(f) and f.result.rule.enforcement == "advisory"
+        ]
+
+    def failed(self) -> bool:
+        return bool(self.gating() or self.expired)
+
+    def applied_rules(self) -> int:
+        return len({f.result.rule.id for f in self.findings})
+
+    def summary(self) -> dict[str, Any]:
+        """The counts every output carries, so that "nothing ran" never reads as "passed"."""
+        c = self.counts
+        return {
+            "rules_loaded": len(self.plan.rules),
+            "rules_evaluated": self.applied_rules(),
+            "resources": self.resources,
+            "snapshots": len(self.snapshots),
+            "outcomes": {s: c[s] for s in OUTCOMES},
+            "waived": c["waived"],
+            "baselined": c["baselined"],
+        }
+
+    def notices(self) -> list[Notice]:
+        out: list[Notice] = []
+        if self.applied_rules() == 0:
+            out.append(
+                Notice(
+                    "warning",
+                    f"no rule applied to any resource: {len(self.plan.rules)} rules loaded, "
+                    f"none evaluated over {self.resources} resources; nothing was checked",
+                )
+            )
+        for w in self.expired:
+            out.append(
+                Notice(
+                    "error",
+                    f"waiver {w.describe()} expired on {w.expires.isoformat()} "
+                    f"(owner {w.owner}); renew or remove it",
+                    w.span.file,
+                    w.span.line,
+                )
+            )
+        for w, hint in self.stale:
+            out.append(
+                Notice(
+                    "warning",
+                    f"waiver {w.describe()} matches no finding; remove it"
+                    + (f" ({hint})" if hint else ""),
+                    w.span.file,
+                    w.span.line,
+                )
+            )
+        for e in self.fixed:
+            out.append(Notice("note", f"fixed since the baseline: {e.rule} {e.resource}"))
+        return out
+
+    @cached_property
+    def _positions(self) -> dict[str, Positions]:
+        return {}
+
+    def positions(self, file: str) -> Positions | None:
+        """Where resources sit in a snapshot's text; scanned once, when first asked."""
+        if file not in self._positions:
+            text = self.texts.get(file)
+            if not text:
+                return None
+            self._positions[file] = Positions(Source(file, text))
+        return self._positions[file]
+
+
+@dataclass(frozen=True)
+class Part:
+    """One snapshot's outcomes, fail and error traced and fingerprinted, before waivers
+    and the baseline: the unit of work that `--jobs` and a Dask cluster run apart."""
+
+    file: str
+    text: str  # the snapshot's text, where findings' lines are found
+    resources: int
+    findings: list[Finding]  # every outcome, in snapshot order then policy order
+    origin: str = ""  # the text of the file it was converted from, if one (a plan)
+
+
+def evaluate_snapshot(compiled: plan.Plan, store: Store) -> Part:
+    """Evaluates one snapshot, then traces only its fail and error outcomes."""
+    findings: list[Finding] = []
+    for result in evaluate(compiled, store):
+        if result.status not in (Status.FAIL, Status.ERROR):
+            findings.append(Finding(result, None))
+            continue
+        proof = trace(store, result)
+        findings.append(Finding(result, proof, fingerprint(proof)))
+    return Part(store.file, store.text, len(store.resources), findings, store.origin)
+
+
+def build(
+    compiled: plan.Plan,
+    stores: Sequence[Store],
+    gate: Gate | str = "low",
+    *,
+    waivers: Sequence[Waiver] = (),
+    waiver_files: Sequence[str] = (),
+    baseline: Baseline | None = None,
+    today: date | None = None,
+) -> Report:
+    """Evaluates, then traces only the fail and error outcomes, then applies waivers and
+    the baseline. `today` decides which waivers have expired; it is required with
+    waivers, so that no result depends on the clock unless the caller chose that."""
+    parts = [evaluate_snapshot(compiled, store) for store in stores]
+    return assemble(
+        compiled,
+        parts,
+        gate,
+        waivers=waivers,
+        waiver_files=waiver_files,
+        baseline=baseline,
+        today=today,
+    )
+
+
+def assemble(
+    compiled: plan.Plan,
+    parts: Sequence[Part],
+    gate: Gate | str = "low",
+    *,
+    waivers: Sequence[Waiver] = (),
+    waiver_files: Sequence[str] = (),
+    baseline: Baseline | None = None,
+    today: date | None = None,
+) -> Report:
+    """The report of snapshots evaluated one by one (here or in other processes), in the
+    order given: waivers and the baseline apply across all of them."""
+    report = _assemble(compiled, parts, gate, waivers, waiver_files, today)
+    return report if baseline is None else with_baseline(report, baseline)
+
+
+def with_baseline(report: Report, baseline: Baseline) -> Report:
+    """The report with the findings the baseline records marked as known, and the
+    baseline's findings that did not recur listed as fixed."""
+    known = baseline.fingerprints()
+    seen = {f.fingerprint for f in report.findings if f.fingerprint is not None}
+    return replace(
+        report,
+        findings=[replace(f, baselined=f.fingerprint in known) for f in report.findings],
+        baseline=baseline.file,
+        fixed=[e for e in baseline.entries if e.fingerprint not in seen],
+    )
+
+
+def _assemble(
+    compiled: plan.Plan,
+    parts: Sequence[Part],
+    gate: Gate | str,
+    waivers: Sequence[Waiver],
+    waiver_files: Sequence[str],
+    today: date | None,
+) -> Report:
+    if isinstance(gate, str):
+        gate = Gate(gate)
+    if waivers and today is None:
+        raise ValueError("waivers need today's date")
+    live = [w for w in waivers if today is not None and not w.expired(today)]
+    expired = [w for w in waivers if today is not None and w.expired(today)]
+    used: set[int] = set()
+    findings: list[Finding] = []
+    for part in parts:
+        if not live:
+            findings.extend(part.findings)
+            continue
+        for finding in part.findings:
+            if finding.fingerprint is not None:
+                result = finding.result
+                for i, w in enumerate(live):
+                    if w.covers(result.rule.id, result.resource.key, finding.fingerprint):
+                        finding = replace(finding, waiver=w)
+                        used.add(i)
+                        break
+            findings.append(finding)
+    rule_ids = [r.id for r in compiled.rules]
+    stale = [(w, _stale_hint(w, rule_ids)) for i, w in enumerate(live) if i not in used]
+    return Report(
+        compiled,
+        [p.file for p in parts],
+        sum(p.resources for p in parts),
+        findings,
+        gate,
+        {p.file: p.text for p in parts},
+        list(waiver_files),
+        expired,
+        stale,
+        origins={p.file: p.origin for p in parts if p.origin},
+    )
+
+
+def _stale_hint(waiver: Waiver, rule_ids: Sequence[str]) -> str:
+    if any(fnmatchcase(r, waiver.rule) for r in rule_ids):
+        if waiver.fingerprint is not None:
+            return "its fingerprint no longer matches: the facts of the finding changed"
+        return ""
+    hint = did_you_mean(waiver.rule, rule_ids)
+    return f"no rule `{waiver.rule}` is loaded" + (f"; {hint}" if hint else "")
+
+
+def _message(finding: Finding) -> str:
+    if finding.proof is None:
+        return finding.result.reason
+    return message(finding.result, finding.proof)
+
+
+def to_baseline(report: Report) -> list[BaselineEntry]:
+    """The entries `--write-baseline` records: every fail and error of the run."""
+    return [
+        BaselineEntry(
+            f.fingerprint, f.result.rule.id, subject(f.result), str(f.result.status), _message(f)
+        )
+        for f in report.findings
+        if f.fingerprint is not None
+    ]
+
+
+# ---------------------------------------------------------------- text
+
+_COLORS = {"fail": "31;1", "error": "35;1", "pass": "32", "skipped": "2", "dim": "2", "bold": "1"}
+
+
+def _paint(text: str, style: str, color: bool) -> str:
+    return f"\x1b[{_COLORS[style]}m{text}\x1b[0m" if color else text
+
+
+def _plural(n: int, word: str, plural: str = "") -> str:
+    return f"{n} {word if n == 1 else (plural or word + 's')}"
+
+
+def summary_line(report: Report) -> str:
+    c = report.counts
+    rules, applied = len(report.plan.rules), report.applied_rules()
+    head = (
+        f"{_plural(rules, 'rule')} loaded, {applied} evaluated over "
+        f"{_plural(report.resources, 'resource')} in {_plural(len(report.snapshots), 'snapshot')}"
+    )
+    return (
+        f"{head}: {c['fail']} failed, {_plural(c['error'], 'error')}, {c['pass']} passed, "
+        f"{c['skipped']} skipped, {c['waived']} waived, {c['baselined']} baselined"
+    )
+
+
+def verdict_line(report: Report) -> str:
+    gating, expired = report.gating(), len(report.expired)
+    advisory = len(report.advisory())
+    tail = f" ({_plural(advisory, 'advisory finding')} reported only)" if advisory else ""
+    if not report.failed():
+        return f"PASSED: no finding at or above severity {report.threshold}{tail}"
+    reasons = []
+    if gating:
+        reasons.append(f"{_plural(len(gating), 'finding')} at or above severity {report.threshold}")
+    if expired:
+        reasons.append(_plural(expired, "expired waiver"))
+    return f"FAILED: {' and '.join(reasons)}{tail}"
+
+
+def outcome_text(report: Report, f: Finding) -> str:
+    """One finding's line after its status: what it is about and why."""
+    text = _message(f)
+    if f.result.status is Status.ERROR:  # the line already names the resource
+        own = f.result.resource
+        text = text.replace(f" of {own.kind} {own.key}", "", 1)
+    where = f" ({f.result.resource.file})" if len(report.snapshots) > 1 else ""
+    waived = f" ({f.waiver.note()})" if f.waiver is not None else ""
+    return f"{subject(f.result)}{where}{waived}" + (f": {text}" if text else "")
+
+
+def shown(report: Report, f: Finding, show_all: bool) -> bool:
+    """Listed in a report: fails, errors and waived findings; everything with --all.
+    Findings in the baseline are counted, not listed."""
+    if f.baselined:
+        return False
+    return show_all or f.finding
+
+
+def render_text(report: Report, *, show_all: bool = False, color: bool = False) -> str:
+    out: list[str] = []
+    by_rule: dict[str, list[Finding]] = {rule.id: [] for rule in report.plan.rules}
+    for finding in report.findings:
+        by_rule[finding.result.rule.id].append(finding)
+    for rule in report.plan.rules:
+        rows = [f for f in by_rule[rule.id] if shown(report, f, show_all)]
+        if not rows:
+            continue
+        where = f"{rule.span.file}:{rule.span.line}:{rule.span.column}"
+        title = f"  {rule.title}" if rule.title else ""
+        level = ", advisory" if rule.enforcement == "advisory" else ""
+        out.append(_paint(f"{rule.id}", "bold", color) + f"  [{rule.severity}{level}]{title}")
+        out.append(_paint(f"  --> {where}", "dim", color))
+        if show_all and rule.excluded_kinds:
+            kinds = ", ".join(rule.excluded_kinds)
+            out.append(f"  not applied to {kinds}: they lack an attribute the rule reads")
+        for f in rows:
+            status = str(f.status)
+            label = _paint(f"{status.upper():<7}", status, color)
+            out.append(f"  {label} {outcome_text(report, f)}")
+        if rule.remediation and any(f.status is Status.FAIL for f in rows):
+            out.append(f"  fix: {rule.remediation}")
+        out.append("")
+    for notice in report.notices():
+        style = {"error": "fail", "warning": "error", "note": "dim"}[notice.level]
+        out.append(_paint(f"{notice.level}: {notice.message}", style, color))
+    out.append(summary_line(report))
+    out.append(_paint(verdict_line(report), "fail" if report.failed() else "pass", color))
+    return "\n".join(out)
+
+
+# ---------------------------------------------------------------- json
+
+
+def finding_json(f: Finding) -> dict[str, Any]:
+    r = f.result
+    evidence = [fact_json(x) for x in proof_evidence(f.proof)] if f.proof is not None else []
+    return {
+        "rule": r.rule.id,
+        "title": r.rule.title,
+        "resource": resource_json(r),
+        "related": related_json(r),
+        "outcome": str(f.status),
+        "severity": r.rule.severity,
+        "enforcement": r.rule.enforcement,
+        "tags": list(r.rule.tags),
+        "message": _message(f),
+        "source": {
+            "file": r.rule.span.file,
+            "line": r.rule.span.line,
+            "column": r.rule.span.column,
+        },
+        "snapshot": r.resource.file,
+        "evidence": evidence,
+        "fingerprint": f.fingerprint,
+        "waiver": None
+        if f.waiver is None
+        else {**f.waiver.to_json(), "waived_outcome": str(r.status)},
+    }
+
+
+def to_json(report: Report, *, show_all: bool = False) -> dict[str, Any]:
+    by_severity: Counter[str] = Counter(
+        f.result.rule.severity
+        for f in report.findings
+        if f.status is Status.FAIL and report.reported(f)
+    )
+    gating = report.gating()
+    summary = report.summary()
+    return {
+        "version": REPORT_VERSION,
+        "summary": {
+            "rules": summary["rules_loaded"],
+            "rules_applied": summary["rules_evaluated"],
+            "resources": report.resources,
+            "snapshots": report.snapshots,
+            "outcomes": summary["outcomes"],
+            "waived": summary["waived"],
+            "baselined": summary["baselined"],
+            "failed_by_severity": {s: by_severity[s] for s in SEVERITIES},
+            "threshold": report.threshold,
+            "fail_on_error": report.gate.fail_on_error,
+            "findings_at_or_above_threshold": len(gating),
+            "advisory_findings": len(report.advisory()),
+            "expired_waivers": len(report.expired),
+            "verdict": "fail" if report.failed() else "pass",
+        },
+        "waivers": {
+            "files": report.waiver_files,
+            "expired": [w.to_json() for w in report.expired],
+            "stale": [w.to_json() for w, _ in report.stale],
+        },
+        "baseline": None
+        if report.baseline is None
+        else {"file": report.baseline, "fixed": [e.to_json() for e in report.fixed]},
+        "notices": [{"level": n.level, "message": n.message} for n in report.notices()],
+        "results": [finding_json(f) for f in report.findings if shown(report, f, show_all)],
+    }
+
+
+def render_json(report: Report, *, show_all: bool = False) -> str:
+    return json.dumps(to_json(report, show_all=show_all), indent=2, ensure_ascii=False)

@@ -1,0 +1,733 @@
+"""The evaluator: one walk over plan ops, with recording off (the fast path) or on (the
+trace an explanation renders). Never raises on bad data: what cannot be decided is
+`Unknown`, and becomes an `error` outcome."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, assert_never
+
+from policyengine.core import limits, model, plan
+from policyengine.core.builtins import BUILTINS, Undecided
+from policyengine.inputs.snapshot import UnknownValue, pointer_escape
+from policyengine.inputs.store import Edge, Resource, Store
+from policyengine.runtime.outcomes import (
+    ABSENT,
+    MISSING,
+    PARENT,
+    Fact,
+    Missing,
+    Operand,
+    Test,
+    Trace,
+    Truth,
+    Unknown,
+)
+
+
+@dataclass
+class Frame:
+    facts: list[Fact] = field(default_factory=list)
+    children: list[Trace] = field(default_factory=list)
+    test: Test | None = None
+
+
+class Elem:
+    """A list element bound to a quantifier variable, with its pointer when tracing."""
+
+    __slots__ = ("value", "pointer")
+
+    def __init__(self, value: Any, pointer: str) -> None:
+        self.value = value
+        self.pointer = pointer
+
+
+class Pending:
+    """A `let` not yet computed: computed when first read, then kept in its slot."""
+
+    __slots__ = ("op",)
+
+    def __init__(self, op: plan.LetOp) -> None:
+        self.op = op
+
+
+class Evaluator:
+    def __init__(self, store: Store, tracing: bool) -> None:
+        self.store = store
+        self.tracing = tracing
+        # Quantifier and count steps of the outcome being decided, against the limit for
+        # one outcome: a rule that would run for hours stops with an `error` instead.
+        self.steps = 0
+        self.max_steps = limits.current().outcome_steps
+        self.frame = Frame()
+        self.witness: dict[int, Any] = {}  # slot -> the element that decided a quantifier
+        self.last_pointer = ""  # tracing: the pointer of the last single value read
+
+    # -- recording helpers (no-ops on the fast path)
+    def _fact(
+        self, kind: str, text: str, pointer: str = "", value: Any = None, owner: str = ""
+    ) -> None:
+        if self.tracing:
+            self.frame.facts.append(Fact(kind, text, pointer, value, owner))
+
+    def _test(
+        self,
+        op: str,
+        left: tuple[plan.Value, Any],
+        right: tuple[plan.Value, Any] | None,
+        env: list[Any],
+    ) -> None:
+        """Tracing only: keeps what a leaf tested, so a fix hint can say what would pass."""
+        self.frame.test = Test(
+            op, self._side(*left, env), self._side(*right, env) if right is not None else None
+        )
+
+    def _side(self, op: plan.Value, value: Any, env: list[Any]) -> Operand:
+        value = _plain(value)
+        if isinstance(op, plan.Const):
+            return Operand(show(value), value, True)
+        if isinstance(op, plan.Read):
+            start = env[op.slot]
+            path = f"`{_shown_path(op, env)}`"
+            if isinstance(start, Resource):
+                return Operand(f"{path} of {start.kind} {start.key}", value, False)
+            return Operand(path, value, False)
+        return Operand(f"`{_text(op)}`", value, False)
+
+    # -- values
+    def value(self, op: plan.Value, env: list[Any]) -> Any:
+        match op:
+            case plan.Const(value=value):
+                return value
+            case plan.Read():
+                return self.read(op, env)
+            case plan.CallOp(function=function, args=args):
+                values = [_plain(self.value(a, env)) for a in args]
+                for a, v in zip(args, values, strict=True):
+                    if isinstance(v, Unknown) or v is MISSING:
+                        return v  # an absent optional value stays an ordinary absence
+                    if isinstance(v, Missing):
+                        return Unknown(f"{self.gone(a, env)}, so `{function}` cannot run")
+                out = BUILTINS[function].impl(values, self.store)
+                if isinstance(out, Undecided):
+                    return Unknown(out.reason)
+                self._fact("call", f"{op.span.text} = {show(out)}", value=out)
+                return out
+            case plan.RelatedOp():
+                return self.related(op, env)
+            case plan.LocatedOp(kind=kind, place=place):
+                region = self.operand(place, env)
+                if isinstance(region, Unknown):
+                    return region
+                if region is MISSING or not isinstance(region, str):
+                    return Unknown(f"`{_text(place)}` is {show(region)}, not a region")
+                found = list(self.store.located(kind, region))
+                self._fact(
+                    "count",
+                    f"{len(found)} {kind}(s) located in {region}",
+                    value=len(found),
+                )
+                return found
+            case plan.CountOp(slot=slot, source=source, where=where):
+                items = self.value(source, env)
+                if isinstance(items, Unknown):
+                    return items
+                if isinstance(items, Missing):
+                    return Unknown(f"{self.gone(source, env)}, so it cannot be counted")
+                if where is None:
+                    self._fact("count", f"{op.span.text} = {len(items)}", value=len(items))
+                    return len(items)
+                total = 0
+                for item in items:
+                    self.steps += 1
+                    if self.steps > self.max_steps:
+                        return self.over_budget()
+                    env[slot] = item
+                    truth = self.cond(where, env)
+                    if isinstance(truth, Unknown):
+                        return truth
+                    total += truth
+                self._fact("count", f"{op.span.text} = {total}", value=total)
+                return total
+            case _:
+                assert_never(op)
+
+    def let_value(self, op: plan.LetOp, env: list[Any]) -> Any:
+        value = self.value(op.value, env)
+        if value is ABSENT or value is PARENT:
+            value = Unknown(self.gone(op.value, env))
+        return value  # reading the let's name records its value
+
+    def read(self, op: plan.Read, env: list[Any]) -> Any:
+        start = env[op.slot]
+        if isinstance(start, Pending):
+            start = env[op.slot] = self.let_value(start.op, env)
+        if isinstance(start, Unknown):
+            return start
+        if not op.steps and isinstance(start, Resource):
+            return start  # `{this}` in a message: the resource itself
+        if isinstance(start, Resource):
+            current: Any = start.data
+            pointer = start.pointer if self.tracing else ""
+            owner = f"{start.kind} {start.key}"
+        elif isinstance(start, Elem):
+            current, pointer, owner = start.value, start.pointer, ""
+        else:
+            current, pointer, owner = start, "", ""
+        values: list[tuple[Any, str]] = [(current, pointer)]
+        plural = False
+        for i, step in enumerate(op.steps):
+            nxt: list[tuple[Any, str]] = []
+            for value, ptr in values:
+                if isinstance(value, UnknownValue):
+                    nxt.append((value, ptr))  # what is under an unknown is unknown too
+                    continue
+                if step.op == "star":
+                    if isinstance(value, list):
+                        nxt.extend(
+                            (v, f"{ptr}/{j}" if self.tracing else "") for j, v in enumerate(value)
+                        )
+                    continue
+                if step.op == "var":
+                    key = env[step.slot]
+                    key = bare(key)
+                else:
+                    key = step.name
+                if i == 0 and isinstance(start, Resource) and key in ("region", "zone"):
+                    got = getattr(start, key)  # the region may come from the location table
+                elif isinstance(value, Mapping):
+                    got = value.get(key)
+                    if step.api and key not in value:
+                        # Not null but absent: the export did not call the API that holds it.
+                        where = f" of {owner}" if owner else ""
+                        return Unknown(f"`{key}`{where} needs {step.api}, which the snapshot lacks")
+                else:
+                    got = None
+                if isinstance(value, Missing):
+                    nxt.append((value, ptr))  # the first absent step decides which it is
+                elif got is not None:
+                    nxt.append((got, f"{ptr}/{pointer_escape(str(key))}" if self.tracing else ""))
+                elif not plural:
+                    last = i == len(op.steps) - 1
+                    gone = MISSING if step.optional else ABSENT if last else PARENT
+                    nxt.append((gone, f"{ptr}/{pointer_escape(str(key))}" if self.tracing else ""))
+            values = nxt
+            plural = plural or step.op == "star"
+        if plural:
+            kept = [(v, p) for v, p in values if not isinstance(v, Missing)]
+            for v, p in kept:
+                if isinstance(v, UnknownValue):
+                    return self.unknown(owner, _shown_path(op, env), v, p)
+            if self.tracing:
+                self._fact(
+                    "read",
+                    f"{_subject(owner, _shown_path(op, env))} = {show([v for v, _ in kept])}",
+                    pointer,
+                    [v for v, _ in kept],
+                )
+            return [Elem(v, p) if self.tracing else v for v, p in kept]
+        value, ptr = values[0] if values else (MISSING, pointer)
+        if isinstance(value, UnknownValue):
+            return self.unknown(owner, _shown_path(op, env), value, ptr)
+        if self.tracing:
+            self.last_pointer = ptr  # where a quantifier's list elements live
+            text = _subject(owner, _shown_path(op, env))
+            if isinstance(value, Missing):
+                self._fact("missing", f"{text} is missing", ptr, owner=owner)
+            else:
+                self._fact("read", f"{text} = {show(value)}", ptr, value, owner)
+        return value
+
+    def unknown(self, owner: str, path: str, value: UnknownValue, pointer: str) -> Unknown:
+        """A value the input cannot know yet: the rule that reads it cannot be decided."""
+        text = f"`{path}`{' of ' + owner if owner else ''} is not known yet ({value.what})"
+        self._fact("missing", text, pointer, owner=owner)
+        return Unknown(text)
+
+    def related(self, op: plan.RelatedOp, env: list[Any]) -> Any:
+        anchor = env[op.slot]
+        assert isinstance(anchor, Resource)
+        relation = op.relation
+        out: list[Resource] = []
+        if op.forward:
+            for path, pointer in self.store.incomplete(relation, anchor):
+                return Unknown(incomplete(relation, anchor, path, pointer, self.store))
+            for edge in self.store.edges_from(relation, anchor):
+                if not edge.targets:
+                    if relation.dangle_reason is not None:
+                        self._fact(
+                            "dangling",
+                            f"{relation.target} `{edge.value}` is not in "
+                            f"the snapshot ({relation.dangle_reason}); left out",
+                            edge.pointer,
+                        )
+                        continue
+                    return Unknown(dangling(edge))
+                for target in edge.targets:
+                    self._fact("follow", follow(edge, target), edge.pointer, owner=_name(anchor))
+                    out.append(target)
+        else:
+            # Any source whose path is incomplete might point here: the list is unknown.
+            for source, path, pointer in self.store.incomplete_sources(relation)[:1]:
+                return Unknown(
+                    f"the {relation.source}s that {relation.verb} {anchor.kind} {anchor.key} "
+                    f"cannot be listed: {incomplete(relation, source, path, pointer, self.store)}"
+                )
+            for edge in self.store.edges_to(relation, anchor):
+                self._fact("follow", follow(edge, anchor), edge.pointer, owner=_name(edge.source))
+                out.append(edge.source)
+        return out
+
+    # -- conditions
+    def cond(self, op: plan.Cond, env: list[Any]) -> Truth:
+        if not self.tracing:
+            return self._cond(op, env)
+        parent, self.frame = self.frame, Frame()
+        truth = self._cond(op, env)
+        node = Trace(
+            _OP_NAMES.get(type(op), "leaf"),
+            op.span,
+            truth,
+            tuple(self.frame.facts),
+            tuple(self.frame.children),
+            self.frame.test,
+        )
+        self.frame = parent
+        parent.children.append(node)
+        return truth
+
+    def _cond(self, op: plan.Cond, env: list[Any]) -> Truth:
+        match op:
+            case plan.CompareOp(op=name, left=left, right=right):
+                lv, rv = self.operand(left, env), self.operand(right, env)
+                if isinstance(lv, Unknown):
+                    return lv
+                if isinstance(rv, Unknown):
+                    return rv
+                if lv is MISSING or rv is MISSING:
+                    return False  # only optional values get here: see `operand`
+                result = bool(_COMPARE[name](lv, rv))
+                if self.tracing:
+                    self._fact("compare", f"`{op.span.text}` is {str(result).lower()}")
+                    self._test(name, (left, lv), (right, rv), env)
+                return result
+            case plan.MemberOp(item=item, collection=coll, negated=negated):
+                iv, cv = self.operand(item, env), self.operand(coll, env)
+                if isinstance(iv, Unknown):
+                    return iv
+                if isinstance(cv, Unknown):
+                    return cv
+                if iv is MISSING or cv is MISSING:
+                    return False
+                values = _plain(cv)
+                found = iv in values
+                if self.tracing:
+                    self._fact(
+                        "compare", f"{show(iv)} is {'' if found else 'not '}in {show(values)}"
+                    )
+                    self._test("not in" if negated else "in", (item, iv), (coll, values), env)
+                return found != negated
+            case plan.MatchOp(operand=operand, regex=regex, pattern=pattern):
+                v = self.operand(operand, env)
+                if isinstance(v, Unknown):
+                    return v
+                if v is MISSING:
+                    return False
+                ok = regex.fullmatch(v) is not None
+                if self.tracing:
+                    self._fact(
+                        "compare", f"{show(v)} {'matches' if ok else 'does not match'} /{pattern}/"
+                    )
+                    self.frame.test = Test(
+                        "matches",
+                        self._side(operand, v, env),
+                        Operand(f"/{pattern}/", pattern, True),
+                    )
+                return ok
+            case plan.IdFormatOp(slot=slot):
+                return self.id_format(env[slot])
+            case plan.RangeOp():
+                return self.range_test(op, env)
+            case plan.PresenceOp(operand=operand, test=test, negated=negated):
+                v = self.value(operand, env)
+                if isinstance(v, Unknown):
+                    return v
+                v = bare(v)
+                if v is PARENT:
+                    tested = (
+                        _shown_path(operand, env)
+                        if isinstance(operand, plan.Read)
+                        else _text(operand)
+                    )
+                    return Unknown(f"`{tested}` cannot be tested: {self.gone(operand, env)}")
+                missing = isinstance(v, Missing)
+                empty = not missing and v in ("", [], {})
+                result = {
+                    "present": not missing,
+                    "missing": missing,
+                    "set": not missing and not empty,
+                    "empty": empty,
+                }[test]
+                if self.tracing:
+                    self._test(f"is {'not ' if negated else ''}{test}", (operand, v), None, env)
+                return result != negated
+            case plan.TruthyOp(operand=operand):
+                v = self.operand(operand, env)
+                if isinstance(v, Unknown):
+                    return v
+                if v is MISSING:
+                    return False
+                if not isinstance(v, bool):
+                    return Unknown(f"`{_text(operand)}` is {show(v)}, not true or false")
+                if self.tracing:
+                    self._test("is true", (operand, v), None, env)
+                return v
+            case plan.AllOp(ops=ops):
+                return self.junction(ops, env, decided_by=False)
+            case plan.AnyOp(ops=ops):
+                return self.junction(ops, env, decided_by=True)
+            case plan.NotOp(op=inner):
+                t = self.cond(inner, env)
+                return t if isinstance(t, Unknown) else not t
+            case plan.QuantOp():
+                return self.quantifier(op, env)
+            case plan.SameLocationOp(scope=scope, left=left, right=right):
+                return self.same_location(scope, env[left], env[right])
+            case plan.DefineOp():
+                return self.define(op, env)
+            case _:
+                assert_never(op)
+
+    def define(self, op: plan.DefineOp, env: list[Any]) -> Truth:
+        """A define's body over its arguments: each bound to its parameter's slot. A
+        required value that is missing cannot be passed: the call is undecided."""
+        for slot, arg in zip(op.slots, op.args, strict=True):
+            if isinstance(arg, plan.Read) and not arg.steps:
+                value = env[arg.slot]  # keep a resource or an element with its pointer
+                if isinstance(value, Pending):
+                    value = env[arg.slot] = self.let_value(value.op, env)
+            else:
+                value = self.value(arg, env)
+                if self.tracing and not isinstance(value, Resource | Elem | Missing | Unknown):
+                    value = Elem(value, self.last_pointer if isinstance(arg, plan.Read) else "")
+            if isinstance(value, Unknown):
+                return value
+            if bare(value) is ABSENT or bare(value) is PARENT:
+                return Unknown(self.gone(arg, env))
+            env[slot] = value
+        return self.cond(op.body, env)
+
+    def junction(self, ops: tuple[plan.Cond, ...], env: list[Any], decided_by: bool) -> Truth:
+        """`and` (decided by a false part) or `or` (by a true one), in Kleene logic: an
+        unknown part matters only when no part decides."""
+        unknown: Unknown | None = None
+        for child in ops:
+            t = self.cond(child, env)
+            if t is decided_by:
+                return decided_by
+            if isinstance(t, Unknown) and unknown is None:
+                unknown = t
+        return unknown or not decided_by
+
+    def operand(self, op: plan.Value, env: list[Any]) -> Any:
+        """A value a comparison uses: a missing non-optional value is `Unknown`."""
+        v = bare(self.value(op, env))
+        if v is ABSENT or v is PARENT:
+            return Unknown(self.gone(op, env))
+        return v
+
+    def over_budget(self) -> Unknown:
+        return Unknown(
+            f"stopped after {self.max_steps:,} quantifier and count steps, the limit for one "
+            f"outcome ({limits.env_name('outcome_steps')} sets it)"
+        )
+
+    def gone(self, op: plan.Value, env: list[Any]) -> str:
+        """Which attribute a missing value lacks, said for a person: "`metadata_options` of
+        instance i-1 is missing" (not the path the rule wrote, which may go deeper)."""
+        if not isinstance(op, plan.Read):
+            return f"`{_text(op)}` is missing"
+        start = env[op.slot]
+        if isinstance(start, Resource):
+            current: Any = start.data
+            shown, owner = "", f" of {start.kind} {start.key}"
+        else:
+            current = bare(start)
+            shown, owner = re.split(r"[.\[]", op.text, maxsplit=1)[0], ""
+        for i, step in enumerate(op.steps):
+            if step.op == "star":
+                break
+            key = env[step.slot] if step.op == "var" else step.name
+            key = bare(key)
+            shown += f".{key}" if step.op == "attr" else f"[{show(key)}]"
+            if i == 0 and isinstance(start, Resource) and key in ("region", "zone"):
+                current = getattr(start, key)
+            else:
+                current = current.get(key) if isinstance(current, Mapping) else None
+            if current is None:
+                break
+        return f"`{shown.lstrip('.')}`{owner} is missing"
+
+    def quantifier(self, op: plan.QuantOp, env: list[Any]) -> Truth:
+        items = self.value(op.source, env)
+        if isinstance(items, Unknown):
+            return items
+        if isinstance(items, Missing):
+            return Unknown(self.gone(op.source, env))
+        if not isinstance(items, list):
+            return Unknown(f"`{_text(op.source)}` is {show(items)}, not a list")
+        unknown: Unknown | None = None
+        decided_by = {"every": False, "any": True, "no": True}[op.quantifier]
+        considered = 0
+        base = self.last_pointer if self.tracing and isinstance(op.source, plan.Read) else ""
+        # Tracing only: every element that decides `any` / `no` (each open port of a
+        # `forbid any r in rules ...`), each with the evidence of what it did.
+        deciders: list[Trace] = []
+        for index, item in enumerate(items):
+            self.steps += 1
+            if self.steps > self.max_steps:
+                return self.over_budget()
+            if not isinstance(item, Resource | Elem):
+                item = Elem(item, f"{base}/{index}" if base else "")
+            env[op.slot] = item
+            mark_children = len(self.frame.children)
+            if op.where is not None:
+                keep = self.cond(op.where, env)
+                if isinstance(keep, Unknown):
+                    unknown = unknown or keep
+                    continue
+                if not keep:
+                    continue
+            considered += 1
+            t = self.cond(op.body, env)
+            if t is decided_by:
+                if not self.tracing:
+                    return op.quantifier == "any"
+                if not deciders:  # the first decider is the one a `message` names
+                    self.witness[op.slot] = item
+                label = _element_label(item, _text(op.source), index)
+                fact = Fact("element", f"decided by {op.var} = {label}", _pointer_of(item))
+                kids = tuple(self.frame.children[mark_children:])
+                deciders.append(Trace("element", op.span, t, (fact,), kids))
+                if op.quantifier == "every":
+                    break  # one counterexample is the whole story
+                continue
+            if isinstance(t, Unknown) and unknown is None:
+                unknown = t
+                if self.tracing:  # keep the element that could not be decided, drop others
+                    del self.frame.children[:mark_children]
+            elif self.tracing and len(self.frame.children) > _TRACE_ELEMENTS:
+                del self.frame.children[mark_children:]
+        if deciders:
+            self.frame.children[:] = deciders[:_TRACE_ELEMENTS]  # the proof stays minimal
+            return op.quantifier == "any"
+        if unknown is not None:
+            return unknown
+        self._fact("element", f"{considered} {op.var} considered; none decided otherwise")
+        return op.quantifier != "any"
+
+    def id_format(self, resource: Resource) -> Truth:
+        kind = self.store.model.kinds[resource.kind]
+        identity = kind.identity
+        if not isinstance(identity, model.IdFormat):
+            return True  # named and keyed kinds have no id format (skipped by the caller)
+        if identity.name_when is not None and identity.name_when.holds(resource.data):
+            return True
+        key = resource.key
+        tail = key[len(identity.prefix) :]
+        ok = (
+            key.startswith(identity.prefix)
+            and tail.isascii()
+            and tail.isalnum()
+            and tail == tail.lower()
+            and (identity.length is None or len(tail) == identity.length)
+        )
+        if self.tracing:
+            self._fact(
+                "compare",
+                f"{resource.kind} id {show(key)} "
+                f"{'matches' if ok else 'does not match'} {identity.describe()}",
+                f"{resource.pointer}/id",
+                key,
+            )
+            self.frame.test = Test(
+                "matches",
+                Operand(f"the id of {resource.kind} {resource.key}", key, False),
+                Operand(identity.describe(), identity.describe(), True),
+            )
+        return ok
+
+    def range_test(self, op: plan.RangeOp, env: list[Any]) -> Truth:
+        lv, rv = self.operand(op.left, env), self.operand(op.right, env)
+        for v in (lv, rv):
+            if isinstance(v, Unknown):
+                return v
+        if lv is MISSING or rv is MISSING:
+            return False
+        container, member = (lv, rv) if op.op == "covers" else (rv, lv)
+        if op.kind == "port":
+            outer = model.parse_port_range(str(container))
+            inner = model.parse_port_range(str(member))
+            if outer is None or inner is None:
+                return Unknown(f"{show(container)} or {show(member)} is not a port range")
+            result = outer[0] <= inner[0] and inner[1] <= outer[1]
+        else:
+            net, sub = model.parse_cidr(str(container)), model.parse_cidr(str(member))
+            if net is None or sub is None:
+                return Unknown(f"{show(container)} or {show(member)} is not a CIDR block")
+            result = net.version == sub.version and sub.subnet_of(net)  # type: ignore[arg-type]
+        if self.tracing:
+            self._fact(
+                "compare",
+                f"{show(container)} {'covers' if result else 'does not cover'} {show(member)}",
+            )
+            self._test(op.op, (op.left, lv), (op.right, rv), env)
+        return result
+
+    def same_location(self, scope: str, left: Resource, right: Resource) -> Truth:
+        lv, rv = getattr(left, scope), getattr(right, scope)
+        for res, v in ((left, lv), (right, rv)):
+            if v is None:
+                return Unknown(f"{res.kind} {res.key} has no {scope}")
+            if isinstance(v, UnknownValue):
+                return Unknown(f"the {scope} of {_named(res)} is not known yet ({v.what})")
+            self._fact(
+                "read", f"{_name(res)} is in {scope} {v}", f"{res.pointer}/{scope}", v, _name(res)
+            )
+        same = bool(lv == rv)
+        if self.tracing:
+            self._fact("compare", f"{lv} {'=' if same else '≠'} {rv}")
+            self.frame.test = Test(
+                "==",
+                Operand(f"the {scope} of {left.kind} {left.key}", lv, False),
+                Operand(f"the {scope} of {right.kind} {right.key}", rv, False),
+            )
+        return same
+
+
+_TRACE_ELEMENTS = 8  # a passing `every` shows this many elements' evidence, not thousands
+_OP_NAMES: dict[type, str] = {
+    plan.AllOp: "all",
+    plan.AnyOp: "any",
+    plan.NotOp: "not",
+    plan.QuantOp: "quantifier",
+    plan.DefineOp: "define",
+}
+
+_COMPARE = {
+    "==": lambda a, b: a == b,
+    "!=": lambda a, b: a != b,
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+}
+
+
+def bare(value: Any) -> Any:
+    """A value without its quantifier wrapping."""
+    return value.value if isinstance(value, Elem) else value
+
+
+def _plain(value: Any) -> Any:
+    """A value, or each item of a list, without quantifier wrapping: what built-ins see."""
+    return [bare(v) for v in value] if isinstance(value, list) else bare(value)
+
+
+def _text(op: plan.Value) -> str:
+    return op.text if isinstance(op, plan.Read | plan.Const) else op.span.text
+
+
+def _shown_path(op: plan.Read, env: list[Any]) -> str:
+    """The path as written, with each `[name]` key replaced by the key it held."""
+    text = op.text
+    for step in op.steps:
+        if step.op == "var":
+            key = env[step.slot]
+            key = bare(key)
+            text = text.replace(f"[{step.name}]", f"[{show(key)}]", 1)
+    return text
+
+
+def _name(resource: Resource) -> str:
+    return f"{resource.kind} {resource.key}"
+
+
+def _subject(owner: str, path: str) -> str:
+    return f"{owner}: {path}" if owner else path
+
+
+def show(value: Any) -> str:
+    value = bare(value)
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, list):
+        return "[" + ", ".join(show(v) for v in value) + "]"
+    if isinstance(value, Resource):
+        return f"{value.kind} {value.key}"
+    if isinstance(value, Missing):
+        return "missing"
+    if isinstance(value, UnknownValue):
+        return f"unknown ({value.what})"
+    if isinstance(value, dict):
+        return "{…}"
+    return str(value)
+
+
+def _element_label(item: Any, source: str, index: int) -> str:
+    """How a deciding element is named: a resource by kind and id, an object by its
+    place in the list (`rules[2]`), a scalar by its value."""
+    value = bare(item)
+    if isinstance(item, Resource) or not isinstance(value, dict | list):
+        return show(item)
+    return f"{source}[{index}]"
+
+
+def _pointer_of(item: Any) -> str:
+    if isinstance(item, Resource):
+        return item.pointer
+    if isinstance(item, Elem):
+        return item.pointer
+    return ""
+
+
+def _named(resource: Resource) -> str:
+    """A resource as a person finds it: by kind and key, and where it is declared."""
+    named = f"{resource.kind} {resource.key}"
+    return (
+        f"{named} ({resource.address})"
+        if resource.address != resource.key and resource.address
+        else named
+    )
+
+
+def follow(edge: Edge, target: Resource) -> str:
+    via = ", ".join(edge.paths)
+    return (
+        f"{edge.source.kind} {edge.source.key} {edge.relation.verb} {target.kind} "
+        f"{target.key} (via {via})"
+    )
+
+
+def incomplete(
+    relation: model.Relation, source: Resource, path: str, pointer: str, store: Store
+) -> str:
+    attribute = pointer.rsplit("/", 1)[-1].replace("~1", "/").replace("~0", "~")
+    gap = f"`{attribute}` of {source.kind} {source.key} is missing"
+    unknown = store.value_at(source, pointer)
+    if isinstance(unknown, UnknownValue):
+        gap = f"`{attribute}` of {_named(source)} is not known yet ({unknown.what})"
+    if path.startswith("when "):
+        return f"{gap}, so whether it has a `{relation.name}` edge cannot be told"
+    return f"{gap}, so `{relation.name}` cannot be followed through `{path}`"
+
+
+def dangling(edge: Edge) -> str:
+    return (
+        f"{edge.source.kind} {edge.source.key} names {edge.relation.target} "
+        f"`{edge.value}` ({', '.join(edge.paths)}), which is not in the snapshot"
+    )
