@@ -1,0 +1,141 @@
+"""What the `aliyun` CLI prints for the ECS (and VPC) Describe APIs -> the normalized
+snapshot.
+
+The input is a folder of JSON files, one per call as the CLI prints it, or one file (a
+single response, or a JSON array bundling several as `{"command": ..., "response": ...}`).
+Field names are the official APIs' (the `alibabacloud-ecs20140526` and
+`alibabacloud-vpc20160428` models). Every field a response holds is kept, under the
+model's attribute name by one rule:
+
+* PascalCase becomes snake_case (`InstanceChargeType` -> `instance_charge_type`,
+  `OSName` -> `os_name`), and a one-key wrapper around a list is unwrapped
+  (`{"SecurityGroupIds": {"SecurityGroupId": [...]}}` -> `security_group_ids: [...]`);
+* except for the few names in `RENAMES` and `LIST_RENAMES`, the item's own id field
+  (`DiskId` -> `id`, `KeyPairName` -> `name`), `RegionId` -> `region`, and a top-level
+  `ZoneId` -> `zone` on a kind that may be located in a zone;
+* every `Tags` shape (`{"Tag": [{"TagKey", "TagValue"}]}`, `{Key, Value}` pairs,
+  ListTagResources rows) becomes one `tags` map; `ImageOwnerAlias` also gives the image's
+  `visibility` (`VISIBILITY`).
+
+Two fields that would become one name, a tag given twice and a tag value that is not a
+string are problems: no value is dropped silently. What is deliberately not kept:
+DescribeZones' fields other than ZoneId (the zones are the `locations` table), an item of
+DescribeInstanceRamRole without a role, and a top-level `"ZoneId": ""` (no zone).
+
+Where a response does not say its region, the region is the call's: the folder the file
+is in (`cn-hangzhou/DescribeKeyPairs.json`; `global/` for region-less APIs), the
+command line `manifest.json` maps the file to, or `--region`. A region is never derived
+from a zone id. Pages (`PageNumber`/`TotalCount` or `NextToken`) are merged and checked.
+A response the importer does not recognise, a missing page, a duplicate id and a string
+that does not convert to the model's type are problems naming the file and the JSON path.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from policyengine.core import model
+from policyengine.inputs.importers.aliyun.apis import (
+    APIS,
+    BY_WRAPPER,
+    LIST_RENAMES,
+    RENAMES,
+    Api,
+    snake,
+)
+from policyengine.inputs.importers.aliyun.convert import (
+    Build,
+    add_ram_role,
+    join_later,
+    make_resource,
+    no_role,
+)
+from policyengine.inputs.importers.aliyun.pages import check_pages, group_key
+from policyengine.inputs.importers.aliyun.reading import (
+    Response,
+    parse_command,
+    read_file,
+    read_folder,
+)
+from policyengine.inputs.importers.base import Converted, Importer, Input, Options
+from policyengine.inputs.snapshot import InputError, Problem
+
+__all__ = ["APIS", "IMPORTER", "LIST_RENAMES", "RENAMES", "Api", "parse_command", "snake"]
+
+
+def convert(source: Input, m: model.Model, options: Options) -> Converted:
+    problems: list[Problem] = []
+    if source.is_dir:
+        responses = read_folder(source, options, problems)
+    else:
+        responses = read_file(source, options, problems)
+    missing = sorted(
+        {r.api.kind for r in responses if r.api.kind is not None and r.api.kind not in m.kinds}
+    )
+    if missing:
+        raise InputError(
+            problems
+            + [Problem(source.name, "", f"the model has no kind `{k}` for it") for k in missing]
+        )
+    groups: dict[tuple[str, str | None, str | None], list[Response]] = defaultdict(list)
+    for r in responses:
+        groups[group_key(r)].append(r)
+    api_order = list(APIS)
+    ordered = sorted(
+        groups.items(),
+        key=lambda kv: (api_order.index(kv[0][0]), kv[0][1] or "", kv[0][2] or ""),
+    )
+    build = Build(m, problems)
+    later: list[tuple[Response, Any, str]] = []  # items that join resources read first
+    for _, pages in ordered:
+        pages.sort(key=lambda p: p.order)
+        check_pages(pages, problems)
+        for page in pages:
+            outer, inner = page.api.items
+            for i, item in enumerate(page.items()):
+                at = page.at(outer, inner, i)
+                if page.api.kind is None:
+                    later.append((page, item, at))
+                    continue
+                if page.api.name == "DescribeInstanceRamRole" and no_role(item):
+                    continue  # the instance has no role: "" is none
+                made = make_resource(page, item, at, m.kinds[page.api.kind], build)
+                if made is None:
+                    continue
+                resource, key = made
+                if page.api.name == "DescribeInstanceRamRole":
+                    add_ram_role(page, resource, key, at, build)
+                    continue
+                build.add(resource, page.file, at, key)
+    join_later(later, build, m)
+    if problems:
+        raise InputError(problems)
+    regions = sorted({r.region for r in responses if r.region})
+    document: dict[str, Any] = {"version": 1}
+    if build.locations:
+        document["locations"] = build.locations
+    document["resources"] = build.resources
+    files = len({r.file for r in responses})
+    summary = (
+        f"aliyun CLI output: {len(responses)} response{'s' if len(responses) != 1 else ''} "
+        f"in {files} file{'s' if files != 1 else ''}"
+        + (f" ({', '.join(regions)})" if regions else "")
+        + f" -> {len(build.resources)} resources"
+    )
+    return Converted(document, "aliyun", summary)
+
+
+def detect(data: Any) -> str | None:
+    bodies = data if isinstance(data, list) else [data]
+    for body in bodies:
+        if isinstance(body, dict) and isinstance(body.get("response"), dict):
+            body = body["response"]
+        if isinstance(body, dict):
+            for key, api in BY_WRAPPER.items():
+                if key in body:
+                    return f"it holds `{key}`, as a {api.name} response does"
+    return None
+
+
+IMPORTER = Importer("aliyun", "aliyun CLI output", detect, convert)
