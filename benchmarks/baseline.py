@@ -123,3 +123,80 @@ def evaluate(snapshot: dict[str, Any]) -> dict[str, int]:
             if not _id_ok(r["id"], prefix, length):
                 fails["resource_id_format"] += 1
     return fails
+
+
+PORT_SSH = 22
+BENCH_RULES = (  # the rules of benchmarks/ecs-bench.policy
+    "instance_zone",
+    "image_region",
+    "disk_zone",
+    "instance_security_group_region",
+    "eni_region",
+    "required_tags",
+    "resource_id_format",
+    "no_public_ssh",
+)
+
+
+def _covers_ssh(port_range: str) -> bool:
+    low, _, high = port_range.partition("/")
+    if (low, high) == ("-1", "-1"):
+        return True  # every port
+    try:
+        return int(low) <= PORT_SSH <= int(high or low)
+    except ValueError:
+        return False
+
+
+def bench_offenders(snapshot: dict[str, Any]) -> dict[str, set[str]]:
+    """The ids of the resources failing each rule of benchmarks/ecs-bench.policy."""
+    by_kind: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in snapshot["resources"]:
+        by_kind[r["kind"]].append(r)
+    zone_region = {z: reg for reg, zones in snapshot.get("locations", {}).items() for z in zones}
+    instances = {r["id"]: r for r in by_kind["instance"]}
+    groups = {r["id"]: r for r in by_kind["security_group"]}
+    images: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in by_kind["image"]:
+        images[r["id"]].append(r)
+    out: dict[str, set[str]] = {rule: set() for rule in BENCH_RULES}
+    for inst in by_kind["instance"]:
+        iid, zone, region = inst["id"], inst.get("zone"), inst["region"]
+        if not zone or zone_region.get(zone) != region:
+            out["instance_zone"].add(iid)
+        candidates = images.get(inst["image_id"], ())
+        if candidates and not any(
+            img["visibility"] == "public" or img["region"] == region for img in candidates
+        ):
+            out["image_region"].add(iid)
+        for sg in inst["security_group_ids"]:
+            if sg in groups and groups[sg]["region"] != region:
+                out["instance_security_group_region"].add(iid)
+        tags = inst.get("tags") or {}
+        if "owner" not in tags or "cost-center" not in tags:
+            out["required_tags"].add(iid)
+    for disk in by_kind["disk"]:
+        targets = [disk.get("instance_id")] + [a["instance_id"] for a in disk["attachments"]]
+        for iid in targets:
+            if iid and iid in instances and instances[iid]["zone"] != disk["zone"]:
+                out["disk_zone"].add(disk["id"])
+    for eni in by_kind["eni"]:
+        inst = instances.get(eni.get("instance_id") or "")
+        if inst is not None and inst["region"] != eni["region"]:
+            out["eni_region"].add(eni["id"])
+    for sg in by_kind["security_group"]:
+        for rule in sg["rules"]:
+            if (
+                rule.get("direction") == "ingress"
+                and rule.get("policy") == "Accept"
+                and rule.get("source_cidr_ip") == "0.0.0.0/0"
+                and _covers_ssh(rule.get("port_range", ""))
+            ):
+                out["no_public_ssh"].add(sg["id"])
+    for kind, (prefix, length) in ID_FORMATS.items():
+        for r in by_kind[kind]:
+            if kind == "image" and r.get("image_owner_alias") == "system":
+                continue
+            if not _id_ok(r["id"], prefix, length):
+                out["resource_id_format"].add(r["id"])
+    return out

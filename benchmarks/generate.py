@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import sys
 from collections import Counter
+from collections.abc import Iterator
 
 REGIONS = (
     ("cn-hangzhou", "bp1", ("h", "i", "j")),
@@ -44,6 +45,18 @@ RULES = (
     "eni_region",
     "resource_id_format",
 )
+# Rules of policies/alicloud/baseline.policy planted in the same cycle, after the location
+# rules: an instance without its `cost-center` tag, a group that opens SSH to everyone.
+BASELINE_RULES = ("required_tags", "no_public_ssh")
+PLANTED = RULES + BASELINE_RULES
+# The rules whose subject is the instance; a RAM role attachment has no id to name.
+INSTANCE_SUBJECT = (
+    "instance_zone",
+    "image_region",
+    "instance_security_group_region",
+    "key_pair_region",
+    "required_tags",
+)
 MIN_INSTANCES = 4 * GROUP  # security groups in at least two regions to plant across
 PUBLIC_IMAGES = ("ubuntu_22_04_x64_20G_alibase_20240101.vhd", "aliyun_3_x64_20G_alibase.vhd")
 CUSTOM_IMAGES = 5  # per region
@@ -65,21 +78,64 @@ def planted_rule(i: int) -> str | None:
     """The rule instance `i` violates, if it is planted."""
     if i % PLANT_EVERY != PLANT_OFFSET:
         return None
-    return RULES[(i // PLANT_EVERY) % len(RULES)]
+    return PLANTED[(i // PLANT_EVERY) % len(PLANTED)]
 
 
 def planted(n: int) -> dict[str, int]:
-    """How many fail outcomes of each rule an account of `n` instances holds."""
+    """How many fail outcomes of each location rule an account of `n` instances holds."""
     counts = Counter(r for i in range(n) if (r := planted_rule(i)) is not None)
     return {rule: counts.get(rule, 0) for rule in RULES}
 
 
+def offenders(n: int) -> dict[str, set[str]]:
+    """The id of the resource each planted violation makes fail, by rule: the subject a
+    report names (the disk for `disk_zone`, the group for the group rules)."""
+    offending = _offending()
+    for _ in _resources(n, offending):
+        pass
+    return offending
+
+
 def account(n: int) -> dict[str, object]:
+    return _envelope(list(_resources(n, _offending())))
+
+
+def write(n: int, path: str) -> dict[str, set[str]]:
+    """Writes the account of `n` instances to `path`, compact, one resource at a time (a
+    million instances never sit in memory at once); returns `offenders(n)`."""
+    import orjson
+
+    offending = _offending()
+    head = orjson.dumps(_envelope([]))
+    assert head.endswith(b"[]}")
+    with open(path, "wb") as out:
+        out.write(head[:-2])
+        for i, resource in enumerate(_resources(n, offending)):
+            out.write(b"," if i else b"")
+            out.write(orjson.dumps(resource))
+        out.write(b"]}")
+    return offending
+
+
+def _offending() -> dict[str, set[str]]:
+    return {rule: set() for rule in PLANTED if rule != "ram_role_region"}
+
+
+def _envelope(resources: list[dict[str, object]]) -> dict[str, object]:
+    locations = {name: [f"{name}-{z}" for z in letters] for name, _, letters in REGIONS}
+    return {
+        "version": 1,
+        "account": "1000000000000001",
+        "captured_at": "2026-01-01T00:00:00Z",
+        "locations": locations,
+        "resources": resources,
+    }
+
+
+def _resources(n: int, offending: dict[str, set[str]]) -> Iterator[dict[str, object]]:
     if n < MIN_INSTANCES:
         raise ValueError(f"at least {MIN_INSTANCES} instances, so groups span regions")
     groups = (n + GROUP - 1) // GROUP
-    resources: list[dict[str, object]] = []
-    add = resources.append
 
     def group_region(g: int) -> int:
         return g % len(REGIONS)
@@ -93,14 +149,14 @@ def account(n: int) -> dict[str, object]:
 
     for r, (region, _, _) in enumerate(REGIONS):
         for name in PUBLIC_IMAGES:
-            add(_image(name, region, "system", "public"))
+            yield _image(name, region, "system", "public")
         for k in range(CUSTOM_IMAGES):
-            add(_image(_id("m-", r, k), region, "self", "custom"))
+            yield _image(_id("m-", r, k), region, "self", "custom")
         for k in range(KEY_PAIRS):
-            add({"kind": "key_pair", "name": f"deploy-{k}", "region": region, "tags": {}})
-        add({"kind": "key_pair", "name": f"legacy-{r}", "region": region, "tags": {}})
+            yield {"kind": "key_pair", "name": f"deploy-{k}", "region": region, "tags": {}}
+        yield {"kind": "key_pair", "name": f"legacy-{r}", "region": region, "tags": {}}
     for k in range(RAM_ROLES):
-        add({"kind": "ram_role", "name": f"EcsRole{k}", "arn": f"acs:ram::1:role/ecsrole{k}"})
+        yield {"kind": "ram_role", "name": f"EcsRole{k}", "arn": f"acs:ram::1:role/ecsrole{k}"}
 
     for g in range(groups):
         r = group_region(g)
@@ -118,7 +174,13 @@ def account(n: int) -> dict[str, object]:
         ]
         if planted_here:
             rules.append(_rule("ingress", "8080/8080", source_group_id=sg_id(foreign_group(g))))
-        add(
+            offending["security_group_rule_region"].add(sg_id(g))
+        if any(
+            planted_rule(i) == "no_public_ssh" for i in range(g * GROUP, min(n, (g + 1) * GROUP))
+        ):
+            rules.append(_rule("ingress", "20/25", source_cidr_ip="0.0.0.0/0"))
+            offending["no_public_ssh"].add(sg_id(g))
+        yield (
             {
                 "kind": "security_group",
                 "id": sg_id(g),
@@ -148,7 +210,12 @@ def account(n: int) -> dict[str, object]:
         )
         key = f"legacy-{other_r}" if plant == "key_pair_region" else f"deploy-{i % KEY_PAIRS}"
         inst_sg = foreign_group(g) if plant == "instance_security_group_region" else g
-        add(
+        tags = {"owner": "platform", "cost-center": f"cc-{g % 100}"}
+        if plant == "required_tags":
+            del tags["cost-center"]
+        if plant in INSTANCE_SUBJECT:
+            offending[plant].add(iid)
+        yield (
             {
                 "kind": "instance",
                 "id": iid,
@@ -171,7 +238,7 @@ def account(n: int) -> dict[str, object]:
                     "private_ip_addresses": [f"10.{i // 65536 % 256}.{i // 256 % 256}.{i % 256}"],
                 },
                 "metadata_options": {"http_tokens": "required"},
-                "tags": {"owner": "platform", "cost-center": f"cc-{g % 100}"},
+                "tags": tags,
             }
         )
         for d, (kind, size) in enumerate((("system", 40), ("data", 200))):
@@ -179,7 +246,9 @@ def account(n: int) -> dict[str, object]:
             if plant == "disk_zone" and kind == "data":
                 disk_zone = _zone(r, i + 1)  # another zone of the same region
             did = _id("d-", r, 2 * i + d)
-            add(
+            if plant == "disk_zone" and kind == "data":
+                offending["disk_zone"].add(did)
+            yield (
                 {
                     "kind": "disk",
                     "id": did,
@@ -203,7 +272,9 @@ def account(n: int) -> dict[str, object]:
             eni_r = group_region(eni_g)
         if plant == "eni_security_group_region":
             eni_g = foreign_group(g)
-        add(
+        if plant in ("eni_region", "eni_security_group_region"):
+            offending[plant].add(_id("eni-", r, i))
+        yield (
             {
                 "kind": "eni",
                 "id": _id("eni-", r, i),
@@ -222,7 +293,10 @@ def account(n: int) -> dict[str, object]:
             sid = _id("s-", r, i)
             if plant == "resource_id_format":
                 sid = sid[:-1]  # one character short
-            add(
+                offending["resource_id_format"].add(sid)
+            if plant == "snapshot_region":
+                offending["snapshot_region"].add(sid)
+            yield (
                 {
                     "kind": "snapshot",
                     "id": sid,
@@ -234,7 +308,7 @@ def account(n: int) -> dict[str, object]:
                 }
             )
         if i % 10 == PLANT_OFFSET:
-            add(
+            yield (
                 {
                     "kind": "ram_role_attachment",
                     "instance_id": iid,
@@ -242,14 +316,6 @@ def account(n: int) -> dict[str, object]:
                     "region": REGIONS[other_r if plant == "ram_role_region" else r][0],
                 }
             )
-    locations = {name: [f"{name}-{z}" for z in letters] for name, _, letters in REGIONS}
-    return {
-        "version": 1,
-        "account": "1000000000000001",
-        "captured_at": "2026-01-01T00:00:00Z",
-        "locations": locations,
-        "resources": resources,
-    }
 
 
 def _image(image_id: str, region: str, owner: str, visibility: str) -> dict[str, object]:

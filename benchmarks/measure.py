@@ -1,123 +1,129 @@
-"""Runs one engine once over one snapshot and prints its timings as JSON.
+"""Runs one engine once over one snapshot, in this process, and prints its phase timings
+and the ids each rule of benchmarks/ecs-bench.policy finds failing, as JSON.
 
     python benchmarks/measure.py ENGINE SNAPSHOT
 
-ENGINE is `baseline`, `policyengine`, `policyengine-interpreted`, `rego` or
-`rego-noregex`. Run in a fresh process per measurement, so that peak memory (the
-process's maximum resident set) belongs to that engine alone.
+ENGINE is `handwritten` (benchmarks/baseline.py over orjson), `regorus` (the Rust Rego
+engine's Python bindings, PyPI `hobofan_regorus`, over benchmarks/rego/ecs_bench.rego) or
+`policyengine` (the steps `policyengine evaluate --format json` takes, one by one).
+benchmarks/run.py runs each in a fresh process, so that the process's wall time, CPU time
+and peak memory are that engine's alone, start-up included.
 """
 
 from __future__ import annotations
 
 import json
-import resource
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
-POLICY = ROOT / "policies" / "alicloud" / "ecs-locations.policy"
+POLICY = HERE / "ecs-bench.policy"
+REGO = HERE / "rego" / "ecs_bench.rego"
+
+Phases = dict[str, float]
+Offenders = dict[str, list[str]]
 
 
 def _clock() -> float:
     return time.perf_counter()
 
 
-def run_baseline(path: Path) -> dict[str, Any]:
+def run_handwritten(path: Path) -> tuple[Phases, Offenders]:
+    t0 = _clock()
     import orjson
 
     sys.path.insert(0, str(HERE))
     import baseline
 
-    t0 = _clock()
-    data = orjson.loads(path.read_bytes())
     t1 = _clock()
-    fails = baseline.evaluate(data)
+    data = orjson.loads(path.read_bytes())
     t2 = _clock()
-    return {"load": t1 - t0, "compile": 0.0, "prepare": 0.0, "evaluate": t2 - t1, "fails": fails}
+    found = baseline.bench_offenders(data)
+    t3 = _clock()
+    phases = {"imports": t1 - t0, "read + parse": t2 - t1, "index + evaluate": t3 - t2}
+    return phases, {rule: sorted(ids) for rule, ids in found.items()}
 
 
-def run_policyengine(path: Path, compiled: bool) -> dict[str, Any]:
+def run_regorus(path: Path) -> tuple[Phases, Offenders]:
+    t0 = _clock()
+    import hobofan_regorus
+
+    t1 = _clock()
+    engine = hobofan_regorus.Engine()
+    engine.add_policy(REGO.name, REGO.read_text())
+    t2 = _clock()
+    engine.set_input_json(path.read_text())
+    t3 = _clock()
+    found = json.loads(engine.eval_rule_as_json("data.bench.offenders"))
+    t4 = _clock()
+    phases = {
+        "imports": t1 - t0,
+        "compile": t2 - t1,
+        "read + parse": t3 - t2,
+        "index + evaluate": t4 - t3,
+    }
+    return phases, found
+
+
+def run_policyengine(path: Path) -> tuple[Phases, Offenders]:
+    """The steps of `policyengine evaluate --format json --policy POLICY SNAPSHOT`, timed
+    one by one: the whole process is timed by running the command itself."""
     import gc
 
+    t0 = _clock()
+    import policyengine.cli  # noqa: F401  (what the command imports before any work)
     from policyengine.frontend.loader import load
-    from policyengine.inputs.snapshot import parse_snapshot
-    from policyengine.inputs.store import Store
-    from policyengine.runtime import Status, evaluate, trace
+    from policyengine.inputs import importers
+    from policyengine.outputs import Format, render
+    from policyengine.results import report as reports
 
-    t0 = _clock()
+    t1 = _clock()
     loaded = load([POLICY])
-    t1 = _clock()
-    snapshot = parse_snapshot(path.read_bytes(), str(path))
     t2 = _clock()
-    store = Store(snapshot, loaded.plan.model)
-    gc.freeze()  # as the command line does: loaded data is not garbage
+    read = importers.read(path, "auto", loaded.plan.model, importers.Options(None))
     t3 = _clock()
-    if compiled:
-        results = evaluate(loaded.plan, store)
-    else:
-        from policyengine.runtime.rules import evaluate_interpreted
-
-        results = evaluate_interpreted(loaded.plan, store)
+    store = importers.to_store(read.snapshot, loaded.plan.model, None)
+    gc.freeze()
     t4 = _clock()
-    fails: dict[str, int] = {}
-    for result in results:
-        if result.status is Status.FAIL:
-            trace(store, result)  # the evidence a report shows for each finding
-            fails[result.rule.name] = fails.get(result.rule.name, 0) + 1
-        elif result.status is Status.ERROR:
-            fails["(error)"] = fails.get("(error)", 0) + 1
+    built = reports.build(loaded.plan, [store])
     t5 = _clock()
-    return {
-        "compile": t1 - t0,
-        "load": t2 - t1,
-        "prepare": t3 - t2,
-        "evaluate": t4 - t3,
-        "explain": t5 - t4,
-        "fails": fails,
+    text = render(Format.JSON, built, show_all=False)
+    t6 = _clock()
+    phases = {
+        "imports": t1 - t0,
+        "compile": t2 - t1,
+        "read + parse": t3 - t2,
+        "store + indexes": t4 - t3,
+        "evaluate + findings": t5 - t4,
+        "render": t6 - t5,
     }
+    return phases, offenders_of_report(json.loads(text))
 
 
-def run_rego(path: Path, query: str) -> dict[str, Any]:
-    import regopy
-
-    t0 = _clock()
-    rego = regopy.Interpreter()
-    rego.add_module("ecs_locations", (HERE / "rego" / "ecs_locations.rego").read_text())
-    t1 = _clock()
-    rego.set_input_term(path.read_text())
-    t2 = _clock()
-    out = rego.query(f"x = data.ecs_locations.{query}")
-    t3 = _clock()
-    fails = json.loads(str(out.binding("x")))
-    return {
-        "compile": t1 - t0,
-        "load": t2 - t1,
-        "prepare": 0.0,
-        "evaluate": t3 - t2,
-        "fails": fails,
-    }
+def offenders_of_report(report: dict[str, Any]) -> Offenders:
+    """Rule name -> the ids of the resources failing it, from a JSON report."""
+    found: dict[str, set[str]] = {}
+    for r in report["results"]:
+        if r["outcome"] == "fail":
+            found.setdefault(r["rule"].split(".", 1)[1], set()).add(r["resource"]["id"])
+        else:
+            found.setdefault("(" + r["outcome"] + ")", set()).add(r["resource"]["id"])
+    return {rule: sorted(ids) for rule, ids in found.items()}
 
 
 def main() -> None:
     engine, path = sys.argv[1], Path(sys.argv[2])
-    match engine:
-        case "baseline":
-            out = run_baseline(path)
-        case "policyengine":
-            out = run_policyengine(path, compiled=True)
-        case "policyengine-interpreted":
-            out = run_policyengine(path, compiled=False)
-        case "rego":
-            out = run_rego(path, "fails")
-        case "rego-noregex":
-            out = run_rego(path, "fails_without_regex")
-        case _:
-            raise SystemExit(f"unknown engine {engine}")
-    out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps(out))
+    runs = {
+        "handwritten": run_handwritten,
+        "regorus": run_regorus,
+        "policyengine": run_policyengine,
+    }
+    if engine not in runs:
+        raise SystemExit(f"unknown engine {engine}; one of {', '.join(runs)}")
+    phases, found = runs[engine](path)
+    print(json.dumps({"phases": phases, "offenders": found}))
 
 
 if __name__ == "__main__":

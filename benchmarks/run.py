@@ -1,67 +1,125 @@
-"""The benchmark: policyengine against a hand-written Python baseline and a Rego engine
-from PyPI, on synthetic ECS accounts, with the bundled location rules.
+"""The benchmark as users compare engines: whole processes over the same generated ECS
+account, with the eight rules of benchmarks/ecs-bench.policy.
 
-    python benchmarks/run.py                      # N = 1,000, 10,000 and 100,000
+    python benchmarks/run.py                                # 1,000, 10,000 and 100,000
     python benchmarks/run.py --sizes 1000 --repeat 5
+    python benchmarks/run.py --sizes 1000000 --repeat 1     # about 1 GB of JSON
 
-Every measurement runs in a fresh process (so peak memory is that engine's own); each
-figure is the median of `--repeat` runs. Every engine must report exactly the planted
-number of fails of every rule, or the script stops with exit 1. Rego runs only up to
-`--rego-max` instances: regopy's evaluation grows quadratically with the account (see the
-README), and at 10,000 instances one run would take a quarter of an hour.
+Engines, each a fresh process timed from start to exit:
+- `handwritten`: benchmarks/baseline.py, plain Python over orjson with dict indexes;
+- `regorus`: the same rules in Rego (benchmarks/rego/ecs_bench.rego), run by regorus, the
+  Rust Rego engine (PyPI `hobofan_regorus`, in the `bench` extra);
+- `policyengine`: the command `policyengine evaluate --format json --policy
+  benchmarks/ecs-bench.policy SNAPSHOT`, its report written to a file.
+
+Every engine must name exactly the resources the generator planted a violation on, rule
+by rule, or the script stops with exit 1. End-to-end figures are medians of `--repeat`
+runs; wall and CPU time (user + system) and the peak resident set come from the kernel's
+accounting of that one child (`wait4`). Phases are timed in-process by
+benchmarks/measure.py, in one extra run per engine and size.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
+import baseline  # noqa: E402
 import generate  # noqa: E402
+import measure  # noqa: E402
 
-ENGINES = ("baseline", "policyengine", "rego", "rego-noregex")
-
-
-def measure(engine: str, snapshot: Path) -> dict[str, Any]:
-    start = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, str(HERE / "measure.py"), engine, str(snapshot)],
-        capture_output=True,
-        text=True,
-    )
-    wall = time.perf_counter() - start
-    if done.returncode != 0:
-        raise SystemExit(f"{engine} failed on {snapshot}:\n{done.stderr}")
-    out: dict[str, Any] = json.loads(done.stdout)
-    out["end_to_end"] = wall  # the whole process: interpreter start, imports, everything
-    return out
+ENGINES = ("handwritten", "regorus", "policyengine")
+EXAMPLE = ROOT / "examples" / "ecs-account" / "snapshot.json"
 
 
-def median_of(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    keys = [k for k, v in runs[0].items() if isinstance(v, float | int)]
-    out: dict[str, Any] = {k: statistics.median(r[k] for r in runs) for k in keys}
-    out["fails"] = runs[0]["fails"]
-    return out
+@dataclass
+class Process:
+    wall: float
+    cpu: float
+    peak_mb: float
 
 
-def check(engine: str, n: int, fails: dict[str, int]) -> None:
-    want = generate.planted(n)
-    if engine == "rego-noregex":
-        want = {k: v for k, v in want.items() if k != "resource_id_format"}
-    if fails != want:
+@dataclass
+class Row:
+    runs: list[Process] = field(default_factory=list)
+    phases: dict[str, float] = field(default_factory=dict)
+
+    def median(self, what: str) -> float:
+        return statistics.median(getattr(p, what) for p in self.runs)
+
+
+def run_process(argv: list[str], stdout: Path) -> tuple[Process, int, str]:
+    """Runs `argv` to its end; its exit code, stderr and the kernel's figures for it."""
+    with open(stdout, "wb") as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        child = subprocess.Popen(argv, stdout=out, stderr=err)
+        _, status, usage = os.wait4(child.pid, 0)
+        wall = time.perf_counter() - start
+        child.returncode = os.waitstatus_to_exitcode(status)
+        err.seek(0)
+        message = err.read().decode(errors="replace")
+    process = Process(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
+    return process, child.returncode, message
+
+
+def policyengine_command() -> list[str]:
+    found = shutil.which("policyengine", path=str(Path(sys.executable).parent))
+    if found is None:
+        raise SystemExit("no `policyengine` command beside this Python: pip install -e .")
+    return [found]
+
+
+def end_to_end(engine: str, snapshot: Path, out: Path) -> tuple[Process, measure.Offenders]:
+    if engine == "policyengine":
+        argv = [
+            *policyengine_command(),
+            *("evaluate", "--format", "json", "--policy", str(measure.POLICY), str(snapshot)),
+        ]
+        process, code, err = run_process(argv, out)
+        if code not in (0, 1):  # 1: findings at or above the threshold
+            raise SystemExit(f"policyengine exited {code} on {snapshot}:\n{err}")
+        return process, measure.offenders_of_report(json.loads(out.read_bytes()))
+    argv = [sys.executable, str(HERE / "measure.py"), engine, str(snapshot)]
+    process, code, err = run_process(argv, out)
+    if code != 0:
+        raise SystemExit(f"{engine} failed on {snapshot}:\n{err}")
+    return process, json.loads(out.read_bytes())["offenders"]
+
+
+def phases(engine: str, snapshot: Path, out: Path) -> dict[str, float]:
+    argv = [sys.executable, str(HERE / "measure.py"), engine, str(snapshot)]
+    _, code, err = run_process(argv, out)
+    if code != 0:
+        raise SystemExit(f"{engine} failed on {snapshot}:\n{err}")
+    found: dict[str, float] = json.loads(out.read_bytes())["phases"]
+    return found
+
+
+def check(engine: str, n: int, found: measure.Offenders, want: dict[str, set[str]]) -> None:
+    rules = baseline.BENCH_RULES
+    expected = {rule: sorted(want[rule]) for rule in rules}
+    got = {rule: sorted(found.get(rule, [])) for rule in rules}
+    extra = sorted(set(found) - set(rules))
+    if got != expected or extra:
+        wrong = {r: (got[r], expected[r]) for r in rules if got[r] != expected[r]}
         raise SystemExit(
-            f"FAILED: {engine} at N={n} found {fails}, but the generator planted {want}"
+            f"FAILED: {engine} at N={n} disagrees with the generator's plants "
+            f"(rule: (found, planted)): {wrong}; other outcomes: {extra}"
         )
 
 
@@ -69,90 +127,136 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="1000,10000,100000", help="instances, comma-separated")
     parser.add_argument("--repeat", type=int, default=3, help="runs per figure (median)")
-    parser.add_argument("--rego-max", type=int, default=1000, help="largest N Rego runs at")
     parser.add_argument("--engines", default=",".join(ENGINES), help="which engines to run")
+    parser.add_argument(
+        "--regorus-max", type=int, default=100_000, help="the largest N regorus runs at"
+    )
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     engines = [e for e in args.engines.split(",") if e]
+    for e in engines:
+        if e not in ENGINES:
+            raise SystemExit(f"unknown engine {e}; one of {', '.join(ENGINES)}")
 
-    rows: dict[tuple[int, str], dict[str, Any]] = {}
-    sizes_mb: dict[int, float] = {}
+    rows: dict[tuple[int, str], Row] = {}
+    megabytes: dict[int, float] = {}
     counts: dict[int, int] = {}
+    example: Row | None = None
     with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "out.json"
+        if "policyengine" in engines:
+            example = Row()
+            argv = [*policyengine_command(), "evaluate", str(EXAMPLE)]
+            for _ in range(args.repeat):
+                process, code, err = run_process(argv, out)
+                if code not in (0, 1):
+                    raise SystemExit(f"policyengine exited {code} on the example:\n{err}")
+                example.runs.append(process)
         for n in sizes:
             snapshot = Path(tmp) / f"account-{n}.json"
-            data = generate.account(n)
-            counts[n] = len(data["resources"])  # type: ignore[arg-type]
-            snapshot.write_text(json.dumps(data, separators=(",", ":")))
-            del data
-            sizes_mb[n] = snapshot.stat().st_size / 1e6
+            want = generate.write(n, str(snapshot))
+            megabytes[n] = snapshot.stat().st_size / 1e6
+            counts[n] = _resources(snapshot) if n <= 100_000 else 0
             for engine in engines:
-                if engine.startswith("rego") and n > args.rego_max:
+                if engine == "regorus" and n > args.regorus_max:
                     continue
-                runs = [measure(engine, snapshot) for _ in range(args.repeat)]
-                for run in runs:
-                    check(engine, n, run["fails"])
-                rows[n, engine] = median_of(runs)
-                print(f"  measured {engine} at N={n}", file=sys.stderr)
+                row = rows[n, engine] = Row()
+                for _ in range(args.repeat):
+                    process, found = end_to_end(engine, snapshot, out)
+                    check(engine, n, found, want)
+                    row.runs.append(process)
+                row.phases = phases(engine, snapshot, out)
+                print(f"  measured {engine} at N={n:,}", file=sys.stderr)
+            snapshot.unlink()
+    report(args.repeat, sizes, engines, rows, megabytes, counts, example)
 
+
+def _resources(snapshot: Path) -> int:
+    import orjson
+
+    return len(orjson.loads(snapshot.read_bytes())["resources"])
+
+
+def report(
+    repeat: int,
+    sizes: list[int],
+    engines: list[str],
+    rows: dict[tuple[int, str], Row],
+    megabytes: dict[int, float],
+    counts: dict[int, int],
+    example: Row | None,
+) -> None:
     print(
-        f"Machine: {platform.processor() or platform.machine()}, {_cpus()} cores, "
-        f"Python {platform.python_version()}, {date.today().isoformat()}; "
-        f"median of {args.repeat} runs.\n"
+        f"Machine: {platform.machine()}, {len(os.sched_getaffinity(0))} cores, "
+        f"Python {platform.python_version()}, load average {os.getloadavg()[0]:.1f}, "
+        f"{date.today().isoformat()}; end to end: median of {repeat} whole processes.\n"
     )
     print(
-        "| instances | resources | snapshot | engine | JSON load | compile | index | evaluate "
-        "| end to end | peak memory | fails found |"
+        "| instances | resources | snapshot | engine | end to end | CPU | peak memory "
+        "| memory / snapshot |"
     )
-    print("|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---:|---:|---|---:|---:|---:|---:|")
     for n in sizes:
         for engine in engines:
-            r = rows.get((n, engine))
-            if r is None:
+            row = rows.get((n, engine))
+            if row is None:
                 continue
-            total = sum(r["fails"].values())
+            peak = row.median("peak_mb")
             print(
-                f"| {n:,} | {counts[n]:,} | {sizes_mb[n]:.1f} MB | {engine} | {r['load']:.3f} s "
-                f"| {r['compile']:.3f} s | {r['prepare']:.3f} s | {r['evaluate']:.3f} s "
-                f"| {r['end_to_end']:.2f} s | {r['peak_mb']:.0f} MB | {total} (= planted) |"
+                f"| {n:,} | {counts[n]:,} | {megabytes[n]:.1f} MB | {engine} "
+                f"| {row.median('wall'):.2f} s | {row.median('cpu'):.2f} s | {peak:.0f} MB "
+                f"| {peak / megabytes[n]:.1f}x |"
             )
-    print()
+    print("\nPhases, in-process (one run):\n")
+    for engine in engines:
+        names = next((rows[n, engine].phases.keys() for n in sizes if (n, engine) in rows), [])
+        if not names:
+            continue
+        print(f"| {engine} | " + " | ".join(names) + " |")
+        print("|---:|" + "---:|" * len(names))
+        for n in sizes:
+            row = rows.get((n, engine))
+            if row is not None:
+                cells = [f"{row.phases[k]:.3f} s" for k in names]
+                print(f"| {n:,} | " + " | ".join(cells) + " |")
+        print()
     print(
-        "| instances | evaluation, policyengine / baseline | end to end, policyengine / baseline "
-        "| end to end, Rego / policyengine | the same without the regex rule "
-        "| peak memory / snapshot size |"
+        "| instances | regorus / policyengine, wall | the same, CPU "
+        "| policyengine / handwritten, wall | the same, CPU |"
     )
-    print("|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---:|---:|---:|---:|")
     for n in sizes:
-        pe, base = rows.get((n, "policyengine")), rows.get((n, "baseline"))
+        pe = rows.get((n, "policyengine"))
         if pe is None:
             continue
-        pe_eval = pe["prepare"] + pe["evaluate"]
-        cells = [f"{n:,}"]
-        if base is not None:
-            cells.append(f"{pe_eval / (base['prepare'] + base['evaluate']):.2f}x")
-            cells.append(f"{pe['end_to_end'] / base['end_to_end']:.2f}x")
-        else:
-            cells += ["—", "—"]
-        for engine in ("rego", "rego-noregex"):
-            rego = rows.get((n, engine))
-            cells.append(f"{rego['end_to_end'] / pe['end_to_end']:.1f}x" if rego else "not run")
-        cells.append(f"{pe['peak_mb'] / sizes_mb[n]:.1f}x")
-        print("| " + " | ".join(cells) + " |")
-    pe_sizes = [n for n in sizes if (n, "policyengine") in rows]
-    for small, large in zip(pe_sizes, pe_sizes[1:], strict=False):
-        a, b = rows[small, "policyengine"], rows[large, "policyengine"]
-        growth = (b["prepare"] + b["evaluate"]) / (a["prepare"] + a["evaluate"])
+        cells = []
+        for engine, over in (("regorus", True), ("handwritten", False)):
+            other = rows.get((n, engine))
+            for what in ("wall", "cpu"):
+                if other is None:
+                    cells.append("not run")
+                    continue
+                a, b = other.median(what), pe.median(what)
+                cells.append(f"{a / b:.2f}x" if over else f"{b / a:.2f}x")
+        print(f"| {n:,} | " + " | ".join(cells) + " |")
+    print("\nGrowth per tenfold of instances, end to end (wall; CPU):\n")
+    for engine in engines:
+        have = [n for n in sizes if (n, engine) in rows]
+        steps = []
+        for a, b in zip(have, have[1:], strict=False):
+            low, high = rows[a, engine], rows[b, engine]
+            wall = high.median("wall") / low.median("wall")
+            cpu = high.median("cpu") / low.median("cpu")
+            steps.append(f"{a:,} -> {b:,}: {wall:.1f}x; {cpu:.1f}x")
+        if steps:
+            print(f"- {engine}: " + "; ".join(steps))
+    if example is not None:
         print(
-            f"\npolicyengine index + evaluation, N={large:,} / N={small:,}: {growth:.1f}x "
-            f"for {large / small:.0f}x the instances"
+            f"\nThe bundled example (`policyengine evaluate {EXAMPLE.relative_to(ROOT)}`, "
+            f"the bundled packs), whole process: {example.median('wall'):.2f} s "
+            f"(CPU {example.median('cpu'):.2f} s, peak {example.median('peak_mb'):.0f} MB)"
         )
-
-
-def _cpus() -> int:
-    import os
-
-    return len(os.sched_getaffinity(0))
+    sys.stdout.flush()
 
 
 if __name__ == "__main__":
