@@ -35,6 +35,7 @@ from policyengine.core.diagnostics import (
 )
 from policyengine.core.model import parse_time
 from policyengine.core.plan import RulePlan
+from policyengine.core.semantics import Severity
 from policyengine.core.source import Source
 from policyengine.frontend import cost as costs
 from policyengine.frontend.describe import describe_rule
@@ -92,13 +93,6 @@ class ExplainFormat(StrEnum):
     TEXT = "text"
     MARKDOWN = "markdown"
     JSON = "json"
-
-
-class Severity(StrEnum):
-    LOW = "low"
-    MEDIUM = "medium"
-    HIGH = "high"
-    CRITICAL = "critical"
 
 
 class Executor(StrEnum):
@@ -601,7 +595,7 @@ def evaluate_command(
         _fail(exc, json_out, fmt, outputs)
     for warning in loaded.warnings:
         typer.echo(render_text(warning), err=True)
-    gate = reports.Gate(str(fail_on), fail_on_error)
+    gate = reports.Gate(fail_on, fail_on_error)
     files = [str(p) for p in waiver_files]
     if apart:
         result = reports.assemble(
@@ -714,8 +708,8 @@ def _compare(
             results = delta.introduced(
                 loaded.plan, read.converted.document, ops, read.snapshot.file, m
             )
-            doc = delta.operations_json(results, str(fail_on))
-            out = delta.operations_text(results, str(fail_on))
+            doc = delta.operations_json(results, fail_on)
+            out = delta.operations_text(results, fail_on)
             failing = doc["verdict"] == "fail"
         else:
             assert baseline is not None
@@ -726,7 +720,7 @@ def _compare(
             )
             doc = delta.diff_json(diff)
             out = delta.diff_text(diff)
-            failing = bool(delta.gating(diff.new, str(fail_on)))
+            failing = bool(delta.gating(diff.new, fail_on))
     except (DiagnosticError, InputError, UsageError) as exc:
         _fail(exc, json_out)
     if json_out:

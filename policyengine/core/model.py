@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
 
+from policyengine.core import semantics
 from policyengine.core.source import Span
 
 SCALARS = ("string", "int", "bool", "time", "cidr", "port_range")
@@ -122,13 +123,11 @@ def value_class(t: Type) -> str:
 
 # ---------------------------------------------------------------- kinds and relations
 
-Op = Literal["==", "!="]
-
 
 @dataclass(frozen=True)
 class GuardTerm:
     path: tuple[str, ...]  # attribute path from the resource
-    op: Op
+    op: semantics.Op  # == or !=
     value: str | int | bool
     optional: bool  # the attribute may be absent (then it equals nothing)
 
@@ -154,7 +153,9 @@ class Guard:
 
     def holds(self, data: Mapping[str, object]) -> bool:
         """Whether every term holds; call `missing` first, or an absence reads as false."""
-        return all((_at(data, term.path) == term.value) == (term.op == "==") for term in self.terms)
+        return all(
+            semantics.compare(term.op, _at(data, term.path), term.value) for term in self.terms
+        )
 
 
 def _at(data: Mapping[str, object], path: tuple[str, ...]) -> object:

@@ -11,6 +11,15 @@ from dataclasses import dataclass, field, fields
 from typing import Any, Literal, cast, get_args
 
 from policyengine.core import model
+from policyengine.core.semantics import (
+    Containment,
+    Enforcement,
+    Op,
+    Presence,
+    Quantifier,
+    RangeKind,
+    Severity,
+)
 from policyengine.core.source import Span
 
 # ---------------------------------------------------------------- values
@@ -85,7 +94,7 @@ Value = Read | Const | CallOp | RelatedOp | CountOp | LocatedOp
 
 @dataclass(frozen=True)
 class CompareOp:
-    op: str
+    op: Op
     left: Value
     right: Value
     span: Span
@@ -115,8 +124,8 @@ class IdFormatOp:
 
 @dataclass(frozen=True)
 class RangeOp:
-    op: Literal["covers", "within"]
-    kind: Literal["port", "cidr"]
+    op: Containment
+    kind: RangeKind
     left: Value
     right: Value
     span: Span
@@ -125,7 +134,7 @@ class RangeOp:
 @dataclass(frozen=True)
 class PresenceOp:
     operand: Value
-    test: Literal["present", "missing", "set", "empty"]
+    test: Presence
     negated: bool
     span: Span
 
@@ -156,7 +165,7 @@ class NotOp:
 
 @dataclass(frozen=True)
 class QuantOp:
-    quantifier: Literal["every", "any", "no"]
+    quantifier: Quantifier
     slot: int
     var: str
     source: Value
@@ -226,8 +235,8 @@ class RulePlan:
     policy: str
     name: str
     title: str
-    severity: Literal["low", "medium", "high", "critical"]
-    enforcement: Literal["advisory", "mandatory"]  # advisory: reported, never fails a run
+    severity: Severity
+    enforcement: Enforcement
     remediation: str
     reference: str
     kinds: tuple[str, ...]  # subject kinds
@@ -259,9 +268,6 @@ class Plan:
         return next((r for r in self.rules if r.id == rule_id), None)
 
 
-SEVERITY_RANK = {"low": 1, "medium": 2, "high": 3, "critical": 4}
-
-
 def index_by_kind(m: model.Model, rules: tuple[RulePlan, ...]) -> Plan:
     by_kind: dict[str, list[RulePlan]] = {k: [] for k in m.kinds}
     for rule in rules:
@@ -276,7 +282,7 @@ def dump(plan: Plan) -> str:
     lines: list[str] = []
     for rule in plan.rules:
         subject = "regions" if rule.per_region else ", ".join(rule.kinds)
-        level = "" if rule.enforcement == "mandatory" else f" ({rule.enforcement})"
+        level = "" if rule.enforcement is Enforcement.MANDATORY else f" ({rule.enforcement})"
         lines.append(f"rule {rule.id} [{rule.severity}]{level} over {subject}")
         if rule.edge is not None:
             lines.append(f"  each edge: {rule.edge.name}")

@@ -6,10 +6,12 @@ helpers and `dump()`, the position-free text form that snapshot tests pin.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
 from typing import Literal as Lit
 
+from policyengine.core import semantics as sem
 from policyengine.core.source import Span
 
 
@@ -118,7 +120,7 @@ Collection = Path | Literal | Call | Count | Related | LocatedIn
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Compare(Node):
-    op: str  # == != < <= > >=
+    op: sem.Op
     op_span: Span = field(compare=False, repr=False)
     left: Expr
     right: Expr
@@ -145,7 +147,7 @@ class IdFormat(Node):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RangeTest(Node):
-    op: Lit["covers", "within"]
+    op: sem.Containment
     left: Expr
     right: Expr
 
@@ -153,7 +155,7 @@ class RangeTest(Node):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Presence(Node):
     operand: Expr
-    test: Lit["present", "missing", "set", "empty"]
+    test: sem.Presence
     negated: bool
 
 
@@ -179,7 +181,7 @@ class Not(Node):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Quantifier(Node):
-    quantifier: Lit["every", "any", "no"]
+    quantifier: sem.Quantifier
     var: Name
     source: Collection
     where: Condition | None
@@ -488,4 +490,6 @@ def dump(node: object, indent: int = 0) -> str:
         return "\n".join(
             ["["] + [f"{pad}  - {dump(item, indent + 2)}" for item in node] + [f"{pad}]"]
         )
+    if isinstance(node, enum.Enum):
+        return repr(node.value)  # as written: `'=='`, not the member's name
     return repr(node)

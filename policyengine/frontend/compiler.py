@@ -13,6 +13,7 @@ from typing import assert_never
 from policyengine.core import model, plan
 from policyengine.core.builtins import compile_regex
 from policyengine.core.diagnostics import Collector
+from policyengine.core.semantics import Enforcement, Severity
 from policyengine.core.source import Span
 from policyengine.frontend import ast
 from policyengine.frontend.checker.conditions import (
@@ -103,8 +104,8 @@ def _rule(
         policy=policy.name.text,
         name=rule.name.text,
         title=title,
-        severity=meta("severity", "medium"),  # type: ignore[arg-type]
-        enforcement=meta("enforcement", "mandatory"),  # type: ignore[arg-type]
+        severity=Severity(meta("severity", Severity.MEDIUM)),
+        enforcement=Enforcement(meta("enforcement", Enforcement.MANDATORY)),
         remediation=meta("remediation"),
         reference=meta("reference"),
         kinds=() if per_region else tuple(kinds),
@@ -212,11 +213,7 @@ class _Lowering:
                 if kind is None:
                     raise CompileBug("range test without a range")
                 return plan.RangeOp(
-                    op,
-                    kind,  # type: ignore[arg-type]
-                    self.value(left, scope),
-                    self.value(right, scope),
-                    node.span,
+                    op, kind, self.value(left, scope), self.value(right, scope), node.span
                 )
             case ast.Presence(operand=operand, test=test, negated=negated):
                 return plan.PresenceOp(self.value(operand, scope), test, negated, node.span)

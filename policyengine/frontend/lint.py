@@ -13,8 +13,9 @@ import string
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
-from policyengine.core import model
+from policyengine.core import model, semantics
 from policyengine.core.diagnostics import Diagnostic, Level
+from policyengine.core.semantics import Op, Presence, Quantifier
 from policyengine.frontend import ast
 
 ANY_KIND = "resource"
@@ -208,18 +209,11 @@ def _fold(cond: ast.Condition, env: _Env) -> bool | None:
     constants: a condition that may be undecidable on some data is left alone."""
     match cond:
         case ast.AllOf(conditions=parts):
-            values = [_fold(p, env) for p in parts]
-            if False in values:
-                return False
-            return True if all(v is True for v in values) else None
+            return semantics.fold(Quantifier.EVERY, (_fold(p, env) for p in parts))
         case ast.AnyOf(conditions=parts):
-            values = [_fold(p, env) for p in parts]
-            if True in values:
-                return True
-            return False if all(v is False for v in values) else None
+            return semantics.fold(Quantifier.ANY, (_fold(p, env) for p in parts))
         case ast.Not(condition=inner):
-            value = _fold(inner, env)
-            return None if value is None else not value
+            return semantics.negate(_fold(inner, env))
         case ast.Compare(op=op, left=left, right=right):
             lv, rv = _value(left, env), _value(right, env)
             if lv is _UNKNOWN or rv is _UNKNOWN:
@@ -229,7 +223,7 @@ def _fold(cond: ast.Condition, env: _Env) -> bool | None:
             iv, cv = _value(item, env), _value(coll, env)
             if iv is _UNKNOWN or not isinstance(cv, tuple | list):
                 return None
-            return (iv in cv) != negated
+            return semantics.member(iv, cv, negated)
         case ast.Presence(operand=operand, test=test, negated=negated):
             return _presence(operand, test, env, negated)
         case ast.Truthy(operand=operand):
@@ -238,27 +232,17 @@ def _fold(cond: ast.Condition, env: _Env) -> bool | None:
     return None
 
 
-def _compare(op: str, left: object, right: object) -> bool | None:
-    if op == "==":
-        return left == right
-    if op == "!=":
-        return left != right
-    if type(left) is not type(right) or not isinstance(left, int | str):
-        return None
-    result: bool = {
-        "<": lambda a, b: a < b,
-        "<=": lambda a, b: a <= b,
-        ">": lambda a, b: a > b,
-        ">=": lambda a, b: a >= b,
-    }[op](left, right)
-    return result
+def _compare(op: Op, left: object, right: object) -> bool | None:
+    if semantics.orders(op) and (type(left) is not type(right) or not isinstance(left, int | str)):
+        return None  # the run decides: an error, or a time compared with text
+    return semantics.compare(op, left, right)
 
 
-def _count_bound(op: str, left: ast.Expr, right: ast.Expr) -> bool | None:
+def _count_bound(op: Op, left: ast.Expr, right: ast.Expr) -> bool | None:
     """`len(x) >= 0` and `count(...) < 0`: a count is never negative."""
     if not (_is_count(left) and isinstance(right, ast.Literal) and right.value == 0):
         return None
-    return {">=": True, "<": False}.get(op)
+    return semantics.count_bound(op)
 
 
 def _is_count(expr: ast.Expr) -> bool:
@@ -267,23 +251,18 @@ def _is_count(expr: ast.Expr) -> bool:
     )
 
 
-def _presence(operand: ast.Expr, test: str, env: _Env, negated: bool) -> bool | None:
+def _presence(operand: ast.Expr, test: Presence, env: _Env, negated: bool) -> bool | None:
     value = _value(operand, env)
     if value is not _UNKNOWN:
-        missing, empty = value is None, value in ("", (), [])
+        plain = list(value) if isinstance(value, tuple) else value  # a list param
+        missing, empty = value is None, value is not None and semantics.is_empty(plain)
     elif _identity(operand, env):
         missing, empty = False, False  # the store rejects a resource without it
-    elif test == "empty" and _scalar(operand, env) in ("int", "bool"):
+    elif test is Presence.EMPTY and _scalar(operand, env) in ("int", "bool"):
         return negated  # a number or a boolean is never empty, and missing is not empty
     else:
         return None
-    result = {
-        "present": not missing,
-        "missing": missing,
-        "set": not missing and not empty,
-        "empty": empty,
-    }[test]
-    return result != negated
+    return semantics.presence(test, missing, empty) != negated
 
 
 def _value(expr: ast.Expr, env: _Env) -> object:

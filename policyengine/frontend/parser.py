@@ -26,7 +26,9 @@ from lark.exceptions import (
 )
 from lark.tree import Meta
 
+from policyengine.core import semantics
 from policyengine.core.diagnostics import Diagnostic, DiagnosticError
+from policyengine.core.semantics import Containment, Op, Presence, Quantifier
 from policyengine.core.source import Source, Span
 from policyengine.frontend import ast
 
@@ -419,7 +421,7 @@ class _ToAst(Transformer[Token, ast.File]):
         body: ast.Condition,
     ) -> ast.Quantifier:
         return ast.Quantifier(
-            quantifier=word,  # type: ignore[arg-type]
+            quantifier=Quantifier(word),
             var=self._name(var),
             source=source,
             where=where,
@@ -443,7 +445,7 @@ class _ToAst(Transformer[Token, ast.File]):
 
     def compare(self, meta: Meta, left: ast.Expr, op: Token, right: ast.Expr) -> ast.Compare:
         return ast.Compare(
-            op=str(op), op_span=self._tok(op), left=left, right=right, span=self._span(meta)
+            op=Op(str(op)), op_span=self._tok(op), left=left, right=right, span=self._span(meta)
         )
 
     def member(self, meta: Meta, item: ast.Expr, collection: ast.Expr) -> ast.Member:
@@ -465,7 +467,7 @@ class _ToAst(Transformer[Token, ast.File]):
         return self._str(token) or "", self._tok(token)
 
     def range_test(self, meta: Meta, left: ast.Expr, op: str, right: ast.Expr) -> ast.RangeTest:
-        return ast.RangeTest(op=op, left=left, right=right, span=self._span(meta))  # type: ignore[arg-type]
+        return ast.RangeTest(op=Containment(op), left=left, right=right, span=self._span(meta))
 
     def range_op(self, meta: Meta, token: Token) -> str:
         return str(token)
@@ -475,7 +477,7 @@ class _ToAst(Transformer[Token, ast.File]):
     ) -> ast.Presence:
         return ast.Presence(
             operand=operand,
-            test=test,  # type: ignore[arg-type]
+            test=Presence(test),
             negated=negated is not None,
             span=self._span(meta),
         )
@@ -733,9 +735,9 @@ def _prune(folder: FsPath) -> None:
 @cache
 def _code_digest() -> str:
     """What a cached syntax tree depends on besides its text: the grammar and the code
-    that builds the tree."""
+    that builds the tree (and the enums it holds)."""
     digest = hashlib.sha256(grammar_text().encode("utf-8"))
-    for module in (__file__, ast.__file__):
+    for module in (__file__, ast.__file__, semantics.__file__):
         digest.update(FsPath(module).read_bytes())
     return digest.hexdigest()
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from policyengine.core import model, plan
+from policyengine.core.semantics import Severity
 from policyengine.inputs.importers import operations, to_store
 from policyengine.inputs.snapshot import parse_document
 from policyengine.results.explain import fingerprint, message, related_json, resource_json, subject
@@ -125,12 +126,11 @@ def _json(f: Finding) -> dict[str, Any]:
     }
 
 
-def gating(findings: list[Finding], threshold: str) -> list[Finding]:
-    floor = plan.SEVERITY_RANK[threshold]
-    return [f for f in findings if plan.SEVERITY_RANK[f.result.rule.severity] >= floor]
+def gating(findings: list[Finding], threshold: Severity) -> list[Finding]:
+    return [f for f in findings if f.result.rule.severity.rank >= threshold.rank]
 
 
-def operations_text(results: list[Introduced], threshold: str) -> str:
+def operations_text(results: list[Introduced], threshold: Severity) -> str:
     """One line per violation an operation would introduce (a refusal's reason), or one
     line saying it introduces none."""
     out = []
@@ -148,7 +148,7 @@ def operations_text(results: list[Introduced], threshold: str) -> str:
     return "\n".join(out)
 
 
-def operations_json(results: list[Introduced], threshold: str) -> dict[str, Any]:
+def operations_json(results: list[Introduced], threshold: Severity) -> dict[str, Any]:
     return {
         "operations": [
             {

@@ -10,18 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from policyengine.core import semantics
 from policyengine.runtime import Proof, Status, Trace
 from policyengine.runtime.evaluator import show
 from policyengine.runtime.outcomes import Operand, Test
 
-# op -> (after "would pass if SUBJECT", after "would need SUBJECT"), for the wanted truth
+# A test other than a comparison -> (after "would pass if SUBJECT", after "would need
+# SUBJECT"), for the wanted truth. Comparisons say themselves: `semantics.phrase`.
 _PHRASES: dict[str, tuple[str, str]] = {
-    "==": ("were {v}", "to be {v}"),
-    "!=": ("were anything but {v}", "to be anything but {v}"),
-    "<": ("were less than {v}", "to be less than {v}"),
-    "<=": ("were at most {v}", "to be at most {v}"),
-    ">": ("were greater than {v}", "to be greater than {v}"),
-    ">=": ("were at least {v}", "to be at least {v}"),
     "in": ("were one of {v}", "to be one of {v}"),
     "not in": ("were none of {v}", "to be none of {v}"),
     "includes": ("included {v}", "to include {v}"),
@@ -42,9 +38,6 @@ _PHRASES: dict[str, tuple[str, str]] = {
     "is not true": ("were false", "to be false"),
 }
 _NEGATED = {
-    "==": "!=",
-    "<": ">=",
-    ">": "<=",
     "in": "not in",
     "includes": "excludes",
     "matches": "not matches",
@@ -59,12 +52,6 @@ _NEGATED |= {v: k for k, v in _NEGATED.items()}
 _NEGATED |= {"is missing": "is present", "is not missing": "is not present"}
 # The data is on the right of a literal (`"0.0.0.0/0" covers cidr`): say it from the right.
 _MIRRORED = {
-    "<": ">",
-    "<=": ">=",
-    ">": "<",
-    ">=": "<=",
-    "==": "==",
-    "!=": "!=",
     "covers": "within",
     "within": "covers",
     "in": "includes",
@@ -130,14 +117,25 @@ def _leaves(node: Trace, want: bool, alone: bool) -> list[tuple[Trace, bool, boo
 
 
 def _say(test: Test, want: bool, alone: bool) -> str:
+    compared = semantics.as_op(test.op)
     op = test.op if want else _NEGATED.get(test.op, test.op)
+    if compared is not None and not want:
+        compared = semantics.negation(compared)
     subject: Operand | None = test.left
     other = test.right
-    if other is not None and test.left.literal and not other.literal and op in _MIRRORED:
-        subject, other, op = other, test.left, _MIRRORED[op]
+    if other is not None and test.left.literal and not other.literal:
+        # The data is on the right of a literal: say it from the right.
+        if compared is not None:
+            subject, other, compared = other, test.left, semantics.mirror(compared)
+        elif op in _MIRRORED:
+            subject, other, op = other, test.left, _MIRRORED[op]
     assert subject is not None
     value = _value(other) if other is not None else ""
-    sufficient, needed = _PHRASES.get(op, ("satisfied `{v}`", "to satisfy `{v}`"))
+    sufficient, needed = (
+        semantics.phrase(compared)
+        if compared is not None
+        else _PHRASES.get(op, ("satisfied `{v}`", "to satisfy `{v}`"))
+    )
     phrase = (sufficient if alone else needed).format(v=value)
     return (
         f"would pass if {subject.text} {phrase}" if alone else f"would need {subject.text} {phrase}"

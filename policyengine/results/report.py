@@ -18,6 +18,7 @@ from typing import Any, Literal
 from policyengine.core import plan
 from policyengine.core.diagnostics import did_you_mean
 from policyengine.core.positions import Positions
+from policyengine.core.semantics import Severity
 from policyengine.core.source import Source
 from policyengine.inputs.store import Store
 from policyengine.results.baseline import Baseline
@@ -35,7 +36,6 @@ from policyengine.results.waivers import Waiver
 from policyengine.runtime import Proof, Result, Status, evaluate, trace
 
 REPORT_VERSION = 1
-SEVERITIES = tuple(plan.SEVERITY_RANK)  # low to critical
 OUTCOMES = ("fail", "error", "pass", "skipped")
 
 
@@ -45,7 +45,7 @@ class Gate:
     mandatory rule at or above the threshold, that no waiver or baseline covers; or an
     expired waiver."""
 
-    threshold: str = "low"
+    threshold: Severity = Severity.LOW
     fail_on_error: bool = True
 
 
@@ -96,7 +96,7 @@ class Report:
     origins: dict[str, str] = field(default_factory=dict)
 
     @property
-    def threshold(self) -> str:
+    def threshold(self) -> Severity:
         return self.gate.threshold
 
     @cached_property
@@ -119,7 +119,7 @@ class Report:
 
     def gating(self) -> list[Finding]:
         """The findings that make the run fail."""
-        floor = plan.SEVERITY_RANK[self.gate.threshold]
+        floor = self.gate.threshold.rank
         statuses = (Status.FAIL, Status.ERROR) if self.gate.fail_on_error else (Status.FAIL,)
         return [
             f
@@ -127,7 +127,7 @@ class Report:
             if f.result.status in statuses
             and self.reported(f)
             and f.result.rule.enforcement == "mandatory"
-            and plan.SEVERITY_RANK[f.result.rule.severity] >= floor
+            and f.result.rule.severity.rank >= floor
         ]
 
     def advisory(self) -> list[Finding]:
@@ -286,13 +286,13 @@ def with_baseline(report: Report, baseline: Baseline) -> Report:
 def _assemble(
     compiled: plan.Plan,
     parts: Sequence[Part],
-    gate: Gate | str,
+    gate: Gate | Severity | str,
     waivers: Sequence[Waiver],
     waiver_files: Sequence[str],
     today: date | None,
 ) -> Report:
-    if isinstance(gate, str):
-        gate = Gate(gate)
+    if not isinstance(gate, Gate):
+        gate = Gate(Severity(gate))
     if waivers and today is None:
         raise ValueError("waivers need today's date")
     live = [w for w in waivers if today is not None and not w.expired(today)]
@@ -493,7 +493,7 @@ def to_json(report: Report, *, show_all: bool = False) -> dict[str, Any]:
             "outcomes": summary["outcomes"],
             "waived": summary["waived"],
             "baselined": summary["baselined"],
-            "failed_by_severity": {s: by_severity[s] for s in SEVERITIES},
+            "failed_by_severity": {s.value: by_severity[s] for s in Severity},
             "threshold": report.threshold,
             "fail_on_error": report.gate.fail_on_error,
             "findings_at_or_above_threshold": len(gating),

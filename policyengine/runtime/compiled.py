@@ -14,17 +14,26 @@ common case pays nothing for them.
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
-from policyengine.core import model, plan
+from policyengine.core import model, plan, semantics
 from policyengine.core.builtins import BUILTINS, Undecided
-from policyengine.inputs.store import Resource, Store
+from policyengine.core.semantics import Quantifier
+from policyengine.inputs.store import Store
 from policyengine.runtime.evaluator import Evaluator
 from policyengine.runtime.outcomes import ABSENT, MISSING, PARENT, Missing, Result, Status
-from policyengine.runtime.rules import RANK, decide, evaluate_interpreted, run_rule
+from policyengine.runtime.rules import (
+    Decide,
+    Env,
+    Runner,
+    decide,
+    evaluate_interpreted,
+    interpreted,
+    run_all,
+    runner,
+)
 
 
 class _Undecided:
@@ -38,11 +47,8 @@ class _Undecided:
 
 UNDECIDED: Final = _Undecided()
 
-Env = list[Any]
 ValueFn = Callable[[Env, Store], Any]  # a value, a `Missing` member, or UNDECIDED
 CondFn = Callable[[Env, Store], Any]  # True, False or UNDECIDED
-Decision = tuple[Status, str] | None  # None: undecided, ask the interpreter
-Runner = Callable[[Resource, list[Result]], None]
 
 
 class Unsupported(Exception):
@@ -151,18 +157,9 @@ def _operand(op: plan.Value) -> ValueFn:
 
 # ---------------------------------------------------------------- conditions
 
-_COMPARE: dict[str, Callable[[Any, Any], Any]] = {
-    "==": operator.eq,
-    "!=": operator.ne,
-    "<": operator.lt,
-    "<=": operator.le,
-    ">": operator.gt,
-    ">=": operator.ge,
-}
-
 
 def _compare(op: plan.CompareOp) -> CondFn:
-    left, right, test = _operand(op.left), _operand(op.right), _COMPARE[op.op]
+    left, right, test = _operand(op.left), _operand(op.right), semantics.comparison(op.op)
 
     def compare(env: Env, store: Store) -> Any:
         lv, rv = left(env, store), right(env, store)
@@ -177,6 +174,7 @@ def _compare(op: plan.CompareOp) -> CondFn:
 
 def _member(op: plan.MemberOp) -> CondFn:
     item, collection, negated = _operand(op.item), _operand(op.collection), op.negated
+    member_of = semantics.member
 
     def member(env: Env, store: Store) -> Any:
         iv, cv = item(env, store), collection(env, store)
@@ -184,13 +182,13 @@ def _member(op: plan.MemberOp) -> CondFn:
             return UNDECIDED
         if iv is MISSING or cv is MISSING:
             return False
-        return (iv in cv) != negated
+        return member_of(iv, cv, negated)
 
     return member
 
 
 def _match(op: plan.MatchOp) -> CondFn:
-    operand, fullmatch = _operand(op.operand), op.regex.fullmatch
+    operand, regex, matches = _operand(op.operand), op.regex, semantics.matches
 
     def match(env: Env, store: Store) -> Any:
         v = operand(env, store)
@@ -198,38 +196,34 @@ def _match(op: plan.MatchOp) -> CondFn:
             return v
         if v is MISSING:
             return False
-        return fullmatch(v) is not None
+        return matches(regex, v)
 
     return match
 
 
 def _id_format(op: plan.IdFormatOp) -> CondFn:
-    slot = op.slot
+    slot, holds = op.slot, semantics.id_format_holds
 
     def id_format(env: Env, store: Store) -> Any:
-        return id_matches(env[slot], store.model)
+        resource = env[slot]
+        identity = store.model.kinds[resource.kind].identity
+        if not isinstance(identity, model.IdFormat):
+            return True  # named and keyed kinds have no id format (the rule skips them)
+        return holds(identity, resource.key, resource.data)
 
     return id_format
 
 
 def _presence(op: plan.PresenceOp) -> CondFn:
     value, test, negated = _value(op.operand), op.test, op.negated
+    holds, is_empty = semantics.presence, semantics.is_empty
 
     def presence(env: Env, store: Store) -> Any:
         v = value(env, store)
         if v is UNDECIDED or v is PARENT:
             return UNDECIDED
         missing = isinstance(v, Missing)
-        empty = not missing and v in ("", [], {})
-        if test == "present":
-            result = not missing
-        elif test == "missing":
-            result = missing
-        elif test == "set":
-            result = not missing and not empty
-        else:
-            result = empty
-        return result != negated
+        return holds(test, missing, not missing and is_empty(v)) != negated
 
     return presence
 
@@ -248,36 +242,29 @@ def _truthy(op: plan.TruthyOp) -> CondFn:
     return truthy
 
 
-def _junction(parts: tuple[CondFn, ...], decided_by: bool) -> CondFn:
-    """`and` (decided by a false part) or `or` (by a true one), in Kleene logic."""
+def _junction(parts: tuple[CondFn, ...], q: Quantifier) -> CondFn:
+    """`and` (every part) or `or` (any part), in Kleene logic."""
+    fold = semantics.fold
 
     def junction(env: Env, store: Store) -> Any:
-        undecided = False
-        for part in parts:
-            t = part(env, store)
-            if t is decided_by:
-                return decided_by
-            if t is UNDECIDED:
-                undecided = True
-        return UNDECIDED if undecided else not decided_by
+        return fold(q, (part(env, store) for part in parts))
 
     return junction
 
 
 def _all(op: plan.AllOp) -> CondFn:
-    return _junction(tuple(map(_cond, op.ops)), decided_by=False)
+    return _junction(tuple(map(_cond, op.ops)), Quantifier.EVERY)
 
 
 def _any(op: plan.AnyOp) -> CondFn:
-    return _junction(tuple(map(_cond, op.ops)), decided_by=True)
+    return _junction(tuple(map(_cond, op.ops)), Quantifier.ANY)
 
 
 def _not(op: plan.NotOp) -> CondFn:
-    inner = _cond(op.op)
+    inner, negate = _cond(op.op), semantics.negate
 
     def negation(env: Env, store: Store) -> Any:
-        t = inner(env, store)
-        return t if t is UNDECIDED else not t
+        return negate(inner(env, store))
 
     return negation
 
@@ -315,31 +302,15 @@ def _cond(op: plan.Cond) -> CondFn:
     return compile_cond(op)
 
 
-def id_matches(resource: Resource, m: model.Model) -> bool:
-    """Whether a resource's id has its kind's format (the interpreter's `id_format`)."""
-    identity = m.kinds[resource.kind].identity
-    if not isinstance(identity, model.IdFormat):
-        return True
-    if identity.name_when is not None and identity.name_when.holds(resource.data):
-        return True
-    key = resource.key
-    tail = key[len(identity.prefix) :]
-    return (
-        key.startswith(identity.prefix)
-        and tail.isascii()
-        and tail.isalnum()
-        and tail == tail.lower()
-        and (identity.length is None or len(tail) == identity.length)
-    )
-
-
 # ---------------------------------------------------------------- rules
 
 
 @dataclass(frozen=True)
 class CompiledRule:
     rule: plan.RulePlan
-    decide: Callable[[Env, Store], Decision]
+    where: CondFn | None
+    unless: CondFn | None
+    condition: CondFn
 
 
 def _compile_rule(rule: plan.RulePlan) -> CompiledRule:
@@ -347,33 +318,7 @@ def _compile_rule(rule: plan.RulePlan) -> CompiledRule:
         raise Unsupported("a `let` or `for each region` rule")
     where = None if rule.where is None else _cond(rule.where)
     unless = None if rule.unless is None else _cond(rule.unless)
-    condition = _cond(rule.condition)
-    require = rule.mode == "require"
-    checks_id = isinstance(rule.condition, plan.IdFormatOp)
-
-    def decide_fast(env: Env, store: Store) -> Decision:
-        if where is not None:
-            t = where(env, store)
-            if t is UNDECIDED:
-                return None
-            if not t:
-                return Status.SKIPPED, "not applicable: its `where` does not hold"
-        if unless is not None:
-            t = unless(env, store)
-            if t is UNDECIDED:
-                return None
-            if t:
-                return Status.SKIPPED, "exempt: its `unless` holds"
-        if checks_id:
-            identity = store.model.kinds[env[0].kind].identity
-            if not isinstance(identity, model.IdFormat) or identity.name_when is not None:
-                return None  # skipped or guarded by a name: the interpreter words it
-        t = condition(env, store)
-        if t is UNDECIDED:
-            return None
-        return (Status.PASS, "") if t == require else (Status.FAIL, "")
-
-    return CompiledRule(rule, decide_fast)
+    return CompiledRule(rule, where, unless, _cond(rule.condition))
 
 
 @dataclass(frozen=True)
@@ -394,60 +339,21 @@ def compile_plan(compiled: plan.Plan) -> CompiledPlan:
     return CompiledPlan(compiled, rules, tuple(fallbacks))
 
 
-def _runner(compiled: CompiledRule | None, rule: plan.RulePlan, store: Store) -> Runner:
-    ev = Evaluator(store, tracing=False)
-    if compiled is None:
-        return lambda resource, out: out.extend(run_rule(ev, rule, resource))
-    decide_fast, slots = compiled.decide, rule.slots
+def _decider(compiled: CompiledRule, store: Store, walked: Decide) -> Decide:
+    """A rule's outcome from its closures; what they cannot decide, the interpreter
+    decides again and words."""
+    rule, where, unless, condition = (
+        compiled.rule,
+        compiled.where,
+        compiled.unless,
+        compiled.condition,
+    )
 
-    def decision(env: Env) -> tuple[Status, str]:
-        found = decide_fast(env, store)
-        return decide(ev, rule, env) if found is None else found
+    def decide_fast(env: Env) -> tuple[Status, str]:
+        found = decide(rule, env, store, where, unless, condition)
+        return walked(env) if found is UNDECIDED else found
 
-    if rule.edge is None:
-
-        def run_one(resource: Resource, out: list[Result]) -> None:
-            env: Env = [None] * slots
-            env[0] = resource
-            status, reason = decision(env)
-            out.append(Result(rule, resource, status, reason))
-
-        return run_one
-
-    edges_from, incomplete = store.edge_index(rule.edge)
-
-    def run_edges(resource: Resource, out: list[Result]) -> None:
-        index = resource.index
-        if index in incomplete:
-            out.extend(run_rule(ev, rule, resource))  # data missing: the interpreter's words
-            return
-        edges = edges_from.get(index)
-        if not edges:
-            out.append(Result(rule, resource, Status.SKIPPED, _no_edge(rule)))
-            return
-        env: Env = [None] * slots
-        env[0] = resource
-        for edge in edges:
-            targets = edge.targets
-            if not targets:  # dangling: rare, and worded by the interpreter
-                out.extend(r for r in run_rule(ev, rule, resource) if r.edge is edge)
-                continue
-            env[1] = target = targets[0]
-            status, reason = decision(env)
-            # Several candidates (a name unique per region): the best outcome counts.
-            for other in targets[1:]:
-                env[1] = other
-                found = decision(env)
-                if RANK[found[0]] < RANK[status]:
-                    (status, reason), target = found, other
-            out.append(Result(rule, resource, status, reason, edge, target))
-
-    return run_edges
-
-
-def _no_edge(rule: plan.RulePlan) -> str:
-    assert rule.edge is not None
-    return f"not applicable: no `{rule.edge.name}` edge"
+    return decide_fast
 
 
 def evaluate(compiled: plan.Plan, store: Store) -> list[Result]:
@@ -458,20 +364,11 @@ def evaluate(compiled: plan.Plan, store: Store) -> list[Result]:
         # it reads into an `error` naming the address; the closures do not look for them.
         return evaluate_interpreted(compiled, store)
     fast = compile_plan(compiled)
-    runners: dict[str, tuple[Runner, ...]] = {}
-    made: dict[str, Runner] = {}
-    for kind, rules in compiled.by_kind.items():
-        for rule in rules:
-            if rule.id not in made:
-                made[rule.id] = _runner(fast.rules.get(rule.id), rule, store)
-        runners[kind] = tuple(made[rule.id] for rule in rules)
-    results: list[Result] = []
-    for resource in store.resources:
-        for run in runners[resource.kind]:
-            run(resource, results)
-    if compiled.region_rules:
-        ev = Evaluator(store, tracing=False)
-        for region in store.regions():
-            for rule in compiled.region_rules:
-                results.extend(run_rule(ev, rule, region))
-    return results
+    ev = Evaluator(store, tracing=False)
+
+    def make_runner(rule: plan.RulePlan) -> Runner:
+        walked = interpreted(ev, rule)
+        found = fast.rules.get(rule.id)
+        return runner(rule, store, walked if found is None else _decider(found, store, walked))
+
+    return run_all(compiled, store, make_runner)

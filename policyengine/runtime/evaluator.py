@@ -1,6 +1,8 @@
-"""The evaluator: one walk over plan ops, with recording off (the fast path) or on (the
-trace an explanation renders). Never raises on bad data: what cannot be decided is
-`Unknown`, and becomes an `error` outcome."""
+"""The plan interpreter: one walk over plan ops, with recording off or on (the trace an
+explanation renders). It decides what the compiled fast path (`compiled.py`) does not
+handle, and words why an outcome could not be decided; what each operation means comes
+from `core.semantics`, which the fast path shares. Never raises on bad data: what cannot
+be decided is `Unknown`, and becomes an `error` outcome."""
 
 from __future__ import annotations
 
@@ -9,8 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, assert_never
 
-from policyengine.core import limits, model, plan
+from policyengine.core import limits, model, plan, semantics
 from policyengine.core.builtins import BUILTINS, Undecided
+from policyengine.core.semantics import Quantifier
 from policyengine.inputs.snapshot import UnknownValue, pointer_escape
 from policyengine.inputs.store import Edge, Resource, Store
 from policyengine.runtime.outcomes import (
@@ -308,7 +311,7 @@ class Evaluator:
                     return rv
                 if lv is MISSING or rv is MISSING:
                     return False  # only optional values get here: see `operand`
-                result = bool(_COMPARE[name](lv, rv))
+                result = semantics.compare(name, lv, rv)
                 if self.tracing:
                     self._fact("compare", f"`{op.span.text}` is {str(result).lower()}")
                     self._test(name, (left, lv), (right, rv), env)
@@ -322,20 +325,21 @@ class Evaluator:
                 if iv is MISSING or cv is MISSING:
                     return False
                 values = _plain(cv)
-                found = iv in values
+                result = semantics.member(iv, values, negated)
                 if self.tracing:
+                    found = result != negated
                     self._fact(
                         "compare", f"{show(iv)} is {'' if found else 'not '}in {show(values)}"
                     )
                     self._test("not in" if negated else "in", (item, iv), (coll, values), env)
-                return found != negated
+                return result
             case plan.MatchOp(operand=operand, regex=regex, pattern=pattern):
                 v = self.operand(operand, env)
                 if isinstance(v, Unknown):
                     return v
                 if v is MISSING:
                     return False
-                ok = regex.fullmatch(v) is not None
+                ok = semantics.matches(regex, v)
                 if self.tracing:
                     self._fact(
                         "compare", f"{show(v)} {'matches' if ok else 'does not match'} /{pattern}/"
@@ -363,13 +367,7 @@ class Evaluator:
                     )
                     return Unknown(f"`{tested}` cannot be tested: {self.gone(operand, env)}")
                 missing = isinstance(v, Missing)
-                empty = not missing and v in ("", [], {})
-                result = {
-                    "present": not missing,
-                    "missing": missing,
-                    "set": not missing and not empty,
-                    "empty": empty,
-                }[test]
+                result = semantics.presence(test, missing, not missing and semantics.is_empty(v))
                 if self.tracing:
                     self._test(f"is {'not ' if negated else ''}{test}", (operand, v), None, env)
                 return result != negated
@@ -385,12 +383,11 @@ class Evaluator:
                     self._test("is true", (operand, v), None, env)
                 return v
             case plan.AllOp(ops=ops):
-                return self.junction(ops, env, decided_by=False)
+                return semantics.fold(Quantifier.EVERY, (self.cond(c, env) for c in ops))
             case plan.AnyOp(ops=ops):
-                return self.junction(ops, env, decided_by=True)
+                return semantics.fold(Quantifier.ANY, (self.cond(c, env) for c in ops))
             case plan.NotOp(op=inner):
-                t = self.cond(inner, env)
-                return t if isinstance(t, Unknown) else not t
+                return semantics.negate(self.cond(inner, env))
             case plan.QuantOp():
                 return self.quantifier(op, env)
             case plan.SameLocationOp(scope=scope, left=left, right=right):
@@ -418,18 +415,6 @@ class Evaluator:
                 return Unknown(self.gone(arg, env))
             env[slot] = value
         return self.cond(op.body, env)
-
-    def junction(self, ops: tuple[plan.Cond, ...], env: list[Any], decided_by: bool) -> Truth:
-        """`and` (decided by a false part) or `or` (by a true one), in Kleene logic: an
-        unknown part matters only when no part decides."""
-        unknown: Unknown | None = None
-        for child in ops:
-            t = self.cond(child, env)
-            if t is decided_by:
-                return decided_by
-            if isinstance(t, Unknown) and unknown is None:
-                unknown = t
-        return unknown or not decided_by
 
     def operand(self, op: plan.Value, env: list[Any]) -> Any:
         """A value a comparison uses: a missing non-optional value is `Unknown`."""
@@ -479,7 +464,7 @@ class Evaluator:
         if not isinstance(items, list):
             return Unknown(f"`{_text(op.source)}` is {show(items)}, not a list")
         unknown: Unknown | None = None
-        decided_by = {"every": False, "any": True, "no": True}[op.quantifier]
+        decided_by = semantics.decider(op.quantifier)
         considered = 0
         base = self.last_pointer if self.tracing and isinstance(op.source, plan.Read) else ""
         # Tracing only: every element that decides `any` / `no` (each open port of a
@@ -504,14 +489,14 @@ class Evaluator:
             t = self.cond(op.body, env)
             if t is decided_by:
                 if not self.tracing:
-                    return op.quantifier == "any"
+                    return semantics.settled(op.quantifier, True)
                 if not deciders:  # the first decider is the one a `message` names
                     self.witness[op.slot] = item
                 label = _element_label(item, _text(op.source), index)
                 fact = Fact("element", f"decided by {op.var} = {label}", _pointer_of(item))
                 kids = tuple(self.frame.children[mark_children:])
                 deciders.append(Trace("element", op.span, t, (fact,), kids))
-                if op.quantifier == "every":
+                if op.quantifier is Quantifier.EVERY:
                     break  # one counterexample is the whole story
                 continue
             if isinstance(t, Unknown) and unknown is None:
@@ -522,28 +507,19 @@ class Evaluator:
                 del self.frame.children[mark_children:]
         if deciders:
             self.frame.children[:] = deciders[:_TRACE_ELEMENTS]  # the proof stays minimal
-            return op.quantifier == "any"
+            return semantics.settled(op.quantifier, True)
         if unknown is not None:
             return unknown
         self._fact("element", f"{considered} {op.var} considered; none decided otherwise")
-        return op.quantifier != "any"
+        return semantics.settled(op.quantifier, False)
 
     def id_format(self, resource: Resource) -> Truth:
         kind = self.store.model.kinds[resource.kind]
         identity = kind.identity
         if not isinstance(identity, model.IdFormat):
             return True  # named and keyed kinds have no id format (skipped by the caller)
-        if identity.name_when is not None and identity.name_when.holds(resource.data):
-            return True
         key = resource.key
-        tail = key[len(identity.prefix) :]
-        ok = (
-            key.startswith(identity.prefix)
-            and tail.isascii()
-            and tail.isalnum()
-            and tail == tail.lower()
-            and (identity.length is None or len(tail) == identity.length)
-        )
+        ok = semantics.id_format_holds(identity, key, resource.data)
         if self.tracing:
             self._fact(
                 "compare",
@@ -566,18 +542,10 @@ class Evaluator:
                 return v
         if lv is MISSING or rv is MISSING:
             return False
-        container, member = (lv, rv) if op.op == "covers" else (rv, lv)
-        if op.kind == "port":
-            outer = model.parse_port_range(str(container))
-            inner = model.parse_port_range(str(member))
-            if outer is None or inner is None:
-                return Unknown(f"{show(container)} or {show(member)} is not a port range")
-            result = outer[0] <= inner[0] and inner[1] <= outer[1]
-        else:
-            net, sub = model.parse_cidr(str(container)), model.parse_cidr(str(member))
-            if net is None or sub is None:
-                return Unknown(f"{show(container)} or {show(member)} is not a CIDR block")
-            result = net.version == sub.version and sub.subnet_of(net)  # type: ignore[arg-type]
+        container, member = semantics.oriented(op.op, lv, rv)
+        result = semantics.contains(op.kind, container, member)
+        if result is None:
+            return Unknown(f"{show(container)} or {show(member)} is not {semantics.noun(op.kind)}")
         if self.tracing:
             self._fact(
                 "compare",
@@ -614,15 +582,6 @@ _OP_NAMES: dict[type, str] = {
     plan.NotOp: "not",
     plan.QuantOp: "quantifier",
     plan.DefineOp: "define",
-}
-
-_COMPARE = {
-    "==": lambda a, b: a == b,
-    "!=": lambda a, b: a != b,
-    "<": lambda a, b: a < b,
-    "<=": lambda a, b: a <= b,
-    ">": lambda a, b: a > b,
-    ">=": lambda a, b: a >= b,
 }
 
 

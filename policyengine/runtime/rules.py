@@ -4,11 +4,11 @@ recording on, for its proof."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar, assert_never
 
 from policyengine.core import model, plan
-from policyengine.inputs.store import Resource, Store
+from policyengine.inputs.store import Edge, Resource, Store
 from policyengine.runtime.evaluator import (
     Evaluator,
     Frame,
@@ -30,123 +30,211 @@ from policyengine.runtime.outcomes import (
     Unknown,
 )
 
-# ---------------------------------------------------------------- rules
+# ---------------------------------------------------------------- the rule driver
+
+Env = list[Any]
+U = TypeVar("U")  # what the evaluator deciding a condition uses for "undecided"
+Check = Callable[[Env, Store], "bool | U"]  # a condition, decided in one environment
+Decide = Callable[[Env], tuple[Status, str]]  # an outcome, decided in one environment
+Runner = Callable[[Resource, list[Result]], None]  # appends one subject's outcomes
 
 
-def decide(ev: Evaluator, rule: plan.RulePlan, env: list[Any]) -> tuple[Status, str]:
-    ev.steps = 0  # the step limit is per outcome
-    if rule.where is not None:
-        t = ev.cond(rule.where, env)
-        if isinstance(t, Unknown):
-            return Status.ERROR, t.reason
+def decide(
+    rule: plan.RulePlan,
+    env: Env,
+    store: Store,
+    where: Check[U] | None,
+    unless: Check[U] | None,
+    condition: Check[U],
+) -> tuple[Status, str] | U:
+    """One outcome from a rule's conditions, however they are decided (walked or
+    compiled): `where`, then `unless`, then the condition. What a condition could not
+    decide is returned as it is, for the evaluator to word."""
+    if where is not None:
+        t = where(env, store)
+        if t is not True and t is not False:
+            return t
         if not t:
             return Status.SKIPPED, "not applicable: its `where` does not hold"
-    if rule.unless is not None:
-        t = ev.cond(rule.unless, env)
-        if isinstance(t, Unknown):
-            return Status.ERROR, t.reason
+    if unless is not None:
+        t = unless(env, store)
+        if t is not True and t is not False:
+            return t
         if t:
             return Status.SKIPPED, "exempt: its `unless` holds"
     if isinstance(rule.condition, plan.IdFormatOp):
-        subject = env[0]
-        identity = ev.store.model.kinds[subject.kind].identity
-        if not isinstance(identity, model.IdFormat):
-            return Status.SKIPPED, f"not applicable: a {subject.kind} has no id format"
-        if subject.id_unknown:
-            return Status.SKIPPED, "not applicable: its id is assigned when it is created"
-        if identity.name_when is not None:
-            lacking = identity.name_when.missing(subject.data)
-            if lacking is not None:
-                return Status.ERROR, (
-                    f"`{lacking}` of {subject.kind} {subject.key} is missing, so whether its "
-                    "id has a format cannot be told"
-                )
-            if identity.name_when.holds(subject.data):
-                return Status.SKIPPED, (
-                    f"not applicable: its id is a name ({identity.name_when.text})"
-                )
-    t = ev.cond(rule.condition, env)
-    if isinstance(t, Unknown):
-        return Status.ERROR, t.reason
+        settled = _id_format_applies(env[0], store.model)
+        if settled is not None:
+            return settled
+    t = condition(env, store)
+    if t is not True and t is not False:
+        return t
     holds = t if rule.mode == "require" else not t
     return (Status.PASS, "") if holds else (Status.FAIL, "")
 
 
-RANK = {Status.PASS: 0, Status.SKIPPED: 1, Status.ERROR: 2, Status.FAIL: 3}
+def _id_format_applies(subject: Resource, m: model.Model) -> tuple[Status, str] | None:
+    """The outcome of an id-format rule that its subject decides before its id is read:
+    a kind without an id format, an id not assigned yet, an id that is a name."""
+    identity = m.kinds[subject.kind].identity
+    if not isinstance(identity, model.IdFormat):
+        return Status.SKIPPED, f"not applicable: a {subject.kind} has no id format"
+    if subject.id_unknown:
+        return Status.SKIPPED, "not applicable: its id is assigned when it is created"
+    if identity.name_when is not None:
+        lacking = identity.name_when.missing(subject.data)
+        if lacking is not None:
+            return Status.ERROR, (
+                f"`{lacking}` of {subject.kind} {subject.key} is missing, so whether its "
+                "id has a format cannot be told"
+            )
+        if identity.name_when.holds(subject.data):
+            return Status.SKIPPED, f"not applicable: its id is a name ({identity.name_when.text})"
+    return None
 
 
-def _env(rule: plan.RulePlan, resource: Resource) -> list[Any]:
+def rank(status: Status) -> int:
+    """Which outcome counts when an edge has several candidate targets: the best."""
+    match status:
+        case Status.PASS:
+            return 0
+        case Status.SKIPPED:
+            return 1
+        case Status.ERROR:
+            return 2
+        case Status.FAIL:
+            return 3
+        case _:
+            assert_never(status)
+
+
+def new_env(rule: plan.RulePlan, resource: Resource) -> Env:
     """The slots of one evaluation: the subject first (a region's name for `for each
     region`), each `let` waiting to be computed when first read."""
-    env: list[Any] = [None] * rule.slots
+    env: Env = [None] * rule.slots
     env[0] = resource.key if rule.per_region else resource
     for let in rule.lets:
         env[let.slot] = Pending(let)
     return env
 
 
-def run_rule(ev: Evaluator, rule: plan.RulePlan, resource: Resource) -> Iterator[Result]:
-    env = _env(rule, resource)
+def runner(rule: plan.RulePlan, store: Store, decide_one: Decide) -> Runner:
+    """A rule over one subject: one outcome, or for a sentence one per edge."""
     if rule.edge is None:
-        status, reason = decide(ev, rule, env)
-        yield Result(rule, resource, status, reason)
-        return
-    edges = ev.store.edges_from(rule.edge, resource)
-    for path, pointer in ev.store.incomplete(rule.edge, resource):
-        # An edge may be hidden behind the missing attribute: that cannot be a pass.
-        reason = incomplete(rule.edge, resource, path, pointer, ev.store)
-        yield Result(rule, resource, Status.ERROR, reason)
-    if ev.store.incomplete(rule.edge, resource) and not edges:
-        return
-    if not edges:
-        yield Result(rule, resource, Status.SKIPPED, f"not applicable: no `{rule.edge.name}` edge")
-        return
-    for edge in edges:
-        if not edge.targets:
-            if rule.edge.dangle_reason is not None:
-                yield Result(
-                    rule,
-                    resource,
-                    Status.SKIPPED,
-                    f"{rule.edge.target} `{edge.value}` is not in the snapshot "
-                    f"({rule.edge.dangle_reason})",
-                    edge,
-                )
-            else:
-                yield Result(rule, resource, Status.ERROR, dangling(edge), edge)
-            continue
-        # Several candidates (a name unique per region): the edge holds if one satisfies it.
-        best: tuple[Status, str, Resource] | None = None
-        for target in edge.targets:
-            env = _env(rule, resource)  # a `let` may read the edge's other end
-            env[1] = target
-            status, reason = decide(ev, rule, env)
-            if best is None or RANK[status] < RANK[best[0]]:
-                best = (status, reason, target)
-        assert best is not None
-        yield Result(rule, resource, best[0], best[1], edge, best[2])
+
+        def run_one(resource: Resource, out: list[Result]) -> None:
+            status, reason = decide_one(new_env(rule, resource))
+            out.append(Result(rule, resource, status, reason))
+
+        return run_one
+
+    relation = rule.edge
+    edges_from, incomplete_at = store.edge_index(relation)
+
+    def run_edges(resource: Resource, out: list[Result]) -> None:
+        edges = edges_from.get(resource.index)
+        gaps = incomplete_at.get(resource.index)
+        if gaps:
+            for path, pointer in gaps:
+                # An edge may be hidden behind the missing attribute: that cannot pass.
+                reason = incomplete(relation, resource, path, pointer, store)
+                out.append(Result(rule, resource, Status.ERROR, reason))
+            if not edges:
+                return
+        if not edges:
+            reason = f"not applicable: no `{relation.name}` edge"
+            out.append(Result(rule, resource, Status.SKIPPED, reason))
+            return
+        for edge in edges:
+            if not edge.targets:
+                out.append(_dangling(rule, relation, resource, edge))
+                continue
+            # Several candidates (a name unique per region): the edge holds if one
+            # satisfies the rule, so the best outcome counts.
+            best: tuple[Status, str, Resource] | None = None
+            for target in edge.targets:
+                env = new_env(rule, resource)  # a `let` may read the edge's other end
+                env[1] = target
+                status, reason = decide_one(env)
+                if best is None or rank(status) < rank(best[0]):
+                    best = (status, reason, target)
+            assert best is not None
+            out.append(Result(rule, resource, best[0], best[1], edge, best[2]))
+
+    return run_edges
+
+
+def _dangling(
+    rule: plan.RulePlan, relation: model.Relation, resource: Resource, edge: Edge
+) -> Result:
+    if relation.dangle_reason is None:
+        return Result(rule, resource, Status.ERROR, dangling(edge), edge)
+    reason = f"{relation.target} `{edge.value}` is not in the snapshot ({relation.dangle_reason})"
+    return Result(rule, resource, Status.SKIPPED, reason, edge)
+
+
+def run_all(
+    compiled: plan.Plan, store: Store, make_runner: Callable[[plan.RulePlan], Runner]
+) -> list[Result]:
+    """Every outcome, in snapshot order then policy order, each rule run by the runner
+    `make_runner` gives it (built once per rule)."""
+    made: dict[str, Runner] = {}
+
+    def made_for(rule: plan.RulePlan) -> Runner:
+        found = made.get(rule.id)
+        if found is None:
+            found = made[rule.id] = make_runner(rule)
+        return found
+
+    runners = {
+        kind: tuple(made_for(rule) for rule in rules) for kind, rules in compiled.by_kind.items()
+    }
+    results: list[Result] = []
+    for resource in store.resources:
+        for run in runners.get(resource.kind, ()):
+            run(resource, results)
+    if compiled.region_rules:
+        for region in store.regions():
+            for rule in compiled.region_rules:
+                made_for(rule)(region, results)
+    return results
+
+
+# ---------------------------------------------------------------- the interpreter
+
+
+def interpreted(ev: Evaluator, rule: plan.RulePlan) -> Decide:
+    """A rule's outcome in one environment, walking its plan: what cannot be decided
+    becomes an `error` that says why."""
+
+    def walk(op: plan.Cond | None) -> Check[Unknown] | None:
+        if op is None:
+            return None
+        return lambda env, store: ev.cond(op, env)
+
+    where, unless, condition = walk(rule.where), walk(rule.unless), walk(rule.condition)
+    assert condition is not None
+
+    def decide_walked(env: Env) -> tuple[Status, str]:
+        ev.steps = 0  # the step limit is per outcome
+        found = decide(rule, env, ev.store, where, unless, condition)
+        return (Status.ERROR, found.reason) if isinstance(found, Unknown) else found
+
+    return decide_walked
 
 
 def evaluate_interpreted(compiled: plan.Plan, store: Store) -> list[Result]:
     """Every outcome, in snapshot order then policy order, walking the plan. Records no
     evidence. The compiled path (`compiled.evaluate`) gives the same outcomes faster."""
     ev = Evaluator(store, tracing=False)
-    results: list[Result] = []
-    for resource in store.resources:
-        for rule in compiled.by_kind.get(resource.kind, ()):
-            results.extend(run_rule(ev, rule, resource))
-    if compiled.region_rules:
-        for region in store.regions():
-            for rule in compiled.region_rules:
-                results.extend(run_rule(ev, rule, region))
-    return results
+    return run_all(compiled, store, lambda rule: runner(rule, store, interpreted(ev, rule)))
 
 
 def trace(store: Store, result: Result) -> Proof:
     """Re-evaluates one outcome with recording on: the evidence behind it."""
     rule, resource = result.rule, result.resource
     ev = Evaluator(store, tracing=True)
-    env = _env(rule, resource)
+    env = new_env(rule, resource)
     edge_facts: list[Fact] = []
     if result.edge is not None:
         if result.target is not None:

@@ -11,9 +11,10 @@ import string
 from collections.abc import Callable
 from typing import Literal
 
-from policyengine.core import model
+from policyengine.core import model, semantics
 from policyengine.core.builtins import BUILTINS, compile_regex
 from policyengine.core.diagnostics import Collector, did_you_mean
+from policyengine.core.semantics import RangeKind
 from policyengine.core.source import Span
 from policyengine.frontend import ast
 from policyengine.frontend.checker.scope import Scope
@@ -268,7 +269,7 @@ def _typed_literals(scope: Scope, cond: ast.Compare, lt: model.Type, rt: model.T
                     help=f"write e.g. {example}",
                 )
                 reported = True
-    if cond.op not in ("==", "!=") and special != "time":
+    if semantics.orders(cond.op) and special != "time":
         scope.diags.error(
             "PE106",
             f"`{cond.op}` does not order {noun.split(' ', 1)[1]}s; use `covers` or `within`",
@@ -366,7 +367,7 @@ def check_condition(scope: Scope, cond: ast.Condition) -> None:
                 )
             elif _typed_literals(scope, cond, lt, rt):
                 pass  # reported there
-            elif op not in ("==", "!=") and lc not in ("int", "string"):
+            elif semantics.orders(op) and lc not in ("int", "string"):
                 scope.diags.error(
                     "PE106",
                     f"`{op}` compares numbers or text, not {model.describe(lt)}",
@@ -510,11 +511,11 @@ def check_range(scope: Scope, cond: ast.RangeTest) -> None:
             help="declare the attribute as `port_range` or `cidr` in the model",
         )
         return
-    what = "a port or a port range" if kind == "port" else "a CIDR block or an address"
+    what = "a port or a port range" if kind is RangeKind.PORT else "a CIDR block or an address"
     for expr, t in ((cond.left, lt), (cond.right, rt)):
         if range_kind(t) == kind:
             continue
-        accepted = ("int", "string", "any") if kind == "port" else ("string", "any")
+        accepted = ("int", "string", "any") if kind is RangeKind.PORT else ("string", "any")
         if model.value_class(t) not in accepted:
             scope.diags.error(
                 "PE106", f"expected {what}, not {model.describe(t)}", expr.span, "wrong type"
@@ -529,28 +530,31 @@ def check_range(scope: Scope, cond: ast.RangeTest) -> None:
             )
 
 
-_RANGE_EXAMPLE = {"port": 'write e.g. 22 or "8000/8080"', "cidr": 'write e.g. "10.0.0.0/8"'}
+_RANGE_EXAMPLE = {
+    RangeKind.PORT: 'write e.g. 22 or "8000/8080"',
+    RangeKind.CIDR: 'write e.g. "10.0.0.0/8"',
+}
 
 
-def _parses(kind: str, value: ast.LiteralValue) -> bool:
+def _parses(kind: RangeKind, value: ast.LiteralValue) -> bool:
     """Whether a bad range literal is at least shaped right (then it is out of range)."""
     if isinstance(value, int) and not isinstance(value, bool):
-        return kind == "port"
+        return kind is RangeKind.PORT
     return isinstance(value, str) and re.fullmatch(r"-?[0-9]+(/-?[0-9]+)?", value) is not None
 
 
-def _valid_range_literal(kind: str, value: ast.LiteralValue) -> bool:
-    if kind == "port" and isinstance(value, int) and not isinstance(value, bool):
+def _valid_range_literal(kind: RangeKind, value: ast.LiteralValue) -> bool:
+    if kind is RangeKind.PORT and isinstance(value, int) and not isinstance(value, bool):
         return 0 <= value <= 65535
     if not isinstance(value, str):
         return False
-    if kind == "port":
+    if kind is RangeKind.PORT:
         return model.parse_port_range(value) is not None
     return model.parse_cidr(value) is not None
 
 
-def range_kind_of(scope: Scope, cond: ast.RangeTest) -> str | None:
-    """What a checked `covers` / `within` compares: "port" or "cidr"."""
+def range_kind_of(scope: Scope, cond: ast.RangeTest) -> RangeKind | None:
+    """What a checked `covers` / `within` compares: port ranges or CIDR blocks."""
     for side in (cond.left, cond.right):
         t = expr_type(scope, side)
         if t is not None and (kind := range_kind(t)) is not None:
@@ -558,12 +562,12 @@ def range_kind_of(scope: Scope, cond: ast.RangeTest) -> str | None:
     return None
 
 
-def range_kind(t: model.Type) -> str | None:
+def range_kind(t: model.Type) -> RangeKind | None:
     t = model.unwrap(t)
     if t == model.Scalar("port_range"):
-        return "port"
+        return RangeKind.PORT
     if t == model.Scalar("cidr"):
-        return "cidr"
+        return RangeKind.CIDR
     return None
 
 

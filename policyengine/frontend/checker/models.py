@@ -10,6 +10,7 @@ from collections.abc import Iterable
 
 from policyengine.core import model
 from policyengine.core.diagnostics import Collector, Diagnostic, did_you_mean
+from policyengine.core.semantics import Op
 from policyengine.frontend import ast
 
 ENVELOPE_DOC = "the snapshot envelope"
@@ -232,7 +233,7 @@ class _ModelBuilder:
         for term in terms:
             match term:
                 case ast.Compare(
-                    op="==" | "!=" as op,
+                    op=Op.EQ | Op.NE as op,
                     left=ast.Path() as path,
                     right=ast.Literal(value=str() | int() | bool() as value),
                 ):

@@ -1,0 +1,344 @@
+"""What each operation of the policy language means, written once.
+
+The tracing interpreter, the compiled fast path and the linter's constant folding all
+decide comparisons, membership, presence, regex and id-format matching, `covers` /
+`within`, and/or/not and quantifiers through the functions here, so they cannot drift
+apart. Every table over an enum below is a `match` ending in `assert_never`: adding a
+member to `Op` (or any other enum here) makes mypy name each place that must say what it
+means.
+
+Three-valued logic is generic in what stands for "undecided": the interpreter passes an
+`Unknown` that carries its reason, the fast path a bare marker, the linter `None`. A truth
+is `True`, `False` or one of those; anything that is not a bool is undecided.
+"""
+
+from __future__ import annotations
+
+import enum
+import operator
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar, assert_never
+
+# A module import, not names from it: the model's guards use `compare`, so the two
+# modules import each other and each reads the other's names only when called.
+from policyengine.core import model
+
+if TYPE_CHECKING:
+    import re
+
+U = TypeVar("U")  # what an evaluator uses for "undecided"
+
+# ---------------------------------------------------------------- the enums
+
+
+class Op(enum.StrEnum):
+    """A comparison operator, as written."""
+
+    EQ = "=="
+    NE = "!="
+    LT = "<"
+    LE = "<="
+    GT = ">"
+    GE = ">="
+
+
+class Containment(enum.StrEnum):
+    """`covers` (the left side contains the right) and `within` (the other way round)."""
+
+    COVERS = "covers"
+    WITHIN = "within"
+
+
+class RangeKind(enum.StrEnum):
+    """What a containment test compares: port ranges or CIDR blocks."""
+
+    PORT = "port"
+    CIDR = "cidr"
+
+
+class Presence(enum.StrEnum):
+    """`is present`, `is missing`, `is set` (present and not empty), `is empty`."""
+
+    PRESENT = "present"
+    MISSING = "missing"
+    SET = "set"
+    EMPTY = "empty"
+
+
+class Quantifier(enum.StrEnum):
+    EVERY = "every"
+    ANY = "any"
+    NO = "no"
+
+
+class Severity(enum.StrEnum):
+    """How bad a finding is, low to critical (declaration order is rank order)."""
+
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        """1 for low up to 4 for critical: `--fail-on` keeps findings at or above one."""
+        match self:
+            case Severity.LOW:
+                return 1
+            case Severity.MEDIUM:
+                return 2
+            case Severity.HIGH:
+                return 3
+            case Severity.CRITICAL:
+                return 4
+            case _:
+                assert_never(self)
+
+
+class Enforcement(enum.StrEnum):
+    """Mandatory findings fail a run; advisory ones are reported and never fail it."""
+
+    ADVISORY = "advisory"
+    MANDATORY = "mandatory"
+
+
+# ---------------------------------------------------------------- comparison
+
+
+def comparison(op: Op) -> Callable[[Any, Any], Any]:
+    """The Python function that decides `op`, chosen once (the fast path keeps it)."""
+    match op:
+        case Op.EQ:
+            return operator.eq
+        case Op.NE:
+            return operator.ne
+        case Op.LT:
+            return operator.lt
+        case Op.LE:
+            return operator.le
+        case Op.GT:
+            return operator.gt
+        case Op.GE:
+            return operator.ge
+        case _:
+            assert_never(op)
+
+
+def compare(op: Op, left: Any, right: Any) -> bool:
+    return bool(comparison(op)(left, right))
+
+
+def orders(op: Op) -> bool:
+    """Whether `op` orders its operands (then both must be numbers, text or times)."""
+    match op:
+        case Op.EQ | Op.NE:
+            return False
+        case Op.LT | Op.LE | Op.GT | Op.GE:
+            return True
+        case _:
+            assert_never(op)
+
+
+def negation(op: Op) -> Op:
+    """The operator that holds exactly where `op` does not: `not (a < b)` is `a >= b`."""
+    match op:
+        case Op.EQ:
+            return Op.NE
+        case Op.NE:
+            return Op.EQ
+        case Op.LT:
+            return Op.GE
+        case Op.LE:
+            return Op.GT
+        case Op.GT:
+            return Op.LE
+        case Op.GE:
+            return Op.LT
+        case _:
+            assert_never(op)
+
+
+def mirror(op: Op) -> Op:
+    """The operator with its sides swapped: `a < b` is `b > a`."""
+    match op:
+        case Op.EQ | Op.NE:
+            return op
+        case Op.LT:
+            return Op.GT
+        case Op.LE:
+            return Op.GE
+        case Op.GT:
+            return Op.LT
+        case Op.GE:
+            return Op.LE
+        case _:
+            assert_never(op)
+
+
+def phrase(op: Op) -> tuple[str, str]:
+    """`op` said of the data, for a fix hint: (after "would pass if X", after "would
+    need X"); `{v}` stands for the other side."""
+    match op:
+        case Op.EQ:
+            return "were {v}", "to be {v}"
+        case Op.NE:
+            return "were anything but {v}", "to be anything but {v}"
+        case Op.LT:
+            return "were less than {v}", "to be less than {v}"
+        case Op.LE:
+            return "were at most {v}", "to be at most {v}"
+        case Op.GT:
+            return "were greater than {v}", "to be greater than {v}"
+        case Op.GE:
+            return "were at least {v}", "to be at least {v}"
+        case _:
+            assert_never(op)
+
+
+def as_op(text: str) -> Op | None:
+    """The comparison operator `text` names, if it names one."""
+    return _OPS.get(text)
+
+
+_OPS: Mapping[str, Op] = {op.value: op for op in Op}
+
+
+def count_bound(op: Op) -> bool | None:
+    """What `count OP 0` is for every count, when one answer fits all (`>= 0` always
+    holds, `< 0` never does), else None. A count is 0 or more, and all counts above 0
+    compare with 0 alike, so trying 0 and 1 decides it."""
+    at_zero, above = compare(op, 0, 0), compare(op, 1, 0)
+    return at_zero if at_zero == above else None
+
+
+# ---------------------------------------------------------------- the other tests
+
+
+def member(item: Any, collection: Any, negated: bool) -> bool:
+    return (item in collection) != negated
+
+
+def matches(regex: re.Pattern[str], value: Any) -> bool:
+    """A `matches` test: the whole value, not a part of it."""
+    return regex.fullmatch(value) is not None
+
+
+def is_empty(value: Any) -> bool:
+    return value in ("", [], {})
+
+
+def presence(test: Presence, missing: bool, empty: bool) -> bool:
+    """`is <test>` of a value that is missing or not, and empty or not."""
+    match test:
+        case Presence.PRESENT:
+            return not missing
+        case Presence.MISSING:
+            return missing
+        case Presence.SET:
+            return not missing and not empty
+        case Presence.EMPTY:
+            return empty
+        case _:
+            assert_never(test)
+
+
+def id_format_holds(identity: model.IdFormat, key: str, data: Mapping[str, object]) -> bool:
+    """Whether a resource's id has its kind's format: the prefix, then lowercase letters
+    and digits (as many as the format says). Where the model's `name_when` holds the id
+    is a name, which has no format to break."""
+    if identity.name_when is not None and identity.name_when.holds(data):
+        return True
+    tail = key[len(identity.prefix) :]
+    return (
+        key.startswith(identity.prefix)
+        and tail.isascii()
+        and tail.isalnum()
+        and tail == tail.lower()
+        and (identity.length is None or len(tail) == identity.length)
+    )
+
+
+def oriented(test: Containment, left: Any, right: Any) -> tuple[Any, Any]:
+    """(the container, the member) of `left covers right` or `left within right`."""
+    match test:
+        case Containment.COVERS:
+            return left, right
+        case Containment.WITHIN:
+            return right, left
+        case _:
+            assert_never(test)
+
+
+def contains(kind: RangeKind, container: Any, member: Any) -> bool | None:
+    """Whether the port range (or CIDR block) `container` holds all of `member`; None
+    when either side is not one."""
+    match kind:
+        case RangeKind.PORT:
+            outer = model.parse_port_range(str(container))
+            inner = model.parse_port_range(str(member))
+            if outer is None or inner is None:
+                return None
+            return outer[0] <= inner[0] and inner[1] <= outer[1]
+        case RangeKind.CIDR:
+            net, sub = model.parse_cidr(str(container)), model.parse_cidr(str(member))
+            if net is None or sub is None:
+                return None
+            return net.version == sub.version and sub.subnet_of(net)  # type: ignore[arg-type]
+        case _:
+            assert_never(kind)
+
+
+def noun(kind: RangeKind) -> str:
+    """What a containment test's sides must be, said for a person."""
+    match kind:
+        case RangeKind.PORT:
+            return "a port range"
+        case RangeKind.CIDR:
+            return "a CIDR block"
+        case _:
+            assert_never(kind)
+
+
+# ---------------------------------------------------------------- three-valued logic
+
+
+def decider(q: Quantifier) -> bool:
+    """The truth of one element that settles the quantifier: a false one settles `every`,
+    a true one `any` and `no`."""
+    match q:
+        case Quantifier.EVERY:
+            return False
+        case Quantifier.ANY | Quantifier.NO:
+            return True
+        case _:
+            assert_never(q)
+
+
+def settled(q: Quantifier, decided: bool) -> bool:
+    """The quantifier's truth once an element settled it (`decided`), or once every
+    element was decided and none settled it."""
+    return (q is Quantifier.ANY) == decided
+
+
+def fold(q: Quantifier, truths: Iterable[bool | U]) -> bool | U:
+    """A quantifier over truths in Kleene logic, stopping at the first that settles it;
+    otherwise the first undecided truth, if any, is the answer. `and` is `every` over its
+    parts, `or` is `any`."""
+    wanted = decider(q)
+    undecided: bool | U = False
+    first = True
+    for t in truths:
+        if t is wanted:
+            return settled(q, True)
+        if first and t is not (not wanted):
+            undecided, first = t, False
+    return settled(q, False) if first else undecided
+
+
+def negate(truth: bool | U) -> bool | U:
+    """`not` in Kleene logic: undecided stays undecided."""
+    if truth is True:
+        return False
+    if truth is False:
+        return True
+    return truth
