@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from enum import StrEnum
 
-from policyengine.outputs import github, junit, markdown, sarif
+from policyengine.outputs import github, html, junit, markdown, sarif
 from policyengine.results import report as reports
 from policyengine.results.report import Report
 
@@ -18,6 +18,7 @@ class Format(StrEnum):
     JUNIT = "junit"
     GITHUB = "github"
     MARKDOWN = "markdown"
+    HTML = "html"
 
 
 _RENDER: dict[Format, Callable[[Report, bool], str]] = {
@@ -27,6 +28,7 @@ _RENDER: dict[Format, Callable[[Report, bool], str]] = {
     Format.JUNIT: junit.render,
     Format.GITHUB: github.render,
     Format.MARKDOWN: markdown.render,
+    Format.HTML: html.render,
 }
 
 
@@ -47,5 +49,7 @@ def render_failure(fmt: Format, kind: str, text: str) -> str:
             return github.render_failure(kind, text)
         case Format.MARKDOWN:
             return markdown.render_failure(kind, text)
+        case Format.HTML:
+            return html.render_failure(kind, text)
         case Format.TEXT | Format.JSON:
             return text

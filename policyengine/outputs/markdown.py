@@ -5,11 +5,21 @@ from __future__ import annotations
 
 import re
 
-from policyengine.results.report import Finding, Report, outcome_text, shown, verdict_line
+from policyengine.outputs import picture
+from policyengine.results.report import (
+    Finding,
+    Report,
+    finding_json,
+    outcome_text,
+    shown,
+    verdict_line,
+)
 
 # A pull-request comment holds at most 65,536 characters: list this many, then say how
 # many more there are.
 MAX_LISTED = 100
+# Pictures of cross-resource findings, as Mermaid blocks GitHub renders: the first few.
+MAX_PICTURES = 20
 
 
 def cell(text: str) -> str:
@@ -47,7 +57,7 @@ def render(report: Report, show_all: bool = False) -> str:
     for f in report.findings:
         if shown(report, f, show_all):
             by_rule[f.result.rule.id].append(f)
-    listed = 0
+    listed = drawn = 0
     total = sum(len(rows) for rows in by_rule.values())
     for rule in report.plan.rules:
         rows = by_rule[rule.id]
@@ -64,12 +74,20 @@ def render(report: Report, show_all: bool = False) -> str:
         for f in rows[: MAX_LISTED - listed]:
             lines.append(f"- **{f.status.value.upper()}** {cell(outcome_text(report, f))}")
             listed += 1
+            seen = picture.from_finding(finding_json(f)) if drawn < MAX_PICTURES else None
+            if seen is not None:
+                lines += ["", "  ```mermaid", *_indent(picture.mermaid(seen)), "  ```"]
+                drawn += 1
         if rule.remediation and any(f.status.value == "fail" for f in rows):
             lines += ["", f"**Fix:** {cell(rule.remediation)}"]
         lines.append("")
     if total > listed:
         lines += [f"… and {total - listed} more; the full list is in the text or JSON report.", ""]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _indent(block: str) -> list[str]:
+    return ["  " + line for line in block.splitlines()]
 
 
 def render_failure(kind: str, text: str) -> str:

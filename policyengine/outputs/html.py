@@ -1,0 +1,243 @@
+"""Evaluation results as one self-contained HTML page: the verdict and counts, a table of
+findings that filters and sorts, and for each finding its explanation and, when it is
+about two resources, a picture of them in their zones and regions.
+
+Everything the page needs is inside it (styles, script, data, pictures as inline SVG);
+its Content-Security-Policy forbids every request, so it shows the same from a CI
+artifact, an email attachment or a file on disk.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import html
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+from policyengine.core.diagnostics import Diagnostic
+from policyengine.core.source import Span
+from policyengine.outputs import picture
+from policyengine.results.explain import to_diagnostic
+from policyengine.results.report import (
+    Finding,
+    Report,
+    finding_json,
+    shown,
+    summary_line,
+    to_json,
+    verdict_line,
+)
+
+# No request of any kind: styles, script and pictures are inline; images only as data.
+POLICY = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
+
+
+def _asset(name: str) -> str:
+    return (resources.files("policyengine.outputs") / "assets" / name).read_text("utf-8")
+
+
+def _script_json(value: object) -> str:
+    """JSON inside a <script> element: nothing in it can close the element."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+@dataclass(frozen=True)
+class Row:
+    """One finding as the table lists it, and its explanation as HTML."""
+
+    data: dict[str, Any]
+    detail: str
+
+
+def _location(value: object) -> str:
+    return picture.location_text(value) or "—"
+
+
+def _source_lines(span: Span) -> str:
+    """The policy lines of a span, the span itself underlined."""
+    src = span.source
+    number, column = src.line_col(span.start)
+    start = span.start - (column - 1)
+    out = []
+    while True:
+        text = src.line_text(number)
+        lo, hi = max(span.start - start, 0), min(span.end - start, len(text))
+        body = html.escape(text)
+        if lo < hi:
+            body = (
+                html.escape(text[:lo])
+                + f'<mark class="clause">{html.escape(text[lo:hi])}</mark>'
+                + html.escape(text[hi:])
+            )
+        out.append(f'<span class="ln">{number:>4} │ </span>{body}')
+        newline = src.text.find("\n", start)
+        if newline < 0 or newline + 1 >= span.end:
+            return "\n".join(out)
+        start, number = newline + 1, number + 1
+
+
+def explanation(diag: Diagnostic, file: str) -> str:
+    """A proof rendered from its diagnostic: the clause in the policy, what decided, what
+    would change it and the fix."""
+    span = diag.span
+    parts = [
+        f'<p class="where"><code>{html.escape(span.location())}</code></p>',
+        f'<pre class="policy">{_source_lines(span)}</pre>',
+        f'<p class="label">{html.escape(diag.label)}</p>',
+    ]
+    if diag.notes:
+        items = "".join(f"<li>{_note(n, file)}</li>" for n in diag.notes)
+        parts.append(f'<ul class="evidence">{items}</ul>')
+    if diag.help:
+        parts.append(f'<p class="fix">{html.escape(diag.help)}</p>')
+    return "".join(parts)
+
+
+def _note(note: str, file: str) -> str:
+    """A note, its pointer into the user's file set apart."""
+    marker = f"  ({file}#"
+    if file and marker in note and note.endswith(")"):
+        text, _, where = note.rpartition(marker)
+        pointer = html.escape(f"{file}#{where[:-1]}")
+        return f'{html.escape(text)} <code class="pointer">{pointer}</code>'
+    return html.escape(note)
+
+
+def _state(f: Finding, report: Report) -> str:
+    if f.waiver is not None:
+        return f"waived: {f.waiver.note()}"
+    if report.baseline is not None:
+        return "new since the baseline"
+    return ""
+
+
+def row(report: Report, f: Finding, index: int) -> Row:
+    doc = finding_json(f)
+    res = doc["resource"]
+    data = {
+        "i": index,
+        "outcome": doc["outcome"],
+        "severity": doc["severity"],
+        "rule": doc["rule"],
+        "kind": res["kind"],
+        "id": res["id"],
+        "region": _location(res.get("region")),
+        "zone": _location(res.get("zone")),
+        "message": doc["message"],
+        "state": _state(f, report),
+    }
+    detail = [f"<h3>{html.escape(doc['rule'])}: {html.escape(doc['title'] or '')}</h3>"]
+    if data["state"]:
+        detail.append(f'<p class="state">{html.escape(data["state"])}</p>')
+    if f.proof is not None:
+        detail.append(explanation(to_diagnostic(f.proof), f.result.resource.file))
+    elif doc["message"]:
+        detail.append(f"<p>{html.escape(doc['message'])}</p>")
+    drawn = picture.from_finding(doc)
+    if drawn is not None:
+        detail.append(f'<figure class="picture">{picture.svg(drawn, f"p{index}")}</figure>')
+    return Row(data, "".join(detail))
+
+
+def _counts(report: Report) -> str:
+    s = to_json(report)["summary"]
+    cells = [
+        ("rules loaded", s["rules"]),
+        ("rules evaluated", s["rules_applied"]),
+        ("resources", s["resources"]),
+        *((name, n) for name, n in s["outcomes"].items()),
+        ("waived", s["waived"]),
+        ("baselined", s["baselined"]),
+    ]
+    body = "".join(
+        f'<div class="count"><span class="n">{n}</span> <span>{html.escape(str(k))}</span></div>'
+        for k, n in cells
+    )
+    said = html.escape(summary_line(report))
+    return f'<div class="counts">{body}</div><p class="summary">{said}</p>'
+
+
+def page(
+    title: str,
+    verdict: str,
+    failed: bool,
+    counts: str,
+    notices: Iterable[tuple[str, str]],
+    rows: Sequence[Row],
+    extra: str = "",
+) -> str:
+    """The page around a table of findings; also used by `explain --format html`."""
+    notes = "".join(
+        f'<p class="notice {html.escape(level)}">{html.escape(level)}: {html.escape(text)}</p>'
+        for level, text in notices
+    )
+    # The explanations, compressed: they repeat themselves, and tens of thousands of them
+    # would otherwise make a page too large to open. The browser inflates them.
+    details = json.dumps([r.detail for r in rows], ensure_ascii=False).encode("utf-8")
+    packed = base64.b64encode(gzip.compress(details, compresslevel=6, mtime=0)).decode("ascii")
+    mark = "failed" if failed else "passed"
+    return (
+        "<!doctype html>\n"
+        '<html lang="en"><head><meta charset="utf-8">'
+        f'<meta http-equiv="Content-Security-Policy" content="{POLICY}">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{html.escape(title)}</title>"
+        f"<style>{_asset('report.css')}{picture.style()}</style></head><body>"
+        f'<header><h1 class="verdict {mark}">{html.escape(verdict)}</h1>{counts}{notes}</header>'
+        f"<main>{extra}"
+        '<section aria-label="Findings"><form id="filters" role="search">'
+        '<label>Rule <select data-filter="rule"></select></label>'
+        '<label>Severity <select data-filter="severity"></select></label>'
+        '<label>Outcome <select data-filter="outcome"></select></label>'
+        '<label>Kind <select data-filter="kind"></select></label>'
+        '<label>Region <select data-filter="region"></select></label>'
+        '<label>Text <input type="search" data-filter="text" placeholder="id, message…"></label>'
+        '</form><p id="shown" aria-live="polite"></p>'
+        '<table id="findings"><caption>Findings: select a row (Enter or click) for its '
+        "explanation</caption><thead><tr>"
+        + "".join(
+            f'<th scope="col" aria-sort="none"><button type="button" data-sort="{key}">'
+            f"{label}</button></th>"
+            for key, label in (
+                ("outcome", "Outcome"),
+                ("severity", "Severity"),
+                ("rule", "Rule"),
+                ("kind", "Kind"),
+                ("id", "Resource"),
+                ("region", "Region"),
+                ("zone", "Zone"),
+                ("message", "Message"),
+            )
+        )
+        + "</tr></thead><tbody></tbody></table>"
+        '<button type="button" id="more" hidden></button></section></main>'
+        f'<script type="application/json" id="data">{_script_json([r.data for r in rows])}</script>'
+        f'<script type="application/octet-stream" id="details">{packed}</script>'
+        f"<script>{_asset('report.js')}</script></body></html>\n"
+    )
+
+
+def render(report: Report, show_all: bool = False) -> str:
+    listed = [f for f in report.findings if shown(report, f, show_all)]
+    rows = [row(report, f, i) for i, f in enumerate(listed)]
+    notices = [(n.level, n.message) for n in report.notices()]
+    return page(
+        f"policyengine: {verdict_line(report)}",
+        verdict_line(report),
+        report.failed(),
+        _counts(report),
+        notices,
+        rows,
+    )
+
+
+def render_failure(kind: str, text: str) -> str:
+    verdict = f"{kind}; nothing was evaluated"
+    return page(
+        f"policyengine: {verdict}", verdict, True, f"<pre>{html.escape(text)}</pre>", [], []
+    )
