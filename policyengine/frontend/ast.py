@@ -309,6 +309,16 @@ class Kind(Node):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Extension(Node):
+    """`extend kind instance { os_type: string }`: attributes added to a kind or record
+    that a used model declares; the checker merges them into it."""
+
+    target: Lit["kind", "record"]
+    name: Name
+    fields: tuple[Field, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Relation(Node):
     source: Name
     verb: Name
@@ -333,6 +343,7 @@ class ModelFile(Node):
     kinds: tuple[Kind, ...]
     relations: tuple[Relation, ...]
     defines: tuple[Define, ...] = ()
+    extensions: tuple[Extension, ...] = ()
 
 
 # ---------------------------------------------------------------- policies

@@ -379,9 +379,10 @@ class _Printer:
         self.item(node.name, [f"model {node.name.text}{title}"], "")
         for use in node.uses:
             self.item(use, [f"use {use.name.text}"], "")
-        items: list[ast.Record | ast.Kind | ast.Relation | ast.Define] = [
+        items: list[ast.Record | ast.Kind | ast.Extension | ast.Relation | ast.Define] = [
             *node.records,
             *node.kinds,
+            *node.extensions,
             *node.relations,
             *node.defines,
         ]
@@ -393,6 +394,8 @@ class _Printer:
                     self.close_block(entry, "")
                 case ast.Kind():
                     self.kind(entry)
+                case ast.Extension():
+                    self.extension(entry)
                 case ast.Relation():
                     self.item(entry, self.relation(entry), "")
                 case ast.Define():
@@ -410,6 +413,15 @@ class _Printer:
             self.item(node, lines, "")
             return
         self.open_block(node, [*lines[:-1], lines[-1] + " {"], "")
+        self.fields(node.fields, INDENT)
+        self.close_block(node, "")
+
+    def extension(self, node: ast.Extension) -> None:
+        head = f"extend {node.target} {node.name.text} {{"
+        if not node.fields:
+            self.item(node, [head + " }"], "")
+            return
+        self.open_block(node, [head], "")
         self.fields(node.fields, INDENT)
         self.close_block(node, "")
 

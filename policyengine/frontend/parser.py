@@ -133,6 +133,7 @@ class _ToAst(Transformer[Token, ast.File]):
             kinds=tuple(i for i in items if isinstance(i, ast.Kind)),
             relations=tuple(i for i in items if isinstance(i, ast.Relation)),
             defines=tuple(i for i in items if isinstance(i, ast.Define)),
+            extensions=tuple(i for i in items if isinstance(i, ast.Extension)),
             span=self._span(meta),
         )
 
@@ -209,6 +210,23 @@ class _ToAst(Transformer[Token, ast.File]):
             fields=tuple(f for f in fields if f is not None),
             span=self._span(meta),
         )
+
+    def extension(
+        self,
+        meta: Meta,
+        target: str,
+        name: Token,
+        *fields: ast.Field,
+    ) -> ast.Extension:
+        return ast.Extension(
+            target=target,  # type: ignore[arg-type]
+            name=self._name(name),
+            fields=fields,
+            span=self._span(meta),
+        )
+
+    def extended(self, meta: Meta, token: Token) -> str:
+        return str(token)
 
     def unique(self, meta: Meta) -> bool:
         return True

@@ -7,6 +7,7 @@ could be resolved, so that policies can be checked in the same run.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 
 from policyengine.core import model
 from policyengine.core.diagnostics import Collector, Diagnostic, did_you_mean
@@ -23,7 +24,7 @@ def _apis(fields: Iterable[ast.Field]) -> tuple[tuple[str, str], ...]:
 
 class _ModelBuilder:
     def __init__(self, files: Iterable[ast.ModelFile]) -> None:
-        self.files = list(files)
+        self.files = _used_first(files)
         self.diags = Collector()
         self.records: dict[str, ast.Record] = {}
         self.kind_nodes: dict[str, ast.Kind] = {}
@@ -45,6 +46,9 @@ class _ModelBuilder:
                     )
                     continue
                 self._declare(self.kind_nodes, kind.name, kind)
+        for file in self.files:
+            for extension in file.extensions:
+                self._extend(extension)
         for name in self.records:  # every record is checked, used or not
             self._record(name, ())
         kinds = {name: self._kind(node) for name, node in self.kind_nodes.items()}
@@ -59,12 +63,16 @@ class _ModelBuilder:
         for rel in relations:
             key = (rel.source, rel.verb, rel.target)
             if key in seen:
+                first = seen[key].span.location()
                 self.diags.error(
                     "PE108",
-                    f"relation `{rel.name}` is declared twice",
+                    f"relation `{rel.name}` is declared twice, at {first} and at "
+                    f"{rel.span.location()}",
                     rel.span,
                     "declared again here",
-                    notes=(f"first declared at {seen[key].span.location()}",),
+                    notes=(f"first declared at {first}",),
+                    help="a relation is declared once; to relate the kinds another way, "
+                    "give it another verb",
                 )
             seen[key] = rel
         records = {n: t for n, t in self.record_types.items() if isinstance(t, model.RecordT)}
@@ -78,15 +86,105 @@ class _ModelBuilder:
     ) -> None:
         if name.text in table:
             first = table[name.text]
+            word = "kind" if isinstance(node, ast.Kind) else "record"
             self.diags.error(
                 "PE108",
                 f"`{name.text}` is declared twice",
                 name.span,
                 "declared again here",
                 notes=(f"first declared at {first.name.span.location()}",),
+                help=f"to add attributes to a {word} another model declares, write "
+                f"`extend {word} {name.text} {{ ... }}` instead",
             )
             return
         table[name.text] = node  # type: ignore[assignment]
+
+    # -- extensions
+    def _extend(self, node: ast.Extension) -> None:
+        """Merge `extend kind|record NAME { ... }` into the declaration it extends. An
+        attribute declared again with the same type (and source API) is accepted, two
+        inline objects merge attribute by attribute, anything else is a clash."""
+        name = node.name.text
+        if node.target == "record":
+            record = self.records.get(name)
+            if record is None:
+                self.diags.error(
+                    "PE117",
+                    f"unknown record `{name}`",
+                    node.name.span,
+                    "no record has this name",
+                    help=did_you_mean(name, self.records),
+                )
+                return
+            fields = self._merge_fields(record.fields, node.fields, name)
+            self.records[name] = replace(record, fields=fields)
+            return
+        kind = self.kind_nodes.get(name)
+        if kind is None:
+            self.diags.error(
+                "PE102",
+                f"unknown kind `{name}`",
+                node.name.span,
+                "no kind has this name",
+                help=did_you_mean(name, self.kind_nodes)
+                or "`extend` adds to a kind a used model declares: declare a new kind with "
+                "`kind NAME ...`",
+            )
+            return
+        fields = self._merge_fields(kind.fields, node.fields, name)
+        self.kind_nodes[name] = replace(kind, fields=fields)
+
+    def _merge_fields(
+        self, base: tuple[ast.Field, ...], extra: tuple[ast.Field, ...], owner: str
+    ) -> tuple[ast.Field, ...]:
+        out = list(base)
+        index = {f.name.text: i for i, f in enumerate(out)}
+        for f in extra:
+            at = index.get(f.name.text)
+            if at is None:
+                index[f.name.text] = len(out)
+                out.append(f)
+                continue
+            first = out[at]
+            merged = self._merge_type(first.type, f.type, f"{owner}.{f.name.text}")
+            same_api = first.api is None or f.api is None or first.api == f.api
+            if merged is None or not same_api:
+                self._clash(first, f, owner)
+                continue
+            out[at] = replace(first, type=merged, api=first.api or f.api)
+        return tuple(out)
+
+    def _merge_type(self, a: ast.TypeExpr, b: ast.TypeExpr, owner: str) -> ast.TypeExpr | None:
+        """The two types as one, or None when they differ (a clash)."""
+        if a == b:
+            return a
+        match a, b:
+            case ast.ObjectType(), ast.ObjectType():
+                return replace(a, fields=self._merge_fields(a.fields, b.fields, owner))
+            case ast.ListType(), ast.ListType():
+                item = self._merge_type(a.item, b.item, owner)
+                return None if item is None else replace(a, item=item)
+            case ast.MapType(), ast.MapType():
+                value = self._merge_type(a.value, b.value, owner)
+                return None if value is None else replace(a, value=value)
+            case ast.OptionalType(), ast.OptionalType():
+                inner = self._merge_type(a.inner, b.inner, owner)
+                return None if inner is None else replace(a, inner=inner)
+        return None
+
+    def _clash(self, first: ast.Field, again: ast.Field, owner: str) -> None:
+        def said(f: ast.Field) -> str:
+            return f.type.span.text + (f' from "{f.api}"' if f.api is not None else "")
+
+        self.diags.error(
+            "PE108",
+            f"attribute `{again.name.text}` of `{owner}` is declared twice with different "
+            f"types, at {first.name.span.location()} and at {again.name.span.location()}",
+            again.type.span,
+            f"declared here as `{said(again)}`",
+            notes=(f"first declared at {first.name.span.location()} as `{said(first)}`",),
+            help="declare it with the same type, or give the new attribute another name",
+        )
 
     # -- types
     def type_of(self, node: ast.TypeExpr, stack: tuple[str, ...] = ()) -> model.Type:
@@ -447,6 +545,30 @@ class _ModelBuilder:
         return model.RelationPath(
             tuple(steps), tuple(optional), path.span.text, path.span, from_target
         )
+
+
+def _used_first(files: Iterable[ast.ModelFile]) -> list[ast.ModelFile]:
+    """The files with every model before the models that use it, so that a declaration is
+    always "first declared" in the model that is used, and extensions come after it."""
+    given = list(files)
+    by_name: dict[str, list[ast.ModelFile]] = {}
+    for file in given:
+        by_name.setdefault(file.name.text, []).append(file)
+    out: list[ast.ModelFile] = []
+    placed: set[int] = set()
+
+    def place(file: ast.ModelFile) -> None:
+        if id(file) in placed:
+            return
+        placed.add(id(file))  # before its uses: a cycle ends here
+        for use in file.uses:
+            for used in by_name.get(use.name.text, ()):
+                place(used)
+        out.append(file)
+
+    for file in given:
+        place(file)
+    return out
 
 
 def build_model(files: Iterable[ast.ModelFile]) -> tuple[model.Model, list[Diagnostic]]:
