@@ -24,7 +24,8 @@ def _apis(fields: Iterable[ast.Field]) -> tuple[tuple[str, str], ...]:
 
 class _ModelBuilder:
     def __init__(self, files: Iterable[ast.ModelFile]) -> None:
-        self.files = _used_first(files)
+        self.given = list(files)  # the order kinds and relations are listed in
+        self.files = _used_first(self.given)  # the order they are declared in
         self.diags = Collector()
         self.records: dict[str, ast.Record] = {}
         self.kind_nodes: dict[str, ast.Kind] = {}
@@ -51,8 +52,11 @@ class _ModelBuilder:
                 self._extend(extension)
         for name in self.records:  # every record is checked, used or not
             self._record(name, ())
-        kinds = {name: self._kind(node) for name, node in self.kind_nodes.items()}
-        partial = model.Model(tuple(f.name.text for f in self.files), kinds, ())
+        listed = [
+            k.name.text for f in self.given for k in f.kinds if k.name.text in self.kind_nodes
+        ]
+        kinds = {name: self._kind(self.kind_nodes[name]) for name in dict.fromkeys(listed)}
+        partial = model.Model(tuple(f.name.text for f in self.given), kinds, ())
         relations = tuple(
             rel
             for file in self.files
@@ -76,7 +80,11 @@ class _ModelBuilder:
                 )
             seen[key] = rel
         records = {n: t for n, t in self.record_types.items() if isinstance(t, model.RecordT)}
-        return model.Model(partial.names, kinds, tuple(seen.values()), records)
+        rank = {id(f.span.source): i for i, f in enumerate(self.given)}
+        ordered = sorted(
+            seen.values(), key=lambda r: (rank.get(id(r.span.source), 0), r.span.start)
+        )
+        return model.Model(partial.names, kinds, tuple(ordered), records)
 
     def _declare(
         self,
