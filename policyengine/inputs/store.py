@@ -142,6 +142,8 @@ class Store:
         self.resources: list[Resource] = []
         self.by_kind: dict[str, list[Resource]] = {k: [] for k in m.kinds}
         self._identity: dict[str, dict[str, list[Resource]]] = {k: {} for k in m.kinds}
+        # Relations are indexed on first use: a policy set follows a few of the model's
+        # relations, and indexing one costs a pass over its sources and targets.
         self._out: dict[model.Relation, dict[int, list[Edge]]] = {}
         self._in: dict[model.Relation, dict[int, list[Edge]]] = {}
         # Sources whose relation path stops at a missing required attribute: (path, pointer).
@@ -166,8 +168,6 @@ class Store:
             self.resources_by_index = {r.index: r for r in self.resources}
             if problems:
                 raise InputError(problems)
-            for relation in m.relations:
-                self._index(relation)
         finally:
             if enabled:
                 gc.enable()
@@ -290,6 +290,18 @@ class Store:
         return "@".join(values)
 
     # -- relations
+    def _indexed(self, relation: model.Relation) -> model.Relation:
+        """`relation`, indexed if it was not yet."""
+        if relation not in self._out:
+            enabled = gc.isenabled()
+            gc.disable()  # as while loading: millions of objects and no cycles
+            try:
+                self._index(relation)
+            finally:
+                if enabled:
+                    gc.enable()
+        return relation
+
     def _index(self, relation: model.Relation) -> None:
         out: dict[int, list[Edge]] = {}
         absent: dict[int, list[tuple[str, str]]] = {}
@@ -446,7 +458,7 @@ class Store:
         self, relation: model.Relation, resource: Resource
     ) -> list[tuple[str, str]]:
         """Sources a target-side path of `resource` names that are not in the snapshot."""
-        return self._dangling_in[relation].get(resource.index, [])
+        return self._dangling_in[self._indexed(relation)].get(resource.index, [])
 
     # -- regions
     def regions(self) -> list[Resource]:
@@ -478,27 +490,28 @@ class Store:
         return f"the snapshot's `captured_at` ({self.captured_at}) is not a time"
 
     def edges_from(self, relation: model.Relation, resource: Resource) -> list[Edge]:
-        return self._out[relation].get(resource.index, [])
+        return self._out[self._indexed(relation)].get(resource.index, [])
 
     def edges_to(self, relation: model.Relation, resource: Resource) -> list[Edge]:
-        return self._in[relation].get(resource.index, [])
+        return self._in[self._indexed(relation)].get(resource.index, [])
 
     def incomplete(self, relation: model.Relation, resource: Resource) -> list[tuple[str, str]]:
         """Where following `relation` from `resource` met a missing required attribute."""
-        return self._absent[relation].get(resource.index, [])
+        return self._absent[self._indexed(relation)].get(resource.index, [])
 
     def edge_index(
         self, relation: model.Relation
     ) -> tuple[Mapping[int, list[Edge]], Mapping[int, list[tuple[str, str]]]]:
         """A relation's edges by source index, and its incomplete sources by index: for a
         caller that follows the relation from many resources."""
+        self._indexed(relation)
         return self._out[relation], self._absent[relation]
 
     def incomplete_sources(self, relation: model.Relation) -> list[tuple[Resource, str, str]]:
         """Every source of `relation` whose edges are not all known, in snapshot order."""
         return [
             (self.resources_by_index[index], path, pointer)
-            for index, gaps in self._absent[relation].items()
+            for index, gaps in self._absent[self._indexed(relation)].items()
             for path, pointer in gaps
         ]
 
