@@ -207,7 +207,7 @@ def report(
                 f"| {row.median('wall'):.2f} s | {row.median('cpu'):.2f} s | {peak:.0f} MB "
                 f"| {peak / megabytes[n]:.1f}x |"
             )
-    print("\nPhases, in-process (one run):\n")
+    print("\nPhases, CPU time in-process (one run):\n")
     for engine in engines:
         names = next((rows[n, engine].phases.keys() for n in sizes if (n, engine) in rows), [])
         if not names:

@@ -360,12 +360,23 @@ def parse_document(
                 )
             ]
         )
+    resources = data.get("resources")
+    plain = isinstance(resources, list) and bool(resources)
+    plain = plain and all(type(r) is dict for r in resources)  # type: ignore[union-attr]
     try:
-        envelope = SnapshotEnvelope.model_validate(data)
+        if plain:
+            # A list of objects is what pydantic would make of it, only copied: validate
+            # the rest, and keep the resources as parsed.
+            envelope = SnapshotEnvelope.model_validate({**data, "resources": [{}]})
+            envelope.resources = resources  # type: ignore[assignment]
+        else:
+            envelope = SnapshotEnvelope.model_validate(data)
     except ValidationError as exc:
         raise InputError(_problems(file, exc, "")) from None
     problems: list[Problem] = []
     for index, resource in enumerate(envelope.resources):
+        if plain_envelope(resource):
+            continue
         try:
             ResourceEnvelope.model_validate(resource)
         except ValidationError as exc:
@@ -373,6 +384,27 @@ def parse_document(
     if problems:
         raise InputError(problems)
     return Snapshot(file, envelope, envelope.resources, text, unknowns, origin)
+
+
+def plain_envelope(resource: dict[str, Any]) -> bool:
+    """Whether `ResourceEnvelope` accepts `resource`, told without building the model
+    (a tenth of the time): a non-empty `kind`, strings or nothing for the identity and
+    location fields, string tags, no `source`. Anything else is left to pydantic, which
+    also words the problem."""
+    kind = resource.get("kind")
+    if type(kind) is not str or not kind:
+        return False
+    for name in ("id", "name", "region", "zone"):
+        value = resource.get(name)
+        if value is not None and type(value) is not str:
+            return False
+    tags = resource.get("tags")
+    if tags is not None and (
+        type(tags) is not dict
+        or not all(type(k) is str and type(v) is str for k, v in tags.items())
+    ):
+        return False
+    return resource.get("source") is None
 
 
 # pydantic's error types, said the way the rest of the engine says things.

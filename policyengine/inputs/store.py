@@ -151,9 +151,10 @@ class Store:
         self._by_address: dict[str, Resource] = {}
         problems: list[Problem] = []
         self.has_unknowns = False  # holds a value a Terraform plan knows only after apply
+        raw = snapshot.resources
         if snapshot.unknowns:
-            for data in snapshot.resources:
-                _mark_unknowns(data)
+            # Marked on a copy of each resource: the document stays as it was read.
+            raw = [_mark_unknowns(dict(data)) for data in raw]
             self.has_unknowns = True
         # Sources named by a target-side path that are not in the snapshot, per target.
         self._dangling_in: dict[model.Relation, dict[int, list[tuple[str, str]]]] = {}
@@ -164,7 +165,7 @@ class Store:
         enabled = gc.isenabled()
         gc.disable()
         try:
-            self._load(snapshot.resources, problems)
+            self._load(raw, problems)
             self.resources_by_index = {r.index: r for r in self.resources}
             if problems:
                 raise InputError(problems)
@@ -199,9 +200,12 @@ class Store:
             if key is None:
                 continue
             before = len(problems)
+            copied = False
             for name, t, ready in declared[kind.name]:
                 value = data.get(name)
                 if value is not None and not ready(value):
+                    if not copied:  # converted on a copy: the document stays as it was read
+                        data, copied = dict(data), True
                     data[name] = _convert(
                         value, t, self.file, f"{at}/{pointer_escape(name)}", problems, data
                     )
