@@ -23,7 +23,7 @@ from typing import Annotated, NoReturn
 import typer
 from typer.exceptions import TyperException
 
-from policyengine.core import limits
+from policyengine.core import files, limits
 from policyengine.core.diagnostics import (
     Diagnostic,
     DiagnosticError,
@@ -33,6 +33,7 @@ from policyengine.core.diagnostics import (
     sort_diagnostics,
     to_json,
 )
+from policyengine.core.files import Confinement
 from policyengine.core.model import parse_time
 from policyengine.core.plan import RulePlan
 from policyengine.core.semantics import Severity
@@ -55,7 +56,7 @@ from policyengine.frontend.loader import (
     read_source,
 )
 from policyengine.inputs import importers, stats
-from policyengine.inputs.snapshot import InputError, Problem, json_schema
+from policyengine.inputs.snapshot import InputError, Problem, json_schema, read_input
 from policyengine.inputs.store import Store
 from policyengine.outputs import Format, render, render_failure
 from policyengine.outputs import check_sarif as sarif
@@ -242,33 +243,53 @@ def _today(given: str | None) -> date:
         raise UsageError(f"--today takes a date as YYYY-MM-DD, not `{given}`") from None
 
 
-def _read_text(path: Path, what: str) -> str:
+def _read_text(path: Path, what: str, confine: Confinement | None = None) -> str:
+    """A file the command reads besides policies and snapshots. `confine` None: the user
+    named it; otherwise it was found, and must resolve inside `confine`."""
     try:
-        return path.read_text(encoding="utf-8")
+        return files.read_text(path, limits.current().input_bytes, confine)
     except FileNotFoundError:
         raise UsageError(f"no such {what}: {path}") from None
+    except files.Refused as exc:
+        raise InputError([Problem(str(path), "", f"refused: {exc.reason}")]) from None
+    except files.TooLarge as exc:
+        raise InputError(
+            [Problem(str(path), "", f"the file is larger than {limits.size(exc.limit)}")]
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError([Problem(str(path), "", f"cannot be read: {exc}")]) from None
 
 
-def _waiver_files(given: Path | None, policies: Sequence[Path] | None) -> list[Path]:
+def _read_stdin() -> str:
+    """stdin, read in chunks up to the input limit."""
+    return read_input(None, "<stdin>")
+
+
+def _waiver_files(
+    given: Path | None, policies: Sequence[Path] | None
+) -> list[tuple[Path, Confinement | None]]:
     """`--waivers FILE`, else the first of waivers.yaml, waivers.yml, waivers.json in
-    each policy folder given with --policy."""
+    each policy folder given with --policy (which must stay inside that folder: a
+    committed symlink to another file is refused)."""
     if given is not None:
-        return [given]
-    found = []
+        return [(given, None)]
+    found: list[tuple[Path, Confinement | None]] = []
     for folder in policies or ():
         if folder.is_dir():
-            found.extend(next(([folder / n] for n in DEFAULT_NAMES if (folder / n).is_file()), []))
+            for n in DEFAULT_NAMES:
+                if (folder / n).exists():
+                    found.append((folder / n, Confinement.of([folder])))
+                    break
     return found
 
 
-def _read_waivers(files: Sequence[Path]) -> list[Waiver]:
+def _read_waivers(files_: Sequence[tuple[Path, Confinement | None]]) -> list[Waiver]:
     waivers: list[Waiver] = []
     diags = []
-    for path in files:
+    for path, confine in files_:
         try:
-            waivers.extend(parse_waivers(Source(str(path), _read_text(path, "waivers file"))))
+            text = _read_text(path, "waivers file", confine)
+            waivers.extend(parse_waivers(Source(str(path), text)))
         except DiagnosticError as exc:
             diags.extend(exc.diagnostics)
     if diags:
@@ -386,7 +407,7 @@ def _evaluate_apart(
     timeout: float,
 ) -> list[reports.Part]:
     """Each snapshot evaluated as its own task, in worker processes or on a Dask cluster."""
-    tasks = jobs.tasks_for(paths, reading, sys.stdin.read)
+    tasks = jobs.tasks_for(paths, reading, _read_stdin)
     if scheduler is not None:
         done = jobs.run_dask(loaded.plan, tasks, scheduler, timeout)
     else:
@@ -596,7 +617,7 @@ def evaluate_command(
     for warning in loaded.warnings:
         typer.echo(render_text(warning), err=True)
     gate = reports.Gate(fail_on, fail_on_error)
-    files = [str(p) for p in waiver_files]
+    files = [str(p) for p, _ in waiver_files]
     if apart:
         result = reports.assemble(
             loaded.plan,
@@ -658,7 +679,7 @@ def waivers_check(
     (exit 1 when a waiver has expired)."""
     try:
         day = _today(today)
-        accepted = _read_waivers(files)
+        accepted = _read_waivers([(f, None) for f in files])
     except DiagnosticError as exc:
         diags = exc.diagnostics
         typer.echo("\n\n".join(render_text(d) for d in diags), err=True)
@@ -702,7 +723,7 @@ def _compare(
         m = loaded.plan.model
         read = _read_input(snapshots[0], loaded, reading)
         if operation is not None:
-            text = sys.stdin.read() if str(operation) == "-" else _read_text(operation, "file")
+            text = _read_stdin() if str(operation) == "-" else _read_text(operation, "file")
             name = "<stdin>" if str(operation) == "-" else str(operation)
             ops = importers.operations.parse(text, name)
             results = delta.introduced(
@@ -967,7 +988,7 @@ def fmt(
     a file is not; 3 when a file does not parse (it is left as it is).
     """
     if [str(p) for p in paths] == ["-"]:
-        source = Source("<stdin>", sys.stdin.read())
+        source = Source("<stdin>", _read_stdin())
         try:
             typer.echo(format_source(source), nl=False)
         except DiagnosticError as exc:

@@ -125,7 +125,7 @@ def test_a_snapshot_file_and_params(folder: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("cases: [", "not valid YAML: line 1, column 9"),
+        ("cases: [", "demo.test.yaml:1:9: not valid YAML"),
         ("cases: []", "demo.test.yaml:/cases: list should have at least 1 item"),
         (
             "cases:\n  - {name: x, rule: demo.encrypted, resources: [], expect: "

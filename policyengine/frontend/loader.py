@@ -24,6 +24,8 @@ from policyengine.core.diagnostics import (
     did_you_mean,
     sort_diagnostics,
 )
+from policyengine.core.files import Confinement, Refused, TooLarge, admit
+from policyengine.core.files import read_text as read_file_text
 from policyengine.core.source import Source, Span
 from policyengine.frontend import ast
 from policyengine.frontend.checker import build_model, check_policy_file, declare
@@ -56,9 +58,14 @@ def find_files(given: Sequence[Path], suffixes: tuple[str, ...], noun: str) -> l
     for path in given:
         if path.is_dir():
             try:
-                found = sorted(
-                    p for p in path.rglob("*") if p.name.endswith(suffixes) and p.is_file()
-                )
+                found = sorted(p for p in path.rglob("*") if p.name.endswith(suffixes))
+                # A file found in a folder must stay in it: a committed symlink to
+                # /etc/passwd or /proc/self/environ is refused, not read.
+                inside = Confinement.of([path])
+                for p in found:
+                    admit(p, inside)
+            except Refused as exc:
+                raise UsageError(f"refused {exc}") from None
             except OSError as exc:  # a folder that changed or cannot be listed
                 raise UsageError(f"cannot read folder {path}: {exc}") from None
             if not found:
@@ -72,29 +79,45 @@ def find_files(given: Sequence[Path], suffixes: tuple[str, ...], noun: str) -> l
     return out
 
 
-def read_source(path: Path, display: str | None = None) -> Source:
+# Only these are parsed, so a diagnostic never quotes a line of any other file.
+SOURCE_SUFFIXES = (".policy", ".model")
+
+
+def read_source(
+    path: Path, display: str | None = None, confine: Confinement | None = None
+) -> Source:
+    """A policy or model file. `confine` None: the user named it; otherwise it must
+    resolve inside the confinement. Raises UsageError for a file that cannot or may not be
+    read, DiagnosticError for one over the size limit."""
     most = limits.current().policy_bytes
+    shown = display or str(path)
+    if path.suffix not in SOURCE_SUFFIXES:
+        raise UsageError(
+            f"refused {path}: not a policy or model file (their names end in .policy or "
+            ".model); not read"
+        )
     try:
-        found = path.stat().st_size
-        if found > most:
-            # Refused before it is read, so that parsing it cannot take the run.
-            empty = Source(display or str(path), "")
-            raise DiagnosticError(
-                [
-                    Diagnostic(
-                        "PE003",
-                        f"this file is {limits.size(found)}, larger than {limits.size(most)}, "
-                        "the limit for a policy or model file",
-                        Span(empty, 0, 0),
-                        "not read",
-                        help=f"{limits.env_name('policy_bytes')} sets the limit",
-                    )
-                ]
-            )
-        text = path.read_text(encoding="utf-8")
+        text = read_file_text(path, most, confine)
+    except TooLarge as exc:
+        # Refused before it is read, so that parsing it cannot take the run.
+        empty = Source(shown, "")
+        raise DiagnosticError(
+            [
+                Diagnostic(
+                    "PE003",
+                    f"this file is {limits.size(exc.size)}, larger than {limits.size(most)}, "
+                    "the limit for a policy or model file",
+                    Span(empty, 0, 0),
+                    "not read",
+                    help=f"{limits.env_name('policy_bytes')} sets the limit",
+                )
+            ]
+        ) from None
+    except Refused as exc:
+        raise UsageError(f"refused {exc}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"cannot read {path}: {exc}") from None
-    return Source(display or str(path), text)
+    return Source(shown, text)
 
 
 def _display(path: Path) -> str:
@@ -119,7 +142,8 @@ def _find_model(name: ast.Name, near: Path) -> Path | None:
     relative = Path(*name.text.split(".")).with_suffix(".model")
     for folder in _model_folders(near):
         candidate = folder / relative
-        if candidate.is_file():
+        # A FIFO or device under the name is found, so that it is refused, not skipped.
+        if candidate.exists() and not candidate.is_dir():
             return candidate
     return None
 
@@ -169,6 +193,9 @@ def front(
     another file has a syntax error. Raises UsageError for a bad `--param`, InputError for
     a bad parameters file; `params` (`NAME=VALUE`) win over the `params_file`'s values."""
     diags: list[Diagnostic] = []
+    # A model a policy uses is found by the engine, not named by the user: it must stay
+    # inside the working directory, the paths given or the bundled packs.
+    confine = Confinement.of(paths, bundled_root())
     files = _parse_all(paths, diags)
     model_diags: list[Diagnostic] = []
     models: dict[Path, ast.ModelFile] = {}
@@ -184,6 +211,11 @@ def front(
                 model_diags.append(_unknown_model(use))
             elif found.resolve() not in tried:
                 tried.add(found.resolve())  # a model that fails to parse is reported once
+                try:
+                    admit(found, confine)
+                except (Refused, OSError) as exc:
+                    model_diags.append(_refused_model(use, exc))
+                    continue
                 for model_path, parsed in _parse_all([found], model_diags).items():
                     if isinstance(parsed, ast.ModelFile):
                         models[model_path.resolve()] = parsed
@@ -266,6 +298,17 @@ def _unknown_model(use: ast.Use) -> Diagnostic:
             f"looked for {where} next to this file, in the folders above it and among "
             "the bundled packs",
         ),
+    )
+
+
+def _refused_model(use: ast.Use, exc: Exception) -> Diagnostic:
+    return Diagnostic(
+        "PE101",
+        f"model `{use.name.text}` is refused: {exc}",
+        use.name.span,
+        "not read",
+        help="a model must be a regular file inside the working directory, a path given "
+        "on the command line or the bundled packs",
     )
 
 

@@ -24,7 +24,8 @@ from typing import Any
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from policyengine.core import limits
+from policyengine.core import files, limits
+from policyengine.core.yamldoc import YamlError
 
 UNKNOWN = "$unknown"
 
@@ -136,6 +137,11 @@ class InputError(Exception):
         self.what = what  # the kind of input: "snapshot", "parameters file"
 
 
+def yaml_problem(exc: YamlError) -> Problem:
+    """A YAML document that is not a JSON value, as a problem at its line and column."""
+    return Problem(f"{exc.file}:{exc.line}:{exc.column}", "", exc.problem)
+
+
 def pointer_escape(segment: str | int) -> str:
     """One RFC 6901 reference token."""
     return str(segment).replace("~", "~0").replace("/", "~1")
@@ -145,21 +151,21 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
-def read_input(path: Path | None, name: str) -> str:
+def read_input(path: Path | None, name: str, confine: files.Confinement | None = None) -> str:
     """The text of an input file (or of stdin, for `path` None), refused above the
-    configured size before it is read into memory."""
+    configured size before it is read into memory. A file found by the engine (inside a
+    folder, or named by a test file) is read only inside `confine`."""
     most = limits.current().input_bytes
     over = f"larger than {limits.size(most)}, the limit ({limits.env_name('input_bytes')} sets it)"
-    if path is None:
-        text = sys.stdin.read(most + 1)
-        if len(text) > most:
-            raise InputError([Problem(name, "", f"the input is {over}")])
-        return text
     try:
-        found = path.stat().st_size
-        if found > most:
-            raise InputError([Problem(name, "", f"the file is {limits.size(found)}, {over}")])
-        return path.read_text(encoding="utf-8")
+        if path is None:
+            return files.read_stream(sys.stdin.buffer, most, name).decode("utf-8")
+        return files.read_text(path, most, confine)
+    except files.TooLarge as exc:
+        what = "input is" if path is None else f"file is {limits.size(exc.size)},"
+        raise InputError([Problem(name, "", f"the {what} {over}")]) from None
+    except files.Refused as exc:
+        raise InputError([Problem(name, "", f"refused: {exc.reason}")]) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError([Problem(name, "", f"cannot be read: {exc}")]) from None
 

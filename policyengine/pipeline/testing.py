@@ -37,13 +37,20 @@ from itertools import zip_longest
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from policyengine.core import plan
+from policyengine.core.files import Confinement, Refused, admit
 from policyengine.core.source import Span
+from policyengine.core.yamldoc import YamlError, load_yaml
 from policyengine.frontend.loader import Loaded, find_files, load
-from policyengine.inputs.snapshot import InputError, Problem, parse_snapshot
+from policyengine.inputs.snapshot import (
+    InputError,
+    Problem,
+    parse_snapshot,
+    read_input,
+    yaml_problem,
+)
 from policyengine.inputs.store import Store
 from policyengine.results.explain import render_proof_text
 from policyengine.runtime import Result, Status, Trace, evaluate, trace
@@ -122,17 +129,17 @@ def _pointer(loc: Sequence[int | str]) -> str:
     return "/" + "/".join(str(p) for p in loc)
 
 
-def read_test_file(path: Path) -> TestFile:
-    """Reads and validates a test file. Raises InputError naming the file and the place."""
+def read_test_file(path: Path, confine: Confinement | None = None) -> TestFile:
+    """Reads and validates a test file. Raises InputError naming the file and the place.
+    The policies and snapshots it names must resolve inside `confine` (by default the
+    working directory and the test file's folder): a test file is data from the
+    repository under test, and may not make a run read, or echo, anything else."""
     name = str(path)
+    inside = confine or Confinement.of([path])
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        raise InputError([Problem(name, "", f"not valid YAML: {where}{exc.problem}")]) from None
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise InputError([Problem(name, "", f"cannot be read: {exc}")]) from None
+        raw = load_yaml(read_input(path, name), name)
+    except YamlError as exc:
+        raise InputError([yaml_problem(exc)]) from None
     try:
         doc = _File.model_validate(raw)
     except ValidationError as exc:
@@ -143,9 +150,18 @@ def read_test_file(path: Path) -> TestFile:
     default = path.with_name(path.name.removesuffix(SUFFIX) + ".policy")
     policies = tuple(path.parent / p for p in doc.policies) if doc.policies else (default,)
     for i, policy in enumerate(policies):
-        if not policy.is_file():
-            at = f"/policies/{i}" if doc.policies else ""
+        at = f"/policies/{i}" if doc.policies else ""
+        if policy.suffix != ".policy":
+            problems.append(
+                Problem(name, at, f"{policy} is not a policy file (its name must end in .policy)")
+            )
+            continue
+        try:
+            admit(policy, inside)
+        except FileNotFoundError:
             problems.append(Problem(name, at, f"no policy file {policy}"))
+        except (Refused, OSError) as exc:
+            problems.append(Problem(name, at, f"refused: {exc}"))
     cases: list[Case] = []
     for i, case in enumerate(doc.cases):
         at = f"/cases/{i}"
@@ -155,9 +171,9 @@ def read_test_file(path: Path) -> TestFile:
         if case.snapshot is not None:
             file = path.parent / case.snapshot
             try:
-                text, shown = file.read_text(encoding="utf-8"), str(file)
-            except (OSError, UnicodeDecodeError) as exc:
-                problems.append(Problem(name, f"{at}/snapshot", f"cannot be read: {exc}"))
+                text, shown = read_input(file, str(file), inside), str(file)
+            except InputError as exc:
+                problems += [Problem(name, f"{at}/snapshot", p.message) for p in exc.problems]
                 continue
         else:
             snapshot: dict[str, Any] = {"resources": case.resources}

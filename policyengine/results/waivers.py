@@ -19,6 +19,7 @@ import yaml
 
 from policyengine.core.diagnostics import Collector, Diagnostic, DiagnosticError, did_you_mean
 from policyengine.core.source import Source, Span
+from policyengine.core.yamldoc import YamlError, compose_yaml
 
 FIELDS = ("rule", "resource", "reason", "owner", "expires", "fingerprint")
 REQUIRED = ("rule", "resource", "reason", "owner", "expires")
@@ -73,15 +74,10 @@ def parse_waivers(source: Source) -> list[Waiver]:
     """A waivers file -> its entries. Raises DiagnosticError with every problem found."""
     diags = Collector()
     try:
-        root = yaml.compose(source.text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        at = mark.index if mark is not None else 0
-        problem = exc.problem or exc.context or "not valid YAML"
-        diags.error("PE601", f"not valid YAML or JSON: {problem}", Span(source, at, at + 1))
-        raise DiagnosticError(list(diags)) from None
-    except yaml.YAMLError as exc:
-        diags.error("PE601", f"not valid YAML or JSON: {exc}", Span(source, 0, 0))
+        root = compose_yaml(source.text, source.name)
+    except YamlError as exc:
+        at = exc.index
+        diags.error("PE601", f"not valid YAML or JSON: {exc.problem}", Span(source, at, at + 1))
         raise DiagnosticError(list(diags)) from None
     whole = Span(source, 0, len(source.text))
     entries: list[yaml.Node] = []

@@ -95,7 +95,7 @@ def read(path: Path, fmt: str, m: model.Model, options: Options, stdin: str | No
         source = Input("<stdin>", None, load_json(text, "<stdin>"))
     elif path.is_dir():
         source = Input(str(path), path)
-    elif path.is_file():
+    elif path.exists():  # a device or FIFO is refused by name, not called missing
         text = read_input(path, str(path))
         source = Input(str(path), path, load_json(text, str(path)))
     else:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from policyengine.core.files import Confinement
 from policyengine.inputs.importers.aliyun.apis import APIS, BY_WRAPPER, PRODUCTS, Api
 from policyengine.inputs.importers.base import Input, Options
 from policyengine.inputs.snapshot import (
@@ -80,10 +81,12 @@ def read_folder(source: Input, options: Options, problems: list[Problem]) -> lis
     assert source.path is not None
     root = source.path
     manifest: dict[str, str] = {}
+    # Files of the folder stay in it: a symlink out (to /dev/zero, to a secret) is refused.
+    inside = Confinement.of([root])
     manifest_path = root / "manifest.json"
     manifest_name = _join(source.name, "manifest.json")
     if manifest_path.is_file():
-        data = load_json(_read_text(manifest_path, manifest_name), manifest_name)
+        data = load_json(_read_text(manifest_path, manifest_name, inside), manifest_name)
         if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
             problems.append(
                 Problem(
@@ -116,7 +119,7 @@ def read_folder(source: Input, options: Options, problems: list[Problem]) -> lis
         rel = path.relative_to(root).as_posix()
         name = _join(source.name, rel)
         try:
-            data = load_json(_read_text(path, name), name)
+            data = load_json(_read_text(path, name, inside), name)
         except InputError as exc:
             problems.extend(exc.problems)
             continue
@@ -295,8 +298,8 @@ def _keys(body: dict[str, Any]) -> str:
     return "keys " + ", ".join(f"`{k}`" for k in keys) if keys else "no data keys"
 
 
-def _read_text(path: Path, name: str) -> str:
-    return read_input(path, name)
+def _read_text(path: Path, name: str, confine: Confinement | None = None) -> str:
+    return read_input(path, name, confine)
 
 
 def _join(folder: str, rel: str) -> str:

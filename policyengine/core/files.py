@@ -1,0 +1,137 @@
+"""Opening the files the engine reads: regular files only, and only where the user pointed.
+
+A repository under review is hostile input: a committed symlink (`leak.model ->
+/proc/self/environ`, `waivers.yaml -> /etc/passwd`), a test file naming `/dev/zero`, or a
+FIFO must not make a run read, echo or block on anything outside what the user gave. Every
+file the engine opens goes through `read_bytes`/`read_text`:
+
+- a path the user gave on the command line may be anywhere, but must be a regular file;
+- a path found by the engine (a model a policy `use`s, a policy or snapshot a test file
+  names, a waivers file found in a policy folder, a file inside a folder given) must in
+  addition resolve, symlinks followed, inside the working directory, a path given on the
+  command line or the bundled packs (the `Confinement`);
+- devices, FIFOs, sockets, folders and the kernel's pseudo-files (`/proc`, `/sys`, `/dev`,
+  whose "regular" files report size 0 and hold secrets) are refused;
+- the size is checked on the opened file, and reading stops one byte past the limit, so a
+  file that grows, or lies about its size, cannot take the memory.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Final
+
+# Kernel and device filesystems: nothing a policy run reads lives there.
+_PSEUDO: Final = (Path("/proc"), Path("/sys"), Path("/dev"))
+_CHUNK: Final = 1 << 20
+
+
+class Refused(Exception):
+    """A file the engine will not read: says which and why, never what it holds."""
+
+    def __init__(self, path: Path | str, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = str(path)
+        self.reason = reason
+
+
+class TooLarge(Exception):
+    """A file or stream past its size limit; `size` is what was seen (at least limit+1)."""
+
+    def __init__(self, path: Path | str, size: int, limit: int) -> None:
+        super().__init__(f"{path}: {size} bytes, over the limit of {limit}")
+        self.path = str(path)
+        self.size = size
+        self.limit = limit
+
+
+@dataclass(frozen=True)
+class Confinement:
+    """The folders files found by the engine must resolve into."""
+
+    roots: tuple[Path, ...]
+
+    @classmethod
+    def of(cls, given: Iterable[Path | str] = (), *trusted: Path) -> Confinement:
+        """The working directory, each path given on the command line (a file admits its
+        own folder, where its companions live) and any `trusted` folders."""
+        roots = [Path.cwd().resolve()]
+        for path in given:
+            if str(path) == "-":
+                continue
+            resolved = Path(path).resolve()
+            roots.append(resolved if resolved.is_dir() else resolved.parent)
+        roots.extend(p.resolve() for p in trusted)
+        return cls(tuple(dict.fromkeys(roots)))
+
+    def admits(self, resolved: Path) -> bool:
+        return any(resolved.is_relative_to(root) for root in self.roots)
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "not a regular file"
+
+
+def admit(path: Path, confine: Confinement | None = None) -> Path:
+    """The resolved path of a file the engine may read, or Refused. `confine` None: the
+    user named this path. Raises FileNotFoundError for a path that does not exist."""
+    resolved = Path(os.path.realpath(path))
+    if any(resolved == p or resolved.is_relative_to(p) for p in _PSEUDO):
+        raise Refused(path, f"resolves to {resolved}, a system file, not a regular file; not read")
+    if confine is not None and not confine.admits(resolved):
+        raise Refused(
+            path,
+            f"resolves to {resolved}, outside the working directory and the paths given "
+            "on the command line; not read",
+        )
+    mode = os.stat(resolved).st_mode
+    if not stat.S_ISREG(mode):
+        raise Refused(path, f"is {_kind(mode)}, not a regular file; not read")
+    return resolved
+
+
+def read_bytes(path: Path, limit: int, confine: Confinement | None = None) -> bytes:
+    """The bytes of a regular file of at most `limit` bytes. Raises Refused, TooLarge or
+    OSError (FileNotFoundError for a missing file)."""
+    resolved = admit(path, confine)
+    # O_NONBLOCK: a FIFO swapped in after the check must not block the open.
+    fd = os.open(resolved, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    with os.fdopen(fd, "rb") as file:
+        found = os.fstat(file.fileno())
+        if not stat.S_ISREG(found.st_mode):
+            raise Refused(path, f"is {_kind(found.st_mode)}, not a regular file; not read")
+        if found.st_size > limit:
+            raise TooLarge(path, found.st_size, limit)
+        return read_stream(file, limit, path)
+
+
+def read_text(path: Path, limit: int, confine: Confinement | None = None) -> str:
+    """`read_bytes`, decoded as UTF-8 (UnicodeDecodeError when it is not)."""
+    return read_bytes(path, limit, confine).decode("utf-8")
+
+
+def read_stream(stream: BinaryIO, limit: int, name: Path | str = "<stdin>") -> bytes:
+    """Everything a stream holds, read in chunks: never more than `limit` + one chunk in
+    memory, and never a buffer of `limit` bytes allocated up front."""
+    parts: list[bytes] = []
+    total = 0
+    while True:
+        chunk = stream.read(min(_CHUNK, limit + 1 - total))
+        if not chunk:
+            return b"".join(parts)
+        parts.append(chunk)
+        total += len(chunk)
+        if total > limit:
+            raise TooLarge(name, total, limit)
