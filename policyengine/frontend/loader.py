@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-import yaml
-
 from policyengine.core import limits, model, plan
 from policyengine.core.diagnostics import (
     Collector,
@@ -27,13 +25,20 @@ from policyengine.core.diagnostics import (
 from policyengine.core.files import Confinement, Refused, TooLarge, admit
 from policyengine.core.files import read_text as read_file_text
 from policyengine.core.source import Source, Span
+from policyengine.core.yamldoc import YamlError, load_yaml
 from policyengine.frontend import ast
 from policyengine.frontend.checker import build_model, check_policy_file, declare
 from policyengine.frontend.checker.policies import fits, param_type
 from policyengine.frontend.checker.scope import DefineSig
 from policyengine.frontend.compiler import compile_file
 from policyengine.frontend.parser import parse
-from policyengine.inputs.snapshot import InputError, Problem, describe_json, pointer_escape
+from policyengine.inputs.snapshot import (
+    InputError,
+    Problem,
+    describe_json,
+    pointer_escape,
+    yaml_problem,
+)
 
 
 class UsageError(Exception):
@@ -364,15 +369,21 @@ def _file_values(
     by the file and the JSON Pointer of the value."""
     file = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_file_text(path, limits.current().input_bytes)
+    except Refused as exc:
+        raise UsageError(f"refused the parameters file {exc}") from None
+    except TooLarge as exc:
+        raise UsageError(f"the parameters file {path} is over {limits.size(exc.limit)}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"cannot read the parameters file {path}: {exc}") from None
     try:
         if path.suffix in (".yaml", ".yml"):
-            doc = yaml.safe_load(text)
+            doc = load_yaml(text, file)
         else:
             doc = json.loads(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+    except YamlError as exc:
+        raise InputError([yaml_problem(exc)], PARAMS_FILE) from None
+    except (json.JSONDecodeError, RecursionError) as exc:
         raise InputError(
             [Problem(file, "", f"not valid {_format_of(path)}: {exc}")], PARAMS_FILE
         ) from None
