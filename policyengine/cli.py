@@ -918,14 +918,12 @@ def check(
         checked = front(files, param or ())
     except UsageError as exc:
         _fail(exc, fmt is not CheckFormat.TEXT)
-    found = checked.diagnostics + lint(
-        checked.policies.values(), checked.vocabulary, checked.params
-    )
+    found = checked.diagnostics + lint(checked.checked, checked.vocabulary)
     unique = {(d.code, d.span.file, d.span.start, d.message): d for d in found}
     diags = sort_diagnostics(unique.values())
     errors = [d for d in diags if d.level is Level.ERROR]
     warnings = [d for d in diags if d.level is Level.WARNING]
-    rule_costs = costs.plan_cost(load(files, param or ()).plan) if cost and not errors else []
+    rule_costs = costs.plan_cost(load(checked=checked).plan) if cost and not errors else []
     if fmt is CheckFormat.SARIF:
         typer.echo(json.dumps(sarif.diagnostics_log(diags), indent=2, ensure_ascii=False))
     elif fmt is CheckFormat.JSON:
@@ -1102,7 +1100,7 @@ def docs(
     try:
         files = _policy_paths(paths)
         checked = front(files)
-        compiled = load(files).plan
+        compiled = load(checked=checked).plan
     except (DiagnosticError, UsageError) as exc:
         _fail(exc, False)
     out.mkdir(parents=True, exist_ok=True)

@@ -48,7 +48,7 @@ def test_lint_case(title: str, text: str, tmp_path: Path, monkeypatch: pytest.Mo
     }
     checked = front([Path("case.policy")])
     assert [d for d in checked.diagnostics if d.level == "error"] == []
-    found = lint(checked.policies.values(), checked.vocabulary, checked.params)
+    found = lint(checked.checked, checked.vocabulary)
     assert {(d.span.line, d.code) for d in found} == expected
 
 

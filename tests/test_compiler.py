@@ -257,3 +257,46 @@ def test_each_step_that_may_be_missing_is_marked(
         " and $0.labels[\"k\"]?.owner == 'o'"
         " and (every $1 in $0.items: $1.name? is set))",
     ]
+
+
+def test_load_compiles_what_the_front_end_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`load(checked=...)` neither parses nor checks again: it lowers the checker's
+    resolved scopes into the same plan that a fresh `load` builds."""
+    from policyengine.frontend import loader
+
+    paths = bundled_policies()
+    checked = loader.front(paths)
+    fresh = load(paths)
+
+    def no_more(*args: object, **kwargs: object) -> object:
+        raise AssertionError("parsed or checked twice")
+
+    monkeypatch.setattr(loader, "parse", no_more)
+    monkeypatch.setattr(loader, "check_policy_file", no_more)
+    again = load(checked=checked)
+    assert plan.dump(again.plan) == plan.dump(fresh.plan)
+    assert again.warnings == fresh.warnings
+
+
+def test_a_rule_in_two_files_is_reported_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from policyengine.core.diagnostics import DiagnosticError
+    from policyengine.frontend.lint import lint
+    from policyengine.frontend.loader import front
+
+    monkeypatch.chdir(tmp_path)
+    text = (
+        "use alicloud.ecs\n\npolicy p {\n  rule r {\n    for each disk require size > 0\n  }\n}\n"
+    )
+    Path("a.policy").write_text(text, encoding="utf-8")
+    Path("b.policy").write_text(text, encoding="utf-8")
+    paths = [Path("a.policy"), Path("b.policy")]
+    checked = front(paths)
+    found = checked.diagnostics + lint(checked.checked, checked.vocabulary)
+    assert [(d.code, d.message, d.span.file) for d in found] == [
+        ("PE108", "rule `p.r` is declared twice", "b.policy")
+    ]
+    with pytest.raises(DiagnosticError) as raised:
+        load(paths)
+    assert [d.message for d in raised.value.diagnostics] == ["rule `p.r` is declared twice"]

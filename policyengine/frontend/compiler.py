@@ -1,12 +1,13 @@
 """A checked policy file -> plan rules. Pure: no I/O and no diagnostics.
 
-Runs only on a file the checker passed: anything impossible here is a bug (an assertion),
-never a user error. Names resolve through the checker's own `Scope`, so the two agree.
+Runs only on what the checker passed, and lowers what it resolved: each rule's subject
+kinds, edge, params, defines and scope come from the checker (`CheckedFile`), so nothing
+is resolved twice and the two cannot disagree. Anything impossible here is a bug (an
+assertion), never a user error.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import replace
 from typing import assert_never
 
@@ -23,61 +24,39 @@ from policyengine.frontend.checker.conditions import (
     range_kind_of,
     related_kind,
 )
-from policyengine.frontend.checker.defines import bind_params, declare
+from policyengine.frontend.checker.defines import bind_params
 from policyengine.frontend.checker.policies import (
     ANY_KIND,
     REGION,
-    edge_relation,
-    policy_params,
-    rule_scope,
-    subject_kinds,
+    CheckedFile,
+    CheckedPolicy,
+    CheckedRule,
 )
-from policyengine.frontend.checker.scope import Binding, DefineSig, Scope
+from policyengine.frontend.checker.scope import Binding, Scope
 
 
 class CompileBug(AssertionError):
     """The checker let through something the compiler cannot lower."""
 
 
-def _silent() -> Collector:
-    # The file was checked: whatever would be reported here already was.
-    return Collector()
-
-
-def compile_file(
-    file: ast.PolicyFile,
-    m: model.Model,
-    params: Mapping[str, Mapping[str, object]] | None = None,
-    defines: Mapping[str, DefineSig] | None = None,
-) -> tuple[plan.RulePlan, ...]:
+def compile_file(checked: CheckedFile, m: model.Model) -> tuple[plan.RulePlan, ...]:
     rules: list[plan.RulePlan] = []
-    for policy in file.policies:
-        bound = policy_params(policy, (params or {}).get(policy.name.text, {}), _silent())
-        table = declare(policy.defines, m, _silent(), defines or {}, bound)
+    for policy in checked.policies:
+        if len(policy.rules) != len(policy.policy.rules):
+            raise CompileBug(f"policy {policy.policy.name.text} has a rule the checker refused")
         for rule in policy.rules:
-            rules.append(_rule(policy, rule, m, bound, table))
+            rules.append(_rule(policy, rule, m))
     return tuple(rules)
 
 
-def _rule(
-    policy: ast.Policy,
-    rule: ast.Rule,
-    m: model.Model,
-    params: dict[str, Binding],
-    defines: dict[str, DefineSig],
-) -> plan.RulePlan:
-    body = rule.body
-    if body is None:
-        raise CompileBug(f"rule {rule.name.text} has no statement")
-    kinds = subject_kinds(body, m, _silent(), params)
+def _rule(checked: CheckedPolicy, resolved: CheckedRule, m: model.Model) -> plan.RulePlan:
+    policy, rule, body, kinds = checked.policy, resolved.rule, resolved.body, resolved.kinds
     if not kinds:
         raise CompileBug(f"rule {rule.name.text} has no subject kind")
-    scope = rule_scope(body, kinds[0], m, params, _silent(), defines)
-    if scope is None:
-        raise CompileBug(f"rule {rule.name.text} has no scope")
-    per_region = kinds == [REGION]
+    scope = resolved.lowering_scope()
+    per_region = kinds == (REGION,)
     lower = _Lowering(scope)
-    edge = edge_relation(body, m) if body.edge is not None else None
+    edge = resolved.relation
     excluded: tuple[str, ...] = ()
     if body.kind.text == ANY_KIND:
         excluded = tuple(k for k in m.kinds if k not in kinds)
@@ -256,7 +235,7 @@ class _Lowering:
         sig = scope.defines[name]
         inner = Scope(
             scope.model,
-            _silent(),
+            Collector(),  # the define was checked where it is declared
             None,
             sig.policy_params,
             counter=scope.counter,

@@ -1,10 +1,10 @@
 """Authoring warnings: what `policyengine check` adds to the checker's errors.
 
-Takes checked policy files and their model and reports what no run needs but an author
-does: a param no rule reads, a rule whose `where` (or `unless`) the model decides before
-any snapshot is read, a condition that is always true or always false given the model's
-types and the params' values, and a rule id declared in two files. Pure: returns
-diagnostics and never raises.
+Takes what the checker resolved (each rule's scope, the params' values) and reports what
+no run needs but an author does: a param no rule reads, a rule whose `where` (or
+`unless`) the model decides before any snapshot is read, and a condition that is always
+true or always false given the model's types and the params' values. Names mean what the
+checker's scopes say they mean. Pure: returns diagnostics and never raises.
 """
 
 from __future__ import annotations
@@ -12,43 +12,27 @@ from __future__ import annotations
 import string
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import cast
 
 from policyengine.core import model, semantics
 from policyengine.core.diagnostics import Diagnostic, Level
 from policyengine.core.semantics import Op, Presence, Quantifier
 from policyengine.frontend import ast
+from policyengine.frontend.checker import CheckedFile
+from policyengine.frontend.checker.policies import CheckedRule
+from policyengine.frontend.checker.scope import Binding, Scope
 
 ANY_KIND = "resource"
 
 
-def lint(
-    files: Iterable[ast.PolicyFile],
-    vocabulary: model.Model,
-    params: Mapping[str, Mapping[str, object]] | None = None,
-) -> list[Diagnostic]:
+def lint(files: Iterable[CheckedFile], vocabulary: model.Model) -> list[Diagnostic]:
     out: list[Diagnostic] = []
-    first: dict[str, ast.Rule] = {}
     for file in files:
         for policy in file.policies:
-            values = _param_values(policy, (params or {}).get(policy.name.text, {}))
-            out.extend(_unused_params(policy))
+            out.extend(_unused_params(policy.policy))
             for rule in policy.rules:
-                rule_id = f"{policy.name.text}.{rule.name.text}"
-                earlier = first.get(rule_id)
-                if earlier is not None and earlier.span.file != rule.span.file:
-                    # Within one file the checker says so; across files only the run would.
-                    out.append(
-                        Diagnostic(
-                            "PE108",
-                            f"rule `{rule_id}` is declared twice",
-                            rule.name.span,
-                            "declared again here",
-                            notes=(f"first declared at {earlier.name.span.location()}",),
-                        )
-                    )
-                first.setdefault(rule_id, rule)
-                if rule.body is not None:
-                    out.extend(_constant_conditions(rule.body, vocabulary, values))
+                if rule.body.kind.text in vocabulary.kinds:  # not `resource` nor `region`
+                    out.extend(_constant_conditions(rule, policy.params))
     return out
 
 
@@ -91,53 +75,38 @@ def _placeholder_heads(template: str) -> set[str]:
 
 @dataclass(frozen=True)
 class _Env:
-    """What a rule's names mean, as far as constant folding needs."""
+    """What a rule's names mean, as far as constant folding needs: the checker's scope."""
 
-    kinds: Mapping[str, model.Kind]  # name in scope (this, kind, alias) -> its kind
-    subject: model.Kind | None  # bare attribute names read this kind
-    params: Mapping[str, object]
+    scope: Scope
+    subject: model.Kind  # bare attribute names read this kind
+    params: Mapping[str, Binding]  # with the values the checker bound
     bound: frozenset[str]  # quantifier and count variables: values vary
 
-
-def _param_values(policy: ast.Policy, overrides: Mapping[str, object]) -> dict[str, object]:
-    out: dict[str, object] = {}
-    for p in policy.params:
-        if p.name.text in overrides:
-            out[p.name.text] = overrides[p.name.text]
-        elif p.default is not None:
-            out[p.name.text] = p.default.value
-    return out
-
-
-def _rule_env(
-    body: ast.ForEach, vocabulary: model.Model, params: Mapping[str, object]
-) -> _Env | None:
-    kind = vocabulary.kinds.get(body.kind.text)
-    if kind is None:  # `for each resource`, or an error the checker reported
-        return None
-    names: dict[str, model.Kind] = {"this": kind, kind.name: kind}
-    if body.alias is not None:
-        names[body.alias.text] = kind
-    if body.edge is not None:
-        relations = vocabulary.relations_of(kind.name, body.edge.verb.text)
-        if body.edge.target is not None:
-            relations = [r for r in relations if r.target == body.edge.target.text]
-        if len(relations) != 1 or relations[0].target not in vocabulary.kinds:
+    def kind_of(self, name: str) -> model.Kind | None:
+        """The kind of the resource `name` stands for (this, the kind, an alias, the
+        edge's other end), if it stands for one."""
+        binding = self.scope.lookup(name)
+        if binding is None or not isinstance(binding.type, model.ResourceT):
             return None
-        other = vocabulary.kinds[relations[0].target]
-        names[body.edge.alias.text if body.edge.alias else other.name] = other
+        return self.scope.model.kinds.get(binding.type.kind)
+
+    def param(self, name: str) -> object:
+        binding = self.params.get(name)
+        if binding is None or binding.value is None:  # no value: the checker said so
+            return _UNKNOWN
+        if isinstance(model.unwrap(binding.type), model.MapT):
+            return dict(cast(tuple[tuple[str, object], ...], binding.value))
+        return binding.value
+
+
+def _constant_conditions(rule: CheckedRule, params: Mapping[str, Binding]) -> Iterator[Diagnostic]:
+    body = rule.body
     bound = frozenset(
         n.var.text for n in ast.walk(body) if isinstance(n, ast.Quantifier | ast.Count) and n.var
     )
-    return _Env(names, kind, params, bound)
-
-
-def _constant_conditions(
-    body: ast.ForEach, vocabulary: model.Model, params: Mapping[str, object]
-) -> Iterator[Diagnostic]:
-    env = _rule_env(body, vocabulary, params)
-    if env is None:
-        return
+    scope = rule.lowering_scope()
+    subject = scope.model.kinds[body.kind.text]
+    env = _Env(scope, subject, params, bound)
     if body.where is not None:
         value = _fold(body.where, env)
         if value is False:
@@ -272,13 +241,12 @@ def _value(expr: ast.Expr, env: _Env) -> object:
         case ast.Path(head=head, segments=()) if (
             head.text in env.params and head.text not in env.bound
         ):
-            param = env.params[head.text]
-            return tuple(param) if isinstance(param, list) else param
+            return env.param(head.text)
         case ast.Path(head=head, segments=(ast.AttrSegment(name="kind"),)) if (
-            head.text in env.kinds and head.text not in env.bound
+            head.text not in env.bound and (kind := env.kind_of(head.text)) is not None
         ):
-            return env.kinds[head.text].name
-        case ast.Path(head=head, segments=()) if head.text == "kind" and env.subject is not None:
+            return kind.name
+        case ast.Path(head=head, segments=()) if head.text == "kind":
             return env.subject.name
     return _UNKNOWN
 
@@ -289,9 +257,10 @@ def _attribute(path: ast.Expr, env: _Env) -> tuple[model.Kind, list[str]] | None
     if not isinstance(path, ast.Path) or path.head.text in env.bound:
         return None
     segments = list(path.segments)
-    if path.head.text in env.kinds:
-        kind = env.kinds[path.head.text]
-    elif env.subject is not None and path.head.text not in env.params:
+    named = env.kind_of(path.head.text)
+    if named is not None:
+        kind = named
+    elif path.head.text not in env.params:
         kind = env.subject
         segments.insert(0, ast.AttrSegment(name=path.head.text, span=path.head.span))
     else:

@@ -27,7 +27,13 @@ from policyengine.core.files import read_text as read_file_text
 from policyengine.core.source import Source, Span
 from policyengine.core.yamldoc import YamlError, load_yaml
 from policyengine.frontend import ast
-from policyengine.frontend.checker import build_model, check_policy_file, declare
+from policyengine.frontend.checker import (
+    CheckedFile,
+    build_model,
+    check_policy_file,
+    declare,
+    duplicate_rules,
+)
 from policyengine.frontend.checker.policies import fits, param_type
 from policyengine.frontend.checker.scope import DefineSig
 from policyengine.frontend.compiler import compile_file
@@ -188,6 +194,7 @@ class Front:
     params: dict[str, dict[str, object]]
     defines: dict[str, DefineSig]
     diagnostics: list[Diagnostic]
+    checked: tuple[CheckedFile, ...] = ()  # what the checker resolved, for the compiler
 
 
 def front(
@@ -244,6 +251,7 @@ def front(
             )
     values = _param_values(policies.values(), params, params_file)
     defines: dict[str, DefineSig] = {}
+    checked: list[CheckedFile] = []
     # Policies are typed against the models: with a broken model, every name would look
     # unknown. Another file's syntax error does not stop them being checked.
     if not any(d.level == "error" for d in model_diags):
@@ -255,41 +263,32 @@ def front(
         diags.extend(declared)
         if not any(d.level == "error" for d in declared):
             for file in policies.values():
-                diags.extend(check_policy_file(file, vocabulary, values, defines))
-    return Front(files, policies, vocabulary, values, defines, diags)
+                checked.append(check_policy_file(file, vocabulary, values, defines))
+                diags.extend(checked[-1].diagnostics)
+            diags.extend(duplicate_rules(policies.values()))
+    return Front(files, policies, vocabulary, values, defines, diags, tuple(checked))
 
 
 def load(
-    policy_paths: Sequence[Path], params: Sequence[str] = (), params_file: Path | None = None
+    policy_paths: Sequence[Path] = (),
+    params: Sequence[str] = (),
+    params_file: Path | None = None,
+    *,
+    checked: Front | None = None,
 ) -> Loaded:
-    """Parse, check and compile. Raises DiagnosticError or InputError (exit 3), or
+    """Parse, check and compile; or, given what `front` already `checked`, compile that
+    without parsing or checking again. Raises DiagnosticError or InputError (exit 3), or
     UsageError (exit 2). `params` (`NAME=VALUE`) win over the `params_file`'s values."""
-    checked = front(policy_paths, params, params_file)
-    diags, policies = checked.diagnostics, checked.policies
-    vocabulary, values, defines = checked.vocabulary, checked.params, checked.defines
-    errors = [d for d in diags if d.level == "error"]
+    if checked is None:
+        checked = front(policy_paths, params, params_file)
+    errors = [d for d in checked.diagnostics if d.level == "error"]
     if errors:
         raise DiagnosticError(sort_diagnostics(errors))
-    rules: list[plan.RulePlan] = []
-    seen: dict[str, plan.RulePlan] = {}
-    for file in policies.values():
-        for rule in compile_file(file, vocabulary, values, defines):
-            if rule.id in seen:
-                raise DiagnosticError(
-                    [
-                        Diagnostic(
-                            "PE108",
-                            f"rule `{rule.id}` is declared twice",
-                            rule.name_span,
-                            "declared again here",
-                            notes=(f"first declared at {seen[rule.id].name_span.location()}",),
-                        )
-                    ]
-                )
-            seen[rule.id] = rule
-            rules.append(rule)
-    warnings = tuple(sort_diagnostics(d for d in diags if d.level != "error"))
-    return Loaded(plan.index_by_kind(vocabulary, tuple(rules)), warnings)
+    rules = tuple(
+        rule for file in checked.checked for rule in compile_file(file, checked.vocabulary)
+    )
+    warnings = tuple(sort_diagnostics(d for d in checked.diagnostics if d.level != "error"))
+    return Loaded(plan.index_by_kind(checked.vocabulary, rules), warnings)
 
 
 def _unknown_model(use: ast.Use) -> Diagnostic:

@@ -7,14 +7,15 @@ first. Never raises.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 
 from policyengine.core import model
 from policyengine.core.diagnostics import Collector, Diagnostic, did_you_mean
 from policyengine.frontend import ast
 from policyengine.frontend.checker.conditions import check_condition, check_message, expr_type
 from policyengine.frontend.checker.defines import declare
-from policyengine.frontend.checker.scope import Binding, DefineSig, Scope
+from policyengine.frontend.checker.scope import Binding, Counter, DefineSig, Scope
 
 ANY_KIND = "resource"  # `for each resource`
 REGION = "region"  # `for each region`: the regions of the snapshot
@@ -50,6 +51,39 @@ def fits(value: object, t: model.Type) -> bool:
     return False
 
 
+@dataclass(frozen=True)
+class CheckedRule:
+    """A rule as the checker resolved it: what the compiler lowers and the linter reads."""
+
+    rule: ast.Rule
+    body: ast.ForEach
+    kinds: tuple[str, ...]  # its subject kinds ([REGION] for `for each region`)
+    scope: Scope  # the names its conditions see, for the first subject kind
+    slots: int  # slots that scope bound (subject, edge end, lets) before any condition
+    relation: model.Relation | None  # a sentence's edge
+
+    def lowering_scope(self) -> Scope:
+        """The rule's scope, ready to bind its conditions' own names again from where the
+        checker started (so slots count from the same place), reporting nowhere: the
+        checker already reported everything."""
+        return replace(self.scope, diags=Collector(), counter=Counter(self.slots), witnesses={})
+
+
+@dataclass(frozen=True)
+class CheckedPolicy:
+    policy: ast.Policy
+    params: dict[str, Binding]  # with their values
+    defines: dict[str, DefineSig]  # the table its rules call, its own defines included
+    rules: tuple[CheckedRule, ...]  # each rule the checker could resolve
+
+
+@dataclass(frozen=True)
+class CheckedFile:
+    file: ast.PolicyFile
+    policies: tuple[CheckedPolicy, ...]
+    diagnostics: list[Diagnostic]
+
+
 class _PolicyChecker:
     def __init__(
         self,
@@ -63,6 +97,7 @@ class _PolicyChecker:
         self.params = params
         self.defines = defines
         self.diags = Collector()
+        self.checked: list[CheckedPolicy] = []
 
     def run(self) -> list[Diagnostic]:
         seen_policies: dict[str, ast.Policy] = {}
@@ -84,6 +119,7 @@ class _PolicyChecker:
         params = policy_params(policy, self.params.get(policy.name.text, {}), self.diags)
         defines = declare(policy.defines, self.model, self.diags, self.defines, params)
         self.meta(policy.meta, policy_level=True)
+        rules: list[CheckedRule] = []
         seen: dict[str, ast.Rule] = {}
         for rule in policy.rules:
             if rule.name.text in seen:
@@ -95,7 +131,10 @@ class _PolicyChecker:
                     notes=(f"first declared at {seen[rule.name.text].name.span.location()}",),
                 )
             seen[rule.name.text] = rule
-            self.rule(rule, params, defines)
+            checked = self.rule(rule, params, defines)
+            if checked is not None:
+                rules.append(checked)
+        self.checked.append(CheckedPolicy(policy, params, defines, tuple(rules)))
 
     def meta(self, metas: tuple[ast.Meta, ...], policy_level: bool = False) -> None:
         seen: set[str] = set()
@@ -108,7 +147,7 @@ class _PolicyChecker:
 
     def rule(
         self, rule: ast.Rule, params: dict[str, Binding], defines: dict[str, DefineSig]
-    ) -> None:
+    ) -> CheckedRule | None:
         self.meta(rule.meta)
         if rule.body is None:
             self.diags.error(
@@ -119,7 +158,7 @@ class _PolicyChecker:
                 help="add a sentence such as `disk attach requires same zone` or "
                 "`for each KIND require CONDITION`",
             )
-            return
+            return None
         for extra in rule.extra:
             self.diags.error(
                 "PE111",
@@ -129,16 +168,25 @@ class _PolicyChecker:
                 help="split it into a rule of its own",
             )
         body = rule.body
-        for kind in subject_kinds(body, self.model, self.diags, params):
+        kinds = subject_kinds(body, self.model, self.diags, params)
+        checked: CheckedRule | None = None
+        relation: model.Relation | None = None
+        for kind in kinds:
             scope = rule_scope(body, kind, self.model, params, self.diags, defines)
             if scope is None:
                 continue
+            if checked is None and kind == kinds[0]:
+                if body.edge is not None:
+                    relation = edge_relation(body, self.model)
+                slots = scope.counter.next
+                checked = CheckedRule(rule, body, tuple(kinds), scope, slots, relation)
             for cond in (body.where, body.unless, body.condition):
                 if cond is not None:
                     check_condition(scope, cond)
             message = rule.get("message")
             if message is not None:
                 check_message(scope, message)
+        return checked
 
 
 def policy_params(
@@ -394,10 +442,36 @@ def _quantifier_vars(body: ast.ForEach) -> set[str]:
     return {n.var.text for n in nodes if isinstance(n, ast.Quantifier | ast.Count) and n.var}
 
 
+def duplicate_rules(files: Iterable[ast.PolicyFile]) -> list[Diagnostic]:
+    """Rule ids declared in two files. Within one file, the checker says so as it checks
+    the policy; across files, only this sees both."""
+    out: list[Diagnostic] = []
+    first: dict[str, ast.Rule] = {}
+    for file in files:
+        for policy in file.policies:
+            for rule in policy.rules:
+                rule_id = f"{policy.name.text}.{rule.name.text}"
+                earlier = first.setdefault(rule_id, rule)
+                if earlier.span.file != rule.span.file:
+                    out.append(
+                        Diagnostic(
+                            "PE108",
+                            f"rule `{rule_id}` is declared twice",
+                            rule.name.span,
+                            "declared again here",
+                            notes=(f"first declared at {earlier.name.span.location()}",),
+                        )
+                    )
+    return out
+
+
 def check_policy_file(
     file: ast.PolicyFile,
     m: model.Model,
     params: Mapping[str, Mapping[str, object]] | None = None,
     defines: Mapping[str, DefineSig] | None = None,
-) -> list[Diagnostic]:
-    return _PolicyChecker(file, m, params or {}, defines or {}).run()
+) -> CheckedFile:
+    """Every problem of the file, and what the checker resolved for each rule it could."""
+    checker = _PolicyChecker(file, m, params or {}, defines or {})
+    diagnostics = checker.run()
+    return CheckedFile(file, tuple(checker.checked), diagnostics)

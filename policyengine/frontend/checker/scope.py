@@ -54,7 +54,7 @@ class Resolved:
 
 
 @dataclass
-class _Counter:
+class Counter:
     next: int = 0
 
 
@@ -66,7 +66,7 @@ class Scope:
     params: dict[str, Binding] = field(default_factory=dict)
     names: dict[str, Binding] = field(default_factory=dict)
     parent: Scope | None = None
-    counter: _Counter = field(default_factory=_Counter)
+    counter: Counter = field(default_factory=Counter)
     # Quantifier variables of the whole rule, shared by every child: `message` may name
     # the element that decided a quantifier.
     witnesses: dict[str, Binding] = field(default_factory=dict)

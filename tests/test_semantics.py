@@ -1,0 +1,108 @@
+"""The one meaning of each operation (`core.semantics`), checked against itself and
+against Python: negation, mirroring, the count bound and Kleene folding agree with the
+comparisons they are derived from, over every operator."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from policyengine.core import semantics
+from policyengine.core.semantics import Op, Presence, Quantifier
+
+VALUES = (-1, 0, 1, 2, "a", "b")
+PAIRS = [(a, b) for a, b in itertools.product(VALUES, VALUES) if type(a) is type(b)]
+
+
+@pytest.mark.parametrize("op", list(Op))
+def test_negation_holds_exactly_where_the_operator_does_not(op: Op) -> None:
+    for a, b in PAIRS:
+        assert semantics.compare(semantics.negation(op), a, b) is not semantics.compare(op, a, b)
+
+
+@pytest.mark.parametrize("op", list(Op))
+def test_mirror_swaps_the_sides(op: Op) -> None:
+    for a, b in PAIRS:
+        assert semantics.compare(semantics.mirror(op), b, a) is semantics.compare(op, a, b)
+
+
+@pytest.mark.parametrize("op", list(Op))
+def test_count_bound_is_what_every_count_gives(op: Op) -> None:
+    answers = {semantics.compare(op, n, 0) for n in range(100)}
+    expected = answers.pop() if len(answers) == 1 else None
+    assert semantics.count_bound(op) is expected
+
+
+@pytest.mark.parametrize("op", list(Op))
+def test_every_operator_is_written_as_it_reads(op: Op) -> None:
+    assert semantics.as_op(op.value) is op
+    sufficient, needed = semantics.phrase(op)
+    assert "{v}" in sufficient and "{v}" in needed
+
+
+U = "undecided"
+
+
+@pytest.mark.parametrize(
+    ("q", "truths", "expected"),
+    [
+        (Quantifier.EVERY, [], True),
+        (Quantifier.EVERY, [True, U, False], False),  # a false part decides `and`
+        (Quantifier.EVERY, [True, U], U),
+        (Quantifier.ANY, [], False),
+        (Quantifier.ANY, [U, True], True),  # a true part decides `or`
+        (Quantifier.ANY, [False, U], U),
+        (Quantifier.NO, [False, False], True),
+        (Quantifier.NO, [False, True], False),
+        (Quantifier.NO, [U, False], U),
+    ],
+)
+def test_fold_is_kleene_logic(q: Quantifier, truths: list[object], expected: object) -> None:
+    assert semantics.fold(q, truths) == expected
+
+
+def test_fold_stops_at_the_first_deciding_truth() -> None:
+    seen: list[bool] = []
+
+    def truths() -> object:
+        for t in (True, False, True):
+            seen.append(t)
+            yield t
+
+    assert semantics.fold(Quantifier.EVERY, truths()) is False  # type: ignore[arg-type]
+    assert seen == [True, False]
+
+
+def test_negate_keeps_undecided() -> None:
+    assert semantics.negate(True) is False
+    assert semantics.negate(False) is True
+    assert semantics.negate(U) == U
+
+
+@pytest.mark.parametrize(
+    ("test", "missing", "empty", "expected"),
+    [
+        (Presence.PRESENT, False, True, True),
+        (Presence.MISSING, True, False, True),
+        (Presence.SET, False, True, False),
+        (Presence.SET, False, False, True),
+        (Presence.EMPTY, True, False, False),  # missing is not empty
+    ],
+)
+def test_presence(test: Presence, missing: bool, empty: bool, expected: bool) -> None:
+    assert semantics.presence(test, missing, empty) is expected
+
+
+def test_containment() -> None:
+    assert semantics.contains(semantics.RangeKind.PORT, "1/1024", "22/22") is True
+    assert semantics.contains(semantics.RangeKind.PORT, "22/22", "1/1024") is False
+    assert semantics.contains(semantics.RangeKind.CIDR, "10.0.0.0/8", "10.1.0.0/16") is True
+    assert semantics.contains(semantics.RangeKind.CIDR, "10.0.0.0/8", "::/0") is False
+    assert semantics.contains(semantics.RangeKind.CIDR, "10.0.0.0/8", "nonsense") is None
+    left, right = semantics.oriented(semantics.Containment.WITHIN, "a", "b")
+    assert (left, right) == ("b", "a")
+
+
+def test_severity_ranks_in_declaration_order() -> None:
+    assert [s.rank for s in semantics.Severity] == [1, 2, 3, 4]
