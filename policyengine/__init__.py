@@ -9,6 +9,7 @@ from policyengine.core.diagnostics import Diagnostic as Diagnostic
 from policyengine.core.diagnostics import DiagnosticError as DiagnosticError
 from policyengine.core.source import Source as Source
 from policyengine.core.source import Span as Span
+from policyengine.core.version import __version__ as __version__
 from policyengine.frontend.loader import load as load
 from policyengine.frontend.parser import parse as parse
 from policyengine.inputs.snapshot import InputError as InputError
@@ -18,5 +19,3 @@ from policyengine.runtime import Result as Result
 from policyengine.runtime import Status as Status
 from policyengine.runtime import evaluate as evaluate
 from policyengine.runtime import trace as trace
-
-__version__ = "0.1.0"

@@ -9,16 +9,18 @@ against the checkout.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from functools import cache
 from pathlib import PurePath
 from typing import Any
 from urllib.parse import quote
 
-from policyengine import __version__
 from policyengine.core.diagnostics import CODES, Diagnostic, Level
 from policyengine.core.source import Span
+from policyengine.core.version import DISTRIBUTION, __version__
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
-INFORMATION_URI = "https://github.com/policyengine/policyengine"
+# The distribution's own page: the name `policyengine` elsewhere is another project's.
+INFORMATION_URI = f"https://pypi.org/project/{DISTRIBUTION}/"
 
 # SARIF knows error, warning, note and none; outcome levels map onto them.
 _LEVELS = {
@@ -74,6 +76,7 @@ def location(span: Span) -> dict[str, Any]:
     return {"physicalLocation": {"artifactLocation": {"uri": uri(span.file)}, "region": region}}
 
 
+@cache  # a run names few files, each in many results
 def uri(path: str) -> str:
     """A path as a SARIF artifact URI: relative paths stay relative (to the checkout, as
     code scanning expects), absolute ones become file URIs; stdin is `stdin`."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from policyengine.core.version import tool_version
 from policyengine.outputs import picture
 from policyengine.results.report import (
     Finding,
@@ -83,6 +84,7 @@ def render(report: Report, show_all: bool = False) -> str:
         lines.append("")
     if total > listed:
         lines += [f"… and {total - listed} more; the full list is in the text or JSON report.", ""]
+    lines.append(f"<sub>{tool_version()}</sub>")
     return "\n".join(lines).rstrip() + "\n"
 
 

@@ -26,13 +26,14 @@ from datetime import datetime
 from pathlib import Path
 
 from policyengine.core import plan
+from policyengine.core.version import DISTRIBUTION
 from policyengine.frontend.loader import UsageError
 from policyengine.inputs import importers
 from policyengine.inputs.snapshot import InputError, Problem
 from policyengine.pipeline import wire
 from policyengine.results.report import Part, evaluate_snapshot
 
-DASK_EXTRA = "pip install 'policyengine[dask]'"
+DASK_EXTRA = f"pip install '{DISTRIBUTION}[dask]'"
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from policyengine.core.diagnostics import did_you_mean
 from policyengine.core.positions import Positions
 from policyengine.core.semantics import Severity
 from policyengine.core.source import Source
+from policyengine.core.version import TOOL, __version__, tool_version
 from policyengine.inputs.store import Store
 from policyengine.results.baseline import Baseline
 from policyengine.results.baseline import Entry as BaselineEntry
@@ -376,7 +377,8 @@ def summary_line(report: Report) -> str:
     )
     return (
         f"{head}: {c['fail']} failed, {_plural(c['error'], 'error')}, {c['pass']} passed, "
-        f"{c['skipped']} skipped, {c['waived']} waived, {c['baselined']} baselined"
+        f"{c['skipped']} skipped, {c['waived']} waived, {c['baselined']} baselined "
+        f"({tool_version()})"
     )
 
 
@@ -485,6 +487,7 @@ def to_json(report: Report, *, show_all: bool = False) -> dict[str, Any]:
     summary = report.summary()
     return {
         "version": REPORT_VERSION,
+        "tool": {"name": TOOL, "version": __version__},
         "summary": {
             "rules": summary["rules_loaded"],
             "rules_applied": summary["rules_evaluated"],
