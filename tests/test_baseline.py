@@ -66,9 +66,13 @@ def test_new_findings_in_text_sarif_and_junit(
     args = ["evaluate", "snapshot.json", "--baseline", "baseline.json"]
     assert transcript(args) == text_snapshot
     _, out, _ = run_cli([*args, "-f", "sarif"])
-    (result,) = json.loads(out)["runs"][0]["results"]
-    assert result["ruleId"] == "org_baseline.encrypted_disks"
-    assert result["baselineState"] == "new"
+    results = json.loads(out)["runs"][0]["results"]
+    (new,) = [r for r in results if r["baselineState"] == "new"]
+    assert new["ruleId"] == "org_baseline.encrypted_disks"
+    # Known findings stay in the SARIF, marked unchanged: code scanning would close a
+    # result it no longer sees as fixed.
+    unchanged = [r for r in results if r["baselineState"] == "unchanged"]
+    assert len(unchanged) == PLANTED and len(results) == PLANTED + 1
 
 
 def test_fixed_findings_are_listed(workspace: Path) -> None:

@@ -4,6 +4,7 @@ text. `text` and `json` are the report's own renderings (`policyengine.results.r
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from enum import StrEnum
 
 from policyengine.outputs import github, html, junit, markdown, sarif
@@ -21,19 +22,27 @@ class Format(StrEnum):
     HTML = "html"
 
 
-_RENDER: dict[Format, Callable[[Report, bool], str]] = {
-    Format.TEXT: lambda r, show_all: reports.render_text(r, show_all=show_all),
-    Format.JSON: lambda r, show_all: reports.render_json(r, show_all=show_all),
-    Format.SARIF: sarif.render,
-    Format.JUNIT: junit.render,
-    Format.GITHUB: github.render,
-    Format.MARKDOWN: markdown.render,
-    Format.HTML: html.render,
+@dataclass(frozen=True)
+class Options:
+    show_all: bool = False  # list passes and skips too
+    docs_url: str | None = None  # where `policyengine docs` pages are published
+
+
+_RENDER: dict[Format, Callable[[Report, Options], str]] = {
+    Format.TEXT: lambda r, o: reports.render_text(r, show_all=o.show_all),
+    Format.JSON: lambda r, o: reports.render_json(r, show_all=o.show_all),
+    Format.SARIF: lambda r, o: sarif.render(r, o.show_all, sarif.Options(docs_url=o.docs_url)),
+    Format.JUNIT: lambda r, o: junit.render(r, o.show_all),
+    Format.GITHUB: lambda r, o: github.render(r, o.show_all),
+    Format.MARKDOWN: lambda r, o: markdown.render(r, o.show_all),
+    Format.HTML: lambda r, o: html.render(r, o.show_all),
 }
 
 
-def render(fmt: Format, report: Report, *, show_all: bool = False) -> str:
-    return _RENDER[fmt](report, show_all)
+def render(
+    fmt: Format, report: Report, *, show_all: bool = False, docs_url: str | None = None
+) -> str:
+    return _RENDER[fmt](report, Options(show_all, docs_url))
 
 
 def render_failure(fmt: Format, kind: str, text: str) -> str:

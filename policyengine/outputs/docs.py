@@ -20,8 +20,22 @@ def render_docs(policies: Mapping[Path, ast.PolicyFile], compiled: plan.Plan) ->
     rules = {r.id: r for r in compiled.rules}
     pages: dict[str, str] = {}
     for path, file in policies.items():
-        pages[path.with_suffix(".md").name] = _page(path, file, rules)
+        pages[page_name(path)] = _page(path, file, rules)
     return pages
+
+
+def page_name(policy_file: str | Path) -> str:
+    return Path(policy_file).with_suffix(".md").name
+
+
+def anchor(rule: plan.RulePlan) -> str:
+    """The anchor a rule's `## name` heading gets: lower case, as Markdown renderers make it."""
+    return rule.name.lower()
+
+
+def rule_url(base: str, rule: plan.RulePlan) -> str:
+    """Where a rule's section is once the pages are published under `base`."""
+    return f"{base.rstrip('/')}/{page_name(rule.span.file)}#{anchor(rule)}"
 
 
 def _page(path: Path, file: ast.PolicyFile, rules: Mapping[str, plan.RulePlan]) -> str:
@@ -43,7 +57,7 @@ def _page(path: Path, file: ast.PolicyFile, rules: Mapping[str, plan.RulePlan]) 
             lines += ["", "Set a param with `--param NAME=VALUE`.", ""]
         listed = [rules[f"{policy.name.text}.{r.name.text}"] for r in policy.rules]
         lines += ["| rule | severity | title |", "| --- | --- | --- |"]
-        lines += [f"| [`{r.name}`](#{r.name}) | {r.severity} | {r.title} |" for r in listed]
+        lines += [f"| [`{r.name}`](#{anchor(r)}) | {r.severity} | {r.title} |" for r in listed]
         lines.append("")
         for rule_node, rule in zip(policy.rules, listed, strict=True):
             lines += _rule(rule_node, rule)

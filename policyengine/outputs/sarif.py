@@ -2,16 +2,24 @@
 read: each rule a `reportingDescriptor`, each fail or error a `result` located at its
 resource in the snapshot (else at the rule in the policy), with the proof's other
 resources as related locations and the finding's fingerprint as a partial fingerprint.
+
+Shaped for GitHub code scanning: at most 25,000 results a run (the most severe kept, and
+a notification saying what was left out), findings recorded in the baseline kept with
+`baselineState: unchanged` (left out, code scanning would close them as fixed), and
+each rule's `helpUri` at its page of `policyengine docs` when those pages are published.
 """
 
 from __future__ import annotations
 
 import json
+from collections import Counter
+from dataclasses import dataclass
 from typing import Any
 
-from policyengine import __version__
 from policyengine.core import plan
+from policyengine.core.version import __version__
 from policyengine.outputs.check_sarif import INFORMATION_URI, SCHEMA_URI, uri
+from policyengine.outputs.docs import rule_url
 from policyengine.outputs.finding import Place, explanation, policy_place, primary, related
 from policyengine.results.report import Finding, Report, summary_line, verdict_line
 
@@ -22,6 +30,16 @@ FINGERPRINT_KEY = "policyengine/v1"
 SECURITY_SEVERITY = {"low": "3.0", "medium": "5.5", "high": "8.0", "critical": "9.5"}
 LEVEL = {"low": "note", "medium": "warning", "high": "error", "critical": "error"}
 _NOTIFICATION_LEVEL = {"error": "error", "warning": "warning", "note": "note"}
+
+# GitHub code scanning takes at most this many results in a run.
+MAX_RESULTS = 25_000
+
+
+@dataclass(frozen=True)
+class Options:
+    # Where the pages of `policyengine docs` are published: each rule's helpUri.
+    docs_url: str | None = None
+    max_results: int = MAX_RESULTS
 
 
 def _location(place: Place, index: int | None = None) -> dict[str, Any]:
@@ -38,12 +56,12 @@ def _location(place: Place, index: int | None = None) -> dict[str, Any]:
     return loc
 
 
-def _descriptor(rule: plan.RulePlan) -> dict[str, Any]:
+def _descriptor(rule: plan.RulePlan, docs_url: str | None) -> dict[str, Any]:
     help_lines = [rule.remediation or "No remediation is given for this rule."]
     if rule.reference:
         help_lines.append(f"Reference: {rule.reference}")
     statement = rule.sentence or rule.span.text.split("\n", 1)[0].strip()
-    return {
+    out: dict[str, Any] = {
         "id": rule.id,
         "name": rule.name,
         "shortDescription": {"text": rule.title or rule.id},
@@ -60,6 +78,9 @@ def _descriptor(rule: plan.RulePlan) -> dict[str, Any]:
             "tags": ["policyengine", rule.policy, *rule.tags],
         },
     }
+    if docs_url:
+        out["helpUri"] = rule_url(docs_url, rule)
+    return out
 
 
 def _result(report: Report, f: Finding, index: int, baseline: bool) -> dict[str, Any]:
@@ -99,8 +120,37 @@ def _result(report: Report, f: Finding, index: int, baseline: bool) -> dict[str,
             }
         ]
     if baseline and f.finding:
-        out["baselineState"] = "new"
+        out["baselineState"] = "unchanged" if f.baselined else "new"
     return out
+
+
+def _priority(f: Finding) -> tuple[bool, int, bool, bool]:
+    """Which results to keep when there are too many: fails and errors before passes and
+    skips, then the most severe, then new before baselined, then unwaived before waived."""
+    rank = plan.SEVERITY_RANK[f.result.rule.severity]
+    return (not f.finding, -rank, f.baselined, f.waiver is not None)
+
+
+def _listed(report: Report, show_all: bool, cap: int) -> tuple[list[Finding], list[Finding]]:
+    """The findings a run lists, and those left out to stay within `cap`. Under the cap
+    they keep the report's order; over it, the kept ones go most severe first."""
+    wanted = [f for f in report.findings if show_all or f.finding]
+    if len(wanted) <= cap:
+        return wanted, []
+    ranked = sorted(wanted, key=_priority)
+    return ranked[:cap], ranked[cap:]
+
+
+def _cut_notice(kept: int, cut: list[Finding]) -> str:
+    by_severity = Counter(str(f.result.rule.severity) for f in cut)
+    left_out = ", ".join(
+        f"{by_severity[s]:,} {s}" for s in reversed(plan.SEVERITY_RANK) if by_severity[s]
+    )
+    return (
+        f"{kept:,} of {kept + len(cut):,} results are listed, the most severe first: code "
+        f"scanning takes at most {kept:,} a run. Left out: {left_out}. The JSON report "
+        "(--format json) lists every one."
+    )
 
 
 def _notification(level: str, text: str, place: Place | None = None) -> dict[str, Any]:
@@ -119,23 +169,28 @@ def _driver(rules: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def document(report: Report, show_all: bool = False) -> dict[str, Any]:
+def document(
+    report: Report, show_all: bool = False, options: Options = Options()
+) -> dict[str, Any]:
     index = {rule.id: i for i, rule in enumerate(report.plan.rules)}
+    listed, cut = _listed(report, show_all, options.max_results)
     results = [
-        _result(report, f, index[f.result.rule.id], report.baseline is not None)
-        for f in report.findings
-        if not f.baselined and (show_all or f.finding)
+        _result(report, f, index[f.result.rule.id], report.baseline is not None) for f in listed
     ]
     notifications = [
         _notification(n.level, n.message, Place(n.file, n.line, 1) if n.file and n.line else None)
         for n in report.notices()
     ]
+    if cut:
+        notifications.append(_notification("warning", _cut_notice(len(listed), cut)))
     return {
         "$schema": SCHEMA_URI,
         "version": "2.1.0",
         "runs": [
             {
-                "tool": {"driver": _driver([_descriptor(r) for r in report.plan.rules])},
+                "tool": {
+                    "driver": _driver([_descriptor(r, options.docs_url) for r in report.plan.rules])
+                },
                 "columnKind": "unicodeCodePoints",
                 "invocations": [
                     {
@@ -152,14 +207,15 @@ def document(report: Report, show_all: bool = False) -> dict[str, Any]:
                     "failOnError": report.gate.fail_on_error,
                     "waiverFiles": report.waiver_files,
                     "baseline": report.baseline,
+                    "resultsLeftOut": len(cut),
                 },
             }
         ],
     }
 
 
-def render(report: Report, show_all: bool = False) -> str:
-    return json.dumps(document(report, show_all), indent=2, ensure_ascii=False)
+def render(report: Report, show_all: bool = False, options: Options = Options()) -> str:
+    return json.dumps(document(report, show_all, options), indent=2, ensure_ascii=False)
 
 
 def render_failure(kind: str, text: str) -> str:

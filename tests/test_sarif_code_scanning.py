@@ -1,0 +1,127 @@
+"""SARIF as GitHub code scanning reads it: at most 25,000 results a run (the most severe
+kept, and a notification that says what was left out), results recorded in the baseline
+kept as `unchanged`, and each rule's `helpUri` at its page of `policyengine docs`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import jsonschema_rs
+import pytest
+from conftest import DATA, ROOT
+
+from policyengine.core import plan
+from policyengine.frontend.loader import front, load
+from policyengine.inputs import importers
+from policyengine.outputs import Format, render, sarif
+from policyengine.outputs.docs import render_docs
+from policyengine.results import report as reports
+
+SCHEMA = json.loads((DATA / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
+SEVERITIES = ["critical", "high", "medium", "low", "low", "low", "low", "low", "low", "low"]
+DISKS = 2_600  # x 10 rules: 26,000 findings
+
+
+@pytest.fixture(scope="module")
+def big_run(tmp_path_factory: pytest.TempPathFactory) -> reports.Report:
+    """A run of 26,000 findings: ten rules, each failing on every one of 2,600 disks."""
+    folder = tmp_path_factory.mktemp("big")
+    rules = "\n".join(
+        f'  rule r{i} "Rule {i}" {{\n    severity {s}\n'
+        "    for each disk require encrypted == true\n  }"
+        for i, s in enumerate(SEVERITIES)
+    )
+    policy = folder / "scan.policy"
+    policy.write_text(f'use alicloud.ecs\n\npolicy scan "Scan" {{\n{rules}\n}}\n', "utf-8")
+    disks = [
+        {
+            "kind": "disk",
+            "id": f"d-{i:020d}",
+            "region": "cn-hangzhou",
+            "zone": "cn-hangzhou-h",
+            "encrypted": False,
+        }
+        for i in range(DISKS)
+    ]
+    snapshot = folder / "account.json"
+    snapshot.write_text(json.dumps({"resources": disks}, indent=1), encoding="utf-8")
+    loaded = load([policy])
+    read = importers.read(snapshot, "auto", loaded.plan.model, importers.Options(None))
+    store = importers.to_store(read.snapshot, loaded.plan.model, None)
+    return reports.build(loaded.plan, [store])
+
+
+def _valid(doc: dict[str, Any]) -> None:
+    errors = [e.message for e in jsonschema_rs.validator_for(SCHEMA).iter_errors(doc)]
+    assert not errors, errors[:5]
+
+
+def test_a_run_over_the_cap_keeps_the_most_severe_and_says_what_was_cut(
+    big_run: reports.Report,
+) -> None:
+    assert len(big_run.findings) == 26_000
+    doc = json.loads(render(Format.SARIF, big_run))
+    _valid(doc)
+    run = doc["runs"][0]
+    results = run["results"]
+    assert len(results) == sarif.MAX_RESULTS == 25_000
+    kept = [r["properties"]["severity"] for r in results]
+    # Every critical, high and medium finding is kept; the cut falls on low ones.
+    assert kept.count("critical") == kept.count("high") == kept.count("medium") == DISKS
+    assert kept.count("low") == 25_000 - 3 * DISKS
+    ranks = [plan.SEVERITY_RANK[s] for s in kept]
+    assert ranks == sorted(ranks, reverse=True)
+    (notice,) = [
+        n
+        for n in run["invocations"][0]["toolExecutionNotifications"]
+        if "results are listed" in n["message"]["text"]
+    ]
+    assert notice["level"] == "warning"
+    assert notice["message"]["text"].startswith(
+        "25,000 of 26,000 results are listed, the most severe first"
+    )
+    assert "Left out: 1,000 low." in notice["message"]["text"]
+    assert run["properties"]["resultsLeftOut"] == 1_000
+
+
+def test_a_run_under_the_cap_lists_every_result_in_report_order(
+    big_run: reports.Report,
+) -> None:
+    doc = sarif.document(big_run, options=sarif.Options(max_results=30_000))
+    run = doc["runs"][0]
+    assert len(run["results"]) == 26_000
+    assert [r["ruleId"] for r in run["results"][:10]] == [f"scan.r{i}" for i in range(10)]
+    notes = run["invocations"][0]["toolExecutionNotifications"]
+    assert not any("results are listed" in n["message"]["text"] for n in notes)
+    assert run["properties"]["resultsLeftOut"] == 0
+
+
+def _example() -> reports.Report:
+    loaded = load(sorted((ROOT / "policies").rglob("*.policy")))
+    snapshot = ROOT / "examples" / "ecs-account" / "snapshot.json"
+    read = importers.read(snapshot, "auto", loaded.plan.model, importers.Options(None))
+    return reports.build(loaded.plan, [importers.to_store(read.snapshot, loaded.plan.model)])
+
+
+def test_each_rule_links_to_its_docs_page_when_a_base_url_is_given(tmp_path: Path) -> None:
+    report = _example()
+    base = "https://example.org/policies/"
+    doc = sarif.document(report, options=sarif.Options(docs_url=base))
+    _valid(doc)
+    rules = doc["runs"][0]["tool"]["driver"]["rules"]
+    assert rules and all(r["helpUri"].startswith(base) for r in rules)
+    # The page and the anchor are the ones `policyengine docs` writes.
+    files = sorted((ROOT / "policies").rglob("*.policy"))
+    pages = render_docs(front(files).policies, load(files).plan)
+    for rule in rules:
+        page, anchor = rule["helpUri"][len(base) :].split("#")
+        assert f"\n## {anchor}\n" in pages[page], rule["helpUri"]
+    encrypted = next(r for r in rules if r["id"] == "org_baseline.encrypted_disks")
+    assert encrypted["helpUri"] == base + "baseline.md#encrypted_disks"
+
+
+def test_no_help_uri_without_a_base_url() -> None:
+    rules = sarif.document(_example())["runs"][0]["tool"]["driver"]["rules"]
+    assert not any("helpUri" in r for r in rules)
