@@ -12,7 +12,7 @@ import jsonschema_rs
 import pytest
 from conftest import DATA, ROOT
 
-from policyengine.core import plan
+from policyengine.core.semantics import Severity
 from policyengine.frontend.loader import front, load
 from policyengine.inputs import importers
 from policyengine.outputs import Format, render, sarif
@@ -71,7 +71,7 @@ def test_a_run_over_the_cap_keeps_the_most_severe_and_says_what_was_cut(
     # Every critical, high and medium finding is kept; the cut falls on low ones.
     assert kept.count("critical") == kept.count("high") == kept.count("medium") == DISKS
     assert kept.count("low") == 25_000 - 3 * DISKS
-    ranks = [plan.SEVERITY_RANK[s] for s in kept]
+    ranks = [Severity(s).rank for s in kept]
     assert ranks == sorted(ranks, reverse=True)
     (notice,) = [
         n

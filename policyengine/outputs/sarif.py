@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from policyengine.core import plan
+from policyengine.core.semantics import Severity
 from policyengine.core.version import __version__
 from policyengine.outputs.check_sarif import INFORMATION_URI, SCHEMA_URI, uri
 from policyengine.outputs.docs import rule_url
@@ -127,8 +128,7 @@ def _result(report: Report, f: Finding, index: int, baseline: bool) -> dict[str,
 def _priority(f: Finding) -> tuple[bool, int, bool, bool]:
     """Which results to keep when there are too many: fails and errors before passes and
     skips, then the most severe, then new before baselined, then unwaived before waived."""
-    rank = plan.SEVERITY_RANK[f.result.rule.severity]
-    return (not f.finding, -rank, f.baselined, f.waiver is not None)
+    return (not f.finding, -f.result.rule.severity.rank, f.baselined, f.waiver is not None)
 
 
 def _listed(report: Report, show_all: bool, cap: int) -> tuple[list[Finding], list[Finding]]:
@@ -142,10 +142,8 @@ def _listed(report: Report, show_all: bool, cap: int) -> tuple[list[Finding], li
 
 
 def _cut_notice(kept: int, cut: list[Finding]) -> str:
-    by_severity = Counter(str(f.result.rule.severity) for f in cut)
-    left_out = ", ".join(
-        f"{by_severity[s]:,} {s}" for s in reversed(plan.SEVERITY_RANK) if by_severity[s]
-    )
+    by_severity = Counter(f.result.rule.severity for f in cut)
+    left_out = ", ".join(f"{by_severity[s]:,} {s}" for s in reversed(Severity) if by_severity[s])
     return (
         f"{kept:,} of {kept + len(cut):,} results are listed, the most severe first: code "
         f"scanning takes at most {kept:,} a run. Left out: {left_out}. The JSON report "
