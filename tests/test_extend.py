@@ -22,6 +22,7 @@ use alicloud.ecs
 extend kind instance {
   os_type:          optional string
   expired_time:     optional time
+  cost_center:      optional string
   metadata_options: { http_endpoint: optional string }
 }
 extend record sg_rule {
@@ -141,11 +142,11 @@ def test_an_extended_attribute_is_typed(pack: Path) -> None:
 
 def test_a_clash_names_both_places(pack: Path, text_snapshot: SnapshotAssertion) -> None:
     model = pack / "acme" / "org.model"
-    model.write_text(MODEL + "extend kind instance { os_type: int }\n")
+    model.write_text(MODEL + "extend kind instance { cost_center: int }\n")
     with pytest.raises(DiagnosticError) as info:
         load([Path("acme.policy")])
     (diag,) = info.value.diagnostics
-    assert "acme/org.model:5:3" in diag.message and "acme/org.model:12:24" in diag.message
+    assert "acme/org.model:7:3" in diag.message and "acme/org.model:13:24" in diag.message
     assert str(info.value) + "\n" == text_snapshot
 
 
@@ -170,3 +171,49 @@ def test_extensions_format_canonically() -> None:
         "  kms_key_id: optional string\n  a:          int\n}\n"
     )
     assert format_text(MODEL) == MODEL
+
+
+OWN_MODEL = """\
+model acme.own
+kind instance id "i-" + 20 located in zone {
+  status:        string
+  instance_type: string
+}
+"""
+
+
+@pytest.mark.parametrize("read", ["os_type", "this.os_type"])
+def test_an_attribute_the_api_returns_says_how_to_declare_it(
+    read: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text_snapshot: SnapshotAssertion
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "acme").mkdir()
+    (tmp_path / "acme" / "own.model").write_text(OWN_MODEL, encoding="utf-8")
+    rule = f'rule r {{ for each instance require {read} == "linux" }}'
+    Path("p.policy").write_text(f"use acme.own\npolicy p {{\n  {rule}\n}}\n")
+    with pytest.raises(DiagnosticError) as info:
+        load([Path("p.policy")])
+    (diag,) = info.value.diagnostics
+    assert diag.code == "PE104"
+    assert diag.message == (
+        "`os_type` is not declared for `instance`; DescribeInstances returns it as `OSType`"
+    )
+    assert diag.help == "declare it with `extend kind instance { os_type: string }`"
+    if read == "os_type":
+        assert str(info.value) + "\n" == text_snapshot
+
+
+def test_a_name_that_is_not_near_gets_no_suggestion(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "acme").mkdir()
+    (tmp_path / "acme" / "own.model").write_text(OWN_MODEL, encoding="utf-8")
+    Path("p.policy").write_text(
+        "use acme.own\npolicy p {\n  rule r { for each instance require os_kind == 1 }\n}\n"
+    )
+    with pytest.raises(DiagnosticError) as info:
+        load([Path("p.policy")])
+    (diag,) = info.value.diagnostics
+    assert diag.message == "unknown attribute `os_kind` of `instance`"
+    assert "instance_type" not in diag.help

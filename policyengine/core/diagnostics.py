@@ -106,9 +106,34 @@ class Collector(list[Diagnostic]):
 
 
 def did_you_mean(word: str, known: Iterable[str]) -> str:
-    """The `help` text naming the nearest known name, or "" when none is close."""
-    close = difflib.get_close_matches(word, sorted(set(known)), n=1, cutoff=0.6)
-    return f"did you mean `{close[0]}`?" if close else ""
+    """The `help` text naming the nearest known name, or "" when none is near: a name a
+    typo away (a third of its letters edited, at most), so that `os_type` does not
+    suggest `instance_type`."""
+    close = difflib.get_close_matches(word, sorted(set(known)), n=3, cutoff=0.6)
+    most = max(1, len(word) // 3)
+    # Near the whole name, or near its start (`disk atach` -> `disk attach instance`).
+    near = [
+        c
+        for c in close
+        if min(_edits(word.lower(), c.lower()), _edits(word.lower(), c[: len(word)].lower()))
+        <= most
+    ]
+    return f"did you mean `{near[0]}`?" if near else ""
+
+
+def _edits(a: str, b: str) -> int:
+    """Levenshtein distance, with a swap of two neighbours counted as one edit."""
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        row = [i]
+        for j, cb in enumerate(b, 1):
+            cost = min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cost = min(cost, previous2[j - 2] + 1)
+            row.append(cost)
+        previous2, previous = previous, row
+    return previous[-1]
 
 
 def render_text(diag: Diagnostic) -> str:

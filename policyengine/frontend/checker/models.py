@@ -110,8 +110,9 @@ class _ModelBuilder:
     # -- extensions
     def _extend(self, node: ast.Extension) -> None:
         """Merge `extend kind|record NAME { ... }` into the declaration it extends. An
-        attribute declared again with the same type (and source API) is accepted, two
-        inline objects merge attribute by attribute, anything else is a clash."""
+        attribute declared again with the same type (and source API) is accepted, with or
+        without `optional`; two inline objects merge attribute by attribute; anything
+        else is a clash."""
         name = node.name.text
         if node.target == "record":
             record = self.records.get(name)
@@ -178,6 +179,13 @@ class _ModelBuilder:
             case ast.OptionalType(), ast.OptionalType():
                 inner = self._merge_type(a.inner, b.inner, owner)
                 return None if inner is None else replace(a, inner=inner)
+            # `optional` or not, the first declaration decides: an extension cannot change
+            # how the rules of the model it extends treat an absent value.
+            case ast.OptionalType(), _:
+                inner = self._merge_type(a.inner, b, owner)
+                return None if inner is None else replace(a, inner=inner)
+            case _, ast.OptionalType():
+                return self._merge_type(a, b.inner, owner)
         return None
 
     def _clash(self, first: ast.Field, again: ast.Field, owner: str) -> None:

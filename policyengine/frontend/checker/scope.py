@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from policyengine.core import model as vocabulary
+from policyengine.core.api_fields import declare_hint
 from policyengine.core.diagnostics import Collector, did_you_mean
 from policyengine.frontend import ast
 
@@ -185,6 +186,10 @@ class Scope:
     def _unknown_name(self, name: ast.Name) -> None:
         if self.this is not None and isinstance(self.this.type, vocabulary.ResourceT):
             kind = self.this.type.kind
+            hint = declare_hint(kind, name.text)
+            if hint is not None:
+                self.diags.error("PE104", hint[0], name.span, "not declared", help=hint[1])
+                return
             self.diags.error(
                 "PE104",
                 f"unknown attribute `{name.text}` of `{kind}`",
@@ -237,6 +242,11 @@ class Scope:
                         # An inline `{...}` object has no name: call it by its attribute.
                         named = not (isinstance(current, vocabulary.RecordT) and not current.name)
                         what = vocabulary.describe(current) if named else owner
+                        lacks = declare_hint(what, name) if what in self.model.kinds else None
+                        if lacks is not None:
+                            message, fix = lacks
+                            self.diags.error("PE104", message, seg.span, "not declared", help=fix)
+                            return None
                         self.diags.error(
                             "PE104",
                             f"unknown attribute `{name}` of `{what}`",
