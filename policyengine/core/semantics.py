@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     import re
 
 U = TypeVar("U")  # what an evaluator uses for "undecided"
+A = TypeVar("A")
+B = TypeVar("B")
 
 # ---------------------------------------------------------------- the enums
 
@@ -125,7 +127,10 @@ def comparison(op: Op) -> Callable[[Any, Any], Any]:
 
 
 def compare(op: Op, left: Any, right: Any) -> bool:
-    return bool(comparison(op)(left, right))
+    return bool(_COMPARISONS[op](left, right))
+
+
+_COMPARISONS: Mapping[Op, Callable[[Any, Any], Any]] = {op: comparison(op) for op in Op}
 
 
 def orders(op: Op) -> bool:
@@ -227,19 +232,29 @@ def is_empty(value: Any) -> bool:
     return value in ("", [], {})
 
 
-def presence(test: Presence, missing: bool, empty: bool) -> bool:
-    """`is <test>` of a value that is missing or not, and empty or not."""
+def presence_test(test: Presence) -> Callable[[bool, bool], bool]:
+    """`is <test>` of a value, from whether it is missing and whether it is empty;
+    chosen once (the fast path keeps it)."""
     match test:
         case Presence.PRESENT:
-            return not missing
+            return lambda missing, empty: not missing
         case Presence.MISSING:
-            return missing
+            return lambda missing, empty: missing
         case Presence.SET:
-            return not missing and not empty
+            return lambda missing, empty: not missing and not empty
         case Presence.EMPTY:
-            return empty
+            return lambda missing, empty: empty
         case _:
             assert_never(test)
+
+
+def presence(test: Presence, missing: bool, empty: bool) -> bool:
+    return _PRESENCE_TESTS[test](missing, empty)
+
+
+_PRESENCE_TESTS: Mapping[Presence, Callable[[bool, bool], bool]] = {
+    test: presence_test(test) for test in Presence
+}
 
 
 def id_format_holds(identity: model.IdFormat, key: str, data: Mapping[str, object]) -> bool:
@@ -324,15 +339,44 @@ def fold(q: Quantifier, truths: Iterable[bool | U]) -> bool | U:
     """A quantifier over truths in Kleene logic, stopping at the first that settles it;
     otherwise the first undecided truth, if any, is the answer. `and` is `every` over its
     parts, `or` is `any`."""
-    wanted = decider(q)
-    undecided: bool | U = False
+    wanted, if_settled, if_not = _FOLDS[q]
+    other = not wanted
+    undecided: bool | U = if_not
     first = True
     for t in truths:
         if t is wanted:
-            return settled(q, True)
-        if first and t is not (not wanted):
+            return if_settled
+        if t is not other and first:
             undecided, first = t, False
-    return settled(q, False) if first else undecided
+    return undecided
+
+
+def junction(
+    q: Quantifier, parts: tuple[Callable[[A, B], bool | U], ...]
+) -> Callable[[A, B], bool | U]:
+    """`fold` as one closure over condition closures, for the fast path: the same
+    Kleene logic, without building a generator at each call."""
+    wanted, if_settled, if_not = _FOLDS[q]
+    other = not wanted
+
+    def folded(a: A, b: B) -> bool | U:
+        undecided: bool | U = if_not
+        first = True
+        for part in parts:
+            t = part(a, b)
+            if t is wanted:
+                return if_settled
+            if t is not other and first:
+                undecided, first = t, False
+        return undecided
+
+    return folded
+
+
+# Per quantifier: the element truth that settles it, its truth then, and otherwise.
+_FOLDS: Mapping[Quantifier, tuple[bool, bool, bool]] = {
+    q: (decider(q), settled(q, True), settled(q, False)) for q in Quantifier
+}
 
 
 def negate(truth: bool | U) -> bool | U:

@@ -28,7 +28,7 @@ from policyengine.runtime.rules import (
     Decide,
     Env,
     Runner,
-    decide,
+    driver,
     evaluate_interpreted,
     interpreted,
     run_all,
@@ -215,15 +215,15 @@ def _id_format(op: plan.IdFormatOp) -> CondFn:
 
 
 def _presence(op: plan.PresenceOp) -> CondFn:
-    value, test, negated = _value(op.operand), op.test, op.negated
-    holds, is_empty = semantics.presence, semantics.is_empty
+    value, negated = _value(op.operand), op.negated
+    holds, is_empty = semantics.presence_test(op.test), semantics.is_empty
 
     def presence(env: Env, store: Store) -> Any:
         v = value(env, store)
         if v is UNDECIDED or v is PARENT:
             return UNDECIDED
         missing = isinstance(v, Missing)
-        return holds(test, missing, not missing and is_empty(v)) != negated
+        return holds(missing, not missing and is_empty(v)) != negated
 
     return presence
 
@@ -242,22 +242,12 @@ def _truthy(op: plan.TruthyOp) -> CondFn:
     return truthy
 
 
-def _junction(parts: tuple[CondFn, ...], q: Quantifier) -> CondFn:
-    """`and` (every part) or `or` (any part), in Kleene logic."""
-    fold = semantics.fold
-
-    def junction(env: Env, store: Store) -> Any:
-        return fold(q, (part(env, store) for part in parts))
-
-    return junction
-
-
 def _all(op: plan.AllOp) -> CondFn:
-    return _junction(tuple(map(_cond, op.ops)), Quantifier.EVERY)
+    return semantics.junction(Quantifier.EVERY, tuple(map(_cond, op.ops)))
 
 
 def _any(op: plan.AnyOp) -> CondFn:
-    return _junction(tuple(map(_cond, op.ops)), Quantifier.ANY)
+    return semantics.junction(Quantifier.ANY, tuple(map(_cond, op.ops)))
 
 
 def _not(op: plan.NotOp) -> CondFn:
@@ -342,15 +332,10 @@ def compile_plan(compiled: plan.Plan) -> CompiledPlan:
 def _decider(compiled: CompiledRule, store: Store, walked: Decide) -> Decide:
     """A rule's outcome from its closures; what they cannot decide, the interpreter
     decides again and words."""
-    rule, where, unless, condition = (
-        compiled.rule,
-        compiled.where,
-        compiled.unless,
-        compiled.condition,
-    )
+    decide = driver(compiled.rule, store, compiled.where, compiled.unless, compiled.condition)
 
     def decide_fast(env: Env) -> tuple[Status, str]:
-        found = decide(rule, env, store, where, unless, condition)
+        found = decide(env)
         return walked(env) if found is UNDECIDED else found
 
     return decide_fast

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from itertools import repeat
 from typing import Any, assert_never
 
 from policyengine.core import limits, model, plan, semantics
@@ -383,9 +384,9 @@ class Evaluator:
                     self._test("is true", (operand, v), None, env)
                 return v
             case plan.AllOp(ops=ops):
-                return semantics.fold(Quantifier.EVERY, (self.cond(c, env) for c in ops))
+                return semantics.fold(Quantifier.EVERY, map(self.cond, ops, repeat(env)))
             case plan.AnyOp(ops=ops):
-                return semantics.fold(Quantifier.ANY, (self.cond(c, env) for c in ops))
+                return semantics.fold(Quantifier.ANY, map(self.cond, ops, repeat(env)))
             case plan.NotOp(op=inner):
                 return semantics.negate(self.cond(inner, env))
             case plan.QuantOp():

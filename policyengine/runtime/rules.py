@@ -5,7 +5,7 @@ recording on, for its proof."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any, TypeVar, assert_never
+from typing import Any, Final, TypeVar, assert_never
 
 from policyengine.core import model, plan
 from policyengine.inputs.store import Edge, Resource, Store
@@ -37,40 +37,48 @@ U = TypeVar("U")  # what the evaluator deciding a condition uses for "undecided"
 Check = Callable[[Env, Store], "bool | U"]  # a condition, decided in one environment
 Decide = Callable[[Env], tuple[Status, str]]  # an outcome, decided in one environment
 Runner = Callable[[Resource, list[Result]], None]  # appends one subject's outcomes
+_PASS: Final = (Status.PASS, "")
+_FAIL: Final = (Status.FAIL, "")
+_NOT_APPLICABLE: Final = (Status.SKIPPED, "not applicable: its `where` does not hold")
+_EXEMPT: Final = (Status.SKIPPED, "exempt: its `unless` holds")
 
 
-def decide(
+def driver(
     rule: plan.RulePlan,
-    env: Env,
     store: Store,
     where: Check[U] | None,
     unless: Check[U] | None,
     condition: Check[U],
-) -> tuple[Status, str] | U:
-    """One outcome from a rule's conditions, however they are decided (walked or
+) -> Callable[[Env], tuple[Status, str] | U]:
+    """A rule's outcome from its conditions, however they are decided (walked or
     compiled): `where`, then `unless`, then the condition. What a condition could not
     decide is returned as it is, for the evaluator to word."""
-    if where is not None:
-        t = where(env, store)
+    checks_id = isinstance(rule.condition, plan.IdFormatOp)
+    passes_when = rule.mode == "require"  # the condition's truth that passes
+
+    def decide(env: Env) -> tuple[Status, str] | U:
+        if where is not None:
+            t = where(env, store)
+            if t is not True and t is not False:
+                return t
+            if not t:
+                return _NOT_APPLICABLE
+        if unless is not None:
+            t = unless(env, store)
+            if t is not True and t is not False:
+                return t
+            if t:
+                return _EXEMPT
+        if checks_id:
+            settled = _id_format_applies(env[0], store.model)
+            if settled is not None:
+                return settled
+        t = condition(env, store)
         if t is not True and t is not False:
             return t
-        if not t:
-            return Status.SKIPPED, "not applicable: its `where` does not hold"
-    if unless is not None:
-        t = unless(env, store)
-        if t is not True and t is not False:
-            return t
-        if t:
-            return Status.SKIPPED, "exempt: its `unless` holds"
-    if isinstance(rule.condition, plan.IdFormatOp):
-        settled = _id_format_applies(env[0], store.model)
-        if settled is not None:
-            return settled
-    t = condition(env, store)
-    if t is not True and t is not False:
-        return t
-    holds = t if rule.mode == "require" else not t
-    return (Status.PASS, "") if holds else (Status.FAIL, "")
+        return _PASS if t is passes_when else _FAIL
+
+    return decide
 
 
 def _id_format_applies(subject: Resource, m: model.Model) -> tuple[Status, str] | None:
@@ -120,13 +128,23 @@ def new_env(rule: plan.RulePlan, resource: Resource) -> Env:
 
 def runner(rule: plan.RulePlan, store: Store, decide_one: Decide) -> Runner:
     """A rule over one subject: one outcome, or for a sentence one per edge."""
+    slots, plain = rule.slots, not rule.lets and not rule.per_region
     if rule.edge is None:
+        if not plain:
 
-        def run_one(resource: Resource, out: list[Result]) -> None:
-            status, reason = decide_one(new_env(rule, resource))
+            def run_one(resource: Resource, out: list[Result]) -> None:
+                status, reason = decide_one(new_env(rule, resource))
+                out.append(Result(rule, resource, status, reason))
+
+            return run_one
+
+        def run_plain(resource: Resource, out: list[Result]) -> None:
+            env: Env = [None] * slots  # `new_env` of a rule without lets, inline
+            env[0] = resource
+            status, reason = decide_one(env)
             out.append(Result(rule, resource, status, reason))
 
-        return run_one
+        return run_plain
 
     relation = rule.edge
     edges_from, incomplete_at = store.edge_index(relation)
@@ -153,7 +171,11 @@ def runner(rule: plan.RulePlan, store: Store, decide_one: Decide) -> Runner:
             # satisfies the rule, so the best outcome counts.
             best: tuple[Status, str, Resource] | None = None
             for target in edge.targets:
-                env = new_env(rule, resource)  # a `let` may read the edge's other end
+                if plain:
+                    env: Env = [None] * slots
+                    env[0] = resource
+                else:
+                    env = new_env(rule, resource)  # a `let` may read the other end
                 env[1] = target
                 status, reason = decide_one(env)
                 if best is None or rank(status) < rank(best[0]):
@@ -214,10 +236,11 @@ def interpreted(ev: Evaluator, rule: plan.RulePlan) -> Decide:
 
     where, unless, condition = walk(rule.where), walk(rule.unless), walk(rule.condition)
     assert condition is not None
+    decide = driver(rule, ev.store, where, unless, condition)
 
     def decide_walked(env: Env) -> tuple[Status, str]:
         ev.steps = 0  # the step limit is per outcome
-        found = decide(rule, env, ev.store, where, unless, condition)
+        found = decide(env)
         return (Status.ERROR, found.reason) if isinstance(found, Unknown) else found
 
     return decide_walked
