@@ -294,3 +294,14 @@ def test_a_value_that_does_not_convert_is_named_by_file_and_pointer(
     got = problems_of(doc(_sg(rule)), ecs)
     assert [(p.file, p.pointer) for p in got] == [(FILE, pointer)]
     assert expected in got[0].message
+
+
+def test_a_kind_located_in_a_zone_only_when_its_guard_holds(ecs: Model) -> None:
+    """`located in zone when scope == "Zone" else region`: a zone in the data is the
+    resource's place only where the guard holds; elsewhere it is region-located."""
+    base = {"kind": "reserved_instance", "region": "cn-hangzhou", "zone": "cn-hangzhou-h"}
+    zonal = {**base, "id": "ecsri-bp1g7000000000000001", "scope": "Zone"}
+    regional = {**base, "id": "ecsri-bp1g7000000000000002", "scope": "Region"}
+    unknown = {**base, "id": "ecsri-bp1g7000000000000003"}
+    store = Store(parse_snapshot(doc(zonal, regional, unknown), FILE), ecs)
+    assert [r.zone for r in store.resources] == ["cn-hangzhou-h", None, None]

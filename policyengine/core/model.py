@@ -195,7 +195,8 @@ class Kind:
     name: str
     identity: Identity
     scope: Scope
-    # `located in zone when C else region`: `scope` applies where the guard holds.
+    # `located in zone when C else region`: `scope` applies where the guard holds; the
+    # store takes a zone from the data only there.
     scope_when: Guard | None
     otherwise: Scope | None
     unique_per_region: bool

@@ -135,7 +135,6 @@ class Store:
         self.captured_at = snapshot.envelope.captured_at
         # `now()` in a rule: `--now` when given, else the capture time; never the clock.
         self._now = now if now is not None else _capture_time(self.captured_at)
-        self._now_source = "--now" if now is not None else "captured_at"
         self.text = snapshot.text
         self.origin = snapshot.origin
         self.locations = LocationTable(snapshot.envelope.locations)
@@ -157,7 +156,6 @@ class Store:
             raw = [_mark_unknowns(dict(data)) for data in raw]
             self.has_unknowns = True
         # Sources named by a target-side path that are not in the snapshot, per target.
-        self._dangling_in: dict[model.Relation, dict[int, list[tuple[str, str]]]] = {}
         self._located: dict[tuple[str, str], list[Resource]] | None = None
         # Building the tables makes millions of objects and no cycles: the cyclic
         # collector would re-walk the growing heap again and again (measured: most of
@@ -212,6 +210,8 @@ class Store:
             if len(problems) > before:
                 continue
             region, zone = data.get("region"), data.get("zone")
+            if kind.scope_when is not None and not _zonal(kind.scope_when, data):
+                zone = None  # located in a region here: a zone in the data is not its place
             if isinstance(zone, str) and isinstance(region, str) and zone and region:
                 self.locations.add(region, zone)
             scope_key = region if kind.unique_per_region else None
@@ -310,7 +310,6 @@ class Store:
         out: dict[int, list[Edge]] = {}
         absent: dict[int, list[tuple[str, str]]] = {}
         into: dict[int, list[Edge]] = defaultdict(list)
-        dangling_in: dict[int, list[tuple[str, str]]] = {}
         targets = self._targets(relation, absent)
         # Target-side paths (`deployment_set.instance_ids[*]`): the sources each target
         # names, indexed by source, so that each source's edges are found in one look-up.
@@ -337,10 +336,7 @@ class Store:
                         continue
                     if value is None or value == "":
                         continue
-                    found_sources = sources_by_key.get(str(value), [])
-                    if not found_sources:
-                        dangling_in.setdefault(target.index, []).append((str(value), pointer))
-                    for source in found_sources:
+                    for source in sources_by_key.get(str(value), []):
                         named_by[source.index].append((target, path.text, pointer))
         for source in self.by_kind[relation.source]:
             if relation.when is not None:
@@ -422,7 +418,6 @@ class Store:
         self._out[relation] = out
         self._in[relation] = dict(into)
         self._absent[relation] = absent
-        self._dangling_in[relation] = dangling_in
 
     def _targets(
         self, relation: model.Relation, absent: dict[int, list[tuple[str, str]]]
@@ -457,12 +452,6 @@ class Store:
     def _join_key(resource: Resource, keys: tuple[str, ...]) -> tuple[object, ...] | None:
         parts = tuple(_key_part(resource, k) for k in keys)
         return None if any(p is None for p in parts) else parts
-
-    def dangling_sources(
-        self, relation: model.Relation, resource: Resource
-    ) -> list[tuple[str, str]]:
-        """Sources a target-side path of `resource` names that are not in the snapshot."""
-        return self._dangling_in[self._indexed(relation)].get(resource.index, [])
 
     # -- regions
     def regions(self) -> list[Resource]:
@@ -721,3 +710,10 @@ NO_PORT_PROTOCOLS = ("ICMP", "GRE", "ICMPV6")
 
 def _bad_ports(text: str) -> bool:
     return "/" not in text or model.parse_port_range(text) is None
+
+
+def _zonal(guard: model.Guard, data: Mapping[str, Any]) -> bool:
+    """Whether a kind `located in zone when C else region` is in a zone here: where C
+    cannot be told (an attribute it reads is missing), it is not, so that a rule that
+    needs its zone says so rather than comparing a zone that may not be its place."""
+    return guard.missing(data) is None and guard.holds(data)

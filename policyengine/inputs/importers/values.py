@@ -58,11 +58,6 @@ def convert(value: Any, t: model.Type | None, file: str, at: str, problems: list
     return value
 
 
-def attribute_types(m: model.Model, kind: str) -> dict[str, model.Type]:
-    """The declared attribute types of a kind, by name."""
-    return dict(m.kinds[kind].attributes.fields)
-
-
 def scalar(value: Any, t: model.Type | None, file: str, at: str, problems: list[Problem]) -> Any:
     """One leaf value converted to its declared type (lists and objects are left as given)."""
     if isinstance(value, list | dict):
