@@ -1119,6 +1119,16 @@ snapshot_app = typer.Typer(
     no_args_is_help=True, help="Convert inputs to the normalized snapshot, count what one holds."
 )
 app.add_typer(snapshot_app, name="snapshot")
+
+
+@app.command("lsp")
+def lsp_command() -> None:
+    """Serve the language server on stdin and stdout, for an editor to start."""
+    from policyengine.lsp.server import serve  # only an editor's session needs pygls
+
+    serve()
+
+
 InputArg = Annotated[
     Path,
     typer.Argument(

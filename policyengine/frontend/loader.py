@@ -9,7 +9,7 @@ so a policy is never skipped.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -131,6 +131,11 @@ def read_source(
     return Source(shown, text)
 
 
+def display_name(path: Path) -> str:
+    """How diagnostics name a file: what an editor matches them to its documents by."""
+    return _display(path)
+
+
 def _display(path: Path) -> str:
     """How a file is named in output: bundled files relative to the packs' folder, others
     relative to the working directory when they are under it, so output is stable."""
@@ -173,11 +178,19 @@ def _model_folders(near: Path) -> list[Path]:
     return [start, *above, bundled_root()]
 
 
-def _parse_all(paths: Iterable[Path], diags: list[Diagnostic]) -> dict[Path, ast.File]:
+def _parse_all(
+    paths: Iterable[Path], diags: list[Diagnostic], overlay: Mapping[Path, str]
+) -> dict[Path, ast.File]:
     out: dict[Path, ast.File] = {}
     for path in paths:
         try:
-            out[path] = parse(read_source(path, _display(path)))
+            unsaved = overlay.get(path.resolve())
+            source = (
+                read_source(path, _display(path))
+                if unsaved is None
+                else Source(_display(path), unsaved)
+            )
+            out[path] = parse(source)
         except DiagnosticError as exc:
             diags.extend(exc.diagnostics)
     return out
@@ -198,17 +211,22 @@ class Front:
 
 
 def front(
-    paths: Sequence[Path], params: Sequence[str] = (), params_file: Path | None = None
+    paths: Sequence[Path],
+    params: Sequence[str] = (),
+    params_file: Path | None = None,
+    overlay: Mapping[Path, str] | None = None,
 ) -> Front:
     """Parse and check policy and model files, and the models they use. Never stops at the
     first problem: a policy is checked whenever the models it reads built cleanly, even if
     another file has a syntax error. Raises UsageError for a bad `--param`, InputError for
-    a bad parameters file; `params` (`NAME=VALUE`) win over the `params_file`'s values."""
+    a bad parameters file; `params` (`NAME=VALUE`) win over the `params_file`'s values.
+    `overlay` holds the text of files as an editor has them, unsaved (by resolved path)."""
+    overlay = overlay or {}
     diags: list[Diagnostic] = []
     # A model a policy uses is found by the engine, not named by the user: it must stay
     # inside the working directory, the paths given or the bundled packs.
     confine = Confinement.of(paths, bundled_root())
-    files = _parse_all(paths, diags)
+    files = _parse_all(paths, diags, overlay)
     model_diags: list[Diagnostic] = []
     models: dict[Path, ast.ModelFile] = {}
     tried: set[Path] = {p.resolve() for p in files}
@@ -228,7 +246,7 @@ def front(
                 except (Refused, OSError) as exc:
                     model_diags.append(_refused_model(use, exc))
                     continue
-                for model_path, parsed in _parse_all([found], model_diags).items():
+                for model_path, parsed in _parse_all([found], model_diags, overlay).items():
                     if isinstance(parsed, ast.ModelFile):
                         models[model_path.resolve()] = parsed
                         pending.append((parsed, model_path))

@@ -18,6 +18,7 @@ from typing import Any
 
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import (
+    LarkError,
     UnexpectedCharacters,
     UnexpectedEOF,
     UnexpectedInput,
@@ -783,3 +784,22 @@ def _parse(source: Source) -> ast.File:
         raise
     assert isinstance(result, ast.ModelFile | ast.PolicyFile)
     return result
+
+
+def keywords_after(prefix: str) -> frozenset[str] | None:
+    """The keywords the grammar accepts next after `prefix` (the text before the cursor,
+    without the word being typed); None when the prefix does not parse so far, and so
+    tells nothing. What an editor offers to complete."""
+    parser = _lark()
+    try:
+        interactive = parser.parse_interactive(prefix)
+        interactive.exhaust_lexer()
+        accepted = interactive.accepts()  # type: ignore[no-untyped-call]
+    except (UnexpectedInput, LarkError):
+        return None
+    words = set()
+    for terminal in parser.terminals:
+        pattern = terminal.pattern
+        if terminal.name in accepted and pattern.type == "str" and pattern.value.isidentifier():
+            words.add(pattern.value)
+    return frozenset(words)

@@ -1,0 +1,3 @@
+from policyengine.lsp.server import serve
+
+serve()
