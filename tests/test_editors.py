@@ -4,8 +4,11 @@ and its patterns compile; a keyword added to one and not the other fails here.""
 from __future__ import annotations
 
 import json
+import os
 import re
+import zipfile
 
+import pytest
 from conftest import ROOT
 
 TM = ROOT / "editors" / "vscode" / "syntaxes" / "policyengine.tmLanguage.json"
@@ -57,3 +60,29 @@ def test_the_extension_points_at_the_grammar() -> None:
     (grammar,) = package["contributes"]["grammars"]
     assert (ROOT / "editors" / "vscode" / grammar["path"]).resolve() == TM.resolve()
     assert package["contributes"]["languages"][0]["extensions"] == [".policy", ".model"]
+
+
+VSIX = ROOT / "editors" / "vscode" / "policyengine.vsix"
+
+
+def test_the_extension_package_holds_the_grammar_and_the_client() -> None:
+    """`.ci/run` builds the extension (npm ci, tsc, vsce package); its package must carry
+    the grammar, the compiled client and the language client library it loads."""
+    if not VSIX.exists():
+        message = f"{VSIX} is not built; .ci/run builds it"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    with zipfile.ZipFile(VSIX) as package:
+        names = set(package.namelist())
+        manifest = json.loads(package.read("extension/package.json"))
+        client = package.read("extension/out/extension.js").decode()
+    assert {
+        "extension/syntaxes/policyengine.tmLanguage.json",
+        "extension/language-configuration.json",
+        "extension/node_modules/vscode-languageclient/package.json",
+    } <= names
+    assert manifest["main"] == "./out/extension.js"
+    setting = manifest["contributes"]["configuration"]["properties"]["policyengine.server.command"]
+    assert setting["default"] == ["policyengine", "lsp"]
+    assert "vscode-languageclient/node" in client and "server.command" in client

@@ -185,12 +185,10 @@ def _parse_all(
     for path in paths:
         try:
             unsaved = overlay.get(path.resolve())
-            source = (
-                read_source(path, _display(path))
-                if unsaved is None
-                else Source(_display(path), unsaved)
-            )
-            out[path] = parse(source)
+            if unsaved is None:
+                out[path] = parse(read_source(path, _display(path)))
+            else:  # an editor's buffer: checked as it is, never cached on disk
+                out[path] = parse(Source(_display(path), unsaved), keep=False)
         except DiagnosticError as exc:
             diags.extend(exc.diagnostics)
     return out

@@ -11,6 +11,7 @@ import json
 import os
 import pickle
 import re
+from collections import OrderedDict
 from functools import cache
 from importlib import resources
 from pathlib import Path as FsPath
@@ -714,12 +715,32 @@ def _syntax_error(exc: UnexpectedInput, source: Source) -> Diagnostic:
     return Diagnostic("PE001", "syntax error", span, label=str(exc).splitlines()[0])
 
 
-def parse(source: Source) -> ast.File:
+_RECENT: OrderedDict[tuple[str, str], ast.File] = OrderedDict()
+_KEPT_IN_MEMORY = 64  # the files of a folder an editor checks again on every change
+
+
+def parse(source: Source, keep: bool = True) -> ast.File:
     """Text -> AST. Raises DiagnosticError (PE001/PE002), never a lark exception.
 
     A file that parsed before is read back from the per-user cache: lexing and parsing
-    the bundled packs was most of a small run's time."""
-    cached = _ast_cache(source)
+    the bundled packs was most of a small run's time. Within one process the trees of
+    the latest texts are kept in memory too (they are immutable). `keep=False` for text
+    that will not be seen again, such as an editor's buffer between two keystrokes: it
+    is not written to the cache."""
+    key = (source.name, source.text)
+    recent = _RECENT.get(key)
+    if recent is not None:
+        _RECENT.move_to_end(key)
+        return recent
+    result = _parse_cached(source, keep)
+    _RECENT[key] = result
+    if len(_RECENT) > _KEPT_IN_MEMORY:
+        _RECENT.popitem(last=False)
+    return result
+
+
+def _parse_cached(source: Source, keep: bool) -> ast.File:
+    cached = _ast_cache(source) if keep else None
     if cached is not None:
         try:
             found = pickle.loads(cached.read_bytes())

@@ -457,8 +457,11 @@ def _rule_hover(analysis: Analysis, path: Path, rule: ast.Rule) -> str | None:
         return None
     if any(d.level == "error" for d in analysis.diagnostics.get(path, [])):
         return f"rule `{rule.name.text}`" + (f": {rule.title}" if rule.title else "")
+    resolved = next((c for c in checked.checked if c.file is tree), None)
+    if resolved is None:
+        return None
     try:
-        compiled = compile_file(tree, checked.vocabulary, checked.params, checked.defines)
+        compiled = compile_file(resolved, checked.vocabulary)
     except Exception:  # noqa: BLE001 - a hover never takes the server down
         return None
     for plan_rule in compiled:
