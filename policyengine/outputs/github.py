@@ -9,6 +9,7 @@ a waived one a `notice`. The run's counts end the output.
 
 from __future__ import annotations
 
+from policyengine.core.semantics import Enforcement
 from policyengine.outputs.finding import explanation, primary
 from policyengine.results.report import Finding, Report, summary_line, verdict_line
 
@@ -29,7 +30,7 @@ def command(level: str, message: str, **props: str | int) -> str:
 def _annotation(report: Report, f: Finding, gating: set[int]) -> str:
     rule = f.result.rule
     place = primary(report, f)
-    advisory = ", advisory" if rule.enforcement == "advisory" else ""
+    advisory = ", advisory" if rule.enforcement is Enforcement.ADVISORY else ""
     if f.waiver is not None:
         level = "notice"
     else:

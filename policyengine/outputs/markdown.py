@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from policyengine.core.semantics import Enforcement
 from policyengine.core.version import tool_version
 from policyengine.outputs import picture
 from policyengine.results.report import (
@@ -64,7 +65,7 @@ def render(report: Report, show_all: bool = False) -> str:
         rows = by_rule[rule.id]
         if not rows or listed >= MAX_LISTED:
             continue
-        level = ", advisory" if rule.enforcement == "advisory" else ""
+        level = ", advisory" if rule.enforcement is Enforcement.ADVISORY else ""
         title = f" — {cell(rule.title)}" if rule.title else ""
         lines += [
             f"### `{rule.id}`{title}",

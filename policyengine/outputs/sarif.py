@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, assert_never
 
 from policyengine.core import plan
 from policyengine.core.semantics import Severity
@@ -26,10 +26,36 @@ from policyengine.results.report import Finding, Report, summary_line, verdict_l
 
 FINGERPRINT_KEY = "policyengine/v1"
 
-# GitHub reads `security-severity` as a number in text: 9.0+ critical, 7.0+ high,
-# 4.0+ medium, else low.
-SECURITY_SEVERITY = {"low": "3.0", "medium": "5.5", "high": "8.0", "critical": "9.5"}
-LEVEL = {"low": "note", "medium": "warning", "high": "error", "critical": "error"}
+
+def security_severity(severity: Severity) -> str:
+    """GitHub reads `security-severity` as a number in text: 9.0+ critical, 7.0+ high,
+    4.0+ medium, else low."""
+    match severity:
+        case Severity.LOW:
+            return "3.0"
+        case Severity.MEDIUM:
+            return "5.5"
+        case Severity.HIGH:
+            return "8.0"
+        case Severity.CRITICAL:
+            return "9.5"
+        case _:
+            assert_never(severity)
+
+
+def sarif_level(severity: Severity) -> str:
+    """The SARIF level of a finding of this severity."""
+    match severity:
+        case Severity.LOW:
+            return "note"
+        case Severity.MEDIUM:
+            return "warning"
+        case Severity.HIGH | Severity.CRITICAL:
+            return "error"
+        case _:
+            assert_never(severity)
+
+
 _NOTIFICATION_LEVEL = {"error": "error", "warning": "warning", "note": "note"}
 
 # GitHub code scanning takes at most this many results in a run.
@@ -70,9 +96,9 @@ def _descriptor(rule: plan.RulePlan, docs_url: str | None) -> dict[str, Any]:
             "text": f"{rule.title or rule.id} ({statement}; {rule.span.location()})"
         },
         "help": {"text": "\n".join(help_lines)},
-        "defaultConfiguration": {"level": LEVEL[rule.severity]},
+        "defaultConfiguration": {"level": sarif_level(rule.severity)},
         "properties": {
-            "security-severity": SECURITY_SEVERITY[rule.severity],
+            "security-severity": security_severity(rule.severity),
             "severity": rule.severity,
             "enforcement": rule.enforcement,
             "policy": rule.policy,
@@ -95,7 +121,7 @@ def _result(report: Report, f: Finding, index: int, baseline: bool) -> dict[str,
         "ruleId": rule.id,
         "ruleIndex": index,
         "kind": "fail" if f.finding else ("pass" if f.status.value == "pass" else "notApplicable"),
-        "level": LEVEL[rule.severity] if f.finding else "none",
+        "level": sarif_level(rule.severity) if f.finding else "none",
         "message": {"text": explanation(report, f)},
         "locations": [_location(place)],
         "properties": {

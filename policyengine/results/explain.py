@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
-from typing import Any, Literal
+from typing import Any, Literal, assert_never
 
 from pydantic import BaseModel, ConfigDict
 
@@ -102,18 +102,19 @@ class ProofDocument(_Doc):
     fingerprint: str
 
 
-_CODES = {
-    Status.FAIL: "PE500",
-    Status.ERROR: "PE501",
-    Status.PASS: "PE502",
-    Status.SKIPPED: "PE503",
-}
-_LEVELS = {
-    Status.FAIL: Level.FAIL,
-    Status.ERROR: Level.ERROR,
-    Status.PASS: Level.PASS,
-    Status.SKIPPED: Level.SKIPPED,
-}
+def _code_and_level(status: Status) -> tuple[str, Level]:
+    """The diagnostic code and level an outcome is shown with."""
+    match status:
+        case Status.FAIL:
+            return "PE500", Level.FAIL
+        case Status.ERROR:
+            return "PE501", Level.ERROR
+        case Status.PASS:
+            return "PE502", Level.PASS
+        case Status.SKIPPED:
+            return "PE503", Level.SKIPPED
+        case _:
+            assert_never(status)
 
 
 def named(resource: Resource) -> str:
@@ -239,7 +240,7 @@ def to_diagnostic(proof: Proof) -> Diagnostic:
     ):
         notes.append(f"undecided: {leaf.truth.reason}")
     return Diagnostic(
-        code=_CODES[result.status],
+        code=_code_and_level(result.status)[0],
         message=f"{subject(result)}: {rule.id}" + (f" — {rule.title}" if rule.title else ""),
         span=span,
         label=clause_label(result, proof),
@@ -247,7 +248,7 @@ def to_diagnostic(proof: Proof) -> Diagnostic:
         help=f"fix: {rule.remediation}"
         if rule.remediation and result.status is Status.FAIL
         else "",
-        level=_LEVELS[result.status],
+        level=_code_and_level(result.status)[1],
     )
 
 

@@ -18,7 +18,7 @@ from typing import Any, Literal
 from policyengine.core import plan
 from policyengine.core.diagnostics import did_you_mean
 from policyengine.core.positions import Positions
-from policyengine.core.semantics import Severity
+from policyengine.core.semantics import Enforcement, Severity
 from policyengine.core.source import Source
 from policyengine.core.version import TOOL, __version__, tool_version
 from policyengine.inputs.store import Store
@@ -127,7 +127,7 @@ class Report:
             for f in self.findings
             if f.result.status in statuses
             and self.reported(f)
-            and f.result.rule.enforcement == "mandatory"
+            and f.result.rule.enforcement is Enforcement.MANDATORY
             and f.result.rule.severity.rank >= floor
         ]
 
@@ -136,7 +136,7 @@ class Report:
         return [
             f
             for f in self.findings
-            if f.finding and self.reported(f) and f.result.rule.enforcement == "advisory"
+            if f.finding and self.reported(f) and f.result.rule.enforcement is Enforcement.ADVISORY
         ]
 
     def failed(self) -> bool:
@@ -426,7 +426,7 @@ def render_text(report: Report, *, show_all: bool = False, color: bool = False) 
             continue
         where = f"{rule.span.file}:{rule.span.line}:{rule.span.column}"
         title = f"  {rule.title}" if rule.title else ""
-        level = ", advisory" if rule.enforcement == "advisory" else ""
+        level = ", advisory" if rule.enforcement is Enforcement.ADVISORY else ""
         out.append(_paint(f"{rule.id}", "bold", color) + f"  [{rule.severity}{level}]{title}")
         out.append(_paint(f"  --> {where}", "dim", color))
         if show_all and rule.excluded_kinds:
