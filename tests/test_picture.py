@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -134,3 +136,23 @@ def test_the_account_picture_holds_every_resource_and_reference() -> None:
     assert expected and expected <= {(link.source, link.target) for link in attach}
     placed = picture.layout(drawn)
     assert set(placed.nodes) == {n.key for n in drawn.nodes}
+
+
+def test_the_documented_commands_and_picture_hold(
+    findings: list[dict[str, Any]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    doc = (ROOT / "docs" / "html-report.md").read_text()
+    drawn = picture.from_finding(_one(findings, "ecs_locations.disk_zone"))
+    assert drawn is not None
+    assert f"```mermaid\n{picture.mermaid(drawn)}\n```" in doc
+    monkeypatch.chdir(ROOT)
+    block = re.search(r"```sh\n(.*?)```", doc, re.S)
+    assert block is not None
+    for line in block.group(1).splitlines():
+        args = shlex.split(line.replace("report.html", str(tmp_path / "report.html")))
+        if ">" in args:
+            args = args[: args.index(">")]
+        code, out, _ = run_cli(args[1:])
+        assert code == 1
+        written = out if "--format" in args else (tmp_path / "report.html").read_text()
+        assert written.startswith("<!doctype html>")
