@@ -58,8 +58,9 @@ from policyengine.frontend.loader import (
 from policyengine.inputs import importers, stats
 from policyengine.inputs.snapshot import InputError, Problem, json_schema, read_input
 from policyengine.inputs.store import Store
-from policyengine.outputs import Format, render, render_failure
+from policyengine.outputs import Format, picture, render, render_failure
 from policyengine.outputs import check_sarif as sarif
+from policyengine.outputs import html as html_page
 from policyengine.outputs.docs import render_docs
 from policyengine.pipeline import delta, jobs
 from policyengine.pipeline import testing as policy_tests
@@ -72,6 +73,7 @@ from policyengine.results.explain import (
     render_proof_markdown,
     render_proof_text,
 )
+from policyengine.results.report import Finding
 from policyengine.results.waivers import DEFAULT_NAMES, Waiver, expired_diagnostic, parse_waivers
 from policyengine.runtime import Proof, Result, Status, evaluate, trace
 
@@ -94,6 +96,7 @@ class ExplainFormat(StrEnum):
     TEXT = "text"
     MARKDOWN = "markdown"
     JSON = "json"
+    HTML = "html"
 
 
 class Executor(StrEnum):
@@ -795,7 +798,10 @@ def explain(
         _fail(exc, json_out)
     proofs = [trace(store, r) for r in results]
     waived = {id(p): _waiver_of(p, accepted) for p in proofs}
-    if json_out:
+    if fmt is ExplainFormat.HTML:
+        explained = [Finding(p.result, p, fingerprint(p), waived[id(p)]) for p in proofs]
+        typer.echo(html_page.render_explained(explained))
+    elif json_out:
         docs = []
         for p in proofs:
             doc = proof_to_json(p)
@@ -1141,11 +1147,11 @@ InputArg = Annotated[
 
 
 def _read_checked(
-    source: Path, policy: Sequence[Path] | None, reading: Reading
+    source: Path, policy: Sequence[Path] | None, reading: Reading, loaded: Loaded | None = None
 ) -> tuple[importers.Read, Store]:
     """An input, converted and checked against the model of the policies (default: the
     bundled packs)."""
-    loaded = load(_policy_paths(policy))
+    loaded = loaded or load(_policy_paths(policy))
     read = _read_input(source, loaded, reading)
     document = json.loads(json.dumps(read.converted.document, default=_marker))
     snapshot = importers.parse_document(document, read.snapshot.file)
@@ -1201,6 +1207,38 @@ def snapshot_stats(
         typer.echo(json.dumps({"version": reports.REPORT_VERSION, **asdict(counted)}, indent=2))
     else:
         typer.echo(stats.render_text(counted))
+
+
+class GraphFormat(StrEnum):
+    HTML = "html"
+    SVG = "svg"
+
+
+@snapshot_app.command("graph")
+def snapshot_graph(
+    source: InputArg,
+    policy: PolicyOpt = None,
+    input_format: InputFormatOpt = InputFormat.AUTO,
+    region: RegionOpt = None,
+    verbose: VerboseOpt = False,
+    fmt: Annotated[
+        GraphFormat, typer.Option("--format", "-f", help="A page to filter, or the picture alone.")
+    ] = GraphFormat.HTML,
+) -> None:
+    """Draw the account: its resources by region and zone, with the relations of the
+    model, each resource marked with its worst outcome under the policies."""
+    try:
+        loaded = load(_policy_paths(policy))
+        reading = Reading(str(input_format), region, verbose)
+        _, store = _read_checked(source, policy, reading, loaded)
+    except (DiagnosticError, InputError, UsageError) as exc:
+        _fail(exc, False)
+    drawn = picture.of_account(store, picture.worst_outcomes(evaluate(loaded.plan, store)))
+    typer.echo(
+        picture.svg(drawn, "account", standalone=True)
+        if fmt is GraphFormat.SVG
+        else html_page.render_account(drawn)
+    )
 
 
 @snapshot_app.command("schema")

@@ -212,3 +212,40 @@ def test_the_markdown_pictures_render_in_mermaid(browser: Any, tmp_path: Path) -
     assert all("Syntax error" not in s for s in svgs)
     watched.page.screenshot(path=str(tmp_path / "mermaid.png"), full_page=True)
     watched.clean()
+
+
+def test_explain_draws_passes_too(browser: Any, tmp_path: Path) -> None:
+    args = ["explain", str(EXAMPLE), "--resource", "d-bp16n7nazpipgv3zqhn8", "--format", "html"]
+    code, out, err = run_cli(args)
+    assert code == 1, err
+    page_file = tmp_path / "explain.html"
+    page_file.write_text(out)
+    code, out, _ = run_cli([*args[:-1], "json"])
+    explained = json.loads(out)["explanations"]
+    watched = Watched(browser, page_file.as_uri())
+    page = watched.page
+    assert page.locator("tbody tr.finding").count() == len(explained)
+    outcomes = page.locator("tbody tr.finding td.outcome").all_inner_texts()
+    assert any("pass" in o for o in outcomes) and any("fail" in o for o in outcomes)
+    page.locator("tbody tr.finding td.rule", has_text="ecs_locations.disk_zone").first.click()
+    assert page.locator("tr.detail svg.picture g.link").count() == 1
+    watched.clean()
+
+
+def test_the_account_picture_filters_by_kind(browser: Any, tmp_path: Path) -> None:
+    code, out, err = run_cli(["snapshot", "graph", str(EXAMPLE)])
+    assert code == 0, err
+    page_file = tmp_path / "graph.html"
+    page_file.write_text(out)
+    resources = json.loads(EXAMPLE.read_text())["resources"]
+    watched = Watched(browser, page_file.as_uri())
+    page = watched.page
+    assert page.locator("svg g.node").count() == len(resources)
+    assert page.locator("svg g.node.status-fail").count() > 0
+    disks = page.locator('svg g.node[data-kind="disk"]')
+    assert disks.count() == sum(1 for r in resources if r["kind"] == "disk")
+    page.uncheck('input[data-kind="disk"]')
+    assert page.locator('svg g.node.hidden[data-kind="disk"]').count() == disks.count()
+    assert page.locator('svg g.link.hidden[data-relation="attach"]').count() > 0
+    page.screenshot(path=str(tmp_path / "graph.png"), full_page=True)
+    watched.clean()

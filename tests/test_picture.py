@@ -153,6 +153,12 @@ def test_the_documented_commands_and_picture_hold(
         if ">" in args:
             args = args[: args.index(">")]
         code, out, _ = run_cli(args[1:])
-        assert code == 1
-        written = out if "--format" in args else (tmp_path / "report.html").read_text()
+        assert code == (0 if "graph" in args else 1)
+        written = out if ">" in line else (tmp_path / "report.html").read_text()
         assert written.startswith("<!doctype html>")
+
+
+def test_the_account_picture_alone_is_a_standalone_svg() -> None:
+    code, out, _ = run_cli(["snapshot", "graph", str(EXAMPLE), "--format", "svg"])
+    assert code == 0
+    assert out.startswith("<svg ") and "<style>" in out and out.rstrip().endswith("</svg>")

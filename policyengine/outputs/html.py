@@ -13,6 +13,7 @@ import base64
 import gzip
 import html
 import json
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -31,6 +32,7 @@ from policyengine.results.report import (
     to_json,
     verdict_line,
 )
+from policyengine.runtime import Status
 
 # No request of any kind: styles, script and pictures are inline; images only as data.
 POLICY = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
@@ -108,15 +110,17 @@ def _note(note: str, file: str) -> str:
     return html.escape(note)
 
 
-def _state(f: Finding, report: Report) -> str:
+def _state(f: Finding, baseline: bool) -> str:
     if f.waiver is not None:
         return f"waived: {f.waiver.note()}"
-    if report.baseline is not None:
+    if baseline:
         return "new since the baseline"
     return ""
 
 
-def row(report: Report, f: Finding, index: int) -> Row:
+def row(f: Finding, index: int, baseline: bool = False) -> Row:
+    """One finding's table row and explanation; `baseline`: the run had a baseline, so a
+    listed finding is new."""
     doc = finding_json(f)
     res = doc["resource"]
     data = {
@@ -129,7 +133,7 @@ def row(report: Report, f: Finding, index: int) -> Row:
         "region": _location(res.get("region")),
         "zone": _location(res.get("zone")),
         "message": doc["message"],
-        "state": _state(f, report),
+        "state": _state(f, baseline),
     }
     detail = [f"<h3>{html.escape(doc['rule'])}: {html.escape(doc['title'] or '')}</h3>"]
     if data["state"]:
@@ -224,7 +228,7 @@ def page(
 
 def render(report: Report, show_all: bool = False) -> str:
     listed = [f for f in report.findings if shown(report, f, show_all)]
-    rows = [row(report, f, i) for i, f in enumerate(listed)]
+    rows = [row(f, i, report.baseline is not None) for i, f in enumerate(listed)]
     notices = [(n.level, n.message) for n in report.notices()]
     return page(
         f"policyengine: {verdict_line(report)}",
@@ -233,6 +237,41 @@ def render(report: Report, show_all: bool = False) -> str:
         _counts(report),
         notices,
         rows,
+    )
+
+
+def render_explained(findings: Sequence[Finding]) -> str:
+    """The page of `explain --format html`: the outcomes explained, passes and skips
+    included when asked for, each with its explanation and picture."""
+    counts = Counter(str(f.status) for f in findings)
+    said = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "nothing"
+    verdict = f"{len(findings)} outcomes explained: {said}"
+    failing = any(f.status in (Status.FAIL, Status.ERROR) for f in findings)
+    rows = [row(f, i) for i, f in enumerate(findings)]
+    return page(f"policyengine explain: {verdict}", verdict, failing, "", [], rows)
+
+
+def render_account(drawn: picture.Picture) -> str:
+    """The page of `snapshot graph`: the account's picture, with a box per kind to show
+    or hide its resources (and their edges)."""
+    kinds = sorted({n.kind for n in drawn.nodes})
+    boxes = "".join(
+        f'<label><input type="checkbox" checked data-kind="{html.escape(k)}"> '
+        f"{html.escape(k)} ({sum(1 for n in drawn.nodes if n.kind == k)})</label>"
+        for k in kinds
+    )
+    marked = sum(1 for n in drawn.nodes if n.status in ("fail", "error"))
+    title = f"{drawn.title}: {len(drawn.nodes)} resources, {marked} with a finding"
+    return (
+        "<!doctype html>\n"
+        '<html lang="en"><head><meta charset="utf-8">'
+        f'<meta http-equiv="Content-Security-Policy" content="{POLICY}">'
+        f"<title>{html.escape(title)}</title>"
+        f"<style>{_asset('report.css')}{picture.style()}</style></head><body>"
+        f'<header><h1>{html.escape(title)}</h1></header><main class="graph">'
+        f'<fieldset class="graph-filters"><legend>Kinds shown</legend>{boxes}</fieldset>'
+        f'<figure class="picture">{picture.svg(drawn, "account")}</figure>'
+        f"</main><script>{_asset('graph.js')}</script></body></html>\n"
     )
 
 

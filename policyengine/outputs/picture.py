@@ -18,6 +18,7 @@ from importlib import resources
 from typing import Any
 
 from policyengine.inputs.store import Store
+from policyengine.runtime import Result
 
 NO_REGION = "no region"
 NO_ZONE = ""  # a regional resource sits in its region's box, outside every zone
@@ -472,3 +473,17 @@ def of_account(store: Store, statuses: Mapping[int, str] | None = None) -> Pictu
                     if ends[0] != ends[1] and ends not in links:
                         links[ends] = Link(*ends, path="via " + ", ".join(edge.paths))
     return Picture(f"resources of {store.file}", tuple(nodes), tuple(links.values()))
+
+
+_WORST = {"fail": 0, "error": 1, "pass": 2, "skipped": 3}
+
+
+def worst_outcomes(results: Iterable[Result]) -> dict[int, str]:
+    """Each resource's worst outcome (fail, then error, pass, skipped), by store index."""
+    out: dict[int, str] = {}
+    for r in results:
+        status = str(r.status)
+        known = out.get(r.resource.index)
+        if known is None or _WORST[status] < _WORST[known]:
+            out[r.resource.index] = status
+    return out
