@@ -254,11 +254,12 @@ class _Lowering:
             if not name:
                 parts.append(plan.MessagePart(text, None))
                 continue
-            head = name.split(".", 1)[0]
+            path = placeholder_path(name, span)
+            head = path.head.text
             scope = self.scope.child()
             if head in self.witnesses:
                 scope.alias(head, self.witnesses[head])
-            value = self.value(placeholder_path(name, span), scope)
+            value = self.value(path, scope)
             assert isinstance(value, plan.Read | plan.Const)
             witness = head if head in self.witnesses else ""
             parts.append(plan.MessagePart(text, value, witness))

@@ -571,7 +571,10 @@ def range_kind(t: model.Type) -> RangeKind | None:
     return None
 
 
-_PLACEHOLDER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
+_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
+_KEY = r"""\[(?:"[^"]*"|'[^']*')\]"""
+_PLACEHOLDER = re.compile(rf"{_NAME}(?:\.{_NAME}|{_KEY})*")
+_SEGMENT = re.compile(rf"\.({_NAME})|\[(?:\"([^\"]*)\"|'([^']*)')\]")
 
 
 def placeholders(template: str) -> list[tuple[str, str]] | None:
@@ -583,10 +586,19 @@ def placeholders(template: str) -> list[tuple[str, str]] | None:
 
 
 def placeholder_path(name: str, span: Span) -> ast.Path:
-    """`{r.priority}` as the path it names."""
-    head, *rest = name.split(".")
-    segments = tuple(ast.AttrSegment(name=n, span=span) for n in rest)
-    return ast.Path(head=ast.Name(text=head, span=span), segments=segments, span=span)
+    """`{r.priority}`, `{tags["owner"]}` (or `{tags['owner']}`) as the path it names."""
+    head = re.match(_NAME, name)
+    assert head is not None  # the checker accepts only what _PLACEHOLDER matches
+    segments: list[ast.Segment] = []
+    for m in _SEGMENT.finditer(name, head.end()):
+        if m.group(1) is not None:
+            segments.append(ast.AttrSegment(name=m.group(1), span=span))
+        else:
+            key = m.group(2) if m.group(2) is not None else m.group(3)
+            segments.append(ast.KeySegment(key=key, span=span))
+    return ast.Path(
+        head=ast.Name(text=head.group(), span=span), segments=tuple(segments), span=span
+    )
 
 
 def check_message(scope: Scope, message: ast.Meta) -> None:
@@ -627,10 +639,10 @@ def check_message(scope: Scope, message: ast.Meta) -> None:
         if not _PLACEHOLDER.fullmatch(name):
             scope.diags.error(
                 "PE114",
-                f"`{raw}` is not a name or a dotted path",
+                f"`{raw}` is not a name or a path",
                 span,
                 "unknown placeholder",
-                help="write e.g. `{id}` or `{r.priority}`",
+                help="write e.g. `{id}`, `{r.priority}` or `{tags['owner']}`",
             )
             continue
         found = Collector()
