@@ -460,8 +460,10 @@ class Evaluator:
         items = self.value(op.source, env)
         if isinstance(items, Unknown):
             return items
+        if items is MISSING:
+            items = []  # an absent optional list has no elements
         if isinstance(items, Missing):
-            return Unknown(self.gone(op.source, env))
+            return Unknown(self.gone(op.source, env))  # a required one cannot be decided
         if not isinstance(items, list):
             return Unknown(f"`{_text(op.source)}` is {show(items)}, not a list")
         unknown: Unknown | None = None
