@@ -7,7 +7,7 @@ helpers and `dump()`, the position-free text form that snapshot tests pin.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Literal as Lit
 
@@ -73,7 +73,38 @@ class Path(Node):
         return out
 
 
-LiteralValue = str | int | bool | tuple["LiteralValue", ...]
+class MapValue(Mapping[str, "LiteralValue"]):
+    """`{"env": "prod"}`, a map param's default: a read-only, hashable mapping, as every
+    part of the tree is."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: tuple[tuple[str, LiteralValue], ...]) -> None:
+        self._items = items
+
+    def __getitem__(self, key: str) -> LiteralValue:
+        for k, v in self._items:
+            if k == key:
+                return v
+        raise KeyError(key)
+
+    def __iter__(self) -> Iterator[str]:
+        return (k for k, _ in self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __hash__(self) -> int:
+        return hash(self._items)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Mapping) and dict(self._items) == dict(other)
+
+    def __repr__(self) -> str:
+        return f"MapValue({dict(self._items)!r})"
+
+
+LiteralValue = str | int | bool | tuple["LiteralValue", ...] | MapValue
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

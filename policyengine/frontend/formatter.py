@@ -90,6 +90,8 @@ def literal(value: ast.LiteralValue) -> str:
             return string(value)
         case tuple():
             return "[" + ", ".join(literal(v) for v in value) + "]"
+        case ast.MapValue():
+            return "{" + ", ".join(f"{string(k)}: {literal(v)}" for k, v in value.items()) + "}"
 
 
 def path(node: ast.Path) -> str:

@@ -584,6 +584,25 @@ class _ToAst(Transformer[Token, ast.File]):
         values = tuple(i.value for i in items if i is not None)
         return ast.Literal(value=values, span=self._span(meta))
 
+    def map_value(self, meta: Meta, *items: Token | ast.Literal | None) -> ast.Literal:
+        pairs: dict[str, ast.LiteralValue] = {}
+        given = [i for i in items if i is not None]
+        for key, value in zip(given[::2], given[1::2], strict=True):
+            assert isinstance(key, Token) and isinstance(value, ast.Literal)
+            name = self._str(key) or ""
+            if name in pairs:
+                raise _LiteralError(
+                    Diagnostic(
+                        "PE002",
+                        f"key {key} is given twice",
+                        self._tok(key),
+                        label="given again here",
+                        help="give each key once",
+                    )
+                )
+            pairs[name] = value.value
+        return ast.Literal(value=ast.MapValue(tuple(pairs.items())), span=self._span(meta))
+
 
 # Terminal names as the user knows them. Keywords and punctuation fall back to their text.
 _TERMINAL_WORDS = {

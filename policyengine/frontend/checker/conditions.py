@@ -33,6 +33,8 @@ def literal_type(value: ast.LiteralValue) -> model.Type:
             if len(items) == 1:
                 return model.ListT(literal_type(value[0]))
             return model.ListT(model.AnyT())
+        case ast.MapValue():  # only a param's default, typed by the param
+            return model.MapT(model.AnyT())
 
 
 def expr_type(scope: Scope, expr: ast.Collection) -> model.Type | None:

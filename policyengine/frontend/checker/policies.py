@@ -234,7 +234,7 @@ def policy_params(
             )
         if isinstance(value, list):
             value = tuple(value)
-        if isinstance(value, dict):
+        if isinstance(value, Mapping):
             value = tuple(sorted(value.items()))  # hashable; the compiler makes it a map
         out[p.name.text] = Binding(p.name.text, "param", t or model.AnyT(), -1, value)
     return out
