@@ -271,15 +271,16 @@ def front(
     # Policies are typed against the models: with a broken model, every name would look
     # unknown. Another file's syntax error does not stop them being checked.
     if not any(d.level == "error" for d in model_diags):
-        # Defines of models and of policy files' top level are seen by every policy.
+        # A model's defines are seen by every policy that uses it; a policy file's own
+        # top-level defines by that file alone, so two files of a folder may each have
+        # their own helper of the same name.
         declared = Collector()
-        top = [d for f in models.values() for d in f.defines]
-        top += [d for f in policies.values() for d in f.defines]
-        defines = declare(top, vocabulary, declared, {})
+        defines = declare([d for f in models.values() for d in f.defines], vocabulary, declared, {})
+        own = {p: declare(f.defines, vocabulary, declared, defines) for p, f in policies.items()}
         diags.extend(declared)
         if not any(d.level == "error" for d in declared):
-            for file in policies.values():
-                checked.append(check_policy_file(file, vocabulary, values, defines))
+            for path, file in policies.items():
+                checked.append(check_policy_file(file, vocabulary, values, own[path]))
                 diags.extend(checked[-1].diagnostics)
             diags.extend(duplicate_rules(policies.values()))
     return Front(files, policies, vocabulary, values, defines, diags, tuple(checked))
