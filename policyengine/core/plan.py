@@ -27,7 +27,7 @@ from policyengine.core.source import Span
 
 @dataclass(frozen=True)
 class Step:
-    op: Literal["attr", "key", "var", "star"]
+    op: Literal["attr", "key", "var", "star", "index"]
     name: str = ""
     slot: int = -1
     optional: bool = False  # absent here is an ordinary value; elsewhere it is an error
@@ -324,6 +324,8 @@ def _step(s: Step) -> str:
             return f"[${s.slot}]"
         case "star":
             return "[*]"
+        case "index":
+            return f"[{s.name}]"
 
 
 def _op(op: Cond) -> str:

@@ -50,7 +50,12 @@ class StarSegment(Node):
     pass
 
 
-Segment = AttrSegment | KeySegment | VarSegment | StarSegment
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IndexSegment(Node):
+    index: int  # disks[0]: the first element; disks[-1]: the last
+
+
+Segment = AttrSegment | KeySegment | VarSegment | StarSegment | IndexSegment
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -70,6 +75,8 @@ class Path(Node):
                     out += f"[{var}]"
                 case StarSegment():
                     out += "[*]"
+                case IndexSegment(index=index):
+                    out += f"[{index}]"
         return out
 
 

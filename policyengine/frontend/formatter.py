@@ -104,6 +104,8 @@ def path(node: ast.Path) -> str:
                 out += f"[{string(key)}]"
             case ast.VarSegment(var=var):
                 out += f"[{var}]"
+            case ast.IndexSegment(index=index):
+                out += f"[{index}]"
             case ast.StarSegment():
                 out += "[*]"
             case _:

@@ -565,6 +565,9 @@ class _ToAst(Transformer[Token, ast.File]):
     def star_segment(self, meta: Meta) -> ast.StarSegment:
         return ast.StarSegment(span=self._span(meta))
 
+    def index_segment(self, meta: Meta, index: Token) -> ast.IndexSegment:
+        return ast.IndexSegment(index=int(index), span=self._span(meta))
+
     def var_segment(self, meta: Meta, var: Token) -> ast.VarSegment:
         return ast.VarSegment(var=str(var), span=self._span(meta))
 

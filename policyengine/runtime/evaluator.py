@@ -199,7 +199,9 @@ class Evaluator:
                     key = bare(key)
                 else:
                     key = step.name
-                if i == 0 and isinstance(start, Resource) and key in ("region", "zone"):
+                if step.op == "index":
+                    got = _element(value, int(step.name))
+                elif i == 0 and isinstance(start, Resource) and key in ("region", "zone"):
                     got = getattr(start, key)  # the region may come from the location table
                 elif isinstance(value, Mapping):
                     got = value.get(key)
@@ -447,6 +449,12 @@ class Evaluator:
                 break
             key = env[step.slot] if step.op == "var" else step.name
             key = bare(key)
+            if step.op == "index":
+                shown += f"[{key}]"
+                current = _element(current, int(key))
+                if current is None:
+                    break
+                continue
             shown += f".{key}" if step.op == "attr" else f"[{show(key)}]"
             if i == 0 and isinstance(start, Resource) and key in ("region", "zone"):
                 current = getattr(start, key)
@@ -596,6 +604,14 @@ def bare(value: Any) -> Any:
 def _plain(value: Any) -> Any:
     """A value, or each item of a list, without quantifier wrapping: what built-ins see."""
     return [bare(v) for v in value] if isinstance(value, list) else bare(value)
+
+
+def _element(value: Any, index: int) -> Any:
+    """`xs[i]`: the element, counting from the end for a negative index; None when the
+    value is no list or is shorter."""
+    if isinstance(value, list) and -len(value) <= index < len(value):
+        return value[index]
+    return None
 
 
 def _text(op: plan.Value) -> str:

@@ -574,9 +574,9 @@ def range_kind(t: model.Type) -> RangeKind | None:
 
 
 _NAME = r"[A-Za-z_][A-Za-z0-9_]*"
-_KEY = r"""\[(?:"[^"]*"|'[^']*')\]"""
+_KEY = r"""\[(?:"[^"]*"|'[^']*'|-?[0-9]+)\]"""
 _PLACEHOLDER = re.compile(rf"{_NAME}(?:\.{_NAME}|{_KEY})*")
-_SEGMENT = re.compile(rf"\.({_NAME})|\[(?:\"([^\"]*)\"|'([^']*)')\]")
+_SEGMENT = re.compile(rf"\.({_NAME})|\[(?:\"([^\"]*)\"|'([^']*)'|(-?[0-9]+))\]")
 
 
 def placeholders(template: str) -> list[tuple[str, str]] | None:
@@ -588,13 +588,16 @@ def placeholders(template: str) -> list[tuple[str, str]] | None:
 
 
 def placeholder_path(name: str, span: Span) -> ast.Path:
-    """`{r.priority}`, `{tags["owner"]}` (or `{tags['owner']}`) as the path it names."""
+    """`{r.priority}`, `{tags["owner"]}` (or `{tags['owner']}`), `{ids[0]}` as the path it
+    names."""
     head = re.match(_NAME, name)
     assert head is not None  # the checker accepts only what _PLACEHOLDER matches
     segments: list[ast.Segment] = []
     for m in _SEGMENT.finditer(name, head.end()):
         if m.group(1) is not None:
             segments.append(ast.AttrSegment(name=m.group(1), span=span))
+        elif m.group(4) is not None:
+            segments.append(ast.IndexSegment(index=int(m.group(4)), span=span))
         else:
             key = m.group(2) if m.group(2) is not None else m.group(3)
             segments.append(ast.KeySegment(key=key, span=span))

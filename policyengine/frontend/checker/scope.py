@@ -28,8 +28,8 @@ class Binding:
 
 @dataclass(frozen=True)
 class Step:
-    op: Literal["attr", "key", "var", "star"]
-    name: str = ""  # attribute or key
+    op: Literal["attr", "key", "var", "star", "index"]
+    name: str = ""  # attribute, key, or the index of a list element
     slot: int = -1  # for `var`: the slot holding the key
     optional: bool = False  # the model allows this step to be absent (optional, map key)
     api: str = ""  # `from "DescribeX"`: absent means the export lacks that API
@@ -224,6 +224,8 @@ class Scope:
                 elif isinstance(seg, ast.StarSegment):
                     steps.append(Step("star"))
                     plural = True
+                elif isinstance(seg, ast.IndexSegment):
+                    steps.append(Step("index", str(seg.index), optional=True))
                 continue
             match seg:
                 case ast.AttrSegment(name=name):
@@ -307,6 +309,20 @@ class Scope:
                     current = current.item
                     plural = True
                     steps.append(Step("star"))
+                case ast.IndexSegment(index=index):
+                    if not isinstance(current, vocabulary.ListT):
+                        self.diags.error(
+                            "PE106",
+                            f"`[{index}]` needs a list; `{owner}` is {_article(current)}",
+                            seg.span,
+                            "not a list",
+                        )
+                        return None
+                    # A list may be shorter: an element that is not there is absent, as an
+                    # optional attribute is.
+                    current = vocabulary.OptionalT(current.item)
+                    steps.append(Step("index", str(index), optional=True))
+                    owner = f"{owner}[{index}]"
         if plural:
             current = vocabulary.ListT(current)
         return Resolved(binding, tuple(steps), current, plural, path.span.text)
