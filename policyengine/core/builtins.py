@@ -247,6 +247,13 @@ BUILTINS: Mapping[str, Builtin] = {
             "whole days from now() to a time, rounded down",
         ),
         Builtin(
+            "concat",
+            (_S, _S),
+            model.STRING,
+            _str2_fn("concat", str.__add__),
+            "the two texts joined: concat(region, \"-web\")",
+        ),
+        Builtin(
             "split",
             (_S, _S),
             model.ListT(model.STRING),
