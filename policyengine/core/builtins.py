@@ -251,7 +251,7 @@ BUILTINS: Mapping[str, Builtin] = {
             (_S, _S),
             model.STRING,
             _str2_fn("concat", str.__add__),
-            "the two texts joined: concat(region, \"-web\")",
+            'the two texts joined: concat(region, "-web")',
         ),
         Builtin(
             "split",
