@@ -303,8 +303,11 @@ def test_plan_links_attachments_through_configuration_references(at_root: None) 
     assert code == 1
     disk_zone = [(res, rel, o) for r, _, res, rel, o, _ in rows if r == "ecs_locations.disk_zone"]
     # Ids unknown until apply, linked by `alicloud_ecs_disk.data[count.index]` and
-    # `alicloud_instance.app[count.index]`: each disk to its own instance.
+    # `alicloud_instance.app[count.index]` (the `.tf` files beside the plan show the index
+    # is exactly `count.index`): each disk to its own instance. Each instance's system disk
+    # is in its zone.
     assert sorted(disk_zone) == [
+        ("alicloud_instance.web.system_disk", "i-bp1d6tsvkinvbbn5b8pf", "pass"),
         (
             "module.app.alicloud_ecs_disk.data[0]",
             "module.app.alicloud_instance.app[0]",
@@ -320,6 +323,16 @@ def test_plan_links_attachments_through_configuration_references(at_root: None) 
             "module.app.alicloud_ecs_disk_attachment.scratch",
             "module.app.alicloud_instance.app[0]",
             "error",
+        ),
+        (
+            "module.app.alicloud_instance.app[0].system_disk",
+            "module.app.alicloud_instance.app[0]",
+            "pass",
+        ),
+        (
+            "module.app.alicloud_instance.app[1].system_disk",
+            "module.app.alicloud_instance.app[1]",
+            "pass",
         ),
     ]
     error = next(
@@ -351,11 +364,15 @@ def test_plan_findings(at_root: None) -> None:
             "module.app.alicloud_ecs_disk_attachment.scratch",
             "error",
         ),
+        # System disks: the provider encrypts none unless `system_disk_encrypted` says so.
+        ("org_baseline.encrypted_disks", "alicloud_instance.web.system_disk", "fail"),
         (
             "org_baseline.encrypted_disks",
             "module.app.alicloud_ecs_disk_attachment.scratch",
             "error",
         ),
+        ("org_baseline.encrypted_disks", "module.app.alicloud_instance.app[0].system_disk", "fail"),
+        ("org_baseline.encrypted_disks", "module.app.alicloud_instance.app[1].system_disk", "fail"),
         ("org_baseline.instances_in_vpc", "module.app.alicloud_instance.app[0]", "error"),
         ("org_baseline.instances_in_vpc", "module.app.alicloud_instance.app[1]", "error"),
         ("org_baseline.no_public_ssh", "sg-bp1a8r0h3mc6j7ypv0oq", "fail"),

@@ -59,6 +59,26 @@ class UnknownMarker(BaseModel):
     ref: str | None = Field(None, description="The address of the resource whose id it is.")
 
 
+class Declared(BaseModel):
+    """A line of a file that is not JSON: a Terraform `resource` block in a `.tf` file."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    file: str = Field(description="The file, as the user names it.")
+    line: int = Field(ge=1, description="The 1-based line.")
+
+
+class FieldPlace(BaseModel):
+    """Where one value of an imported resource came from."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    file: str | None = Field(None, description="The input file, when not the resource's.")
+    pointer: str = Field(description="The JSON Pointer in that file.")
+    address: str | None = Field(None, description="The Terraform address, when another's.")
+    declared: Declared | None = Field(None, description="Where that resource is declared.")
+
+
 class SourcePlace(BaseModel):
     """Where an imported resource came from, so reports can name it the way its input does."""
 
@@ -68,6 +88,12 @@ class SourcePlace(BaseModel):
     file: str | None = Field(None, description="The input file.")
     pointer: str | None = Field(None, description="The JSON Pointer in that file.")
     address: str | None = Field(None, description="The Terraform address.")
+    fields: dict[str, FieldPlace] | None = Field(
+        None,
+        description="Where each part of the resource came from: a JSON Pointer below the "
+        "resource (`/zone`, `/rules/0`) -> its place in the input.",
+    )
+    declared: Declared | None = Field(None, description="Where the resource is declared.")
 
 
 class ResourceEnvelope(BaseModel):

@@ -25,6 +25,7 @@ class Input:
 @dataclass(frozen=True)
 class Options:
     region: str | None = None  # the region of a single response that does not say it
+    tf_dir: Path | None = None  # where a Terraform plan's `.tf` files are (else beside it)
 
 
 @dataclass(frozen=True)
