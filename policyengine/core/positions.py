@@ -28,6 +28,16 @@ class Positions:
         self._starts = _resource_starts(source.text)  # offset of each resource
         self._members: dict[int, dict[str, int]] = {}  # walked when first asked
 
+    def resource(self, index: int) -> object:
+        """The parsed JSON of the resource at `index` (None when the text has no such
+        resource); read from its place in the text, so it costs that resource alone."""
+        if not 0 <= index < len(self._starts):
+            return None
+        try:
+            return _DECODER.raw_decode(self.source.text, self._starts[index])[0]
+        except ValueError:
+            return None
+
     def find(self, pointer: str) -> tuple[int, int] | None:
         """The position of `/resources/N` or `/resources/N/KEY...` (the nearest of the
         two that is known); None for a pointer outside `resources`."""

@@ -16,7 +16,7 @@ import gc
 import json
 import math
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -358,9 +358,9 @@ class Snapshot:
     resources: list[dict[str, Any]]
     text: str = ""  # as read: outputs that point at lines scan it for positions
     unknowns: bool = True  # may hold `{"$unknown": ...}` values (False: known not to)
-    # The input's own text when the snapshot was converted from one file (a Terraform
-    # plan): each resource's `source.pointer` points into it.
-    origin: str = ""
+    # The texts of the files the snapshot was converted from (a Terraform plan, an export's
+    # response files), by name: each resource's `source` points into them.
+    origins: dict[str, str] = field(default_factory=dict)
 
 
 def parse_snapshot(text: str | bytes, file: str) -> Snapshot:
@@ -378,7 +378,12 @@ def parse_snapshot(text: str | bytes, file: str) -> Snapshot:
 
 
 def parse_document(
-    data: Any, file: str, *, unknowns: bool = True, text: str = "", origin: str = ""
+    data: Any,
+    file: str,
+    *,
+    unknowns: bool = True,
+    text: str = "",
+    origins: dict[str, str] | None = None,
 ) -> Snapshot:
     """Parsed JSON (as an importer makes it) -> a snapshot whose envelope is valid. `text`
     is the JSON as read, when there is a file whose lines findings can point at."""
@@ -415,7 +420,7 @@ def parse_document(
             problems.extend(_problems(file, exc, f"/resources/{index}"))
     if problems:
         raise InputError(problems)
-    return Snapshot(file, envelope, envelope.resources, text, unknowns, origin)
+    return Snapshot(file, envelope, envelope.resources, text, unknowns, origins or {})
 
 
 def plain_envelope(resource: dict[str, Any]) -> bool:

@@ -17,6 +17,7 @@ from typing import Any
 
 from policyengine.core import model
 from policyengine.core.diagnostics import did_you_mean
+from policyengine.inputs.origins import Origin
 from policyengine.inputs.snapshot import (
     InputError,
     Problem,
@@ -43,7 +44,7 @@ class Resource:
         zone: str | UnknownValue | None,
         file: str,
         address: str | None = None,
-        origin: str | None = None,
+        origin: Origin | None = None,
     ) -> None:
         self.index = index
         self.kind = kind
@@ -53,7 +54,7 @@ class Resource:
         self.zone = zone
         self.file = file
         self.address = address  # where an imported resource is declared (a Terraform address)
-        self.origin = origin  # its JSON Pointer in the file it was converted from
+        self.origin = origin  # where it and its values are in the files it came from
 
     @property
     def id_unknown(self) -> bool:
@@ -136,7 +137,7 @@ class Store:
         # `now()` in a rule: `--now` when given, else the capture time; never the clock.
         self._now = now if now is not None else _capture_time(self.captured_at)
         self.text = snapshot.text
-        self.origin = snapshot.origin
+        self.origins = snapshot.origins
         self.locations = LocationTable(snapshot.envelope.locations)
         self.resources: list[Resource] = []
         self.by_kind: dict[str, list[Resource]] = {k: [] for k in m.kinds}
@@ -229,7 +230,7 @@ class Store:
             seen[ident] = index
             source = data.get("source")
             address = source.get("address") if isinstance(source, dict) else None
-            origin = source.get("pointer") if isinstance(source, dict) else None
+            origin = Origin.of(source, self.file) if source is not None else None
             resource = Resource(
                 index,
                 kind.name,
@@ -239,7 +240,7 @@ class Store:
                 zone,
                 self.file,
                 address,
-                origin if isinstance(origin, str) else None,
+                origin,
             )
             if address:
                 self._by_address[address] = resource

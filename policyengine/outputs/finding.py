@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from policyengine.core.positions import locate
-from policyengine.core.source import Source, Span
+from policyengine.core.source import Span
 from policyengine.results.explain import evidence, subject
 from policyengine.results.report import Finding, Report, outcome_text
 
@@ -21,13 +20,20 @@ class Place:
 
 
 def explanation(report: Report, f: Finding) -> str:
-    """The first line is the finding; then each deciding fact with its JSON Pointer, and
-    the rule's remediation."""
+    """The first line is the finding; then each deciding fact with where it is in the
+    user's own file (`plan.json#/resource_changes/4/change/after/zone_id`), and the rule's
+    remediation."""
     lines = [outcome_text(report, f)]
     if f.proof is not None:
         file = f.result.resource.file
         for fact in evidence(f.proof):
-            lines.append(f"- {fact.text}" + (f" ({file}#{fact.pointer})" if fact.pointer else ""))
+            where = f" ({report.place(file, fact.pointer).uri()})" if fact.pointer else ""
+            lines.append(f"- {fact.text}{where}")
+    res = f.result.resource
+    place = report.place(res.file, _deciding_pointer(f))
+    if place.address and place.address != res.address:
+        block = f" ({place.declared[0]}:{place.declared[1]})" if place.declared else ""
+        lines.append(f"- the resource to change: {place.address}{block}")
     if f.result.rule.remediation and f.status.value == "fail":
         lines.append(f"fix: {f.result.rule.remediation}")
     return "\n".join(lines)
@@ -45,26 +51,51 @@ def _deciding_pointer(f: Finding) -> str:
     under = [x for x in facts if x.pointer.startswith(own + "/")]
     reads = [x for x in under if x.kind in ("read", "missing")]
     chosen = reads or under
-    return chosen[0].pointer if chosen else own
+    if not chosen:
+        return own
+    pointer = chosen[0].pointer
+    # Into the element that decided it (`rules/0` of `rules`): a security group rule of a
+    # plan is its own resource, the one to change.
+    for x in under:
+        if x.kind == "element" and x.pointer.startswith(pointer + "/"):
+            pointer = x.pointer
+    return pointer
+
+
+def _at(report: Report, file: str, pointer: str, label: str) -> Place | None:
+    """A pointer into the snapshot, as a line and column of the user's file."""
+    if file == "<stdin>":
+        return None
+    place = report.place(file, pointer)
+    found = report.line_of(place)
+    return None if found is None else Place(place.file, found[0], found[1], label)
 
 
 def primary(report: Report, f: Finding) -> Place:
-    """The resource's position in its snapshot; the rule's place in the policy when the
-    snapshot's text is not at hand (stdin) or holds no such resource."""
+    """Where the finding is in the user's own files: the deciding value of the resource
+    to change (a plan's `alicloud_security_group_rule`, not its group; a response file's
+    field); the rule's place in the policy when no file of the input is at hand (stdin)."""
     res = f.result.resource
-    positions = report.positions(res.file) if res.file != "<stdin>" else None
-    found = positions.find(_deciding_pointer(f)) if positions is not None else None
-    if found is None:
-        # Converted from a file (a Terraform plan): the resource's own place in that file.
-        text = report.origins.get(res.file) if res.origin is not None else None
-        found = locate(Source(res.file, text), res.origin) if text and res.origin else None
+    place = report.place(res.file, _deciding_pointer(f))
+    label = f"{res.kind} {res.key}" + (f" ({place.address})" if place.address else "")
+    found = _at(report, res.file, _deciding_pointer(f), label)
     if found is None:
         return policy_place(f.result.rule.span, f.result.rule.id)
-    return Place(res.file, found[0], found[1], f"{res.kind} {res.key}")
+    return found
+
+
+def declared(report: Report, f: Finding) -> Place | None:
+    """The `.tf` block of the resource to change, when the configuration was at hand."""
+    res = f.result.resource
+    place = report.place(res.file, _deciding_pointer(f))
+    if place.declared is None:
+        return None
+    file, line = place.declared
+    return Place(file, line, 1, f"resource {place.address or res.key}")
 
 
 def related(report: Report, f: Finding) -> list[Place | str]:
-    """Every other resource of the proof: a place in the snapshot, or its name alone
+    """Every other resource of the proof: a place in the user's files, or its name alone
     when its position is not known."""
     res = f.result.resource
     own = res.pointer
@@ -80,11 +111,10 @@ def related(report: Report, f: Finding) -> list[Place | str]:
             label, first = labels.get(pointer, (fact.owner or pointer, pointer))
             if pointer != own and first == pointer:
                 labels[pointer] = (label, fact.pointer)
-    positions = report.positions(res.file) if res.file != "<stdin>" else None
     out: list[Place | str] = []
     for label, pointer in labels.values():
-        found = positions.find(pointer) if positions is not None else None
-        out.append(label if found is None else Place(res.file, found[0], found[1], label))
+        found = _at(report, res.file, pointer, label)
+        out.append(label if found is None else found)
     return out
 
 

@@ -21,7 +21,14 @@ from policyengine.core.semantics import Severity
 from policyengine.core.version import __version__
 from policyengine.outputs.check_sarif import INFORMATION_URI, SCHEMA_URI, uri
 from policyengine.outputs.docs import rule_url
-from policyengine.outputs.finding import Place, explanation, policy_place, primary, related
+from policyengine.outputs.finding import (
+    Place,
+    declared,
+    explanation,
+    policy_place,
+    primary,
+    related,
+)
 from policyengine.results.report import Finding, Report, summary_line, verdict_line
 
 FINGERPRINT_KEY = "policyengine/v1"
@@ -114,6 +121,9 @@ def _result(report: Report, f: Finding, index: int, baseline: bool) -> dict[str,
     rule = f.result.rule
     place = primary(report, f)
     others = [p for p in related(report, f) if isinstance(p, Place)]
+    block = declared(report, f)  # the `.tf` block to change, when the files were at hand
+    if block is not None:
+        others.insert(0, block)
     # The rule's clause is related too, unless it is already the primary location.
     if place.file != rule.span.file:
         others.append(policy_place(rule.span, f"rule {rule.id}"))

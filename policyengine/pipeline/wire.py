@@ -26,7 +26,7 @@ from policyengine.results.report import Finding, Part
 from policyengine.runtime import Proof, Result, Status
 
 # The layout of the bytes; a part is read only by a process running the same version.
-WIRE_VERSION = 2  # 2: resources carry their origin pointer; parts the origin text
+WIRE_VERSION = 3  # 3: resources carry their origins (places per value); parts the texts
 _STATUS = {s.value: s for s in Status}
 _NONE = -1  # no edge, no target
 
@@ -172,7 +172,7 @@ def encode(part: Part, compiled: plan.Plan) -> bytes:
         WIRE_VERSION,
         part.file,
         part.text,
-        part.origin,
+        part.origins,
         part.resources,
         resources,
         edges,
@@ -203,7 +203,7 @@ for _cls, _names in (
 
 def decode(data: bytes, compiled: plan.Plan) -> Part:
     """The part `encode` wrote, its references resolved against `compiled`."""
-    (version, file, text, origin, count, resource_rows, edge_rows, rows, proof_bytes) = (
+    (version, file, text, origins, count, resource_rows, edge_rows, rows, proof_bytes) = (
         pickle.loads(data)
     )
     if version != WIRE_VERSION:
@@ -262,4 +262,4 @@ def decode(data: bytes, compiled: plan.Plan) -> Part:
         )
         for i, (result, row) in enumerate(zip(results, rows, strict=True))
     ]
-    return Part(file, text, count, findings, origin)
+    return Part(file, text, count, findings, origins)

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict
 
 from policyengine.core.diagnostics import Diagnostic, Level, render_text
 from policyengine.core.source import Span
+from policyengine.inputs import origins as places
 from policyengine.inputs.snapshot import UnknownValue
 from policyengine.inputs.store import Resource
 from policyengine.results.hints import fix_hints
@@ -48,6 +49,7 @@ class ResourceRef(_Doc):
     pointer: str | None  # JSON Pointer of the resource in its snapshot; None if not in it
     address: str | None = None  # the Terraform address, for a resource from a plan or state
     relation: str | None = None  # for the other end of an edge: the relation's name
+    origin: str | None = None  # where it is in the file the user has: `FILE#POINTER`
 
 
 class OperandDoc(_Doc):
@@ -79,6 +81,9 @@ class FactDoc(_Doc):
     resource: str  # the resource the fact is about ("disk d-1"), or ""
     pointer: str  # JSON Pointer into the snapshot, or ""
     value: Any
+    # Where it is in the file the user has: `FILE#POINTER` (a plan's `after`, a response
+    # file's field; the snapshot's own pointer for a snapshot given as one), or "".
+    origin: str = ""
 
 
 class ProofDocument(_Doc):
@@ -220,7 +225,7 @@ def to_diagnostic(proof: Proof) -> Diagnostic:
     span: Span = leaf.span if leaf is not None else rule.span
     notes: list[str] = []
     for fact in facts:
-        where = f"  ({result.resource.file}#{fact.pointer})" if fact.pointer else ""
+        where = f"  ({_where(result, fact.pointer)})" if fact.pointer else ""
         notes.append(f"{fact.text}{where}")
     if (
         result.status is Status.ERROR
@@ -282,8 +287,9 @@ def render_proof_markdown(proof: Proof) -> str:
         "```",
         "",
     ]
-    file = result.resource.file
-    lines += [f"- {f.text}" + (f" (`{file}#{f.pointer}`)" if f.pointer else "") for f in facts]
+    lines += [
+        f"- {f.text}" + (f" (`{_where(result, f.pointer)}`)" if f.pointer else "") for f in facts
+    ]
     if result.reason and result.status in (Status.ERROR, Status.SKIPPED):
         lines.append(f"- {result.reason}")
     hints = fix_hints(proof)
@@ -334,7 +340,7 @@ def proof_document(proof: Proof) -> ProofDocument:
         clauses=list(_clauses(proof)),
         message=message(result, proof),
         reason=result.reason,
-        evidence=[FactDoc.model_validate(fact_json(f)) for f in facts],
+        evidence=[FactDoc.model_validate(fact_json(f, _where(result, f.pointer))) for f in facts],
         hints=fix_hints(proof),
         remediation=result.rule.remediation,
         fingerprint=fingerprint(proof),
@@ -380,13 +386,32 @@ def _test_doc(test: Test) -> TestDoc:
     return TestDoc(op=test.op, left=left, right=side(test.right))
 
 
-def fact_json(fact: Fact) -> dict[str, Any]:
+def origin_of(result: Result, pointer: str) -> places.Place:
+    """A pointer into the snapshot (`/resources/7/zone`) -> where that value is in the
+    file the user has, through the resources the outcome names."""
+    at = places.split(pointer)
+    file = result.resource.file
+    if at is None:
+        return places.Place(file, pointer)
+    named = [result.resource, result.target, *(result.edge.targets if result.edge else ())]
+    resource = next((r for r in named if r is not None and r.index == at[0]), None)
+    if resource is None or resource.origin is None:
+        return places.Place(file, pointer)
+    return resource.origin.place(at[1], file)
+
+
+def _where(result: Result, pointer: str) -> str:
+    return origin_of(result, pointer).uri() if pointer else ""
+
+
+def fact_json(fact: Fact, origin: str = "") -> dict[str, Any]:
     return {
         "kind": fact.kind,
         "text": fact.text,
         "resource": fact.owner,
         "pointer": fact.pointer,
         "value": _plain(fact.value),
+        "origin": origin,
     }
 
 
@@ -400,6 +425,8 @@ def _place(r: Resource) -> dict[str, Any]:
     out["pointer"] = r.pointer
     if r.address:
         out["address"] = r.address  # the Terraform address of an imported resource
+    if r.origin is not None and r.index >= 0:
+        out["origin"] = r.origin.place("", r.file).uri()
     return out
 
 

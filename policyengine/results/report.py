@@ -17,11 +17,12 @@ from typing import Any, Literal
 
 from policyengine.core import plan
 from policyengine.core.diagnostics import did_you_mean
-from policyengine.core.positions import Positions
+from policyengine.core.positions import Positions, locate
 from policyengine.core.semantics import Enforcement, Severity
 from policyengine.core.source import Source
 from policyengine.core.version import TOOL, __version__, tool_version
-from policyengine.inputs.store import Store
+from policyengine.inputs import origins as places
+from policyengine.inputs.store import Resource, Store
 from policyengine.results.baseline import Baseline
 from policyengine.results.baseline import Entry as BaselineEntry
 from policyengine.results.explain import evidence as proof_evidence
@@ -29,6 +30,7 @@ from policyengine.results.explain import (
     fact_json,
     fingerprint,
     message,
+    origin_of,
     related_json,
     resource_json,
     subject,
@@ -93,7 +95,8 @@ class Report:
     stale: list[tuple[Waiver, str]] = field(default_factory=list)  # and a hint
     baseline: str | None = None  # the baseline file, when one was given
     fixed: list[BaselineEntry] = field(default_factory=list)
-    # An input file -> its text, for snapshots converted from one file (a Terraform plan).
+    # An input file -> its text, for snapshots converted from files (a Terraform plan, an
+    # export's responses): findings point at their lines.
     origins: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -196,6 +199,69 @@ class Report:
     def _positions(self) -> dict[str, Positions]:
         return {}
 
+    @cached_property
+    def _resources(self) -> dict[tuple[str, int], Resource]:
+        """(snapshot, index) -> every resource a finding names, so that a fact's pointer
+        into the snapshot can be turned into a place in the user's own files."""
+        out: dict[tuple[str, int], Resource] = {}
+        for f in self.findings:
+            result = f.result
+            named = [result.resource, result.target]
+            if result.edge is not None:
+                named.extend(result.edge.targets)
+            for r in named:
+                if r is not None and r.index >= 0:
+                    out[(r.file, r.index)] = r
+        return out
+
+    def place(self, file: str, pointer: str) -> places.Place:
+        """A pointer into the snapshot `file` (`/resources/7/zone`) -> the place of that
+        value in the file the user has: the response file and its JSON Pointer, the plan's
+        `after` of the resource, or the snapshot itself when it was given as one."""
+        at = places.split(pointer)
+        resource = self._resources.get((file, at[0])) if at is not None else None
+        if at is None or resource is None:
+            return places.Place(file, pointer)
+        if resource.origin is None:
+            # The snapshot as given: a value the data lacks (a tag never set) is pointed
+            # at through what holds it.
+            # Read from the snapshot's text, the same in every process.
+            positions = self.positions(file)
+            sub, data = at[1], positions.resource(at[0]) if positions is not None else None
+            while sub and data is not None and not places.resolves(data, sub):
+                sub = sub.rsplit("/", 1)[0]
+            return places.Place(file, f"{resource.pointer}{sub}")
+        place = resource.origin.place(at[1], file)
+        doc = self._doc(place.file)
+        trimmed = place.pointer
+        while doc is not None and trimmed and not places.resolves(doc, trimmed):
+            trimmed = trimmed.rsplit("/", 1)[0]
+        return place if trimmed == place.pointer else replace(place, pointer=trimmed)
+
+    @cached_property
+    def _docs(self) -> dict[str, Any]:
+        return {}
+
+    def _doc(self, file: str) -> Any:
+        """The parsed JSON of an input file whose text is at hand, parsed once."""
+        if file not in self._docs:
+            text = self.origins.get(file)
+            try:
+                self._docs[file] = json.loads(text) if text else None
+            except ValueError:
+                self._docs[file] = None
+        return self._docs[file]
+
+    def line_of(self, place: places.Place) -> tuple[int, int] | None:
+        """The 1-based line and column of a place, when its file's text is at hand."""
+        positions = self.positions(place.file)
+        if positions is not None:  # a snapshot file: its resources are indexed once
+            return positions.find(place.pointer)
+        text = self.origins.get(place.file)
+        if not text:
+            return None
+        return locate(Source(place.file, text), place.pointer)
+
     def positions(self, file: str) -> Positions | None:
         """Where resources sit in a snapshot's text; scanned once, when first asked."""
         if file not in self._positions:
@@ -215,7 +281,8 @@ class Part:
     text: str  # the snapshot's text, where findings' lines are found
     resources: int
     findings: list[Finding]  # every outcome, in snapshot order then policy order
-    origin: str = ""  # the text of the file it was converted from, if one (a plan)
+    # The texts of the files it was converted from (a plan, an export's responses), by name.
+    origins: dict[str, str] = field(default_factory=dict)
 
 
 def evaluate_snapshot(compiled: plan.Plan, store: Store) -> Part:
@@ -227,7 +294,7 @@ def evaluate_snapshot(compiled: plan.Plan, store: Store) -> Part:
             continue
         proof = trace(store, result)
         findings.append(Finding(result, proof, fingerprint(proof)))
-    return Part(store.file, store.text, len(store.resources), findings, store.origin)
+    return Part(store.file, store.text, len(store.resources), findings, store.origins)
 
 
 def build(
@@ -325,7 +392,7 @@ def _assemble(
         list(waiver_files),
         expired,
         stale,
-        origins={p.file: p.origin for p in parts if p.origin},
+        origins={name: text for p in parts for name, text in p.origins.items()},
     )
 
 
@@ -450,9 +517,21 @@ def render_text(report: Report, *, show_all: bool = False, color: bool = False) 
 # ---------------------------------------------------------------- json
 
 
-def finding_json(f: Finding) -> dict[str, Any]:
+def finding_json(f: Finding, report: Report | None = None) -> dict[str, Any]:
     r = f.result
-    evidence = [fact_json(x) for x in proof_evidence(f.proof)] if f.proof is not None else []
+
+    def where(pointer: str) -> str:
+        if not pointer:
+            return ""
+        if report is None:
+            return origin_of(r, pointer).uri()
+        return report.place(r.resource.file, pointer).uri()
+
+    evidence = (
+        [fact_json(x, where(x.pointer)) for x in proof_evidence(f.proof)]
+        if f.proof is not None
+        else []
+    )
     return {
         "rule": r.rule.id,
         "title": r.rule.title,
@@ -513,7 +592,7 @@ def to_json(report: Report, *, show_all: bool = False) -> dict[str, Any]:
         if report.baseline is None
         else {"file": report.baseline, "fixed": [e.to_json() for e in report.fixed]},
         "notices": [{"level": n.level, "message": n.message} for n in report.notices()],
-        "results": [finding_json(f) for f in report.findings if shown(report, f, show_all)],
+        "results": [finding_json(f, report) for f in report.findings if shown(report, f, show_all)],
     }
 
 

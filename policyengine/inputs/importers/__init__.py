@@ -116,11 +116,35 @@ def read(path: Path, fmt: str, m: model.Model, options: Options, stdin: str | No
         unknowns = f'"{UNKNOWN}"' in text  # no need to walk a document that has none
     # A normalized snapshot file keeps its text: findings can then point at its lines.
     kept = text if importer.name == "snapshot" and source.path is not None and text else ""
-    origin = text if importer.name != "snapshot" and source.path is not None and text else ""
+    origins = _origins(converted, source, text if importer.name != "snapshot" else None)
     snapshot = parse_document(
-        converted.document, source.name, unknowns=unknowns, text=kept, origin=origin
+        converted.document, source.name, unknowns=unknowns, text=kept, origins=origins
     )
     return Read(snapshot, converted, detected)
+
+
+def _origins(converted: Converted, source: Input, text: str | None) -> dict[str, str]:
+    """The texts of the files the resources came from, by name, so that findings can point
+    at their lines: the input file itself, or the files of a folder its resources name."""
+    if source.path is None:
+        return {}
+    if not source.is_dir:
+        return {source.name: text} if text else {}
+    names: set[str] = set()
+    for resource in converted.document.get("resources", []):
+        place = resource.get("source") if isinstance(resource, dict) else None
+        if not isinstance(place, dict):
+            continue
+        names.add(str(place.get("file") or ""))
+        for inner in (place.get("fields") or {}).values():
+            if isinstance(inner, dict) and inner.get("file"):
+                names.add(str(inner["file"]))
+    prefix = source.name.rstrip("/") + "/"
+    out: dict[str, str] = {}
+    for name in sorted(names):
+        if name.startswith(prefix):  # a file of the folder the user gave, read again
+            out[name] = read_input(source.path / name[len(prefix) :], name)
+    return out
 
 
 def _shape(data: object) -> str:

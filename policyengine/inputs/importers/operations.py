@@ -216,6 +216,8 @@ class _Doc:
 
     def add(self, resource: dict[str, Any]) -> None:
         resource["source"] = {"format": "operation", "address": self.address()}
+        if self.op.where.startswith("/"):  # the call in its JSON file: findings point at it
+            resource["source"].update(file=self.op.file, pointer=self.op.where)
         self.document["resources"].append(resource)
 
     def address(self) -> str:

@@ -45,7 +45,10 @@ class Build:
             return False
         self.by_identity[ident] = resource
         self.where[id(resource)] = (file, pointer)
+        fields = (resource.get("source") or {}).get("fields")
         resource["source"] = {"format": "aliyun", "file": file, "pointer": pointer}
+        if fields:
+            resource["source"]["fields"] = fields  # where each attribute is in the file
         self.resources.append(resource)
         return True
 
@@ -206,6 +209,14 @@ def make_resource(
         out[own] = ident
     if kind.scope != "global":
         out["region"] = region
+    # Where each attribute is in the response file, for pointers into the user's files.
+    fields: dict[str, dict[str, str]] = {}
+    if r.api.identity is not None:
+        fields[f"/{own}"] = {"pointer": f"{at}/{pointer_escape(r.api.identity)}"}
+    if "RegionId" in item:
+        fields["/region"] = {"pointer": f"{at}/RegionId"}
+    elif isinstance(r.body.get("RegionId"), str):
+        fields["/region"] = {"pointer": r.at("RegionId")}
     # The names the importer itself writes, and the API field each comes from.
     given = {"kind": "kind", "source": "source", "region": "RegionId"}
     if r.api.identity is not None:
@@ -217,10 +228,12 @@ def make_resource(
         if key == "ZoneId" and kind.may_have("zone"):
             if _unique("zone", key, given, r.file, here, problems) and value:
                 out["zone"] = value  # "" on a regional reserved instance: it has no zone
+                fields["/zone"] = {"pointer": here}
             continue
         name = "tags" if key == "Tags" else attribute_name(key, value)
         if not _unique(name, key, given, r.file, here, problems):
             continue
+        fields[f"/{pointer_escape(name)}"] = {"pointer": here}
         if key == "Tags":
             out["tags"] = _tags(value, r.file, here, problems)
             continue
@@ -243,6 +256,7 @@ def make_resource(
     if key is None:
         problems.append(Problem(r.file, at, f"this {kind.name} has no identity"))
         return None
+    out["source"] = {"fields": fields}  # `_Build.add` completes the source
     return out, key
 
 
@@ -303,7 +317,12 @@ def join_later(later: list[tuple[Response, Any, str]], build: Build, m: model.Mo
                 rule_type = values.item_type(
                     dict(m.kinds["security_group"].attributes.fields).get("rules")
                 )
-                group.setdefault("rules", []).append(_value(item, rule_type, r.file, at, problems))
+                rules = group.setdefault("rules", [])
+                rules.append(_value(item, rule_type, r.file, at, problems))
+                place = {"pointer": at}
+                if group["source"].get("file") != r.file:
+                    place["file"] = r.file
+                group["source"].setdefault("fields", {})[f"/rules/{len(rules) - 1}"] = place
             case "DescribeAutoProvisioningGroupInstances":
                 _, _, group_id = group_key(r)
                 if group_id is None:

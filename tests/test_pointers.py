@@ -1,0 +1,137 @@
+"""Every place a report names is in a file the user has, and resolves there: each
+`FILE#POINTER` of every format names an existing file whose JSON holds that pointer,
+and each file and line (SARIF locations, GitHub annotations) is a line of that file.
+
+An aliyun export points into its response files (`cn-hangzhou/DescribeDisks.page2.json#
+/Disks/Disk/...`), a Terraform plan into plan.json as written (`/resource_changes/4/
+change/after/...`) and into the `.tf` files beside it, a snapshot into itself; never
+into the snapshot the engine made of an input.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+from conftest import ROOT, run_cli
+
+INPUTS = {
+    "snapshot": ["examples/ecs-account/snapshot.json"],
+    "aliyun export": ["examples/aliyun-export"],
+    "terraform plan": ["examples/terraform/plan.json"],
+    "terraform state": ["examples/terraform/state.json", "--region", "cn-hangzhou"],
+    "operations": [
+        "examples/aliyun-export",
+        "--operation",
+        "examples/operations/several.json",
+    ],
+}
+FORMATS = ["json", "sarif", "github", "junit", "markdown", "text"]
+# `FILE#POINTER` as the formats print it: the pointer ends at a space, a quote, a
+# backtick, a parenthesis or an XML/markdown delimiter.
+_URI = re.compile(r"([\w./-]+\.(?:json|tf))#(/[^\s`\"'()<>]*|)")
+
+
+def _resolves(doc: Any, pointer: str) -> bool:
+    value = doc
+    for token in pointer.split("/")[1:] if pointer else []:
+        token = token.replace("~1", "/").replace("~0", "~")
+        if isinstance(value, dict) and token in value:
+            value = value[token]
+        elif isinstance(value, list) and token.isdigit() and int(token) < len(value):
+            value = value[int(token)]
+        else:
+            return False
+    return True
+
+
+def _check_uri(file: str, pointer: str, problems: list[str]) -> None:
+    path = ROOT / file
+    if not path.is_file():
+        problems.append(f"{file}#{pointer}: no such file")
+    elif file.endswith(".json") and not _resolves(json.loads(path.read_text()), pointer):
+        problems.append(f"{file}#{pointer}: the pointer does not resolve")
+
+
+def _check_line(file: str, line: int, problems: list[str]) -> None:
+    path = ROOT / file
+    if not path.is_file():
+        problems.append(f"{file}:{line}: no such file")
+    elif not 1 <= line <= len(path.read_text().splitlines()):
+        problems.append(f"{file}:{line}: no such line")
+
+
+def _places(fmt: str, out: str) -> tuple[list[tuple[str, str]], list[tuple[str, int]]]:
+    uris = [(m.group(1), m.group(2)) for m in _URI.finditer(out)]
+    lines: list[tuple[str, int]] = []
+    if fmt == "sarif" and out.startswith("{"):
+        run = json.loads(out)["runs"][0]
+        for result in run["results"]:
+            for loc in [*result["locations"], *result.get("relatedLocations", [])]:
+                physical = loc["physicalLocation"]
+                lines.append((physical["artifactLocation"]["uri"], physical["region"]["startLine"]))
+    if fmt == "github":
+        for m in re.finditer(r"file=([^,]+),line=(\d+)", out):
+            lines.append((m.group(1), int(m.group(2))))
+    return uris, lines
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("name", list(INPUTS))
+def test_every_place_a_report_names_resolves_in_the_users_file(
+    name: str, fmt: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(ROOT)
+    _, out, err = run_cli(["evaluate", *INPUTS[name], "--all", "--format", fmt])
+    assert out, err
+    uris, lines = _places(fmt, out)
+    problems: list[str] = []
+    for file, pointer in uris:
+        _check_uri(file, pointer, problems)
+    for file, line in lines:
+        _check_line(file, line, problems)
+    assert not problems, problems
+    if name != "snapshot":
+        # Places in the user's own files, never in the snapshot made of them.
+        made = [f"{f}#{p}" for f, p in uris if p.startswith("/resources/")]
+        assert not made, made
+        if fmt in ("json", "sarif", "github") and name != "operations":
+            assert uris or lines  # (an operation's verdict is one line per call)
+
+
+def test_an_export_finding_points_at_the_field_of_its_response_file(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(ROOT)
+    _, out, _ = run_cli(["evaluate", "examples/aliyun-export", "--format", "github"])
+    assert (
+        "examples/aliyun-export/cn-hangzhou/DescribeDisks.page2.json#/Disks/Disk/0/ZoneId"
+        in out.replace("%3A", ":")
+    )
+
+
+def test_a_security_group_rule_finding_names_the_rule_resource_to_change(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(ROOT)
+    _, out, _ = run_cli(["evaluate", "examples/terraform/plan.json", "--format", "sarif"])
+    result = next(
+        r
+        for r in json.loads(out)["runs"][0]["results"]
+        if r["ruleId"] == "org_baseline.no_public_ssh"
+    )
+    assert "alicloud_security_group_rule.ssh_anywhere" in result["message"]["text"]
+    primary = result["locations"][0]["physicalLocation"]
+    text = (ROOT / "examples/terraform/plan.json").read_text().splitlines()
+    assert primary["artifactLocation"]["uri"] == "examples/terraform/plan.json"
+    # The rule's own change in the plan, and its `resource` block in main.tf.
+    assert '"alicloud_security_group_rule"' in "\n".join(
+        text[primary["region"]["startLine"] - 12 : primary["region"]["startLine"]]
+    )
+    block = result["relatedLocations"][0]["physicalLocation"]
+    tf = (ROOT / "examples/terraform/main.tf").read_text().splitlines()
+    assert block["artifactLocation"]["uri"] == "examples/terraform/main.tf"
+    line = tf[block["region"]["startLine"] - 1]
+    assert line.startswith('resource "alicloud_security_group_rule" "ssh_anywhere"')
