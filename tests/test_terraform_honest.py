@@ -427,3 +427,20 @@ def test_unknowns_and_removals_in_a_snapshot_never_turn_a_finding_into_a_pass(
     del ids
     after = _snapshot_outcomes(mutated, tmp)
     _never_hidden(before, after, gone)
+
+
+# ---------------------------------------------------------------- public images by name
+
+
+def test_a_public_image_named_by_its_name_exists_in_every_region(tmp_path: Path) -> None:
+    changes = base_changes()
+    changes[0]["change"]["after"]["image_id"] = "aliyun_3_x64_20G_alibase_20240528.vhd"
+    got = outcomes(plan(*changes), tmp_path)
+    # The model: an image id that is not `m-…` is a system image's name, and system
+    # images are released in every region. Exempt, never `error`.
+    assert got[("ecs_locations.image_region", "alicloud_instance.web")] == "skipped"
+
+
+def test_a_custom_image_id_the_plan_does_not_hold_is_still_an_error(tmp_path: Path) -> None:
+    got = outcomes(plan(*base_changes()), tmp_path)  # image_id m-bp1hd5yd3z8vfr0wq1ae
+    assert got[("ecs_locations.image_region", "alicloud_instance.web")] == "error"

@@ -32,7 +32,18 @@ from policyengine.inputs.snapshot import (
 class Resource:
     """One resource: its data as given, and where it sits in the snapshot."""
 
-    __slots__ = ("index", "kind", "key", "data", "region", "zone", "file", "address", "origin")
+    __slots__ = (
+        "index",
+        "kind",
+        "key",
+        "data",
+        "region",
+        "zone",
+        "file",
+        "address",
+        "origin",
+        "at",
+    )
 
     def __init__(
         self,
@@ -45,6 +56,7 @@ class Resource:
         file: str,
         address: str | None = None,
         origin: Origin | None = None,
+        at: str | None = None,
     ) -> None:
         self.index = index
         self.kind = kind
@@ -55,6 +67,9 @@ class Resource:
         self.file = file
         self.address = address  # where an imported resource is declared (a Terraform address)
         self.origin = origin  # where it and its values are in the files it came from
+        # A resource the model implies (a public image named by its name, which exists in
+        # every region): the place of the reference that names it.
+        self.at = at
 
     @property
     def id_unknown(self) -> bool:
@@ -63,6 +78,8 @@ class Resource:
 
     @property
     def pointer(self) -> str:
+        if self.at is not None:
+            return self.at
         if self.index < 0:  # a region, the subject of `for each region`
             return f"/locations/{pointer_escape(self.key)}"
         return f"/resources/{self.index}"
@@ -156,7 +173,8 @@ class Store:
             # Marked on a copy of each resource: the document stays as it was read.
             raw = [_mark_unknowns(dict(data)) for data in raw]
             self.has_unknowns = True
-        # Sources named by a target-side path that are not in the snapshot, per target.
+        # Resources the model implies by a name (public images), by (kind, name, region).
+        self._implied_by: dict[tuple[str, str, str | None], Resource] = {}
         self._located: dict[tuple[str, str], list[Resource]] | None = None
         # Building the tables makes millions of objects and no cycles: the cyclic
         # collector would re-walk the growing heap again and again (measured: most of
@@ -401,6 +419,9 @@ class Store:
             for value, (paths, pointer, fixed) in found.items():
                 resolved = fixed if fixed is not None else targets.by_key.get(value, [])
                 allowed = tuple(t for t in resolved if t.index in targets.allowed)
+                if not resolved:
+                    implied = self._implied(relation, value, source, pointer)
+                    allowed = (implied,) if implied is not None else ()
                 if resolved and not allowed:
                     continue  # the target exists and its side of `when` excludes it
                 edge = Edge(
@@ -419,6 +440,34 @@ class Store:
         self._out[relation] = out
         self._in[relation] = dict(into)
         self._absent[relation] = absent
+
+    def _implied(
+        self, relation: model.Relation, value: str, source: Resource, at: str
+    ) -> Resource | None:
+        """The resource a reference names by the model's own rule when no snapshot lists
+        it: a kind whose id is a name where a guard holds (`id "m-" + 20 or name when
+        image_owner_alias == "system"`) names, by a value that is no id of its format, a
+        resource of that guard (a public image), which exists in every region. It is the
+        reference's target in the region of the resource that names it."""
+        kind = self.model.kinds.get(relation.target)
+        identity = kind.identity if kind is not None else None
+        if kind is None or not isinstance(identity, model.IdFormat):
+            return None
+        guard = identity.name_when
+        if guard is None or value.startswith(identity.prefix) or kind.scope == "zone":
+            return None
+        if any(term.op != "==" or len(term.path) != 1 for term in guard.terms):
+            return None
+        region = source.region if isinstance(source.region, str) else None
+        key = (relation.target, value, region)
+        found = self._implied_by.get(key)
+        if found is None:
+            data: dict[str, Any] = {"kind": kind.name, "id": value, "region": region}
+            data.update({term.path[0]: term.value for term in guard.terms})
+            index = -2 - len(self._implied_by)
+            found = Resource(index, kind.name, value, data, region, None, self.file, None, None, at)
+            self._implied_by[key] = found
+        return found
 
     def _targets(
         self, relation: model.Relation, absent: dict[int, list[tuple[str, str]]]

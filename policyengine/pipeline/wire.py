@@ -114,7 +114,7 @@ def encode(part: Part, compiled: plan.Plan) -> bytes:
         if n is None:
             n = resource_no[id(r)] = len(resources)
             resources.append(
-                (r.index, r.kind, r.key, r.region, r.zone, r.file, r.address, r.origin)
+                (r.index, r.kind, r.key, r.region, r.zone, r.file, r.address, r.origin, r.at)
             )
         return n
 
@@ -212,8 +212,8 @@ def decode(data: bytes, compiled: plan.Plan) -> Part:
         )
     refs = _Refs.of(compiled)
     resources = [
-        Resource(index, kind, key, _DETACHED, region, zone, file_, address, origin)
-        for index, kind, key, region, zone, file_, address, origin in resource_rows
+        Resource(index, kind, key, _DETACHED, region, zone, file_, address, origin, at)
+        for index, kind, key, region, zone, file_, address, origin, at in resource_rows
     ]
     edges = [
         Edge(
