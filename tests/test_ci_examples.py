@@ -6,15 +6,33 @@ from __future__ import annotations
 import json
 import re
 import shlex
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 import yaml
-from conftest import ROOT, run_cli
+from conftest import DATA, ROOT, run_cli
+
+from policyengine.core.version import DISTRIBUTION, __version__
 
 WORKFLOW = ROOT / "examples" / "ci" / "github-workflow.yml"
+GITLAB = ROOT / "examples" / "ci" / "gitlab-ci.yml"
 HOOKS = ROOT / ".pre-commit-hooks.yaml"
+GITLAB_SCHEMA = json.loads((DATA / "gitlab-code-quality.schema.json").read_text("utf-8"))
+
+
+def check_jsonschema(schema: str, path: Path) -> None:
+    """Validates a file with check-jsonschema's vendored copy of a published schema."""
+    done = subprocess.run(
+        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", schema, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
 def _workflow() -> dict[Any, Any]:
@@ -81,6 +99,46 @@ def test_the_workflow_evaluate_step_runs(tmp_path: Path, monkeypatch: pytest.Mon
     assert sarif["runs"][0]["results"]
     assert (tmp_path / "policyengine-junit.xml").is_file()
     assert "| rules loaded |" in (tmp_path / "policyengine.md").read_text(encoding="utf-8")
+
+
+def test_the_gitlab_example_is_valid_gitlab_ci() -> None:
+    check_jsonschema("vendor.gitlab-ci", GITLAB)
+
+
+def test_the_gitlab_example_writes_a_code_quality_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(ROOT)
+    doc = yaml.safe_load(GITLAB.read_text(encoding="utf-8"))
+    job = doc["policyengine"]
+    install, command = job["script"]
+    # It installs the distribution by its name, at this version.
+    assert f'"{DISTRIBUTION}=={__version__}"' in install
+    args = shlex.split(command)
+    assert args[:2] == ["policyengine", "evaluate"]
+    reports = job["artifacts"]["reports"]
+    assert job["artifacts"]["when"] == "always"
+    quality, junit = reports["codequality"], reports["junit"]
+    assert f"gitlab={quality}" in args and f"junit={junit}" in args
+    # The plan the plan job writes: the example plan stands in for it here.
+    assert doc["variables"]["PLAN"] == "plan.json"
+    args = [
+        "examples/terraform/plan.json"
+        if a == "$PLAN"
+        else a.replace(f"={quality}", f"={tmp_path / quality}").replace(
+            f"={junit}", f"={tmp_path / junit}"
+        )
+        for a in args[1:]
+    ]
+    code, _, _ = run_cli(args)
+    assert code == 1  # the example plan has planted violations
+    issues = json.loads((tmp_path / quality).read_text(encoding="utf-8"))
+    jsonschema.validate(issues, GITLAB_SCHEMA)
+    paths = [i["location"]["path"] for i in issues]
+    assert "examples/terraform/plan.json" in paths
+    # Where a finding's resource has no place in the plan, its rule's line in the policy.
+    assert all((ROOT / p).is_file() for p in paths), paths
+    assert (tmp_path / junit).is_file()
 
 
 def _hooks() -> dict[str, dict[str, Any]]:

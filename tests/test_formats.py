@@ -16,6 +16,7 @@ from conftest import DATA, ROOT, run_cli, transcript
 from syrupy.assertion import SnapshotAssertion
 
 import policyengine.cli
+import policyengine.outputs.github
 import policyengine.results.report
 from policyengine.core.positions import Positions
 from policyengine.core.source import Source
@@ -260,7 +261,11 @@ def _annotations(out: str) -> list[tuple[str, dict[str, str], str]]:
     return found
 
 
-def test_github_annotations_point_at_the_resource_line(at_root: None) -> None:
+def test_github_annotations_point_at_the_resource_line(
+    at_root: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every finding annotated (GitHub's cap of 10 a level is tested on its own).
+    monkeypatch.setattr(policyengine.outputs.github, "MAX_PER_LEVEL", 1000)
     code, out = _example("github")
     assert code == 1
     lines = _resource_lines(ROOT / EXAMPLE)
@@ -458,6 +463,11 @@ def test_every_format_says_what_ran(workspace: Path, fmt: str) -> None:
         got = {k: root.get(k) for k in ("rules-loaded", "rules-evaluated", "resources")}
         assert got == {"rules-loaded": "3", "rules-evaluated": "3", "resources": "4"}
         assert (root.get("tests"), root.get("failures"), root.get("waived")) == ("6", "3", "0")
+    elif fmt == "gitlab":
+        # A Code Quality report is a list of issues, with no place for counts: the three
+        # fails (the advisory one as `info`).
+        issues = json.loads(out)
+        assert sorted(i["severity"] for i in issues) == ["critical", "info", "major"]
     else:
         assert (
             "3 rules loaded, 3 evaluated over 4 resources in 1 snapshot: 3 failed, 0 errors, "

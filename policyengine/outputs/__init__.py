@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from policyengine.outputs import github, html, junit, markdown, sarif
+from policyengine.outputs import github, gitlab, html, junit, markdown, sarif
 from policyengine.results import report as reports
 from policyengine.results.report import Report
 
@@ -20,6 +20,7 @@ class Format(StrEnum):
     GITHUB = "github"
     MARKDOWN = "markdown"
     HTML = "html"
+    GITLAB = "gitlab"
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ _RENDER: dict[Format, Callable[[Report, Options], str]] = {
     Format.GITHUB: lambda r, o: github.render(r, o.show_all),
     Format.MARKDOWN: lambda r, o: markdown.render(r, o.show_all),
     Format.HTML: lambda r, o: html.render(r, o.show_all),
+    Format.GITLAB: lambda r, o: gitlab.render(r, o.show_all),
 }
 
 
@@ -60,5 +62,7 @@ def render_failure(fmt: Format, kind: str, text: str) -> str:
             return markdown.render_failure(kind, text)
         case Format.HTML:
             return html.render_failure(kind, text)
+        case Format.GITLAB:
+            return gitlab.render_failure(kind, text)
         case Format.TEXT | Format.JSON:
             return text
