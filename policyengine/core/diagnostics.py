@@ -7,6 +7,7 @@ A `Diagnostic` is a record; `render_text` draws it in the rustc/ruff caret layou
 from __future__ import annotations
 
 import difflib
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -57,6 +58,7 @@ CODES: dict[str, str] = {
     "PE601": "invalid waivers file",
     "PE602": "expired waiver",
     "PE603": "waiver that matches no finding",
+    "PE701": "invalid configuration file",
 }
 
 
@@ -155,16 +157,30 @@ def _anchor(span: Span) -> tuple[int, int]:
     return source.line_col(start)
 
 
+def cells(text: str) -> int:
+    """How many terminal columns the text takes: East Asian wide and fullwidth characters
+    (CJK) two, combining marks and format characters none, the rest one."""
+    return sum(_cells(ch) for ch in text)
+
+
+def _cells(ch: str) -> int:
+    if unicodedata.combining(ch) or unicodedata.category(ch) in ("Me", "Cf"):
+        return 0
+    return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+
+
 def excerpt(span: Span, label: str) -> list[str]:
     """The `--> file:line:col` line, the source line and a caret line under the span,
-    clamped to the span's first line. Tabs in the source are kept under the caret."""
+    clamped to the span's first line. The caret is measured in terminal columns, so it
+    stands under its text after wide (CJK) characters too; tabs are kept."""
     line, col = _anchor(span)
     text = span.source.line_text(line)
     end_line, end_col = span.source.line_col(span.end)
     width = (end_col - col) if end_line == line else (len(text) - col + 1)
     width = max(1, min(width, len(text) - col + 1))
+    width = max(1, cells(text[col - 1 : col - 1 + width]))
     pad = " " * len(str(line))
-    indent = "".join("\t" if ch == "\t" else " " for ch in text[: col - 1])
+    indent = "".join("\t" if ch == "\t" else " " * _cells(ch) for ch in text[: col - 1])
     return [
         f"{pad}--> {span.file}:{line}:{col}",
         f"{pad} |",
