@@ -347,7 +347,13 @@ def with_baseline(report: Report, baseline: Baseline) -> Report:
         report,
         findings=[replace(f, baselined=f.fingerprint in known) for f in report.findings],
         baseline=baseline.file,
-        fixed=[e for e in baseline.entries if e.fingerprint not in seen],
+        # A finding of a rule not evaluated this run (left out by the rule selection, or
+        # no longer loaded) is not known to be fixed.
+        fixed=[
+            e
+            for e in baseline.entries
+            if e.fingerprint not in seen and report.plan.rule(e.rule) is not None
+        ],
     )
 
 
