@@ -217,14 +217,16 @@ def test_render_a_span_over_a_crlf_line_end_stops_at_the_line() -> None:
     assert out.splitlines()[-2:] == ["1 | abc", "  |  ^^ here"]
 
 
-def test_render_counts_columns_in_characters() -> None:
+def test_render_counts_columns_in_characters_and_carets_in_cells() -> None:
     source = Source("f", 'tags["é漢"] == zoneid\n')
     start = source.text.index("zoneid")
     out = render_text(_diag(source, start, start + 6))
+    # The location counts characters; the caret stands under the word on a terminal,
+    # where 漢 takes two columns.
     assert out.splitlines()[1] == " --> f:1:15"
-    assert out.splitlines()[-1] == "  |               ^^^^^^ here"
-    # The caret sits under the word, counted in characters.
-    assert out.splitlines()[-1].index("^") == out.splitlines()[-2].index("zoneid")
+    assert out.splitlines()[-1] == "  |                ^^^^^^ here"
+    source_line = out.splitlines()[-2]
+    assert out.splitlines()[-1].index("^") == source_line.index("zoneid") + 1
 
 
 @pytest.mark.parametrize("line", ["\tfor each dsik", "\t\tfor each dsik", "  \tfor\teach dsik"])
