@@ -1,5 +1,6 @@
-"""The CI integration examples: the GitHub Actions workflow parses and has the steps a
-gate needs, its evaluate step runs as written, and the pre-commit hooks' entries run."""
+"""The CI integration examples: the GitLab CI example is valid GitLab CI and its command
+writes a Code Quality report, and the pre-commit hooks' entries run. (The GitHub workflow
+uses the Action, which tests/test_github_action.py runs.)"""
 
 from __future__ import annotations
 
@@ -18,7 +19,6 @@ from conftest import DATA, ROOT, run_cli
 
 from policyengine.core.version import DISTRIBUTION, __version__
 
-WORKFLOW = ROOT / "examples" / "ci" / "github-workflow.yml"
 GITLAB = ROOT / "examples" / "ci" / "gitlab-ci.yml"
 HOOKS = ROOT / ".pre-commit-hooks.yaml"
 GITLAB_SCHEMA = json.loads((DATA / "gitlab-code-quality.schema.json").read_text("utf-8"))
@@ -33,72 +33,6 @@ def check_jsonschema(schema: str, path: Path) -> None:
         timeout=120,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-
-
-def _workflow() -> dict[Any, Any]:
-    doc: dict[Any, Any] = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))
-    return doc
-
-
-def _steps() -> list[dict[str, Any]]:
-    steps: list[dict[str, Any]] = _workflow()["jobs"]["evaluate"]["steps"]
-    return steps
-
-
-def _evaluate_args() -> list[str]:
-    step = next(s for s in _steps() if s.get("id") == "evaluate")
-    args = shlex.split(step["run"])
-    assert args[:2] == ["policyengine", "evaluate"]
-    # The plan the Terraform steps would write: the example plan stands in for it here.
-    plan = "examples/terraform/plan.json"
-    assert _workflow()["env"]["PLAN"] == "plan.json"
-    return [plan if a == "$PLAN" else a for a in args[1:]]
-
-
-def test_the_workflow_installs_evaluates_uploads_and_gates() -> None:
-    workflow = _workflow()
-    assert workflow["permissions"]["security-events"] == "write"
-    steps = _steps()
-    uses = [s.get("uses", "") for s in steps]
-    assert any(u.startswith("actions/checkout@") for u in uses)
-    assert any(u.startswith("actions/setup-python@") for u in uses)
-    assert any("pip install" in s.get("run", "") for s in steps)
-    assert any(u.startswith("hashicorp/setup-terraform@") for u in uses)
-    plan = next(s for s in steps if "terraform show -json" in s.get("run", ""))
-    assert steps.index(plan) < steps.index(next(s for s in steps if s.get("id") == "evaluate"))
-    evaluate = next(s for s in steps if s.get("id") == "evaluate")
-    assert evaluate["continue-on-error"] is True
-    upload = next(
-        s for s in steps if s.get("uses", "").startswith("github/codeql-action/upload-sarif@")
-    )
-    assert upload["if"] == "always()"
-    assert f"sarif={upload['with']['sarif_file']}" in _evaluate_args()
-    gate = steps[-1]
-    assert gate["if"] == "steps.evaluate.outcome == 'failure'" and "exit 1" in gate["run"]
-    assert steps.index(upload) < steps.index(gate)
-
-
-def test_the_workflow_evaluate_step_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(ROOT)
-    written = _evaluate_args()
-    # The same command, with the output files in a temporary folder.
-    args = [
-        a if prev != "--output" else f"{a.split('=', 1)[0]}={tmp_path / a.split('=', 1)[1]}"
-        for prev, a in zip(["", *written[:-1]], written, strict=True)
-    ]
-    code, out, _ = run_cli(args)
-    assert code == 1  # the example plan has planted violations
-    # A plan's findings point at the resource's change in the plan, and name its address.
-    first = out.splitlines()[0]
-    assert first.startswith("::error file=examples/terraform/plan.json,line=")
-    line = int(first.split("line=", 1)[1].split(",", 1)[0])
-    plan_lines = (ROOT / "examples/terraform/plan.json").read_text(encoding="utf-8").splitlines()
-    assert plan_lines[line - 1].strip().startswith('"after"')
-    assert "module.app.alicloud_ecs_disk.data[1]" in out
-    sarif = json.loads((tmp_path / "policyengine.outputs.check_sarif").read_text(encoding="utf-8"))
-    assert sarif["runs"][0]["results"]
-    assert (tmp_path / "policyengine-junit.xml").is_file()
-    assert "| rules loaded |" in (tmp_path / "policyengine.md").read_text(encoding="utf-8")
 
 
 def test_the_gitlab_example_is_valid_gitlab_ci() -> None:
@@ -148,7 +82,12 @@ def _hooks() -> dict[str, dict[str, Any]]:
 
 def test_the_hooks_are_declared() -> None:
     hooks = _hooks()
-    assert set(hooks) == {"policyengine-check", "policyengine-evaluate"}
+    assert set(hooks) == {
+        "policyengine-check",
+        "policyengine-evaluate",
+        "policyengine-fmt",
+        "policyengine-test",
+    }
     for hook in hooks.values():
         assert hook["language"] == "python" and hook["entry"].startswith("policyengine ")
 
@@ -170,3 +109,36 @@ def test_the_check_hook_runs_on_a_policy(monkeypatch: pytest.MonkeyPatch) -> Non
     entry = shlex.split(_hooks()["policyengine-check"]["entry"])
     code, _, err = run_cli([*entry[1:], "policies/alicloud/ecs-locations.policy"])
     assert code == 0, err
+
+
+def test_the_fmt_hook_passes_a_formatted_policy_and_fails_another(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hook = _hooks()["policyengine-fmt"]
+    assert re.search(hook["files"], "policies/alicloud/baseline.policy")
+    entry = shlex.split(hook["entry"])
+    monkeypatch.chdir(ROOT)
+    code, _, err = run_cli([*entry[1:], "policies/alicloud/ecs-locations.policy"])
+    assert code == 0, err
+    messy = tmp_path / "messy.policy"
+    text = (ROOT / "policies/alicloud/ecs-locations.policy").read_text(encoding="utf-8")
+    messy.write_text(text.replace("  ", "    ", 3), encoding="utf-8")
+    code, out, err = run_cli([*entry[1:], str(messy)])
+    assert code == 1 and "would reformat" in err and out.startswith("---")
+    assert messy.read_text(encoding="utf-8") != text  # --check changes nothing
+
+
+def test_the_test_hook_runs_the_policy_tests_under_its_args(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    hook = _hooks()["policyengine-test"]
+    assert hook["pass_filenames"] is False
+    assert re.search(hook["files"], "policies/alicloud/baseline.test.yaml")
+    assert re.search(hook["files"], "policies/alicloud/baseline.policy")
+    entry = shlex.split(hook["entry"])
+    monkeypatch.chdir(ROOT / "policies" / "alicloud")
+    tests = sorted(Path(".").glob("*.test.yaml"))
+    assert tests
+    code, out, err = run_cli([*entry[1:], str(tests[0])])
+    assert code == 0, out + err
+    assert " passed, 0 failed" in out
