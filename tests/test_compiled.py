@@ -13,8 +13,9 @@ from differential import evaluate_both
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from policyengine.core.errors import InputError
 from policyengine.frontend.loader import Loaded, bundled_policies, load
-from policyengine.inputs.snapshot import InputError, parse_snapshot
+from policyengine.inputs.snapshot import parse_snapshot
 from policyengine.inputs.store import Store
 from policyengine.runtime import compile_plan
 

@@ -15,7 +15,8 @@ import pytest
 from syrupy.assertion import SnapshotAssertion
 
 from policyengine.core import plan
-from policyengine.frontend.loader import Loaded, UsageError, bundled_policies, load
+from policyengine.core.errors import UsageError
+from policyengine.frontend.loader import Loaded, bundled_policies, load
 
 
 def _load(

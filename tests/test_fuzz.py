@@ -21,8 +21,9 @@ from hypothesis import strategies as st
 
 from policyengine.core import model
 from policyengine.core.diagnostics import DiagnosticError
-from policyengine.frontend.loader import Loaded, UsageError, bundled_policies, load
-from policyengine.inputs.snapshot import InputError, parse_snapshot
+from policyengine.core.errors import InputError, UsageError
+from policyengine.frontend.loader import Loaded, bundled_policies, load
+from policyengine.inputs.snapshot import parse_snapshot
 from policyengine.inputs.store import Store
 from policyengine.results.explain import proof_to_json, render_proof_text
 from policyengine.results.report import build, render_json, render_text

@@ -22,11 +22,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from policyengine.core.errors import InputError
 from policyengine.core.model import NamedBy
 from policyengine.frontend.loader import Loaded, bundled_policies, load
 from policyengine.inputs import importers
 from policyengine.inputs.importers.aliyun import APIS, LIST_RENAMES, RENAMES, Api
-from policyengine.inputs.snapshot import InputError
 from policyengine.results.report import build, render_json
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -93,7 +93,7 @@ def test_a_bad_literal_or_order_is_an_error_at_its_place(
 
 
 def test_a_time_that_does_not_parse_is_invalid_input(tmp_path: Path) -> None:
-    from policyengine.inputs.snapshot import InputError
+    from policyengine.core.errors import InputError
 
     loaded = _load(tmp_path, 'created < "2024-06-01"')
     with pytest.raises(InputError) as info:

@@ -22,6 +22,7 @@ from policyengine.core.diagnostics import (
     did_you_mean,
     sort_diagnostics,
 )
+from policyengine.core.errors import InputError, Problem, UsageError
 from policyengine.core.files import Confinement, Refused, TooLarge, admit
 from policyengine.core.files import read_text as read_file_text
 from policyengine.core.source import Source, Span
@@ -38,17 +39,7 @@ from policyengine.frontend.checker.policies import fits, param_type
 from policyengine.frontend.checker.scope import DefineSig
 from policyengine.frontend.compiler import compile_file
 from policyengine.frontend.parser import parse
-from policyengine.inputs.snapshot import (
-    InputError,
-    Problem,
-    describe_json,
-    pointer_escape,
-    yaml_problem,
-)
-
-
-class UsageError(Exception):
-    """A command line the engine cannot act on (exit 2), said in one sentence."""
+from policyengine.inputs.snapshot import describe_json, pointer_escape, yaml_problem
 
 
 def bundled_root() -> Path:

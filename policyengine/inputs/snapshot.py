@@ -25,6 +25,10 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from policyengine.core import files, limits
+
+# Importers and readers of snapshots raise these; they are defined with every other error.
+from policyengine.core.errors import InputError as InputError
+from policyengine.core.errors import Problem as Problem
 from policyengine.core.yamldoc import YamlError
 
 UNKNOWN = "$unknown"
@@ -141,26 +145,6 @@ def json_schema() -> dict[str, Any]:
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "policyengine snapshot"
     return schema
-
-
-@dataclass(frozen=True)
-class Problem:
-    file: str
-    pointer: str  # JSON Pointer to the offending place, "" for the whole document
-    message: str
-
-    def render(self) -> str:
-        where = f"{self.file}:{self.pointer}" if self.pointer else self.file
-        return f"error: {where}: {self.message}"
-
-
-class InputError(Exception):
-    """A snapshot that cannot be evaluated. Carries every problem found, in order."""
-
-    def __init__(self, problems: list[Problem], what: str = "snapshot") -> None:
-        super().__init__("\n".join(p.render() for p in problems))
-        self.problems = problems
-        self.what = what  # the kind of input: "snapshot", "parameters file"
 
 
 def yaml_problem(exc: YamlError) -> Problem:

@@ -26,10 +26,9 @@ from datetime import datetime
 from pathlib import Path
 
 from policyengine.core import plan
+from policyengine.core.errors import InputError, Problem, UsageError
 from policyengine.core.version import DISTRIBUTION
-from policyengine.frontend.loader import UsageError
 from policyengine.inputs import importers
-from policyengine.inputs.snapshot import InputError, Problem
 from policyengine.pipeline import wire
 from policyengine.results.report import Part, evaluate_snapshot
 

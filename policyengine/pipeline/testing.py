@@ -40,17 +40,12 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from policyengine.core import plan
+from policyengine.core.errors import InputError, Problem
 from policyengine.core.files import Confinement, Refused, admit
 from policyengine.core.source import Span
 from policyengine.core.yamldoc import YamlError, load_yaml
 from policyengine.frontend.loader import Loaded, find_files, load
-from policyengine.inputs.snapshot import (
-    InputError,
-    Problem,
-    parse_snapshot,
-    read_input,
-    yaml_problem,
-)
+from policyengine.inputs.snapshot import parse_snapshot, read_input, yaml_problem
 from policyengine.inputs.store import Store
 from policyengine.results.explain import render_proof_text
 from policyengine.runtime import Result, Status, Trace, evaluate, trace

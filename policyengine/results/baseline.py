@@ -13,13 +13,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from policyengine.inputs.snapshot import InputError, Problem, describe_json, load_json
+from policyengine.core.errors import BaselineError, InputError, Problem
+from policyengine.inputs.snapshot import describe_json, load_json
 
 BASELINE_VERSION = 1
-
-
-class BaselineError(InputError):
-    """A baseline file that cannot be read as one."""
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,8 @@ from fnmatch import fnmatchcase
 
 import yaml
 
-from policyengine.core.diagnostics import Collector, Diagnostic, DiagnosticError, did_you_mean
+from policyengine.core.diagnostics import Collector, Diagnostic, did_you_mean
+from policyengine.core.errors import WaiversError
 from policyengine.core.source import Source, Span
 from policyengine.core.yamldoc import YamlError, compose_yaml
 
@@ -71,14 +72,14 @@ class Waiver:
 
 
 def parse_waivers(source: Source) -> list[Waiver]:
-    """A waivers file -> its entries. Raises DiagnosticError with every problem found."""
+    """A waivers file -> its entries. Raises WaiversError with every problem found."""
     diags = Collector()
     try:
         root = compose_yaml(source.text, source.name)
     except YamlError as exc:
         at = exc.index
         diags.error("PE601", f"not valid YAML or JSON: {exc.problem}", Span(source, at, at + 1))
-        raise DiagnosticError(list(diags)) from None
+        raise WaiversError(list(diags)) from None
     whole = Span(source, 0, len(source.text))
     entries: list[yaml.Node] = []
     if not isinstance(root, yaml.MappingNode):
@@ -100,7 +101,7 @@ def parse_waivers(source: Source) -> list[Waiver]:
             entries = list(listed.value)
     out = [w for node in entries if (w := _entry(source, node, diags)) is not None]
     if diags:
-        raise DiagnosticError(list(diags))
+        raise WaiversError(list(diags))
     return out
 
 

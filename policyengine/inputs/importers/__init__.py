@@ -13,12 +13,11 @@ from datetime import datetime
 from pathlib import Path
 
 from policyengine.core import model
+from policyengine.core.errors import InputError, MissingInput, Problem
 from policyengine.inputs.importers import aliyun, normalized, operations, terraform
 from policyengine.inputs.importers.base import Converted, Importer, Input, Options
 from policyengine.inputs.snapshot import (
     UNKNOWN,
-    InputError,
-    Problem,
     Snapshot,
     UnknownValue,
     load_json,
@@ -28,7 +27,11 @@ from policyengine.inputs.snapshot import (
 from policyengine.inputs.store import Store
 
 __all__ = [
+    "AUTO",
+    "EXPECTED",
     "FORMATS",
+    "FORMATS_HELP",
+    "IMPORTERS",
     "Converted",
     "Input",
     "MissingInput",
@@ -51,7 +54,22 @@ IMPORTERS: dict[str, Importer] = {
         terraform.STATE_IMPORTER,
     )
 }
-FORMATS = ("auto", *IMPORTERS)
+AUTO = "auto"  # tell the format by the content
+FORMATS = (AUTO, *IMPORTERS)  # the --input-format choices
+
+
+def _listed(words: list[str]) -> str:
+    return ", ".join(words[:-1]) + " or " + words[-1] if len(words) > 1 else "".join(words)
+
+
+# What each format is, for the --input-format help and for input that is none of them.
+FORMATS_HELP = (
+    _listed([f"{i.title} ({i.name})" for i in IMPORTERS.values()])
+    + "; a folder is read as "
+    + _listed([i.title for i in IMPORTERS.values() if i.folders])
+    + "."
+)
+EXPECTED = _listed([f"{i.title} ({i.looks})" for i in IMPORTERS.values()])
 
 
 @dataclass(frozen=True)
@@ -61,14 +79,12 @@ class Read:
     detected: str  # how the format was chosen, for --verbose
 
 
-class MissingInput(Exception):
-    """The path names no file or folder (a usage error, not bad input)."""
-
-
 def detect(source: Input) -> tuple[Importer, str]:
     """The importer for an input, by its content, and why."""
     if source.is_dir:
-        return IMPORTERS["aliyun"], "a folder is read as aliyun CLI output"
+        for importer in IMPORTERS.values():
+            if importer.folders:
+                return importer, f"a folder is read as {importer.title}"
     for importer in IMPORTERS.values():
         why = importer.detect(source.data)
         if why:
@@ -78,9 +94,8 @@ def detect(source: Input) -> tuple[Importer, str]:
             Problem(
                 source.name,
                 "",
-                "not an input policyengine reads: expected a normalized snapshot "
-                "(`resources`), aliyun CLI output (a Describe* response), or a Terraform "
-                "plan or state (`terraform show -json`); found " + _shape(source.data),
+                f"not an input policyengine reads: expected {EXPECTED}; found "
+                + _shape(source.data),
             )
         ]
     )
@@ -100,12 +115,12 @@ def read(path: Path, fmt: str, m: model.Model, options: Options, stdin: str | No
         source = Input(str(path), path, load_json(text, str(path)))
     else:
         raise MissingInput(f"no such snapshot file: {path}")
-    if fmt == "auto":
+    if fmt == AUTO:
         importer, why = detect(source)
         detected = f"{source.name}: read as {importer.title} ({why})"
     else:
         importer = IMPORTERS[fmt]
-        if source.is_dir and importer.name != "aliyun":
+        if source.is_dir and not importer.folders:
             raise InputError(
                 [Problem(source.name, "", f"a folder cannot be read as {importer.title}")]
             )

@@ -44,3 +44,6 @@ class Importer:
     # Content-based detection: why a parsed JSON document looks like this input, or None.
     detect: Callable[[Any], str | None]
     convert: Callable[[Input, model.Model, Options], Converted]
+    # What marks the input, for the messages that list the formats: "`resources`".
+    looks: str = ""
+    folders: bool = False  # whether a folder of files is read as this input

@@ -23,4 +23,4 @@ def convert(source: Input, m: model.Model, options: Options) -> Converted:
     return Converted(data, "snapshot", f"normalized snapshot: {count} resources", unknowns=True)
 
 
-IMPORTER = Importer("snapshot", "a normalized snapshot", detect, convert)
+IMPORTER = Importer("snapshot", "a normalized snapshot", detect, convert, "`resources`")

@@ -29,7 +29,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from policyengine.inputs.snapshot import UNKNOWN, InputError, Problem, describe_json, load_json
+from policyengine.core.errors import InputError, Problem
+from policyengine.inputs.snapshot import UNKNOWN, describe_json, load_json
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from policyengine.inputs.snapshot import Problem, describe_json, pointer_escape
+from policyengine.core.errors import Problem
+from policyengine.inputs.snapshot import describe_json, pointer_escape
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,8 @@ import re
 from typing import Any
 
 from policyengine.core import model
-from policyengine.inputs.snapshot import Problem, UnknownValue, describe_json, pointer_escape
+from policyengine.core.errors import Problem
+from policyengine.inputs.snapshot import UnknownValue, describe_json, pointer_escape
 
 _INT = re.compile(r"-?[0-9]+")
 _BOOLS = {"true": True, "false": False}

@@ -138,4 +138,6 @@ def detect(data: Any) -> str | None:
     return None
 
 
-IMPORTER = Importer("aliyun", "aliyun CLI output", detect, convert)
+IMPORTER = Importer(
+    "aliyun", "aliyun CLI output", detect, convert, "a Describe* response", folders=True
+)

@@ -31,5 +31,9 @@ def convert_state(source: Input, m: model.Model, options: Options) -> Converted:
     return convert(source, m, options, plan=False)
 
 
-PLAN_IMPORTER = Importer("terraform-plan", "a Terraform plan", detect_plan, convert_plan)
-STATE_IMPORTER = Importer("terraform-state", "a Terraform state", detect_state, convert_state)
+PLAN_IMPORTER = Importer(
+    "terraform-plan", "a Terraform plan", detect_plan, convert_plan, "`terraform show -json PLAN`"
+)
+STATE_IMPORTER = Importer(
+    "terraform-state", "a Terraform state", detect_state, convert_state, "`terraform show -json`"
+)

@@ -1,0 +1,39 @@
+"""The command tree and the exit codes every command shares."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+import typer
+
+
+class ExitCode(IntEnum):
+    OK = 0  # evaluated; no failing outcome at or above the threshold
+    VIOLATIONS = 1  # evaluated; a fail or error outcome at or above the threshold
+    USAGE = 2  # bad command line (typer's own usage errors exit 2 as well)
+    INVALID = 3  # a policy that does not parse or check, or a snapshot that is not valid
+    INTERNAL = 4  # a bug in policyengine; never 1, so CI cannot mistake it for a verdict
+
+
+EXIT_CODES_HELP = (
+    "Exit codes: 0 no fail or error outcome of a mandatory rule at or above --fail-on; "
+    "1 there is one, or a waiver has expired; 2 usage error; 3 invalid input (a policy "
+    "that does not parse or check, a snapshot, waivers file or baseline that is not "
+    "valid); 4 internal error."
+)
+
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    help="Evaluate cloud resource policies over account snapshots, and explain the results. "
+    + EXIT_CODES_HELP,
+)
+waivers_app = typer.Typer(
+    no_args_is_help=True, help="Work with waivers files: known findings accepted for a while."
+)
+app.add_typer(waivers_app, name="waivers")
+snapshot_app = typer.Typer(
+    no_args_is_help=True, help="Convert inputs to the normalized snapshot, count what one holds."
+)
+app.add_typer(snapshot_app, name="snapshot")

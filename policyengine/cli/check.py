@@ -1,0 +1,88 @@
+"""`policyengine check`: policies and models parsed and checked, without a snapshot."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+
+from policyengine.cli import common
+from policyengine.cli.app import ExitCode, app
+from policyengine.cli.failure import fail, plural
+from policyengine.cli.options import ParamOpt, PathsArg
+from policyengine.core.diagnostics import Diagnostic, Level, render_text, sort_diagnostics, to_json
+from policyengine.core.errors import UsageError
+from policyengine.frontend import cost as costs
+from policyengine.frontend.lint import lint
+from policyengine.frontend.loader import front, load
+from policyengine.outputs import check_sarif as sarif
+from policyengine.results import report as reports
+
+
+class CheckFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+    SARIF = "sarif"
+
+
+@app.command()
+def check(
+    paths: PathsArg = None,
+    param: ParamOpt = None,
+    fmt: Annotated[
+        CheckFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = CheckFormat.TEXT,
+    strict: Annotated[bool, typer.Option("--strict", help="Exit 1 on warnings.")] = False,
+    cost: Annotated[
+        bool, typer.Option("--cost", help="Say how each rule evaluates: its lookups and scans.")
+    ] = False,
+) -> None:
+    """Parse and check policies and models without a snapshot: every error and warning.
+
+    Exit 0 when clean; 1 with --strict when there are warnings; 3 when there are errors.
+    """
+    try:
+        files = common.source_paths(paths, (".policy", ".model"))
+        checked = front(files, param or ())
+    except UsageError as exc:
+        fail(exc, fmt is not CheckFormat.TEXT)
+    found = checked.diagnostics + lint(checked.checked, checked.vocabulary)
+    unique = {(d.code, d.span.file, d.span.start, d.message): d for d in found}
+    diags = sort_diagnostics(unique.values())
+    errors = [d for d in diags if d.level is Level.ERROR]
+    warnings = [d for d in diags if d.level is Level.WARNING]
+    rule_costs = costs.plan_cost(load(checked=checked).plan) if cost and not errors else []
+    if fmt is CheckFormat.SARIF:
+        typer.echo(json.dumps(sarif.diagnostics_log(diags), indent=2, ensure_ascii=False))
+    elif fmt is CheckFormat.JSON:
+        doc = {
+            "version": reports.REPORT_VERSION,
+            "files": [str(p) for p in files],
+            "summary": {"errors": len(errors), "warnings": len(warnings)},
+            "diagnostics": [to_json(d) for d in diags],
+        }
+        if cost:
+            doc["cost"] = [c.to_json() for c in rule_costs]
+        typer.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+    else:
+        typer.echo(_check_text(diags, len(files), errors, warnings))
+        if rule_costs:
+            typer.echo("\n" + costs.render_text(rule_costs))
+        elif cost:
+            typer.echo("\nno cost report: the policies have errors", err=True)
+    if errors:
+        raise typer.Exit(ExitCode.INVALID)
+    raise typer.Exit(ExitCode.VIOLATIONS if strict and warnings else ExitCode.OK)
+
+
+def _check_text(
+    diags: list[Diagnostic], files: int, errors: list[Diagnostic], warnings: list[Diagnostic]
+) -> str:
+    parts = [render_text(d) + "\n" for d in diags]
+    parts.append(
+        f"checked {plural(files, 'file')}: {plural(len(errors), 'error')}, "
+        f"{plural(len(warnings), 'warning')}"
+    )
+    return "\n".join(parts)

@@ -1,0 +1,46 @@
+"""`policyengine docs`: one Markdown page per policy file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from policyengine.cli import common
+from policyengine.cli.app import app
+from policyengine.cli.failure import fail
+from policyengine.core.diagnostics import DiagnosticError
+from policyengine.core.errors import UsageError
+from policyengine.frontend.loader import front, load
+from policyengine.outputs.docs import render_docs
+
+
+@app.command()
+def docs(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            metavar="[PATH]...",
+            show_default=False,
+            help="Policy files or folders. Default: the bundled packs.",
+        ),
+    ] = None,
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Folder to write one Markdown page per file to.")
+    ] = Path("docs/policies"),
+) -> None:
+    """Write Markdown documentation of policies: every rule, what it reads, how to fix it.
+
+    Exit 0 when written; 3 when a policy does not parse or check.
+    """
+    try:
+        files = common.policy_paths(paths)
+        checked = front(files)
+        compiled = load(checked=checked).plan
+    except (DiagnosticError, UsageError) as exc:
+        fail(exc, False)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, text in render_docs(checked.policies, compiled).items():
+        (out / name).write_text(text, encoding="utf-8")
+        typer.echo(f"wrote {out / name}", err=True)

@@ -1,0 +1,377 @@
+"""`policyengine evaluate`: policies over snapshots, every finding reported."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+from policyengine.cli import common
+from policyengine.cli.app import ExitCode, app
+from policyengine.cli.failure import Output, fail, outputs, plural, write
+from policyengine.cli.options import (
+    Color,
+    ColorOpt,
+    FailOnOpt,
+    InputFormatOpt,
+    InputOptions,
+    NowOpt,
+    ParamOpt,
+    ParamsFileOpt,
+    PolicyOpt,
+    PolicyOptions,
+    RegionOpt,
+    SnapshotsArg,
+    TodayOpt,
+    VerboseOpt,
+    WaiverOptions,
+    WaiversOpt,
+)
+from policyengine.core.diagnostics import DiagnosticError, render_text
+from policyengine.core.errors import InputError, UsageError
+from policyengine.core.semantics import Severity
+from policyengine.frontend.loader import Loaded
+from policyengine.inputs import importers
+from policyengine.outputs import Format, render
+from policyengine.pipeline import delta, jobs
+from policyengine.pipeline.jobs import Reading
+from policyengine.results import baseline as baselines
+from policyengine.results import report as reports
+
+
+class Executor(StrEnum):
+    LOCAL = "local"
+    DASK = "dask"
+
+
+@dataclass(frozen=True)
+class ReportOptions:
+    """--format, --output, --all and --color: what is written where."""
+
+    fmt: Format
+    outputs: Sequence[str]
+    show_all: bool
+    color: Color
+
+
+@dataclass(frozen=True)
+class GateOptions:
+    """--fail-on and --fail-on-error: which outcomes fail the run."""
+
+    fail_on: Severity
+    fail_on_error: bool
+
+
+@dataclass(frozen=True)
+class BaselineOptions:
+    """--baseline and --write-baseline: findings known before, read or recorded."""
+
+    read: Path | None
+    write: Path | None
+
+
+@dataclass(frozen=True)
+class CompareOptions:
+    """--operation and --baseline-snapshot: report what would change, not every finding."""
+
+    operation: Path | None
+    baseline_snapshot: Path | None
+
+    def wanted(self) -> bool:
+        return self.operation is not None or self.baseline_snapshot is not None
+
+
+@dataclass(frozen=True)
+class ExecutionOptions:
+    """--jobs, --executor, --scheduler and --scheduler-timeout: where snapshots evaluate."""
+
+    jobs: int
+    executor: Executor
+    scheduler: str | None
+    timeout: float
+
+    def apart(self, snapshots: int) -> bool:
+        """Whether each snapshot is evaluated as its own task."""
+        return self.executor is Executor.DASK or (self.jobs > 1 and snapshots > 1)
+
+
+@dataclass(frozen=True)
+class EvaluateOptions:
+    policies: PolicyOptions
+    inputs: InputOptions
+    waivers: WaiverOptions
+    report: ReportOptions
+    gate: GateOptions
+    baseline: BaselineOptions
+    compare: CompareOptions
+    execution: ExecutionOptions
+
+
+@app.command("evaluate")  # the function's own name would shadow interpreter.evaluate
+def evaluate_command(
+    snapshots: SnapshotsArg,
+    policy: PolicyOpt = None,
+    param: ParamOpt = None,
+    params_file: ParamsFileOpt = None,
+    now: NowOpt = None,
+    fmt: Annotated[
+        Format, typer.Option("--format", "-f", help="Output format on stdout.")
+    ] = Format.TEXT,
+    output: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="FORMAT=PATH",
+            show_default=False,
+            help="Also write FORMAT to PATH (repeatable), e.g. sarif=results.sarif.",
+        ),
+    ] = None,
+    fail_on: FailOnOpt = Severity.LOW,
+    fail_on_error: Annotated[
+        bool,
+        typer.Option(
+            "--fail-on-error/--no-fail-on-error",
+            help="Whether an error outcome (could not be decided) fails the run.",
+        ),
+    ] = True,
+    waivers: WaiversOpt = None,
+    today: TodayOpt = None,
+    baseline: Annotated[
+        Path | None,
+        typer.Option(
+            "--baseline",
+            show_default=False,
+            help="Report only findings not in this baseline, and list the fixed ones.",
+        ),
+    ] = None,
+    write_baseline: Annotated[
+        Path | None,
+        typer.Option(
+            "--write-baseline",
+            show_default=False,
+            help="Record this run's findings in FILE, then report against it.",
+        ),
+    ] = None,
+    show_all: Annotated[
+        bool, typer.Option("--all", help="List passes and skips too, not only findings.")
+    ] = False,
+    color: ColorOpt = Color.AUTO,
+    input_format: InputFormatOpt = importers.AUTO,
+    region: RegionOpt = None,
+    verbose: VerboseOpt = False,
+    operation: Annotated[
+        Path | None,
+        typer.Option(
+            "--operation",
+            allow_dash=True,
+            show_default=False,
+            help="API calls about to be made (JSON, or `aliyun ecs ACTION --Param value` "
+            "lines; '-' reads stdin): report only the findings they would introduce.",
+        ),
+    ] = None,
+    baseline_snapshot: Annotated[
+        Path | None,
+        typer.Option(
+            "--baseline-snapshot",
+            show_default=False,
+            help="An older input of the same account: report findings new, fixed and "
+            "unchanged since it.",
+        ),
+    ] = None,
+    jobs_: Annotated[
+        int,
+        typer.Option(
+            "--jobs",
+            "-j",
+            min=1,
+            help="Evaluate up to N snapshots at once, in worker processes.",
+        ),
+    ] = 1,
+    executor: Annotated[
+        Executor,
+        typer.Option(
+            "--executor",
+            help="Where snapshots are evaluated: local processes, or a Dask cluster "
+            "(--scheduler; needs policyengine[dask]).",
+        ),
+    ] = Executor.LOCAL,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            metavar="ADDRESS",
+            show_default=False,
+            help="The Dask scheduler of --executor dask, e.g. tcp://10.0.0.5:8786.",
+        ),
+    ] = None,
+    scheduler_timeout: Annotated[
+        float,
+        typer.Option(
+            "--scheduler-timeout",
+            metavar="SECONDS",
+            min=0.1,
+            help="How long to try to reach the Dask scheduler.",
+        ),
+    ] = 10.0,
+) -> None:
+    """Evaluate policies over snapshots and report every finding.
+
+    Exit 1 when a fail or error outcome of a mandatory rule is at or above --fail-on and
+    no waiver or baseline covers it, or when a waiver has expired. With --operation, exit 1
+    when an operation would introduce one; with --baseline-snapshot, when one is new.
+    """
+    options = EvaluateOptions(
+        PolicyOptions(policy, param or (), params_file),
+        InputOptions(input_format, region, verbose, now),
+        WaiverOptions(waivers, today),
+        ReportOptions(fmt, output or (), show_all, color),
+        GateOptions(fail_on, fail_on_error),
+        BaselineOptions(baseline, write_baseline),
+        CompareOptions(operation, baseline_snapshot),
+        ExecutionOptions(jobs_, executor, scheduler, scheduler_timeout),
+    )
+    run(snapshots, options)
+
+
+def run(snapshots: Sequence[Path], options: EvaluateOptions) -> NoReturn:
+    report, execution = options.report, options.execution
+    json_out = report.fmt is Format.JSON
+    written: list[Output] = []
+    try:
+        reading = options.inputs.reading()
+        jobs.executor_options(str(execution.executor), execution.scheduler)
+        apart = execution.apart(len(snapshots))
+        if apart and options.compare.wanted():
+            compare = options.compare
+            option = "--operation" if compare.operation is not None else "--baseline-snapshot"
+            raise UsageError(f"{option} evaluates in one process: leave out --jobs and --executor")
+    except UsageError as exc:
+        fail(exc, json_out)
+    if options.compare.wanted():
+        _compare(snapshots, options, reading)
+    try:
+        written = outputs(report.outputs)
+        day = common.today(options.waivers.today)
+        loaded = common.load_policies(options.policies)
+        waiver_files = common.waiver_files(options.waivers.file, options.policies.paths)
+        accepted = common.read_waivers(waiver_files)
+        known = None
+        if options.baseline.read is not None:
+            path = options.baseline.read
+            known = baselines.parse_baseline(common.read_text(path, "baseline file"), str(path))
+        if apart:
+            parts = _evaluate_apart(snapshots, loaded, reading, execution)
+        else:
+            stores = common.read_snapshots(snapshots, loaded, reading)
+    except (DiagnosticError, InputError, UsageError) as exc:
+        fail(exc, json_out, report.fmt, written)
+    for warning in loaded.warnings:
+        typer.echo(render_text(warning), err=True)
+    gate = reports.Gate(options.gate.fail_on, options.gate.fail_on_error)
+    files = [str(p) for p, _ in waiver_files]
+    if apart:
+        result = reports.assemble(
+            loaded.plan,
+            parts,
+            gate,
+            waivers=accepted,
+            waiver_files=files,
+            baseline=known,
+            today=day,
+        )
+    else:
+        result = reports.build(
+            loaded.plan,
+            stores,
+            gate,
+            waivers=accepted,
+            waiver_files=files,
+            baseline=known,
+            today=day,
+        )
+    if options.baseline.write is not None:
+        target = options.baseline.write
+        entries = reports.to_baseline(result)
+        try:
+            write(target, baselines.render(entries))
+        except UsageError as exc:
+            fail(exc, json_out, report.fmt, written)
+        typer.echo(f"wrote {plural(len(entries), 'finding')} to the baseline {target}", err=True)
+        result = reports.with_baseline(result, baselines.Baseline(str(target), tuple(entries)))
+    if report.fmt is Format.TEXT:
+        color = common.use_color(report.color)
+        typer.echo(reports.render_text(result, show_all=report.show_all, color=color))
+    else:
+        typer.echo(render(report.fmt, result, show_all=report.show_all))
+        # stdout is for a machine: say what matters about the run where people look.
+        for notice in result.notices():
+            typer.echo(f"{notice.level}: {notice.message}", err=True)
+    try:
+        for out in written:
+            write(out.path, render(out.fmt, result, show_all=report.show_all))
+    except UsageError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(ExitCode.USAGE) from None
+    raise typer.Exit(ExitCode.VIOLATIONS if result.failed() else ExitCode.OK)
+
+
+def _evaluate_apart(
+    paths: Sequence[Path], loaded: Loaded, reading: Reading, execution: ExecutionOptions
+) -> list[reports.Part]:
+    """Each snapshot evaluated as its own task, in worker processes or on a Dask cluster."""
+    tasks = jobs.tasks_for(paths, reading, common.read_stdin)
+    if execution.scheduler is not None:
+        done = jobs.run_dask(loaded.plan, tasks, execution.scheduler, execution.timeout)
+    else:
+        done = jobs.run_local(loaded.plan, tasks, execution.jobs)
+    echo = (lambda line: typer.echo(line, err=True)) if reading.verbose else None
+    return jobs.collect(loaded.plan, done, echo)
+
+
+def _compare(snapshots: Sequence[Path], options: EvaluateOptions, reading: Reading) -> NoReturn:
+    """`evaluate --operation` and `evaluate --baseline-snapshot`: what would change."""
+    operation, baseline = options.compare.operation, options.compare.baseline_snapshot
+    fail_on = options.gate.fail_on
+    json_out = options.report.fmt is Format.JSON
+    try:
+        if len(snapshots) != 1 or (operation is not None and baseline is not None):
+            raise UsageError(
+                "--operation and --baseline-snapshot take one snapshot, and not together"
+            )
+        loaded = common.load_policies(options.policies)
+        m = loaded.plan.model
+        read = common.read_input(snapshots[0], loaded, reading)
+        if operation is not None:
+            stdin = str(operation) == "-"
+            text = common.read_stdin() if stdin else common.read_text(operation, "file")
+            ops = importers.operations.parse(text, "<stdin>" if stdin else str(operation))
+            results = delta.introduced(
+                loaded.plan, read.converted.document, ops, read.snapshot.file, m
+            )
+            doc = delta.operations_json(results, fail_on)
+            out = delta.operations_text(results, fail_on)
+            failing = doc["verdict"] == "fail"
+        else:
+            assert baseline is not None
+            old = common.read_input(baseline, loaded, reading)
+            diff = delta.compare(
+                delta.findings(loaded.plan, old.converted.document, old.snapshot.file, m),
+                delta.findings(loaded.plan, read.converted.document, read.snapshot.file, m),
+            )
+            doc = delta.diff_json(diff)
+            out = delta.diff_text(diff)
+            failing = bool(delta.gating(diff.new, fail_on))
+    except (DiagnosticError, InputError, UsageError) as exc:
+        fail(exc, json_out)
+    if json_out:
+        doc = {"version": reports.REPORT_VERSION, **doc}
+        typer.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+    else:
+        typer.echo(out)
+    raise typer.Exit(ExitCode.VIOLATIONS if failing else ExitCode.OK)

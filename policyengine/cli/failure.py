@@ -1,0 +1,92 @@
+"""How a command that cannot go on says so: on stderr for people, as one JSON document on
+stdout with `--format json`, and in every other format asked for, so that a file a later
+CI step reads is never stale or empty."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NoReturn
+
+import typer
+
+from policyengine.cli.app import ExitCode
+from policyengine.core.diagnostics import DiagnosticError, did_you_mean, render_text, to_json
+from policyengine.core.errors import InputError, UsageError, WaiversError
+from policyengine.outputs import Format, render_failure
+from policyengine.results import report as reports
+
+
+@dataclass(frozen=True)
+class Output:
+    fmt: Format
+    path: Path
+
+
+def outputs(given: Sequence[str]) -> list[Output]:
+    """`--output FORMAT=PATH` values; an unknown format is a usage error."""
+    out = []
+    names = [f.value for f in Format]
+    for value in given:
+        name, sep, path = value.partition("=")
+        if not sep or not path:
+            raise UsageError(
+                f"--output takes FORMAT=PATH (e.g. sarif=results.sarif), not `{value}`"
+            )
+        if name not in names:
+            hint = did_you_mean(name, names) or "expected one of " + ", ".join(names)
+            raise UsageError(f"unknown output format `{name}` in --output {value}; {hint}")
+        out.append(Output(Format(name), Path(path)))
+    return out
+
+
+def write(path: Path, text: str) -> None:
+    try:
+        path.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}{'s' if n != 1 else ''}"
+
+
+def _described(exc: Exception) -> tuple[ExitCode, str, dict[str, Any]]:
+    """The exit code, the text for people and the JSON document of an error."""
+    if isinstance(exc, DiagnosticError):
+        diags = exc.diagnostics
+        what = "waivers file" if isinstance(exc, WaiversError) else "policies"
+        text = "\n\n".join(render_text(d) for d in diags)
+        text += f"\n\nerror: {plural(len(diags), 'problem')} in the {what}; nothing was evaluated"
+        kind = "invalid waivers" if isinstance(exc, WaiversError) else "invalid policy"
+        return ExitCode.INVALID, text, {"error": kind, "diagnostics": [to_json(d) for d in diags]}
+    if isinstance(exc, InputError):
+        text = "\n".join(p.render() for p in exc.problems)
+        text += f"\nerror: the {exc.what} is not valid; nothing was evaluated"
+        problems = [p.to_json() for p in exc.problems]
+        return ExitCode.INVALID, text, {"error": f"invalid {exc.what}", "problems": problems}
+    return ExitCode.USAGE, f"error: {exc}", {"error": "usage", "message": str(exc)}
+
+
+def fail(
+    exc: Exception, json_out: bool, fmt: Format | None = None, outputs: Sequence[Output] = ()
+) -> NoReturn:
+    """Reports bad input or usage and exits with its code; JSON users get JSON, and each
+    other format (on stdout or in an --output file) says that nothing was evaluated."""
+    code, text, doc = _described(exc)
+    json_doc = json.dumps({"version": reports.REPORT_VERSION, **doc}, indent=2)
+    if json_out:
+        typer.echo(json_doc)
+    elif fmt is not None and fmt is not Format.TEXT:
+        typer.echo(render_failure(fmt, str(doc["error"]), text))
+    for output in outputs:
+        body = (
+            json_doc
+            if output.fmt is Format.JSON
+            else render_failure(output.fmt, str(doc["error"]), text)
+        )
+        write(output.path, body)
+    typer.echo(text, err=True)
+    raise typer.Exit(code)

@@ -1,0 +1,19 @@
+"""`policyengine schema` (also `policyengine snapshot schema`): the snapshot's JSON Schema."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+
+from policyengine.cli.app import app, snapshot_app
+from policyengine.inputs.snapshot import json_schema
+
+
+# One command under two names: the snapshot format belongs with the `snapshot` commands,
+# and `schema` at the top is what people try first.
+@app.command("schema")
+@snapshot_app.command("schema")
+def schema() -> None:
+    """Print the JSON Schema of the normalized snapshot."""
+    typer.echo(json.dumps(json_schema(), indent=2))

@@ -1,0 +1,61 @@
+"""`policyengine test`: policy unit tests, cases and their expected outcomes."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from policyengine.cli.app import ExitCode, app
+from policyengine.cli.failure import fail
+from policyengine.cli.options import PathsArg
+from policyengine.core.diagnostics import DiagnosticError
+from policyengine.core.errors import InputError, UsageError
+from policyengine.frontend.loader import bundled_root
+from policyengine.pipeline import testing as policy_tests
+
+
+@app.command("test")  # the function's own name would read as a pytest test
+def test_command(
+    paths: PathsArg = None,
+    coverage: Annotated[
+        bool, typer.Option("--coverage", help="Report which outcomes and branches were exercised.")
+    ] = False,
+    coverage_min: Annotated[
+        float | None,
+        typer.Option(
+            "--coverage-min",
+            metavar="PCT",
+            min=0,
+            max=100,
+            help="Fail when coverage is below PCT percent (implies --coverage).",
+        ),
+    ] = None,
+) -> None:
+    """Run policy unit tests: *.test.yaml files of cases and their expected outcomes.
+
+    Exit 0 when every case passes (and coverage reaches --coverage-min); 1 otherwise;
+    3 when a test file, policy or snapshot is not valid.
+    """
+    with_coverage = coverage or coverage_min is not None
+    try:
+        found = policy_tests.find_test_files(paths or [bundled_root()])
+        files = [policy_tests.read_test_file(p) for p in found]
+        run = policy_tests.run_tests(files, with_coverage)
+    except InputError as exc:
+        typer.echo("\n".join(p.render() for p in exc.problems), err=True)
+        typer.echo("error: a test file or its snapshot is not valid; no test ran", err=True)
+        raise typer.Exit(ExitCode.INVALID) from None
+    except (DiagnosticError, UsageError) as exc:
+        fail(exc, False)
+    typer.echo(policy_tests.render_text(run))
+    failed = any(not r.passed for r in run.results)
+    if with_coverage:
+        typer.echo("\n" + policy_tests.render_coverage(run.coverage))
+        if coverage_min is not None and run.coverage.percent() < coverage_min:
+            typer.echo(
+                f"FAILED: coverage {run.coverage.percent():.1f}% is below {coverage_min:g}%",
+                err=True,
+            )
+            failed = True
+    raise typer.Exit(ExitCode.VIOLATIONS if failed else ExitCode.OK)

@@ -1,0 +1,48 @@
+"""`policyengine waivers check`: waivers files, their form and their dates."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from policyengine.cli import common
+from policyengine.cli.app import ExitCode, waivers_app
+from policyengine.cli.failure import fail, plural
+from policyengine.cli.options import TodayOpt
+from policyengine.core.diagnostics import render_text
+from policyengine.core.errors import InputError, UsageError, WaiversError
+from policyengine.results.waivers import expired_diagnostic
+
+
+@waivers_app.command("check")
+def waivers_check(
+    files: Annotated[
+        list[Path], typer.Argument(metavar="FILE", show_default=False, help="Waivers files.")
+    ],
+    today: TodayOpt = None,
+) -> None:
+    """Check waivers files: their form (exit 3 with each problem's place) and their dates
+    (exit 1 when a waiver has expired)."""
+    try:
+        day = common.today(today)
+        accepted = common.read_waivers([(f, None) for f in files])
+    except WaiversError as exc:
+        diags = exc.diagnostics
+        typer.echo("\n\n".join(render_text(d) for d in diags), err=True)
+        typer.echo(
+            f"\nerror: {plural(len(diags), 'problem')} in " + ", ".join(str(f) for f in files),
+            err=True,
+        )
+        raise typer.Exit(ExitCode.INVALID) from None
+    except (InputError, UsageError) as exc:
+        fail(exc, False)
+    expired = [w for w in accepted if w.expired(day)]
+    for w in expired:
+        typer.echo(render_text(expired_diagnostic(w)) + "\n", err=True)
+    typer.echo(
+        f"{plural(len(accepted), 'waiver')} in {plural(len(files), 'file')}"
+        f": {len(expired)} expired as of {day.isoformat()}"
+    )
+    raise typer.Exit(ExitCode.VIOLATIONS if expired else ExitCode.OK)
