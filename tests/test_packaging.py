@@ -152,6 +152,7 @@ def test_wheel_carries_the_grammar_and_the_packs(wheel: Path) -> None:
     missing = [name for name in SHIPPED if name not in names]
     assert not missing, f"not in {wheel.name}: {missing}"
     assert "policyengine/__main__.py" in names
+    assert "policyengine/py.typed" in names  # type checkers read the library's hints
     entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
     text = zipfile.ZipFile(wheel).read(entry_points).decode()
     assert re.search(r"^policyengine = policyengine\.cli(\.main)?:main$", text, re.M)

@@ -8,16 +8,14 @@ from typing import Annotated
 
 import typer
 
-from policyengine.cli import common
 from policyengine.cli.app import ExitCode, app
 from policyengine.cli.failure import fail, plural
 from policyengine.cli.options import ParamOpt, PathsArg
-from policyengine.core.diagnostics import Diagnostic, Level, render_text, sort_diagnostics, to_json
+from policyengine.core.diagnostics import Diagnostic, render_text, to_json
 from policyengine.core.errors import UsageError
 from policyengine.frontend import cost as costs
-from policyengine.frontend.lint import lint
-from policyengine.frontend.loader import front, load
 from policyengine.outputs import check_sarif as sarif
+from policyengine.pipeline import engine
 from policyengine.results import report as reports
 
 
@@ -44,16 +42,11 @@ def check(
     Exit 0 when clean; 1 with --strict when there are warnings; 3 when there are errors.
     """
     try:
-        files = common.source_paths(paths, (".policy", ".model"))
-        checked = front(files, param or ())
+        checked = engine.check(paths, param or (), cost=cost)
     except UsageError as exc:
         fail(exc, fmt is not CheckFormat.TEXT)
-    found = checked.diagnostics + lint(checked.checked, checked.vocabulary)
-    unique = {(d.code, d.span.file, d.span.start, d.message): d for d in found}
-    diags = sort_diagnostics(unique.values())
-    errors = [d for d in diags if d.level is Level.ERROR]
-    warnings = [d for d in diags if d.level is Level.WARNING]
-    rule_costs = costs.plan_cost(load(checked=checked).plan) if cost and not errors else []
+    files, diags, rule_costs = checked.files, checked.diagnostics, checked.costs
+    errors, warnings = checked.errors, checked.warnings
     if fmt is CheckFormat.SARIF:
         typer.echo(json.dumps(sarif.diagnostics_log(diags), indent=2, ensure_ascii=False))
     elif fmt is CheckFormat.JSON:

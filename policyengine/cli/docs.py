@@ -7,13 +7,13 @@ from typing import Annotated
 
 import typer
 
-from policyengine.cli import common
 from policyengine.cli.app import app
 from policyengine.cli.failure import fail
 from policyengine.core.diagnostics import DiagnosticError
 from policyengine.core.errors import UsageError
 from policyengine.frontend.loader import front, load
 from policyengine.outputs.docs import render_docs
+from policyengine.pipeline import engine
 
 
 @app.command()
@@ -35,7 +35,7 @@ def docs(
     Exit 0 when written; 3 when a policy does not parse or check.
     """
     try:
-        files = common.policy_paths(paths)
+        files = engine.policy_paths(paths)
         checked = front(files)
         compiled = load(checked=checked).plan
     except (DiagnosticError, UsageError) as exc:

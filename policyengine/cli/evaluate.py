@@ -35,10 +35,10 @@ from policyengine.cli.options import (
 from policyengine.core.diagnostics import DiagnosticError, render_text
 from policyengine.core.errors import InputError, UsageError
 from policyengine.core.semantics import Severity
-from policyengine.frontend.loader import Loaded
 from policyengine.inputs import importers
+from policyengine.inputs.files import read_stdin, read_text
 from policyengine.outputs import Format, render
-from policyengine.pipeline import delta, jobs
+from policyengine.pipeline import delta, engine, jobs
 from policyengine.pipeline.jobs import Reading
 from policyengine.results import baseline as baselines
 from policyengine.results import report as reports
@@ -259,22 +259,32 @@ def run(snapshots: Sequence[Path], options: EvaluateOptions) -> NoReturn:
         written = outputs(report.outputs)
         day = common.today(options.waivers.today)
         loaded = common.load_policies(options.policies)
-        waiver_files = common.waiver_files(options.waivers.file, options.policies.paths)
-        accepted = common.read_waivers(waiver_files)
+        waiver_files = engine.waiver_files(options.waivers.file, options.policies.paths)
+        accepted = engine.read_waivers(waiver_files)
         known = None
         if options.baseline.read is not None:
-            path = options.baseline.read
-            known = baselines.parse_baseline(common.read_text(path, "baseline file"), str(path))
+            known = engine.read_baseline(options.baseline.read)
         if apart:
-            parts = _evaluate_apart(snapshots, loaded, reading, execution)
+            parts = engine.evaluate_apart(
+                loaded,
+                snapshots,
+                reading,
+                read_stdin,
+                workers=execution.jobs,
+                scheduler=execution.scheduler,
+                timeout=execution.timeout,
+                echo=(lambda line: typer.echo(line, err=True)) if reading.verbose else None,
+            )
         else:
-            stores = common.read_snapshots(snapshots, loaded, reading)
+            stores = engine.read_snapshots(
+                snapshots, loaded, reading, common.say_read(reading.verbose)
+            )
     except (DiagnosticError, InputError, UsageError) as exc:
         fail(exc, json_out, report.fmt, written)
     for warning in loaded.warnings:
         typer.echo(render_text(warning), err=True)
     gate = reports.Gate(options.gate.fail_on, options.gate.fail_on_error)
-    files = [str(p) for p, _ in waiver_files]
+    files = [str(w.path) for w in waiver_files]
     if apart:
         result = reports.assemble(
             loaded.plan,
@@ -286,14 +296,8 @@ def run(snapshots: Sequence[Path], options: EvaluateOptions) -> NoReturn:
             today=day,
         )
     else:
-        result = reports.build(
-            loaded.plan,
-            stores,
-            gate,
-            waivers=accepted,
-            waiver_files=files,
-            baseline=known,
-            today=day,
+        result = engine.evaluate_report(
+            loaded, stores, gate, waivers=accepted, waiver_files=files, baseline=known, today=day
         )
     if options.baseline.write is not None:
         target = options.baseline.write
@@ -321,49 +325,31 @@ def run(snapshots: Sequence[Path], options: EvaluateOptions) -> NoReturn:
     raise typer.Exit(ExitCode.VIOLATIONS if result.failed() else ExitCode.OK)
 
 
-def _evaluate_apart(
-    paths: Sequence[Path], loaded: Loaded, reading: Reading, execution: ExecutionOptions
-) -> list[reports.Part]:
-    """Each snapshot evaluated as its own task, in worker processes or on a Dask cluster."""
-    tasks = jobs.tasks_for(paths, reading, common.read_stdin)
-    if execution.scheduler is not None:
-        done = jobs.run_dask(loaded.plan, tasks, execution.scheduler, execution.timeout)
-    else:
-        done = jobs.run_local(loaded.plan, tasks, execution.jobs)
-    echo = (lambda line: typer.echo(line, err=True)) if reading.verbose else None
-    return jobs.collect(loaded.plan, done, echo)
-
-
 def _compare(snapshots: Sequence[Path], options: EvaluateOptions, reading: Reading) -> NoReturn:
     """`evaluate --operation` and `evaluate --baseline-snapshot`: what would change."""
     operation, baseline = options.compare.operation, options.compare.baseline_snapshot
     fail_on = options.gate.fail_on
     json_out = options.report.fmt is Format.JSON
+    say = common.say_read(reading.verbose)
     try:
         if len(snapshots) != 1 or (operation is not None and baseline is not None):
             raise UsageError(
                 "--operation and --baseline-snapshot take one snapshot, and not together"
             )
         loaded = common.load_policies(options.policies)
-        m = loaded.plan.model
-        read = common.read_input(snapshots[0], loaded, reading)
+        read = engine.read_input(snapshots[0], loaded, reading, on_read=say)
         if operation is not None:
             stdin = str(operation) == "-"
-            text = common.read_stdin() if stdin else common.read_text(operation, "file")
-            ops = importers.operations.parse(text, "<stdin>" if stdin else str(operation))
-            results = delta.introduced(
-                loaded.plan, read.converted.document, ops, read.snapshot.file, m
-            )
+            text = read_stdin() if stdin else read_text(operation, "file")
+            name = "<stdin>" if stdin else str(operation)
+            results = engine.operation_findings(loaded, read, text, name)
             doc = delta.operations_json(results, fail_on)
             out = delta.operations_text(results, fail_on)
             failing = doc["verdict"] == "fail"
         else:
             assert baseline is not None
-            old = common.read_input(baseline, loaded, reading)
-            diff = delta.compare(
-                delta.findings(loaded.plan, old.converted.document, old.snapshot.file, m),
-                delta.findings(loaded.plan, read.converted.document, read.snapshot.file, m),
-            )
+            old = engine.read_input(baseline, loaded, reading, on_read=say)
+            diff = engine.snapshot_diff(loaded, old, read)
             doc = delta.diff_json(diff)
             out = delta.diff_text(diff)
             failing = bool(delta.gating(diff.new, fail_on))

@@ -8,7 +8,6 @@ from typing import Annotated
 
 import typer
 
-from policyengine.cli import common
 from policyengine.cli.app import ExitCode, app
 from policyengine.cli.failure import fail, plural
 from policyengine.core.diagnostics import DiagnosticError, render_text
@@ -16,6 +15,8 @@ from policyengine.core.errors import UsageError
 from policyengine.core.source import Source
 from policyengine.frontend.formatter import format_source
 from policyengine.frontend.loader import read_source
+from policyengine.inputs.files import read_stdin
+from policyengine.pipeline import engine
 
 
 @app.command()
@@ -42,14 +43,14 @@ def fmt(
     a file is not; 3 when a file does not parse (it is left as it is).
     """
     if [str(p) for p in paths] == ["-"]:
-        source = Source("<stdin>", common.read_stdin())
+        source = Source("<stdin>", read_stdin())
         try:
             typer.echo(format_source(source), nl=False)
         except DiagnosticError as exc:
             fail(exc, False)
         raise typer.Exit(ExitCode.OK)
     try:
-        files = common.source_paths(paths, (".policy", ".model"))
+        files = engine.source_paths(paths)
     except UsageError as exc:
         fail(exc, False)
     changed, broken = [], []

@@ -24,11 +24,12 @@ from policyengine.cli.options import (
 )
 from policyengine.core.diagnostics import DiagnosticError
 from policyengine.core.errors import InputError, UsageError
-from policyengine.frontend.loader import Loaded, load
+from policyengine.frontend.loader import Loaded
 from policyengine.inputs import importers, stats
 from policyengine.inputs.store import Store
 from policyengine.outputs import Format, picture
 from policyengine.outputs import html as html_page
+from policyengine.pipeline import engine
 from policyengine.results import report as reports
 from policyengine.runtime import evaluate
 
@@ -38,8 +39,10 @@ def _read_checked(
 ) -> tuple[importers.Read, Store]:
     """An input, converted and checked against the model of the policies (default: the
     bundled packs)."""
-    loaded = loaded or load(common.policy_paths(policy))
-    read = common.read_input(source, loaded, inputs.reading())
+    loaded = loaded or engine.load_policies(policy)
+    read = engine.read_input(
+        source, loaded, inputs.reading(), on_read=common.say_read(inputs.verbose)
+    )
     document = json.loads(json.dumps(read.converted.document, default=_marker))
     snapshot = importers.parse_document(document, read.snapshot.file)
     return read, importers.to_store(snapshot, loaded.plan.model)
@@ -115,7 +118,7 @@ def snapshot_graph(
     """Draw the account: its resources by region and zone, with the relations of the
     model, each resource marked with its worst outcome under the policies."""
     try:
-        loaded = load(common.policy_paths(policy))
+        loaded = engine.load_policies(policy)
         inputs = InputOptions(input_format, region, verbose)
         _, store = _read_checked(source, policy, inputs, loaded)
     except (DiagnosticError, InputError, UsageError) as exc:

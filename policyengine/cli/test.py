@@ -11,7 +11,7 @@ from policyengine.cli.failure import fail
 from policyengine.cli.options import PathsArg
 from policyengine.core.diagnostics import DiagnosticError
 from policyengine.core.errors import InputError, UsageError
-from policyengine.frontend.loader import bundled_root
+from policyengine.pipeline import engine
 from policyengine.pipeline import testing as policy_tests
 
 
@@ -39,9 +39,7 @@ def test_command(
     """
     with_coverage = coverage or coverage_min is not None
     try:
-        found = policy_tests.find_test_files(paths or [bundled_root()])
-        files = [policy_tests.read_test_file(p) for p in found]
-        run = policy_tests.run_tests(files, with_coverage)
+        run = engine.run_policy_tests(paths, coverage=with_coverage)
     except InputError as exc:
         typer.echo("\n".join(p.render() for p in exc.problems), err=True)
         typer.echo("error: a test file or its snapshot is not valid; no test ran", err=True)

@@ -13,6 +13,7 @@ from policyengine.cli.failure import fail, plural
 from policyengine.cli.options import TodayOpt
 from policyengine.core.diagnostics import render_text
 from policyengine.core.errors import InputError, UsageError, WaiversError
+from policyengine.pipeline import engine
 from policyengine.results.waivers import expired_diagnostic
 
 
@@ -27,7 +28,7 @@ def waivers_check(
     (exit 1 when a waiver has expired)."""
     try:
         day = common.today(today)
-        accepted = common.read_waivers([(f, None) for f in files])
+        accepted = engine.read_waivers(files)
     except WaiversError as exc:
         diags = exc.diagnostics
         typer.echo("\n\n".join(render_text(d) for d in diags), err=True)

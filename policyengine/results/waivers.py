@@ -14,13 +14,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from fnmatch import fnmatchcase
+from pathlib import Path
 
 import yaml
 
 from policyengine.core.diagnostics import Collector, Diagnostic, did_you_mean
 from policyengine.core.errors import WaiversError
+from policyengine.core.files import Confinement
 from policyengine.core.source import Source, Span
 from policyengine.core.yamldoc import YamlError, compose_yaml
+from policyengine.inputs.files import read_text
 
 FIELDS = ("rule", "resource", "reason", "owner", "expires", "fingerprint")
 REQUIRED = ("rule", "resource", "reason", "owner", "expires")
@@ -197,3 +200,27 @@ def expired_diagnostic(waiver: Waiver) -> Diagnostic:
         label=f"rule {waiver.rule}, resource {waiver.resource}, owner {waiver.owner}",
         help="renew it with a new `expires` date, or fix the finding and remove the waiver",
     )
+
+
+@dataclass(frozen=True)
+class WaiversFile:
+    path: Path
+    # None: the user named it; else it was found in a policy folder and must resolve
+    # inside it (a committed symlink to another file is refused).
+    confine: Confinement | None = None
+
+
+def read_waivers(files: Sequence[Path | WaiversFile]) -> list[Waiver]:
+    """Every waiver in the files, with the problems of all of them raised together."""
+    waivers: list[Waiver] = []
+    diags: list[Diagnostic] = []
+    for given in files:
+        found = given if isinstance(given, WaiversFile) else WaiversFile(given)
+        try:
+            text = read_text(found.path, "waivers file", found.confine)
+            waivers.extend(parse_waivers(Source(str(found.path), text)))
+        except WaiversError as exc:
+            diags.extend(exc.diagnostics)
+    if diags:
+        raise WaiversError(diags)
+    return waivers
