@@ -14,7 +14,7 @@ from policyengine.cli.options import ParamOpt, PathsArg
 from policyengine.core.diagnostics import Diagnostic, render_text, to_json
 from policyengine.core.errors import UsageError
 from policyengine.frontend import cost as costs
-from policyengine.outputs import check_sarif as sarif
+from policyengine.outputs import sarif
 from policyengine.pipeline import engine
 from policyengine.results import report as reports
 

@@ -32,27 +32,7 @@ def describe_rule(rule: plan.RulePlan) -> RuleDescription:
     ops = [
         op for root in (rule.where, rule.condition, rule.unless) if root for op in plan.walk(root)
     ]
-    subject = rule.kinds[0] if len(rule.kinds) == 1 else "resource"
-    target = rule.edge.target if rule.edge is not None else ""
-    reads: dict[str, None] = {}
-    follows: dict[str, None] = {}
-    if rule.edge is not None:
-        follows[_relation(rule.edge)] = None
-    for op in ops:
-        match op:
-            case plan.Read(slot=0, text=text) if not text.startswith(f"{subject}."):
-                reads[f"{subject}.{text}"] = None
-            case plan.Read(text=text) if text:
-                reads[text] = None
-            case plan.SameLocationOp(scope=scope):
-                reads[f"{subject}.{scope}"] = None
-                reads[f"{target}.{scope}"] = None
-            case plan.IdFormatOp():
-                reads[f"{subject}.id"] = None
-            case plan.RelatedOp(relation=relation):
-                follows[_relation(relation)] = None
-            case _:
-                pass
+    reads, follows = _reads(rule)
     return RuleDescription(
         id=rule.id,
         title=rule.title,
@@ -68,6 +48,71 @@ def describe_rule(rule: plan.RulePlan) -> RuleDescription:
         remediation=rule.remediation,
         reference=rule.reference,
     )
+
+
+def _reads(rule: plan.RulePlan) -> tuple[list[str], list[str]]:
+    """The attributes a rule reads, each as a path from the kind that holds it
+    (`security_group.rules[*].port_range`, not the variable `r.port_range`), and the
+    relations it follows, in the order the rule reads them."""
+    # What each slot holds, as a path: the subject, the edge's other end, and each
+    # variable bound to a path (by a quantifier, a `let` or a `define`'s parameter). A
+    # variable bound to a param's list or a computed value holds no attribute.
+    held: dict[int, str] = {0: rule.kinds[0] if len(rule.kinds) == 1 else "resource"}
+    reads: dict[str, None] = {}
+    follows: dict[str, None] = {}
+    if rule.edge is not None:
+        held[1] = rule.edge.target
+        follows[_relation(rule.edge)] = None
+
+    def path(value: plan.Value) -> str | None:
+        match value:
+            case plan.Read(slot=slot, steps=steps) if slot in held:
+                return held[slot] + "".join(_step(s) for s in steps)
+            case plan.RelatedOp(relation=relation, forward=forward):
+                return relation.target if forward else relation.source
+            case plan.LocatedOp(kind=kind):
+                return kind
+        return None
+
+    def bind(slot: int, value: plan.Value, element: bool) -> None:
+        found = path(value)
+        if found is not None and slot >= 0:
+            held[slot] = found + ("[*]" if element and isinstance(value, plan.Read) else "")
+
+    for let in rule.lets:
+        bind(let.slot, let.value, element=False)
+    roots = (rule.where, rule.condition, rule.unless)
+    for op in (op for root in roots if root for op in plan.walk(root)):
+        match op:
+            case plan.QuantOp(slot=slot, source=source) | plan.CountOp(slot=slot, source=source):
+                bind(slot, source, element=True)
+            case plan.DefineOp(args=args, slots=slots):
+                for arg, slot in zip(args, slots, strict=True):
+                    bind(slot, arg, element=False)
+            case plan.Read(slot=slot, steps=steps) if steps and slot in held:
+                reads[held[slot] + "".join(_step(s) for s in steps)] = None
+            case plan.SameLocationOp(scope=scope, left=left, right=right):
+                reads[f"{held[left]}.{scope}"] = None
+                reads[f"{held[right]}.{scope}"] = None
+            case plan.IdFormatOp(slot=slot) if slot in held:
+                reads[f"{held[slot]}.id"] = None
+            case plan.RelatedOp(relation=relation):
+                follows[_relation(relation)] = None
+            case _:
+                pass
+    return list(reads), list(follows)
+
+
+def _step(step: plan.Step) -> str:
+    match step.op:
+        case "attr":
+            return f".{step.name}"
+        case "key":
+            return f'["{step.name}"]'
+        case "var":
+            return f"[{step.name}]"
+        case "star":
+            return "[*]"
 
 
 def _relation(relation: model.Relation) -> str:
@@ -147,8 +192,9 @@ def render_text(d: RuleDescription) -> str:
     return "\n".join(lines)
 
 
-def render_markdown(d: RuleDescription) -> str:
-    lines = [f"### `{d.id}`" + (f" — {d.title}" if d.title else ""), ""]
+def render_markdown(d: RuleDescription, heading: str = "###") -> str:
+    """The description as Markdown, under a heading of the level given (`##`)."""
+    lines = [f"{heading} `{d.id}`" + (f" — {d.title}" if d.title else ""), ""]
     lines += ["```", d.written, "```", ""]
     lines += [" ".join(d.checks), ""]
     lines += [

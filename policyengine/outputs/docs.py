@@ -1,18 +1,19 @@
-"""Markdown documentation of policy packs (`policyengine docs`): per policy its params,
-and per rule its title, severity, the statement as written, what it reads (kinds,
-attributes, relations), its remediation and reference.
+"""Markdown documentation of policy packs (`policyengine docs`): per policy its params
+and its rules, and per rule the description `explain --rule` gives: the statement as
+written, what it checks in sentences, what it reads and follows, its outcomes and metadata.
 
 Pure: takes parsed policy files and their compiled plan, returns {file name: text}.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 
 from policyengine.core import plan
 from policyengine.frontend import ast
-from policyengine.frontend.formatter import literal, statement, type_expr
+from policyengine.frontend.describe import describe_rule, render_markdown
+from policyengine.frontend.formatter import literal, type_expr
 
 
 def render_docs(policies: Mapping[Path, ast.PolicyFile], compiled: plan.Plan) -> dict[str, str]:
@@ -29,7 +30,8 @@ def page_name(policy_file: str | Path) -> str:
 
 
 def anchor(rule: plan.RulePlan) -> str:
-    """The anchor a rule's `## name` heading gets: lower case, as Markdown renderers make it."""
+    """The anchor of a rule's section (set before its heading, which names the rule's id
+    and title): its name in lower case."""
     return rule.name.lower()
 
 
@@ -59,71 +61,11 @@ def _page(path: Path, file: ast.PolicyFile, rules: Mapping[str, plan.RulePlan]) 
         lines += ["| rule | severity | title |", "| --- | --- | --- |"]
         lines += [f"| [`{r.name}`](#{anchor(r)}) | {r.severity} | {r.title} |" for r in listed]
         lines.append("")
-        for rule_node, rule in zip(policy.rules, listed, strict=True):
-            lines += _rule(rule_node, rule)
+        for rule in listed:
+            lines += _rule(rule)
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _rule(node: ast.Rule, rule: plan.RulePlan) -> list[str]:
-    out = [f"## {rule.name}", ""]
-    if rule.title:
-        out += [rule.title, ""]
-    out += [f"- **id:** `{rule.id}`", f"- **severity:** {rule.severity}"]
-    kinds = ", ".join(f"`{k}`" for k in rule.kinds)
-    out.append(f"- **applies to:** {kinds}")
-    attributes = sorted(set(_reads(rule)))
-    if attributes:
-        out.append("- **reads:** " + ", ".join(f"`{a}`" for a in attributes))
-    relations = sorted(set(_relations(rule)))
-    if relations:
-        out.append("- **follows:** " + ", ".join(f"`{r}`" for r in relations))
-    if rule.remediation:
-        out.append(f"- **remediation:** {rule.remediation}")
-    if rule.reference:
-        out.append(f"- **reference:** {rule.reference}")
-    assert node.body is not None  # a compiled rule has its statement
-    out += ["", "```", *statement(node.body, ""), "```", ""]
-    return out
-
-
-def _reads(rule: plan.RulePlan) -> Iterator[str]:
-    """`kind.attribute` for each attribute read from the subject or the edge's other end."""
-    owners = {0: rule.kinds[0] if len(rule.kinds) == 1 else "resource"}
-    if rule.edge is not None:
-        owners[1] = rule.edge.target
-    for value in _ops(rule):
-        if isinstance(value, plan.Read) and value.slot in owners:
-            text = owners[value.slot]
-            for step in value.steps:
-                text += {"attr": f".{step.name}", "key": f'["{step.name}"]', "var": "[key]"}.get(
-                    step.op, "[*]"
-                )
-            yield text
-    for op in _ops(rule):
-        if isinstance(op, plan.SameLocationOp):
-            yield f"{owners[0]}.{op.scope}"
-            yield f"{owners[1]}.{op.scope}"
-
-
-def _relations(rule: plan.RulePlan) -> Iterator[str]:
-    if rule.edge is not None:
-        yield rule.edge.name
-    for value in _ops(rule):
-        if isinstance(value, plan.RelatedOp):
-            yield value.relation.name
-
-
-def _ops(rule: plan.RulePlan) -> Iterator[object]:
-    """Every op and value of a rule, depth first."""
-    pending: list[object] = [rule.where, rule.unless, rule.condition]
-    while pending:
-        item = pending.pop(0)
-        if isinstance(item, tuple):
-            pending[:0] = list(item)
-        elif hasattr(item, "__dataclass_fields__"):
-            yield item
-            pending[:0] = [
-                getattr(item, name)
-                for name in item.__dataclass_fields__
-                if name not in ("span", "relation", "type", "steps")
-            ]
+def _rule(rule: plan.RulePlan) -> list[str]:
+    # The anchor the table links to; the description is the one `explain --rule` prints.
+    return [f'<a id="{anchor(rule)}"></a>', "", render_markdown(describe_rule(rule), "##"), ""]

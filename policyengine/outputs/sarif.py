@@ -1,7 +1,11 @@
-"""Evaluation findings as SARIF 2.1.0, the format GitHub code scanning and other tools
-read: each rule a `reportingDescriptor`, each fail or error a `result` located at its
+"""SARIF 2.1.0, the format GitHub code scanning and other tools read, for `check` and
+`evaluate` alike: one skeleton (the log, the tool, locations, notifications) filled with
+`check`'s diagnostics, each located by its span in a policy, or with `evaluate`'s
+findings: each rule a `reportingDescriptor`, each fail or error a `result` located at its
 resource in the snapshot (else at the rule in the policy), with the proof's other
 resources as related locations and the finding's fingerprint as a partial fingerprint.
+Paths are relative URIs, as the user named the file, so a CI upload resolves them
+against the checkout.
 
 Shaped for GitHub code scanning: at most 25,000 results a run (the most severe kept, and
 a notification saying what was left out), findings recorded in the baseline kept with
@@ -13,13 +17,18 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cache
+from pathlib import PurePath
 from typing import Any, assert_never
+from urllib.parse import quote
 
 from policyengine.core import plan
+from policyengine.core.diagnostics import CODES, Diagnostic, Level
 from policyengine.core.semantics import Severity
-from policyengine.core.version import __version__
-from policyengine.outputs.check_sarif import INFORMATION_URI, SCHEMA_URI, uri
+from policyengine.core.source import Span
+from policyengine.core.version import DISTRIBUTION, __version__
 from policyengine.outputs.docs import rule_url
 from policyengine.outputs.finding import (
     Place,
@@ -30,6 +39,122 @@ from policyengine.outputs.finding import (
     related,
 )
 from policyengine.results.report import Finding, Report, summary_line, verdict_line
+
+SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
+# The distribution's own page: the name `policyengine` elsewhere is another project's.
+INFORMATION_URI = f"https://pypi.org/project/{DISTRIBUTION}/"
+
+# ---------------------------------------------------------------- the skeleton
+
+
+def log(
+    rules: Sequence[dict[str, Any]],
+    results: Sequence[dict[str, Any]],
+    *,
+    invocation: dict[str, Any] | None = None,
+    properties: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A SARIF document of one run of the tool, with the rules its results refer to."""
+    run: dict[str, Any] = {
+        "tool": {
+            "driver": {
+                "name": "policyengine",
+                "version": __version__,
+                "semanticVersion": __version__,
+                "informationUri": INFORMATION_URI,
+                "rules": list(rules),
+            }
+        },
+        "columnKind": "unicodeCodePoints",  # our columns count characters
+    }
+    if invocation is not None:
+        run["invocations"] = [invocation]
+    run["results"] = list(results)
+    if properties is not None:
+        run["properties"] = properties
+    return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
+
+
+def location(place: Place, index: int | None = None, span: Span | None = None) -> dict[str, Any]:
+    """A physical location: the file as a relative URI and the region; with the `span`
+    of the place, the region's end and its line's text."""
+    region: dict[str, Any] = {"startLine": place.line, "startColumn": place.column}
+    if span is not None:
+        end_line, end_column = span.source.line_col(span.end)
+        region["endLine"] = end_line
+        region["endColumn"] = max(end_column, span.column + (span.end > span.start))
+        snippet = span.source.line_text(span.line)
+        if snippet:
+            region["snippet"] = {"text": snippet}
+    loc: dict[str, Any] = {
+        "physicalLocation": {"artifactLocation": {"uri": uri(place.file)}, "region": region}
+    }
+    if index is not None:
+        loc["id"] = index
+    if place.label:
+        loc["message"] = {"text": place.label}
+    return loc
+
+
+@cache  # a run names few files, each in many results
+def uri(path: str) -> str:
+    """A path as a SARIF artifact URI: relative paths stay relative (to the checkout, as
+    code scanning expects), absolute ones become file URIs; stdin is `stdin`."""
+    if path == "<stdin>":
+        return "stdin"
+    pure = PurePath(path)
+    if pure.is_absolute():
+        return "file://" + quote(pure.as_posix())
+    return quote(pure.as_posix())
+
+
+def _notification(level: str, text: str, place: Place | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {"level": _NOTIFICATION_LEVEL[level], "message": {"text": text}}
+    if place is not None:
+        out["locations"] = [location(place)]
+    return out
+
+
+_NOTIFICATION_LEVEL = {"error": "error", "warning": "warning", "note": "note"}
+
+# ---------------------------------------------------------------- check: diagnostics
+
+# SARIF knows error, warning, note and none; diagnostic levels map onto them.
+_DIAGNOSTIC_LEVEL = {
+    Level.ERROR: "error",
+    Level.WARNING: "warning",
+    Level.FAIL: "error",
+    Level.PASS: "none",
+    Level.SKIPPED: "note",
+}
+
+
+def _diagnostic_result(diag: Diagnostic, index: int) -> dict[str, Any]:
+    text = diag.message + (f" ({diag.label})" if diag.label else "")
+    if diag.help:
+        text += f"; {diag.help}"
+    result: dict[str, Any] = {
+        "ruleId": diag.code,
+        "ruleIndex": index,
+        "level": _DIAGNOSTIC_LEVEL[diag.level],
+        "message": {"text": text},
+        "locations": [location(policy_place(diag.span), span=diag.span)],
+    }
+    if diag.notes:
+        result["properties"] = {"notes": list(diag.notes)}
+    return result
+
+
+def diagnostics_log(diags: Iterable[Diagnostic]) -> dict[str, Any]:
+    """Diagnostics (of `check`) as one SARIF run; only the codes that occur are listed."""
+    listed = list(diags)
+    codes = sorted({d.code for d in listed})
+    index = {code: i for i, code in enumerate(codes)}
+    rules = [{"id": code, "shortDescription": {"text": CODES.get(code, code)}} for code in codes]
+    return log(rules, [_diagnostic_result(d, index[d.code]) for d in listed])
+
+
+# ---------------------------------------------------------------- evaluate: findings
 
 FINGERPRINT_KEY = "policyengine/v1"
 
@@ -63,8 +188,6 @@ def sarif_level(severity: Severity) -> str:
             assert_never(severity)
 
 
-_NOTIFICATION_LEVEL = {"error": "error", "warning": "warning", "note": "note"}
-
 # GitHub code scanning takes at most this many results in a run.
 MAX_RESULTS = 25_000
 
@@ -74,20 +197,6 @@ class Options:
     # Where the pages of `policyengine docs` are published: each rule's helpUri.
     docs_url: str | None = None
     max_results: int = MAX_RESULTS
-
-
-def _location(place: Place, index: int | None = None) -> dict[str, Any]:
-    loc: dict[str, Any] = {
-        "physicalLocation": {
-            "artifactLocation": {"uri": uri(place.file)},
-            "region": {"startLine": place.line, "startColumn": place.column},
-        }
-    }
-    if index is not None:
-        loc["id"] = index
-    if place.label:
-        loc["message"] = {"text": place.label}
-    return loc
 
 
 def _descriptor(rule: plan.RulePlan, docs_url: str | None) -> dict[str, Any]:
@@ -133,7 +242,7 @@ def _result(report: Report, f: Finding, index: int, baseline: bool) -> dict[str,
         "kind": "fail" if f.finding else ("pass" if f.status.value == "pass" else "notApplicable"),
         "level": sarif_level(rule.severity) if f.finding else "none",
         "message": {"text": explanation(report, f)},
-        "locations": [_location(place)],
+        "locations": [location(place)],
         "properties": {
             "outcome": f.result.status.value,
             "severity": rule.severity,
@@ -143,7 +252,7 @@ def _result(report: Report, f: Finding, index: int, baseline: bool) -> dict[str,
         },
     }
     if others:
-        out["relatedLocations"] = [_location(p, i) for i, p in enumerate(others, 1)]
+        out["relatedLocations"] = [location(p, i) for i, p in enumerate(others, 1)]
     if f.fingerprint is not None:
         out["partialFingerprints"] = {FINGERPRINT_KEY: f.fingerprint}
     if f.waiver is not None:
@@ -153,7 +262,7 @@ def _result(report: Report, f: Finding, index: int, baseline: bool) -> dict[str,
                 "kind": "external",
                 "status": "accepted",
                 "justification": f"{w.reason} (owner {w.owner}, until {w.expires.isoformat()})",
-                "location": _location(Place(w.span.file, w.span.line, w.span.column)),
+                "location": location(Place(w.span.file, w.span.line, w.span.column)),
             }
         ]
     if baseline and f.finding:
@@ -187,22 +296,6 @@ def _cut_notice(kept: int, cut: list[Finding]) -> str:
     )
 
 
-def _notification(level: str, text: str, place: Place | None = None) -> dict[str, Any]:
-    out: dict[str, Any] = {"level": _NOTIFICATION_LEVEL[level], "message": {"text": text}}
-    if place is not None:
-        out["locations"] = [_location(place)]
-    return out
-
-
-def _driver(rules: list[dict[str, Any]]) -> dict[str, Any]:
-    return {
-        "name": "policyengine",
-        "semanticVersion": __version__,
-        "informationUri": INFORMATION_URI,
-        "rules": rules,
-    }
-
-
 def document(
     report: Report, show_all: bool = False, options: Options = Options()
 ) -> dict[str, Any]:
@@ -217,35 +310,21 @@ def document(
     ]
     if cut:
         notifications.append(_notification("warning", _cut_notice(len(listed), cut)))
-    return {
-        "$schema": SCHEMA_URI,
-        "version": "2.1.0",
-        "runs": [
-            {
-                "tool": {
-                    "driver": _driver([_descriptor(r, options.docs_url) for r in report.plan.rules])
-                },
-                "columnKind": "unicodeCodePoints",
-                "invocations": [
-                    {
-                        "executionSuccessful": True,
-                        "toolExecutionNotifications": notifications,
-                    }
-                ],
-                "results": results,
-                "properties": {
-                    "summary": report.summary(),
-                    "summaryText": summary_line(report),
-                    "verdict": verdict_line(report),
-                    "threshold": report.threshold,
-                    "failOnError": report.gate.fail_on_error,
-                    "waiverFiles": report.waiver_files,
-                    "baseline": report.baseline,
-                    "resultsLeftOut": len(cut),
-                },
-            }
-        ],
-    }
+    return log(
+        [_descriptor(r, options.docs_url) for r in report.plan.rules],
+        results,
+        invocation={"executionSuccessful": True, "toolExecutionNotifications": notifications},
+        properties={
+            "summary": report.summary(),
+            "summaryText": summary_line(report),
+            "verdict": verdict_line(report),
+            "threshold": report.threshold,
+            "failOnError": report.gate.fail_on_error,
+            "waiverFiles": report.waiver_files,
+            "baseline": report.baseline,
+            "resultsLeftOut": len(cut),
+        },
+    )
 
 
 def render(report: Report, show_all: bool = False, options: Options = Options()) -> str:
@@ -254,22 +333,6 @@ def render(report: Report, show_all: bool = False, options: Options = Options())
 
 def render_failure(kind: str, text: str) -> str:
     """A run that evaluated nothing: no results, and the reason as an error notification."""
-    doc = {
-        "$schema": SCHEMA_URI,
-        "version": "2.1.0",
-        "runs": [
-            {
-                "tool": {"driver": _driver([])},
-                "invocations": [
-                    {
-                        "executionSuccessful": False,
-                        "toolExecutionNotifications": [
-                            _notification("error", f"{kind}; nothing was evaluated\n{text}")
-                        ],
-                    }
-                ],
-                "results": [],
-            }
-        ],
-    }
-    return json.dumps(doc, indent=2, ensure_ascii=False)
+    failed = _notification("error", f"{kind}; nothing was evaluated\n{text}")
+    invocation = {"executionSuccessful": False, "toolExecutionNotifications": [failed]}
+    return json.dumps(log([], [], invocation=invocation), indent=2, ensure_ascii=False)
