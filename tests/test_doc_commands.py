@@ -1,0 +1,69 @@
+"""The commands the README and docs/*.md show run as shown: each `policyengine` line of a
+`sh` block exits 0 or 1 (findings), never with a usage error, invalid input or a crash;
+each `$ policyengine` transcript of a `console` block prints every line it shows (`…`
+stands for lines left out). A command on files the reader brings (`new.json`) is left
+out; what a command writes goes to a temporary folder."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, run_cli
+
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+_BLOCK = re.compile(r"^```(sh|console)\n(.*?)^```", re.S | re.M)
+
+
+def _commands() -> list[tuple[str, list[str], list[str]]]:
+    """(where, the command's arguments, the output lines a transcript shows)."""
+    found: list[tuple[str, list[str], list[str]]] = []
+    for page in PAGES:
+        for kind, block in _BLOCK.findall(page.read_text(encoding="utf-8")):
+            where = page.relative_to(ROOT).as_posix()
+            if kind == "sh":
+                for line in block.splitlines():
+                    if line.startswith("policyengine "):
+                        found.append((where, shlex.split(line, comments=True)[1:], []))
+                continue
+            for part in re.split(r"^\$ ", block, flags=re.M)[1:]:
+                command, *shown = part.splitlines()
+                if command.startswith("policyengine "):
+                    found.append((where, shlex.split(command)[1:], shown))
+    return found
+
+
+COMMANDS = _commands()
+
+
+def _available(args: list[str]) -> bool:
+    named = [a for a in args if a.endswith((".json", ".yaml")) or "/" in a]
+    inputs = [a for a in named if "=" not in a]
+    return all((ROOT / a).exists() for a in inputs)
+
+
+def test_the_pages_show_commands() -> None:
+    pages = {where for where, _, _ in COMMANDS}
+    assert {"README.md", "docs/inputs.md", "docs/explanations.md"} <= pages
+
+
+@pytest.mark.parametrize(
+    ("where", "args", "shown"),
+    COMMANDS,
+    ids=[f"{where}: {' '.join(args)}" for where, args, _ in COMMANDS],
+)
+def test_a_documented_command_runs_as_shown(
+    where: str, args: list[str], shown: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not _available(args):
+        pytest.skip("runs on the reader's own files")
+    for name in ("examples", "policies"):
+        (tmp_path / name).symlink_to(ROOT / name)
+    monkeypatch.chdir(tmp_path)  # whatever the command writes lands here
+    code, out, err = run_cli(args)
+    assert code in (0, 1), f"{where}: exit {code}\n{err}"
+    printed = set(out.splitlines())
+    missing = [line for line in shown if line.strip() not in ("", "…") and line not in printed]
+    assert not missing, f"{where}: not printed: {missing}"
