@@ -23,6 +23,7 @@ from policyengine.core.errors import (
     UsageError,
     WaiversError,
 )
+from policyengine.core.semantics import Severity
 from policyengine.core.source import Source, Span
 from policyengine.core.version import __version__
 from policyengine.frontend.describe import RuleDescription
@@ -81,6 +82,7 @@ __all__ = [
     "Result",
     "RuleDescription",
     "Source",
+    "Severity",
     "Span",
     "Status",
     "Store",
