@@ -28,10 +28,23 @@ def test_docs_of_the_bundled_packs_are_current(tmp_path: Path) -> None:
 
 def test_a_page_lists_what_a_rule_reads_and_follows() -> None:
     page = (DOCS / "ecs-locations.md").read_text(encoding="utf-8")
-    section = page[page.index("## disk_zone") : page.index("## snapshot_region")]
-    assert "- **reads:** `disk.zone`, `instance.zone`" in section
-    assert "- **follows:** `disk attach instance`" in section
+    section = page[page.index('<a id="disk_zone">') : page.index('<a id="snapshot_region">')]
+    assert "- **Reads:** `disk.zone`, `instance.zone`" in section
+    assert "- **Follows:** `disk attach instance (via disk.instance_id, " in section
     assert "```\ndisk attach requires same zone\n```" in section
+
+
+def test_a_page_describes_each_rule_as_explain_does() -> None:
+    """One description per rule: the page's section is `explain --rule --format markdown`
+    under a heading one level up."""
+    page = (DOCS / "security-groups.md").read_text(encoding="utf-8")
+    code, out, _ = run_cli(
+        ["explain", "--rule", "security_groups.no_risky_ports", "--format", "markdown"]
+    )
+    assert code == 0
+    assert out.startswith("### `security_groups.no_risky_ports`")
+    assert out.rstrip("\n")[1:] in page
+    assert "`security_group.rules[*].port_range`" in out  # through the quantifier's `r`
 
 
 def test_docs_of_a_policy_that_does_not_check(tmp_path: Path) -> None:
