@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from policyengine.core.source import Span
-from policyengine.results.explain import evidence, subject
+from policyengine.results.explain import evidence
 from policyengine.results.report import Finding, Report, outcome_text
 
 
@@ -116,7 +116,3 @@ def related(report: Report, f: Finding) -> list[Place | str]:
         found = _at(report, res.file, pointer, label)
         out.append(label if found is None else found)
     return out
-
-
-def heading(f: Finding) -> str:
-    return f"{f.result.rule.id}: {subject(f.result)}"
