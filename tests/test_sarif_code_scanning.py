@@ -117,7 +117,7 @@ def test_each_rule_links_to_its_docs_page_when_a_base_url_is_given(tmp_path: Pat
     pages = render_docs(front(files).policies, load(files).plan)
     for rule in rules:
         page, anchor = rule["helpUri"][len(base) :].split("#")
-        assert f"\n## {anchor}\n" in pages[page], rule["helpUri"]
+        assert f'\n<a id="{anchor}"></a>\n' in pages[page], rule["helpUri"]
     encrypted = next(r for r in rules if r["id"] == "org_baseline.encrypted_disks")
     assert encrypted["helpUri"] == base + "baseline.md#encrypted_disks"
 
