@@ -52,8 +52,3 @@ ADVISORY
 format_text
 of_account
 NO_ZONE
-
-# Known dead code in the store and the model, to leave this list as it is removed.
-scope_when
-_._now_source
-_.dangling_sources
