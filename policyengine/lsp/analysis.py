@@ -17,15 +17,15 @@ from pathlib import Path
 from policyengine.core import model
 from policyengine.core.builtins import BUILTINS
 from policyengine.core.diagnostics import Diagnostic, DiagnosticError
+from policyengine.core.errors import InputError, UsageError
 from policyengine.core.source import Source, Span
 from policyengine.frontend import ast
 from policyengine.frontend.compiler import compile_file
 from policyengine.frontend.describe import describe_rule, render_text
 from policyengine.frontend.formatter import format_source
-from policyengine.frontend.loader import Front, UsageError, display_name, front
+from policyengine.frontend.loader import Front, display_name, front
 from policyengine.frontend.parser import keywords_after
 from policyengine.inputs.importers.aliyun.apis import APIS, LIST_RENAMES, RENAMES
-from policyengine.inputs.snapshot import InputError
 
 SUFFIXES = (".policy", ".model")
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
