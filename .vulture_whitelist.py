@@ -43,12 +43,11 @@ _.yspace
 # pickle calls this hook of the wire format's pickler.
 _.reducer_override
 
-# Read from the JSON a user writes, not by name: a snapshot's `account` field and the
-# advisory enforcement level, which a policy names and the enum looks up by value.
+# Read from the JSON a user writes, not by name: a snapshot's `account` field.
 account
-ADVISORY
 
-# Library functions the suite calls: formatting a text, and the picture of an account.
+# A library function the suite calls: formatting a text.
 format_text
-of_account
+
+# A constant that names what an empty zone means where pictures test for it.
 NO_ZONE
