@@ -26,13 +26,21 @@ def _commands() -> list[tuple[str, list[str], list[str]]]:
             if kind == "sh":
                 for line in block.splitlines():
                     if line.startswith("policyengine "):
-                        found.append((where, shlex.split(line, comments=True)[1:], []))
+                        found.append((where, _words(line)[1:], []))
                 continue
             for part in re.split(r"^\$ ", block, flags=re.M)[1:]:
                 command, *shown = part.splitlines()
                 if command.startswith("policyengine "):
-                    found.append((where, shlex.split(command)[1:], shown))
+                    found.append((where, _words(command)[1:], shown))
     return found
+
+
+def _words(line: str) -> list[str]:
+    """The command's words, up to a redirection or pipe (what the shell does with stdout
+    is not the command's)."""
+    words = shlex.split(line, comments=True)
+    cut = next((i for i, w in enumerate(words) if w.startswith((">", "|", "<"))), len(words))
+    return words[:cut]
 
 
 COMMANDS = _commands()
