@@ -34,6 +34,8 @@ _.integer
 _.true
 _.false
 _.list_value
+_.index_segment
+_.map_value
 
 # Set on objects libraries read: RE2's options, grandalf's layout.
 _.log_errors

@@ -113,6 +113,8 @@ def _step(step: plan.Step) -> str:
             return f"[{step.name}]"
         case "star":
             return "[*]"
+        case "index":
+            return f"[{step.name}]"
 
 
 def _relation(relation: model.Relation) -> str:
