@@ -16,8 +16,8 @@ from fnmatch import fnmatchcase
 
 from policyengine.core import plan
 from policyengine.core.diagnostics import did_you_mean
+from policyengine.core.errors import UsageError
 from policyengine.core.semantics import Severity
-from policyengine.frontend.loader import UsageError
 
 
 @dataclass(frozen=True)
