@@ -125,7 +125,7 @@ def test_the_wheel_installs_by_its_name_in_a_fresh_venv(wheel: Path, tmp_path: P
     assert f"Successfully installed {DISTRIBUTION}-{__version__}" in installed.stdout
     command = tmp_path / "venv" / "bin" / "policyengine"
     done = subprocess.run(
-        [str(command), "--help"],
+        [str(command), "--version"],
         cwd=tmp_path,
         env=env,
         capture_output=True,
@@ -133,7 +133,7 @@ def test_the_wheel_installs_by_its_name_in_a_fresh_venv(wheel: Path, tmp_path: P
         timeout=60,
     )
     assert done.returncode == 0, done.stderr
-    assert "evaluate" in done.stdout
+    assert done.stdout == f"policyengine {__version__}\n"
     where = subprocess.run(
         [str(python), "-c", "import policyengine as p; print(p.__version__); print(p.__file__)"],
         cwd=tmp_path,

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from enum import IntEnum
+from typing import Annotated
 
 import typer
+
+from policyengine.core.version import tool_version
 
 
 class ExitCode(IntEnum):
@@ -24,7 +27,7 @@ EXIT_CODES_HELP = (
 
 app = typer.Typer(
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion and --show-completion
     pretty_exceptions_enable=False,
     help="Evaluate cloud resource policies over account snapshots, and explain the results. "
     + EXIT_CODES_HELP,
@@ -33,6 +36,26 @@ waivers_app = typer.Typer(
     no_args_is_help=True, help="Work with waivers files: known findings accepted for a while."
 )
 app.add_typer(waivers_app, name="waivers")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(tool_version())
+        raise typer.Exit(ExitCode.OK)
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", is_eager=True, callback=_version, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Evaluate cloud resource policies over account snapshots, and explain the results."""
+
+
 snapshot_app = typer.Typer(
     no_args_is_help=True, help="Convert inputs to the normalized snapshot, count what one holds."
 )

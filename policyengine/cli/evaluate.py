@@ -4,42 +4,51 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
 
-from policyengine.cli import common
+from policyengine.cli import common, settings
 from policyengine.cli.app import ExitCode, app
 from policyengine.cli.failure import Output, fail, outputs, plural, write
 from policyengine.cli.options import (
     Color,
     ColorOpt,
+    ConfigOpt,
     FailOnOpt,
     InputFormatOpt,
     InputOptions,
+    MinSeverityOpt,
+    NoConfigOpt,
     NowOpt,
     ParamOpt,
     ParamsFileOpt,
     PolicyOpt,
     PolicyOptions,
     RegionOpt,
+    RuleOpt,
+    SelectionOptions,
+    SkipRuleOpt,
     SnapshotsArg,
+    TagOpt,
     TodayOpt,
     VerboseOpt,
     WaiverOptions,
     WaiversOpt,
 )
-from policyengine.core.diagnostics import DiagnosticError, render_text
+from policyengine.core.diagnostics import DiagnosticError, did_you_mean, render_text
 from policyengine.core.errors import InputError, UsageError
 from policyengine.core.semantics import Severity
 from policyengine.inputs import importers
 from policyengine.inputs.files import read_stdin, read_text
 from policyengine.outputs import Format, render
 from policyengine.pipeline import delta, engine, jobs
+from policyengine.pipeline.config import FailOn
 from policyengine.pipeline.jobs import Reading
+from policyengine.pipeline.selection import select
 from policyengine.results import baseline as baselines
 from policyengine.results import report as reports
 
@@ -57,14 +66,24 @@ class ReportOptions:
     outputs: Sequence[str]
     show_all: bool
     color: Color
+    docs_url: str | None = None  # where `policyengine docs` pages are: SARIF's helpUri
+    quiet: bool = False  # nothing on stderr but errors
 
 
 @dataclass(frozen=True)
 class GateOptions:
     """--fail-on and --fail-on-error: which outcomes fail the run."""
 
-    fail_on: Severity
+    fail_on: FailOn
     fail_on_error: bool
+
+    @property
+    def threshold(self) -> Severity:
+        """The lowest severity that counts; with `none`, every finding is reported."""
+        return Severity.LOW if self.fail_on is FailOn.NONE else Severity(self.fail_on)
+
+    def gate(self) -> reports.Gate:
+        return reports.Gate(self.threshold, self.fail_on_error, self.fail_on is FailOn.NONE)
 
 
 @dataclass(frozen=True)
@@ -110,10 +129,12 @@ class EvaluateOptions:
     baseline: BaselineOptions
     compare: CompareOptions
     execution: ExecutionOptions
+    selection: SelectionOptions = SelectionOptions()
 
 
 @app.command("evaluate")  # the function's own name would shadow interpreter.evaluate
 def evaluate_command(
+    ctx: typer.Context,
     snapshots: SnapshotsArg,
     policy: PolicyOpt = None,
     param: ParamOpt = None,
@@ -132,7 +153,7 @@ def evaluate_command(
             help="Also write FORMAT to PATH (repeatable), e.g. sarif=results.sarif.",
         ),
     ] = None,
-    fail_on: FailOnOpt = Severity.LOW,
+    fail_on: FailOnOpt = FailOn.LOW,
     fail_on_error: Annotated[
         bool,
         typer.Option(
@@ -219,24 +240,74 @@ def evaluate_command(
             help="How long to try to reach the Dask scheduler.",
         ),
     ] = 10.0,
+    rule: RuleOpt = None,
+    skip_rule: SkipRuleOpt = None,
+    tag: TagOpt = None,
+    min_severity: MinSeverityOpt = None,
+    config_file: ConfigOpt = None,
+    no_config: NoConfigOpt = False,
+    docs_url: Annotated[
+        str | None,
+        typer.Option(
+            "--docs-url",
+            metavar="URL",
+            show_default=False,
+            help="Where the pages of `policyengine docs` are published: each SARIF rule "
+            "links to its section there (helpUri).",
+        ),
+    ] = None,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Print nothing on stderr but errors.")
+    ] = False,
 ) -> None:
     """Evaluate policies over snapshots and report every finding.
 
     Exit 1 when a fail or error outcome of a mandatory rule is at or above --fail-on and
-    no waiver or baseline covers it, or when a waiver has expired. With --operation, exit 1
-    when an operation would introduce one; with --baseline-snapshot, when one is new.
+    no waiver or baseline covers it, or when a waiver has expired (never with --fail-on
+    none). With --operation, exit 1 when an operation would introduce one; with
+    --baseline-snapshot, when one is new. Options not given come from the configuration
+    file (see `policyengine config`).
     """
+    try:
+        v = settings.apply(ctx, settings.read_config(config_file, no_config))
+        fmt_, input_format_ = _format(v["fmt"]), _input_format(v["input_format"])
+    except (DiagnosticError, InputError, UsageError) as exc:
+        fail(exc, fmt is Format.JSON, fmt)
     options = EvaluateOptions(
-        PolicyOptions(policy, param or (), params_file),
-        InputOptions(input_format, region, verbose, now),
-        WaiverOptions(waivers, today),
-        ReportOptions(fmt, output or (), show_all, color),
-        GateOptions(fail_on, fail_on_error),
-        BaselineOptions(baseline, write_baseline),
+        PolicyOptions(v["policy"], v["param"] or (), v["params_file"]),
+        InputOptions(input_format_, v["region"], verbose, now),
+        WaiverOptions(v["waivers"], today),
+        ReportOptions(fmt_, v["output"] or (), show_all, color, v["docs_url"], quiet),
+        GateOptions(FailOn(v["fail_on"]), v["fail_on_error"]),
+        BaselineOptions(v["baseline"], write_baseline),
         CompareOptions(operation, baseline_snapshot),
         ExecutionOptions(jobs_, executor, scheduler, scheduler_timeout),
+        SelectionOptions(v["rule"] or (), v["skip_rule"] or (), v["tag"] or (), _severity(v)),
     )
     run(snapshots, options)
+
+
+def _format(value: object) -> Format:
+    names = [f.value for f in Format]
+    if str(value) not in names:
+        hint = did_you_mean(str(value), names) or "expected one of " + ", ".join(names)
+        raise UsageError(f"unknown format `{value}` in the configuration file; {hint}")
+    return Format(str(value))
+
+
+def _input_format(value: object) -> str:
+    if str(value) not in importers.FORMATS:
+        hint = did_you_mean(str(value), importers.FORMATS)
+        listed = "expected one of " + ", ".join(importers.FORMATS)
+        raise UsageError(
+            f"unknown input format `{value}` in the configuration file; {hint or listed}"
+        )
+    return str(value)
+
+
+def _severity(values: dict[str, object]) -> Severity | None:
+    value = values["min_severity"]
+    return None if value is None else Severity(str(value))
 
 
 def run(snapshots: Sequence[Path], options: EvaluateOptions) -> NoReturn:
@@ -259,6 +330,7 @@ def run(snapshots: Sequence[Path], options: EvaluateOptions) -> NoReturn:
         written = outputs(report.outputs)
         day = common.today(options.waivers.today)
         loaded = common.load_policies(options.policies)
+        loaded = replace(loaded, plan=select(loaded.plan, options.selection.selection()))
         waiver_files = engine.waiver_files(options.waivers.file, options.policies.paths)
         accepted = engine.read_waivers(waiver_files)
         known = None
@@ -281,9 +353,9 @@ def run(snapshots: Sequence[Path], options: EvaluateOptions) -> NoReturn:
             )
     except (DiagnosticError, InputError, UsageError) as exc:
         fail(exc, json_out, report.fmt, written)
-    for warning in loaded.warnings:
+    for warning in () if report.quiet else loaded.warnings:
         typer.echo(render_text(warning), err=True)
-    gate = reports.Gate(options.gate.fail_on, options.gate.fail_on_error)
+    gate = options.gate.gate()
     files = [str(w.path) for w in waiver_files]
     if apart:
         result = reports.assemble(
@@ -306,19 +378,23 @@ def run(snapshots: Sequence[Path], options: EvaluateOptions) -> NoReturn:
             write(target, baselines.render(entries))
         except UsageError as exc:
             fail(exc, json_out, report.fmt, written)
-        typer.echo(f"wrote {plural(len(entries), 'finding')} to the baseline {target}", err=True)
+        if not report.quiet:
+            typer.echo(
+                f"wrote {plural(len(entries), 'finding')} to the baseline {target}", err=True
+            )
         result = reports.with_baseline(result, baselines.Baseline(str(target), tuple(entries)))
     if report.fmt is Format.TEXT:
         color = common.use_color(report.color)
         typer.echo(reports.render_text(result, show_all=report.show_all, color=color))
     else:
-        typer.echo(render(report.fmt, result, show_all=report.show_all))
+        typer.echo(render(report.fmt, result, show_all=report.show_all, docs_url=report.docs_url))
         # stdout is for a machine: say what matters about the run where people look.
-        for notice in result.notices():
+        for notice in () if report.quiet else result.notices():
             typer.echo(f"{notice.level}: {notice.message}", err=True)
     try:
         for out in written:
-            write(out.path, render(out.fmt, result, show_all=report.show_all))
+            text = render(out.fmt, result, show_all=report.show_all, docs_url=report.docs_url)
+            write(out.path, text)
     except UsageError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(ExitCode.USAGE) from None
@@ -328,7 +404,7 @@ def run(snapshots: Sequence[Path], options: EvaluateOptions) -> NoReturn:
 def _compare(snapshots: Sequence[Path], options: EvaluateOptions, reading: Reading) -> NoReturn:
     """`evaluate --operation` and `evaluate --baseline-snapshot`: what would change."""
     operation, baseline = options.compare.operation, options.compare.baseline_snapshot
-    fail_on = options.gate.fail_on
+    fail_on = options.gate.threshold
     json_out = options.report.fmt is Format.JSON
     say = common.say_read(reading.verbose)
     try:
@@ -360,4 +436,5 @@ def _compare(snapshots: Sequence[Path], options: EvaluateOptions, reading: Readi
         typer.echo(json.dumps(doc, indent=2, ensure_ascii=False))
     else:
         typer.echo(out)
+    failing = failing and options.gate.fail_on is not FailOn.NONE
     raise typer.Exit(ExitCode.VIOLATIONS if failing else ExitCode.OK)

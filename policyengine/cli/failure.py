@@ -16,6 +16,7 @@ from policyengine.cli.app import ExitCode
 from policyengine.core.diagnostics import DiagnosticError, did_you_mean, render_text, to_json
 from policyengine.core.errors import InputError, UsageError, WaiversError
 from policyengine.outputs import Format, render_failure
+from policyengine.pipeline.config import ConfigError
 from policyengine.results import report as reports
 
 
@@ -57,10 +58,14 @@ def _described(exc: Exception) -> tuple[ExitCode, str, dict[str, Any]]:
     """The exit code, the text for people and the JSON document of an error."""
     if isinstance(exc, DiagnosticError):
         diags = exc.diagnostics
-        what = "waivers file" if isinstance(exc, WaiversError) else "policies"
+        if isinstance(exc, WaiversError):
+            what, kind = "waivers file", "invalid waivers"
+        elif isinstance(exc, ConfigError):
+            what, kind = "configuration file", "invalid configuration"
+        else:
+            what, kind = "policies", "invalid policy"
         text = "\n\n".join(render_text(d) for d in diags)
         text += f"\n\nerror: {plural(len(diags), 'problem')} in the {what}; nothing was evaluated"
-        kind = "invalid waivers" if isinstance(exc, WaiversError) else "invalid policy"
         return ExitCode.INVALID, text, {"error": kind, "diagnostics": [to_json(d) for d in diags]}
     if isinstance(exc, InputError):
         text = "\n".join(p.render() for p in exc.problems)

@@ -16,7 +16,9 @@ from policyengine.core.errors import UsageError
 from policyengine.core.model import parse_time
 from policyengine.core.semantics import Severity
 from policyengine.inputs import importers
+from policyengine.pipeline.config import FailOn
 from policyengine.pipeline.jobs import Reading
+from policyengine.pipeline.selection import Selection
 
 
 class Color(StrEnum):
@@ -95,8 +97,52 @@ NowOpt = Annotated[
     ),
 ]
 FailOnOpt = Annotated[
-    Severity, typer.Option("--fail-on", help="Lowest severity that makes the run fail.")
+    FailOn,
+    typer.Option(
+        "--fail-on",
+        help="Lowest severity that makes the run fail; none: report, never fail on findings.",
+    ),
 ]
+RuleOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--rule",
+        metavar="GLOB",
+        show_default=False,
+        help="Evaluate only rules whose id or name matches (repeatable), e.g. 'org_baseline.*'.",
+    ),
+]
+SkipRuleOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--skip-rule",
+        metavar="GLOB",
+        show_default=False,
+        help="Leave out rules whose id or name matches (repeatable).",
+    ),
+]
+TagOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--tag", show_default=False, help="Evaluate only rules with one of these tags (repeatable)."
+    ),
+]
+MinSeverityOpt = Annotated[
+    Severity | None,
+    typer.Option(
+        "--min-severity", show_default=False, help="Evaluate only rules at or above a severity."
+    ),
+]
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        show_default=False,
+        help="Configuration file. Default: the nearest .policyengine.yaml, or pyproject.toml "
+        "with [tool.policyengine], from the working directory up.",
+    ),
+]
+NoConfigOpt = Annotated[bool, typer.Option("--no-config", help="Read no configuration file.")]
 ColorOpt = Annotated[Color, typer.Option("--color", help="Color the text output.")]
 WaiversOpt = Annotated[
     Path | None,
@@ -187,3 +233,16 @@ def _parse_now(text: str | None) -> datetime | None:
     if value is None:
         raise UsageError(f"--now `{text}` is not a time in ISO 8601 form, e.g. 2024-05-01T00:00Z")
     return value
+
+
+@dataclass(frozen=True)
+class SelectionOptions:
+    """--rule, --skip-rule, --tag and --min-severity: which loaded rules are evaluated."""
+
+    rules: Sequence[str] = ()
+    skip: Sequence[str] = ()
+    tags: Sequence[str] = ()
+    min_severity: Severity | None = None
+
+    def selection(self) -> Selection:
+        return Selection(tuple(self.rules), tuple(self.skip), tuple(self.tags), self.min_severity)

@@ -75,6 +75,10 @@ KEYS: tuple[str, ...] = tuple(f.alias or name for name, f in Config.model_fields
 PATH_KEYS = ("policies", "params-file", "waivers", "baseline", "outputs")
 
 
+class ConfigError(DiagnosticError):
+    """A configuration file that is not valid: its diagnostics point into the file."""
+
+
 @dataclass(frozen=True)
 class Loaded:
     """A configuration file read: its values (paths resolved against its folder) and
@@ -124,7 +128,7 @@ def read(path: Path, text: str) -> Loaded:
     else:
         raw, places = _yaml(source, diags)
     if diags:
-        raise DiagnosticError(list(diags))
+        raise ConfigError(list(diags))
     for key in raw:
         if key not in KEYS:
             hint = did_you_mean(key, KEYS)
@@ -136,7 +140,7 @@ def read(path: Path, text: str) -> Loaded:
                 help=hint or "expected one of " + ", ".join(f"`{k}`" for k in KEYS),
             )
     if diags:
-        raise DiagnosticError(list(diags))
+        raise ConfigError(list(diags))
     try:
         config = Config.model_validate(raw)
     except ValidationError as exc:
@@ -150,7 +154,7 @@ def read(path: Path, text: str) -> Loaded:
                 "here",
                 help=_expected(key),
             )
-        raise DiagnosticError(list(diags)) from None
+        raise ConfigError(list(diags)) from None
     lines = {key: span.line for key, span in places.items()}
     return Loaded(path, config, lines)
 

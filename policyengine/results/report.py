@@ -50,6 +50,8 @@ class Gate:
 
     threshold: Severity = Severity.LOW
     fail_on_error: bool = True
+    # `--fail-on none`: findings are reported as usual, and nothing fails the run.
+    report_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -143,7 +145,7 @@ class Report:
         ]
 
     def failed(self) -> bool:
-        return bool(self.gating() or self.expired)
+        return not self.gate.report_only and bool(self.gating() or self.expired)
 
     def applied_rules(self) -> int:
         return len({f.result.rule.id for f in self.findings})
@@ -459,6 +461,10 @@ def verdict_line(report: Report) -> str:
     gating, expired = report.gating(), len(report.expired)
     advisory = len(report.advisory())
     tail = f" ({_plural(advisory, 'advisory finding')} reported only)" if advisory else ""
+    if report.gate.report_only:
+        found = len(gating) + len(report.advisory())
+        also = f" and {_plural(expired, 'expired waiver')}" if expired else ""
+        return f"REPORTED: {_plural(found, 'finding')}{also}; --fail-on none: the run does not fail"
     if not report.failed():
         return f"PASSED: no finding at or above severity {report.threshold}{tail}"
     reasons = []
