@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from policyengine.core.errors import UsageError, bundled_policies, load
+from policyengine.core.errors import UsageError
 from policyengine.core.semantics import Severity
+from policyengine.frontend.loader import bundled_policies, load
 from policyengine.pipeline.selection import Selection, select
 
 PLAN = load(bundled_policies()).plan
