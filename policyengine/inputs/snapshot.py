@@ -118,6 +118,29 @@ class ResourceEnvelope(BaseModel):
     )
 
 
+class Gap(BaseModel):
+    """Data the snapshot lacks: what a call that failed would have listed. Every rule that
+    needs one of its kinds reports `error` with the reason, never `pass`."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    kinds: list[str] = Field(description="The kinds the missing data would hold.")
+    region: str | None = Field(None, description="Where; null: in every region.")
+    reason: str = Field(
+        min_length=1,
+        description="Why, e.g. not collected: DescribeInvocations in cn-hangzhou: Forbidden.RAM",
+    )
+
+
+class NotReadFile(BaseModel):
+    """An input file the importer did not read: the response of an API it does not know."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    file: str = Field(description="The file, as the input names it.")
+    api: str = Field(description="The API whose response it is.")
+
+
 class SnapshotEnvelope(BaseModel):
     """One account at one time."""
 
@@ -131,6 +154,12 @@ class SnapshotEnvelope(BaseModel):
     )
     resources: list[dict[str, Any]] = Field(
         min_length=1, description="The resources, in any order; at least one."
+    )
+    gaps: list[Gap] = Field(
+        default_factory=list, description="Data the snapshot lacks, and why (failed calls)."
+    )
+    not_read: list[NotReadFile] = Field(
+        default_factory=list, description="Input files of APIs the importer does not read."
     )
 
 
@@ -459,10 +488,12 @@ def _problems(file: str, exc: ValidationError, base: str) -> list[Problem]:
         kind = err["type"]
         if kind == "missing":
             message = f"`{err['loc'][-1]}` is required"
+        elif kind == "extra_forbidden" and len(err["loc"]) > 1:
+            message = f"unknown field `{err['loc'][-1]}`"
         elif kind == "extra_forbidden":
             message = (
                 f"unknown field `{err['loc'][-1]}`; expected version, account, "
-                "captured_at, locations or resources"
+                "captured_at, locations, resources, gaps or not_read"
             )
         elif kind in _EXPECTED:
             message = f"expected {_EXPECTED[kind]}, found {describe_json(err.get('input'))}"

@@ -156,6 +156,9 @@ class Store:
         self.text = snapshot.text
         self.origins = snapshot.origins
         self.locations = LocationTable(snapshot.envelope.locations)
+        # What the snapshot lacks (calls that failed), and input files no importer read.
+        self.gaps = tuple(snapshot.envelope.gaps)
+        self.not_read = tuple(snapshot.envelope.not_read)
         self.resources: list[Resource] = []
         self.by_kind: dict[str, list[Resource]] = {k: [] for k in m.kinds}
         self._identity: dict[str, dict[str, list[Resource]]] = {k: {} for k in m.kinds}

@@ -26,7 +26,7 @@ from policyengine.results.report import Finding, Part
 from policyengine.runtime import Proof, Result, Status
 
 # The layout of the bytes; a part is read only by a process running the same version.
-WIRE_VERSION = 3  # 3: resources carry their origins (places per value); parts the texts
+WIRE_VERSION = 4  # 3: resources carry their origins (places per value); 4: not read
 _STATUS = {s.value: s for s in Status}
 _NONE = -1  # no edge, no target
 
@@ -173,6 +173,7 @@ def encode(part: Part, compiled: plan.Plan) -> bytes:
         part.file,
         part.text,
         part.origins,
+        part.not_read,
         part.resources,
         resources,
         edges,
@@ -203,7 +204,7 @@ for _cls, _names in (
 
 def decode(data: bytes, compiled: plan.Plan) -> Part:
     """The part `encode` wrote, its references resolved against `compiled`."""
-    (version, file, text, origins, count, resource_rows, edge_rows, rows, proof_bytes) = (
+    (version, file, text, origins, not_read, count, resource_rows, edge_rows, rows, proof_bytes) = (
         pickle.loads(data)
     )
     if version != WIRE_VERSION:
@@ -262,4 +263,4 @@ def decode(data: bytes, compiled: plan.Plan) -> Part:
         )
         for i, (result, row) in enumerate(zip(results, rows, strict=True))
     ]
-    return Part(file, text, count, findings, origins)
+    return Part(file, text, count, findings, origins, not_read)

@@ -100,6 +100,8 @@ class Report:
     # An input file -> its text, for snapshots converted from files (a Terraform plan, an
     # export's responses): findings point at their lines.
     origins: dict[str, str] = field(default_factory=dict)
+    # Input files of APIs no importer reads: (file, API), listed in every output.
+    not_read: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def threshold(self) -> Severity:
@@ -195,6 +197,10 @@ class Report:
             )
         for e in self.fixed:
             out.append(Notice("note", f"fixed since the baseline: {e.rule} {e.resource}"))
+        for file, api in self.not_read:
+            out.append(
+                Notice("note", f"not read: {file} ({api} is not an API policyengine reads)", file)
+            )
         return out
 
     @cached_property
@@ -285,6 +291,7 @@ class Part:
     findings: list[Finding]  # every outcome, in snapshot order then policy order
     # The texts of the files it was converted from (a plan, an export's responses), by name.
     origins: dict[str, str] = field(default_factory=dict)
+    not_read: tuple[tuple[str, str], ...] = ()  # (file, API) of responses no importer read
 
 
 def evaluate_snapshot(compiled: plan.Plan, store: Store) -> Part:
@@ -296,7 +303,8 @@ def evaluate_snapshot(compiled: plan.Plan, store: Store) -> Part:
             continue
         proof = trace(store, result)
         findings.append(Finding(result, proof, fingerprint(proof)))
-    return Part(store.file, store.text, len(store.resources), findings, store.origins)
+    not_read = tuple((n.file, n.api) for n in store.not_read)
+    return Part(store.file, store.text, len(store.resources), findings, store.origins, not_read)
 
 
 def build(
@@ -401,6 +409,7 @@ def _assemble(
         expired,
         stale,
         origins={name: text for p in parts for name, text in p.origins.items()},
+        not_read=[n for p in parts for n in p.not_read],
     )
 
 
@@ -604,6 +613,7 @@ def to_json(report: Report, *, show_all: bool = False) -> dict[str, Any]:
         if report.baseline is None
         else {"file": report.baseline, "fixed": [e.to_json() for e in report.fixed]},
         "notices": [{"level": n.level, "message": n.message} for n in report.notices()],
+        "not_read": [{"file": file, "api": api} for file, api in report.not_read],
         "results": [finding_json(f, report) for f in report.findings if shown(report, f, show_all)],
     }
 

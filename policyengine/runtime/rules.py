@@ -19,6 +19,7 @@ from policyengine.runtime.evaluator import (
     incomplete,
     show,
 )
+from policyengine.runtime.gaps import is_gap, with_gaps
 from policyengine.runtime.outcomes import (
     Fact,
     Missing,
@@ -219,7 +220,7 @@ def run_all(
         for region in store.regions():
             for rule in compiled.region_rules:
                 made_for(rule)(region, results)
-    return results
+    return with_gaps(compiled, store, results)
 
 
 # ---------------------------------------------------------------- the interpreter
@@ -256,6 +257,9 @@ def evaluate_interpreted(compiled: plan.Plan, store: Store) -> list[Result]:
 def trace(store: Store, result: Result) -> Proof:
     """Re-evaluates one outcome with recording on: the evidence behind it."""
     rule, resource = result.rule, result.resource
+    if is_gap(result):  # nothing was evaluated: the data is not there
+        fact = Fact("missing", f"{resource.key}: {result.reason}")
+        return Proof(result, None, None, None, (fact,), "")
     ev = Evaluator(store, tracing=True)
     env = new_env(rule, resource)
     edge_facts: list[Fact] = []

@@ -32,6 +32,7 @@ that does not convert to the model's type are problems naming the file and the J
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from typing import Any
 
@@ -51,10 +52,10 @@ from policyengine.inputs.importers.aliyun.convert import (
     make_resource,
     no_role,
 )
+from policyengine.inputs.importers.aliyun.manifest import Failure, parse_command
 from policyengine.inputs.importers.aliyun.pages import check_pages, group_key
 from policyengine.inputs.importers.aliyun.reading import (
     Response,
-    parse_command,
     read_file,
     read_folder,
 )
@@ -67,9 +68,10 @@ __all__ = ["APIS", "IMPORTER", "LIST_RENAMES", "RENAMES", "Api", "parse_command"
 def convert(source: Input, m: model.Model, options: Options) -> Converted:
     problems: list[Problem] = []
     if source.is_dir:
-        responses = read_folder(source, options, problems)
+        export = read_folder(source, options, problems)
     else:
-        responses = read_file(source, options, problems)
+        export = read_file(source, options, problems)
+    responses = export.responses
     missing = sorted(
         {r.api.kind for r in responses if r.api.kind is not None and r.api.kind not in m.kinds}
     )
@@ -78,17 +80,25 @@ def convert(source: Input, m: model.Model, options: Options) -> Converted:
             problems
             + [Problem(source.name, "", f"the model has no kind `{k}` for it") for k in missing]
         )
-    groups: dict[tuple[str, str | None, str | None], list[Response]] = defaultdict(list)
+    groups: dict[tuple[tuple[str, str | None, str | None], str], list[Response]] = defaultdict(list)
     for r in responses:
-        groups[group_key(r)].append(r)
+        groups[(group_key(r), r.query)].append(r)
     api_order = list(APIS)
     ordered = sorted(
         groups.items(),
-        key=lambda kv: (api_order.index(kv[0][0]), kv[0][1] or "", kv[0][2] or ""),
+        key=lambda kv: (
+            api_order.index(kv[0][0][0]),
+            kv[0][0][1] or "",
+            kv[0][0][2] or "",
+            kv[0][1],
+        ),
     )
     build = Build(m, problems)
     later: list[tuple[Response, Any, str]] = []  # items that join resources read first
-    for _, pages in ordered:
+    # Items that complete other resources, by what they complete: the query that gave
+    # each first (another query giving the same item again adds nothing).
+    joined: dict[tuple[tuple[str, str | None, str | None], str], str] = {}
+    for (key, query), pages in ordered:
         pages.sort(key=lambda p: p.order)
         check_pages(pages, problems)
         for page in pages:
@@ -96,34 +106,60 @@ def convert(source: Input, m: model.Model, options: Options) -> Converted:
             for i, item in enumerate(page.items()):
                 at = page.at(outer, inner, i)
                 if page.api.kind is None:
-                    later.append((page, item, at))
+                    same = (key, _canonical(item))
+                    if joined.setdefault(same, query) == query:
+                        later.append((page, item, at))
                     continue
                 if page.api.name == "DescribeInstanceRamRole" and no_role(item):
                     continue  # the instance has no role: "" is none
                 made = make_resource(page, item, at, m.kinds[page.api.kind], build)
                 if made is None:
                     continue
-                resource, key = made
+                resource, ident = made
+                if not build.first(resource, ident, page, query, item, at):
+                    continue  # given by another query already
                 if page.api.name == "DescribeInstanceRamRole":
-                    add_ram_role(page, resource, key, at, build)
+                    add_ram_role(page, resource, ident, at, build)
                     continue
-                build.add(resource, page.file, at, key)
+                build.add(resource, page.file, at, ident)
     join_later(later, build, m)
     if problems:
         raise InputError(problems)
     regions = sorted({r.region for r in responses if r.region})
+    facts = export.manifest
     document: dict[str, Any] = {"version": 1}
+    if facts.account:
+        document["account"] = facts.account
+    if facts.captured_at:
+        document["captured_at"] = facts.captured_at
     if build.locations:
         document["locations"] = build.locations
     document["resources"] = build.resources
+    gaps = [_gap(f) for f in facts.failed]
+    if gaps:
+        document["gaps"] = gaps
+    if export.not_read:
+        document["not_read"] = [{"file": n.file, "api": n.api} for n in export.not_read]
     files = len({r.file for r in responses})
     summary = (
         f"aliyun CLI output: {len(responses)} response{'s' if len(responses) != 1 else ''} "
         f"in {files} file{'s' if files != 1 else ''}"
         + (f" ({', '.join(regions)})" if regions else "")
         + f" -> {len(build.resources)} resources"
+        + (f"; {len(export.not_read)} not read" if export.not_read else "")
     )
     return Converted(document, "aliyun", summary)
+
+
+def _canonical(item: Any) -> str:
+    return json.dumps(item, sort_keys=True, ensure_ascii=False, default=str)
+
+
+def _gap(failure: Failure) -> dict[str, Any]:
+    """A failed call -> what the snapshot lacks: the kinds the API would have listed."""
+    api = APIS.get(failure.api)
+    kinds = [k for k in (api.kind, api.completes) if k] if api is not None else []
+    return {"kinds": kinds, "region": failure.region, "reason": failure.reason()}
 
 
 def detect(data: Any) -> str | None:

@@ -20,6 +20,7 @@ class Api:
     identity: str | None  # the field that names an item: becomes `id` (or `name`)
     region: str  # where the region is: "item" (RegionId), "response" (RegionId) or "call"
     group_by: str | None = None  # the parameter that tells the resource a call is about
+    completes: str | None = None  # the kind whose resources its items complete
 
 
 APIS = {
@@ -48,6 +49,7 @@ APIS = {
             None,
             "response",
             group_by="SecurityGroupId",
+            completes="security_group",
         ),
         Api("DescribeImages", ("Images", "Image"), "image", "ImageId", "response"),
         Api("DescribeSnapshots", ("Snapshots", "Snapshot"), "snapshot", "SnapshotId", "item"),
@@ -88,6 +90,7 @@ APIS = {
             None,
             "item",
             group_by="AutoProvisioningGroupId",
+            completes="auto_provisioning_group",
         ),
         Api(
             "DescribeReservedInstances",

@@ -3,6 +3,7 @@ and types; responses that complete other responses' resources are joined last.""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +29,10 @@ class Build:
     where: dict[int, tuple[str, str]] = field(default_factory=dict)  # id(resource) -> place
     by_identity: dict[tuple[str, str | None, str], dict[str, Any]] = field(default_factory=dict)
     locations: dict[str, list[str]] = field(default_factory=dict)
+    # (kind, region, key) -> the query that gave it first, the item as text, and where.
+    queries: dict[tuple[str, str | None, str], tuple[str, str, str, str]] = field(
+        default_factory=dict
+    )
 
     def add(self, resource: dict[str, Any], file: str, pointer: str, key: str) -> bool:
         kind = self.model.kinds[resource["kind"]]
@@ -51,6 +56,31 @@ class Build:
             resource["source"]["fields"] = fields  # where each attribute is in the file
         self.resources.append(resource)
         return True
+
+    def first(
+        self, resource: dict[str, Any], key: str, r: Response, query: str, item: Any, at: str
+    ) -> bool:
+        """Whether this item is new, and not only given again by another query of the
+        same API (images by owner alias, instances by tag): an identical item is kept
+        once; one that differs is a problem naming both places."""
+        kind = self.model.kinds[resource["kind"]]
+        region = resource.get("region")
+        ident = (kind.name, region if kind.unique_per_region else None, key)
+        text = json.dumps(item, sort_keys=True, ensure_ascii=False, default=str)
+        seen = self.queries.setdefault(ident, (query, text, r.file, at))
+        if seen[0] == query:
+            return True
+        if seen[1] != text:
+            self.problems.append(
+                Problem(
+                    r.file,
+                    at,
+                    f"{kind.name} `{key}` differs from the same {kind.name} at "
+                    f"{seen[2]}#{seen[3]}, which another query of {r.api.name} gave; "
+                    "export both queries again at one time",
+                )
+            )
+        return False
 
     def find(self, kind: str, region: str | None, key: str) -> dict[str, Any] | None:
         found = self.by_identity.get((kind, None, key))

@@ -4,13 +4,14 @@ that know their API, their region and the call that made them."""
 from __future__ import annotations
 
 import re
-import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from policyengine.core.files import Confinement
-from policyengine.inputs.importers.aliyun.apis import APIS, BY_WRAPPER, PRODUCTS, Api
+from policyengine.inputs.importers.aliyun import manifest as manifests
+from policyengine.inputs.importers.aliyun.apis import APIS, BY_WRAPPER, Api
+from policyengine.inputs.importers.aliyun.manifest import Manifest, parse_command, query_of
 from policyengine.inputs.importers.base import Input, Options
 from policyengine.inputs.snapshot import (
     InputError,
@@ -35,6 +36,7 @@ class Response:
     region_from: str  # where that region came from, said for a person
     params: dict[str, str]  # the command line's parameters, from the manifest
     qualifier: str | None  # a file-name part naming what the call was about
+    query: str  # what the call asked for, whatever the page: pages of one query share it
     order: tuple[int, str]  # page number (from the body or the name), then file
 
     def at(self, *parts: str | int) -> str:
@@ -49,69 +51,59 @@ class Response:
         return []
 
 
-def parse_command(line: str) -> tuple[str | None, dict[str, str]]:
-    """`aliyun ecs DescribeDisks --RegionId cn-hangzhou --PageNumber 2` -> (API, params)."""
-    try:
-        words = shlex.split(line)
-    except ValueError:
-        return None, {}
-    # `aliyun ecs|vpc API --Param value ...`: the API is the word after the product.
-    product = next((i for i, w in enumerate(words) if w in PRODUCTS), None)
-    after = words[product + 1 :] if product is not None else words
-    api = next((w for w in after if not w.startswith("-")), None)
-    params: dict[str, str] = {}
-    for i, word in enumerate(words):
-        if word.startswith("--") and i + 1 < len(words) and not words[i + 1].startswith("--"):
-            params[word[2:]] = words[i + 1]
-        elif word.startswith("--") and "=" in word:
-            key, _, val = word[2:].partition("=")
-            params[key] = val
-    return api, params
+@dataclass(frozen=True)
+class NotRead:
+    """A response of an API policyengine does not read: listed, never converted."""
+
+    file: str
+    api: str
+
+    def describe(self) -> str:
+        return f"{self.file}: {self.api} is not an API policyengine reads"
 
 
-def _not_read(api_name: str) -> str:
-    return f"`{api_name}` is not an API policyengine reads; it reads " + ", ".join(APIS)
+@dataclass
+class Export:
+    """What reading an input found: the responses to convert, the responses of APIs the
+    engine does not read, and the manifest's facts."""
+
+    responses: list[Response] = field(default_factory=list)
+    not_read: list[NotRead] = field(default_factory=list)
+    manifest: Manifest = field(default_factory=Manifest)
+
+
+# An API's name as a file or command line gives it: `ListRoles`, `DescribeRegions`.
+_API_NAME = re.compile(r"[A-Z][A-Za-z0-9]+")
 
 
 def _command_region(params: dict[str, str]) -> str | None:
     return params.get("RegionId") or params.get("region")
 
 
-def read_folder(source: Input, options: Options, problems: list[Problem]) -> list[Response]:
+def read_folder(source: Input, options: Options, problems: list[Problem]) -> Export:
     assert source.path is not None
     root = source.path
-    manifest: dict[str, str] = {}
+    export = Export()
     # Files of the folder stay in it: a symlink out (to /dev/zero, to a secret) is refused.
     inside = Confinement.of([root])
     manifest_path = root / "manifest.json"
     manifest_name = _join(source.name, "manifest.json")
     if manifest_path.is_file():
         data = load_json(_read_text(manifest_path, manifest_name, inside), manifest_name)
-        if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
-            problems.append(
-                Problem(
-                    manifest_name,
-                    "",
-                    "expected an object mapping each file to its command line, e.g. "
-                    '{"cn-hangzhou/DescribeDisks.json": "aliyun ecs DescribeDisks --RegionId '
-                    'cn-hangzhou"}',
-                )
-            )
-        else:
-            manifest = data
-    out: list[Response] = []
+        export.manifest = manifests.parse(data, manifest_name, problems)
+    commands = export.manifest.commands
     files = sorted(p for p in root.rglob("*.json") if p != manifest_path)
     if not files:
         problems.append(Problem(source.name, "", "no .json file in the folder"))
     # A manifest names files of the folder; its names are compared with them, never opened
     # (a name may be anything: `../x`, an absolute path, longer than a path may be).
     held = {p.relative_to(root).as_posix() for p in files}
-    for rel in manifest:
+    for rel in commands:
         if rel not in held:
             problems.append(
                 Problem(
                     manifest_name,
-                    f"/{pointer_escape(rel)}",
+                    f"{export.manifest.files_at}/{pointer_escape(rel)}",
                     f"no such file in the folder: {rel}",
                 )
             )
@@ -125,10 +117,7 @@ def read_folder(source: Input, options: Options, problems: list[Problem]) -> lis
             continue
         folders = rel.split("/")[:-1]
         region, region_from = None, ""
-        api_name, params = parse_command(manifest[rel]) if rel in manifest else (None, {})
-        if api_name is not None and api_name not in APIS:
-            problems.append(Problem(manifest_name, f"/{pointer_escape(rel)}", _not_read(api_name)))
-            continue
+        api_name, params = parse_command(commands[rel]) if rel in commands else (None, {})
         if _command_region(params):
             region, region_from = _command_region(params), f"its command line in {manifest_name}"
         elif folders:
@@ -148,86 +137,76 @@ def read_folder(source: Input, options: Options, problems: list[Problem]) -> lis
                 region, region_from = folder, f"its folder `{folder}/`"
         elif options.region:
             region, region_from = options.region, "--region"
-        out.extend(
-            _responses(name, data, api_name, params, region, region_from, path.stem, problems)
-        )
-    return out
+        call = _Call(name, api_name, params, region, region_from, path.stem)
+        _response(call, data, export, problems)
+    return export
 
 
-def read_file(source: Input, options: Options, problems: list[Problem]) -> list[Response]:
+def read_file(source: Input, options: Options, problems: list[Problem]) -> Export:
     region, region_from = (options.region, "--region") if options.region else (None, "")
     stem = source.path.stem if source.path is not None else ""
-    if isinstance(source.data, list):  # a bundle of several responses
-        out: list[Response] = []
-        for i, entry in enumerate(source.data):
-            base = f"/{i}"
-            if isinstance(entry, dict) and "response" in entry:
-                command = entry.get("command")
-                if command is not None and not isinstance(command, str):
-                    problems.append(
-                        Problem(
-                            source.name,
-                            f"{base}/command",
-                            f"expected the command line, found {describe_json(command)}",
-                        )
-                    )
-                    continue
-                api_name, params = (
-                    parse_command(command) if isinstance(command, str) else (None, {})
+    export = Export()
+    if not isinstance(source.data, list):
+        _response(
+            _Call(source.name, None, {}, region, region_from, stem), source.data, export, problems
+        )
+        return export
+    for i, entry in enumerate(source.data):  # a bundle of several responses
+        base = f"/{i}"
+        if not (isinstance(entry, dict) and "response" in entry):
+            call = _Call(source.name, None, {}, region, region_from, "", base, i)
+            _response(call, entry, export, problems)
+            continue
+        command = entry.get("command")
+        if command is not None and not isinstance(command, str):
+            problems.append(
+                Problem(
+                    source.name,
+                    f"{base}/command",
+                    f"expected the command line, found {describe_json(command)}",
                 )
-                if api_name is not None and api_name not in APIS:
-                    problems.append(Problem(source.name, f"{base}/command", _not_read(api_name)))
-                    continue
-                entry_region, entry_from = region, region_from
-                if _command_region(params):
-                    entry_region, entry_from = _command_region(params), "its command line"
-                out.extend(
-                    _responses(
-                        source.name,
-                        entry["response"],
-                        api_name,
-                        params,
-                        entry_region,
-                        entry_from,
-                        "",
-                        problems,
-                        base=f"{base}/response",
-                        index=i,
-                    )
-                )
-            else:
-                out.extend(
-                    _responses(
-                        source.name, entry, None, {}, region, region_from, "", problems, base, i
-                    )
-                )
-        return out
-    return _responses(source.name, source.data, None, {}, region, region_from, stem, problems)
+            )
+            continue
+        api_name, params = parse_command(command) if isinstance(command, str) else (None, {})
+        entry_region, entry_from = region, region_from
+        if _command_region(params):
+            entry_region, entry_from = _command_region(params), "its command line"
+        call = _Call(
+            source.name, api_name, params, entry_region, entry_from, "", f"{base}/response", i
+        )
+        _response(call, entry["response"], export, problems)
+    return export
 
 
-def _responses(
-    file: str,
-    body: Any,
-    api_name: str | None,
-    params: dict[str, str],
-    region: str | None,
-    region_from: str,
-    stem: str,
-    problems: list[Problem],
-    base: str = "",
-    index: int = 0,
-) -> list[Response]:
-    """One response body -> a Response, after checking that it is the API it claims."""
+@dataclass(frozen=True)
+class _Call:
+    """What is known of the call that made one response, before its body is read."""
+
+    file: str
+    api: str | None  # from the manifest or the bundle's command line
+    params: dict[str, str]
+    region: str | None
+    region_from: str
+    stem: str  # the file name without `.json`: `DescribeImages.self.page2`
+    base: str = ""  # the JSON Pointer of the body in its file
+    index: int = 0  # its place in a bundle
+
+
+def _response(call: _Call, body: Any, export: Export, problems: list[Problem]) -> None:
+    """One response body -> a Response, after checking that it is the API it claims; or
+    a NotRead, for a response of an API the engine does not read."""
+    file, base, api_name = call.file, call.base, call.api
     if not isinstance(body, dict):
         problems.append(
             Problem(file, base, f"expected an API response object, found {describe_json(body)}")
         )
-        return []
-    parts = stem.split(".") if stem else []
+        return
+    parts = call.stem.split(".") if call.stem else []
     page = 0
     qualifier = None
-    if parts and parts[0] in APIS and api_name is None:
-        api_name = parts[0]
+    named = None
+    if parts and _API_NAME.fullmatch(parts[0]):
+        named = parts[0]
     for part in parts[1:]:
         match = _PAGE.fullmatch(part)
         if match:
@@ -235,17 +214,24 @@ def _responses(
         else:
             qualifier = part
     looks_like = next((api for key, api in BY_WRAPPER.items() if key in body), None)
+    if api_name is None and named in APIS:
+        api_name = named
+    if api_name is None and looks_like is None and named is not None and "RequestId" in body:
+        api_name = named  # a response, named after an API the engine may not read
+    if api_name is not None and api_name not in APIS:
+        export.not_read.append(NotRead(file, api_name))
+        return
     if api_name is None:
         if looks_like is None:
             problems.append(Problem(file, base, _unrecognised(body)))
-            return []
+            return
         api = looks_like
     else:
         api = APIS[api_name]
         if api.items[0] not in body:
             if looks_like is None and "Code" in body:
                 problems.append(Problem(file, f"{base}/Code", _unrecognised(body)))
-                return []
+                return
             other = (
                 f"; this is a {looks_like.name} response"
                 if looks_like is not None
@@ -259,7 +245,7 @@ def _responses(
                     f"expected `{api.items[0]}` (a {api.name} response){other}",
                 )
             )
-            return []
+            return
     outer, inner = api.items
     wrapper = body[outer]
     if wrapper not in ({}, [], "") and not (
@@ -272,12 +258,31 @@ def _responses(
                 f'expected {{"{inner}": [...]}}, found {describe_json(wrapper)}',
             )
         )
-        return []
+        return
     number = body.get("PageNumber")
     if isinstance(number, str) and number.isdigit():
         number = int(number)
-    order = (number if isinstance(number, int) and not page else page or index, file)
-    return [Response(file, base, body, api, region, region_from, params, qualifier, order)]
+    order = (number if isinstance(number, int) and not page else page or call.index, file)
+    # Pages of one query: the same command line but the paging, else the same file name
+    # but the `.pageN` part (a bundle's entries without command lines are one query).
+    if call.api is not None:
+        query = query_of(api.name, call.params)
+    else:
+        query = ".".join(p for p in parts if not _PAGE.fullmatch(p)) or api.name
+    export.responses.append(
+        Response(
+            file,
+            base,
+            body,
+            api,
+            call.region,
+            call.region_from,
+            call.params,
+            qualifier,
+            query,
+            order,
+        )
+    )
 
 
 def _unrecognised(body: dict[str, Any]) -> str:
