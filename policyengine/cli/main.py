@@ -18,6 +18,7 @@ from policyengine.cli import (  # noqa: F401
     evaluate,
     explain,
     fmt,
+    collect,
     lsp,
     rules,
     schema,

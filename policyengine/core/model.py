@@ -207,6 +207,20 @@ class Kind:
     def may_have(self, scope: Scope) -> bool:
         return self.scope == scope or self.otherwise == scope
 
+    def names_public(self, value: object) -> bool:
+        """Whether `value` names a public resource of this kind: one whose id is its name
+        (`id "m-" + 20 or name when ...`). A public resource (a public image, a common
+        Cloud Assistant command) has that one id in every region, so such a name exists
+        in every region whether or not the snapshot lists it there."""
+        identity = self.identity
+        return (
+            isinstance(identity, IdFormat)
+            and identity.name_when is not None
+            and isinstance(value, str)
+            and value != ""
+            and not value.startswith(identity.prefix)
+        )
+
 
 @dataclass(frozen=True)
 class RelationPath:

@@ -149,6 +149,7 @@ def runner(rule: plan.RulePlan, store: Store, decide_one: Decide) -> Runner:
 
     relation = rule.edge
     edges_from, incomplete_at = store.edge_index(relation)
+    target_kind = store.model.kinds[relation.target]
 
     def run_edges(resource: Resource, out: list[Result]) -> None:
         edges = edges_from.get(resource.index)
@@ -165,6 +166,10 @@ def runner(rule: plan.RulePlan, store: Store, decide_one: Decide) -> Runner:
             out.append(Result(rule, resource, Status.SKIPPED, reason))
             return
         for edge in edges:
+            public = _everywhere(rule, target_kind, resource, edge)
+            if public is not None:
+                out.append(public)
+                continue
             if not edge.targets:
                 out.append(_dangling(rule, relation, resource, edge))
                 continue
@@ -185,6 +190,22 @@ def runner(rule: plan.RulePlan, store: Store, decide_one: Decide) -> Runner:
             out.append(Result(rule, resource, best[0], best[1], edge, best[2]))
 
     return run_edges
+
+
+def _everywhere(
+    rule: plan.RulePlan, target: model.Kind, resource: Resource, edge: Edge
+) -> Result | None:
+    """A same-region requirement on a public resource the snapshot does not list in the
+    subject's region holds: a public image or command exists in every region."""
+    condition = rule.condition
+    if not (isinstance(condition, plan.SameLocationOp) and condition.scope == "region"):
+        return None
+    if any(t.region == resource.region for t in edge.targets):
+        return None  # listed in its region: judged as listed
+    if not target.names_public(edge.value):
+        return None
+    reason = f"{target.name} `{edge.value}` is public: it exists in every region"
+    return Result(rule, resource, Status.PASS, reason, edge)
 
 
 def _dangling(

@@ -282,6 +282,9 @@ def make_resource(
                 )
             else:
                 out["visibility"] = VISIBILITY[alias]
+    if kind.name == "command":
+        # A common command (DescribeCommands --Provider) is public, as the model says.
+        out["visibility"] = "public" if out.get("provider") else "custom"
     key = _identity_key(kind, out)
     if key is None:
         problems.append(Problem(r.file, at, f"this {kind.name} has no identity"))
@@ -407,6 +410,8 @@ def join_later(later: list[tuple[Response, Any, str]], build: Build, m: model.Mo
                 if kind is not None and kind in m.kinds
                 else None
             )
-            if tagged is not None:
+            # A resource's tags are its own: a binding listed in another region is that
+            # binding's fact (the tag-region violation), not a tag of the resource.
+            if tagged is not None and tagged.get("region") == resource.get("region"):
                 tags = tagged.setdefault("tags", {})
                 tags.setdefault(str(resource.get("tag_key")), resource.get("tag_value") or "")

@@ -137,7 +137,10 @@ def read_folder(source: Input, options: Options, problems: list[Problem]) -> Exp
                 region, region_from = folder, f"its folder `{folder}/`"
         elif options.region:
             region, region_from = options.region, "--region"
-        call = _Call(name, api_name, params, region, region_from, path.stem)
+        at = f"{export.manifest.files_at}/{pointer_escape(rel)}"
+        call = _Call(
+            name, api_name, params, region, region_from, path.stem, "", 0, (manifest_name, at)
+        )
         _response(call, data, export, problems)
     return export
 
@@ -172,7 +175,15 @@ def read_file(source: Input, options: Options, problems: list[Problem]) -> Expor
         if _command_region(params):
             entry_region, entry_from = _command_region(params), "its command line"
         call = _Call(
-            source.name, api_name, params, entry_region, entry_from, "", f"{base}/response", i
+            source.name,
+            api_name,
+            params,
+            entry_region,
+            entry_from,
+            "",
+            f"{base}/response",
+            i,
+            (source.name, f"{base}/command"),
         )
         _response(call, entry["response"], export, problems)
     return export
@@ -190,6 +201,7 @@ class _Call:
     stem: str  # the file name without `.json`: `DescribeImages.self.page2`
     base: str = ""  # the JSON Pointer of the body in its file
     index: int = 0  # its place in a bundle
+    command_at: tuple[str, str] = ("", "")  # the file and pointer of its command line
 
 
 def _response(call: _Call, body: Any, export: Export, problems: list[Problem]) -> None:
@@ -219,7 +231,15 @@ def _response(call: _Call, body: Any, export: Export, problems: list[Problem]) -
     if api_name is None and looks_like is None and named is not None and "RequestId" in body:
         api_name = named  # a response, named after an API the engine may not read
     if api_name is not None and api_name not in APIS:
-        export.not_read.append(NotRead(file, api_name))
+        if not _API_NAME.fullmatch(api_name):
+            where, at = call.command_at if call.command_at[0] else (file, base)
+            problems.append(
+                Problem(
+                    where, at, f"`{api_name}` is not an API policyengine reads: not an API name"
+                )
+            )
+            return
+        export.not_read.append(NotRead(f"{file}#{base}" if base else file, api_name))
         return
     if api_name is None:
         if looks_like is None:

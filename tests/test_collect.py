@@ -1,0 +1,190 @@
+"""`policyengine collect` against a local fake of the Alibaba Cloud endpoints that serves
+the bundled example account (`examples/ecs-account/snapshot.json`) as API responses:
+paged by PageNumber and by NextToken, the first call throttled, one call failing with a
+500 once, DescribeInvocations denied in cn-hangzhou. Collect then evaluate gives the
+account's findings, the denied API's rules as `error` naming it, and nothing else."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import ROOT, run_cli
+
+pytest.importorskip("alibabacloud_tea_openapi")
+pytest.importorskip("alibabacloud_ram20150501")
+
+import aliyun_fake  # noqa: E402
+
+from policyengine.collect import Options, Retry, collect  # noqa: E402
+
+SECRET = "collect-test-secret-never-written"
+EXPECTED = ROOT / "examples" / "ecs-account" / "expected.json"
+REASON = "not collected: DescribeInvocations in cn-hangzhou: Forbidden.RAM"
+
+
+@pytest.fixture(autouse=True)
+def credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", "collect-test-key")
+    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", SECRET)
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, aliyun_fake.Fake]:
+    out = tmp_path_factory.mktemp("collect") / "export"
+    mp = pytest.MonkeyPatch()
+    mp.setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", "collect-test-key")
+    mp.setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", SECRET)
+    try:
+        with aliyun_fake.example_fake() as fake:
+            code, _, err = run_cli(
+                ["collect", "--out", str(out), "--endpoint", fake.url, "--no-progress"]
+            )
+    finally:
+        mp.undo()
+    assert code == 0, err
+    assert "not collected: DescribeInvocations in cn-hangzhou: Forbidden.RAM" in err
+    return out, fake
+
+
+def _files(root: Path) -> list[str]:
+    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*.json"))
+
+
+def test_the_export_has_the_layout_the_importer_reads(
+    exported: tuple[Path, aliyun_fake.Fake],
+) -> None:
+    out, _ = exported
+    files = _files(out)
+    for name in (
+        "manifest.json",
+        "global/ListRoles.json",  # an API the engine does not read
+        "cn-hangzhou/DescribeImages.self.json",  # two image queries
+        "cn-hangzhou/DescribeImages.system.json",
+        "cn-hangzhou/DescribeDisks.page2.json",  # PageNumber pages
+        "cn-hangzhou/DescribeInstances.page2.json",  # NextToken pages
+        "cn-hangzhou/DescribeInstanceRamRole.EcsLogShipperRole.json",  # per role
+        "cn-hangzhou/DescribeSecurityGroupAttribute.sg-bp13lqntew0x2siuzfug.json",  # per group
+        "cn-shanghai/DescribeCommands.ACS-ECS-InstallPackage-linux_sh.json",  # a public command
+    ):
+        assert name in files, name
+    assert not any(f.startswith("cn-hangzhou/DescribeInvocations") for f in files)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["account"] == "1498765432101234"
+    assert set(manifest["files"]) == set(files) - {"manifest.json"}
+    assert manifest["files"]["cn-hangzhou/DescribeDisks.page2.json"] == (
+        "aliyun ecs DescribeDisks --RegionId cn-hangzhou --PageNumber 2 --PageSize 50"
+    )
+    assert [(f["api"], f["region"], f["code"]) for f in manifest["failed"]] == [
+        ("DescribeInvocations", "cn-hangzhou", "Forbidden.RAM")
+    ]
+
+
+def test_credentials_are_never_written(exported: tuple[Path, aliyun_fake.Fake]) -> None:
+    out, _ = exported
+    for path in out.rglob("*"):
+        if path.is_file():
+            text = path.read_text()
+            assert SECRET not in text and "collect-test-key" not in text, path
+
+
+def test_throttling_and_a_server_error_are_retried(
+    exported: tuple[Path, aliyun_fake.Fake],
+) -> None:
+    _, fake = exported
+    actions = [action for _, action, _ in fake.calls]
+    assert actions[:2] == ["DescribeRegions", "DescribeRegions"]  # throttled, then again
+    shanghai_disks = [
+        p for _, a, p in fake.calls if a == "DescribeDisks" and p.get("RegionId") == "cn-shanghai"
+    ]
+    assert len(shanghai_disks) == 3  # a 500, then two pages
+    assert fake.fail_once is None and not fake.throttle_next
+
+
+def _rows(doc: dict[str, Any], outcome: str) -> set[tuple[str, str, str | None]]:
+    return {
+        (r["rule"], r["resource"]["id"], (r["related"] or {}).get("id"))
+        for r in doc["results"]
+        if r["outcome"] == outcome
+    }
+
+
+def test_collect_then_evaluate_gives_the_example_findings(
+    exported: tuple[Path, aliyun_fake.Fake],
+) -> None:
+    out, _ = exported
+    code, text, _ = run_cli(["evaluate", str(out), "--format", "json"])
+    assert code == 1
+    doc = json.loads(text)
+    expected = {(e["rule"], e["resource"], e["related"]) for e in json.loads(EXPECTED.read_text())}
+    # DescribeInstances has no LaunchTemplateId field: the one fact of the example account
+    # that no export can hold, and the one finding that rests on it.
+    assert aliyun_fake.DROPPED == {
+        ("DescribeInstancesResponseBodyInstancesInstance", "launch_template_id")
+    }
+    unexportable = {
+        (
+            "ecs_locations.launch_template_region",
+            "i-uf6bcb1vxfir8wkp796m",
+            "lt-bp1f4lai0anrd4l1um9n",
+        )
+    }
+    assert _rows(doc, "fail") == expected - unexportable
+    errors = {
+        (r["rule"], r["resource"]["id"], r["message"])
+        for r in doc["results"]
+        if r["outcome"] == "error"
+    }
+    assert errors == {
+        (rule, "cn-hangzhou", REASON)
+        for rule in (
+            "ecs_locations.command_instance_region",
+            "ecs_locations.command_region",
+            "ecs_locations.resource_id_format",
+            "org_baseline.approved_region",
+        )
+    }
+    assert doc["not_read"] == [{"file": f"{out}/global/ListRoles.json", "api": "ListRoles"}]
+
+
+def test_the_fake_answers_get_as_it_answers_post() -> None:
+    with aliyun_fake.example_fake() as fake:
+        fake.throttle_next = False
+        query = "Action=DescribeZones&RegionId=cn-shanghai&Signature=anything"
+        with urllib.request.urlopen(f"{fake.url}/?{query}") as got:
+            body = json.loads(got.read())
+        request = urllib.request.Request(fake.url, data=query.encode(), method="POST")
+        with urllib.request.urlopen(request) as posted:
+            again = json.loads(posted.read())
+    zones = [z["ZoneId"] for z in body["Zones"]["Zone"]]
+    assert zones == ["cn-shanghai-e", "cn-shanghai-f", "cn-shanghai-g", "cn-shanghai-l"]
+    assert again["Zones"] == body["Zones"]
+
+
+def test_a_call_that_keeps_failing_is_bounded_and_recorded(tmp_path: Path) -> None:
+    with aliyun_fake.example_fake() as fake:
+        fake.deny = {}
+        fake.always = {("DescribeKeyPairs", "cn-shanghai"): (503, "ServiceUnavailable")}
+        summary = collect(
+            Options(
+                tmp_path / "out",
+                ("cn-shanghai",),
+                fake.url,
+                retry=Retry(attempts=3, backoff=0.001),
+            )
+        )
+    assert [(f.api, f.region, f.code) for f in summary.failed] == [
+        ("DescribeKeyPairs", "cn-shanghai", "ServiceUnavailable")
+    ]
+    tries = [a for _, a, p in fake.calls if a == "DescribeKeyPairs"]
+    assert len(tries) == 3
+
+
+def test_collect_refuses_a_folder_that_holds_files(tmp_path: Path) -> None:
+    (tmp_path / "old.json").write_text("{}")
+    code, _, err = run_cli(["collect", "--out", str(tmp_path), "--endpoint", "http://127.0.0.1:9"])
+    assert code == 2
+    assert "is not empty" in err
