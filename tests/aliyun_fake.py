@@ -11,6 +11,7 @@ first call, fails one call with a 500 once, and denies the APIs it is told to.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import inspect
 import json
@@ -212,7 +213,12 @@ class Account:
                 "Permissions": {"Permission": [to_api(x, wrapper[1]) for x in rules]},
             }
         if kind == "auto_provisioning_group":
-            self.apg_instances[r["id"]] = [{"InstanceId": i} for i in r.pop("instance_ids", [])]
+            listed = r.pop("instances", None)
+            ids = r.pop("instance_ids", [])
+            model = item_model("DescribeAutoProvisioningGroupInstances")
+            self.apg_instances[r["id"]] = (
+                [to_api(i, model) for i in listed] if listed else [{"InstanceId": i} for i in ids]
+            )
         if kind == "command" and r.get("provider"):
             r["region"] = None  # a public command: in every region
         item = to_api(r, item_model(api), identity)
@@ -265,12 +271,14 @@ class Fake:
         *,
         deny: dict[tuple[str, str | None], str] | None = None,
         page_size: int = 2,
+        token_page_size: int | None = None,  # NextToken listings; default: page_size
         throttle_first: bool = True,
         fail_once: tuple[str, str | None] | None = None,
     ) -> None:
         self.account = account
         self.deny = deny or {}
         self.page_size = page_size
+        self.token_page_size = token_page_size or page_size
         self.throttle_next = throttle_first
         self.fail_once = fail_once
         self.calls: list[tuple[str, str, dict[str, str]]] = []  # (method, action, params)
@@ -326,7 +334,6 @@ class Fake:
         region = params.get("RegionId")
         with self.lock:
             self.requests += 1
-            request_id = f"{self.requests:08X}-0000-4000-8000-000000000000"
             self.calls.append((method, action, params))
             if self.throttle_next:
                 self.throttle_next = False
@@ -350,6 +357,11 @@ class Fake:
                 "User not authorized to operate on the specified resource.",
             )
         body = self._data(action, region, params)
+        # The same call gets the same id, whatever order a pool of threads calls in.
+        digest = hashlib.sha256(json.dumps(sorted(params.items())).encode()).hexdigest().upper()
+        request_id = "-".join(
+            (digest[:8], digest[8:12], digest[12:16], digest[16:20], digest[20:32])
+        )
         return Answer(200, {"RequestId": request_id, **body})
 
     def _data(self, action: str, region: str | None, params: dict[str, str]) -> dict[str, Any]:
@@ -379,7 +391,7 @@ class Fake:
             out["RegionId"] = region
         if action in NEXT_TOKEN_APIS:
             start = int(params.get("NextToken") or 0)
-            page = rows[start : start + self.page_size]
+            page = rows[start : start + self.token_page_size]
             after = start + len(page)
             out["NextToken"] = str(after) if after < len(rows) else ""
             out[outer] = {inner: page}

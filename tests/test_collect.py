@@ -188,3 +188,19 @@ def test_collect_refuses_a_folder_that_holds_files(tmp_path: Path) -> None:
     code, _, err = run_cli(["collect", "--out", str(tmp_path), "--endpoint", "http://127.0.0.1:9"])
     assert code == 2
     assert "is not empty" in err
+
+
+def test_the_docs_first_run_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    doc = (ROOT / "docs" / "collect.md").read_text()
+    readme = (ROOT / "README.md").read_text()
+    lines = ["policyengine collect --out export/", "policyengine evaluate export/"]
+    for line in lines:
+        assert f"$ {line}\n" in doc and f"{line}\n" in readme
+    monkeypatch.chdir(tmp_path)
+    with aliyun_fake.example_fake() as fake:
+        collect_args = lines[0].split()[1:] + ["--endpoint", fake.url, "--no-progress"]
+        code, _, err = run_cli(collect_args)
+        assert code == 0, err
+    code, out, _ = run_cli(lines[1].split()[1:])
+    assert code == 1  # the example account's findings
+    assert "not collected: DescribeInvocations in cn-hangzhou: Forbidden.RAM" in out
