@@ -14,11 +14,11 @@ from typer.exceptions import TyperException
 # Each command module registers its command on the app when imported.
 from policyengine.cli import (  # noqa: F401
     check,
+    collect,
     docs,
     evaluate,
     explain,
     fmt,
-    collect,
     lsp,
     rules,
     schema,
