@@ -11,7 +11,6 @@ the SDK's response model reads it: the field names the importer reads.
 from __future__ import annotations
 
 import importlib
-import re
 import threading
 import time
 from collections.abc import Callable
@@ -68,11 +67,6 @@ class Retry:
                     raise
                 sleep(min(self.most, self.backoff * 2**attempt))
         raise AssertionError("unreachable")  # the loop returns or raises
-
-
-def _snake(name: str) -> str:
-    name = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", name)
-    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
 
 
 class Sdk:

@@ -169,7 +169,6 @@ TAGGED_KINDS = {
     "invocation": "invocation",
 }
 
-PRODUCTS = ("ecs", "vpc")  # the `aliyun` CLI's product names of the APIs above
 _REGION = re.compile(r"[a-z]{2}(-[a-z0-9]+)+")
 _PAGE = re.compile(r"page([0-9]+)")
 
