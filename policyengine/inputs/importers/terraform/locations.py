@@ -16,20 +16,7 @@ from typing import Any
 
 from policyengine.inputs.importers.terraform.context import Made
 from policyengine.inputs.importers.terraform.tf_files import TfFiles
-
-
-def resolves(doc: Any, pointer: str) -> bool:
-    """Whether the JSON Pointer names a value of the parsed document."""
-    value = doc
-    for token in pointer.split("/")[1:] if pointer else []:
-        token = token.replace("~1", "/").replace("~0", "~")
-        if isinstance(value, dict) and token in value:
-            value = value[token]
-        elif isinstance(value, list) and token.isdigit() and int(token) < len(value):
-            value = value[int(token)]
-        else:
-            return False
-    return True
+from policyengine.inputs.origins import resolves
 
 
 def nearest(doc: Any, pointer: str) -> str:
