@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from policyengine.core import model
+from policyengine.core import api_fields, model
 from policyengine.core.builtins import BUILTINS
 from policyengine.core.diagnostics import Diagnostic, DiagnosticError
 from policyengine.core.errors import InputError, UsageError
@@ -25,7 +25,7 @@ from policyengine.frontend.describe import describe_rule, render_text
 from policyengine.frontend.formatter import format_source
 from policyengine.frontend.loader import Front, display_name, front
 from policyengine.frontend.parser import keywords_after
-from policyengine.inputs.importers.aliyun.apis import APIS, LIST_RENAMES, RENAMES
+from policyengine.inputs.importers.aliyun.apis import APIS
 
 SUFFIXES = (".policy", ".model")
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -283,24 +283,24 @@ _NOWHERE = Span(Source("", ""), 0, 0)
 
 
 def api_field(kind: str, attribute: str, record: model.RecordT) -> str | None:
-    """Where an attribute comes from: `DescribeDisks` field `ZoneId`. The API is the one
-    the model names (`from "X"`) or the one the importer reads the kind from; the field
-    is the importer's naming rule read backwards."""
-    api = dict(record.apis).get(attribute)
-    if api is None:
-        api = next((a.name for a in APIS.values() if a.kind == kind), None)
+    """Where an attribute comes from: `DescribeDisks field `ZoneId``. The generated table
+    of the official SDKs' fields says it for declared API fields; the envelope's `zone`,
+    `region` and `id` come from the API the importer reads the kind from."""
+    found = api_fields.api_field(kind, attribute)
+    if found is not None:
+        return f"{found.api} field `{found.field}`"
+    api = dict(record.apis).get(attribute) or next(
+        (a.name for a in APIS.values() if a.kind == kind), None
+    )
     if api is None:
         return None
-    identity = APIS[api].identity if api in APIS else None
-    special = {"zone": "ZoneId", "region": "RegionId"}
-    if attribute == "id" and identity:
-        name = identity
-    elif attribute in special:
-        name = special[attribute]
-    else:
-        backwards = {v: k for k, v in {**RENAMES, **LIST_RENAMES}.items()}
-        name = backwards.get(attribute) or "".join(p.capitalize() for p in attribute.split("_"))
-    return f"{api} field `{name}`"
+    envelope = {
+        "zone": "ZoneId",
+        "region": "RegionId",
+        "id": APIS[api].identity if api in APIS else None,
+    }
+    name = envelope.get(attribute)
+    return f"{api} field `{name}`" if name else None
 
 
 # ---------------------------------------------------------------- completion
