@@ -123,7 +123,7 @@ def test_the_report_lists_filters_and_draws_the_example(browser: Any, tmp_path: 
     page.keyboard.press("Tab")  # the table is reachable and opens from the keyboard
     page.locator("tbody tr.finding").first.focus()
     page.keyboard.press("Enter")
-    assert page.locator("tr.finding[aria-expanded=true]").count() == 0  # Enter closed it
+    page.locator("tr.finding[aria-expanded=true]").wait_for(state="detached")  # Enter closed it
     watched.clean()
 
 
@@ -228,7 +228,9 @@ def test_explain_draws_passes_too(browser: Any, tmp_path: Path) -> None:
     outcomes = page.locator("tbody tr.finding td.outcome").all_inner_texts()
     assert any("pass" in o for o in outcomes) and any("fail" in o for o in outcomes)
     page.locator("tbody tr.finding td.rule", has_text="ecs_locations.disk_zone").first.click()
-    assert page.locator("tr.detail svg.picture g.link").count() == 1
+    figure = page.locator("tr.detail svg.picture")
+    figure.wait_for()  # explanations are unpacked asynchronously when a row opens
+    assert figure.locator("g.link").count() == 1
     watched.clean()
 
 
