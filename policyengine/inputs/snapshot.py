@@ -12,7 +12,6 @@ that needs such a value reports `error`; a `ref` still links the two resources.
 
 from __future__ import annotations
 
-import gc
 import json
 import math
 import sys
@@ -24,7 +23,7 @@ from typing import Any
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from policyengine.core import files, limits
+from policyengine.core import collector, files, limits
 
 # Importers and readers of snapshots raise these; they are defined with every other error.
 from policyengine.core.errors import InputError as InputError
@@ -222,9 +221,7 @@ def load_json(text: str | bytes, file: str, depth: int | None = None) -> Any:
         # its values take less memory. It rejects NaN and Infinity as JSON does.
         # Parsed JSON holds no cycles: without the cyclic collector re-walking the growing
         # heap, a 100 MB snapshot parses in half the time.
-        enabled = gc.isenabled()
-        gc.disable()
-        try:
+        with collector.paused():
             if isinstance(text, bytes):
                 data = orjson.loads(b"[" * pad + text + b"]" * pad)
             else:
@@ -240,9 +237,6 @@ def load_json(text: str | bytes, file: str, depth: int | None = None) -> Any:
                 # document again exactly (its depth is already known to be within limit).
                 data = json.loads(text, parse_constant=_reject_constant)
             return data
-        finally:
-            if enabled:
-                gc.enable()
     except orjson.JSONDecodeError as exc:
         fast_error = exc
     try:
@@ -378,16 +372,11 @@ class Snapshot:
 
 def parse_snapshot(text: str | bytes, file: str) -> Snapshot:
     """JSON text -> a snapshot whose envelope is valid. Model checks come in the store."""
-    enabled = gc.isenabled()
-    gc.disable()  # as in `load_json`: validation makes many objects and no cycles
-    try:
+    with collector.paused():  # as in `load_json`: validation makes many objects, no cycles
         data = load_json(text, file)
         if isinstance(text, bytes):  # read as bytes for speed: no lines to point at
             return parse_document(data, file, unknowns=f'"{UNKNOWN}"'.encode() in text)
         return parse_document(data, file, unknowns=f'"{UNKNOWN}"' in text, text=text)
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def parse_document(

@@ -7,7 +7,6 @@ ever scans all resources per resource. Raises `InputError` for data the model re
 
 from __future__ import annotations
 
-import gc
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping
@@ -15,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from policyengine.core import model
+from policyengine.core import collector, model
 from policyengine.core.diagnostics import did_you_mean
 from policyengine.inputs.origins import Origin
 from policyengine.inputs.snapshot import (
@@ -182,16 +181,11 @@ class Store:
         # Building the tables makes millions of objects and no cycles: the cyclic
         # collector would re-walk the growing heap again and again (measured: most of
         # the indexing time at 100,000 instances).
-        enabled = gc.isenabled()
-        gc.disable()
-        try:
+        with collector.paused():
             self._load(raw, problems)
             self.resources_by_index = {r.index: r for r in self.resources}
             if problems:
                 raise InputError(problems)
-        finally:
-            if enabled:
-                gc.enable()
 
     # -- loading
     def _load(self, raw: list[dict[str, Any]], problems: list[Problem]) -> None:
@@ -319,13 +313,8 @@ class Store:
     def _indexed(self, relation: model.Relation) -> model.Relation:
         """`relation`, indexed if it was not yet."""
         if relation not in self._out:
-            enabled = gc.isenabled()
-            gc.disable()  # as while loading: millions of objects and no cycles
-            try:
+            with collector.paused():  # as while loading: millions of objects, no cycles
                 self._index(relation)
-            finally:
-                if enabled:
-                    gc.enable()
         return relation
 
     def _index(self, relation: model.Relation) -> None:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from policyengine.core import plan
+from policyengine.core import collector, plan
 from policyengine.core.errors import InputError, Problem, UsageError
 from policyengine.core.version import DISTRIBUTION
 from policyengine.inputs import importers
@@ -104,17 +104,12 @@ def run_task(task: Task, compiled: plan.Plan) -> Done:
     except InputError as exc:
         return Done(task.path, problems=tuple(exc.problems))
     detected = f"{read.detected}\n  {read.converted.summary}"
-    enabled = gc.isenabled()
-    gc.disable()  # as in one process: the loaded data holds no cycles (see cli)
-    try:
+    with collector.paused():  # as in one process: the loaded data holds no cycles
         try:
             store = importers.to_store(read.snapshot, compiled.model, reading.now)
         except InputError as exc:
             return Done(task.path, detected, problems=tuple(exc.problems))
         return Done(task.path, detected, wire.encode(evaluate_snapshot(compiled, store), compiled))
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def run_shipped(task: Task, shipped: Shipped) -> Done:
@@ -185,13 +180,8 @@ def collect(
         problems.extend(d.problems)
     if problems:
         raise InputError(problems)
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with collector.paused():
         parts = [wire.decode(d.part, compiled) for d in done]
-    finally:
-        if enabled:
-            gc.enable()
     gc.freeze()  # as in one process: what was loaded lives to the end
     return parts
 

@@ -15,7 +15,7 @@ from fnmatch import fnmatchcase
 from functools import cached_property
 from typing import Any, Literal
 
-from policyengine.core import plan
+from policyengine.core import collector, plan
 from policyengine.core.diagnostics import did_you_mean
 from policyengine.core.positions import Positions, locate
 from policyengine.core.semantics import Enforcement, Severity
@@ -297,12 +297,13 @@ class Part:
 def evaluate_snapshot(compiled: plan.Plan, store: Store) -> Part:
     """Evaluates one snapshot, then traces only its fail and error outcomes."""
     findings: list[Finding] = []
-    for result in evaluate(compiled, store):
-        if result.status not in (Status.FAIL, Status.ERROR):
-            findings.append(Finding(result, None))
-            continue
-        proof = trace(store, result)
-        findings.append(Finding(result, proof, fingerprint(proof)))
+    with collector.paused():  # an outcome per resource and rule, and no cycles
+        for result in evaluate(compiled, store):
+            if result.status not in (Status.FAIL, Status.ERROR):
+                findings.append(Finding(result, None))
+                continue
+            proof = trace(store, result)
+            findings.append(Finding(result, proof, fingerprint(proof)))
     not_read = tuple((n.file, n.api) for n in store.not_read)
     return Part(store.file, store.text, len(store.resources), findings, store.origins, not_read)
 
