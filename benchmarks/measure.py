@@ -76,7 +76,7 @@ def run_policyengine(path: Path) -> tuple[Phases, Offenders]:
     import policyengine.cli  # noqa: F401  (what the command imports before any work)
     from policyengine.frontend.loader import load
     from policyengine.inputs import importers
-    from policyengine.outputs import Format, render
+    from policyengine.outputs import Format, needs_every_outcome, render
     from policyengine.results import report as reports
 
     t1 = _clock()
@@ -87,7 +87,8 @@ def run_policyengine(path: Path) -> tuple[Phases, Offenders]:
     store = importers.to_store(read.snapshot, loaded.plan.model, None)
     gc.freeze()
     t4 = _clock()
-    built = reports.build(loaded.plan, [store])
+    every = needs_every_outcome([Format.JSON], show_all=False)
+    built = reports.build(loaded.plan, [store], every_outcome=every)
     t5 = _clock()
     text = render(Format.JSON, built, show_all=False)
     t6 = _clock()

@@ -44,7 +44,7 @@ from policyengine.core.errors import InputError, UsageError
 from policyengine.core.semantics import Severity
 from policyengine.inputs import importers
 from policyengine.inputs.files import read_stdin, read_text
-from policyengine.outputs import Format, render
+from policyengine.outputs import Format, needs_every_outcome, render
 from policyengine.pipeline import delta, engine, jobs
 from policyengine.pipeline.config import FailOn
 from policyengine.pipeline.jobs import Reading
@@ -368,8 +368,16 @@ def run(snapshots: Sequence[Path], options: EvaluateOptions) -> NoReturn:
             today=day,
         )
     else:
+        every = needs_every_outcome([report.fmt, *(o.fmt for o in written)], report.show_all)
         result = engine.evaluate_report(
-            loaded, stores, gate, waivers=accepted, waiver_files=files, baseline=known, today=day
+            loaded,
+            stores,
+            gate,
+            waivers=accepted,
+            waiver_files=files,
+            baseline=known,
+            today=day,
+            every_outcome=every,
         )
     if options.baseline.write is not None:
         target = options.baseline.write

@@ -3,7 +3,7 @@ text. `text` and `json` are the report's own renderings (`policyengine.results.r
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -39,6 +39,16 @@ _RENDER: dict[Format, Callable[[Report, Options], str]] = {
     Format.HTML: lambda r, o: html.render(r, o.show_all),
     Format.GITLAB: lambda r, o: gitlab.render(r, o.show_all),
 }
+
+
+# Formats that list every outcome, passes included, whatever --all says.
+_EVERY_OUTCOME = frozenset({Format.JUNIT})
+
+
+def needs_every_outcome(formats: Iterable[Format], show_all: bool) -> bool:
+    """Whether a report rendered in `formats` lists passes and skips: else they are
+    counted, not kept."""
+    return show_all or any(fmt in _EVERY_OUTCOME for fmt in formats)
 
 
 def render(

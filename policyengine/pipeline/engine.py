@@ -192,10 +192,12 @@ def evaluate_report(
     waiver_files: Sequence[str] = (),
     baseline: baselines.Baseline | None = None,
     today: date | None = None,
+    every_outcome: bool = True,
 ) -> Report:
     """Every outcome of the policies over the snapshots, fails and errors traced, with
     waivers (expired as of `today`) and the baseline applied. `gate` is what fails the
-    run, or only its lowest failing severity."""
+    run, or only its lowest failing severity. Without `every_outcome`, passes and skips
+    are counted, not kept (`outputs.needs_every_outcome` says when they are needed)."""
     return report.build(
         policies.plan,
         stores,
@@ -204,6 +206,7 @@ def evaluate_report(
         waiver_files=waiver_files,
         baseline=baseline,
         today=today,
+        every_outcome=every_outcome,
     )
 
 

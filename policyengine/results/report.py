@@ -102,6 +102,8 @@ class Report:
     origins: dict[str, str] = field(default_factory=dict)
     # Input files of APIs no importer reads: (file, API), listed in every output.
     not_read: list[tuple[str, str]] = field(default_factory=list)
+    # Pass and skipped outcomes counted, not kept (no output lists them): (rule id, status).
+    tallied: Counter[tuple[str, Status]] = field(default_factory=Counter)
 
     @property
     def threshold(self) -> Severity:
@@ -119,6 +121,8 @@ class Report:
                 c["waived"] += 1
             else:
                 c[str(f.result.status)] += 1
+        for (_, status), n in self.tallied.items():
+            c[str(status)] += n
         return c
 
     def reported(self, f: Finding) -> bool:
@@ -150,7 +154,7 @@ class Report:
         return not self.gate.report_only and bool(self.gating() or self.expired)
 
     def applied_rules(self) -> int:
-        return len({f.result.rule.id for f in self.findings})
+        return len({f.result.rule.id for f in self.findings} | {r for r, _ in self.tallied})
 
     def summary(self) -> dict[str, Any]:
         """The counts every output carries, so that "nothing ran" never reads as "passed"."""
@@ -288,24 +292,30 @@ class Part:
     file: str
     text: str  # the snapshot's text, where findings' lines are found
     resources: int
-    findings: list[Finding]  # every outcome, in snapshot order then policy order
+    findings: list[Finding]  # the outcomes kept, in snapshot order then policy order
     # The texts of the files it was converted from (a plan, an export's responses), by name.
     origins: dict[str, str] = field(default_factory=dict)
     not_read: tuple[tuple[str, str], ...] = ()  # (file, API) of responses no importer read
+    tallied: Counter[tuple[str, Status]] = field(default_factory=Counter)  # not kept
 
 
-def evaluate_snapshot(compiled: plan.Plan, store: Store) -> Part:
-    """Evaluates one snapshot, then traces only its fail and error outcomes."""
+def evaluate_snapshot(compiled: plan.Plan, store: Store, *, every_outcome: bool = True) -> Part:
+    """Evaluates one snapshot, then traces only its fail and error outcomes. Without
+    `every_outcome`, a pass or skipped outcome is a count: no output will list it."""
     findings: list[Finding] = []
+    tallied: Counter[tuple[str, Status]] = Counter()
     with collector.paused():  # an outcome per resource and rule, and no cycles
         for result in evaluate(compiled, store):
             if result.status not in (Status.FAIL, Status.ERROR):
-                findings.append(Finding(result, None))
+                if every_outcome:
+                    findings.append(Finding(result, None))
+                else:
+                    tallied[result.rule.id, result.status] += 1
                 continue
             proof = trace(store, result)
             findings.append(Finding(result, proof, fingerprint(proof)))
     not_read = tuple((n.file, n.api) for n in store.not_read)
-    return Part(store.file, store.text, len(store.resources), findings, store.origins, not_read)
+    return Part(store.file, store.text, len(store.resources), findings, store.origins, not_read, tallied)
 
 
 def build(
@@ -317,11 +327,13 @@ def build(
     waiver_files: Sequence[str] = (),
     baseline: Baseline | None = None,
     today: date | None = None,
+    every_outcome: bool = True,
 ) -> Report:
     """Evaluates, then traces only the fail and error outcomes, then applies waivers and
     the baseline. `today` decides which waivers have expired; it is required with
-    waivers, so that no result depends on the clock unless the caller chose that."""
-    parts = [evaluate_snapshot(compiled, store) for store in stores]
+    waivers, so that no result depends on the clock unless the caller chose that.
+    Without `every_outcome`, passes and skips are counted, not kept."""
+    parts = [evaluate_snapshot(compiled, store, every_outcome=every_outcome) for store in stores]
     return assemble(
         compiled,
         parts,
@@ -411,6 +423,7 @@ def _assemble(
         stale,
         origins={name: text for p in parts for name, text in p.origins.items()},
         not_read=[n for p in parts for n in p.not_read],
+        tallied=sum((p.tallied for p in parts), Counter()),
     )
 
 
