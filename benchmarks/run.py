@@ -250,6 +250,9 @@ def report(
             steps.append(f"{a:,} -> {b:,}: {wall:.1f}x; {cpu:.1f}x")
         if steps:
             print(f"- {engine}: " + "; ".join(steps))
+    print("\nTargets (wall time; CPU time in brackets):\n")
+    for line in targets(rows, megabytes, example):
+        print(f"- {line}")
     if example is not None:
         print(
             f"\nThe bundled example (`policyengine evaluate {EXAMPLE.relative_to(ROOT)}`, "
@@ -257,6 +260,59 @@ def report(
             f"(CPU {example.median('cpu'):.2f} s, peak {example.median('peak_mb'):.0f} MB)"
         )
     sys.stdout.flush()
+
+
+def targets(
+    rows: dict[tuple[int, str], Row], megabytes: dict[int, float], example: Row | None
+) -> list[str]:
+    """Each target of the engine, met or not and by how much, from this run's figures."""
+    out: list[str] = []
+
+    def ratio(n: int, top: str, bottom: str, what: str) -> float | None:
+        a, b = rows.get((n, top)), rows.get((n, bottom))
+        return None if a is None or b is None else a.median(what) / b.median(what)
+
+    def verdict(ok: bool) -> str:
+        return "met" if ok else "NOT met"
+
+    for n, want in ((1_000, 2.0), (10_000, 10.0), (100_000, 10.0)):
+        wall, cpu = (
+            ratio(n, "regorus", "policyengine", "wall"),
+            ratio(n, "regorus", "policyengine", "cpu"),
+        )
+        if wall is not None and cpu is not None:
+            out.append(
+                f"at {n:,} instances, at least {want:g}x faster than regorus: "
+                f"{verdict(wall >= want)}, {wall:.2f}x [{cpu:.2f}x]"
+            )
+    wall, cpu = (ratio(100_000, "policyengine", "handwritten", w) for w in ("wall", "cpu"))
+    if wall is not None and cpu is not None:
+        out.append(
+            f"at 100,000, within 1.5x of the hand-written loop: {verdict(wall <= 1.5)}, "
+            f"{wall:.2f}x [{cpu:.2f}x]"
+        )
+    low, high = rows.get((10_000, "policyengine")), rows.get((100_000, "policyengine"))
+    if low is not None and high is not None:
+        wall, cpu = (high.median(w) / low.median(w) for w in ("wall", "cpu"))
+        out.append(
+            f"growth from 10,000 to 100,000 at most 11x: {verdict(wall <= 11)}, "
+            f"{wall:.1f}x [{cpu:.1f}x]"
+        )
+    for n in sorted(megabytes):
+        row = rows.get((n, "policyengine"))
+        if row is not None and n >= 100_000:
+            times = row.median("peak_mb") / megabytes[n]
+            out.append(
+                f"at {n:,}, peak memory under 3x the snapshot file: {verdict(times < 3)}, "
+                f"{times:.1f}x ({row.median('peak_mb'):.0f} MB for {megabytes[n]:.0f} MB)"
+            )
+    if example is not None:
+        wall = example.median("wall")
+        out.append(
+            f"the bundled example under 0.25 s, whole process: {verdict(wall < 0.25)}, "
+            f"{wall:.2f} s [{example.median('cpu'):.2f} s]"
+        )
+    return out
 
 
 if __name__ == "__main__":
