@@ -42,9 +42,11 @@ def test_example_account_is_identical_on_both_paths() -> None:
 def test_rules_with_uncompiled_ops_fall_back_by_name() -> None:
     fast = compile_plan(_bundled().plan)
     fallen = dict(fast.fallbacks)
-    assert "org_baseline.required_tags" in fallen
-    assert "QuantOp" in fallen["org_baseline.required_tags"]
+    assert "security_groups.no_risky_ports" in fallen
+    assert "DefineOp" in fallen["security_groups.no_risky_ports"]
     assert "ecs_locations.disk_zone" in fast.rules
+    assert "org_baseline.required_tags" in fast.rules  # a quantifier over a bound key
+    assert "org_baseline.no_public_ssh" in fast.rules  # a quantifier and a port range
     assert not set(fallen) & set(fast.rules)
     assert len(fallen) + len(fast.rules) == len(_bundled().plan.rules)
 

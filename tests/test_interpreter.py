@@ -410,6 +410,18 @@ def test_quantifier_over_a_list(
     assert single(policy_dir, body, [security_group(1, rules)]).status == expected
 
 
+@pytest.mark.parametrize(("limit", "expected"), [(3, "error"), (4, "pass")])
+def test_quantifier_steps_past_the_limit_are_an_error_on_both_paths(
+    policy_dir: Path, monkeypatch: pytest.MonkeyPatch, limit: int, expected: str
+) -> None:
+    monkeypatch.setenv("POLICYENGINE_MAX_OUTCOME_STEPS", str(limit))
+    body = "for each security_group require every r in rules: r.priority < 100"
+    result = single(policy_dir, body, [security_group(1, [OK_RULE] * 4)])
+    assert result.status == expected
+    if expected == "error":
+        assert "POLICYENGINE_MAX_OUTCOME_STEPS" in result.reason
+
+
 @pytest.mark.parametrize(
     ("body", "resource", "expected"),
     [

@@ -14,14 +14,15 @@ common case pays nothing for them.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
-from policyengine.core import model, plan, semantics
+from policyengine.core import limits, model, plan, semantics
 from policyengine.core.builtins import BUILTINS, Undecided
 from policyengine.core.semantics import Quantifier
-from policyengine.inputs.store import Store
+from policyengine.inputs.store import Resource, Store
 from policyengine.runtime.evaluator import Evaluator
 from policyengine.runtime.outcomes import ABSENT, MISSING, PARENT, Missing, Result, Status
 from policyengine.runtime.rules import (
@@ -64,8 +65,8 @@ def _const(op: plan.Const) -> ValueFn:
 
 
 def _read(op: plan.Read) -> ValueFn:
-    if any(step.op not in ("attr", "key") for step in op.steps) or op.plural:
-        raise Unsupported(f"the path `{op.text}` goes through a list or a bound key")
+    if any(step.op == "star" for step in op.steps) or op.plural:
+        raise Unsupported(f"the path `{op.text}` goes through a list")
     if any(step.api for step in op.steps):
         raise Unsupported(f"the path `{op.text}` reads an attribute an export may lack")
     slot = op.slot
@@ -74,32 +75,68 @@ def _read(op: plan.Read) -> ValueFn:
     # What a missing step reads as: an ordinary absence where the model allows it, else
     # ABSENT for the last step and PARENT for a step under which more was to be read.
     last = len(op.steps) - 1
-    keys = tuple(step.name for step in op.steps)
     gone = tuple(
         MISSING if step.optional else ABSENT if i == last else PARENT
         for i, step in enumerate(op.steps)
     )
+    if all(step.op != "var" for step in op.steps):
+        return _read_named(slot, tuple(step.name for step in op.steps), gone)
+    # A key bound by a quantifier (`tags[t]`): the key is the element in its slot.
+    keys = tuple((step.slot, step.name) for step in op.steps)  # slot -1: a named step
+
+    def read_bound(env: Env, store: Store) -> Any:
+        current = env[slot]
+        for i, (bound, name) in enumerate(keys):
+            key = env[bound] if bound >= 0 else name
+            if i == 0 and type(current) is Resource:
+                current = getattr(current, key) if key in _LOCATED else current.data.get(key)
+            else:
+                current = current.get(key) if isinstance(current, dict) else None
+            if current is None:
+                return gone[i]
+        return current
+
+    return read_bound
+
+
+_LOCATED = ("region", "zone")  # read from the resource: the location table may supply it
+
+
+def _read_named(slot: int, keys: tuple[str, ...], gone: tuple[Missing, ...]) -> ValueFn:
+    """A path of attribute names from a slot holding a resource, or an element of a list
+    a quantifier walks (a plain value)."""
     first = keys[0]
-    located = first in ("region", "zone")  # from the resource: the table may supply it
+    located = first in _LOCATED
     if len(keys) == 1:
         absent = gone[0]
         if located:
 
             def read_located(env: Env, store: Store) -> Any:
-                value = getattr(env[slot], first)
+                start = env[slot]
+                if type(start) is Resource:
+                    value = getattr(start, first)
+                else:
+                    value = start.get(first) if isinstance(start, dict) else None
                 return absent if value is None else value
 
             return read_located
 
         def read_one(env: Env, store: Store) -> Any:
-            value = env[slot].data.get(first)
+            start = env[slot]
+            if type(start) is Resource:
+                value = start.data.get(first)
+            else:
+                value = start.get(first) if isinstance(start, dict) else None
             return absent if value is None else value
 
         return read_one
 
     def read_path(env: Env, store: Store) -> Any:
         start = env[slot]
-        current = getattr(start, first) if located else start.data.get(first)
+        if type(start) is Resource:
+            current = getattr(start, first) if located else start.data.get(first)
+        else:
+            current = start.get(first) if isinstance(start, dict) else None
         if current is None:
             return gone[0]
         for i in range(1, len(keys)):
@@ -259,6 +296,77 @@ def _not(op: plan.NotOp) -> CondFn:
     return negation
 
 
+def _range(op: plan.RangeOp) -> CondFn:
+    left, right, test, kind = _operand(op.left), _operand(op.right), op.op, op.kind
+    oriented, contains = semantics.oriented, semantics.contains
+
+    def within(env: Env, store: Store) -> Any:
+        lv, rv = left(env, store), right(env, store)
+        if lv is UNDECIDED or rv is UNDECIDED:
+            return UNDECIDED
+        if lv is MISSING or rv is MISSING:
+            return False
+        found = contains(kind, *oriented(test, lv, rv))
+        return UNDECIDED if found is None else found
+
+    return within
+
+
+class _Budget:
+    """Quantifier steps of the outcome being decided, against the limit for one outcome,
+    as the interpreter counts them: past the limit the outcome is left undecided, and
+    the interpreter, deciding it again, stops with its error."""
+
+    __slots__ = ("steps", "limit")
+
+    def __init__(self) -> None:
+        self.steps = 0
+        self.limit = limits.current().outcome_steps
+
+
+_COMPILING: list[_Budget] = []  # the budget of the rule being compiled, which its ops share
+_COMPILE_LOCK = threading.Lock()
+
+
+def _quantifier(op: plan.QuantOp) -> CondFn:
+    """`every` / `any` / `no` over a list: each element bound to the variable's slot as
+    the plain value it is, as the interpreter binds it when it records nothing."""
+    source = _value(op.source)
+    where = None if op.where is None else _cond(op.where)
+    body, slot, budget = _cond(op.body), op.slot, _COMPILING[-1]
+    decided_by = semantics.decider(op.quantifier)
+    settled, none_decided = (
+        semantics.settled(op.quantifier, True),
+        semantics.settled(op.quantifier, False),
+    )
+
+    def quantifier(env: Env, store: Store) -> Any:
+        items = source(env, store)
+        if not isinstance(items, list):
+            return UNDECIDED  # missing, undecided or not a list: the interpreter says so
+        undecided = False
+        for item in items:
+            budget.steps += 1
+            if budget.steps > budget.limit:
+                return UNDECIDED
+            env[slot] = item
+            if where is not None:
+                keep = where(env, store)
+                if keep is UNDECIDED:
+                    undecided = True
+                    continue
+                if not keep:
+                    continue
+            t = body(env, store)
+            if t is decided_by:
+                return settled
+            if t is UNDECIDED:
+                undecided = True
+        return UNDECIDED if undecided else none_decided
+
+    return quantifier
+
+
 def _same_location(op: plan.SameLocationOp) -> CondFn:
     scope, left, right = op.scope, op.left, op.right
 
@@ -282,6 +390,8 @@ _CONDITIONS: dict[type, Callable[[Any], CondFn]] = {
     plan.AnyOp: _any,
     plan.NotOp: _not,
     plan.SameLocationOp: _same_location,
+    plan.RangeOp: _range,
+    plan.QuantOp: _quantifier,
 }
 
 
@@ -301,14 +411,20 @@ class CompiledRule:
     where: CondFn | None
     unless: CondFn | None
     condition: CondFn
+    budget: _Budget  # reset for each outcome
 
 
 def _compile_rule(rule: plan.RulePlan) -> CompiledRule:
     if rule.lets or rule.per_region:
         raise Unsupported("a `let` or `for each region` rule")
-    where = None if rule.where is None else _cond(rule.where)
-    unless = None if rule.unless is None else _cond(rule.unless)
-    return CompiledRule(rule, where, unless, _cond(rule.condition))
+    with _COMPILE_LOCK:
+        _COMPILING.append(budget := _Budget())
+        try:
+            where = None if rule.where is None else _cond(rule.where)
+            unless = None if rule.unless is None else _cond(rule.unless)
+            return CompiledRule(rule, where, unless, _cond(rule.condition), budget)
+        finally:
+            _COMPILING.pop()
 
 
 @dataclass(frozen=True)
@@ -333,8 +449,10 @@ def _decider(compiled: CompiledRule, store: Store, walked: Decide) -> Decide:
     """A rule's outcome from its closures; what they cannot decide, the interpreter
     decides again and words."""
     decide = driver(compiled.rule, store, compiled.where, compiled.unless, compiled.condition)
+    budget = compiled.budget
 
     def decide_fast(env: Env) -> tuple[Status, str]:
+        budget.steps = 0  # the step limit is per outcome
         found = decide(env)
         return walked(env) if found is UNDECIDED else found
 
