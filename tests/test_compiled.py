@@ -39,16 +39,23 @@ def test_example_account_is_identical_on_both_paths() -> None:
     assert len(evaluate_both(loaded.plan, store)) > 200
 
 
-def test_rules_with_uncompiled_ops_fall_back_by_name() -> None:
+def test_every_bundled_rule_is_compiled() -> None:
     fast = compile_plan(_bundled().plan)
-    fallen = dict(fast.fallbacks)
-    assert "security_groups.no_risky_ports" in fallen
-    assert "DefineOp" in fallen["security_groups.no_risky_ports"]
-    assert "ecs_locations.disk_zone" in fast.rules
-    assert "org_baseline.required_tags" in fast.rules  # a quantifier over a bound key
-    assert "org_baseline.no_public_ssh" in fast.rules  # a quantifier and a port range
-    assert not set(fallen) & set(fast.rules)
-    assert len(fallen) + len(fast.rules) == len(_bundled().plan.rules)
+    assert fast.fallbacks == ()
+    assert len(fast.rules) == len(_bundled().plan.rules)
+
+
+def test_rules_with_uncompiled_ops_fall_back_by_name(tmp_path: Path) -> None:
+    path = tmp_path / "let.policy"
+    path.write_text(
+        "use alicloud.ecs\n\npolicy t {\n  rule with_let {\n"
+        "    for each instance let z = region_of(zone) require z == region\n  }\n"
+        "  rule plain {\n    for each instance require zone is set\n  }\n}\n",
+        encoding="utf-8",
+    )
+    fast = compile_plan(load([path]).plan)
+    assert dict(fast.fallbacks) == {"t.with_let": "a `let` or `for each region` rule"}
+    assert list(fast.rules) == ["t.plain"]
 
 
 _ZONES = ["cn-hangzhou-h", "cn-hangzhou-i", "cn-shanghai-e", "nowhere-1a", None]

@@ -86,6 +86,8 @@ def _read(op: plan.Read) -> ValueFn:
 
     def read_bound(env: Env, store: Store) -> Any:
         current = env[slot]
+        if isinstance(current, Missing):
+            return current
         for i, (bound, name) in enumerate(keys):
             key = env[bound] if bound >= 0 else name
             if i == 0 and type(current) is Resource:
@@ -115,6 +117,8 @@ def _read_named(slot: int, keys: tuple[str, ...], gone: tuple[Missing, ...]) -> 
                 start = env[slot]
                 if type(start) is Resource:
                     value = getattr(start, first)
+                elif isinstance(start, Missing):
+                    return start
                 else:
                     value = start.get(first) if isinstance(start, dict) else None
                 return absent if value is None else value
@@ -125,6 +129,8 @@ def _read_named(slot: int, keys: tuple[str, ...], gone: tuple[Missing, ...]) -> 
             start = env[slot]
             if type(start) is Resource:
                 value = start.data.get(first)
+            elif isinstance(start, Missing):
+                return start  # an absent value passed to a `define`: it stays absent
             else:
                 value = start.get(first) if isinstance(start, dict) else None
             return absent if value is None else value
@@ -135,6 +141,8 @@ def _read_named(slot: int, keys: tuple[str, ...], gone: tuple[Missing, ...]) -> 
         start = env[slot]
         if type(start) is Resource:
             current = getattr(start, first) if located else start.data.get(first)
+        elif isinstance(start, Missing):
+            return start
         else:
             current = start.get(first) if isinstance(start, dict) else None
         if current is None:
@@ -367,6 +375,23 @@ def _quantifier(op: plan.QuantOp) -> CondFn:
     return quantifier
 
 
+def _define(op: plan.DefineOp) -> CondFn:
+    """A `define` call: each argument bound to its parameter's slot, then the body. A
+    required value that is missing cannot be passed: the interpreter says so."""
+    args = tuple(zip(op.slots, map(_value, op.args), strict=True))
+    body = _cond(op.body)
+
+    def define(env: Env, store: Store) -> Any:
+        for slot, arg in args:
+            value = arg(env, store)
+            if value is UNDECIDED or value is ABSENT or value is PARENT:
+                return UNDECIDED
+            env[slot] = value
+        return body(env, store)
+
+    return define
+
+
 def _same_location(op: plan.SameLocationOp) -> CondFn:
     scope, left, right = op.scope, op.left, op.right
 
@@ -392,6 +417,7 @@ _CONDITIONS: dict[type, Callable[[Any], CondFn]] = {
     plan.SameLocationOp: _same_location,
     plan.RangeOp: _range,
     plan.QuantOp: _quantifier,
+    plan.DefineOp: _define,
 }
 
 
