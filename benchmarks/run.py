@@ -131,6 +131,18 @@ def main() -> None:
     parser.add_argument(
         "--regorus-max", type=int, default=100_000, help="the largest N regorus runs at"
     )
+    parser.add_argument(
+        "--phases",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="time each engine's phases in one extra run",
+    )
+    parser.add_argument(
+        "--example",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="time `policyengine evaluate` on the bundled example",
+    )
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     engines = [e for e in args.engines.split(",") if e]
@@ -144,7 +156,7 @@ def main() -> None:
     example: Row | None = None
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "out.json"
-        if "policyengine" in engines:
+        if "policyengine" in engines and args.example:
             example = Row()
             argv = [*policyengine_command(), "evaluate", str(EXAMPLE)]
             for _ in range(args.repeat):
@@ -165,7 +177,8 @@ def main() -> None:
                     process, found = end_to_end(engine, snapshot, out)
                     check(engine, n, found, want)
                     row.runs.append(process)
-                row.phases = phases(engine, snapshot, out)
+                if args.phases:
+                    row.phases = phases(engine, snapshot, out)
                 print(f"  measured {engine} at N={n:,}", file=sys.stderr)
             snapshot.unlink()
     report(args.repeat, sizes, engines, rows, megabytes, counts, example)
@@ -209,7 +222,7 @@ def report(
             )
     print("\nPhases, CPU time in-process (one run):\n")
     for engine in engines:
-        names = next((rows[n, engine].phases.keys() for n in sizes if (n, engine) in rows), [])
+        names = next((list(rows[n, engine].phases) for n in sizes if (n, engine) in rows), [])
         if not names:
             continue
         print(f"| {engine} | " + " | ".join(names) + " |")
