@@ -100,9 +100,10 @@ def account(n: int) -> dict[str, object]:
     return _envelope(list(_resources(n, _offending())))
 
 
-def write(n: int, path: str) -> dict[str, set[str]]:
+def write(n: int, path: str) -> tuple[dict[str, set[str]], int]:
     """Writes the account of `n` instances to `path`, compact, one resource at a time (a
-    million instances never sit in memory at once); returns `offenders(n)`."""
+    million instances never sit in memory at once); returns `offenders(n)` and the
+    number of resources written."""
     import orjson
 
     offending = _offending()
@@ -110,11 +111,12 @@ def write(n: int, path: str) -> dict[str, set[str]]:
     assert head.endswith(b"[]}")
     with open(path, "wb") as out:
         out.write(head[:-2])
-        for i, resource in enumerate(_resources(n, offending)):
-            out.write(b"," if i else b"")
+        count = 0
+        for count, resource in enumerate(_resources(n, offending), 1):
+            out.write(b"," if count > 1 else b"")
             out.write(orjson.dumps(resource))
         out.write(b"]}")
-    return offending
+    return offending, count
 
 
 def _offending() -> dict[str, set[str]]:
