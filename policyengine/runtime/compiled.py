@@ -65,8 +65,8 @@ def _const(op: plan.Const) -> ValueFn:
 
 
 def _read(op: plan.Read) -> ValueFn:
-    if any(step.op == "star" for step in op.steps) or op.plural:
-        raise Unsupported(f"the path `{op.text}` goes through a list")
+    if any(step.op not in ("attr", "key", "var") for step in op.steps) or op.plural:
+        raise Unsupported(f"the path `{op.text}` goes through a list or indexes one")
     if any(step.api for step in op.steps):
         raise Unsupported(f"the path `{op.text}` reads an attribute an export may lack")
     slot = op.slot
