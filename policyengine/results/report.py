@@ -315,7 +315,9 @@ def evaluate_snapshot(compiled: plan.Plan, store: Store, *, every_outcome: bool 
             proof = trace(store, result)
             findings.append(Finding(result, proof, fingerprint(proof)))
     not_read = tuple((n.file, n.api) for n in store.not_read)
-    return Part(store.file, store.text, len(store.resources), findings, store.origins, not_read, tallied)
+    return Part(
+        store.file, store.text, len(store.resources), findings, store.origins, not_read, tallied
+    )
 
 
 def build(
