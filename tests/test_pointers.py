@@ -11,7 +11,10 @@ into the snapshot the engine made of an input.
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -135,3 +138,58 @@ def test_a_security_group_rule_finding_names_the_rule_resource_to_change(
     assert block["artifactLocation"]["uri"] == "examples/terraform/main.tf"
     line = tf[block["region"]["startLine"] - 1]
     assert line.startswith('resource "alicloud_security_group_rule" "ssh_anywhere"')
+
+
+def _block_location(out: str) -> tuple[str, int]:
+    result = next(
+        r
+        for r in json.loads(out)["runs"][0]["results"]
+        if r["ruleId"] == "org_baseline.no_public_ssh"
+    )
+    block = result["relatedLocations"][0]["physicalLocation"]
+    return block["artifactLocation"]["uri"], block["region"]["startLine"]
+
+
+def _is_the_rule_block(uri: str, line: int) -> bool:
+    text = (ROOT / uri).read_text().splitlines()
+    return text[line - 1].startswith('resource "alicloud_security_group_rule" "ssh_anywhere"')
+
+
+def test_tf_dir_names_the_resource_block_of_a_plan_apart_from_its_tf_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A plan written to another folder than its configuration, as CI jobs often do.
+    shutil.copy(ROOT / "examples/terraform/plan.json", tmp_path / "plan.json")
+    monkeypatch.chdir(ROOT)
+    plan = str(tmp_path / "plan.json")
+    _, alone, _ = run_cli(["evaluate", plan, "--format", "sarif", "--no-config"])
+    assert "main.tf" not in alone  # without the .tf files, no block to point at
+    _, out, err = run_cli(
+        ["evaluate", plan, "--format", "sarif", "--tf-dir", "examples/terraform", "--no-config"]
+    )
+    uri, line = _block_location(out)
+    assert uri == "examples/terraform/main.tf", err
+    assert _is_the_rule_block(uri, line)
+    _, explained, _ = run_cli(
+        ["explain", plan, "--rule", "no_public_ssh", "--tf-dir", "examples/terraform"]
+    )
+    assert f"alicloud_security_group_rule.ssh_anywhere (examples/terraform/main.tf:{line})" in (
+        explained
+    )
+
+
+def test_tf_dir_comes_from_the_configuration_file_relative_to_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shutil.copy(ROOT / "examples/terraform/plan.json", tmp_path / "plan.json")
+    (tmp_path / ".policyengine.yaml").write_text(
+        f"tf-dir: {os.path.relpath(ROOT / 'examples/terraform', tmp_path)}\n"
+    )
+    monkeypatch.chdir(ROOT)
+    config = str(tmp_path / ".policyengine.yaml")
+    _, out, err = run_cli(
+        ["evaluate", str(tmp_path / "plan.json"), "--format", "sarif", "--config", config]
+    )
+    uri, line = _block_location(out)
+    assert uri == "examples/terraform/main.tf", err
+    assert _is_the_rule_block(uri, line)

@@ -34,6 +34,7 @@ from policyengine.cli.options import (
     SkipRuleOpt,
     SnapshotsArg,
     TagOpt,
+    TfDirOpt,
     TodayOpt,
     VerboseOpt,
     WaiverOptions,
@@ -185,6 +186,7 @@ def evaluate_command(
     color: ColorOpt = Color.AUTO,
     input_format: InputFormatOpt = importers.AUTO,
     region: RegionOpt = None,
+    tf_dir: TfDirOpt = None,
     verbose: VerboseOpt = False,
     operation: Annotated[
         Path | None,
@@ -275,7 +277,7 @@ def evaluate_command(
         fail(exc, fmt is Format.JSON, fmt)
     options = EvaluateOptions(
         PolicyOptions(v["policy"], v["param"] or (), v["params_file"]),
-        InputOptions(input_format_, v["region"], verbose, now),
+        InputOptions(input_format_, v["region"], verbose, now, v["tf_dir"]),
         WaiverOptions(v["waivers"], today),
         ReportOptions(fmt_, v["output"] or (), show_all, color, v["docs_url"], quiet),
         GateOptions(FailOn(v["fail_on"]), v["fail_on_error"]),

@@ -22,6 +22,7 @@ from policyengine.cli.options import (
     PolicyOpt,
     PolicyOptions,
     RegionOpt,
+    TfDirOpt,
     TodayOpt,
     VerboseOpt,
     WaiversOpt,
@@ -63,6 +64,7 @@ def explain(
     ] = ExplainFormat.TEXT,
     input_format: InputFormatOpt = importers.AUTO,
     region: RegionOpt = None,
+    tf_dir: TfDirOpt = None,
     verbose: VerboseOpt = False,
     waivers: WaiversOpt = None,
     today: TodayOpt = None,
@@ -75,7 +77,7 @@ def explain(
     no waiver covers. Without a snapshot, --rule says what the rule checks.
     """
     policies = PolicyOptions(policy, param or (), params_file)
-    inputs = InputOptions(input_format, region, verbose, now)
+    inputs = InputOptions(input_format, region, verbose, now, tf_dir)
     json_out = fmt is ExplainFormat.JSON
     try:
         loaded = common.load_policies(policies)

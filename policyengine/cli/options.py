@@ -191,6 +191,16 @@ RegionOpt = Annotated[
         "Terraform resources whose provider sets none.",
     ),
 ]
+TfDirOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--tf-dir",
+        file_okay=False,
+        show_default=False,
+        help="Folder of the .tf files of a Terraform plan, when they are not beside it: "
+        "findings then name the file and line of each resource block.",
+    ),
+]
 VerboseOpt = Annotated[
     bool, typer.Option("--verbose", "-v", help="Say how each input was read (on stderr).")
 ]
@@ -207,15 +217,16 @@ class PolicyOptions:
 
 @dataclass(frozen=True)
 class InputOptions:
-    """--input-format, --region, --verbose and --now: how inputs are read."""
+    """--input-format, --region, --verbose, --now and --tf-dir: how inputs are read."""
 
     format: str = importers.AUTO
     region: str | None = None
     verbose: bool = False
     now: str | None = None
+    tf_dir: Path | None = None
 
     def reading(self) -> Reading:
-        return Reading(self.format, self.region, self.verbose, _parse_now(self.now))
+        return Reading(self.format, self.region, self.verbose, _parse_now(self.now), self.tf_dir)
 
 
 @dataclass(frozen=True)

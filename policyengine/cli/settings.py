@@ -36,6 +36,7 @@ PARAMETERS: dict[str, str] = {
     "min-severity": "min_severity",
     "input-format": "input_format",
     "region": "region",
+    "tf-dir": "tf_dir",
     "docs-url": "docs_url",
 }
 assert set(PARAMETERS) == set(config.KEYS), "every configuration key sets an option"
@@ -56,7 +57,7 @@ def _as_option(key: str, value: Any) -> Any:
     match key:
         case "policies":
             return [Path(p) for p in value]
-        case "params-file" | "waivers" | "baseline":
+        case "params-file" | "waivers" | "baseline" | "tf-dir":
             return Path(value)
         case "params":
             return config.params_args(value)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from policyengine.core.source import Span
-from policyengine.results.explain import evidence
+from policyengine.results.explain import deciding_pointer, evidence
 from policyengine.results.report import Finding, Report, outcome_text
 
 
@@ -44,22 +44,7 @@ def policy_place(span: Span, label: str = "") -> Place:
 
 
 def _deciding_pointer(f: Finding) -> str:
-    """The pointer to point at in the resource: the first value read from it that
-    decided the finding, else the resource itself."""
-    own = f.result.resource.pointer
-    facts = evidence(f.proof) if f.proof is not None else []
-    under = [x for x in facts if x.pointer.startswith(own + "/")]
-    reads = [x for x in under if x.kind in ("read", "missing")]
-    chosen = reads or under
-    if not chosen:
-        return own
-    pointer = chosen[0].pointer
-    # Into the element that decided it (`rules/0` of `rules`): a security group rule of a
-    # plan is its own resource, the one to change.
-    for x in under:
-        if x.kind == "element" and x.pointer.startswith(pointer + "/"):
-            pointer = x.pointer
-    return pointer
+    return deciding_pointer(f.proof) if f.proof is not None else f.result.resource.pointer
 
 
 def _at(report: Report, file: str, pointer: str, label: str) -> Place | None:

@@ -5,7 +5,7 @@ line repeats them. `.policyengine.yaml` (or `.policyengine.yml`), or a
 
 Keys are the long options' names: `policies`, `params`, `params-file`, `waivers`,
 `baseline`, `fail-on`, `fail-on-error`, `format`, `outputs`, `rules`, `skip-rules`,
-`tags`, `min-severity`, `input-format`, `region`, `docs-url`. Paths are relative to the
+`tags`, `min-severity`, `input-format`, `region`, `tf-dir`, `docs-url`. Paths are relative to the
 file's folder. A value given on the command line wins over the file's, and the file's
 over the default; `effective` says where each value came from. An unknown key, or a
 value of the wrong type, is a diagnostic at its line and column (PE701), with the
@@ -68,11 +68,12 @@ class Config(BaseModel):
     min_severity: Severity | None = Field(None, alias="min-severity")
     input_format: str | None = Field(None, alias="input-format")
     region: str | None = None
+    tf_dir: str | None = Field(None, alias="tf-dir")
     docs_url: str | None = Field(None, alias="docs-url")
 
 
 KEYS: tuple[str, ...] = tuple(f.alias or name for name, f in Config.model_fields.items())
-PATH_KEYS = ("policies", "params-file", "waivers", "baseline", "outputs")
+PATH_KEYS = ("policies", "params-file", "waivers", "baseline", "outputs", "tf-dir")
 
 
 class ConfigError(DiagnosticError):

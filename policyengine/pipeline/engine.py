@@ -123,7 +123,7 @@ def read_input(
     """An input file or folder (or `-`, stdin), in the format `reading.format` names or
     detected, converted to the normalized snapshot of the policies' model. `on_read` is
     told how it was read."""
-    options = importers.Options(reading.region)
+    options = importers.Options(reading.region, reading.tf_dir)
     read = importers.read(path, reading.format, policies.plan.model, options, stdin)
     if on_read is not None:
         on_read(read)

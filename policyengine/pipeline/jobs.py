@@ -43,6 +43,7 @@ class Reading:
     region: str | None = None
     verbose: bool = False
     now: datetime | None = None  # --now: the time `now()` reads, instead of captured_at
+    tf_dir: Path | None = None  # --tf-dir: a Terraform plan's `.tf` files, if not beside it
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,7 @@ def run_task(task: Task, compiled: plan.Plan) -> Done:
             Path(task.path),
             reading.format,
             compiled.model,
-            importers.Options(reading.region),
+            importers.Options(reading.region, reading.tf_dir),
             stdin=task.stdin,
         )
     except importers.MissingInput as exc:

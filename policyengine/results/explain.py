@@ -171,6 +171,25 @@ def evidence(proof: Proof) -> list[Fact]:
     return _deciding(proof)[1]
 
 
+def deciding_pointer(proof: Proof) -> str:
+    """The pointer to point at in the resource: the first value read from it that
+    decided the outcome, else the resource itself."""
+    own = proof.result.resource.pointer
+    facts = evidence(proof)
+    under = [x for x in facts if x.pointer.startswith(own + "/")]
+    reads = [x for x in under if x.kind in ("read", "missing")]
+    chosen = reads or under
+    if not chosen:
+        return own
+    pointer = chosen[0].pointer
+    # Into the element that decided it (`rules/0` of `rules`): a security group rule of a
+    # plan is its own resource, the one to change.
+    for x in under:
+        if x.kind == "element" and x.pointer.startswith(pointer + "/"):
+            pointer = x.pointer
+    return pointer
+
+
 def clause_label(result: Result, proof: Proof) -> str:
     if proof.where is not None and proof.where.truth is False:
         return "the rule's `where` does not hold, so it does not apply"
@@ -237,6 +256,11 @@ def to_diagnostic(proof: Proof) -> Diagnostic:
         notes.append(result.reason)
     if proof.message and result.status is Status.FAIL:
         notes.append(f"message: {proof.message}")
+    block = origin_of(result, deciding_pointer(proof))
+    if block.declared is not None and result.status in (Status.FAIL, Status.ERROR):
+        # The `.tf` block to edit (a plan's `alicloud_security_group_rule`, not its group).
+        file, line = block.declared
+        notes.append(f"the resource to change: {block.address} ({file}:{line})")
     notes.extend(fix_hints(proof))
     if (
         leaf is not None
