@@ -122,3 +122,47 @@ def test_the_command_line_wins_and_each_value_says_where_it_came_from(
     assert settings["outputs"].origin == f"{path}:5"
     text = config.render_text(settings, path)
     assert "fail-on-error  false" in text and f"({path}:4)" in text
+
+
+@pytest.mark.parametrize("name", [".policyengine.yaml", "pyproject.toml"])
+def test_a_found_file_linked_to_a_system_file_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    """A committed `.policyengine.yaml -> /proc/self/environ` is not read: exit 3, the
+    file named and why, nothing of what it points at in the message."""
+    from conftest import run_cli
+
+    (tmp_path / name).symlink_to("/proc/self/environ")
+    monkeypatch.chdir(tmp_path)
+    for args in (["config"], ["evaluate", "-"]):
+        code, out, err = run_cli(args, stdin='{"resources": []}')
+        assert code == 3, out + err
+        assert f"{tmp_path / name}: refused: resolves to /proc/" in err
+        assert "error: the configuration file is not valid; nothing was evaluated" in err
+        assert "PATH=" not in out + err
+
+
+def test_a_found_file_linked_outside_its_folder_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found from the working directory upward, a configuration file must resolve inside
+    the folder it was found in: a link to a file elsewhere is neither read nor echoed."""
+    from conftest import run_cli
+
+    secret = _write(tmp_path / "elsewhere" / "secret.yaml", "token: s3cr3t\n")
+    repo = tmp_path / "repo"
+    (repo / "sub").mkdir(parents=True)
+    (repo / ".policyengine.yaml").symlink_to(secret)
+    monkeypatch.chdir(repo / "sub")
+    code, out, err = run_cli(["config"])
+    assert code == 3 and "outside the working directory" in err
+    assert "s3cr3t" not in out + err and "token" not in out + err
+    # Named with --config, the same file is the user's choice: read (and its key refused).
+    code, _, err = run_cli(["config", "--config", str(repo / ".policyengine.yaml")])
+    assert code == 3 and "unknown key `token`" in err
+    # A link that stays inside the folder it was found in is read.
+    (repo / ".policyengine.yaml").unlink()
+    _write(repo / "conf" / "policyengine.yaml", "fail-on: high\n")
+    (repo / ".policyengine.yaml").symlink_to(repo / "conf" / "policyengine.yaml")
+    code, out, err = run_cli(["config"])
+    assert code == 0 and "high" in out, err

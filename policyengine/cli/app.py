@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import textwrap
 from enum import IntEnum
 from typing import Annotated
 
 import typer
 
+from policyengine.cli import console
 from policyengine.core.version import tool_version
 
 
@@ -25,15 +27,35 @@ EXIT_CODES_HELP = (
     "valid); 4 internal error."
 )
 
+# Help is click's plain layout: it wraps to the terminal (80 columns too) without cutting
+# an option's name, and reads no markup in help texts (`policyengine[dask]` stays).
+PLAIN_HELP = None
+
+
+def _wrap_help_at_spaces_only() -> None:
+    """Help lines break between words, never inside `--fail-on` at a hyphen (the wrapper
+    of typer's own click breaks on hyphens, and no option turns that off)."""
+    try:
+        from typer._click import _textwrap
+    except ImportError:  # another layout: the help test says whether it still holds
+        return
+    _textwrap.TextWrapper.wordsep_re = textwrap.TextWrapper.wordsep_simple_re
+
+
+_wrap_help_at_spaces_only()
+
 app = typer.Typer(
     no_args_is_help=True,
+    rich_markup_mode=PLAIN_HELP,
     add_completion=True,  # --install-completion and --show-completion
     pretty_exceptions_enable=False,
     help="Evaluate cloud resource policies over account snapshots, and explain the results. "
     + EXIT_CODES_HELP,
 )
 waivers_app = typer.Typer(
-    no_args_is_help=True, help="Work with waivers files: known findings accepted for a while."
+    no_args_is_help=True,
+    rich_markup_mode=PLAIN_HELP,
+    help="Work with waivers files: known findings accepted for a while.",
 )
 app.add_typer(waivers_app, name="waivers")
 
@@ -54,9 +76,12 @@ def root(
     ] = False,
 ) -> None:
     """Evaluate cloud resource policies over account snapshots, and explain the results."""
+    console.reset()  # each run's consoles write to its own stdout and stderr
 
 
 snapshot_app = typer.Typer(
-    no_args_is_help=True, help="Convert inputs to the normalized snapshot, count what one holds."
+    no_args_is_help=True,
+    rich_markup_mode=PLAIN_HELP,
+    help="Convert inputs to the normalized snapshot, count what one holds.",
 )
 app.add_typer(snapshot_app, name="snapshot")

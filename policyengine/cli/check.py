@@ -8,9 +8,10 @@ from typing import Annotated
 
 import typer
 
+from policyengine.cli import console
 from policyengine.cli.app import ExitCode, app
 from policyengine.cli.failure import fail, plural
-from policyengine.cli.options import ParamOpt, PathsArg
+from policyengine.cli.options import Color, ColorOpt, ParamOpt, PathsArg
 from policyengine.core.diagnostics import Diagnostic, render_text, to_json
 from policyengine.core.errors import UsageError
 from policyengine.frontend import cost as costs
@@ -36,11 +37,13 @@ def check(
     cost: Annotated[
         bool, typer.Option("--cost", help="Say how each rule evaluates: its lookups and scans.")
     ] = False,
+    color: ColorOpt = Color.AUTO,
 ) -> None:
     """Parse and check policies and models without a snapshot: every error and warning.
 
     Exit 0 when clean; 1 with --strict when there are warnings; 3 when there are errors.
     """
+    console.use(color)
     try:
         checked = engine.check(paths, param or (), cost=cost)
     except UsageError as exc:
@@ -60,11 +63,11 @@ def check(
             doc["cost"] = [c.to_json() for c in rule_costs]
         typer.echo(json.dumps(doc, indent=2, ensure_ascii=False))
     else:
-        typer.echo(_check_text(diags, len(files), errors, warnings))
+        console.show(_check_text(diags, len(files), errors, warnings), console.DIAGNOSTICS)
         if rule_costs:
-            typer.echo("\n" + costs.render_text(rule_costs))
+            console.show("\n" + costs.render_text(rule_costs), console.DIAGNOSTICS)
         elif cost:
-            typer.echo("\nno cost report: the policies have errors", err=True)
+            console.say("\nno cost report: the policies have errors")
     if errors:
         raise typer.Exit(ExitCode.INVALID)
     raise typer.Exit(ExitCode.VIOLATIONS if strict and warnings else ExitCode.OK)

@@ -15,21 +15,33 @@ from policyengine.cli.app import app
 def collect(
     out: Annotated[
         Path,
-        typer.Option("--out", "-o", help="The folder to write the export into (new, empty)."),
+        typer.Option(
+            "--out",
+            "-o",
+            metavar="FOLDER",
+            help="The folder to write the export into (new, empty).",
+        ),
     ],
     region: Annotated[
         list[str] | None,
-        typer.Option("--region", help="A region to collect (repeatable); default: every region."),
+        typer.Option(
+            "--region",
+            metavar="REGION",
+            help="A region to collect (repeatable); default: every region.",
+        ),
     ] = None,
     endpoint: Annotated[
         str | None,
         typer.Option(
-            help="Send every call to this address (a private endpoint), e.g. http://host:port."
+            metavar="URL",
+            help="Send every call to this address (a private endpoint), e.g. http://host:port.",
         ),
     ] = None,
-    concurrency: Annotated[int, typer.Option(min=1, max=64, help="Calls at once.")] = 8,
+    concurrency: Annotated[
+        int, typer.Option(min=1, max=64, metavar="N", help="Calls at once.")
+    ] = 8,
     retries: Annotated[
-        int, typer.Option(min=0, max=10, help="Retries of a throttled or failed call.")
+        int, typer.Option(min=0, max=10, metavar="N", help="Retries of a throttled or failed call.")
     ] = 4,
     progress: Annotated[
         bool | None,

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import sys
 from datetime import UTC, date, datetime
 
-import typer
-
-from policyengine.cli.options import Color, PolicyOptions
+from policyengine.cli import console
+from policyengine.cli.options import PolicyOptions
 from policyengine.core.errors import UsageError
 from policyengine.frontend.loader import Loaded
 from policyengine.inputs import importers
@@ -34,14 +31,6 @@ def say_read(verbose: bool) -> engine.OnRead | None:
         return None
 
     def say(read: importers.Read) -> None:
-        typer.echo(f"{read.detected}\n  {read.converted.summary}", err=True)
+        console.say(f"{read.detected}\n  {read.converted.summary}")
 
     return say
-
-
-def use_color(choice: Color) -> bool:
-    if choice is Color.ALWAYS:
-        return True
-    if choice is Color.NEVER or os.environ.get("NO_COLOR"):
-        return False
-    return sys.stdout.isatty()

@@ -21,13 +21,16 @@ def docs(
     paths: Annotated[
         list[Path] | None,
         typer.Argument(
-            metavar="[PATH]...",
+            metavar="PATH",
             show_default=False,
             help="Policy files or folders. Default: the bundled packs.",
         ),
     ] = None,
     out: Annotated[
-        Path, typer.Option("--out", "-o", help="Folder to write one Markdown page per file to.")
+        Path,
+        typer.Option(
+            "--out", "-o", metavar="FOLDER", help="Folder to write one Markdown page per file to."
+        ),
     ] = Path("docs/policies"),
 ) -> None:
     """Write Markdown documentation of policies: every rule, what it reads, how to fix it.

@@ -11,7 +11,7 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from policyengine.cli import common, settings
+from policyengine.cli import common, console, settings
 from policyengine.cli.app import ExitCode, app
 from policyengine.cli.failure import Output, fail, outputs, plural, write
 from policyengine.cli.options import (
@@ -159,7 +159,9 @@ def evaluate_command(
         bool,
         typer.Option(
             "--fail-on-error/--no-fail-on-error",
-            help="Whether an error outcome (could not be decided) fails the run.",
+            show_default=False,
+            help="Whether an error outcome (could not be decided) fails the run "
+            "(default: it does).",
         ),
     ] = True,
     waivers: WaiversOpt = None,
@@ -168,6 +170,7 @@ def evaluate_command(
         Path | None,
         typer.Option(
             "--baseline",
+            metavar="FILE",
             show_default=False,
             help="Report only findings not in this baseline, and list the fixed ones.",
         ),
@@ -176,6 +179,7 @@ def evaluate_command(
         Path | None,
         typer.Option(
             "--write-baseline",
+            metavar="FILE",
             show_default=False,
             help="Record this run's findings in FILE, then report against it.",
         ),
@@ -192,6 +196,7 @@ def evaluate_command(
         Path | None,
         typer.Option(
             "--operation",
+            metavar="FILE",
             allow_dash=True,
             show_default=False,
             help="API calls about to be made (JSON, or `aliyun ecs ACTION --Param value` "
@@ -202,6 +207,7 @@ def evaluate_command(
         Path | None,
         typer.Option(
             "--baseline-snapshot",
+            metavar="SNAPSHOT",
             show_default=False,
             help="An older input of the same account: report findings new, fixed and "
             "unchanged since it.",
@@ -212,6 +218,7 @@ def evaluate_command(
         typer.Option(
             "--jobs",
             "-j",
+            metavar="N",
             min=1,
             help="Evaluate up to N snapshots at once, in worker processes.",
         ),
@@ -270,6 +277,7 @@ def evaluate_command(
     --baseline-snapshot, when one is new. Options not given come from the configuration
     file (see `policyengine config`).
     """
+    console.use(color)
     try:
         v = settings.apply(ctx, settings.read_config(config_file, no_config))
         fmt_, input_format_ = _format(v["fmt"]), _input_format(v["input_format"])
@@ -347,7 +355,7 @@ def run(snapshots: Sequence[Path], options: EvaluateOptions) -> NoReturn:
                 workers=execution.jobs,
                 scheduler=execution.scheduler,
                 timeout=execution.timeout,
-                echo=(lambda line: typer.echo(line, err=True)) if reading.verbose else None,
+                echo=console.say if reading.verbose else None,
             )
         else:
             stores = engine.read_snapshots(
@@ -356,7 +364,7 @@ def run(snapshots: Sequence[Path], options: EvaluateOptions) -> NoReturn:
     except (DiagnosticError, InputError, UsageError) as exc:
         fail(exc, json_out, report.fmt, written)
     for warning in () if report.quiet else loaded.warnings:
-        typer.echo(render_text(warning), err=True)
+        console.say(render_text(warning))
     gate = options.gate.gate()
     files = [str(w.path) for w in waiver_files]
     if apart:
@@ -389,24 +397,21 @@ def run(snapshots: Sequence[Path], options: EvaluateOptions) -> NoReturn:
         except UsageError as exc:
             fail(exc, json_out, report.fmt, written)
         if not report.quiet:
-            typer.echo(
-                f"wrote {plural(len(entries), 'finding')} to the baseline {target}", err=True
-            )
+            console.say(f"wrote {plural(len(entries), 'finding')} to the baseline {target}")
         result = reports.with_baseline(result, baselines.Baseline(str(target), tuple(entries)))
     if report.fmt is Format.TEXT:
-        color = common.use_color(report.color)
-        typer.echo(reports.render_text(result, show_all=report.show_all, color=color))
+        console.show(reports.render_text(result, show_all=report.show_all), console.REPORT)
     else:
         typer.echo(render(report.fmt, result, show_all=report.show_all, docs_url=report.docs_url))
         # stdout is for a machine: say what matters about the run where people look.
         for notice in () if report.quiet else result.notices():
-            typer.echo(f"{notice.level}: {notice.message}", err=True)
+            console.say(f"{notice.level}: {notice.message}")
     try:
         for out in written:
             text = render(out.fmt, result, show_all=report.show_all, docs_url=report.docs_url)
             write(out.path, text)
     except UsageError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        console.say(f"error: {exc}")
         raise typer.Exit(ExitCode.USAGE) from None
     raise typer.Exit(ExitCode.VIOLATIONS if result.failed() else ExitCode.OK)
 
@@ -445,6 +450,6 @@ def _compare(snapshots: Sequence[Path], options: EvaluateOptions, reading: Readi
         doc = {"version": reports.REPORT_VERSION, **doc}
         typer.echo(json.dumps(doc, indent=2, ensure_ascii=False))
     else:
-        typer.echo(out)
+        console.show(out, console.DIAGNOSTICS)
     failing = failing and options.gate.fail_on is not FailOn.NONE
     raise typer.Exit(ExitCode.VIOLATIONS if failing else ExitCode.OK)

@@ -9,10 +9,12 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from policyengine.cli import common
+from policyengine.cli import common, console
 from policyengine.cli.app import ExitCode, app
 from policyengine.cli.failure import fail
 from policyengine.cli.options import (
+    Color,
+    ColorOpt,
     InputFormatOpt,
     InputOptions,
     NowOpt,
@@ -54,10 +56,12 @@ def explain(
     params_file: ParamsFileOpt = None,
     now: NowOpt = None,
     rule: Annotated[
-        str | None, typer.Option("--rule", help="Rule id (POLICY.RULE or RULE) to explain.")
+        str | None,
+        typer.Option("--rule", metavar="RULE", help="Rule id (POLICY.RULE or RULE) to explain."),
     ] = None,
     resource: Annotated[
-        str | None, typer.Option("--resource", help="Resource id or name to explain.")
+        str | None,
+        typer.Option("--resource", metavar="RESOURCE", help="Resource id or name to explain."),
     ] = None,
     fmt: Annotated[
         ExplainFormat, typer.Option("--format", "-f", help="Output format.")
@@ -68,6 +72,7 @@ def explain(
     verbose: VerboseOpt = False,
     waivers: WaiversOpt = None,
     today: TodayOpt = None,
+    color: ColorOpt = Color.AUTO,
 ) -> None:
     """Explain outcomes: the policy line, each value read and where it came from.
 
@@ -76,6 +81,7 @@ def explain(
     is shown with the waiver. Exit 1 when an explained outcome is a fail or an error that
     no waiver covers. Without a snapshot, --rule says what the rule checks.
     """
+    console.use(color)
     policies = PolicyOptions(policy, param or (), params_file)
     inputs = InputOptions(input_format, region, verbose, now, tf_dir)
     json_out = fmt is ExplainFormat.JSON
@@ -98,7 +104,8 @@ def explain(
         typer.echo(json.dumps(explanations.to_json(found), indent=2, ensure_ascii=False))
     else:
         markdown = fmt is ExplainFormat.MARKDOWN
-        typer.echo(explanations.render_text(found, rule=rule, markdown=markdown))
+        text = explanations.render_text(found, rule=rule, markdown=markdown)
+        console.show(text, None if markdown else console.DIAGNOSTICS)
     failing = any(e.failing() for e in found)
     raise typer.Exit(ExitCode.VIOLATIONS if failing else ExitCode.OK)
 
@@ -112,5 +119,8 @@ def _describe(
     if fmt is ExplainFormat.JSON:
         typer.echo(json.dumps(describe_json(d), indent=2, ensure_ascii=False))
     else:
-        typer.echo(describe_markdown(d) if fmt is ExplainFormat.MARKDOWN else describe_text(d))
+        if fmt is ExplainFormat.MARKDOWN:
+            typer.echo(describe_markdown(d))
+        else:
+            console.show(describe_text(d), console.DIAGNOSTICS)
     raise typer.Exit(ExitCode.OK)

@@ -12,6 +12,7 @@ from typing import Any, NoReturn
 
 import typer
 
+from policyengine.cli import console
 from policyengine.cli.app import ExitCode
 from policyengine.core.diagnostics import DiagnosticError, did_you_mean, render_text, to_json
 from policyengine.core.errors import InputError, UsageError, WaiversError
@@ -93,5 +94,5 @@ def fail(
             else render_failure(output.fmt, str(doc["error"]), text)
         )
         write(output.path, body)
-    typer.echo(text, err=True)
+    console.say(text)
     raise typer.Exit(code)

@@ -8,8 +8,10 @@ from typing import Annotated
 
 import typer
 
+from policyengine.cli import console
 from policyengine.cli.app import ExitCode, app
 from policyengine.cli.failure import fail, plural
+from policyengine.cli.options import Color, ColorOpt
 from policyengine.core.diagnostics import DiagnosticError, render_text
 from policyengine.core.errors import UsageError
 from policyengine.core.source import Source
@@ -24,7 +26,7 @@ def fmt(
     paths: Annotated[
         list[Path],
         typer.Argument(
-            metavar="PATH...",
+            metavar="PATH",
             allow_dash=True,
             show_default=False,
             help="Policy and model files or folders; '-' formats stdin to stdout.",
@@ -36,12 +38,14 @@ def fmt(
             "--check", help="Change nothing; print a diff of each file that would change."
         ),
     ] = False,
+    color: ColorOpt = Color.AUTO,
 ) -> None:
     """Rewrite policies and models in the one canonical layout, keeping comments.
 
     Exit 0 when done (or, with --check, when every file is formatted); 1 with --check when
     a file is not; 3 when a file does not parse (it is left as it is).
     """
+    console.use(color)
     if [str(p) for p in paths] == ["-"]:
         source = Source("<stdin>", read_stdin())
         try:
@@ -71,19 +75,18 @@ def fmt(
                 f"{path}",
                 f"{path} (formatted)",
             )
-            typer.echo("".join(diff), nl=False)
+            console.show("".join(diff), console.DIFF, end="")
         else:
             path.write_text(formatted, encoding="utf-8")
     for diag in broken:
-        typer.echo(render_text(diag) + "\n", err=True)
+        console.say(render_text(diag) + "\n")
     for path in changed:
-        typer.echo(f"{'would reformat' if check_only else 'reformatted'} {path}", err=True)
+        console.say(f"{'would reformat' if check_only else 'reformatted'} {path}")
     unchanged = len(files) - len(changed) - len(broken)
     verb = "would be reformatted" if check_only else "reformatted"
-    typer.echo(
+    console.say(
         f"{plural(len(changed), 'file')} {verb}, {unchanged} already formatted"
-        + (f", {len(broken)} not parsed" if broken else ""),
-        err=True,
+        + (f", {len(broken)} not parsed" if broken else "")
     )
     if broken:
         raise typer.Exit(ExitCode.INVALID)

@@ -15,6 +15,7 @@ from typer.exceptions import TyperException
 from policyengine.cli import (  # noqa: F401
     check,
     collect,
+    console,
     docs,
     evaluate,
     explain,
@@ -47,7 +48,7 @@ def main() -> None:
     try:
         limits.current()  # a limit set to nonsense in the environment is a usage error
     except limits.LimitError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        console.say(f"error: {exc}")
         sys.exit(ExitCode.USAGE)
     try:
         code = app(standalone_mode=False)
@@ -62,15 +63,14 @@ def main() -> None:
         exc.show()  # type: ignore[attr-defined]
         sys.exit(getattr(exc, "exit_code", ExitCode.USAGE))
     except typer.Abort:
-        typer.echo("aborted", err=True)
+        console.say("aborted")
         sys.exit(ExitCode.USAGE)
     except Exception:  # noqa: BLE001 - the last-resort boundary: report, then exit 4
         if os.environ.get("POLICYENGINE_TRACEBACK"):
             traceback.print_exc()
-        typer.echo(
+        console.say(
             "internal error: this is a bug in policyengine, please report it "
-            "(set POLICYENGINE_TRACEBACK=1 to see the traceback)",
-            err=True,
+            "(set POLICYENGINE_TRACEBACK=1 to see the traceback)"
         )
         sys.exit(ExitCode.INTERNAL)
     sys.exit(code if isinstance(code, int) else ExitCode.OK)

@@ -39,7 +39,7 @@ SnapshotsArg = Annotated[
 OptionalSnapshotArg = Annotated[
     Path | None,
     typer.Argument(
-        metavar="[SNAPSHOT]",
+        metavar="SNAPSHOT",
         allow_dash=True,
         show_default=False,
         help="Snapshot JSON file; '-' reads stdin. Leave out to describe --rule.",
@@ -57,7 +57,7 @@ InputArg = Annotated[
 PathsArg = Annotated[
     list[Path] | None,
     typer.Argument(
-        metavar="[PATH]...",
+        metavar="PATH",
         show_default=False,
         help="Policy and model files or folders. Default: the bundled packs.",
     ),
@@ -67,6 +67,7 @@ PolicyOpt = Annotated[
     typer.Option(
         "--policy",
         "-p",
+        metavar="PATH",
         show_default=False,
         help="Policy file or folder (repeatable). Default: the bundled packs.",
     ),
@@ -75,6 +76,7 @@ ParamOpt = Annotated[
     list[str] | None,
     typer.Option(
         "--param",
+        metavar="NAME=VALUE",
         show_default=False,
         help="Set a policy param: NAME=VALUE or POLICY.NAME=VALUE (repeatable).",
     ),
@@ -83,6 +85,7 @@ ParamsFileOpt = Annotated[
     Path | None,
     typer.Option(
         "--params",
+        metavar="FILE",
         show_default=False,
         help="A parameters file (JSON, or YAML for .yaml/.yml): {NAME: VALUE} or "
         "{POLICY: {NAME: VALUE}}. --param wins over it.",
@@ -92,6 +95,7 @@ NowOpt = Annotated[
     str | None,
     typer.Option(
         "--now",
+        metavar="TIME",
         show_default=False,
         help="The time now() means in rules (ISO 8601). Default: the snapshot's captured_at.",
     ),
@@ -124,7 +128,10 @@ SkipRuleOpt = Annotated[
 TagOpt = Annotated[
     list[str] | None,
     typer.Option(
-        "--tag", show_default=False, help="Evaluate only rules with one of these tags (repeatable)."
+        "--tag",
+        metavar="TAG",
+        show_default=False,
+        help="Evaluate only rules with one of these tags (repeatable).",
     ),
 ]
 MinSeverityOpt = Annotated[
@@ -137,6 +144,7 @@ ConfigOpt = Annotated[
     Path | None,
     typer.Option(
         "--config",
+        metavar="FILE",
         show_default=False,
         help="Configuration file. Default: the nearest .policyengine.yaml, or pyproject.toml "
         "with [tool.policyengine], from the working directory up.",
@@ -148,6 +156,7 @@ WaiversOpt = Annotated[
     Path | None,
     typer.Option(
         "--waivers",
+        metavar="FILE",
         show_default=False,
         help="Waivers file (YAML or JSON). Default: waivers.yaml, waivers.yml or "
         "waivers.json in a --policy folder.",
@@ -186,6 +195,7 @@ RegionOpt = Annotated[
     str | None,
     typer.Option(
         "--region",
+        metavar="REGION",
         show_default=False,
         help="Region of aliyun output that does not say it (a single file), and of "
         "Terraform resources whose provider sets none.",

@@ -8,10 +8,12 @@ from typing import Annotated
 
 import typer
 
-from policyengine.cli import common
+from policyengine.cli import common, console
 from policyengine.cli.app import ExitCode, app
 from policyengine.cli.failure import fail
 from policyengine.cli.options import (
+    Color,
+    ColorOpt,
     MinSeverityOpt,
     ParamOpt,
     ParamsFileOpt,
@@ -39,12 +41,14 @@ def rules_command(
     tag: TagOpt = None,
     min_severity: MinSeverityOpt = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    color: ColorOpt = Color.AUTO,
 ) -> None:
     """List the loaded rules: id, severity, enforcement, title, tags and kinds. With
     --rule, --skip-rule, --tag or --min-severity, the rules `evaluate` would run.
 
     Exit 0; 2 when a selection matches no rule; 3 when a policy does not parse or check.
     """
+    console.use(color)
     selection = SelectionOptions(rule or (), skip_rule or (), tag or (), min_severity)
     try:
         loaded = common.load_policies(PolicyOptions(policy, param or (), params_file))
@@ -55,5 +59,5 @@ def rules_command(
         doc = {"version": reports.REPORT_VERSION, "rules": rule_list.to_json(loaded.plan)}
         typer.echo(json.dumps(doc, indent=2, ensure_ascii=False))
     else:
-        typer.echo(rule_list.render_text(loaded.plan))
+        console.show(rule_list.render_text(loaded.plan), console.RULES)
     raise typer.Exit(ExitCode.OK)

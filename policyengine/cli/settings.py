@@ -11,9 +11,10 @@ from typing import Annotated, Any
 
 import typer
 
+from policyengine.cli import console
 from policyengine.cli.app import ExitCode, app
 from policyengine.cli.failure import fail
-from policyengine.cli.options import ConfigOpt, NoConfigOpt
+from policyengine.cli.options import Color, ColorOpt, ConfigOpt, NoConfigOpt
 from policyengine.core.diagnostics import DiagnosticError
 from policyengine.core.errors import InputError, UsageError
 from policyengine.inputs.files import read_text
@@ -49,7 +50,9 @@ def read_config(given: Path | None, no_config: bool) -> config.Loaded | None:
     path = given if given is not None else config.find(Path.cwd())
     if path is None:
         return None
-    return config.read(path, read_text(path, "configuration file"))
+    # A file named with --config may be anywhere; one found must stay where it was found.
+    confine = None if given is not None else config.confinement(path)
+    return config.read(path, read_text(path, "configuration file", confine))
 
 
 def _as_option(key: str, value: Any) -> Any:
@@ -109,12 +112,14 @@ def config_command(
     config_file: ConfigOpt = None,
     no_config: NoConfigOpt = False,
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    color: ColorOpt = Color.AUTO,
 ) -> None:
     """Print the effective configuration of `evaluate`: each value and where it came
     from (the configuration file's line, or the default).
 
     Exit 0; 2 when --config names no file; 3 when the file is not valid.
     """
+    console.use(color)
     try:
         loaded = read_config(config_file, no_config)
     except (DiagnosticError, InputError, UsageError) as exc:
@@ -128,5 +133,5 @@ def config_command(
     if json_out:
         typer.echo(json.dumps(config.to_json(shown, file), indent=2))
     else:
-        typer.echo(config.render_text(shown, file))
+        console.show(config.render_text(shown, file), console.SETTINGS)
     raise typer.Exit(ExitCode.OK)

@@ -63,7 +63,9 @@ def snapshot_convert(
     verbose: VerboseOpt = False,
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", show_default=False, help="Write here, not to stdout."),
+        typer.Option(
+            "--output", "-o", metavar="FILE", show_default=False, help="Write here, not to stdout."
+        ),
     ] = None,
 ) -> None:
     """Convert an input to the normalized snapshot, so it can be stored and diffed."""

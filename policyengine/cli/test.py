@@ -6,9 +6,10 @@ from typing import Annotated
 
 import typer
 
+from policyengine.cli import console
 from policyengine.cli.app import ExitCode, app
 from policyengine.cli.failure import fail
-from policyengine.cli.options import PathsArg
+from policyengine.cli.options import Color, ColorOpt, PathsArg
 from policyengine.core.diagnostics import DiagnosticError
 from policyengine.core.errors import InputError, UsageError
 from policyengine.pipeline import engine
@@ -31,25 +32,27 @@ def test_command(
             help="Fail when coverage is below PCT percent (implies --coverage).",
         ),
     ] = None,
+    color: ColorOpt = Color.AUTO,
 ) -> None:
     """Run policy unit tests: *.test.yaml files of cases and their expected outcomes.
 
     Exit 0 when every case passes (and coverage reaches --coverage-min); 1 otherwise;
     3 when a test file, policy or snapshot is not valid.
     """
+    console.use(color)
     with_coverage = coverage or coverage_min is not None
     try:
         run = engine.run_policy_tests(paths, coverage=with_coverage)
     except InputError as exc:
-        typer.echo("\n".join(p.render() for p in exc.problems), err=True)
-        typer.echo("error: a test file or its snapshot is not valid; no test ran", err=True)
+        console.say("\n".join(p.render() for p in exc.problems))
+        console.say("error: a test file or its snapshot is not valid; no test ran")
         raise typer.Exit(ExitCode.INVALID) from None
     except (DiagnosticError, UsageError) as exc:
         fail(exc, False)
-    typer.echo(policy_tests.render_text(run))
+    console.show(policy_tests.render_text(run), console.TESTS)
     failed = any(not r.passed for r in run.results)
     if with_coverage:
-        typer.echo("\n" + policy_tests.render_coverage(run.coverage))
+        console.show("\n" + policy_tests.render_coverage(run.coverage), console.TESTS)
         if coverage_min is not None and run.coverage.percent() < coverage_min:
             typer.echo(
                 f"FAILED: coverage {run.coverage.percent():.1f}% is below {coverage_min:g}%",

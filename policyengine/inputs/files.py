@@ -21,13 +21,13 @@ def read_text(path: Path, what: str, confine: Confinement | None = None) -> str:
     except FileNotFoundError:
         raise UsageError(f"no such {what}: {path}") from None
     except files.Refused as exc:
-        raise InputError([Problem(str(path), "", f"refused: {exc.reason}")]) from None
+        raise InputError([Problem(str(path), "", f"refused: {exc.reason}")], what) from None
     except files.TooLarge as exc:
         raise InputError(
-            [Problem(str(path), "", f"the file is larger than {limits.size(exc.limit)}")]
+            [Problem(str(path), "", f"the file is larger than {limits.size(exc.limit)}")], what
         ) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise InputError([Problem(str(path), "", f"cannot be read: {exc}")]) from None
+        raise InputError([Problem(str(path), "", f"cannot be read: {exc}")], what) from None
 
 
 def read_stdin() -> str:

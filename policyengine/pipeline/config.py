@@ -26,7 +26,9 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from policyengine.core import files, limits
 from policyengine.core.diagnostics import Collector, DiagnosticError, did_you_mean
+from policyengine.core.files import Confinement
 from policyengine.core.semantics import Severity
 from policyengine.core.source import Source, Span
 
@@ -111,10 +113,19 @@ def find(start: Path) -> Path | None:
     return None
 
 
+def confinement(found: Path) -> Confinement:
+    """Where a file `find` found must resolve: its own folder or the working directory. A
+    committed `.policyengine.yaml -> /etc/passwd` (or `-> /proc/self/environ`) is refused,
+    never read nor echoed in a message."""
+    return Confinement.of([found.parent])
+
+
 def _has_table(path: Path) -> bool:
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+        text = files.read_text(path, limits.current().input_bytes, confinement(path))
+    except files.Refused:
+        return True  # found: reading it again says why it is refused, and the run stops
+    except (OSError, UnicodeDecodeError, files.TooLarge):
         return False
     return bool(re.search(r"^\s*\[tool\.policyengine(\.[\w-]+)?\]", text, re.M))
 

@@ -457,13 +457,6 @@ def to_baseline(report: Report) -> list[BaselineEntry]:
 
 # ---------------------------------------------------------------- text
 
-_COLORS = {"fail": "31;1", "error": "35;1", "pass": "32", "skipped": "2", "dim": "2", "bold": "1"}
-
-
-def _paint(text: str, style: str, color: bool) -> str:
-    return f"\x1b[{_COLORS[style]}m{text}\x1b[0m" if color else text
-
-
 def _plural(n: int, word: str, plural: str = "") -> str:
     return f"{n} {word if n == 1 else (plural or word + 's')}"
 
@@ -519,7 +512,8 @@ def shown(report: Report, f: Finding, show_all: bool) -> bool:
     return show_all or f.finding
 
 
-def render_text(report: Report, *, show_all: bool = False, color: bool = False) -> str:
+def render_text(report: Report, *, show_all: bool = False) -> str:
+    """The report for people, plain: the command line colours it."""
     out: list[str] = []
     by_rule: dict[str, list[Finding]] = {rule.id: [] for rule in report.plan.rules}
     for finding in report.findings:
@@ -531,23 +525,20 @@ def render_text(report: Report, *, show_all: bool = False, color: bool = False) 
         where = f"{rule.span.file}:{rule.span.line}:{rule.span.column}"
         title = f"  {rule.title}" if rule.title else ""
         level = ", advisory" if rule.enforcement is Enforcement.ADVISORY else ""
-        out.append(_paint(f"{rule.id}", "bold", color) + f"  [{rule.severity}{level}]{title}")
-        out.append(_paint(f"  --> {where}", "dim", color))
+        out.append(f"{rule.id}  [{rule.severity}{level}]{title}")
+        out.append(f"  --> {where}")
         if show_all and rule.excluded_kinds:
             kinds = ", ".join(rule.excluded_kinds)
             out.append(f"  not applied to {kinds}: they lack an attribute the rule reads")
         for f in rows:
-            status = str(f.status)
-            label = _paint(f"{status.upper():<7}", status, color)
-            out.append(f"  {label} {outcome_text(report, f)}")
+            out.append(f"  {str(f.status).upper():<7} {outcome_text(report, f)}")
         if rule.remediation and any(f.status is Status.FAIL for f in rows):
             out.append(f"  fix: {rule.remediation}")
         out.append("")
     for notice in report.notices():
-        style = {"error": "fail", "warning": "error", "note": "dim"}[notice.level]
-        out.append(_paint(f"{notice.level}: {notice.message}", style, color))
+        out.append(f"{notice.level}: {notice.message}")
     out.append(summary_line(report))
-    out.append(_paint(verdict_line(report), "fail" if report.failed() else "pass", color))
+    out.append(verdict_line(report))
     return "\n".join(out)
 
 

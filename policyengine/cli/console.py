@@ -1,0 +1,250 @@
+"""Colour on the command line: one place decides whether a stream is coloured, and every
+command writes its text for people through a rich Console made here.
+
+The decision, in order: `--color always|never`; then `NO_COLOR` (any value: none); then
+`FORCE_COLOR` (any value but empty: colour, even through a pipe; 2 asks for 256 colours,
+3 for true colour); then whether the stream is a terminal (and `TERM` is not `dumb`).
+
+The library renders plain text (snapshots and machine formats stay plain); a command gives
+it a highlighter here, whose patterns mark the parts people look for: statuses, rule ids,
+locations, carets, the verdict. Machine formats (json, sarif, junit, gitlab, github) are
+never written through `emit` with a highlighter, so they are never coloured.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Final, TextIO
+
+from rich.color import ColorSystem
+from rich.console import Console
+from rich.highlighter import Highlighter, RegexHighlighter
+from rich.text import Text
+from rich.theme import Theme
+
+from policyengine.cli.options import Color
+
+_SYSTEMS: Final = {
+    "standard": ColorSystem.STANDARD,
+    "256": ColorSystem.EIGHT_BIT,
+    "truecolor": ColorSystem.TRUECOLOR,
+    "windows": ColorSystem.WINDOWS,
+}
+# FORCE_COLOR's levels (as Node and chalk read them): 1 basic, 2 256 colours, 3 true colour.
+_FORCED: Final = {"2": "256", "3": "truecolor"}
+
+THEME: Final = Theme(
+    {
+        "pe.fail": "bold red",
+        "pe.error": "bold magenta",
+        "pe.warning": "bold yellow",
+        "pe.pass": "green",
+        "pe.skipped": "dim",
+        "pe.note": "bold cyan",
+        "pe.rule": "bold",
+        "pe.where": "blue",
+        "pe.gutter": "blue",
+        "pe.caret": "bold red",
+        "pe.help": "cyan",
+        "pe.dim": "dim",
+        "pe.added": "green",
+        "pe.removed": "red",
+        "pe.hunk": "cyan",
+        "pe.critical": "bold red",
+        "pe.high": "red",
+        "pe.medium": "yellow",
+        "pe.low": "cyan",
+    },
+    inherit=False,
+)
+
+
+def colored(choice: Color, stream: TextIO) -> bool:
+    """Whether text for people on `stream` is coloured."""
+    if choice is Color.ALWAYS:
+        return True
+    if choice is Color.NEVER or os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty is not None and isatty()) and os.environ.get("TERM") != "dumb"
+
+
+def _system(stream: TextIO) -> str:
+    forced = _FORCED.get(os.environ.get("FORCE_COLOR", ""))
+    if forced is not None:
+        return forced
+    isatty = getattr(stream, "isatty", None)
+    # A terminal says what it can; a pipe or a file forced to colour gets the 16 basic ones.
+    return "auto" if isatty is not None and isatty() else "standard"
+
+
+def make(choice: Color = Color.AUTO, *, err: bool = False, stream: TextIO | None = None) -> Console:
+    """A Console for stdout (or stderr) coloured as `choice` and the environment say. With
+    no `stream`, it writes to whatever sys.stdout/sys.stderr is at the time of each write
+    (so a progress display that takes stderr over shows messages above itself)."""
+    target = stream if stream is not None else (sys.stderr if err else sys.stdout)
+    color = colored(choice, target)
+    return Console(
+        file=stream,
+        stderr=err,
+        force_terminal=True if color else None,
+        color_system=_system(target) if color else None,  # type: ignore[arg-type]
+        no_color=not color,
+        theme=THEME,
+        highlight=False,
+        markup=False,
+        emoji=False,
+        soft_wrap=True,
+    )
+
+
+class _Consoles:
+    """The consoles of the running command, set when it starts (each invocation anew, as
+    the test runner swaps sys.stdout and sys.stderr)."""
+
+    out: Console | None = None
+    err: Console | None = None
+
+
+def use(choice: Color) -> None:
+    """The command's --color: the consoles `out()` and `err()` return from now on."""
+    _Consoles.out, _Consoles.err = make(choice), make(choice, err=True)
+
+
+def reset() -> None:
+    _Consoles.out = _Consoles.err = None
+
+
+def out() -> Console:
+    if _Consoles.out is None:
+        _Consoles.out = make()
+    return _Consoles.out
+
+
+def err() -> Console:
+    if _Consoles.err is None:
+        _Consoles.err = make(err=True)
+    return _Consoles.err
+
+
+def emit(
+    console: Console, text: str, highlighter: Highlighter | None = None, *, end: str = "\n"
+) -> None:
+    """Writes `text` as it is, coloured by `highlighter` when the console is coloured.
+
+    Plain text is written unchanged. Coloured text gets the console's theme and colour
+    system, without rich's layout pass: no wrapping, cropping or tab expansion (carets
+    line up under tabs, a long line stays one line), and a 50,000-line report takes a
+    fraction of a second rather than seconds."""
+    file = console.file
+    system = _SYSTEMS.get(console.color_system or "")
+    if system is None or highlighter is None:
+        file.write(text + end)
+    else:
+        styled = Text(text, end=end)
+        highlighter.highlight(styled)
+        file.write(
+            "".join(
+                seg.style.render(seg.text, color_system=system) if seg.style else seg.text
+                for seg in styled.render(console, end=end)
+            )
+        )
+    file.flush()
+
+
+def say(text: str, highlighter: Highlighter | None = None) -> None:
+    """A line (or lines) for people on stderr."""
+    emit(err(), text, highlighter or DIAGNOSTICS)
+
+
+def show(text: str, highlighter: Highlighter | None = None, *, end: str = "\n") -> None:
+    """The command's text output on stdout."""
+    emit(out(), text, highlighter, end=end)
+
+
+class _Report(RegexHighlighter):
+    """`evaluate`'s text report (results.report.render_text)."""
+
+    base_style = "pe."
+    highlights = [
+        r"(?m)^(?P<rule>[^\s\[]\S*)(?=  \[)",
+        r"(?m)^(?P<where>  --> .*)$",
+        r"(?m)^  (?:(?P<fail>FAIL)|(?P<error>ERROR)|(?P<pass>PASS)|(?P<skipped>SKIPPED)) ",
+        r"(?m)^  (?P<help>fix:)",
+        r"(?m)^(?:(?P<fail>error: .*)|(?P<warning>warning: .*)|(?P<dim>note: .*))$",
+        r"(?m)^(?:(?P<fail>FAILED: .*)|(?P<pass>(?:PASSED|REPORTED): .*))$",
+    ]
+
+
+class _Diagnostics(RegexHighlighter):
+    """Diagnostics with their source excerpt (core.diagnostics.render_text), `explain`'s
+    traces and the messages commands print on stderr."""
+
+    base_style = "pe."
+    highlights = [
+        r"(?m)^(?:(?P<fail>error|fail)|(?P<warning>warning)|(?P<note>note|info)"
+        r"|(?P<pass>pass)|(?P<skipped>skip|skipped))(?=\[|: )",
+        r"(?m)^\s*(?P<where>--> \S.*)$",
+        r"(?m)^(?P<gutter>\s*\d* \|)",
+        r"(?m)^\s*\d* \| *\t*(?P<caret>\^+)",
+        r"(?m)^\s*(?P<help>= (?:help|fix):)",
+        r"(?m)^(?P<rule>checked \d+ files?: .*)$",
+        r"(?m)^(?P<fail>internal error: .*)$",
+    ]
+
+
+class _Tests(RegexHighlighter):
+    """`policyengine test`'s results and coverage."""
+
+    base_style = "pe."
+    highlights = [
+        r"(?m)^  (?:(?P<pass>PASS)|(?P<fail>FAIL))  ",
+        r"(?m)^(?P<rule>\d+ cases?: .*)$",
+        r"(?m)^ +(?P<fail>never:)",
+        r"(?m)(?P<fail>\bNO\b)",
+    ]
+
+
+class _Rules(RegexHighlighter):
+    """`policyengine rules`: the id, its severity and enforcement."""
+
+    base_style = "pe."
+    highlights = [
+        r"(?m)^(?P<rule>\S+) +(?:(?P<critical>critical)|(?P<high>high)|(?P<medium>medium)"
+        r"|(?P<low>low)) +(?:(?P<dim>advisory)|mandatory)",
+        r"(?m)^(?P<dim>    tags: .*)$",
+    ]
+
+
+class _Settings(RegexHighlighter):
+    """`policyengine config`: each key, and where its value came from."""
+
+    base_style = "pe."
+    highlights = [
+        r"(?m)^(?P<rule>[a-z][a-z-]+)(?=  )",
+        r"(?m)(?P<dim>\(default\))$",
+        r"(?m)(?P<help>\((?:command line|[^()]+:\d+)\))$",
+    ]
+
+
+class _Diff(RegexHighlighter):
+    """`fmt --check`'s unified diffs."""
+
+    base_style = "pe."
+    highlights = [
+        r"(?m)^(?P<rule>(?:---|\+\+\+) .*)$",
+        r"(?m)^(?P<hunk>@@ .* @@)",
+        r"(?m)^(?P<added>\+(?!\+\+ ).*)$",
+        r"(?m)^(?P<removed>-(?!-- ).*)$",
+    ]
+
+
+REPORT: Final = _Report()
+DIAGNOSTICS: Final = _Diagnostics()
+TESTS: Final = _Tests()
+RULES: Final = _Rules()
+SETTINGS: Final = _Settings()
+DIFF: Final = _Diff()
