@@ -64,3 +64,8 @@ skip_rules
 effective
 params_args
 output_args
+
+# rich reads a RegexHighlighter's class attributes: its patterns and their style prefix.
+base_style
+highlights
+wordsep_re  # set on the help wrapper, which textwrap reads

@@ -22,7 +22,15 @@ from policyengine.cli import app
 EXAMPLE = str(ROOT / "examples" / "ecs-account" / "snapshot.json")
 POLICIES = ROOT / "policies" / "alicloud"
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
-BROKEN = 'use alicloud.ecs\n\npolicy broken "B" {\n  rule r "R" {\n    for each instance require ?\n  }\n}\n'
+BROKEN = """\
+use alicloud.ecs
+
+policy broken "B" {
+  rule r "R" {
+    for each instance require ?
+  }
+}
+"""
 
 
 def run(args: Sequence[str], env: Mapping[str, str] | None = None) -> tuple[int, str, str]:
