@@ -457,6 +457,7 @@ def to_baseline(report: Report) -> list[BaselineEntry]:
 
 # ---------------------------------------------------------------- text
 
+
 def _plural(n: int, word: str, plural: str = "") -> str:
     return f"{n} {word if n == 1 else (plural or word + 's')}"
 
