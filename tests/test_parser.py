@@ -24,8 +24,9 @@ from syrupy.assertion import SnapshotAssertion
 from policyengine.core.diagnostics import DiagnosticError
 from policyengine.core.source import Source
 from policyengine.frontend import ast
+from policyengine.frontend.grammar import cache_file, grammar_text
 from policyengine.frontend.loader import load
-from policyengine.frontend.parser import _cache_file, grammar_text, parse
+from policyengine.frontend.parser import parse
 
 LANGUAGE = Path(__file__).resolve().parent / "data" / "language"
 LANGUAGE_FILES = sorted([*LANGUAGE.glob("*.model"), *LANGUAGE.glob("*.policy")])
@@ -397,7 +398,7 @@ def test_parse_tables_are_cached_per_user_and_reused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    path = _cache_file(grammar_text())
+    path = cache_file(grammar_text())
     assert isinstance(path, str) and path.startswith(str(tmp_path / "policyengine"))
     first = Lark(grammar_text(), parser="lalr", maybe_placeholders=True, cache=path)
     assert Path(path).is_file()
@@ -412,7 +413,7 @@ def test_no_cache_where_the_cache_folder_cannot_be_made(
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
     monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
-    assert _cache_file(grammar_text()) is False
+    assert cache_file(grammar_text()) is False
 
 
 def test_a_cached_tree_is_the_parsed_one_and_a_damaged_entry_is_parsed_again() -> None:

@@ -23,8 +23,8 @@ from policyengine.frontend import ast
 from policyengine.frontend.compiler import compile_file
 from policyengine.frontend.describe import describe_rule, render_text
 from policyengine.frontend.formatter import format_source
+from policyengine.frontend.grammar import grammar_text, keywords_after
 from policyengine.frontend.loader import Front, display_name, front
-from policyengine.frontend.parser import keywords_after
 from policyengine.inputs.importers.aliyun.apis import APIS
 
 SUFFIXES = (".policy", ".model")
@@ -368,8 +368,6 @@ def _attribute(
 
 
 def _all_keywords() -> set[str]:
-    from policyengine.frontend.parser import grammar_text
-
     return set(re.findall(r'"([a-z_]+)"', grammar_text()))
 
 
