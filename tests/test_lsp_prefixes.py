@@ -9,7 +9,7 @@ from conftest import ROOT
 from hypothesis import given
 from hypothesis import strategies as st
 
-from policyengine.lsp import analysis
+from policyengine.lsp import actions, completion, folder, hover, navigation
 
 FILES = sorted((ROOT / "policies").rglob("*.policy")) + sorted((ROOT / "policies").rglob("*.model"))
 
@@ -20,23 +20,23 @@ def test_every_request_answers_on_every_prefix(data: st.DataObject) -> None:
     full = path.read_text()
     cut = data.draw(st.integers(0, len(full)))
     text = full[:cut]
-    checked = analysis.analyse(path, {path.resolve(): text})
+    checked = folder.analyse(path, {path.resolve(): text})
     assert checked.texts[path] == text
     for offset in {0, cut, data.draw(st.integers(0, cut))}:
-        analysis.completions(checked, path, offset)
-        analysis.hover(checked, path, offset)
-        analysis.definitions(checked, path, offset)
-        analysis.references(checked, offset, path)
-        analysis.actions(checked, path, max(0, offset - 5), offset)
-    analysis.symbols(checked.tree(path))
-    analysis.formatted(text, str(path))
+        completion.completions(checked, path, offset)
+        hover.hover(checked, path, offset)
+        navigation.definitions(checked, path, offset)
+        navigation.references(checked, offset, path)
+        actions.actions(checked, path, max(0, offset - 5), offset)
+    navigation.symbols(checked.tree(path))
+    actions.formatted(text, str(path))
 
 
 def test_the_whole_files_answer_everywhere_they_have_a_word() -> None:
     for path in FILES:
         text = path.read_text()
-        checked = analysis.analyse(path, {})
+        checked = folder.analyse(path, {})
         assert checked.diagnostics[path] == [], path
         for offset in range(0, len(text), 97):
-            analysis.hover(checked, path, offset)
-            analysis.definitions(checked, path, offset)
+            hover.hover(checked, path, offset)
+            navigation.definitions(checked, path, offset)

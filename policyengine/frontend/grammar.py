@@ -21,11 +21,11 @@ def grammar_text() -> str:
     return (packaged if packaged.is_file() else checkout).read_text(encoding="utf-8")
 
 
-def cache_file(grammar: str) -> str | bool:
+def cache_file(grammar: str, start: str = "start") -> str | bool:
     """Where the built parse tables are kept between runs: building them costs about a
     third of a second, loading them a hundredth. A per-user folder (not the shared temp
     folder, whose files another user could plant); no cache where it cannot be made, as
-    on a read-only home."""
+    on a read-only home. One file for each start symbol: lark keeps one parser in it."""
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     folder = FsPath(base) / "policyengine"
     digest = hashlib.sha256(grammar.encode("utf-8")).hexdigest()[:16]
@@ -36,7 +36,8 @@ def cache_file(grammar: str) -> str | bool:
     if not os.access(folder, os.W_OK):
         return False
     # lark checks its own digest of grammar, options and versions inside the file.
-    return str(folder / f"grammar-{digest}.lark-cache")
+    suffix = "" if start == "start" else f"-{start}"
+    return str(folder / f"grammar-{digest}{suffix}.lark-cache")
 
 
 @cache
@@ -50,7 +51,7 @@ def lark_parser(start: str = "start") -> Lark:
         parser="lalr",
         propagate_positions=True,
         maybe_placeholders=True,
-        cache=cache_file(grammar),
+        cache=cache_file(grammar, start),
     )
 
 

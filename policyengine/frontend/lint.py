@@ -15,14 +15,23 @@ from dataclasses import dataclass
 from typing import cast
 
 from policyengine.core import model, semantics
-from policyengine.core.diagnostics import Diagnostic, Level
+from policyengine.core.diagnostics import Diagnostic, Level, sort_diagnostics
 from policyengine.core.semantics import Op, Presence, Quantifier
 from policyengine.frontend import ast
 from policyengine.frontend.checker import CheckedFile
 from policyengine.frontend.checker.policies import CheckedRule
 from policyengine.frontend.checker.scope import Binding, Scope
+from policyengine.frontend.loader import Front
 
 ANY_KIND = "resource"
+
+
+def check_diagnostics(checked: Front) -> list[Diagnostic]:
+    """What `check` reports of what the front end found: its diagnostics and the authoring
+    warnings, each once, in order. The command line and the editor both show these."""
+    found = checked.diagnostics + lint(checked.checked, checked.vocabulary)
+    unique = {(d.code, d.span.file, d.span.start, d.message): d for d in found}
+    return sort_diagnostics(unique.values())
 
 
 def lint(files: Iterable[CheckedFile], vocabulary: model.Model) -> list[Diagnostic]:

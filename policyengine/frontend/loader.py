@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from importlib import resources
 from pathlib import Path
 
@@ -42,6 +43,7 @@ from policyengine.frontend.parser import parse
 from policyengine.inputs.snapshot import describe_json, pointer_escape, yaml_problem
 
 
+@cache
 def bundled_root() -> Path:
     # A wheel carries the packs inside the package; a checkout keeps them at the top.
     packaged = Path(str(resources.files("policyengine"))) / "policies"
@@ -131,12 +133,17 @@ def _display(path: Path) -> str:
     """How a file is named in output: bundled files relative to the packs' folder, others
     relative to the working directory when they are under it, so output is stable."""
     resolved = path.resolve()
-    for root, prefix in ((bundled_root().resolve(), Path("policies")), (Path.cwd(), Path())):
+    for root, prefix in ((_bundled_resolved(), Path("policies")), (Path.cwd(), Path())):
         try:
             return str(prefix / resolved.relative_to(root))
         except ValueError:
             continue
     return str(path)
+
+
+@cache
+def _bundled_resolved() -> Path:
+    return bundled_root().resolve()
 
 
 @dataclass(frozen=True)
@@ -241,7 +248,7 @@ def front(
                         pending.append((parsed, model_path))
                     else:
                         model_diags.append(_not_a_model(use, model_path))
-    vocabulary, built = build_model(models.values())
+    vocabulary, built = _built_model(tuple(models.values()))
     model_diags.extend(built)
     diags.extend(model_diags)
     policies = {p: f for p, f in files.items() if isinstance(f, ast.PolicyFile)}
@@ -275,6 +282,21 @@ def front(
                 diags.extend(checked[-1].diagnostics)
             diags.extend(duplicate_rules(policies.values()))
     return Front(files, policies, vocabulary, values, defines, diags, tuple(checked))
+
+
+_LAST_MODEL: list[tuple[tuple[ast.ModelFile, ...], model.Model, tuple[Diagnostic, ...]]] = []
+
+
+def _built_model(files: tuple[ast.ModelFile, ...]) -> tuple[model.Model, tuple[Diagnostic, ...]]:
+    """The model built from these very trees, built again only when one changed: an editor
+    checks a folder on every change, and its models seldom change (parse gives the same
+    tree for the same text)."""
+    for given, vocabulary, built in _LAST_MODEL:
+        if len(given) == len(files) and all(a is b for a, b in zip(given, files, strict=True)):
+            return vocabulary, built
+    vocabulary, diags = build_model(files)
+    _LAST_MODEL[:] = [(files, vocabulary, tuple(diags))]
+    return vocabulary, tuple(diags)
 
 
 def load(

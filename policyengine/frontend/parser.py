@@ -21,11 +21,13 @@ from policyengine.core.diagnostics import DiagnosticError
 from policyengine.core.source import Source
 from policyengine.frontend import ast, tree_builder
 from policyengine.frontend.grammar import cache_file, grammar_text, lark_parser
+from policyengine.frontend.rule_blocks import RuleReuse
 from policyengine.frontend.syntax_errors import syntax_error
 from policyengine.frontend.tree_builder import LiteralError, TreeBuilder
 
 _RECENT: OrderedDict[tuple[str, str], ast.File] = OrderedDict()
 _KEPT_IN_MEMORY = 64  # the files of a folder an editor checks again on every change
+_REUSE = RuleReuse()
 
 
 def parse(source: Source, keep: bool = True) -> ast.File:
@@ -35,7 +37,8 @@ def parse(source: Source, keep: bool = True) -> ast.File:
     the bundled packs was most of a small run's time. Within one process the trees of
     the latest texts are kept in memory too (they are immutable). `keep=False` for text
     that will not be seen again, such as an editor's buffer between two keystrokes: it
-    is not written to the cache."""
+    is not written to the cache, and only its rule blocks that changed since the texts
+    seen lately are parsed again (`rule_blocks`)."""
     key = (source.name, source.text)
     recent = _RECENT.get(key)
     if recent is not None:
@@ -49,7 +52,10 @@ def parse(source: Source, keep: bool = True) -> ast.File:
 
 
 def _parse_cached(source: Source, keep: bool) -> ast.File:
-    cached = _ast_cache(source) if keep else None
+    if not keep:
+        # An editor's buffer: the next keystroke's text shares most rule blocks with it.
+        return _REUSE.parse(source) or _parse(source)
+    cached = _ast_cache(source)
     if cached is not None:
         try:
             found = pickle.loads(cached.read_bytes())

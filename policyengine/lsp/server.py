@@ -1,6 +1,7 @@
 """`policyengine lsp`: the language server an editor starts on stdio (pygls, lsprotocol).
 
-Every answer comes from `analysis`, which reads the loader's front end: the squiggles are
+Every answer comes from one check of the folder (`folder`), which reads the loader's front
+end: the squiggles are
 `check`'s diagnostics, the formatting is `fmt`'s, a rule's hover is `explain --rule`'s
 sentence. Diagnostics are published for every file of the folder, so an edit to a model
 shows the problems it causes in the policies beside it.
@@ -19,8 +20,8 @@ from pygls.uris import from_fs_path, to_fs_path
 from policyengine import __version__
 from policyengine.core.diagnostics import Diagnostic, Level
 from policyengine.core.source import Span
-from policyengine.lsp import analysis
-from policyengine.lsp.analysis import Analysis
+from policyengine.lsp import actions, completion, folder, hover, navigation
+from policyengine.lsp.folder import Analysis
 
 DEBOUNCE = 0.15  # seconds of quiet typing before a folder is checked again
 
@@ -87,7 +88,7 @@ class PolicyServer(LanguageServer):
         }
 
     def analyse(self, path: Path) -> Analysis:
-        checked = analysis.analyse(path, self.overlay())
+        checked = folder.analyse(path, self.overlay())
         self.analyses[path.parent] = checked
         return checked
 
@@ -169,10 +170,10 @@ def did_save(ls: PolicyServer, params: t.DidSaveTextDocumentParams) -> None:
 
 
 @server.feature(t.TEXT_DOCUMENT_COMPLETION, t.CompletionOptions(trigger_characters=[".", " "]))
-def completion(ls: PolicyServer, params: t.CompletionParams) -> t.CompletionList:
+def on_completion(ls: PolicyServer, params: t.CompletionParams) -> t.CompletionList:
     path, checked = ls.current(params.text_document.uri)
     text = checked.texts.get(path, "")
-    items = analysis.completions(checked, path, offset_of(text, params.position))
+    items = completion.completions(checked, path, offset_of(text, params.position))
     return t.CompletionList(
         is_incomplete=False,
         items=[
@@ -188,10 +189,10 @@ def completion(ls: PolicyServer, params: t.CompletionParams) -> t.CompletionList
 
 
 @server.feature(t.TEXT_DOCUMENT_HOVER)
-def hover(ls: PolicyServer, params: t.HoverParams) -> t.Hover | None:
+def on_hover(ls: PolicyServer, params: t.HoverParams) -> t.Hover | None:
     path, checked = ls.current(params.text_document.uri)
     text = checked.texts.get(path, "")
-    said = analysis.hover(checked, path, offset_of(text, params.position))
+    said = hover.hover(checked, path, offset_of(text, params.position))
     if said is None:
         return None
     return t.Hover(contents=t.MarkupContent(kind=t.MarkupKind.Markdown, value=said))
@@ -212,7 +213,7 @@ def _location(span: Span) -> t.Location | None:
 def definition(ls: PolicyServer, params: t.DefinitionParams) -> list[t.Location]:
     path, checked = ls.current(params.text_document.uri)
     text = checked.texts.get(path, "")
-    found = analysis.definitions(checked, path, offset_of(text, params.position))
+    found = navigation.definitions(checked, path, offset_of(text, params.position))
     return [loc for _, span in found if (loc := _location(span)) is not None]
 
 
@@ -221,7 +222,7 @@ def references(ls: PolicyServer, params: t.ReferenceParams) -> list[t.Location]:
     path, checked = ls.current(params.text_document.uri)
     text = checked.texts.get(path, "")
     out = []
-    for file, start, end in analysis.references(checked, offset_of(text, params.position), path):
+    for file, start, end in navigation.references(checked, offset_of(text, params.position), path):
         body = checked.texts[file]
         uri = from_fs_path(str(file.resolve())) or str(file)
         out.append(t.Location(uri=uri, range=t.Range(position(body, start), position(body, end))))
@@ -232,7 +233,7 @@ def references(ls: PolicyServer, params: t.ReferenceParams) -> list[t.Location]:
 def formatting(ls: PolicyServer, params: t.DocumentFormattingParams) -> list[t.TextEdit]:
     uri = params.text_document.uri
     text = ls.text(uri)
-    formatted = analysis.formatted(text, str(to_fs_path(uri)))
+    formatted = actions.formatted(text, str(to_fs_path(uri)))
     if formatted is None or formatted == text:
         return []
     return [
@@ -245,7 +246,7 @@ def document_symbols(ls: PolicyServer, params: t.DocumentSymbolParams) -> list[t
     path, checked = ls.current(params.text_document.uri)
     text = checked.texts.get(path, "")
 
-    def convert(s: analysis.Symbol) -> t.DocumentSymbol:
+    def convert(s: navigation.Symbol) -> t.DocumentSymbol:
         whole = t.Range(position(text, s.start), position(text, s.end))
         return t.DocumentSymbol(
             name=s.name,
@@ -255,16 +256,16 @@ def document_symbols(ls: PolicyServer, params: t.DocumentSymbolParams) -> list[t
             children=[convert(c) for c in s.children] or None,
         )
 
-    return [convert(s) for s in analysis.symbols(checked.tree(path))]
+    return [convert(s) for s in navigation.symbols(checked.tree(path))]
 
 
 @server.feature(t.TEXT_DOCUMENT_CODE_ACTION)
-def code_actions(ls: PolicyServer, params: t.CodeActionParams) -> list[t.CodeAction]:
+def on_code_action(ls: PolicyServer, params: t.CodeActionParams) -> list[t.CodeAction]:
     path, checked = ls.current(params.text_document.uri)
     text = checked.texts.get(path, "")
     start, end = offset_of(text, params.range.start), offset_of(text, params.range.end)
     out = []
-    for edit in analysis.actions(checked, path, start, end):
+    for edit in actions.actions(checked, path, start, end):
         changes: dict[str, list[t.TextEdit]] = {}
         for file, edits in edit.edits.items():
             body = checked.texts.get(file, "")

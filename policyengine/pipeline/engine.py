@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from policyengine.core.diagnostics import Diagnostic, Level, sort_diagnostics
+from policyengine.core.diagnostics import Diagnostic, Level
 from policyengine.core.errors import InputError
 from policyengine.core.files import Confinement
 from policyengine.frontend import cost as costs
 from policyengine.frontend.describe import RuleDescription, describe_rule
-from policyengine.frontend.lint import lint
+from policyengine.frontend.lint import check_diagnostics
 from policyengine.frontend.loader import (
     Loaded,
     bundled_policies,
@@ -94,9 +94,7 @@ def check(
     what each rule's evaluation looks up and scans."""
     files = source_paths(paths)
     checked = front(files, params)
-    found = checked.diagnostics + lint(checked.checked, checked.vocabulary)
-    unique = {(d.code, d.span.file, d.span.start, d.message): d for d in found}
-    diags = sort_diagnostics(unique.values())
+    diags = check_diagnostics(checked)
     result = Checked(files, diags)
     if cost and not result.errors:
         return Checked(files, diags, costs.plan_cost(load(checked=checked).plan))
