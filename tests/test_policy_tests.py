@@ -66,7 +66,7 @@ def test_the_bundled_packs_pass_with_full_coverage() -> None:
 def test_every_bundled_rule_is_tested() -> None:
     files = [read_test_file(p) for p in find_test_files([ROOT / "policies"])]
     tested = {e.rule for f in files for c in f.cases for e in c.expect}
-    assert tested == {r.id for r in load(bundled_policies()).plan.rules}
+    assert tested == {r.id for r in load(bundled_policies(opt_in=True)).plan.rules}
 
 
 def test_a_wrong_expectation_fails_with_a_readable_diff(

@@ -23,7 +23,7 @@ def docs(
         typer.Argument(
             metavar="PATH",
             show_default=False,
-            help="Policy files or folders. Default: the bundled packs.",
+            help="Policy files or folders. Default: every bundled pack.",
         ),
     ] = None,
     out: Annotated[
@@ -38,7 +38,7 @@ def docs(
     Exit 0 when written; 3 when a policy does not parse or check.
     """
     try:
-        files = engine.policy_paths(paths)
+        files = engine.policy_paths(paths, opt_in=True)  # every bundled pack is documented
         checked = front(files)
         compiled = load(checked=checked).plan
     except (DiagnosticError, UsageError) as exc:

@@ -51,8 +51,28 @@ def bundled_root() -> Path:
     return packaged if packaged.is_dir() else checkout
 
 
-def bundled_policies() -> list[Path]:
-    return sorted(bundled_root().rglob("*.policy"))
+# Bundled packs a run reads only when they are named (`-p alicloud/governance.policy`, or
+# under `policies:` in a configuration file): they would add findings to every report of
+# the users who did not ask for them. Paths inside the bundled packs' folder.
+OPT_IN = ("alicloud/governance.policy",)
+
+
+def bundled_policies(*, opt_in: bool = False) -> list[Path]:
+    """The bundled policy files a run reads by default; with `opt_in`, every one."""
+    root = bundled_root()
+    return sorted(
+        p for p in root.rglob("*.policy") if opt_in or p.relative_to(root).as_posix() not in OPT_IN
+    )
+
+
+def bundled_file(given: Path, suffixes: tuple[str, ...]) -> Path | None:
+    """A bundled pack's file named by its path inside the packs' folder
+    (`alicloud/governance.policy`), as `use alicloud.ecs` names a bundled model: for a
+    relative path that names nothing in the working directory."""
+    if given.is_absolute() or ".." in given.parts or not given.name.endswith(suffixes):
+        return None
+    candidate = bundled_root() / given
+    return candidate if candidate.is_file() else None
 
 
 def find_files(given: Sequence[Path], suffixes: tuple[str, ...], noun: str) -> list[Path]:
@@ -78,6 +98,8 @@ def find_files(given: Sequence[Path], suffixes: tuple[str, ...], noun: str) -> l
             out.extend(found)
         elif path.is_file():
             out.append(path)
+        elif (bundled := bundled_file(path, suffixes)) is not None:
+            out.append(bundled)
         else:
             raise UsageError(f"no such {noun} or folder: {path}")
     return out

@@ -31,6 +31,7 @@ from policyengine.core.diagnostics import Collector, DiagnosticError, did_you_me
 from policyengine.core.files import Confinement
 from policyengine.core.semantics import Severity
 from policyengine.core.source import Source, Span
+from policyengine.frontend.loader import bundled_file
 
 NAMES = (".policyengine.yaml", ".policyengine.yml")
 PYPROJECT = "pyproject.toml"
@@ -260,10 +261,16 @@ def _resolve(folder: Path, key: str, value: Any) -> Any:
     if key not in PATH_KEYS:
         return value
     if key == "policies":
-        return [_path(folder, v) for v in value]
+        return [v if _bundled(folder, v) else _path(folder, v) for v in value]
     if key == "outputs":
         return {fmt: _path(folder, v) for fmt, v in value.items()}
     return _path(folder, value)
+
+
+def _bundled(folder: Path, value: str) -> bool:
+    """`alicloud/governance.policy`: a bundled pack named by its path inside the packs'
+    folder, where the file's own folder holds no such path; kept as written."""
+    return not (folder / value).exists() and bundled_file(Path(value), (".policy",)) is not None
 
 
 def _path(folder: Path, value: str) -> str:

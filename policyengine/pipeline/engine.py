@@ -50,9 +50,12 @@ SOURCE_SUFFIXES = (".policy", ".model")
 # ------------------------------------------------------------------ policies
 
 
-def policy_paths(given: Sequence[Path] | None = None) -> list[Path]:
-    """The policy files named and under the folders named; the bundled packs for none."""
-    return find_files(given, POLICY_SUFFIXES, "policy file") if given else bundled_policies()
+def policy_paths(given: Sequence[Path] | None = None, *, opt_in: bool = False) -> list[Path]:
+    """The policy files named and under the folders named; for none, the bundled packs a
+    run reads by default (`opt_in`: every bundled pack, as `docs` documents them)."""
+    if given:
+        return find_files(given, POLICY_SUFFIXES, "policy file")
+    return bundled_policies(opt_in=opt_in)
 
 
 def source_paths(given: Sequence[Path] | None = None) -> list[Path]:

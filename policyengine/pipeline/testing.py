@@ -484,7 +484,8 @@ def _cover(
         if rule.id not in wanted:
             continue
         coverage.rules[rule.id].add(str(result.status))
-        if result.status not in (Status.PASS, Status.FAIL):
+        # A skipped outcome was decided too: by a `where` or `unless` whose branches count.
+        if result.status not in (Status.PASS, Status.FAIL, Status.SKIPPED):
             continue
         proof = trace(store, result)
         known = coverage.branches[rule.id]
