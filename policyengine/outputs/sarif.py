@@ -218,7 +218,8 @@ def _descriptor(rule: plan.RulePlan, docs_url: str | None) -> dict[str, Any]:
             "severity": rule.severity,
             "enforcement": rule.enforcement,
             "policy": rule.policy,
-            "tags": ["policyengine", rule.policy, *rule.tags],
+            # SARIF's tags are unique: a policy may be named like one of its tags.
+            "tags": list(dict.fromkeys(["policyengine", rule.policy, *rule.tags])),
         },
     }
     if docs_url:
