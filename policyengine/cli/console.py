@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Final, TextIO
+from typing import IO, Final, TextIO
 
 from rich.color import ColorSystem
 from rich.console import Console
@@ -131,33 +131,40 @@ def err() -> Console:
 
 
 def emit(
-    console: Console, text: str, highlighter: Highlighter | None = None, *, end: str = "\n"
+    console: Console,
+    text: str,
+    highlighter: Highlighter | None = None,
+    *,
+    end: str = "\n",
+    file: TextIO | None = None,
 ) -> None:
     """Writes `text` as it is, coloured by `highlighter` when the console is coloured.
 
     Plain text is written unchanged. Coloured text gets the console's theme and colour
     system, without rich's layout pass: no wrapping, cropping or tab expansion (carets
     line up under tabs, a long line stays one line), and a 50,000-line report takes a
-    fraction of a second rather than seconds."""
-    file = console.file
+    fraction of a second rather than seconds. `file`: where to write, when not the
+    console's own file (which is never the stand-in a progress display puts in sys.stderr
+    to show messages above itself)."""
+    out: IO[str] = file if file is not None else console.file
     system = _SYSTEMS.get(console.color_system or "")
     if system is None or highlighter is None:
-        file.write(text + end)
+        out.write(text + end)
     else:
         styled = Text(text, end=end)
         highlighter.highlight(styled)
-        file.write(
+        out.write(
             "".join(
                 seg.style.render(seg.text, color_system=system) if seg.style else seg.text
                 for seg in styled.render(console, end=end)
             )
         )
-    file.flush()
+    out.flush()
 
 
 def say(text: str, highlighter: Highlighter | None = None) -> None:
     """A line (or lines) for people on stderr."""
-    emit(err(), text, highlighter or DIAGNOSTICS)
+    emit(err(), text, highlighter or DIAGNOSTICS, file=sys.stderr)
 
 
 def show(text: str, highlighter: Highlighter | None = None, *, end: str = "\n") -> None:

@@ -11,7 +11,7 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from policyengine.cli import common, console, settings
+from policyengine.cli import common, console, progress, settings
 from policyengine.cli.app import ExitCode, app
 from policyengine.cli.failure import Output, fail, outputs, plural, write
 from policyengine.cli.options import (
@@ -294,7 +294,8 @@ def evaluate_command(
         ExecutionOptions(jobs_, executor, scheduler, scheduler_timeout),
         SelectionOptions(v["rule"] or (), v["skip_rule"] or (), v["tag"] or (), _severity(v)),
     )
-    run(snapshots, options)
+    with progress.Stages(progress.wanted(quiet), color):
+        run(snapshots, options)
 
 
 def _format(value: object) -> Format:
@@ -347,6 +348,7 @@ def run(snapshots: Sequence[Path], options: EvaluateOptions) -> NoReturn:
         if options.baseline.read is not None:
             known = engine.read_baseline(options.baseline.read)
         if apart:
+            progress.step(f"evaluating {plural(len(snapshots), 'input')}, each apart")
             parts = engine.evaluate_apart(
                 loaded,
                 snapshots,
@@ -358,9 +360,8 @@ def run(snapshots: Sequence[Path], options: EvaluateOptions) -> NoReturn:
                 echo=console.say if reading.verbose else None,
             )
         else:
-            stores = engine.read_snapshots(
-                snapshots, loaded, reading, common.say_read(reading.verbose)
-            )
+            say = progress.reading(snapshots, common.say_read(reading.verbose))
+            stores = engine.read_snapshots(snapshots, loaded, reading, say)
     except (DiagnosticError, InputError, UsageError) as exc:
         fail(exc, json_out, report.fmt, written)
     for warning in () if report.quiet else loaded.warnings:
@@ -379,6 +380,7 @@ def run(snapshots: Sequence[Path], options: EvaluateOptions) -> NoReturn:
         )
     else:
         every = needs_every_outcome([report.fmt, *(o.fmt for o in written)], report.show_all)
+        progress.evaluating(loaded.plan, stores)
         result = engine.evaluate_report(
             loaded,
             stores,
@@ -399,6 +401,7 @@ def run(snapshots: Sequence[Path], options: EvaluateOptions) -> NoReturn:
         if not report.quiet:
             console.say(f"wrote {plural(len(entries), 'finding')} to the baseline {target}")
         result = reports.with_baseline(result, baselines.Baseline(str(target), tuple(entries)))
+    progress.stop()  # the result goes to stdout, which is not routed above the display
     if report.fmt is Format.TEXT:
         console.show(reports.render_text(result, show_all=report.show_all), console.REPORT)
     else:

@@ -12,7 +12,7 @@ from typing import Any, NoReturn
 
 import typer
 
-from policyengine.cli import console
+from policyengine.cli import console, progress
 from policyengine.cli.app import ExitCode
 from policyengine.core.diagnostics import DiagnosticError, did_you_mean, render_text, to_json
 from policyengine.core.errors import InputError, UsageError, WaiversError
@@ -81,6 +81,7 @@ def fail(
 ) -> NoReturn:
     """Reports bad input or usage and exits with its code; JSON users get JSON, and each
     other format (on stdout or in an --output file) says that nothing was evaluated."""
+    progress.stop()  # stdout is not routed above a progress display: take it away first
     code, text, doc = _described(exc)
     json_doc = json.dumps({"version": reports.REPORT_VERSION, **doc}, indent=2)
     if json_out:
