@@ -163,3 +163,33 @@ def test_coloured_check_reads_as_it_should(broken: Path, text_snapshot: Snapshot
     """The styles, shown as rich markup, for review."""
     _, out, _ = run(["check", str(broken), "--color", "always"])
     assert Text.from_ansi(out.replace(str(broken), "broken.policy")).markup == text_snapshot
+
+
+def test_painting_agrees_with_rich_text(broken: Path) -> None:
+    """The one-pass painting gives what rich's own Text gives for the same highlights."""
+    import io
+
+    from rich.color import ColorSystem
+
+    from policyengine.cli import console
+    from policyengine.cli.options import Color
+
+    terminal = console.make(Color.ALWAYS, stream=io.StringIO())
+    cases = [
+        (run(["evaluate", EXAMPLE, "--all", "--color", "never"])[1], console.REPORT),
+        (run(["explain", EXAMPLE, "--color", "never"])[1], console.DIAGNOSTICS),
+        (run(["check", str(broken), "--color", "never"])[1], console.DIAGNOSTICS),
+        (run(["rules", "--color", "never"])[1], console.RULES),
+    ]
+    for text, marks in cases:
+        styled = Text(text, end="")
+        marks.highlight(styled)
+        expected = "".join(
+            seg.style.render(seg.text, color_system=ColorSystem.STANDARD) if seg.style else seg.text
+            for seg in styled.render(terminal, end="")
+        )
+        console.emit(terminal, text, marks, end="")
+        painted = terminal.file.getvalue()  # type: ignore[attr-defined]
+        terminal.file.truncate(0)
+        terminal.file.seek(0)
+        assert painted == expected and "\x1b[" in painted
