@@ -16,7 +16,6 @@ import sys
 import threading
 from collections.abc import Sequence, Sized
 from pathlib import Path
-from types import TracebackType
 from typing import TYPE_CHECKING, Final, Protocol
 
 from policyengine.cli import console, failure  # failure takes the display away first
@@ -74,12 +73,7 @@ class Stages:
             self._timer.start()
         return self
 
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()
         if _Active.stages is self:
             _Active.stages = None
