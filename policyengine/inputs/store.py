@@ -7,142 +7,24 @@ ever scans all resources per resource. Raises `InputError` for data the model re
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
 from policyengine.core import collector, model
 from policyengine.core.diagnostics import did_you_mean
+from policyengine.inputs import conversion
 from policyengine.inputs.origins import Origin
+from policyengine.inputs.resources import Edge, LocationTable, Resource
 from policyengine.inputs.snapshot import (
     InputError,
     Problem,
     Snapshot,
     UnknownValue,
-    as_unknown,
     describe_json,
     pointer_escape,
 )
-
-
-class Resource:
-    """One resource: its data as given, and where it sits in the snapshot."""
-
-    __slots__ = (
-        "index",
-        "kind",
-        "key",
-        "data",
-        "region",
-        "zone",
-        "file",
-        "address",
-        "origin",
-        "at",
-    )
-
-    def __init__(
-        self,
-        index: int,
-        kind: str,
-        key: str,
-        data: dict[str, Any],
-        region: str | UnknownValue | None,
-        zone: str | UnknownValue | None,
-        file: str,
-        address: str | None = None,
-        origin: Origin | None = None,
-        at: str | None = None,
-    ) -> None:
-        self.index = index
-        self.kind = kind
-        self.key = key  # the id, name or composite key a person reads
-        self.data = data
-        self.region = region  # from the data, or from the location table for a zone
-        self.zone = zone
-        self.file = file
-        self.address = address  # where an imported resource is declared (a Terraform address)
-        self.origin = origin  # where it and its values are in the files it came from
-        # A resource the model implies (a public image named by its name, which exists in
-        # every region): the place of the reference that names it.
-        self.at = at
-
-    @property
-    def id_unknown(self) -> bool:
-        """Whether the id is assigned only when the resource is created."""
-        return isinstance(self.data.get("id"), UnknownValue)
-
-    @property
-    def pointer(self) -> str:
-        if self.at is not None:
-            return self.at
-        if self.index < 0:  # a region, the subject of `for each region`
-            return f"/locations/{pointer_escape(self.key)}"
-        return f"/resources/{self.index}"
-
-    def __repr__(self) -> str:
-        return f"{self.kind} {self.key}"
-
-
-@dataclass(frozen=True)
-class Edge:
-    """One edge of a relation: a source, the value it names, and what that resolves to."""
-
-    relation: model.Relation
-    source: Resource
-    value: str  # the id or name the source holds
-    targets: tuple[Resource, ...]  # several where the target is unique per region; () dangles
-    paths: tuple[str, ...]  # the relation paths that produced it
-    pointer: str  # where the value sits, under the source
-
-
-class LocationTable:
-    """Regions and zones as the snapshot knows them; never guessed from a zone's name.
-
-    The snapshot's `locations` (from DescribeZones) are authoritative; without them the
-    table is learned from the (region, zone) pairs the resources carry.
-    """
-
-    def __init__(self, declared: Mapping[str, list[str]] | None) -> None:
-        self._declared: dict[str, str] = {}  # zone -> region, as DescribeZones says
-        self._seen: dict[str, set[str]] = defaultdict(set)  # zone -> regions resources claim
-        self._zones: dict[str, set[str]] = defaultdict(set)  # region -> zones
-        self._regions: list[str] = list(declared or {})
-        for region, zones in (declared or {}).items():
-            for zone in zones:
-                self._declared[zone] = region
-                self._zones[region].add(zone)
-
-    def add(self, region: str, zone: str) -> None:
-        self._seen[zone].add(region)
-        if not self._declared:
-            self._zones[region].add(zone)
-
-    def region_of(self, zone: str) -> str | None:
-        """The zone's region; None when unknown, or claimed by several regions."""
-        if self._declared:
-            return self._declared.get(zone)  # what resources claim cannot extend it
-        regions = self._seen.get(zone, set())
-        return next(iter(regions)) if len(regions) == 1 else None
-
-    def zones_of(self, region: str) -> tuple[str, ...]:
-        return tuple(sorted(self._zones.get(region, ())))
-
-    def regions(self) -> list[str]:
-        """The regions the snapshot's `locations` declare, in order."""
-        return list(self._regions)
-
-    def unknown_zone(self, zone: str) -> str:
-        """Why `region_of(zone)` has no answer, in a sentence."""
-        if self._declared:
-            return f"zone `{zone}` is not in the snapshot's `locations`"
-        regions = sorted(self._seen.get(zone, ()))
-        if len(regions) > 1:
-            return f"resources place zone `{zone}` in several regions: {', '.join(regions)}"
-        return f"no resource in the snapshot places zone `{zone}` in a region"
 
 
 class Store:
@@ -173,7 +55,7 @@ class Store:
         raw = snapshot.resources
         if snapshot.unknowns:
             # Marked on a copy of each resource: the document stays as it was read.
-            raw = [_mark_unknowns(dict(data)) for data in raw]
+            raw = [conversion.mark_unknowns(dict(data)) for data in raw]
             self.has_unknowns = True
         # Resources the model implies by a name (public images), by (kind, name, region).
         self._implied_by: dict[tuple[str, str, str | None], Resource] = {}
@@ -194,7 +76,9 @@ class Store:
         # already in its final form: good data skips the conversion walk.
         declared = {
             name: tuple(
-                (attr, t, _ready(t)) for attr, t in kind.attributes.fields if attr in kind.declared
+                (attr, t, conversion.ready(t))
+                for attr, t in kind.attributes.fields
+                if attr in kind.declared
             )
             for name, kind in self.model.kinds.items()
         }
@@ -220,7 +104,7 @@ class Store:
                 if value is not None and not ready(value):
                     if not copied:  # converted on a copy: the document stays as it was read
                         data, copied = dict(data), True
-                    data[name] = _convert(
+                    data[name] = conversion.convert(
                         value, t, self.file, f"{at}/{pointer_escape(name)}", problems, data
                     )
             if len(problems) > before:
@@ -621,137 +505,6 @@ def _values_at(
         yield from _values_at(data[step], path, at + 1, f"{pointer}/{pointer_escape(step)}")
     elif not path.optional[at]:
         yield _ABSENT, f"{pointer}/{pointer_escape(step)}"
-
-
-def _ready(t: model.Type) -> Callable[[Any], bool]:
-    """Whether a value of declared type `t` needs no conversion: `_convert` would return
-    it unchanged. A closure per type, built once per store, so good data costs a few
-    calls. Times, CIDR blocks and port ranges are always converted (to one form)."""
-    t = model.unwrap(t)
-    match t:
-        case model.Scalar(name="int"):
-            return lambda v: isinstance(v, int) and not isinstance(v, bool)
-        case model.Scalar(name="bool"):
-            return lambda v: isinstance(v, bool)
-        case model.Scalar(name="time" | "cidr" | "port_range"):
-            return lambda v: False
-        case model.Scalar() | model.RefT():
-            return lambda v: isinstance(v, str)
-        case model.ListT(item=item):
-            item_ready = _ready(item)
-            return lambda v: isinstance(v, list) and all(x is None or item_ready(x) for x in v)
-        case model.MapT(value=vt):
-            value_ready = _ready(vt)
-            return lambda v: (
-                isinstance(v, dict) and all(x is None or value_ready(x) for x in v.values())
-            )
-        case model.RecordT(fields=fields):
-            fields_ready = tuple((name, _ready(ft)) for name, ft in fields)
-            return lambda v: (
-                isinstance(v, dict)
-                and all(v.get(name) is None or ready(v[name]) for name, ready in fields_ready)
-            )
-        case _:
-            return lambda v: True
-
-
-def _mark_unknowns(data: Any) -> Any:
-    """Replaces every `{"$unknown": ...}` under `data` by an UnknownValue, in place."""
-    if isinstance(data, dict):
-        for key, value in data.items():
-            if isinstance(value, dict | list):
-                data[key] = as_unknown(value) or _mark_unknowns(value)
-    elif isinstance(data, list):
-        for i, value in enumerate(data):
-            if isinstance(value, dict | list):
-                data[i] = as_unknown(value) or _mark_unknowns(value)
-    return data
-
-
-def _convert(
-    value: Any,
-    t: model.Type,
-    file: str,
-    at: str,
-    problems: list[Problem],
-    parent: Mapping[str, Any] | None = None,
-) -> Any:
-    """A declared attribute's value, converted to its declared type the way the APIs send
-    it (`"1"` -> 1, `"false"` -> false); a value that does not convert is a problem at its
-    place. `null` counts as missing; a value not known yet (a Terraform plan's) has every
-    type. `parent` is the object holding the value: an `"-1/-1"` port range means every
-    port for TCP, UDP and ALL, and none for ICMP and GRE.
-    """
-    if value is None or isinstance(value, UnknownValue):
-        return value
-    t = model.unwrap(t)
-
-    def wrong(expected: str) -> Any:
-        problems.append(Problem(file, at, f"expected {expected}, found {describe_json(value)}"))
-        return value
-
-    match t:
-        case model.Scalar(name="int"):
-            if isinstance(value, str) and re.fullmatch(r"-?[0-9]+", value.strip()):
-                return int(value)
-            if not isinstance(value, int) or isinstance(value, bool):
-                return wrong("an integer")
-        case model.Scalar(name="bool"):
-            if isinstance(value, str) and value.lower() in ("true", "false"):
-                return value.lower() == "true"
-            if not isinstance(value, bool):
-                return wrong("true or false")
-        case model.Scalar(name="time"):
-            # Compared as text from here on: one form for every offset (UTC, seconds).
-            moment = model.canonical_time(value) if isinstance(value, str) else None
-            if moment is None:
-                return wrong("a time in ISO 8601 form, e.g. 2024-01-31T08:00Z")
-            return moment
-        case model.Scalar(name="cidr"):
-            network = model.canonical_cidr(value) if isinstance(value, str) else None
-            if network is None:
-                return wrong("a CIDR block, e.g. 10.0.0.0/8")
-            return network
-        case model.Scalar(name="port_range"):
-            if not isinstance(value, str) or _bad_ports(value):
-                return wrong('a port range such as "22/22", or "-1/-1" for every port')
-            protocol = parent.get("ip_protocol") if parent is not None else None
-            if value.strip() == "-1/-1" and str(protocol).upper() in NO_PORT_PROTOCOLS:
-                return ""  # ICMP and GRE have no ports: an empty range
-        case model.Scalar() | model.RefT():
-            if not isinstance(value, str):
-                return wrong("a string")
-        case model.ListT(item=item):
-            if not isinstance(value, list):
-                return wrong("an array")
-            return [_convert(v, item, file, f"{at}/{i}", problems) for i, v in enumerate(value)]
-        case model.MapT(value=vt):
-            if not isinstance(value, dict):
-                return wrong("an object")
-            return {
-                k: _convert(v, vt, file, f"{at}/{pointer_escape(k)}", problems)
-                for k, v in value.items()
-            }
-        case model.RecordT(fields=fields):
-            if not isinstance(value, dict):
-                return wrong("an object")
-            out = dict(value)
-            for name, ft in fields:
-                if name in value:
-                    out[name] = _convert(
-                        value[name], ft, file, f"{at}/{pointer_escape(name)}", problems, value
-                    )
-            return out
-        case model.ResourceT() | model.AnyT() | model.OptionalT():
-            pass
-    return value
-
-
-NO_PORT_PROTOCOLS = ("ICMP", "GRE", "ICMPV6")
-
-
-def _bad_ports(text: str) -> bool:
-    return "/" not in text or model.parse_port_range(text) is None
 
 
 def _zonal(guard: model.Guard, data: Mapping[str, Any]) -> bool:

@@ -21,7 +21,7 @@ from typing import Any, NoReturn, TypeVar, cast
 
 from policyengine.core import model, plan
 from policyengine.core.source import Source
-from policyengine.inputs.store import Edge, Resource
+from policyengine.inputs.resources import Edge, Resource
 from policyengine.results.report import Finding, Part
 from policyengine.runtime import Proof, Result, Status
 

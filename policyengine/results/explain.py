@@ -18,8 +18,8 @@ from pydantic import BaseModel, ConfigDict
 from policyengine.core.diagnostics import Diagnostic, Level, render_text
 from policyengine.core.source import Span
 from policyengine.inputs import origins as places
+from policyengine.inputs.resources import Resource
 from policyengine.inputs.snapshot import UnknownValue
-from policyengine.inputs.store import Resource
 from policyengine.results.hints import fix_hints
 from policyengine.runtime import Fact, Proof, Result, Status, Trace, Unknown, decisive
 from policyengine.runtime.outcomes import Operand, Test

@@ -12,8 +12,8 @@ from typing import Any
 
 from policyengine.core import semantics
 from policyengine.runtime import Proof, Status, Trace
-from policyengine.runtime.evaluator import show
 from policyengine.runtime.outcomes import Operand, Test
+from policyengine.runtime.shown import show
 
 # A test other than a comparison -> (after "would pass if SUBJECT", after "would need
 # SUBJECT"), for the wanted truth. Comparisons say themselves: `semantics.phrase`.

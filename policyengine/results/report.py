@@ -22,7 +22,8 @@ from policyengine.core.semantics import Enforcement, Severity
 from policyengine.core.source import Source
 from policyengine.core.version import TOOL, __version__, tool_version
 from policyengine.inputs import origins as places
-from policyengine.inputs.store import Resource, Store
+from policyengine.inputs.resources import Resource
+from policyengine.inputs.store import Store
 from policyengine.results.baseline import Baseline
 from policyengine.results.baseline import Entry as BaselineEntry
 from policyengine.results.explain import evidence as proof_evidence

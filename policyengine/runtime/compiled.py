@@ -22,7 +22,8 @@ from typing import Any, Final
 from policyengine.core import limits, model, plan, semantics
 from policyengine.core.builtins import BUILTINS, Undecided
 from policyengine.core.semantics import Quantifier
-from policyengine.inputs.store import Resource, Store
+from policyengine.inputs.resources import Resource
+from policyengine.inputs.store import Store
 from policyengine.runtime.evaluator import Evaluator
 from policyengine.runtime.outcomes import ABSENT, MISSING, PARENT, Missing, Result, Status
 from policyengine.runtime.rules import (

@@ -6,7 +6,6 @@ be decided is `Unknown`, and becomes an `error` outcome."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from itertools import repeat
@@ -15,8 +14,9 @@ from typing import Any, assert_never
 from policyengine.core import limits, model, plan, semantics
 from policyengine.core.builtins import BUILTINS, Undecided
 from policyengine.core.semantics import Quantifier
+from policyengine.inputs.resources import Resource
 from policyengine.inputs.snapshot import UnknownValue, pointer_escape
-from policyengine.inputs.store import Edge, Resource, Store
+from policyengine.inputs.store import Store
 from policyengine.runtime.outcomes import (
     ABSENT,
     MISSING,
@@ -29,6 +29,24 @@ from policyengine.runtime.outcomes import (
     Truth,
     Unknown,
 )
+from policyengine.runtime.shown import (
+    Elem,
+    bare,
+    dangling,
+    element_at,
+    element_label,
+    follow,
+    incomplete,
+    kind_and_key,
+    missing_attribute,
+    named_with_address,
+    pointer_of,
+    show,
+    shown_path,
+    subject_of,
+    text_of,
+    unwrapped,
+)
 
 
 @dataclass
@@ -36,16 +54,6 @@ class Frame:
     facts: list[Fact] = field(default_factory=list)
     children: list[Trace] = field(default_factory=list)
     test: Test | None = None
-
-
-class Elem:
-    """A list element bound to a quantifier variable, with its pointer when tracing."""
-
-    __slots__ = ("value", "pointer")
-
-    def __init__(self, value: Any, pointer: str) -> None:
-        self.value = value
-        self.pointer = pointer
 
 
 class Pending:
@@ -89,16 +97,16 @@ class Evaluator:
         )
 
     def _side(self, op: plan.Value, value: Any, env: list[Any]) -> Operand:
-        value = _plain(value)
+        value = unwrapped(value)
         if isinstance(op, plan.Const):
             return Operand(show(value), value, True)
         if isinstance(op, plan.Read):
             start = env[op.slot]
-            path = f"`{_shown_path(op, env)}`"
+            path = f"`{shown_path(op, env)}`"
             if isinstance(start, Resource):
                 return Operand(f"{path} of {start.kind} {start.key}", value, False)
             return Operand(path, value, False)
-        return Operand(f"`{_text(op)}`", value, False)
+        return Operand(f"`{text_of(op)}`", value, False)
 
     # -- values
     def value(self, op: plan.Value, env: list[Any]) -> Any:
@@ -108,12 +116,12 @@ class Evaluator:
             case plan.Read():
                 return self.read(op, env)
             case plan.CallOp(function=function, args=args):
-                values = [_plain(self.value(a, env)) for a in args]
+                values = [unwrapped(self.value(a, env)) for a in args]
                 for a, v in zip(args, values, strict=True):
                     if isinstance(v, Unknown) or v is MISSING:
                         return v  # an absent optional value stays an ordinary absence
                     if isinstance(v, Missing):
-                        return Unknown(f"{self.gone(a, env)}, so `{function}` cannot run")
+                        return Unknown(f"{missing_attribute(a, env)}, so `{function}` cannot run")
                 out = BUILTINS[function].impl(values, self.store)
                 if isinstance(out, Undecided):
                     return Unknown(out.reason)
@@ -126,7 +134,7 @@ class Evaluator:
                 if isinstance(region, Unknown):
                     return region
                 if region is MISSING or not isinstance(region, str):
-                    return Unknown(f"`{_text(place)}` is {show(region)}, not a region")
+                    return Unknown(f"`{text_of(place)}` is {show(region)}, not a region")
                 found = list(self.store.located(kind, region))
                 self._fact(
                     "count",
@@ -139,7 +147,7 @@ class Evaluator:
                 if isinstance(items, Unknown):
                     return items
                 if isinstance(items, Missing):
-                    return Unknown(f"{self.gone(source, env)}, so it cannot be counted")
+                    return Unknown(f"{missing_attribute(source, env)}, so it cannot be counted")
                 if where is None:
                     self._fact("count", f"{op.span.text} = {len(items)}", value=len(items))
                     return len(items)
@@ -161,7 +169,7 @@ class Evaluator:
     def let_value(self, op: plan.LetOp, env: list[Any]) -> Any:
         value = self.value(op.value, env)
         if value is ABSENT or value is PARENT:
-            value = Unknown(self.gone(op.value, env))
+            value = Unknown(missing_attribute(op.value, env))
         return value  # reading the let's name records its value
 
     def read(self, op: plan.Read, env: list[Any]) -> Any:
@@ -200,7 +208,7 @@ class Evaluator:
                 else:
                     key = step.name
                 if step.op == "index":
-                    got = _element(value, int(step.name))
+                    got = element_at(value, int(step.name))
                 elif i == 0 and isinstance(start, Resource) and key in ("region", "zone"):
                     got = getattr(start, key)  # the region may come from the location table
                 elif isinstance(value, Mapping):
@@ -225,21 +233,21 @@ class Evaluator:
             kept = [(v, p) for v, p in values if not isinstance(v, Missing)]
             for v, p in kept:
                 if isinstance(v, UnknownValue):
-                    return self.unknown(owner, _shown_path(op, env), v, p)
+                    return self.unknown(owner, shown_path(op, env), v, p)
             if self.tracing:
                 self._fact(
                     "read",
-                    f"{_subject(owner, _shown_path(op, env))} = {show([v for v, _ in kept])}",
+                    f"{subject_of(owner, shown_path(op, env))} = {show([v for v, _ in kept])}",
                     pointer,
                     [v for v, _ in kept],
                 )
             return [Elem(v, p) if self.tracing else v for v, p in kept]
         value, ptr = values[0] if values else (MISSING, pointer)
         if isinstance(value, UnknownValue):
-            return self.unknown(owner, _shown_path(op, env), value, ptr)
+            return self.unknown(owner, shown_path(op, env), value, ptr)
         if self.tracing:
             self.last_pointer = ptr  # where a quantifier's list elements live
-            text = _subject(owner, _shown_path(op, env))
+            text = subject_of(owner, shown_path(op, env))
             if isinstance(value, Missing):
                 self._fact("missing", f"{text} is missing", ptr, owner=owner)
             else:
@@ -272,7 +280,9 @@ class Evaluator:
                         continue
                     return Unknown(dangling(edge))
                 for target in edge.targets:
-                    self._fact("follow", follow(edge, target), edge.pointer, owner=_name(anchor))
+                    self._fact(
+                        "follow", follow(edge, target), edge.pointer, owner=kind_and_key(anchor)
+                    )
                     out.append(target)
         else:
             # Any source whose path is incomplete might point here: the list is unknown.
@@ -282,7 +292,12 @@ class Evaluator:
                     f"cannot be listed: {incomplete(relation, source, path, pointer, self.store)}"
                 )
             for edge in self.store.edges_to(relation, anchor):
-                self._fact("follow", follow(edge, anchor), edge.pointer, owner=_name(edge.source))
+                self._fact(
+                    "follow",
+                    follow(edge, anchor),
+                    edge.pointer,
+                    owner=kind_and_key(edge.source),
+                )
                 out.append(edge.source)
         return out
 
@@ -327,12 +342,13 @@ class Evaluator:
                     return cv
                 if iv is MISSING or cv is MISSING:
                     return False
-                values = _plain(cv)
+                values = unwrapped(cv)
                 result = semantics.member(iv, values, negated)
                 if self.tracing:
                     found = result != negated
                     self._fact(
-                        "compare", f"{show(iv)} is {'' if found else 'not '}in {show(values)}"
+                        "compare",
+                        f"{show(iv)} is {'' if found else 'not '}in {show(values)}",
                     )
                     self._test("not in" if negated else "in", (item, iv), (coll, values), env)
                 return result
@@ -345,7 +361,8 @@ class Evaluator:
                 ok = semantics.matches(regex, v)
                 if self.tracing:
                     self._fact(
-                        "compare", f"{show(v)} {'matches' if ok else 'does not match'} /{pattern}/"
+                        "compare",
+                        f"{show(v)} {'matches' if ok else 'does not match'} /{pattern}/",
                     )
                     self.frame.test = Test(
                         "matches",
@@ -364,11 +381,13 @@ class Evaluator:
                 v = bare(v)
                 if v is PARENT:
                     tested = (
-                        _shown_path(operand, env)
+                        shown_path(operand, env)
                         if isinstance(operand, plan.Read)
-                        else _text(operand)
+                        else text_of(operand)
                     )
-                    return Unknown(f"`{tested}` cannot be tested: {self.gone(operand, env)}")
+                    return Unknown(
+                        f"`{tested}` cannot be tested: {missing_attribute(operand, env)}"
+                    )
                 missing = isinstance(v, Missing)
                 result = semantics.presence(test, missing, not missing and semantics.is_empty(v))
                 if self.tracing:
@@ -381,7 +400,7 @@ class Evaluator:
                 if v is MISSING:
                     return False
                 if not isinstance(v, bool):
-                    return Unknown(f"`{_text(operand)}` is {show(v)}, not true or false")
+                    return Unknown(f"`{text_of(operand)}` is {show(v)}, not true or false")
                 if self.tracing:
                     self._test("is true", (operand, v), None, env)
                 return v
@@ -415,7 +434,7 @@ class Evaluator:
             if isinstance(value, Unknown):
                 return value
             if bare(value) is ABSENT or bare(value) is PARENT:
-                return Unknown(self.gone(arg, env))
+                return Unknown(missing_attribute(arg, env))
             env[slot] = value
         return self.cond(op.body, env)
 
@@ -423,7 +442,7 @@ class Evaluator:
         """A value a comparison uses: a missing non-optional value is `Unknown`."""
         v = bare(self.value(op, env))
         if v is ABSENT or v is PARENT:
-            return Unknown(self.gone(op, env))
+            return Unknown(missing_attribute(op, env))
         return v
 
     def over_budget(self) -> Unknown:
@@ -432,38 +451,6 @@ class Evaluator:
             f"outcome ({limits.env_name('outcome_steps')} sets it)"
         )
 
-    def gone(self, op: plan.Value, env: list[Any]) -> str:
-        """Which attribute a missing value lacks, said for a person: "`metadata_options` of
-        instance i-1 is missing" (not the path the rule wrote, which may go deeper)."""
-        if not isinstance(op, plan.Read):
-            return f"`{_text(op)}` is missing"
-        start = env[op.slot]
-        if isinstance(start, Resource):
-            current: Any = start.data
-            shown, owner = "", f" of {start.kind} {start.key}"
-        else:
-            current = bare(start)
-            shown, owner = re.split(r"[.\[]", op.text, maxsplit=1)[0], ""
-        for i, step in enumerate(op.steps):
-            if step.op == "star":
-                break
-            key = env[step.slot] if step.op == "var" else step.name
-            key = bare(key)
-            if step.op == "index":
-                shown += f"[{key}]"
-                current = _element(current, int(key))
-                if current is None:
-                    break
-                continue
-            shown += f".{key}" if step.op == "attr" else f"[{show(key)}]"
-            if i == 0 and isinstance(start, Resource) and key in ("region", "zone"):
-                current = getattr(start, key)
-            else:
-                current = current.get(key) if isinstance(current, Mapping) else None
-            if current is None:
-                break
-        return f"`{shown.lstrip('.')}`{owner} is missing"
-
     def quantifier(self, op: plan.QuantOp, env: list[Any]) -> Truth:
         items = self.value(op.source, env)
         if isinstance(items, Unknown):
@@ -471,9 +458,9 @@ class Evaluator:
         if items is MISSING:
             items = []  # an absent optional list has no elements
         if isinstance(items, Missing):
-            return Unknown(self.gone(op.source, env))  # a required one cannot be decided
+            return Unknown(missing_attribute(op.source, env))  # a required one cannot be decided
         if not isinstance(items, list):
-            return Unknown(f"`{_text(op.source)}` is {show(items)}, not a list")
+            return Unknown(f"`{text_of(op.source)}` is {show(items)}, not a list")
         unknown: Unknown | None = None
         decided_by = semantics.decider(op.quantifier)
         considered = 0
@@ -503,8 +490,8 @@ class Evaluator:
                     return semantics.settled(op.quantifier, True)
                 if not deciders:  # the first decider is the one a `message` names
                     self.witness[op.slot] = item
-                label = _element_label(item, _text(op.source), index)
-                fact = Fact("element", f"decided by {op.var} = {label}", _pointer_of(item))
+                label = element_label(item, text_of(op.source), index)
+                fact = Fact("element", f"decided by {op.var} = {label}", pointer_of(item))
                 kids = tuple(self.frame.children[mark_children:])
                 deciders.append(Trace("element", op.span, t, (fact,), kids))
                 if op.quantifier is Quantifier.EVERY:
@@ -571,9 +558,15 @@ class Evaluator:
             if v is None:
                 return Unknown(f"{res.kind} {res.key} has no {scope}")
             if isinstance(v, UnknownValue):
-                return Unknown(f"the {scope} of {_named(res)} is not known yet ({v.what})")
+                return Unknown(
+                    f"the {scope} of {named_with_address(res)} is not known yet ({v.what})"
+                )
             self._fact(
-                "read", f"{_name(res)} is in {scope} {v}", f"{res.pointer}/{scope}", v, _name(res)
+                "read",
+                f"{kind_and_key(res)} is in {scope} {v}",
+                f"{res.pointer}/{scope}",
+                v,
+                kind_and_key(res),
             )
         same = bool(lv == rv)
         if self.tracing:
@@ -594,118 +587,3 @@ _OP_NAMES: dict[type, str] = {
     plan.QuantOp: "quantifier",
     plan.DefineOp: "define",
 }
-
-
-def bare(value: Any) -> Any:
-    """A value without its quantifier wrapping."""
-    return value.value if isinstance(value, Elem) else value
-
-
-def _plain(value: Any) -> Any:
-    """A value, or each item of a list, without quantifier wrapping: what built-ins see."""
-    return [bare(v) for v in value] if isinstance(value, list) else bare(value)
-
-
-def _element(value: Any, index: int) -> Any:
-    """`xs[i]`: the element, counting from the end for a negative index; None when the
-    value is no list or is shorter."""
-    if isinstance(value, list) and -len(value) <= index < len(value):
-        return value[index]
-    return None
-
-
-def _text(op: plan.Value) -> str:
-    return op.text if isinstance(op, plan.Read | plan.Const) else op.span.text
-
-
-def _shown_path(op: plan.Read, env: list[Any]) -> str:
-    """The path as written, with each `[name]` key replaced by the key it held."""
-    text = op.text
-    for step in op.steps:
-        if step.op == "var":
-            key = env[step.slot]
-            key = bare(key)
-            text = text.replace(f"[{step.name}]", f"[{show(key)}]", 1)
-    return text
-
-
-def _name(resource: Resource) -> str:
-    return f"{resource.kind} {resource.key}"
-
-
-def _subject(owner: str, path: str) -> str:
-    return f"{owner}: {path}" if owner else path
-
-
-def show(value: Any) -> str:
-    value = bare(value)
-    if isinstance(value, str):
-        return f'"{value}"'
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, list):
-        return "[" + ", ".join(show(v) for v in value) + "]"
-    if isinstance(value, Resource):
-        return f"{value.kind} {value.key}"
-    if isinstance(value, Missing):
-        return "missing"
-    if isinstance(value, UnknownValue):
-        return f"unknown ({value.what})"
-    if isinstance(value, dict):
-        return "{…}"
-    return str(value)
-
-
-def _element_label(item: Any, source: str, index: int) -> str:
-    """How a deciding element is named: a resource by kind and id, an object by its
-    place in the list (`rules[2]`), a scalar by its value."""
-    value = bare(item)
-    if isinstance(item, Resource) or not isinstance(value, dict | list):
-        return show(item)
-    return f"{source}[{index}]"
-
-
-def _pointer_of(item: Any) -> str:
-    if isinstance(item, Resource):
-        return item.pointer
-    if isinstance(item, Elem):
-        return item.pointer
-    return ""
-
-
-def _named(resource: Resource) -> str:
-    """A resource as a person finds it: by kind and key, and where it is declared."""
-    named = f"{resource.kind} {resource.key}"
-    return (
-        f"{named} ({resource.address})"
-        if resource.address != resource.key and resource.address
-        else named
-    )
-
-
-def follow(edge: Edge, target: Resource) -> str:
-    via = ", ".join(edge.paths)
-    return (
-        f"{edge.source.kind} {edge.source.key} {edge.relation.verb} {target.kind} "
-        f"{target.key} (via {via})"
-    )
-
-
-def incomplete(
-    relation: model.Relation, source: Resource, path: str, pointer: str, store: Store
-) -> str:
-    attribute = pointer.rsplit("/", 1)[-1].replace("~1", "/").replace("~0", "~")
-    gap = f"`{attribute}` of {source.kind} {source.key} is missing"
-    unknown = store.value_at(source, pointer)
-    if isinstance(unknown, UnknownValue):
-        gap = f"`{attribute}` of {_named(source)} is not known yet ({unknown.what})"
-    if path.startswith("when "):
-        return f"{gap}, so whether it has a `{relation.name}` edge cannot be told"
-    return f"{gap}, so `{relation.name}` cannot be followed through `{path}`"
-
-
-def dangling(edge: Edge) -> str:
-    return (
-        f"{edge.source.kind} {edge.source.key} names {edge.relation.target} "
-        f"`{edge.value}` ({', '.join(edge.paths)}), which is not in the snapshot"
-    )

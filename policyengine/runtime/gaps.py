@@ -6,8 +6,9 @@ export missing an API never reads as compliant."""
 from __future__ import annotations
 
 from policyengine.core import plan
+from policyengine.inputs.resources import Resource
 from policyengine.inputs.snapshot import Gap
-from policyengine.inputs.store import Resource, Store
+from policyengine.inputs.store import Store
 from policyengine.runtime.outcomes import Result, Status
 
 EVERY_REGION = "every region"  # the subject of a gap without a region (a global API)

@@ -9,7 +9,7 @@ from typing import Any, Final
 
 from policyengine.core import plan
 from policyengine.core.source import Span
-from policyengine.inputs.store import Edge, Resource
+from policyengine.inputs.resources import Edge, Resource
 
 
 class Status(enum.StrEnum):

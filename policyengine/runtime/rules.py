@@ -8,17 +8,9 @@ from collections.abc import Callable, Iterator
 from typing import Any, Final, TypeVar, assert_never
 
 from policyengine.core import model, plan
-from policyengine.inputs.store import Edge, Resource, Store
-from policyengine.runtime.evaluator import (
-    Evaluator,
-    Frame,
-    Pending,
-    bare,
-    dangling,
-    follow,
-    incomplete,
-    show,
-)
+from policyengine.inputs.resources import Edge, Resource
+from policyengine.inputs.store import Store
+from policyengine.runtime.evaluator import Evaluator, Frame, Pending
 from policyengine.runtime.gaps import is_gap, with_gaps
 from policyengine.runtime.outcomes import (
     Fact,
@@ -30,6 +22,7 @@ from policyengine.runtime.outcomes import (
     Truth,
     Unknown,
 )
+from policyengine.runtime.shown import bare, dangling, follow, incomplete, show
 
 # ---------------------------------------------------------------- the rule driver
 

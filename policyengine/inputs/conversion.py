@@ -1,0 +1,149 @@
+"""A declared attribute's value converted to its declared type, the way the APIs send it
+(`"1"` -> 1, `"false"` -> false, times, CIDR blocks and port ranges in one form); a value
+that does not convert is a problem at its place."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from policyengine.core import model
+from policyengine.inputs.snapshot import (
+    Problem,
+    UnknownValue,
+    as_unknown,
+    describe_json,
+    pointer_escape,
+)
+
+
+def ready(t: model.Type) -> Callable[[Any], bool]:
+    """Whether a value of declared type `t` needs no conversion: `convert` would return
+    it unchanged. A closure per type, built once per store, so good data costs a few
+    calls. Times, CIDR blocks and port ranges are always converted (to one form)."""
+    t = model.unwrap(t)
+    match t:
+        case model.Scalar(name="int"):
+            return lambda v: isinstance(v, int) and not isinstance(v, bool)
+        case model.Scalar(name="bool"):
+            return lambda v: isinstance(v, bool)
+        case model.Scalar(name="time" | "cidr" | "port_range"):
+            return lambda v: False
+        case model.Scalar() | model.RefT():
+            return lambda v: isinstance(v, str)
+        case model.ListT(item=item):
+            item_ready = ready(item)
+            return lambda v: isinstance(v, list) and all(x is None or item_ready(x) for x in v)
+        case model.MapT(value=vt):
+            value_ready = ready(vt)
+            return lambda v: (
+                isinstance(v, dict) and all(x is None or value_ready(x) for x in v.values())
+            )
+        case model.RecordT(fields=fields):
+            fields_ready = tuple((name, ready(ft)) for name, ft in fields)
+            return lambda v: (
+                isinstance(v, dict)
+                and all(v.get(name) is None or ready(v[name]) for name, ready in fields_ready)
+            )
+        case _:
+            return lambda v: True
+
+
+def mark_unknowns(data: Any) -> Any:
+    """Replaces every `{"$unknown": ...}` under `data` by an UnknownValue, in place."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if isinstance(value, dict | list):
+                data[key] = as_unknown(value) or mark_unknowns(value)
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            if isinstance(value, dict | list):
+                data[i] = as_unknown(value) or mark_unknowns(value)
+    return data
+
+
+def convert(
+    value: Any,
+    t: model.Type,
+    file: str,
+    at: str,
+    problems: list[Problem],
+    parent: Mapping[str, Any] | None = None,
+) -> Any:
+    """A declared attribute's value, converted to its declared type the way the APIs send
+    it (`"1"` -> 1, `"false"` -> false); a value that does not convert is a problem at its
+    place. `null` counts as missing; a value not known yet (a Terraform plan's) has every
+    type. `parent` is the object holding the value: an `"-1/-1"` port range means every
+    port for TCP, UDP and ALL, and none for ICMP and GRE.
+    """
+    if value is None or isinstance(value, UnknownValue):
+        return value
+    t = model.unwrap(t)
+
+    def wrong(expected: str) -> Any:
+        problems.append(Problem(file, at, f"expected {expected}, found {describe_json(value)}"))
+        return value
+
+    match t:
+        case model.Scalar(name="int"):
+            if isinstance(value, str) and re.fullmatch(r"-?[0-9]+", value.strip()):
+                return int(value)
+            if not isinstance(value, int) or isinstance(value, bool):
+                return wrong("an integer")
+        case model.Scalar(name="bool"):
+            if isinstance(value, str) and value.lower() in ("true", "false"):
+                return value.lower() == "true"
+            if not isinstance(value, bool):
+                return wrong("true or false")
+        case model.Scalar(name="time"):
+            # Compared as text from here on: one form for every offset (UTC, seconds).
+            moment = model.canonical_time(value) if isinstance(value, str) else None
+            if moment is None:
+                return wrong("a time in ISO 8601 form, e.g. 2024-01-31T08:00Z")
+            return moment
+        case model.Scalar(name="cidr"):
+            network = model.canonical_cidr(value) if isinstance(value, str) else None
+            if network is None:
+                return wrong("a CIDR block, e.g. 10.0.0.0/8")
+            return network
+        case model.Scalar(name="port_range"):
+            if not isinstance(value, str) or bad_ports(value):
+                return wrong('a port range such as "22/22", or "-1/-1" for every port')
+            protocol = parent.get("ip_protocol") if parent is not None else None
+            if value.strip() == "-1/-1" and str(protocol).upper() in NO_PORT_PROTOCOLS:
+                return ""  # ICMP and GRE have no ports: an empty range
+        case model.Scalar() | model.RefT():
+            if not isinstance(value, str):
+                return wrong("a string")
+        case model.ListT(item=item):
+            if not isinstance(value, list):
+                return wrong("an array")
+            return [convert(v, item, file, f"{at}/{i}", problems) for i, v in enumerate(value)]
+        case model.MapT(value=vt):
+            if not isinstance(value, dict):
+                return wrong("an object")
+            return {
+                k: convert(v, vt, file, f"{at}/{pointer_escape(k)}", problems)
+                for k, v in value.items()
+            }
+        case model.RecordT(fields=fields):
+            if not isinstance(value, dict):
+                return wrong("an object")
+            out = dict(value)
+            for name, ft in fields:
+                if name in value:
+                    out[name] = convert(
+                        value[name], ft, file, f"{at}/{pointer_escape(name)}", problems, value
+                    )
+            return out
+        case model.ResourceT() | model.AnyT() | model.OptionalT():
+            pass
+    return value
+
+
+NO_PORT_PROTOCOLS = ("ICMP", "GRE", "ICMPV6")
+
+
+def bad_ports(text: str) -> bool:
+    return "/" not in text or model.parse_port_range(text) is None
