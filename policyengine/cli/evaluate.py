@@ -48,7 +48,7 @@ from policyengine.inputs.files import read_stdin, read_text
 from policyengine.outputs import Format, needs_every_outcome, render
 from policyengine.pipeline import delta, engine, jobs
 from policyengine.pipeline.config import FailOn
-from policyengine.pipeline.jobs import Reading
+from policyengine.pipeline.reading import Reading
 from policyengine.pipeline.selection import select
 from policyengine.results import baseline as baselines
 from policyengine.results import report as reports

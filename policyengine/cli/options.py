@@ -17,7 +17,7 @@ from policyengine.core.model import parse_time
 from policyengine.core.semantics import Severity
 from policyengine.inputs import importers
 from policyengine.pipeline.config import FailOn
-from policyengine.pipeline.jobs import Reading
+from policyengine.pipeline.reading import Reading
 from policyengine.pipeline.selection import Selection
 
 

@@ -3,13 +3,12 @@ text. `text` and `json` are the report's own renderings (`policyengine.results.r
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from policyengine.outputs import github, gitlab, html, junit, markdown, sarif
-from policyengine.results import report as reports
-from policyengine.results.report import Report
+if TYPE_CHECKING:
+    from policyengine.results.report import Report
 
 
 class Format(StrEnum):
@@ -21,24 +20,6 @@ class Format(StrEnum):
     MARKDOWN = "markdown"
     HTML = "html"
     GITLAB = "gitlab"
-
-
-@dataclass(frozen=True)
-class Options:
-    show_all: bool = False  # list passes and skips too
-    docs_url: str | None = None  # where `policyengine docs` pages are published
-
-
-_RENDER: dict[Format, Callable[[Report, Options], str]] = {
-    Format.TEXT: lambda r, o: reports.render_text(r, show_all=o.show_all),
-    Format.JSON: lambda r, o: reports.render_json(r, show_all=o.show_all),
-    Format.SARIF: lambda r, o: sarif.render(r, o.show_all, sarif.Options(docs_url=o.docs_url)),
-    Format.JUNIT: lambda r, o: junit.render(r, o.show_all),
-    Format.GITHUB: lambda r, o: github.render(r, o.show_all),
-    Format.MARKDOWN: lambda r, o: markdown.render(r, o.show_all),
-    Format.HTML: lambda r, o: html.render(r, o.show_all),
-    Format.GITLAB: lambda r, o: gitlab.render(r, o.show_all),
-}
 
 
 # Formats that list every outcome, passes included, whatever --all says.
@@ -54,7 +35,41 @@ def needs_every_outcome(formats: Iterable[Format], show_all: bool) -> bool:
 def render(
     fmt: Format, report: Report, *, show_all: bool = False, docs_url: str | None = None
 ) -> str:
-    return _RENDER[fmt](report, Options(show_all, docs_url))
+    # Each format's module is imported when it is asked for: a run renders one or two of
+    # them, and importing all of them was a fifth of a small run's start-up.
+    match fmt:
+        case Format.TEXT:
+            from policyengine.results import report as reports
+
+            return reports.render_text(report, show_all=show_all)
+        case Format.JSON:
+            from policyengine.results import report as reports
+
+            return reports.render_json(report, show_all=show_all)
+        case Format.SARIF:
+            from policyengine.outputs import sarif
+
+            return sarif.render(report, show_all, sarif.Options(docs_url=docs_url))
+        case Format.JUNIT:
+            from policyengine.outputs import junit
+
+            return junit.render(report, show_all)
+        case Format.GITHUB:
+            from policyengine.outputs import github
+
+            return github.render(report, show_all)
+        case Format.MARKDOWN:
+            from policyengine.outputs import markdown
+
+            return markdown.render(report, show_all)
+        case Format.HTML:
+            from policyengine.outputs import html
+
+            return html.render(report, show_all)
+        case Format.GITLAB:
+            from policyengine.outputs import gitlab
+
+            return gitlab.render(report, show_all)
 
 
 def render_failure(fmt: Format, kind: str, text: str) -> str:
@@ -63,16 +78,28 @@ def render_failure(fmt: Format, kind: str, text: str) -> str:
     empty. JSON has its own document, written by the command line."""
     match fmt:
         case Format.SARIF:
+            from policyengine.outputs import sarif
+
             return sarif.render_failure(kind, text)
         case Format.JUNIT:
+            from policyengine.outputs import junit
+
             return junit.render_failure(kind, text)
         case Format.GITHUB:
+            from policyengine.outputs import github
+
             return github.render_failure(kind, text)
         case Format.MARKDOWN:
+            from policyengine.outputs import markdown
+
             return markdown.render_failure(kind, text)
         case Format.HTML:
+            from policyengine.outputs import html
+
             return html.render_failure(kind, text)
         case Format.GITLAB:
+            from policyengine.outputs import gitlab
+
             return gitlab.render_failure(kind, text)
         case Format.TEXT | Format.JSON:
             return text

@@ -17,13 +17,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from policyengine.core.diagnostics import Diagnostic, Level
 from policyengine.core.errors import InputError
 from policyengine.core.files import Confinement
-from policyengine.frontend import cost as costs
-from policyengine.frontend.describe import RuleDescription, describe_rule
-from policyengine.frontend.lint import check_diagnostics
 from policyengine.frontend.loader import (
     Loaded,
     bundled_policies,
@@ -34,14 +32,21 @@ from policyengine.frontend.loader import (
 )
 from policyengine.inputs import importers
 from policyengine.inputs.files import read_text
-from policyengine.inputs.store import Store
-from policyengine.pipeline import delta, jobs
-from policyengine.pipeline import testing as policy_tests
-from policyengine.pipeline.jobs import Reading
-from policyengine.results import baseline as baselines
-from policyengine.results import explanations, report
-from policyengine.results.report import Gate, Part, Report
-from policyengine.results.waivers import DEFAULT_NAMES, Waiver, WaiversFile, read_waivers
+from policyengine.pipeline.reading import Reading
+
+if TYPE_CHECKING:
+    from policyengine.frontend import cost as costs
+    from policyengine.frontend.describe import RuleDescription
+    from policyengine.inputs.store import Store
+    from policyengine.pipeline import delta
+    from policyengine.pipeline import testing as policy_tests
+    from policyengine.results import baseline as baselines
+    from policyengine.results import explanations
+    from policyengine.results.report import Gate, Part, Report
+    from policyengine.results.waivers import Waiver, WaiversFile
+
+# A stage's modules are imported by the functions that use them: a command runs a few of
+# these functions, and importing every stage up front was most of a small run's time.
 
 POLICY_SUFFIXES = (".policy",)
 SOURCE_SUFFIXES = (".policy", ".model")
@@ -95,6 +100,9 @@ def check(
 ) -> Checked:
     """Policies and models parsed, checked and linted, without a snapshot; with `cost`,
     what each rule's evaluation looks up and scans."""
+    from policyengine.frontend import cost as costs
+    from policyengine.frontend.lint import check_diagnostics
+
     files = source_paths(paths)
     checked = front(files, params)
     diags = check_diagnostics(checked)
@@ -106,6 +114,9 @@ def check(
 
 def describe(policies: Loaded, rule: str) -> RuleDescription:
     """What a rule (by id or name) checks, in words: `explain --rule` without a snapshot."""
+    from policyengine.frontend.describe import describe_rule
+    from policyengine.results import explanations
+
     return describe_rule(explanations.find_rule(policies.plan, rule))
 
 
@@ -164,6 +175,8 @@ def read_snapshots(
 def waiver_files(given: Path | None, policies: Sequence[Path] | None) -> list[WaiversFile]:
     """`given`, else the first of waivers.yaml, waivers.yml, waivers.json in each policy
     folder (which must stay inside that folder)."""
+    from policyengine.results.waivers import DEFAULT_NAMES, WaiversFile
+
     if given is not None:
         return [WaiversFile(given)]
     found: list[WaiversFile] = []
@@ -176,8 +189,17 @@ def waiver_files(given: Path | None, policies: Sequence[Path] | None) -> list[Wa
     return found
 
 
+def read_waivers(files: Sequence[Path | WaiversFile]) -> list[Waiver]:
+    """The waivers of every file, checked. Raises WaiversError."""
+    from policyengine.results import waivers
+
+    return waivers.read_waivers(files)
+
+
 def read_baseline(path: Path) -> baselines.Baseline:
     """A baseline written by `evaluate --write-baseline`. Raises BaselineError."""
+    from policyengine.results import baseline as baselines
+
     return baselines.parse_baseline(read_text(path, "baseline file"), str(path))
 
 
@@ -199,6 +221,8 @@ def evaluate_report(
     waivers (expired as of `today`) and the baseline applied. `gate` is what fails the
     run, or only its lowest failing severity. Without `every_outcome`, passes and skips
     are counted, not kept (`outputs.needs_every_outcome` says when they are needed)."""
+    from policyengine.results import report
+
     return report.build(
         policies.plan,
         stores,
@@ -224,6 +248,8 @@ def evaluate_apart(
 ) -> list[Part]:
     """Each snapshot evaluated as its own task, in `workers` processes or on the Dask
     cluster at `scheduler`; `report.assemble` makes the report of the parts."""
+    from policyengine.pipeline import jobs
+
     tasks = jobs.tasks_for(paths, reading, stdin)
     if scheduler is not None:
         done = jobs.run_dask(policies.plan, tasks, scheduler, timeout)
@@ -243,6 +269,8 @@ def explain(
 ) -> list[explanations.Explanation]:
     """The fails and errors (of `rule`), or every outcome of `resource`, each traced to
     the policy line and the values read, with the live waiver that covers it."""
+    from policyengine.results import explanations
+
     return explanations.explain(
         policies.plan, store, rule=rule, resource=resource, waivers=waivers, today=today
     )
@@ -253,6 +281,8 @@ def operation_findings(
 ) -> list[delta.Introduced]:
     """The findings each API call in `operations` (JSON, or `aliyun ecs ACTION --Param
     value` lines) would add to the account `before` holds, applied in turn."""
+    from policyengine.pipeline import delta
+
     ops = importers.operations.parse(operations, file)
     m = policies.plan.model
     return delta.introduced(policies.plan, before.converted.document, ops, before.snapshot.file, m)
@@ -260,6 +290,8 @@ def operation_findings(
 
 def snapshot_diff(policies: Loaded, old: importers.Read, new: importers.Read) -> delta.Diff:
     """The findings new, fixed and unchanged between two inputs of one account."""
+    from policyengine.pipeline import delta
+
     m = policies.plan.model
     return delta.compare(
         delta.findings(policies.plan, old.converted.document, old.snapshot.file, m),
@@ -272,6 +304,8 @@ def run_policy_tests(
 ) -> policy_tests.Run:
     """Every `*.test.yaml` under `paths` (default: the bundled packs) run, with the
     coverage of outcomes and branches when asked."""
+    from policyengine.pipeline import testing as policy_tests
+
     found = policy_tests.find_test_files(paths or [bundled_root()])
     return policy_tests.run_tests([policy_tests.read_test_file(p) for p in found], coverage)
 

@@ -22,7 +22,6 @@ import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 from policyengine.core import collector, plan
@@ -30,20 +29,10 @@ from policyengine.core.errors import InputError, Problem, UsageError
 from policyengine.core.version import DISTRIBUTION
 from policyengine.inputs import importers
 from policyengine.pipeline import wire
+from policyengine.pipeline.reading import Reading
 from policyengine.results.report import Part, evaluate_snapshot
 
 DASK_EXTRA = f"pip install '{DISTRIBUTION}[dask]'"
-
-
-@dataclass(frozen=True)
-class Reading:
-    """How the snapshot arguments are read: the --input-format, --region, --verbose given."""
-
-    format: str = "auto"
-    region: str | None = None
-    verbose: bool = False
-    now: datetime | None = None  # --now: the time `now()` reads, instead of captured_at
-    tf_dir: Path | None = None  # --tf-dir: a Terraform plan's `.tf` files, if not beside it
 
 
 @dataclass(frozen=True)

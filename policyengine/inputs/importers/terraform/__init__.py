@@ -19,15 +19,21 @@ from __future__ import annotations
 
 from policyengine.core import model
 from policyengine.inputs.importers.base import Converted, Importer, Input, Options
-from policyengine.inputs.importers.terraform.convert import convert
 from policyengine.inputs.importers.terraform.plan import detect_plan, detect_state
+
+# The converter (and the HCL reader it uses for `.tf` files) is imported when a Terraform
+# input is read: telling the format needs only `plan`, and most runs read none.
 
 
 def convert_plan(source: Input, m: model.Model, options: Options) -> Converted:
+    from policyengine.inputs.importers.terraform.convert import convert
+
     return convert(source, m, options, plan=True)
 
 
 def convert_state(source: Input, m: model.Model, options: Options) -> Converted:
+    from policyengine.inputs.importers.terraform.convert import convert
+
     return convert(source, m, options, plan=False)
 
 
