@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from policyengine.core import model as models
 from policyengine.frontend.loader import Loaded, bundled_policies, load
 from policyengine.inputs.snapshot import ResourceEnvelope, parse_document, plain_envelope
 from policyengine.inputs.store import Store
@@ -83,6 +84,47 @@ def test_fields_no_rule_reads_change_no_outcome(
         if name in ENVELOPE or name in kind.declared:
             continue  # a field the model knows is read (and checked) by the store
         resource[name] = value
+    assert _outcomes(doc) == _expected(which)
+
+
+def _records(data: Any, t: models.Type) -> list[tuple[dict[str, Any], models.RecordT]]:
+    """Every object in `data` the model types as a record, with its record type: where an
+    added key is a field no rule can read (unlike a map's key, which a rule may list)."""
+    t = models.unwrap(t)
+    if isinstance(t, models.RecordT) and isinstance(data, dict):
+        inner = [r for name, ft in t.fields for r in _records(data.get(name), ft)]
+        return [(data, t), *inner]
+    if isinstance(t, models.ListT) and isinstance(data, list):
+        return [r for item in data for r in _records(item, t.item)]
+    return []
+
+
+@settings(max_examples=10, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    which=st.sampled_from([0, 1]),
+    added=st.lists(
+        st.tuples(st.integers(0, 10**6), st.text(min_size=1, max_size=12), json_values),
+        min_size=1,
+        max_size=6,
+    ),
+)
+def test_fields_no_rule_reads_inside_objects_change_no_outcome(
+    which: int, added: list[tuple[int, str, Any]]
+) -> None:
+    doc = copy.deepcopy(_documents()[which])
+    model = _policies().plan.model
+    records = [
+        found
+        for resource in doc["resources"]
+        for name, t in model.kinds[resource["kind"]].attributes.fields
+        if name in model.kinds[resource["kind"]].declared
+        for found in _records(resource.get(name), t)
+    ]
+    assert records, "the accounts hold objects the model types as records"
+    for at, name, value in added:
+        record, t = records[at % len(records)]
+        if name not in t.by_name:
+            record[name] = value
     assert _outcomes(doc) == _expected(which)
 
 
