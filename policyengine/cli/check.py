@@ -14,8 +14,6 @@ from policyengine.cli.failure import fail, plural
 from policyengine.cli.options import Color, ColorOpt, ParamOpt, PathsArg
 from policyengine.core.diagnostics import Diagnostic, render_text, to_json
 from policyengine.core.errors import UsageError
-from policyengine.frontend import cost as costs
-from policyengine.outputs import sarif
 from policyengine.pipeline import engine
 from policyengine.results import report as reports
 
@@ -51,6 +49,8 @@ def check(
     files, diags, rule_costs = checked.files, checked.diagnostics, checked.costs
     errors, warnings = checked.errors, checked.warnings
     if fmt is CheckFormat.SARIF:
+        from policyengine.outputs import sarif
+
         typer.echo(json.dumps(sarif.diagnostics_log(diags), indent=2, ensure_ascii=False))
     elif fmt is CheckFormat.JSON:
         doc = {
@@ -65,6 +65,8 @@ def check(
     else:
         console.show(_check_text(diags, len(files), errors, warnings), console.DIAGNOSTICS)
         if rule_costs:
+            from policyengine.frontend import cost as costs
+
             console.show("\n" + costs.render_text(rule_costs), console.DIAGNOSTICS)
         elif cost:
             console.say("\nno cost report: the policies have errors")

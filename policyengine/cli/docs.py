@@ -12,7 +12,6 @@ from policyengine.cli.failure import fail
 from policyengine.core.diagnostics import DiagnosticError
 from policyengine.core.errors import UsageError
 from policyengine.frontend.loader import front, load
-from policyengine.outputs.docs import render_docs
 from policyengine.pipeline import engine
 
 
@@ -44,6 +43,8 @@ def docs(
     except (DiagnosticError, UsageError) as exc:
         fail(exc, False)
     out.mkdir(parents=True, exist_ok=True)
+    from policyengine.outputs.docs import render_docs
+
     for name, text in render_docs(checked.policies, compiled).items():
         (out / name).write_text(text, encoding="utf-8")
         typer.echo(f"wrote {out / name}", err=True)

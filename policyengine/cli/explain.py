@@ -31,12 +31,8 @@ from policyengine.cli.options import (
 )
 from policyengine.core.diagnostics import DiagnosticError
 from policyengine.core.errors import InputError, UsageError
-from policyengine.frontend.describe import render_markdown as describe_markdown
-from policyengine.frontend.describe import render_text as describe_text
-from policyengine.frontend.describe import to_json as describe_json
 from policyengine.frontend.loader import Loaded
 from policyengine.inputs import importers
-from policyengine.outputs import html as html_page
 from policyengine.pipeline import engine
 from policyengine.results import explanations
 
@@ -99,6 +95,8 @@ def explain(
     except (DiagnosticError, InputError, UsageError) as exc:
         fail(exc, json_out)
     if fmt is ExplainFormat.HTML:
+        from policyengine.outputs import html as html_page
+
         typer.echo(html_page.render_explained([e.finding() for e in found]))
     elif json_out:
         typer.echo(json.dumps(explanations.to_json(found), indent=2, ensure_ascii=False))
@@ -116,6 +114,10 @@ def _describe(
     if rule is None or resource is not None:
         raise UsageError("explain needs a SNAPSHOT, or --rule alone to describe a rule")
     d = engine.describe(loaded, rule)
+    from policyengine.frontend.describe import render_markdown as describe_markdown
+    from policyengine.frontend.describe import render_text as describe_text
+    from policyengine.frontend.describe import to_json as describe_json
+
     if fmt is ExplainFormat.JSON:
         typer.echo(json.dumps(describe_json(d), indent=2, ensure_ascii=False))
     else:

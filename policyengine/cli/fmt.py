@@ -15,7 +15,6 @@ from policyengine.cli.options import Color, ColorOpt
 from policyengine.core.diagnostics import DiagnosticError, render_text
 from policyengine.core.errors import UsageError
 from policyengine.core.source import Source
-from policyengine.frontend.formatter import format_source
 from policyengine.frontend.loader import read_source
 from policyengine.inputs.files import read_stdin
 from policyengine.pipeline import engine
@@ -45,6 +44,8 @@ def fmt(
     Exit 0 when done (or, with --check, when every file is formatted); 1 with --check when
     a file is not; 3 when a file does not parse (it is left as it is).
     """
+    from policyengine.frontend.formatter import format_source
+
     console.use(color)
     if [str(p) for p in paths] == ["-"]:
         source = Source("<stdin>", read_stdin())

@@ -25,13 +25,11 @@ from policyengine.cli.options import (
 from policyengine.core.diagnostics import DiagnosticError
 from policyengine.core.errors import InputError, UsageError
 from policyengine.frontend.loader import Loaded
-from policyengine.inputs import importers, stats
+from policyengine.inputs import importers
 from policyengine.inputs.store import Store
-from policyengine.outputs import Format, picture
-from policyengine.outputs import html as html_page
+from policyengine.outputs import Format
 from policyengine.pipeline import engine
 from policyengine.results import report as reports
-from policyengine.runtime import evaluate
 
 
 def _read_checked(
@@ -94,6 +92,8 @@ def snapshot_stats(
         _, store = _read_checked(source, policy, InputOptions(input_format, region, verbose))
     except (DiagnosticError, InputError, UsageError) as exc:
         fail(exc, fmt is Format.JSON)
+    from policyengine.inputs import stats
+
     counted = stats.count(store)
     if fmt is Format.JSON:
         typer.echo(json.dumps({"version": reports.REPORT_VERSION, **asdict(counted)}, indent=2))
@@ -125,6 +125,10 @@ def snapshot_graph(
         _, store = _read_checked(source, policy, inputs, loaded)
     except (DiagnosticError, InputError, UsageError) as exc:
         fail(exc, False)
+    from policyengine.outputs import html as html_page
+    from policyengine.outputs import picture
+    from policyengine.runtime import evaluate
+
     drawn = picture.of_account(store, picture.worst_outcomes(evaluate(loaded.plan, store)))
     typer.echo(
         picture.svg(drawn, "account", standalone=True)

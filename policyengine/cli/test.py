@@ -13,7 +13,6 @@ from policyengine.cli.options import Color, ColorOpt, PathsArg
 from policyengine.core.diagnostics import DiagnosticError
 from policyengine.core.errors import InputError, UsageError
 from policyengine.pipeline import engine
-from policyengine.pipeline import testing as policy_tests
 
 
 @app.command("test")  # the function's own name would read as a pytest test
@@ -39,6 +38,8 @@ def test_command(
     Exit 0 when every case passes (and coverage reaches --coverage-min); 1 otherwise;
     3 when a test file, policy or snapshot is not valid.
     """
+    from policyengine.pipeline import testing as policy_tests
+
     console.use(color)
     with_coverage = coverage or coverage_min is not None
     try:
