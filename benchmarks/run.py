@@ -3,7 +3,7 @@ account, with the eight rules of benchmarks/ecs-bench.policy.
 
     python benchmarks/run.py                                # 1,000, 10,000 and 100,000
     python benchmarks/run.py --sizes 1000 --repeat 5
-    python benchmarks/run.py --sizes 1000000 --repeat 1     # about 1 GB of JSON
+    python benchmarks/run.py --sizes 1000000 --repeat 1 --memory-limit 16   # 1.8 GB of JSON
 
 Engines, each a fresh process timed from start to exit:
 - `handwritten`: benchmarks/baseline.py, plain Python over orjson with dict indexes;
@@ -16,7 +16,10 @@ Every engine must name exactly the resources the generator planted a violation o
 by rule, or the script stops with exit 1. End-to-end figures are medians of `--repeat`
 runs; wall and CPU time (user + system) and the peak resident set come from the kernel's
 accounting of that one child (`wait4`). Phases are timed in-process by
-benchmarks/measure.py, in one extra run per engine and size.
+benchmarks/measure.py, in one extra run per engine and size. With `--memory-limit GB`,
+each engine's address space is bounded (RLIMIT_AS), so that a size too large for the
+machine ends that engine's process with a memory error, reported as such, instead of
+drawing the whole machine into swap or the kernel's out-of-memory killer.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -54,26 +58,45 @@ class Process:
     peak_mb: float
 
 
+class OverLimit(Exception):
+    """An engine ran out of the address space `--memory-limit` allows it."""
+
+
 @dataclass
 class Row:
     runs: list[Process] = field(default_factory=list)
     phases: dict[str, float] = field(default_factory=dict)
+    over_limit: bool = False  # it did not finish within --memory-limit
 
     def median(self, what: str) -> float:
         return statistics.median(getattr(p, what) for p in self.runs)
 
 
+MEMORY_LIMIT: int | None = None  # bytes of address space for each engine, from --memory-limit
+
+
+def _bounded() -> None:
+    if MEMORY_LIMIT is not None:
+        resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+
+
 def run_process(argv: list[str], stdout: Path) -> tuple[Process, int, str]:
-    """Runs `argv` to its end; its exit code, stderr and the kernel's figures for it."""
+    """Runs `argv` to its end; its exit code, stderr and the kernel's figures for it.
+    Raises OverLimit when it failed for want of memory under --memory-limit."""
     with open(stdout, "wb") as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
-        child = subprocess.Popen(argv, stdout=out, stderr=err)
+        child = subprocess.Popen(argv, stdout=out, stderr=err, preexec_fn=_bounded)
         _, status, usage = os.wait4(child.pid, 0)
         wall = time.perf_counter() - start
         child.returncode = os.waitstatus_to_exitcode(status)
         err.seek(0)
         message = err.read().decode(errors="replace")
     process = Process(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
+    # policyengine reports a MemoryError as an internal error (exit 4); Python scripts
+    # print the MemoryError's traceback.
+    out_of_memory = "MemoryError" in message or (child.returncode == 4 and MEMORY_LIMIT)
+    if MEMORY_LIMIT is not None and child.returncode not in (0, 1) and out_of_memory:
+        raise OverLimit(message)
     return process, child.returncode, message
 
 
@@ -138,12 +161,22 @@ def main() -> None:
         help="time each engine's phases in one extra run",
     )
     parser.add_argument(
+        "--memory-limit",
+        type=float,
+        default=None,
+        metavar="GB",
+        help="bound each engine's address space; an engine over it is reported, not run on",
+    )
+    parser.add_argument(
         "--example",
         action=argparse.BooleanOptionalAction,
         default=True,
         help="time `policyengine evaluate` on the bundled example",
     )
     args = parser.parse_args()
+    global MEMORY_LIMIT
+    if args.memory_limit is not None:
+        MEMORY_LIMIT = int(args.memory_limit * 2**30)
     sizes = [int(s) for s in args.sizes.split(",")]
     engines = [e for e in args.engines.split(",") if e]
     for e in engines:
@@ -172,12 +205,17 @@ def main() -> None:
                 if engine == "regorus" and n > args.regorus_max:
                     continue
                 row = rows[n, engine] = Row()
-                for _ in range(args.repeat):
-                    process, found = end_to_end(engine, snapshot, out)
-                    check(engine, n, found, want)
-                    row.runs.append(process)
-                if args.phases:
-                    row.phases = phases(engine, snapshot, out)
+                try:
+                    for _ in range(args.repeat):
+                        process, found = end_to_end(engine, snapshot, out)
+                        check(engine, n, found, want)
+                        row.runs.append(process)
+                    if args.phases:
+                        row.phases = phases(engine, snapshot, out)
+                except OverLimit:
+                    row.over_limit = True
+                    print(f"  {engine} at N={n:,}: over --memory-limit", file=sys.stderr)
+                    continue
                 print(f"  measured {engine} at N={n:,}", file=sys.stderr)
             snapshot.unlink()
     report(args.repeat, sizes, engines, rows, megabytes, counts, example)
@@ -207,12 +245,20 @@ def report(
             row = rows.get((n, engine))
             if row is None:
                 continue
+            if row.over_limit:
+                bound = f"{MEMORY_LIMIT / 2**30:g} GB" if MEMORY_LIMIT else "the limit"
+                print(
+                    f"| {n:,} | {counts[n]:,} | {megabytes[n]:.1f} MB | {engine} "
+                    f"| did not finish | | over {bound} | |"
+                )
+                continue
             peak = row.median("peak_mb")
             print(
                 f"| {n:,} | {counts[n]:,} | {megabytes[n]:.1f} MB | {engine} "
                 f"| {row.median('wall'):.2f} s | {row.median('cpu'):.2f} s | {peak:.0f} MB "
                 f"| {peak / megabytes[n]:.1f}x |"
             )
+    rows = {key: row for key, row in rows.items() if not row.over_limit}
     print("\nPhases, CPU time in-process (one run):\n")
     for engine in engines:
         names = next((list(rows[n, engine].phases) for n in sizes if (n, engine) in rows), [])
