@@ -1,0 +1,84 @@
+"""Start-up stays lean: a command imports what it uses when it runs, so importing the
+command line, or evaluating a normalized snapshot, imports none of the modules only other
+commands or other formats need. Each check runs in a fresh interpreter (the suite's own
+process has imported everything)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import policyengine
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "ecs-account" / "snapshot.json"
+
+# Modules of other commands (fmt, test, check --cost, docs, explain, snapshot graph and
+# stats), of other output formats, and of the Terraform converter with its HCL reader.
+NOT_AT_START = (
+    "policyengine.frontend.formatter",
+    "policyengine.frontend.cost",
+    "policyengine.frontend.describe",
+    "policyengine.frontend.lint",
+    "policyengine.pipeline.testing",
+    "policyengine.inputs.stats",
+    "policyengine.inputs.importers.terraform.convert",
+    "policyengine.outputs.docs",
+    "policyengine.outputs.picture",
+    "policyengine.outputs.html",
+    "policyengine.outputs.sarif",
+    "policyengine.outputs.junit",
+    "policyengine.outputs.github",
+    "policyengine.outputs.gitlab",
+    "policyengine.outputs.markdown",
+    "hcl2",
+    "grandalf",
+)
+
+_IMPORTED = """
+import contextlib, io, json, sys
+{run}
+print(json.dumps(sorted(sys.modules)), file=sys.stderr)
+"""
+
+
+def _imported(run: str) -> set[str]:
+    done = subprocess.run(
+        [sys.executable, "-c", _IMPORTED.format(run=run)],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+    )
+    return set(json.loads(done.stderr.strip().splitlines()[-1]))
+
+
+def test_importing_the_command_line_imports_no_command_s_own_modules() -> None:
+    loaded = _imported("import policyengine.cli")
+    assert "policyengine.cli.evaluate" in loaded  # the commands are registered
+    assert loaded.isdisjoint(NOT_AT_START), sorted(loaded & set(NOT_AT_START))
+
+
+def test_evaluating_a_snapshot_as_text_imports_no_other_format() -> None:
+    run = (
+        f"sys.argv = ['policyengine', 'evaluate', {str(EXAMPLE)!r}]\n"
+        "from policyengine.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    try:\n"
+        "        main()\n"
+        "    except SystemExit as exit:\n"
+        "        assert exit.code == 1, exit.code  # the example has findings\n"
+    )
+    loaded = _imported(run)
+    assert "policyengine.runtime.compiled" in loaded  # it did evaluate
+    assert loaded.isdisjoint(NOT_AT_START), sorted(loaded & set(NOT_AT_START))
+
+
+@pytest.mark.parametrize("name", policyengine.__all__)
+def test_every_name_of_the_library_is_there_on_first_use(name: str) -> None:
+    assert getattr(policyengine, name) is not None
+    assert name in dir(policyengine)
