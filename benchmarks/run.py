@@ -92,9 +92,13 @@ def run_process(argv: list[str], stdout: Path) -> tuple[Process, int, str]:
         err.seek(0)
         message = err.read().decode(errors="replace")
     process = Process(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
-    # policyengine reports a MemoryError as an internal error (exit 4); Python scripts
-    # print the MemoryError's traceback.
-    out_of_memory = "MemoryError" in message or (child.returncode == 4 and MEMORY_LIMIT)
+    # A Python script prints the MemoryError's traceback; policyengine says a snapshot is
+    # too large to parse in its memory (exit 3), or a later MemoryError is internal (4).
+    out_of_memory = (
+        "MemoryError" in message
+        or "too large to parse in the memory" in message
+        or child.returncode == 4
+    )
     if MEMORY_LIMIT is not None and child.returncode not in (0, 1) and out_of_memory:
         raise OverLimit(message)
     return process, child.returncode, message

@@ -306,3 +306,26 @@ def test_a_kind_located_in_a_zone_only_when_its_guard_holds(ecs: Model) -> None:
     unknown = {**base, "id": "ecsri-bp1g7000000000000003"}
     store = Store(parse_snapshot(doc(zonal, regional, unknown), FILE), ecs)
     assert [r.zone for r in store.resources] == ["cn-hangzhou-h", None, None]
+
+
+def test_a_document_too_large_for_the_memory_is_not_called_invalid(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import orjson
+
+    from policyengine.inputs import snapshot
+
+    def out_of_memory(_: object) -> object:
+        raise orjson.JSONDecodeError("Not enough memory to allocate buffer for parsing", "", 0)
+
+    def never(*_: object, **__: object) -> object:
+        raise AssertionError("the standard library needs more memory still: not tried")
+
+    monkeypatch.setattr(snapshot.orjson, "loads", out_of_memory)
+    monkeypatch.setattr(snapshot.json, "loads", never)
+    with pytest.raises(InputError) as caught:
+        snapshot.load_json('{"version": 1, "resources": []}', "big.json")
+    (problem,) = caught.value.problems
+    assert problem.file == "big.json"
+    assert "too large to parse in the memory" in problem.message
+    assert "not valid" not in problem.message

@@ -239,6 +239,19 @@ def load_json(text: str | bytes, file: str, depth: int | None = None) -> Any:
             return data
     except orjson.JSONDecodeError as exc:
         fast_error = exc
+        if "memory" in str(exc).lower():
+            # Valid or not, the document could not be held: never call it invalid, and
+            # never try the standard library, which needs several times more memory.
+            raise InputError(
+                [
+                    Problem(
+                        file,
+                        "",
+                        f"too large to parse in the memory this process may use "
+                        f"({limits.size(len(text))}): {exc}",
+                    )
+                ]
+            ) from None
     try:
         orjson.loads(text)
     except orjson.JSONDecodeError as exc:
