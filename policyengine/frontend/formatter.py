@@ -366,9 +366,9 @@ class _Printer:
         self.lines.extend(header[1:])
         self.block_start = True
 
-    def close_block(self, node: ast.Node, indent: str) -> None:
+    def close_block(self, node: ast.Node, indent: str, tail: str = "") -> None:
         self._before(node.span.end, node.span.end, indent + INDENT)
-        self.lines.append(indent + "}")
+        self.lines.append(indent + "}" + tail)
         self.last = max(self.last, node.span.end)
         self.block_start = False
         self._after(node.span.end)
@@ -438,7 +438,8 @@ class _Printer:
                 continue
             self.open_block(f, [f"{indent}{f.name.text}:{TAB}{_type_prefix(f.type)}{{"], indent)
             self.fields(block.fields, indent + INDENT)
-            self.close_block(f, indent)
+            # An object's `from "API"` follows its closing brace, as it is written.
+            self.close_block(f, indent, f" from {string(f.api)}" if f.api is not None else "")
 
     def relation(self, node: ast.Relation) -> list[str]:
         """`via` aligned across consecutive relations; paths after the first, `when` and
