@@ -1,8 +1,9 @@
-"""Declare the whole API: generate the attributes of the bundled ECS and VPC models from
-the official SDKs' response models.
+"""Declare the whole API: generate the attributes of the bundled ECS, VPC, RAM and KMS
+kinds from the official SDKs' response models.
 
 For every response item the aliyun importer reads, this reads the SDK's model class
-(`alibabacloud_ecs20140526.models`, `alibabacloud_vpc20160428.models`): the field names
+(`alibabacloud_ecs20140526.models`, `alibabacloud_vpc20160428.models`,
+`alibabacloud_ram20150501.models`, `alibabacloud_kms20160120.models`): the field names
 its `to_map` writes and the types its constructor declares. Each field gets the
 attribute name the importer gives it (`OSType` -> `os_type`, one-key list wrappers
 unwrapped) and its type; fields the hand-written models (`ecs.model`, `vpc.model`)
@@ -10,7 +11,7 @@ already declare are left to them, so identities, locations, relations and refine
 (`time`, `cidr`, `id of disk`, required attributes) stay hand-written.
 
 It writes:
-  policies/alicloud/ecs_api.model, vpc_api.model   `extend kind` declarations
+  policies/alicloud/{ecs,vpc,ram,kms}_api.model     `extend kind` declarations
   policyengine/core/api_fields.json                 attribute -> API field, for diagnostics
   docs/model-reference.md                           every kind's attributes and sources
 
@@ -45,8 +46,17 @@ from policyengine.frontend.parser import parse  # noqa: E402
 from policyengine.inputs.importers.aliyun.apis import APIS, attribute_name  # noqa: E402
 
 PACK = ROOT / "policies" / "alicloud"
-SDKS = {"ecs": "alibabacloud_ecs20140526", "vpc": "alibabacloud_vpc20160428"}
-VPC_APIS = ("DescribeVpcs", "DescribeVSwitches")
+SDKS = {
+    "ecs": "alibabacloud_ecs20140526",
+    "vpc": "alibabacloud_vpc20160428",
+    "ram": "alibabacloud_ram20150501",
+    "kms": "alibabacloud_kms20160120",
+}
+# The hand-written model that declares each product's kinds: RAM roles and KMS keys are
+# the ECS vocabulary's, which relates instances and disks to them.
+HAND = {"ecs": "ecs", "vpc": "vpc", "ram": "ecs", "kms": "ecs"}
+# The fields that tell which resource an item completes: not attributes of it.
+JOIN_KEYS = {"DescribeInstanceAutoRenewAttribute": ("InstanceId",)}
 
 
 @dataclass(frozen=True)
@@ -57,16 +67,21 @@ class Target:
     product: str  # ecs | vpc
     what: str  # "kind" | "record"
     name: str
+    at: str = ""  # the attribute of the kind that holds each item; "": the kind itself
+    source: str | None = None  # the API its new attributes are declared `from`
 
 
 def targets() -> list[Target]:
     out = []
     for api in APIS.values():
-        product = "vpc" if api.name in VPC_APIS else "ecs"
+        product = api.product
+        source = api.name if api.declared_from and api.into is None else None
         if api.kind is not None:
             out.append(Target(api.name, product, "kind", api.kind))
         elif api.name == "DescribeSecurityGroupAttribute":
             out.append(Target(api.name, product, "record", "sg_rule"))
+        elif api.completes is not None and api.name != "DescribeAutoProvisioningGroupInstances":
+            out.append(Target(api.name, product, "kind", api.completes, api.into or "", source))
     return out
 
 
@@ -90,6 +105,7 @@ class SdkType:
 def item_class(t: Target) -> type:
     api = APIS[t.api]
     module = importlib.import_module(SDKS[t.product] + ".models")
+    # The model of a one-item response (`{"KeyMetadata": {...}}`) has no inner name.
     cls: type = getattr(module, f"{api.name}ResponseBody{api.items[0]}{api.items[1]}")
     return cls
 
@@ -177,7 +193,7 @@ def item_fields(t: Target, kind: model.Kind | None) -> list[SdkField]:
     api = APIS[t.api]
     out = []
     for f in sdk_fields(item_class(t)):
-        if f.key in (api.identity, "RegionId"):
+        if f.key in (api.identity, "RegionId", *JOIN_KEYS.get(t.api, ())):
             continue
         if f.key == "ZoneId" and kind is not None and kind.may_have("zone"):
             continue
@@ -190,7 +206,7 @@ def item_fields(t: Target, kind: model.Kind | None) -> list[SdkField]:
 
 def hand_written() -> dict[str, ast.ModelFile]:
     out = {}
-    for product in SDKS:
+    for product in sorted(set(HAND.values())):
         path = PACK / f"{product}.model"
         parsed = parse(Source(f"policies/alicloud/{product}.model", path.read_text()))
         assert isinstance(parsed, ast.ModelFile)
@@ -238,9 +254,15 @@ def _type_text(t: SdkType, indent: str) -> str | None:
     return "{\n" + body + indent + "}" if body else None
 
 
-def _fields_text(fields: list[SdkField], declared: tuple[ast.Field, ...], indent: str) -> str:
-    """The declarations `fields` need beyond `declared`: new attributes whole, and the
-    missing parts of inline objects the hand-written model declares in part."""
+def _fields_text(
+    fields: list[SdkField],
+    declared: tuple[ast.Field, ...],
+    indent: str,
+    source: str | None = None,
+) -> str:
+    """The declarations `fields` need beyond `declared`: new attributes whole (`from
+    source` when only that API gives them), and the missing parts of inline objects the
+    hand-written model declares in part."""
     have = {f.name.text: f for f in declared}
     lines = []
     for f in fields:
@@ -248,7 +270,8 @@ def _fields_text(fields: list[SdkField], declared: tuple[ast.Field, ...], indent
         if mine is None:
             text = _type_text(f.type, indent)
             if text is not None:
-                lines.append(f"{indent}{f.name}: optional {text}\n")
+                tail = f' from "{source}"' if source is not None else ""
+                lines.append(f"{indent}{f.name}: optional {text}{tail}\n")
             continue
         shape = _object_part(mine.type, f.type, indent)
         if shape is not None:
@@ -281,16 +304,23 @@ HEADER = """\
 def generate_model(product: str, files: dict[str, ast.ModelFile]) -> str:
     sdk = SDKS[product]
     version = importlib.metadata.version(sdk.replace("_", "-"))
-    hand = f"{product}.model"
+    hand = f"{HAND[product]}.model"
     out = [HEADER.format(sdk=sdk.replace("_", "-"), version=version, hand=hand)]
     out.append(f'model alicloud.{product}_api "{product.upper()} API fields, generated"\n')
-    out.append(f"use alicloud.{product}\n")
+    out.append(f"use alicloud.{HAND[product]}\n")
     kinds = _kinds(files)
+    listed: dict[str, set[str]] = {}  # kind -> the fields an API read before gives it
     for t in targets():
         if t.product != product:
             continue
         fields = item_fields(t, kinds.get(t.name))
-        body = _fields_text(fields, declared_fields(files, t), "  ")
+        given = listed.setdefault(t.name, set())
+        if t.source is not None:  # only what the listing lacks comes `from` this API
+            fields = [f for f in fields if f.name not in given]
+        given.update(f.name for f in fields)
+        if t.at:  # the items are one object attribute of the kind
+            fields = [SdkField(t.at, t.at, SdkType(fields=tuple(fields)))]
+        body = _fields_text(fields, declared_fields(files, t), "  ", t.source)
         if body:
             out.append(f"\n# {t.api}\nextend {t.what} {t.name} {{\n{body}}}\n")
     return format_text("".join(out), f"{product}_api.model")
@@ -313,6 +343,8 @@ def sources(m: model.Model) -> dict[str, dict[str, tuple[str, str, str]]]:
         for kind_name in kind_names:
             table = out.setdefault(kind_name, {})
             prefix = "" if t.what == "kind" else f"{_holder_attr(m, kind_name, t.name)}[*]."
+            if t.at:
+                prefix = f"{t.at}."
             for f in item_fields(t, m.kinds.get(t.name)):
                 for path, api_path, text in _paths(f, "", ""):
                     table.setdefault(prefix + path, (t.api, api_path, text))
@@ -372,7 +404,7 @@ def api_fields_json(m: model.Model) -> str:
 def reference(m: model.Model) -> str:
     src = sources(m)
     lines = [
-        "# Model reference: the bundled ECS and VPC kinds",
+        "# Model reference: the bundled ECS, VPC, RAM and KMS kinds",
         "",
         "Generated by `python scripts/generate_models.py` from the bundled models and the",
         "official SDKs' response models; a test fails when it is stale. Every attribute a",
@@ -413,6 +445,8 @@ def disagreements(m: model.Model) -> list[str]:
     for t in targets():
         if t.what == "kind":
             holder: model.Type = m.kinds[t.name].attributes
+            if t.at:
+                holder = m.kinds[t.name].attributes.by_name[t.at]
         else:
             holder = m.records[t.name]
         for f in item_fields(t, m.kinds.get(t.name)):

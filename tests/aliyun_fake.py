@@ -31,8 +31,8 @@ MODELS = {
     "ecs": "alibabacloud_ecs20140526.models",
     "vpc": "alibabacloud_vpc20160428.models",
     "ram": "alibabacloud_ram20150501.models",
+    "kms": "alibabacloud_kms20160120.models",
 }
-PRODUCT = {"DescribeVpcs": "vpc", "DescribeVSwitches": "vpc", "ListRoles": "ram"}
 # The API that lists each kind.
 LISTED_BY = {
     "instance": "DescribeInstances",
@@ -52,6 +52,8 @@ LISTED_BY = {
     "command": "DescribeCommands",
     "invocation": "DescribeInvocations",
     "ram_role_attachment": "DescribeInstanceRamRole",
+    "auto_snapshot_policy": "DescribeAutoSnapshotPolicyEx",
+    "kms_key": "DescribeKey",
     "vpc": "DescribeVpcs",
     "vswitch": "DescribeVSwitches",
 }
@@ -98,12 +100,28 @@ def _wrapper(cls: type) -> tuple[str, type | None] | None:
 
 
 def item_model(api: str) -> type:
-    outer, inner = APIS[api].items if api in APIS else ("Roles", "Role")
-    return getattr(_models(PRODUCT.get(api, "ecs")), f"{api}ResponseBody{outer}{inner}")
+    outer, inner = APIS[api].items
+    return getattr(_models(APIS[api].product), f"{api}ResponseBody{outer}{inner}")
 
 
 def body_model(api: str) -> type:
-    return getattr(_models(PRODUCT.get(api, "ecs")), f"{api}ResponseBody")
+    return getattr(_models(APIS[api].product), f"{api}ResponseBody")
+
+
+# The trust policy a role of a snapshot that does not give one is served with: the usual
+# one of an instance role, which ECS may assume.
+ECS_TRUST = json.dumps(
+    {
+        "Statement": [
+            {
+                "Action": "sts:AssumeRole",
+                "Effect": "Allow",
+                "Principal": {"Service": ["ecs.aliyuncs.com"]},
+            }
+        ],
+        "Version": "1",
+    }
+)
 
 
 # Attributes a snapshot may hold that no response carries: (model, attribute).
@@ -180,6 +198,8 @@ class Account:
     )
     groups: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # SG bodies
     apg_instances: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    roles: dict[str, dict[str, Any]] = field(default_factory=dict)  # GetRole's, by name
+    keys: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # DescribeKey's
 
     @classmethod
     def of(cls, snapshot: dict[str, Any], extra: list[dict[str, Any]] = ()) -> Account:
@@ -192,11 +212,23 @@ class Account:
         kind = r["kind"]
         region = r.get("region")
         if kind == "ram_role":
-            role = {"RoleName": r["name"]}
-            if r.get("arn"):
-                role["Arn"] = r["arn"]
-            self.items[("ListRoles", None)].append(role)
+            r.pop("trust_policy", None)  # the importer's reading of the document below
+            document = r.pop("assume_role_policy_document", None) or ECS_TRUST
+            role = to_api(r, item_model("GetRole"), "RoleName")
+            role["AssumeRolePolicyDocument"] = document
+            self.roles[r["name"]] = role
+            listed = fields_of(item_model("ListRoles"))
+            self.items[("ListRoles", None)].append({k: v for k, v in role.items() if k in listed})
             return
+        if kind == "kms_key":
+            self.keys[(region, r["key_id"])] = to_api(r, item_model("DescribeKey"))
+            return
+        if kind == "instance":
+            renewal = r.pop("renewal", None)
+            if isinstance(renewal, dict):
+                row = to_api(renewal, item_model("DescribeInstanceAutoRenewAttribute"))
+                row["InstanceId"] = r["id"]
+                self.items[("DescribeInstanceAutoRenewAttribute", region)].append(row)
         api = LISTED_BY[kind]
         identity = APIS[api].identity
         if kind == "security_group":
@@ -250,6 +282,9 @@ class Account:
                 ]
             case "DescribeInstanceRamRole":
                 rows = [r for r in rows if r.get("RamRoleName") == params.get("RamRoleName")]
+            case "DescribeInstanceAutoRenewAttribute":
+                asked = set(params.get("InstanceId", "").split(","))
+                rows = [r for r in rows if r.get("InstanceId") in asked]
             case "DescribeAutoProvisioningGroupInstances":
                 rows = list(self.apg_instances.get(params.get("AutoProvisioningGroupId", ""), []))
         return rows
@@ -373,6 +408,12 @@ class Fake:
             return {"Zones": {"Zone": [{"ZoneId": z, "LocalName": z} for z in zones]}}
         if action == "ListRoles":
             return {"IsTruncated": False, "Roles": {"Role": a.items.get(("ListRoles", None), [])}}
+        if action == "GetRole":
+            return {"Role": a.roles.get(params.get("RoleName", ""), {})}
+        if action == "DescribeKey":
+            # DescribeKeyRequest has no RegionId: the endpoint is the region's.
+            found = [k for (_, key), k in a.keys.items() if key == params.get("KeyId")]
+            return {"KeyMetadata": found[0] if found else {}}
         if action == "DescribeSecurityGroupAttribute":
             found = a.groups.get((region or "", params.get("SecurityGroupId", "")))
             if found is None:

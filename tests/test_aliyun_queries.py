@@ -144,17 +144,17 @@ def test_a_missing_page_of_one_query_is_still_an_error(ecs: Model, tmp_path: Pat
     assert "TotalCount is 2" in problem.message
 
 
-LIST_ROLES = {
+LIST_POLICIES = {
     "RequestId": "req",
     "IsTruncated": False,
-    "Roles": {"Role": [{"RoleName": "EcsLogShipperRole", "Arn": "acs:ram::1:role/x"}]},
+    "Policies": {"Policy": [{"PolicyName": "AdministratorAccess", "PolicyType": "System"}]},
 }
 
 
 def _with_unread(tmp_path: Path) -> Path:
     root = tmp_path / "export"
     shutil.copytree(EXAMPLE, root)
-    _write(root / "global" / "ListRoles.json", LIST_ROLES)
+    _write(root / "global" / "ListPolicies.json", LIST_POLICIES)
     _write(root / "cn-hangzhou" / "DescribeRegions.json", {"RequestId": "r", "Regions": {}})
     return root
 
@@ -167,25 +167,30 @@ def test_a_response_of_an_api_not_read_is_listed_in_every_format(tmp_path: Path)
     doc = json.loads(out)
     assert doc["not_read"] == [
         {"file": f"{root}/cn-hangzhou/DescribeRegions.json", "api": "DescribeRegions"},
-        {"file": f"{root}/global/ListRoles.json", "api": "ListRoles"},
+        {"file": f"{root}/global/ListPolicies.json", "api": "ListPolicies"},
     ]
-    note = f"not read: {root}/global/ListRoles.json (ListRoles is not an API policyengine reads)"
+    note = (
+        f"not read: {root}/global/ListPolicies.json (ListPolicies is not an API policyengine reads)"
+    )
     assert {"level": "note", "message": note} in doc["notices"]
     for fmt in ("text", "markdown", "sarif", "github", "junit"):
         _, out, _ = run_cli(["evaluate", str(root), "--format", fmt])
-        assert "global/ListRoles.json (ListRoles is not an API policyengine reads)" in out, fmt
+        assert "global/ListPolicies.json (ListPolicies is not an API policyengine reads)" in out, (
+            fmt
+        )
 
 
 def test_a_manifest_naming_an_api_not_read_lists_it(ecs: Model, tmp_path: Path) -> None:
     root = _with_unread(tmp_path)
-    (root / "global" / "ListRoles.json").rename(root / "global" / "roles.json")
+    (root / "global" / "ListPolicies.json").rename(root / "global" / "policies.json")
     manifest = json.loads((EXAMPLE / "manifest.json").read_text())
-    manifest["global/roles.json"] = "aliyun ram ListRoles"
+    manifest["global/policies.json"] = "aliyun ram ListPolicies"
     _write(root / "manifest.json", manifest)
     read = importers.read(root, "auto", ecs, importers.Options())
-    assert {"file": f"{root}/global/roles.json", "api": "ListRoles"} in read.converted.document[
-        "not_read"
-    ]
+    assert {
+        "file": f"{root}/global/policies.json",
+        "api": "ListPolicies",
+    } in read.converted.document["not_read"]
 
 
 @pytest.mark.parametrize("body", [[1, 2], {"just": "a file"}, "text"])

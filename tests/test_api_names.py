@@ -1,7 +1,8 @@
 """The aliyun importer and its fixtures use the APIs' own field names: every key of every
 fixture response, and every field the importer reads by name, survives a round trip
 through the official SDKs' response models (`alibabacloud-ecs20140526`,
-`alibabacloud-vpc20160428`), which drop what they do not know."""
+`alibabacloud-vpc20160428`, `alibabacloud-ram20150501`, `alibabacloud-kms20160120`), which
+drop what they do not know."""
 
 from __future__ import annotations
 
@@ -14,15 +15,19 @@ from conftest import ROOT
 
 from policyengine.inputs.importers.aliyun import APIS, RENAMES
 
-ecs_models = pytest.importorskip("alibabacloud_ecs20140526.models")
-vpc_models = pytest.importorskip("alibabacloud_vpc20160428.models")
-VPC_APIS = {"DescribeVpcs", "DescribeVSwitches"}
+MODELS = {
+    "ecs": pytest.importorskip("alibabacloud_ecs20140526.models"),
+    "vpc": pytest.importorskip("alibabacloud_vpc20160428.models"),
+    "ram": pytest.importorskip("alibabacloud_ram20150501.models"),
+    "kms": pytest.importorskip("alibabacloud_kms20160120.models"),
+}
 
 RESPONSES = sorted(
     p
     for folder in (
         ROOT / "examples" / "aliyun-export",
         ROOT / "tests" / "fixtures" / "same-account",
+        ROOT / "tests" / "fixtures" / "aliyun-governance",
     )
     for p in folder.rglob("*.json")
     if p.name != "manifest.json" and p.parent.name != "same-account"
@@ -45,7 +50,7 @@ def _unknown_keys(data: Any, back: Any, path: str = "") -> list[str]:
 
 
 def _round_trip(api: str, data: dict[str, Any]) -> Any:
-    models = vpc_models if api in VPC_APIS else ecs_models
+    models = MODELS[APIS[api].product]
     return getattr(models, f"{api}ResponseBody")().from_map(data).to_map()
 
 
@@ -64,13 +69,19 @@ def test_the_importer_reads_fields_the_api_has(name: str) -> None:
         key: "x" for key in (api.identity, "RegionId", "ZoneId", *RENAMES) if key
     }
     item["VSwitchIds"] = {"VSwitchId": ["x"]}  # a wrapped list where an API has it
-    data = {outer: {inner: [item]}, "RegionId": "cn-hangzhou", "NextToken": "", "TotalCount": 1}
+    listed: Any = item if api.single else {inner: [item]}
+    data = {outer: listed, "RegionId": "cn-hangzhou", "NextToken": "", "TotalCount": 1}
     if api.group_by:
         data[api.group_by] = "x"
     back = _round_trip(name, data)
-    assert back[outer][inner], f"{name}: `{outer}.{inner}` is not its list"
+    if api.single:
+        assert isinstance(back.get(outer), dict), f"{name}: `{outer}` is not its item"
+        got = back[outer]
+    else:
+        assert back[outer][inner], f"{name}: `{outer}.{inner}` is not its list"
+        got = back[outer][inner][0]
     if api.identity:
-        assert back[outer][inner][0].get(api.identity) == "x", f"{name}: no `{api.identity}`"
+        assert got.get(api.identity) == "x", f"{name}: no `{api.identity}`"
 
 
 def _keys(data: Any) -> set[str]:

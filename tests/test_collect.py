@@ -61,7 +61,8 @@ def test_the_export_has_the_layout_the_importer_reads(
     files = _files(out)
     for name in (
         "manifest.json",
-        "global/ListRoles.json",  # an API the engine does not read
+        "global/ListRoles.json",  # RAM: account-wide
+        "global/GetRole.EcsLogShipperRole.json",  # each role's trust policy
         "cn-hangzhou/DescribeImages.self.json",  # two image queries
         "cn-hangzhou/DescribeImages.system.json",
         "cn-hangzhou/DescribeDisks.page2.json",  # PageNumber pages
@@ -147,7 +148,7 @@ def test_collect_then_evaluate_gives_the_example_findings(
             "org_baseline.approved_region",
         )
     }
-    assert doc["not_read"] == [{"file": f"{out}/global/ListRoles.json", "api": "ListRoles"}]
+    assert doc["not_read"] == []  # ListRoles and GetRole are read: the roles' trust
 
 
 def test_the_fake_answers_get_as_it_answers_post() -> None:
@@ -204,3 +205,64 @@ def test_the_docs_first_run_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     code, out, _ = run_cli(lines[1].split()[1:])
     assert code == 1  # the example account's findings
     assert "not collected: DescribeInvocations in cn-hangzhou: Forbidden.RAM" in out
+
+
+GOVERNANCE = ROOT / "tests" / "fixtures" / "aliyun-governance"
+GOVERNANCE_RULES = ROOT / "tests" / "fixtures" / "aliyun-governance-rules"
+
+
+def _decided(folder: Path) -> set[tuple[str, str, str]]:
+    code, out, err = run_cli(
+        ["evaluate", str(folder), "--policy", str(GOVERNANCE_RULES), "--all", "--format", "json"]
+    )
+    assert out, err
+    return {
+        (r["rule"], r["resource"]["id"], r["outcome"])
+        for r in json.loads(out)["results"]
+        if r["outcome"] != "skipped"
+    }
+
+
+def test_collect_reads_the_governance_apis(tmp_path: Path) -> None:
+    """The governance export served by the fake: collect asks for each automatic snapshot
+    policy, the key of each encrypted disk, the renewal of each subscription instance and
+    each role's trust policy, and the export it writes gives the same outcomes."""
+    from policyengine.frontend.loader import bundled_policies, load
+    from policyengine.inputs import importers
+
+    m = load(bundled_policies()).plan.model
+    document = importers.read(GOVERNANCE, "aliyun", m, importers.Options()).converted.document
+    resources = [{k: v for k, v in r.items() if k != "source"} for r in document["resources"]]
+    before = set(aliyun_fake.DROPPED)
+    try:
+        account = aliyun_fake.Account.of({"resources": resources})
+        with aliyun_fake.Fake(account, throttle_first=False) as fake:
+            summary = collect(
+                Options(tmp_path / "out", ("cn-hangzhou",), fake.url, retry=Retry(attempts=2))
+            )
+        assert aliyun_fake.DROPPED == before  # every attribute is a field of a response
+    finally:
+        aliyun_fake.DROPPED.clear()
+        aliyun_fake.DROPPED.update(before)
+    assert summary.failed == ()
+    out = tmp_path / "out"
+    files = _files(out)
+    key = "key-hzz65f0d6c1a8mxe4l1wv"
+    for name in (
+        "cn-hangzhou/DescribeAutoSnapshotPolicyEx.json",
+        f"cn-hangzhou/DescribeKey.{key}.json",
+        "cn-hangzhou/DescribeInstanceAutoRenewAttribute.json",
+        "global/ListRoles.json",
+        "global/GetRole.AuditFromPartner.json",
+        "global/GetRole.EcsLogShipperRole.json",
+    ):
+        assert name in files, name
+    commands = json.loads((out / "manifest.json").read_text())["files"]
+    assert commands[f"cn-hangzhou/DescribeKey.{key}.json"] == (
+        f"aliyun kms DescribeKey --RegionId cn-hangzhou --KeyId {key}"
+    )
+    assert commands["cn-hangzhou/DescribeInstanceAutoRenewAttribute.json"] == (
+        "aliyun ecs DescribeInstanceAutoRenewAttribute --RegionId cn-hangzhou "
+        "--InstanceId i-bp1g6zv0ce8oghu7k2zq --PageNumber 1 --PageSize 50"
+    )
+    assert _decided(out) == _decided(GOVERNANCE)

@@ -3,7 +3,8 @@ layout the aliyun importer reads.
 
 Every region the account has (DescribeRegions), or those asked for; every API the
 importer reads, every page; then the calls about what those listed (each security
-group's rules, each role's instances, the public images and commands in use). Calls run
+group's rules, each role's instances and trust policy, the KMS keys disks name, the
+renewal of subscription instances, the public images and commands in use). Calls run
 in a bounded pool of threads; throttling and server errors are retried with exponential
 backoff, a bounded number of times. A call that fails for good is recorded in
 `manifest.json` with its error code, and every rule that needs its data then reports

@@ -21,6 +21,7 @@ class Product(enum.StrEnum):
     ECS = "ecs"
     VPC = "vpc"
     RAM = "ram"
+    KMS = "kms"
 
 
 class Paging(enum.Enum):
@@ -87,6 +88,8 @@ class Listing:
         outer, inner = wrapper or APIS[self.query.api].items
         for _, body in self.pages:
             found = body.get(outer)
+            if not inner:  # a response that describes one item: {"KeyMetadata": {...}}
+                found = {inner: [found]}
             rows = found.get(inner) if isinstance(found, dict) else None
             for row in rows if isinstance(rows, list) else ():
                 if isinstance(row, dict):
@@ -123,6 +126,7 @@ def regional(region: str) -> list[Query]:
         _ecs("DescribeSecurityGroups", region, pn),
         _ecs("DescribeImages", region, pn, ("ImageOwnerAlias", "self"), qualifier="self"),
         _ecs("DescribeSnapshots", region, pn),
+        _ecs("DescribeAutoSnapshotPolicyEx", region, pn),
         _ecs("DescribeKeyPairs", region, pn),
         _ecs("DescribeLaunchTemplates", region, pn),
         _ecs("DescribeDeploymentSets", region, pn),
@@ -180,12 +184,44 @@ def account_of(found: Found) -> str | None:
     return None
 
 
+RENEWAL_BATCH = 100  # instance ids one DescribeInstanceAutoRenewAttribute call may name
+
+
 def dependent(found: Found, regions: Iterable[str]) -> list[Query]:
     """The second round: queries about what the first listed."""
     pn = Paging.PAGE_NUMBER
     out: list[Query] = []
     roles = role_names(found)
+    # Each role's trust policy: GetRole, account-wide.
+    for role in roles:
+        out.append(Query(Product.RAM, "GetRole", None, Paging.NONE, (("RoleName", role),), role))
     for region in regions:
+        # The KMS keys the region's disks are encrypted with, one DescribeKey each.
+        for key in _ids(found.items("DescribeDisks", region), "KMSKeyId"):
+            out.append(
+                Query(Product.KMS, "DescribeKey", region, Paging.NONE, (("KeyId", key),), key)
+            )
+        # The renewal of the subscription instances, in batches of ids.
+        prepaid = _ids(
+            (
+                i
+                for i in found.items("DescribeInstances", region)
+                if i.get("InstanceChargeType") == "PrePaid"
+            ),
+            "InstanceId",
+        )
+        for i in range(0, len(prepaid), RENEWAL_BATCH):
+            batch = ",".join(prepaid[i : i + RENEWAL_BATCH])
+            qualifier = "" if i == 0 else f"batch{i // RENEWAL_BATCH + 1}"
+            out.append(
+                _ecs(
+                    "DescribeInstanceAutoRenewAttribute",
+                    region,
+                    pn,
+                    ("InstanceId", batch),
+                    qualifier=qualifier,
+                )
+            )
         for group in _ids(found.items("DescribeSecurityGroups", region), "SecurityGroupId"):
             out.append(
                 _ecs(

@@ -1,5 +1,6 @@
 """Calls through the official Alibaba Cloud SDKs (`alibabacloud-ecs20140526`,
-`alibabacloud-vpc20160428`, `alibabacloud-ram20150501` on `alibabacloud-tea-openapi`),
+`alibabacloud-vpc20160428`, `alibabacloud-ram20150501`, `alibabacloud-kms20160120` on
+`alibabacloud-tea-openapi`),
 with the standard credential chain of `alibabacloud-credentials`: environment variables,
 the `aliyun` CLI's profile file, an ECS RAM role, STS.
 
@@ -25,10 +26,16 @@ _MODULES = {
     Product.ECS: "alibabacloud_ecs20140526",
     Product.VPC: "alibabacloud_vpc20160428",
     Product.RAM: "alibabacloud_ram20150501",
+    Product.KMS: "alibabacloud_kms20160120",
 }
 
 
-_VERSIONS = {Product.ECS: "2014-05-26", Product.VPC: "2016-04-28", Product.RAM: "2015-05-01"}
+_VERSIONS = {
+    Product.ECS: "2014-05-26",
+    Product.VPC: "2016-04-28",
+    Product.RAM: "2015-05-01",
+    Product.KMS: "2016-01-20",
+}
 
 
 class MissingSdk(Exception):

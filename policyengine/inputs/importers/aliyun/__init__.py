@@ -52,6 +52,7 @@ from policyengine.inputs.importers.aliyun.convert import (
     make_resource,
     no_role,
 )
+from policyengine.inputs.importers.aliyun.gaps import absent
 from policyengine.inputs.importers.aliyun.manifest import Failure, parse_command
 from policyengine.inputs.importers.aliyun.pages import check_pages, group_key
 from policyengine.inputs.importers.aliyun.reading import (
@@ -102,9 +103,8 @@ def convert(source: Input, m: model.Model, options: Options) -> Converted:
         pages.sort(key=lambda p: p.order)
         check_pages(pages, problems)
         for page in pages:
-            outer, inner = page.api.items
             for i, item in enumerate(page.items()):
-                at = page.at(outer, inner, i)
+                at = page.item_at(i)
                 if page.api.kind is None:
                     same = (key, _canonical(item))
                     if joined.setdefault(same, query) == query:
@@ -136,6 +136,7 @@ def convert(source: Input, m: model.Model, options: Options) -> Converted:
         document["locations"] = build.locations
     document["resources"] = build.resources
     gaps = [_gap(f) for f in facts.failed]
+    gaps += absent(build, facts.failed)
     if gaps:
         document["gaps"] = gaps
     if export.not_read:
@@ -158,7 +159,9 @@ def _canonical(item: Any) -> str:
 def _gap(failure: Failure) -> dict[str, Any]:
     """A failed call -> what the snapshot lacks: the kinds the API would have listed."""
     api = APIS.get(failure.api)
-    kinds = [k for k in (api.kind, api.completes) if k] if api is not None else []
+    kinds = []
+    if api is not None and not api.declared_from:
+        kinds = [k for k in (api.kind, api.completes) if k]
     return {"kinds": kinds, "region": failure.region, "reason": failure.reason()}
 
 

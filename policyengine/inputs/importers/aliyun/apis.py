@@ -1,7 +1,8 @@
 """The APIs the aliyun importer reads, and the one rule that names their fields.
 
-Field names are the official APIs' (the `alibabacloud-ecs20140526` and
-`alibabacloud-vpc20160428` models): PascalCase becomes snake_case, a one-key wrapper
+Field names are the official APIs' (the `alibabacloud-ecs20140526`,
+`alibabacloud-vpc20160428`, `alibabacloud-ram20150501` and `alibabacloud-kms20160120`
+models): PascalCase becomes snake_case, a one-key wrapper
 around a list is unwrapped, except for the few names in `RENAMES` and `LIST_RENAMES`.
 """
 
@@ -15,12 +16,29 @@ from typing import Any
 @dataclass(frozen=True)
 class Api:
     name: str
-    items: tuple[str, str]  # the wrapper: {"Instances": {"Instance": [...]}}
+    # The wrapper: {"Instances": {"Instance": [...]}}; ("KeyMetadata", ""): the response
+    # describes one item, {"KeyMetadata": {...}}.
+    items: tuple[str, str]
     kind: str | None  # the kind each item becomes; None: the items join other resources
     identity: str | None  # the field that names an item: becomes `id` (or `name`)
-    region: str  # where the region is: "item" (RegionId), "response" (RegionId) or "call"
+    # Where the region is: "item" (RegionId), "response" (RegionId), "call" (the folder,
+    # command line or --region), or "none" (RAM: an account-wide API, in `global/`).
+    region: str
     group_by: str | None = None  # the parameter that tells the resource a call is about
     completes: str | None = None  # the kind whose resources its items complete
+    # The attribute of the completed kind that holds each item (declared `from` this API,
+    # so that a rule reading it where the API is absent names it); None: merged in.
+    into: str | None = None
+    # The model declares the attributes it gives `from` it: a rule reading one where the
+    # API is absent (or failed) is an error naming it, so the kind needs no gap.
+    declared_from: bool = False
+    # The product whose SDK (`alibabacloud-<product><version>`) and endpoint serve it.
+    product: str = "ecs"
+
+    @property
+    def single(self) -> bool:
+        """Whether a response describes one item rather than listing several."""
+        return self.items[1] == ""
 
 
 APIS = {
@@ -109,6 +127,48 @@ APIS = {
         Api("ListTagResources", ("TagResources", "TagResource"), "tag_binding", None, "call"),
         Api("DescribeCommands", ("Commands", "Command"), "command", "CommandId", "call"),
         Api("DescribeInvocations", ("Invocations", "Invocation"), "invocation", "InvokeId", "call"),
+        # Automatic snapshot policies, and the renewal of subscription instances.
+        Api(
+            "DescribeAutoSnapshotPolicyEx",
+            ("AutoSnapshotPolicies", "AutoSnapshotPolicy"),
+            "auto_snapshot_policy",
+            "AutoSnapshotPolicyId",
+            "item",
+        ),
+        Api(
+            "DescribeInstanceAutoRenewAttribute",
+            ("InstanceRenewAttributes", "InstanceRenewAttribute"),
+            None,
+            None,
+            "call",
+            completes="instance",
+            into="renewal",
+            declared_from=True,
+        ),
+        # The KMS keys disks name (KMSKeyId): one DescribeKey call per key.
+        Api(
+            "DescribeKey",
+            ("KeyMetadata", ""),
+            "kms_key",
+            None,
+            "call",
+            group_by="KeyId",
+            product="kms",
+        ),
+        # RAM roles (account-wide), each completed by GetRole with its trust policy; read
+        # before DescribeInstanceRamRole, which names them.
+        Api("ListRoles", ("Roles", "Role"), "ram_role", "RoleName", "none", product="ram"),
+        Api(
+            "GetRole",
+            ("Role", ""),
+            None,
+            "RoleName",
+            "none",
+            group_by="RoleName",
+            completes="ram_role",
+            declared_from=True,
+            product="ram",
+        ),
         Api(
             "DescribeInstanceRamRole",
             ("InstanceRamRoleSets", "InstanceRamRoleSet"),
@@ -117,8 +177,15 @@ APIS = {
             "response",
         ),
         # The VPC API: the vSwitches instances are placed in, and their VPCs.
-        Api("DescribeVpcs", ("Vpcs", "Vpc"), "vpc", "VpcId", "item"),
-        Api("DescribeVSwitches", ("VSwitches", "VSwitch"), "vswitch", "VSwitchId", "call"),
+        Api("DescribeVpcs", ("Vpcs", "Vpc"), "vpc", "VpcId", "item", product="vpc"),
+        Api(
+            "DescribeVSwitches",
+            ("VSwitches", "VSwitch"),
+            "vswitch",
+            "VSwitchId",
+            "call",
+            product="vpc",
+        ),
         Api("DescribeZones", ("Zones", "Zone"), None, None, "call"),
     )
 }

@@ -9,6 +9,7 @@ from typing import Any
 
 from policyengine.core import model
 from policyengine.inputs.importers import values
+from policyengine.inputs.importers.aliyun import trust
 from policyengine.inputs.importers.aliyun.apis import (
     TAGGED_KINDS,
     VISIBILITY,
@@ -218,9 +219,11 @@ def make_resource(
     if not isinstance(item, dict):
         problems.append(Problem(r.file, at, f"expected an object, found {describe_json(item)}"))
         return None
-    region = _region(r, item, at, problems)
-    if region is None:
-        return None
+    region = None
+    if r.api.region != "none":  # RAM: account-wide, the region of no call
+        region = _region(r, item, at, problems)
+        if region is None:
+            return None
     types = dict(kind.attributes.fields)
     out: dict[str, Any] = {"kind": kind.name}
     own = "name" if isinstance(kind.identity, model.NamedBy) else "id"
@@ -282,12 +285,20 @@ def make_resource(
                 )
             else:
                 out["visibility"] = VISIBILITY[alias]
+    if kind.name == "ram_role" and "AssumeRolePolicyDocument" in item:
+        document_at = f"{at}/AssumeRolePolicyDocument"
+        out["trust_policy"] = trust.parse(
+            item["AssumeRolePolicyDocument"], r.file, document_at, problems
+        )
+        fields["/trust_policy"] = {"pointer": document_at}
     if kind.name == "command":
         # A common command (DescribeCommands --Provider) is public, as the model says.
         out["visibility"] = "public" if out.get("provider") else "custom"
     key = _identity_key(kind, out)
     if key is None:
-        problems.append(Problem(r.file, at, f"this {kind.name} has no identity"))
+        names = kind.identity.attributes if isinstance(kind.identity, model.KeyedBy) else ()
+        needed = f": {', '.join(f'`{n}`' for n in names)} is required" if names else ""
+        problems.append(Problem(r.file, at, f"this {kind.name} has no identity{needed}"))
         return None
     out["source"] = {"fields": fields}  # `_Build.add` completes the source
     return out, key
@@ -387,12 +398,22 @@ def join_later(later: list[tuple[Response, Any, str]], build: Build, m: model.Mo
                     apg.setdefault("instance_ids", []).append(instance)
                 # Every field of the listing is kept, each instance as the API describes it.
                 apg.setdefault("instances", []).append(_value(item, None, r.file, at, problems))
+            case "GetRole":
+                _describe_role(r, item, at, build, m)
+            case "DescribeInstanceAutoRenewAttribute":
+                _renewal(r, item, at, build, m)
             case "DescribeZones":
                 zone = item.get("ZoneId")
                 if r.region is None:
                     _region(r, item, at, problems)
                 elif isinstance(zone, str) and zone:
                     build.locations.setdefault(r.region, []).append(zone)
+    # An instance the renewal API was asked about in its region but did not list has no
+    # renewal attributes (it is pay-as-you-go): null, not absent, which is "not read".
+    renewed = {r.region for r, _, _ in later if r.api.name == "DescribeInstanceAutoRenewAttribute"}
+    for resource in build.resources:
+        if resource["kind"] == "instance" and resource.get("region") in renewed:
+            resource.setdefault("renewal", None)
     # An auto provisioning group whose instances were listed with none has none.
     listed = {
         group_key(r)[2]
@@ -415,3 +436,69 @@ def join_later(later: list[tuple[Response, Any, str]], build: Build, m: model.Mo
             if tagged is not None and tagged.get("region") == resource.get("region"):
                 tags = tagged.setdefault("tags", {})
                 tags.setdefault(str(resource.get("tag_key")), resource.get("tag_value") or "")
+
+
+def _complete(resource: dict[str, Any], more: dict[str, Any], file: str) -> None:
+    """Adds the attributes of `more` (a resource made from another API's item) to
+    `resource`, each with where it is in its file."""
+    places = resource["source"].setdefault("fields", {})
+    for key, value in more.items():
+        if key in ("kind", "source"):
+            continue
+        resource[key] = value
+    for path, place in ((more.get("source") or {}).get("fields") or {}).items():
+        places[path] = place if resource["source"].get("file") == file else {**place, "file": file}
+
+
+def _describe_role(r: Response, item: Any, at: str, build: Build, m: model.Model) -> None:
+    """GetRole: a role with its trust policy; it completes the role ListRoles (or an
+    instance's DescribeInstanceRamRole) listed, or is the role's one description."""
+    made = make_resource(r, item, at, m.kinds["ram_role"], build)
+    if made is None:
+        return
+    described, name = made
+    role = build.find("ram_role", None, name)
+    if role is None:
+        build.add(described, r.file, at, name)
+    else:
+        _complete(role, described, r.file)
+
+
+def _renewal(r: Response, item: Any, at: str, build: Build, m: model.Model) -> None:
+    """DescribeInstanceAutoRenewAttribute: the renewal of one subscription instance,
+    as its `renewal` attribute."""
+    problems = build.problems
+    assert isinstance(item, dict)
+    region = _region(r, item, at, problems)
+    instance_id = item.get("InstanceId")
+    if not isinstance(instance_id, str) or not instance_id:
+        problems.append(
+            Problem(
+                r.file,
+                f"{at}/InstanceId",
+                "`InstanceId` is required: expected a non-empty string, found "
+                + (describe_json(instance_id) if "InstanceId" in item else "nothing"),
+            )
+        )
+        return
+    if region is None:
+        return
+    instance = build.find("instance", region, instance_id)
+    if instance is None:
+        problems.append(
+            Problem(
+                r.file,
+                f"{at}/InstanceId",
+                f"instance `{instance_id}` is not in any DescribeInstances response of "
+                f"{region}: export DescribeInstances with it",
+            )
+        )
+        return
+    assert r.api.into is not None
+    declared = dict(m.kinds["instance"].attributes.fields).get(r.api.into)
+    renewal = {k: v for k, v in item.items() if k != "InstanceId"}
+    instance[r.api.into] = _value(renewal, declared, r.file, at, problems)
+    place = {"pointer": at}
+    if instance["source"].get("file") != r.file:
+        place["file"] = r.file
+    instance["source"].setdefault("fields", {})[f"/{r.api.into}"] = place

@@ -42,9 +42,16 @@ class Response:
     def at(self, *parts: str | int) -> str:
         return self.base + "".join(f"/{pointer_escape(p)}" for p in parts)
 
+    def item_at(self, index: int) -> str:
+        """The JSON Pointer of the index-th item."""
+        outer, inner = self.api.items
+        return self.at(outer) if self.api.single else self.at(outer, inner, index)
+
     def items(self) -> list[Any]:
         outer, inner = self.api.items
         wrapper = self.body.get(outer)
+        if self.api.single:
+            return [wrapper] if wrapper not in (None, {}, "") else []
         if isinstance(wrapper, dict):
             found = wrapper.get(inner, [])
             return found if isinstance(found, list) else []
@@ -268,7 +275,18 @@ def _response(call: _Call, body: Any, export: Export, problems: list[Problem]) -
             return
     outer, inner = api.items
     wrapper = body[outer]
-    if wrapper not in ({}, [], "") and not (
+    if api.single:
+        if not isinstance(wrapper, dict):
+            problems.append(
+                Problem(
+                    file,
+                    f"{base}/{outer}",
+                    f"expected an object (a {api.name} response describes one item), "
+                    f"found {describe_json(wrapper)}",
+                )
+            )
+            return
+    elif wrapper not in ({}, [], "") and not (
         isinstance(wrapper, dict) and isinstance(wrapper.get(inner), list)
     ):
         problems.append(
@@ -313,7 +331,7 @@ def _unrecognised(body: dict[str, Any]) -> str:
         )
     known = ", ".join(sorted(APIS))
     return (
-        f"not a response of an ECS or VPC API policyengine reads: found {_keys(body)}; "
+        f"not a response of an ECS, VPC, RAM or KMS API policyengine reads: found {_keys(body)}; "
         f"the APIs it reads are {known}"
     )
 
