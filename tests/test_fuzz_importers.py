@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 EXPORTS = {
     "example": ROOT / "examples" / "aliyun-export",
     "same-account": ROOT / "tests" / "fixtures" / "same-account" / "aliyun",
+    "governance": ROOT / "tests" / "fixtures" / "aliyun-governance",
 }
 SNAPSHOT = ROOT / "examples" / "ecs-account" / "snapshot.json"
 TERRAFORM = {
@@ -683,6 +684,10 @@ def lost(folder: Path) -> list[str]:
         (r["id"], r["region"]): r for r in document["resources"] if r["kind"] == "security_group"
     }
     apgs = {r["id"]: r for r in document["resources"] if r["kind"] == "auto_provisioning_group"}
+    roles = {r["name"]: r for r in document["resources"] if r["kind"] == "ram_role"}
+    instances = {
+        (r["id"], r["region"]): r for r in document["resources"] if r["kind"] == "instance"
+    }
     out = []
     for path in sorted(folder.rglob("*.json")):
         if path.name == "manifest.json":
@@ -691,8 +696,8 @@ def lost(folder: Path) -> list[str]:
         api = APIS[path.name.split(".")[0]]
         outer, inner = api.items
         file = f"{folder}/{path.relative_to(folder).as_posix()}"
-        for i, item in enumerate(body[outer][inner]):
-            pointer = f"/{outer}/{inner}/{i}"
+        for i, item in enumerate(_items(path.name, body)):
+            pointer = f"/{outer}" if api.single else f"/{outer}/{inner}/{i}"
             if api.name == "DescribeZones" or (
                 api.name == "DescribeInstanceRamRole" and item.get("RamRoleName") == ""
             ):
@@ -701,6 +706,13 @@ def lost(folder: Path) -> list[str]:
                 group = groups[(body["SecurityGroupId"], path.parent.name)]
                 candidates = group["rules"]
                 leaves = _leaves(item, ())
+            elif api.name == "GetRole":  # it completes the role ListRoles listed
+                candidates = [roles[item["RoleName"]]]
+                leaves = _item_leaves(api, "ram_role", item)
+            elif api.name == "DescribeInstanceAutoRenewAttribute":  # the instance's renewal
+                candidates = [instances[(item["InstanceId"], path.parent.name)]]
+                renewal = {k: v for k, v in item.items() if k != "InstanceId"}
+                leaves = _leaves(renewal, ("renewal",))
             elif api.name == "DescribeAutoProvisioningGroupInstances":
                 apg = apgs[
                     path.name.split(".")[1] if path.name.count(".") > 1 else _apg_of(folder, path)
@@ -782,8 +794,10 @@ def test_converting_an_aliyun_export_with_more_fields_loses_none(
 
 
 def _items(rel: str, body: Any) -> list[dict[str, Any]]:
-    outer, inner = APIS[rel.rsplit("/", 1)[-1].split(".")[0]].items
-    return [i for i in body[outer][inner] if isinstance(i, dict)]
+    api = APIS[rel.rsplit("/", 1)[-1].split(".")[0]]
+    outer, inner = api.items
+    rows = [body[outer]] if api.single else body[outer][inner]
+    return [i for i in rows if isinstance(i, dict)]
 
 
 @pytest.mark.parametrize(
