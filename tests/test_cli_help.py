@@ -60,3 +60,20 @@ def test_brackets_in_help_texts_are_kept() -> None:
 
 def test_evaluate_help(text_snapshot: SnapshotAssertion) -> None:
     assert _help(("evaluate",)) == text_snapshot
+
+
+def test_typer_and_rich_are_pinned_to_the_versions_tested() -> None:
+    """The help layout above is typer's and the colour is rich's: each is pinned to a
+    range with an upper bound, and the versions these tests run on are inside it."""
+    import tomllib
+    from importlib.metadata import version
+
+    from conftest import ROOT
+    from packaging.requirements import Requirement
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    pinned = {r.name: r for r in map(Requirement, project["dependencies"])}
+    for name in ("typer", "rich"):
+        spec = pinned[name].specifier
+        assert any(s.operator == "<" for s in spec), f"{name} has no upper bound"
+        assert spec.contains(version(name)), f"{name} {version(name)} is outside {spec}"
