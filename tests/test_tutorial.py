@@ -30,11 +30,11 @@ def _commands() -> list[tuple[str, list[str]]]:
     return out
 
 
-FILES = [b for lang in ("model", "policy") for b in _blocks(lang)]
+FILES = [b for lang in ("model", "policy", "yaml") for b in _blocks(lang)]
 
 
 def test_the_tutorial_shows_files_and_commands() -> None:
-    assert len(FILES) == 2 and len(_commands()) == 5
+    assert len(FILES) == 3 and len(_commands()) == 6
 
 
 @pytest.mark.parametrize("block", FILES, ids=lambda b: b.splitlines()[0])
