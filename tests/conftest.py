@@ -14,6 +14,11 @@ from typer.testing import CliRunner
 
 from policyengine.cli import app
 
+# The credential chain of `collect` never asks a cloud instance's metadata service (the
+# tests run on no ECS instance), and so starts no background refresh thread: a thread
+# left running would make `--jobs` start its workers afresh (spawn) in later tests.
+os.environ["ALIBABA_CLOUD_ECS_METADATA_DISABLED"] = "true"
+
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).resolve().parent / "data"
 

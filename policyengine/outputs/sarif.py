@@ -15,7 +15,6 @@ each rule's `helpUri` at its page of `policyengine docs` when those pages are pu
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -23,6 +22,8 @@ from functools import cache
 from pathlib import PurePath
 from typing import Any, assert_never
 from urllib.parse import quote
+
+import orjson
 
 from policyengine.core import plan
 from policyengine.core.diagnostics import CODES, Diagnostic, Level
@@ -328,12 +329,19 @@ def document(
     )
 
 
+def _text(doc: dict[str, Any]) -> str:
+    """Indented JSON, as json.dumps(indent=2, ensure_ascii=False) writes it: with an
+    indent the json module encodes in Python, seconds for a run of 25,000 results;
+    orjson takes a fraction of a second."""
+    return orjson.dumps(doc, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS).decode()
+
+
 def render(report: Report, show_all: bool = False, options: Options = Options()) -> str:
-    return json.dumps(document(report, show_all, options), indent=2, ensure_ascii=False)
+    return _text(document(report, show_all, options))
 
 
 def render_failure(kind: str, text: str) -> str:
     """A run that evaluated nothing: no results, and the reason as an error notification."""
     failed = _notification("error", f"{kind}; nothing was evaluated\n{text}")
     invocation = {"executionSuccessful": False, "toolExecutionNotifications": [failed]}
-    return json.dumps(log([], [], invocation=invocation), indent=2, ensure_ascii=False)
+    return _text(log([], [], invocation=invocation))
