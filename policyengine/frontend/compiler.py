@@ -17,14 +17,9 @@ from policyengine.core.diagnostics import Collector
 from policyengine.core.semantics import Enforcement, Severity
 from policyengine.core.source import Span
 from policyengine.frontend import ast
-from policyengine.frontend.checker.conditions import (
-    expr_type,
-    placeholder_path,
-    placeholders,
-    range_kind_of,
-    related_kind,
-)
+from policyengine.frontend.checker.conditions import expr_type, range_kind_of, related_kind
 from policyengine.frontend.checker.defines import bind_params
+from policyengine.frontend.checker.messages import placeholder_path, placeholders
 from policyengine.frontend.checker.policies import (
     ANY_KIND,
     REGION,

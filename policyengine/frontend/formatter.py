@@ -16,7 +16,6 @@ end-of-line comments) aligned, as are the `via` of consecutive relations.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,6 +23,18 @@ from typing import assert_never
 
 from policyengine.core.source import Source
 from policyengine.frontend import ast
+from policyengine.frontend.expression_text import (
+    condition,
+    ends_open,
+    expr,
+    identity,
+    joined_operand,
+    literal,
+    location,
+    path,
+    string,
+    type_expr,
+)
 from policyengine.frontend.parser import parse
 
 WIDTH = 100
@@ -73,134 +84,7 @@ def format_text(text: str, name: str = "<text>") -> str:
     return format_source(Source(name, text))
 
 
-# ---------------------------------------------------------------- conditions and values
-
-
-def string(value: str) -> str:
-    return json.dumps(value, ensure_ascii=False)
-
-
-def literal(value: ast.LiteralValue) -> str:
-    match value:
-        case bool():
-            return "true" if value else "false"
-        case int():
-            return str(value)
-        case str():
-            return string(value)
-        case tuple():
-            return "[" + ", ".join(literal(v) for v in value) + "]"
-        case ast.MapValue():
-            return "{" + ", ".join(f"{string(k)}: {literal(v)}" for k, v in value.items()) + "}"
-
-
-def path(node: ast.Path) -> str:
-    out = node.head.text
-    for seg in node.segments:
-        match seg:
-            case ast.AttrSegment(name=name):
-                out += f".{name}"
-            case ast.KeySegment(key=key):
-                out += f"[{string(key)}]"
-            case ast.VarSegment(var=var):
-                out += f"[{var}]"
-            case ast.IndexSegment(index=index):
-                out += f"[{index}]"
-            case ast.StarSegment():
-                out += "[*]"
-            case _:
-                assert_never(seg)
-    return out
-
-
-def expr(node: ast.Expr | ast.Related | ast.LocatedIn) -> str:
-    match node:
-        case ast.Path():
-            return path(node)
-        case ast.Literal(value=value):
-            return literal(value)
-        case ast.Call(function=function, args=args):
-            return f"{function.text}({', '.join(expr(a) for a in args)})"
-        case ast.Count(var=var, source=source, where=where):
-            head = f"{var.text} in " if var is not None else ""
-            tail = f" where {condition(where)}" if where is not None else ""
-            return f"count({head}{expr(source)}{tail})"
-        case ast.LocatedIn(kind=kind, place=place):
-            return f"{kind.text} located in {place.text}"
-        case ast.Related(left=left, verb=verb, right=right):
-            return f"{left.text} {verb.text} {right.text}"
-        case _:
-            assert_never(node)
-
-
-def _ends_open(node: ast.Condition) -> bool:
-    """Printed bare, does it end in a quantifier whose body would swallow what follows?"""
-    match node:
-        case ast.Quantifier():
-            return True
-        case ast.Not(condition=inner):
-            return not isinstance(inner, ast.AllOf | ast.AnyOf) and _ends_open(inner)
-        case ast.AllOf(conditions=parts) | ast.AnyOf(conditions=parts):
-            last = parts[-1]
-            wrapped = isinstance(last, ast.AnyOf) or (
-                isinstance(node, ast.AllOf) and isinstance(last, ast.AllOf)
-            )
-            return not wrapped and _ends_open(last)
-    return False
-
-
-def _operand(node: ast.Condition, parent: ast.AllOf | ast.AnyOf, last: bool) -> str:
-    """An operand of `and`/`or`, in parentheses where the grammar's precedence needs them:
-    a nested `or` (and `and` inside `and`) would flatten, and a quantifier that is not the
-    last operand would take the rest as its body."""
-    wrap = isinstance(node, ast.AnyOf) or (
-        isinstance(parent, ast.AllOf) and isinstance(node, ast.AllOf)
-    )
-    if not last and _ends_open(node):
-        wrap = True
-    text = condition(node)
-    return f"({text})" if wrap else text
-
-
-def condition(node: ast.Condition) -> str:
-    match node:
-        case ast.Compare(op=op, left=left, right=right):
-            return f"{expr(left)} {op} {expr(right)}"
-        case ast.Member(item=item, collection=coll, negated=negated):
-            return f"{expr(item)} {'not in' if negated else 'in'} {expr(coll)}"
-        case ast.Matches(operand=operand, pattern=pattern, pattern_span=span):
-            # A /regex/ is kept as written: its escapes are not those of a string.
-            token = span.text if span.text.startswith("/") else string(pattern)
-            return f"{expr(operand)} matches {token}"
-        case ast.IdFormat(operand=operand):
-            return f"{expr(operand)} matches kind format"
-        case ast.RangeTest(op=op, left=left, right=right):
-            return f"{expr(left)} {op} {expr(right)}"
-        case ast.Presence(operand=operand, test=test, negated=negated):
-            return f"{expr(operand)} is {'not ' if negated else ''}{test}"
-        case ast.Truthy(operand=operand):
-            return expr(operand)
-        case ast.AllOf(conditions=parts) | ast.AnyOf(conditions=parts):
-            word = " and " if isinstance(node, ast.AllOf) else " or "
-            last = len(parts) - 1
-            return word.join(_operand(p, node, i == last) for i, p in enumerate(parts))
-        case ast.Not(condition=inner):
-            text = condition(inner)
-            return f"not ({text})" if isinstance(inner, ast.AllOf | ast.AnyOf) else f"not {text}"
-        case ast.Quantifier():
-            return f"{_quantifier_head(node)}: {condition(node.body)}"
-        case ast.SameLocation(scope=scope):
-            return f"same {scope}"  # only inside a sentence, which prints its origin
-        case _:
-            assert_never(node)
-
-
-def _quantifier_head(node: ast.Quantifier) -> str:
-    head = f"{node.quantifier} {node.var.text} in {expr(node.source)}"
-    if node.where is not None:
-        where = condition(node.where)
-        head += f" where ({where})" if _ends_open(node.where) else f" where {where}"
-    return head
+# ---------------------------------------------------------------- conditions over lines
 
 
 def _broken(node: ast.Condition, prefix: str, indent: str) -> list[str]:
@@ -213,9 +97,9 @@ def _broken(node: ast.Condition, prefix: str, indent: str) -> list[str]:
         case ast.AllOf(conditions=parts) | ast.AnyOf(conditions=parts):
             word = "and " if isinstance(node, ast.AllOf) else "or "
             last = len(parts) - 1
-            lines = [prefix + _operand(parts[0], node, last == 0)]
+            lines = [prefix + joined_operand(parts[0], node, last == 0)]
             for i, part in enumerate(parts[1:], start=1):
-                text = _operand(part, node, i == last)
+                text = joined_operand(part, node, i == last)
                 if i == last and isinstance(part, ast.Quantifier):
                     lines += _broken(part, indent + INDENT * 2 + word, indent + INDENT * 2)
                 else:
@@ -227,31 +111,12 @@ def _broken(node: ast.Condition, prefix: str, indent: str) -> list[str]:
             if where is None:
                 return [prefix + head + ":", *_broken(body, inner, inner)]
             text = condition(where)
-            text = f"({text})" if _ends_open(where) else text
+            text = f"({text})" if ends_open(where) else text
             return [prefix + head, f"{inner}where {text}:", *_broken(body, inner, inner)]
     return [flat]
 
 
-# ---------------------------------------------------------------- types
-
-
-def type_expr(node: ast.TypeExpr) -> str:
-    match node:
-        case ast.NamedType(name=name):
-            return name.text
-        case ast.RefType(kind=kind):
-            return f"id of {kind.text}"
-        case ast.ListType(item=item):
-            return f"list of {type_expr(item)}"
-        case ast.MapType(value=value):
-            return f"map of {type_expr(value)}"
-        case ast.OptionalType(inner=inner):
-            return f"optional {type_expr(inner)}"
-        case ast.ObjectType(fields=fields):
-            listed = ", ".join(f"{f.name.text}: {type_expr(f.type)}" for f in fields)
-            return "{ " + listed + " }" if listed else "{}"
-        case _:
-            assert_never(node)
+# ---------------------------------------------------------------- types laid out as blocks
 
 
 def _block_object(node: ast.TypeExpr) -> ast.ObjectType | None:
@@ -277,28 +142,6 @@ def _type_prefix(node: ast.TypeExpr) -> str:
         case ast.OptionalType(inner=inner):
             return "optional " + _type_prefix(inner)
     return ""
-
-
-def _identity(node: ast.Identity) -> str:
-    match node:
-        case ast.IdIdentity(prefix=prefix, length=length, name_when=when):
-            out = f"id {string(prefix)}" + (f" + {length}" if length is not None else "")
-            return out + (f" or name when {condition(when)}" if when is not None else "")
-        case ast.NameIdentity(attribute=attribute):
-            return f"named by {attribute.text}"
-        case ast.KeyIdentity(attributes=attributes):
-            return "keyed by (" + ", ".join(a.text for a in attributes) + ")"
-        case _:
-            assert_never(node)
-
-
-def _location(node: ast.Location) -> str:
-    if node.scope == "global":
-        return "global"
-    out = f"located in {node.scope}"
-    if node.when is not None:
-        out += f" when {condition(node.when)} else {node.otherwise}"
-    return out
 
 
 # ---------------------------------------------------------------- the printer
@@ -406,8 +249,8 @@ class _Printer:
                     self.item(entry, define(entry, ""), "")
 
     def kind(self, node: ast.Kind) -> None:
-        head = f"kind {node.name.text} {_identity(node.identity)}"
-        where = _location(node.location) + (" unique per region" if node.unique_per_region else "")
+        head = f"kind {node.name.text} {identity(node.identity)}"
+        where = location(node.location) + (" unique per region" if node.unique_per_region else "")
         brace = " {" if node.fields else ""
         if len(f"{head} {where}{brace}") <= WIDTH:
             lines = [f"{head} {where}"]

@@ -13,7 +13,7 @@ from pathlib import Path
 from policyengine.core import plan
 from policyengine.frontend import ast
 from policyengine.frontend.describe import describe_rule, render_markdown
-from policyengine.frontend.formatter import literal, type_expr
+from policyengine.frontend.expression_text import literal, type_expr
 
 
 def render_docs(policies: Mapping[Path, ast.PolicyFile], compiled: plan.Plan) -> dict[str, str]:

@@ -1,4 +1,5 @@
-"""Conditions and expressions: their types, and every check on them.
+"""Conditions and expressions: their types in scope, and every check on them (the rules
+over types alone are in `type_rules`, a message's placeholders in `messages`).
 
 Shared by the checker (which reports) and the compiler (which resolves the same way and
 reports nothing). Never raises.
@@ -6,35 +7,25 @@ reports nothing). Never raises.
 
 from __future__ import annotations
 
-import re
-import string
-from collections.abc import Callable
 from typing import Literal
 
 from policyengine.core import model, semantics
 from policyengine.core.builtins import BUILTINS, compile_regex
-from policyengine.core.diagnostics import Collector, did_you_mean
+from policyengine.core.diagnostics import did_you_mean
 from policyengine.core.semantics import RangeKind
-from policyengine.core.source import Span
 from policyengine.frontend import ast
 from policyengine.frontend.checker.scope import Scope
-
-
-def literal_type(value: ast.LiteralValue) -> model.Type:
-    match value:
-        case bool():
-            return model.BOOL
-        case int():
-            return model.INT
-        case str():
-            return model.STRING
-        case tuple():
-            items = {model.value_class(literal_type(v)) for v in value}
-            if len(items) == 1:
-                return model.ListT(literal_type(value[0]))
-            return model.ListT(model.AnyT())
-        case ast.MapValue():  # only a param's default, typed by the param
-            return model.MapT(model.AnyT())
+from policyengine.frontend.checker.type_rules import (
+    RANGE_EXAMPLE,
+    TYPED_TEXT,
+    fits_type,
+    literal_type,
+    quote_hint,
+    range_kind,
+    range_literal_shaped,
+    valid_range_literal,
+    with_article,
+)
 
 
 def expr_type(scope: Scope, expr: ast.Collection) -> model.Type | None:
@@ -110,7 +101,7 @@ def located_type(scope: Scope, expr: ast.LocatedIn) -> model.Type | None:
     if t is not None and model.value_class(t) not in ("string", "any"):
         scope.diags.error(
             "PE106",
-            f"`located in` takes a region, not {_a(model.unwrap(t))}",
+            f"`located in` takes a region, not {with_article(model.unwrap(t))}",
             expr.place.span,
             "not a region",
             help="write `located in this` in a `for each region` rule, or `located in region`",
@@ -181,7 +172,7 @@ def element_type(scope: Scope, source: ast.Collection) -> model.Type | None:
     if not isinstance(t, model.ListT):
         scope.diags.error(
             "PE106",
-            f"`{source.span.text}` is {_a(t)}, not a list",
+            f"`{source.span.text}` is {with_article(t)}, not a list",
             source.span,
             "expected a list or a relation",
         )
@@ -213,37 +204,6 @@ def define_call(scope: Scope, call: ast.Call) -> None:
             )
 
 
-def fits_type(got: model.Type, want: model.Type) -> bool:
-    """Whether a value of type `got` may be passed where `want` is declared."""
-    got, want = model.unwrap(got), model.unwrap(want)
-    if isinstance(got, model.AnyT) or isinstance(want, model.AnyT):
-        return True
-    match want:
-        case model.ListT(item=item):
-            return isinstance(got, model.ListT) and fits_type(got.item, item)
-        case model.MapT(value=value):
-            return isinstance(got, model.MapT) and fits_type(got.value, value)
-        case model.RecordT(name=name, fields=fields):
-            if not isinstance(got, model.RecordT):
-                return False
-            if name is not None and got.name is not None:
-                return name == got.name
-            have = got.by_name
-            return all(f in have and fits_type(have[f], t) for f, t in fields)
-        case model.ResourceT(kind=kind):
-            return got == model.ResourceT(kind)
-        case model.Scalar(name="time" | "cidr" | "port_range" as special):
-            return got == model.Scalar(special) or got == model.STRING
-    return model.value_class(got) == model.value_class(want)
-
-
-_PARSERS: dict[str, tuple[Callable[[str], object | None], str, str]] = {
-    "time": (model.parse_time, "a time", '"2024-01-31T08:00:00Z"'),
-    "cidr": (model.parse_cidr, "a CIDR block", '"10.0.0.0/8"'),
-    "port_range": (model.parse_port_range, "a port range", '"22/22"'),
-}
-
-
 def _typed_literals(scope: Scope, cond: ast.Compare, lt: model.Type, rt: model.Type) -> bool:
     """A comparison with a time, a CIDR block or a port range: a text literal on the other
     side is parsed now (a bad one is an error at its place), and only times have an
@@ -252,13 +212,13 @@ def _typed_literals(scope: Scope, cond: ast.Compare, lt: model.Type, rt: model.T
         (
             t.name
             for t in map(model.unwrap, (lt, rt))
-            if isinstance(t, model.Scalar) and t.name in _PARSERS
+            if isinstance(t, model.Scalar) and t.name in TYPED_TEXT
         ),
         None,
     )
     if special is None:
         return False
-    parse, noun, example = _PARSERS[special]
+    parse, noun, example = TYPED_TEXT[special]
     reported = False
     for side in (cond.left, cond.right):
         if isinstance(side, ast.Literal) and isinstance(side.value, str):
@@ -365,7 +325,7 @@ def check_condition(scope: Scope, cond: ast.Condition) -> None:
                     f"with {model.describe(model.unwrap(rt))}",
                     cond.span,
                     "the two sides have different types",
-                    help=_quote_hint(left, right, lt, rt),
+                    help=quote_hint(left, right, lt, rt),
                 )
             elif _typed_literals(scope, cond, lt, rt):
                 pass  # reported there
@@ -393,7 +353,7 @@ def check_condition(scope: Scope, cond: ast.Condition) -> None:
             if not isinstance(ct, model.ListT):
                 scope.diags.error(
                     "PE106",
-                    f"`in` needs a list; `{collection.span.text}` is {_a(ct)}",
+                    f"`in` needs a list; `{collection.span.text}` is {with_article(ct)}",
                     collection.span,
                     "not a list",
                 )
@@ -442,7 +402,7 @@ def check_condition(scope: Scope, cond: ast.Condition) -> None:
             if t is not None and model.value_class(t) not in ("bool", "any"):
                 scope.diags.error(
                     "PE106",
-                    f"`{operand.span.text}` is {_a(model.unwrap(t))}, not a condition",
+                    f"`{operand.span.text}` is {with_article(model.unwrap(t))}, not a condition",
                     operand.span,
                     "not true or false",
                     help='compare it with a value, e.g. `== "..."`, or test `is set`',
@@ -522,37 +482,14 @@ def check_range(scope: Scope, cond: ast.RangeTest) -> None:
             scope.diags.error(
                 "PE106", f"expected {what}, not {model.describe(t)}", expr.span, "wrong type"
             )
-        elif isinstance(expr, ast.Literal) and not _valid_range_literal(kind, expr.value):
+        elif isinstance(expr, ast.Literal) and not valid_range_literal(kind, expr.value):
             scope.diags.error(
                 "PE002",
                 f"`{expr.span.text}` is not {what}",
                 expr.span,
-                "out of range" if _parses(kind, expr.value) else "cannot be parsed",
-                help=_RANGE_EXAMPLE[kind],
+                "out of range" if range_literal_shaped(kind, expr.value) else "cannot be parsed",
+                help=RANGE_EXAMPLE[kind],
             )
-
-
-_RANGE_EXAMPLE = {
-    RangeKind.PORT: 'write e.g. 22 or "8000/8080"',
-    RangeKind.CIDR: 'write e.g. "10.0.0.0/8"',
-}
-
-
-def _parses(kind: RangeKind, value: ast.LiteralValue) -> bool:
-    """Whether a bad range literal is at least shaped right (then it is out of range)."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return kind is RangeKind.PORT
-    return isinstance(value, str) and re.fullmatch(r"-?[0-9]+(/-?[0-9]+)?", value) is not None
-
-
-def _valid_range_literal(kind: RangeKind, value: ast.LiteralValue) -> bool:
-    if kind is RangeKind.PORT and isinstance(value, int) and not isinstance(value, bool):
-        return 0 <= value <= 65535
-    if not isinstance(value, str):
-        return False
-    if kind is RangeKind.PORT:
-        return model.parse_port_range(value) is not None
-    return model.parse_cidr(value) is not None
 
 
 def range_kind_of(scope: Scope, cond: ast.RangeTest) -> RangeKind | None:
@@ -562,118 +499,3 @@ def range_kind_of(scope: Scope, cond: ast.RangeTest) -> RangeKind | None:
         if t is not None and (kind := range_kind(t)) is not None:
             return kind
     return None
-
-
-def range_kind(t: model.Type) -> RangeKind | None:
-    t = model.unwrap(t)
-    if t == model.Scalar("port_range"):
-        return RangeKind.PORT
-    if t == model.Scalar("cidr"):
-        return RangeKind.CIDR
-    return None
-
-
-_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
-_KEY = r"""\[(?:"[^"]*"|'[^']*'|-?[0-9]+)\]"""
-_PLACEHOLDER = re.compile(rf"{_NAME}(?:\.{_NAME}|{_KEY})*")
-_SEGMENT = re.compile(rf"\.({_NAME})|\[(?:\"([^\"]*)\"|'([^']*)'|(-?[0-9]+))\]")
-
-
-def placeholders(template: str) -> list[tuple[str, str]] | None:
-    """(text before, placeholder) pairs of a message; None if the braces do not balance."""
-    try:
-        return [(text, name or "") for text, name, _, _ in string.Formatter().parse(template)]
-    except ValueError:
-        return None
-
-
-def placeholder_path(name: str, span: Span) -> ast.Path:
-    """`{r.priority}`, `{tags["owner"]}` (or `{tags['owner']}`), `{ids[0]}` as the path it
-    names."""
-    head = re.match(_NAME, name)
-    assert head is not None  # the checker accepts only what _PLACEHOLDER matches
-    segments: list[ast.Segment] = []
-    for m in _SEGMENT.finditer(name, head.end()):
-        if m.group(1) is not None:
-            segments.append(ast.AttrSegment(name=m.group(1), span=span))
-        elif m.group(4) is not None:
-            segments.append(ast.IndexSegment(index=int(m.group(4)), span=span))
-        else:
-            key = m.group(2) if m.group(2) is not None else m.group(3)
-            segments.append(ast.KeySegment(key=key, span=span))
-    return ast.Path(
-        head=ast.Name(text=head.group(), span=span), segments=tuple(segments), span=span
-    )
-
-
-def check_message(scope: Scope, message: ast.Meta) -> None:
-    """Each `{placeholder}` names a value in scope, or a quantifier's deciding element."""
-    try:
-        fields = list(string.Formatter().parse(message.value))
-    except ValueError:
-        scope.diags.error(
-            "PE114",
-            "unbalanced `{` or `}` in a message",
-            message.span,
-            "cannot be read",
-            help="write `{{` or `}}` for a literal brace",
-        )
-        return
-    child = scope.child()
-    for var, binding in scope.witnesses.items():
-        child.alias(var, binding)
-    cursor = message.span.start
-    for _, field_name, spec, conversion in fields:
-        if field_name is None:
-            continue
-        name = field_name
-        tail = (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "")
-        raw = "{" + name + tail + "}"
-        at = message.span.source.text.find(raw, cursor, message.span.end)
-        span = Span(message.span.source, at, at + len(raw)) if at >= 0 else message.span
-        cursor = max(cursor, span.end)
-        if spec or conversion:
-            scope.diags.error(
-                "PE114",
-                f"`{raw}` has a conversion or a format; a placeholder is only a name",
-                span,
-                "not a plain placeholder",
-                help=f"write `{{{name}}}`",
-            )
-            continue
-        if not _PLACEHOLDER.fullmatch(name):
-            scope.diags.error(
-                "PE114",
-                f"`{raw}` is not a name or a path",
-                span,
-                "unknown placeholder",
-                help="write e.g. `{id}`, `{r.priority}` or `{tags['owner']}`",
-            )
-            continue
-        found = Collector()
-        probe = Scope(child.model, found, child.this, child.params, {}, child, child.counter)
-        probe.resolve_path(placeholder_path(name, span))
-        for problem in found:
-            scope.diags.error(
-                "PE114",
-                f"in `{raw}`: {problem.message}",
-                span,
-                "not a value in scope",
-                help=problem.help,
-            )
-
-
-def _a(t: model.Type) -> str:
-    text = model.describe(t)
-    return f"an {text}" if text[0] in "aeiou" else f"a {text}"
-
-
-def _quote_hint(left: ast.Expr, right: ast.Expr, lt: model.Type, rt: model.Type) -> str:
-    for expr, other in ((left, rt), (right, lt)):
-        if isinstance(expr, ast.Literal) and isinstance(expr.value, str):
-            cls = model.value_class(other)
-            if cls == "bool" and expr.value in ("true", "false"):
-                return f"write {expr.value} without quotes"
-            if cls == "int" and expr.value.lstrip("-").isdigit():
-                return f"write {expr.value} without quotes"
-    return ""

@@ -13,8 +13,9 @@ from dataclasses import dataclass, replace
 from policyengine.core import model
 from policyengine.core.diagnostics import Collector, Diagnostic, did_you_mean
 from policyengine.frontend import ast
-from policyengine.frontend.checker.conditions import check_condition, check_message, expr_type
+from policyengine.frontend.checker.conditions import check_condition, expr_type
 from policyengine.frontend.checker.defines import declare
+from policyengine.frontend.checker.messages import check_message
 from policyengine.frontend.checker.scope import Binding, Counter, DefineSig, Scope
 
 ANY_KIND = "resource"  # `for each resource`
