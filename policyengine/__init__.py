@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from policyengine.inputs.snapshot import parse_snapshot
     from policyengine.inputs.store import Store
     from policyengine.outputs import Format, render
+    from policyengine.outputs.docs import render_docs
     from policyengine.pipeline.delta import Diff, Introduced
     from policyengine.pipeline.engine import (
         Checked,
@@ -87,6 +88,7 @@ _WHERE: dict[str, tuple[str, str]] = {
     "Store": ("policyengine.inputs.store", "Store"),
     "Format": ("policyengine.outputs", "Format"),
     "render": ("policyengine.outputs", "render"),
+    "render_docs": ("policyengine.outputs.docs", "render_docs"),
     "Diff": ("policyengine.pipeline.delta", "Diff"),
     "Introduced": ("policyengine.pipeline.delta", "Introduced"),
     "Checked": ("policyengine.pipeline.engine", "Checked"),
@@ -168,6 +170,7 @@ __all__ = [
     "read_snapshots",
     "read_waivers",
     "render",
+    "render_docs",
     "run_policy_tests",
     "snapshot_diff",
     "trace",

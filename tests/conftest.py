@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
+import typer.main
+import typer.testing
 from hypothesis import HealthCheck, settings
 from syrupy.assertion import SnapshotAssertion
 from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
@@ -18,6 +21,10 @@ from policyengine.cli import app
 # tests run on no ECS instance), and so starts no background refresh thread: a thread
 # left running would make `--jobs` start its workers afresh (spawn) in later tests.
 os.environ["ALIBABA_CLOUD_ECS_METADATA_DISABLED"] = "true"
+
+# Building the command line from the app's declarations takes longer than most commands
+# run: the runner builds it once, as the installed command does once per process.
+typer.testing._get_command = functools.cache(typer.main.get_command)
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).resolve().parent / "data"

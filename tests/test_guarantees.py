@@ -5,8 +5,6 @@ policy set evaluates from several threads at once, and no outcome is dropped."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -16,6 +14,7 @@ from typing import Any
 import pytest
 from conftest import run_cli
 
+from policyengine.cli import main
 from policyengine.core.diagnostics import DiagnosticError
 from policyengine.frontend.loader import Loaded, bundled_policies, load
 from policyengine.inputs.snapshot import parse_snapshot
@@ -248,17 +247,16 @@ def test_a_pathological_rule_stops_with_an_error_naming_it(
     assert "stopped after 10,000 quantifier and count steps" in result.reason
 
 
-def test_a_limit_set_to_nonsense_is_a_usage_error() -> None:
-    env = {**os.environ, "POLICYENGINE_MAX_JSON_DEPTH": "deep"}
-    done = subprocess.run(
-        [sys.executable, "-m", "policyengine", "evaluate", str(EXAMPLE)],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-    )
-    assert done.returncode == 2
-    assert "POLICYENGINE_MAX_JSON_DEPTH='deep' is not a whole number" in done.stderr
+def test_a_limit_set_to_nonsense_is_a_usage_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The console script's entry point, called as the installed command calls it."""
+    monkeypatch.setenv("POLICYENGINE_MAX_JSON_DEPTH", "deep")
+    monkeypatch.setattr(sys, "argv", ["policyengine", "evaluate", str(EXAMPLE)])
+    with pytest.raises(SystemExit) as stopped:
+        main()
+    assert stopped.value.code == 2
+    assert "POLICYENGINE_MAX_JSON_DEPTH='deep' is not a whole number" in capsys.readouterr().err
 
 
 # ---------------------------------------------------------------- fail closed

@@ -13,7 +13,7 @@ import pytest
 from conftest import DATA, ROOT
 
 from policyengine.core.semantics import Severity
-from policyengine.frontend.loader import front, load
+from policyengine.frontend.loader import load
 from policyengine.inputs import importers
 from policyengine.outputs import Format, render, sarif
 from policyengine.outputs.docs import render_docs
@@ -114,7 +114,7 @@ def test_each_rule_links_to_its_docs_page_when_a_base_url_is_given(tmp_path: Pat
     assert rules and all(r["helpUri"].startswith(base) for r in rules)
     # The page and the anchor are the ones `policyengine docs` writes.
     files = sorted((ROOT / "policies").rglob("*.policy"))
-    pages = render_docs(front(files).policies, load(files).plan)
+    pages = render_docs(load(files))
     for rule in rules:
         page, anchor = rule["helpUri"][len(base) :].split("#")
         assert f'\n<a id="{anchor}"></a>\n' in pages[page], rule["helpUri"]

@@ -11,7 +11,6 @@ from policyengine.cli.app import app
 from policyengine.cli.failure import fail
 from policyengine.core.diagnostics import DiagnosticError
 from policyengine.core.errors import UsageError
-from policyengine.frontend.loader import front, load
 from policyengine.pipeline import engine
 
 
@@ -37,14 +36,13 @@ def docs(
     Exit 0 when written; 3 when a policy does not parse or check.
     """
     try:
-        files = engine.policy_paths(paths, opt_in=True)  # every bundled pack is documented
-        checked = front(files)
-        compiled = load(checked=checked).plan
+        # Every bundled pack is documented, those a run reads only when named too.
+        policies = engine.load_policies(engine.policy_paths(paths, opt_in=True))
     except (DiagnosticError, UsageError) as exc:
         fail(exc, False)
     out.mkdir(parents=True, exist_ok=True)
     from policyengine.outputs.docs import render_docs
 
-    for name, text in render_docs(checked.policies, compiled).items():
+    for name, text in render_docs(policies).items():
         (out / name).write_text(text, encoding="utf-8")
         typer.echo(f"wrote {out / name}", err=True)

@@ -170,8 +170,12 @@ def _bundled_resolved() -> Path:
 
 @dataclass(frozen=True)
 class Loaded:
+    """Policies ready to evaluate: the compiled plan, the warnings found on the way, and
+    the checked syntax tree of each policy file (what `docs` describes, as written)."""
+
     plan: plan.Plan
     warnings: tuple[Diagnostic, ...]
+    policies: Mapping[Path, ast.PolicyFile]
 
 
 def _find_model(name: ast.Name, near: Path) -> Path | None:
@@ -340,7 +344,7 @@ def load(
         rule for file in checked.checked for rule in compile_file(file, checked.vocabulary)
     )
     warnings = tuple(sort_diagnostics(d for d in checked.diagnostics if d.level != "error"))
-    return Loaded(plan.index_by_kind(checked.vocabulary, rules), warnings)
+    return Loaded(plan.index_by_kind(checked.vocabulary, rules), warnings, checked.policies)
 
 
 def _unknown_model(use: ast.Use) -> Diagnostic:

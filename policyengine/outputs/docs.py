@@ -2,7 +2,8 @@
 and its rules, and per rule the description `explain --rule` gives: the statement as
 written, what it checks in sentences, what it reads and follows, its outcomes and metadata.
 
-Pure: takes parsed policy files and their compiled plan, returns {file name: text}.
+Pure: takes loaded policies (`load_policies`: the checked files and their compiled
+plan), returns {file name: text}.
 """
 
 from __future__ import annotations
@@ -14,13 +15,14 @@ from policyengine.core import plan
 from policyengine.frontend import ast
 from policyengine.frontend.describe import describe_rule, render_markdown
 from policyengine.frontend.expression_text import literal, type_expr
+from policyengine.frontend.loader import Loaded
 
 
-def render_docs(policies: Mapping[Path, ast.PolicyFile], compiled: plan.Plan) -> dict[str, str]:
+def render_docs(policies: Loaded) -> dict[str, str]:
     """One Markdown page per policy file, named after it (`baseline.policy` -> `baseline.md`)."""
-    rules = {r.id: r for r in compiled.rules}
+    rules = {r.id: r for r in policies.plan.rules}
     pages: dict[str, str] = {}
-    for path, file in policies.items():
+    for path, file in policies.policies.items():
         pages[page_name(path)] = _page(path, file, rules)
     return pages
 
