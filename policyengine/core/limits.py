@@ -10,6 +10,8 @@ from typing import Final
 
 # Beyond this, orjson itself refuses a document; a limit above it cannot be enforced.
 PARSER_DEPTH: Final = 1024
+# Beyond this, walks over a condition could reach Python's recursion limit.
+MAX_NESTING: Final = 128
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,11 @@ class Limits:
     # Quantifier and count steps one (rule, resource) outcome may take: about ten seconds
     # of work. A rule that needs more is reported as `error`, naming the rule.
     outcome_steps: int = 20_000_000
+    # How deep a condition may nest (defines expanded where they are called). The checker,
+    # compiler, evaluator and formatter recurse once or a few times per level: at this
+    # depth they stay far from Python's recursion limit. Chains of `and`/`or` are flat
+    # and nest one level, however long.
+    nesting: int = 64
 
 
 _ENV = {
@@ -30,6 +37,7 @@ _ENV = {
     "json_depth": "POLICYENGINE_MAX_JSON_DEPTH",
     "policy_bytes": "POLICYENGINE_MAX_POLICY_BYTES",
     "outcome_steps": "POLICYENGINE_MAX_OUTCOME_STEPS",
+    "nesting": "POLICYENGINE_MAX_NESTING",
 }
 
 
@@ -56,6 +64,11 @@ def current() -> Limits:
             raise LimitError(f"{name}={raw!r} must be at least 1")
         values[field] = value
     limits = Limits(**values)
+    if limits.nesting > MAX_NESTING:
+        raise LimitError(
+            f"{_ENV['nesting']}={limits.nesting} is above {MAX_NESTING}, the deepest the "
+            "engine's walks over a condition can go"
+        )
     if limits.json_depth > PARSER_DEPTH:
         raise LimitError(
             f"{_ENV['json_depth']}={limits.json_depth} is above {PARSER_DEPTH}, "

@@ -39,6 +39,7 @@ from policyengine.frontend.checker import (
 from policyengine.frontend.checker.policies import fits, param_type
 from policyengine.frontend.checker.scope import DefineSig
 from policyengine.frontend.compiler import compile_file
+from policyengine.frontend.depth import nesting_diagnostics
 from policyengine.frontend.parser import parse
 from policyengine.inputs.snapshot import describe_json, pointer_escape, yaml_problem
 
@@ -302,6 +303,9 @@ def front(
         defines = declare([d for f in models.values() for d in f.defines], vocabulary, declared, {})
         own = {p: declare(f.defines, vocabulary, declared, defines) for p, f in policies.items()}
         diags.extend(declared)
+        # What `evaluate` would refuse, `check` refuses: conditions nested too deep once
+        # the defines they call are expanded.
+        diags.extend(nesting_diagnostics([*models.values(), *policies.values()]))
         if not any(d.level == "error" for d in declared):
             for path, file in policies.items():
                 checked.append(check_policy_file(file, vocabulary, values, own[path]))

@@ -20,6 +20,7 @@ from policyengine.core import semantics
 from policyengine.core.diagnostics import DiagnosticError
 from policyengine.core.source import Source
 from policyengine.frontend import ast, tree_builder
+from policyengine.frontend.chains import shaped
 from policyengine.frontend.grammar import cache_file, grammar_text, lark_parser
 from policyengine.frontend.rule_blocks import RuleReuse
 from policyengine.frontend.syntax_errors import syntax_error
@@ -112,6 +113,7 @@ def _parse(source: Source) -> ast.File:
         tree = lark_parser().parse(source.text)
     except UnexpectedInput as exc:
         raise DiagnosticError([syntax_error(exc, source)]) from None
+    shaped(tree, source)  # chains flat, nesting bounded: PE004
     try:
         result = TreeBuilder(source).transform(tree)
     except VisitError as exc:

@@ -24,8 +24,10 @@ from typing import TypeVar
 
 from lark.exceptions import UnexpectedInput, VisitError
 
+from policyengine.core.diagnostics import DiagnosticError
 from policyengine.core.source import Source, Span
 from policyengine.frontend import ast
+from policyengine.frontend.chains import shaped
 from policyengine.frontend.grammar import lark_parser
 from policyengine.frontend.tree_builder import TreeBuilder
 
@@ -98,10 +100,11 @@ class RuleReuse:
             at = block.end
         pieces.append(text[at:])
         try:
-            outline = TreeBuilder(source).transform(lark_parser().parse("".join(pieces)))
+            outline_tree = shaped(lark_parser().parse("".join(pieces)), source)
+            outline = TreeBuilder(source).transform(outline_tree)
             rules = [self._rule(source, block) for block in blocks]
-        except (UnexpectedInput, VisitError):
-            return None
+        except (UnexpectedInput, VisitError, DiagnosticError):
+            return None  # the whole file is parsed, and its errors reported, instead
         if not isinstance(outline, ast.PolicyFile):
             return None
         return _put_back(outline, blocks, rules)
@@ -110,9 +113,8 @@ class RuleReuse:
         text = source.text[block.start : block.end]
         tree = self._trees.get(text)
         if tree is None:
-            parsed = TreeBuilder(Source(source.name, text)).transform(
-                lark_parser("rule").parse(text)
-            )
+            piece = Source(source.name, text)
+            parsed = TreeBuilder(piece).transform(shaped(lark_parser("rule").parse(text), piece))
             assert isinstance(parsed, ast.Rule)
             tree = parsed
             self._trees[text] = tree

@@ -398,13 +398,12 @@ class TreeBuilder(Transformer[Token, ast.File]):
     def quantifier_word(self, meta: Meta, token: Token) -> str:
         return str(token)
 
-    def any_of(self, meta: Meta, left: ast.Condition, right: ast.Condition) -> ast.AnyOf:
-        head = left.conditions if isinstance(left, ast.AnyOf) else (left,)
-        return ast.AnyOf(conditions=(*head, right), span=self._span(meta))
+    # A chain arrives flat, every operand at once (see `chains.shaped`).
+    def any_of(self, meta: Meta, *operands: ast.Condition) -> ast.AnyOf:
+        return ast.AnyOf(conditions=operands, span=self._span(meta))
 
-    def all_of(self, meta: Meta, left: ast.Condition, right: ast.Condition) -> ast.AllOf:
-        head = left.conditions if isinstance(left, ast.AllOf) else (left,)
-        return ast.AllOf(conditions=(*head, right), span=self._span(meta))
+    def all_of(self, meta: Meta, *operands: ast.Condition) -> ast.AllOf:
+        return ast.AllOf(conditions=operands, span=self._span(meta))
 
     def negate(self, meta: Meta, condition: ast.Condition) -> ast.Not:
         return ast.Not(condition=condition, span=self._span(meta))
