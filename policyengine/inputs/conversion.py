@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from policyengine.core import model
+from policyengine.inputs import canonical
 from policyengine.inputs.snapshot import (
     Problem,
     UnknownValue,
@@ -41,6 +42,8 @@ def ready(t: model.Type) -> Callable[[Any], bool]:
                 isinstance(v, dict) and all(x is None or value_ready(x) for x in v.values())
             )
         case model.RecordT(fields=fields):
+            if t.name in canonical.SPELLINGS:
+                return lambda v: False  # its enum-like fields are spelled one way
             fields_ready = tuple((name, ready(ft)) for name, ft in fields)
             return lambda v: (
                 isinstance(v, dict)
@@ -130,7 +133,9 @@ def convert(
         case model.RecordT(fields=fields):
             if not isinstance(value, dict):
                 return wrong("an object")
-            out = dict(value)
+            # Enum-like fields in the API's one spelling, before anything reads them.
+            out = canonical.normalise(t.name, value)
+            value = out
             for name, ft in fields:
                 if name in value:
                     out[name] = convert(
