@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from policyengine.core.source import Span
+from policyengine.core.text import printable
 from policyengine.results.explain import deciding_pointer, evidence
 from policyengine.results.report import Finding, Report, outcome_text
 
@@ -27,8 +28,9 @@ def explanation(report: Report, f: Finding) -> str:
     if f.proof is not None:
         file = f.result.resource.file
         for fact in evidence(f.proof):
+            # A fact quotes a value from the input: one line, whatever the value holds.
             where = f" ({report.place(file, fact.pointer).uri()})" if fact.pointer else ""
-            lines.append(f"- {fact.text}{where}")
+            lines.append(printable(f"- {fact.text}{where}"))
     res = f.result.resource
     place = report.place(res.file, _deciding_pointer(f))
     if place.address and place.address != res.address:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from policyengine.core.semantics import Enforcement
+from policyengine.core.text import printable
 from policyengine.core.version import tool_version
 from policyengine.outputs import picture
 from policyengine.results.report import (
@@ -24,15 +25,34 @@ MAX_LISTED = 100
 MAX_PICTURES = 20
 
 
+# Markdown that a value could use to format, link, or notify: each shown as itself.
+_INERT = str.maketrans(
+    {
+        "\\": "\\\\",
+        "|": "\\|",
+        "[": "\\[",
+        "]": "\\]",
+        "*": "\\*",
+        "_": "\\_",
+        "~": "\\~",
+        "!": "\\!",
+        "#": "&#35;",
+        "<": "&lt;",
+        ">": "&gt;",
+        "`": "'",
+        # `@name` would notify a person or a team, `#123` link an issue: entities keep
+        # the text and drop the effect.
+        "@": "&#64;",
+    }
+)
+
+
 def cell(text: str) -> str:
-    """Text safe inside a table cell or a list item on one line."""
-    return (
-        text.replace("\\", "\\\\")
-        .replace("|", "\\|")
-        .replace("<", "&lt;")
-        .replace("\n", " ")
-        .replace("`", "'")
-    )
+    """Text safe inside a table cell or a list item on one line: no line break, no
+    formatting, no link, no mention of a person, whatever it holds."""
+    inert = printable(text).translate(_INERT)
+    # A bare address becomes a link by itself: its `://` is written as an entity.
+    return inert.replace("://", "&#58;//")
 
 
 def render(report: Report, show_all: bool = False) -> str:

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any, Literal, assert_never
 
 from pydantic import BaseModel, ConfigDict
 
 from policyengine.core.diagnostics import Diagnostic, Level, render_text
 from policyengine.core.source import Span
+from policyengine.core.text import printable
 from policyengine.inputs import origins as places
 from policyengine.inputs.resources import Resource
 from policyengine.inputs.snapshot import UnknownValue
@@ -86,6 +87,19 @@ class FactDoc(_Doc):
     origin: str = ""
 
 
+class WaiverDoc(_Doc):
+    """The waiver that covers a finding: it does not fail the run."""
+
+    rule: str
+    resource: str
+    reason: str
+    owner: str
+    expires: str  # YYYY-MM-DD
+    fingerprint: str | None
+    file: str
+    line: int
+
+
 class ProofDocument(_Doc):
     """The proof of one outcome, as `explain --format json` prints it."""
 
@@ -105,6 +119,7 @@ class ProofDocument(_Doc):
     hints: list[str]
     remediation: str
     fingerprint: str
+    waiver: WaiverDoc | None = None  # set by `explain` when a waiver covers the finding
 
 
 def _code_and_level(status: Status) -> tuple[str, Level]:
@@ -270,10 +285,12 @@ def to_diagnostic(proof: Proof) -> Diagnostic:
         notes.append(f"undecided: {leaf.truth.reason}")
     return Diagnostic(
         code=_code_and_level(result.status)[0],
-        message=f"{subject(result)}: {rule.id}" + (f" — {rule.title}" if rule.title else ""),
+        message=printable(f"{subject(result)}: {rule.id}")
+        + (f" — {rule.title}" if rule.title else ""),
         span=span,
-        label=clause_label(result, proof),
-        notes=tuple(notes),
+        label=printable(clause_label(result, proof)),
+        # Notes hold values from the input: one line each, whatever the values hold.
+        notes=tuple(printable(n) for n in notes),
         help=f"fix: {rule.remediation}"
         if rule.remediation and result.status is Status.FAIL
         else "",
@@ -371,8 +388,12 @@ def proof_document(proof: Proof) -> ProofDocument:
     )
 
 
-def proof_to_json(proof: Proof) -> dict[str, Any]:
-    return proof_document(proof).model_dump(mode="json")
+def proof_to_json(proof: Proof, waiver: Mapping[str, object] | None = None) -> dict[str, Any]:
+    """The proof document; `waiver`: the JSON of the waiver that covers the finding."""
+    doc = proof_document(proof)
+    if waiver is not None:
+        doc = doc.model_copy(update={"waiver": WaiverDoc.model_validate(waiver)})
+    return doc.model_dump(mode="json")
 
 
 def _clauses(proof: Proof) -> list[ClauseDoc]:

@@ -20,6 +20,7 @@ from policyengine.core.diagnostics import did_you_mean
 from policyengine.core.positions import Positions, locate
 from policyengine.core.semantics import Enforcement, Severity
 from policyengine.core.source import Source
+from policyengine.core.text import printable
 from policyengine.core.version import TOOL, __version__, tool_version
 from policyengine.inputs import origins as places
 from policyengine.inputs.resources import Resource
@@ -440,9 +441,10 @@ def _stale_hint(waiver: Waiver, rule_ids: Sequence[str]) -> str:
 
 
 def _message(finding: Finding) -> str:
+    """A finding's message, on one line whatever the values in it hold."""
     if finding.proof is None:
-        return finding.result.reason
-    return message(finding.result, finding.proof)
+        return printable(finding.result.reason)
+    return printable(message(finding.result, finding.proof))
 
 
 def to_baseline(report: Report) -> list[BaselineEntry]:
@@ -503,7 +505,7 @@ def outcome_text(report: Report, f: Finding) -> str:
         text = text.replace(f" of {own.kind} {own.key}", "", 1)
     where = f" ({f.result.resource.file})" if len(report.snapshots) > 1 else ""
     waived = f" ({f.waiver.note()})" if f.waiver is not None else ""
-    return f"{subject(f.result)}{where}{waived}" + (f": {text}" if text else "")
+    return printable(f"{subject(f.result)}{where}{waived}") + (f": {text}" if text else "")
 
 
 def shown(report: Report, f: Finding, show_all: bool) -> bool:
@@ -538,7 +540,7 @@ def render_text(report: Report, *, show_all: bool = False) -> str:
             out.append(f"  fix: {rule.remediation}")
         out.append("")
     for notice in report.notices():
-        out.append(f"{notice.level}: {notice.message}")
+        out.append(f"{notice.level}: {printable(notice.message)}")
     out.append(summary_line(report))
     out.append(verdict_line(report))
     return "\n".join(out)
