@@ -482,7 +482,7 @@ def test_zero_rules_applied_warns_in_every_format(workspace: Path, fmt: str) -> 
     policy = "use alicloud.ecs\npolicy p { rule r { for each eni require region is set } }\n"
     (workspace / "eni.policy").write_text(policy, encoding="utf-8")
     code, out, err = run_cli(["evaluate", "clean.json", "-p", "eni.policy", "-f", fmt])
-    assert code == 0
+    assert code == 3  # nothing evaluated is its own verdict, not a pass
     assert "no rule applied to any resource" in out
     if fmt != "text":
         assert "warning: no rule applied to any resource" in err

@@ -3,28 +3,20 @@
 from __future__ import annotations
 
 import textwrap
-from enum import IntEnum
 from typing import Annotated
 
 import typer
 
 from policyengine.cli import console
 from policyengine.core.version import tool_version
-
-
-class ExitCode(IntEnum):
-    OK = 0  # evaluated; no failing outcome at or above the threshold
-    VIOLATIONS = 1  # evaluated; a fail or error outcome at or above the threshold
-    USAGE = 2  # bad command line (typer's own usage errors exit 2 as well)
-    INVALID = 3  # a policy that does not parse or check, or a snapshot that is not valid
-    INTERNAL = 4  # a bug in policyengine; never 1, so CI cannot mistake it for a verdict
-
+from policyengine.results.gate import ExitCode as ExitCode  # one place for the codes
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 no fail or error outcome of a mandatory rule at or above --fail-on; "
-    "1 there is one, or a waiver has expired; 2 usage error; 3 invalid input (a policy "
-    "that does not parse or check, a snapshot, waivers file or baseline that is not "
-    "valid); 4 internal error."
+    "1 there is one, or a waiver has expired; 2 usage error (also an output that cannot "
+    "be written); 3 invalid input (a policy that does not parse or check, a snapshot, "
+    "waivers file or baseline that is not valid), or nothing was evaluated (no rule "
+    "applied to any resource); 4 internal error."
 )
 
 # Help is click's plain layout: it wraps to the terminal (80 columns too) without cutting

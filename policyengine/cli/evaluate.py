@@ -18,6 +18,7 @@ from policyengine.cli.options import (
     Color,
     ColorOpt,
     ConfigOpt,
+    FailOnErrorOpt,
     FailOnOpt,
     InputFormatOpt,
     InputOptions,
@@ -46,12 +47,13 @@ from policyengine.core.semantics import Severity
 from policyengine.inputs import importers
 from policyengine.inputs.files import read_stdin, read_text
 from policyengine.outputs import Format, needs_every_outcome, render
-from policyengine.pipeline import delta, engine, jobs
+from policyengine.pipeline import delta, engine, jobs, verdicts
 from policyengine.pipeline.config import FailOn
 from policyengine.pipeline.reading import Reading
 from policyengine.pipeline.selection import select
 from policyengine.results import baseline as baselines
 from policyengine.results import report as reports
+from policyengine.results.gate import Gate, Verdict
 
 
 class Executor(StrEnum):
@@ -83,8 +85,8 @@ class GateOptions:
         """The lowest severity that counts; with `none`, every finding is reported."""
         return Severity.LOW if self.fail_on is FailOn.NONE else Severity(self.fail_on)
 
-    def gate(self) -> reports.Gate:
-        return reports.Gate(self.threshold, self.fail_on_error, self.fail_on is FailOn.NONE)
+    def gate(self) -> Gate:
+        return Gate.named(self.fail_on, self.fail_on_error)
 
 
 @dataclass(frozen=True)
@@ -155,15 +157,7 @@ def evaluate_command(
         ),
     ] = None,
     fail_on: FailOnOpt = FailOn.LOW,
-    fail_on_error: Annotated[
-        bool,
-        typer.Option(
-            "--fail-on-error/--no-fail-on-error",
-            show_default=False,
-            help="Whether an error outcome (could not be decided) fails the run "
-            "(default: it does).",
-        ),
-    ] = True,
+    fail_on_error: FailOnErrorOpt = True,
     waivers: WaiversOpt = None,
     today: TodayOpt = None,
     baseline: Annotated[
@@ -416,13 +410,13 @@ def run(snapshots: Sequence[Path], options: EvaluateOptions) -> NoReturn:
     except UsageError as exc:
         console.say(f"error: {exc}")
         raise typer.Exit(ExitCode.USAGE) from None
-    raise typer.Exit(ExitCode.VIOLATIONS if result.failed() else ExitCode.OK)
+    raise typer.Exit(result.verdict().exit_code)
 
 
 def _compare(snapshots: Sequence[Path], options: EvaluateOptions, reading: Reading) -> NoReturn:
-    """`evaluate --operation` and `evaluate --baseline-snapshot`: what would change."""
+    """`evaluate --operation` and `evaluate --baseline-snapshot`: what would change, with
+    the gate, waivers and baseline of `evaluate`."""
     operation, baseline = options.compare.operation, options.compare.baseline_snapshot
-    fail_on = options.gate.threshold
     json_out = options.report.fmt is Format.JSON
     say = common.say_read(reading.verbose)
     try:
@@ -431,28 +425,28 @@ def _compare(snapshots: Sequence[Path], options: EvaluateOptions, reading: Readi
                 "--operation and --baseline-snapshot take one snapshot, and not together"
             )
         loaded = common.load_policies(options.policies)
+        known = delta.Known(
+            engine.read_waivers(engine.waiver_files(options.waivers.file, options.policies.paths)),
+            None if options.baseline.read is None else engine.read_baseline(options.baseline.read),
+            common.today(options.waivers.today),
+        )
         read = engine.read_input(snapshots[0], loaded, reading, on_read=say)
+        gate = options.gate.gate()
         if operation is not None:
             stdin = str(operation) == "-"
             text = read_stdin() if stdin else read_text(operation, "file")
             name = "<stdin>" if stdin else str(operation)
-            results = engine.operation_findings(loaded, read, text, name)
-            doc = delta.operations_json(results, fail_on)
-            out = delta.operations_text(results, fail_on)
-            failing = doc["verdict"] == "fail"
+            change = verdicts.operations(loaded, read, text, name, gate=gate, known=known)
         else:
             assert baseline is not None
             old = engine.read_input(baseline, loaded, reading, on_read=say)
-            diff = engine.snapshot_diff(loaded, old, read)
-            doc = delta.diff_json(diff)
-            out = delta.diff_text(diff)
-            failing = bool(delta.gating(diff.new, fail_on))
+            change = verdicts.snapshot_change(loaded, old, read, gate=gate, known=known)
     except (DiagnosticError, InputError, UsageError) as exc:
         fail(exc, json_out)
     if json_out:
-        doc = {"version": reports.REPORT_VERSION, **doc}
-        typer.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+        typer.echo(json.dumps(change.doc, indent=2, ensure_ascii=False))
     else:
-        console.show(out, console.DIAGNOSTICS)
-    failing = failing and options.gate.fail_on is not FailOn.NONE
-    raise typer.Exit(ExitCode.VIOLATIONS if failing else ExitCode.OK)
+        console.show(change.text, console.DIAGNOSTICS)
+    if change.verdict is Verdict.NOTHING_EVALUATED:
+        console.say("error: no rule applied to any resource; nothing was evaluated")
+    raise typer.Exit(change.verdict.exit_code)

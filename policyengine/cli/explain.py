@@ -15,6 +15,8 @@ from policyengine.cli.failure import fail
 from policyengine.cli.options import (
     Color,
     ColorOpt,
+    FailOnErrorOpt,
+    FailOnOpt,
     InputFormatOpt,
     InputOptions,
     NowOpt,
@@ -33,8 +35,10 @@ from policyengine.core.diagnostics import DiagnosticError
 from policyengine.core.errors import InputError, UsageError
 from policyengine.frontend.loader import Loaded
 from policyengine.inputs import importers
-from policyengine.pipeline import engine
+from policyengine.pipeline import engine, verdicts
+from policyengine.pipeline.config import FailOn
 from policyengine.results import explanations
+from policyengine.results.gate import Gate, Verdict
 
 
 class ExplainFormat(StrEnum):
@@ -69,13 +73,16 @@ def explain(
     waivers: WaiversOpt = None,
     today: TodayOpt = None,
     color: ColorOpt = Color.AUTO,
+    fail_on: FailOnOpt = FailOn.LOW,
+    fail_on_error: FailOnErrorOpt = True,
 ) -> None:
     """Explain outcomes: the policy line, each value read and where it came from.
 
     Explains every fail and error (of --rule, when given). With --resource, explains
     every outcome of that resource, passes and skips included. A finding a waiver covers
-    is shown with the waiver. Exit 1 when an explained outcome is a fail or an error that
-    no waiver covers. Without a snapshot, --rule says what the rule checks.
+    is shown with the waiver. Exit as `evaluate` would on the outcomes explained: 1 when
+    one fails the run (mandatory, at or above --fail-on, not waived), 3 when no rule
+    applied to any resource. Without a snapshot, --rule says what the rule checks.
     """
     console.use(color)
     policies = PolicyOptions(policy, param or (), params_file)
@@ -89,11 +96,12 @@ def explain(
         accepted = engine.read_waivers(engine.waiver_files(waivers, policies.paths))
         reading = inputs.reading()
         store = engine.read_snapshot(snapshot, loaded, reading, common.say_read(verbose))
-        found = engine.explain(
+        explained = verdicts.explained(
             loaded, store, rule=rule, resource=resource, waivers=accepted, today=day
         )
     except (DiagnosticError, InputError, UsageError) as exc:
         fail(exc, json_out)
+    found = explained.explanations
     if fmt is ExplainFormat.HTML:
         from policyengine.outputs import html as html_page
 
@@ -104,8 +112,12 @@ def explain(
         markdown = fmt is ExplainFormat.MARKDOWN
         text = explanations.render_text(found, rule=rule, markdown=markdown)
         console.show(text, None if markdown else console.DIAGNOSTICS)
-    failing = any(e.failing() for e in found)
-    raise typer.Exit(ExitCode.VIOLATIONS if failing else ExitCode.OK)
+    # The gate `evaluate` uses: an advisory finding, or one below --fail-on, is explained
+    # and does not fail the run.
+    verdict = explained.verdict(Gate.named(fail_on, fail_on_error))
+    if verdict is Verdict.NOTHING_EVALUATED:
+        console.say("error: no rule applied to any resource; nothing was evaluated")
+    raise typer.Exit(verdict.exit_code)
 
 
 def _describe(

@@ -107,6 +107,14 @@ FailOnOpt = Annotated[
         help="Lowest severity that makes the run fail; none: report, never fail on findings.",
     ),
 ]
+FailOnErrorOpt = Annotated[
+    bool,
+    typer.Option(
+        "--fail-on-error/--no-fail-on-error",
+        show_default=False,
+        help="Whether an error outcome (could not be decided) fails the run (default: it does).",
+    ),
+]
 RuleOpt = Annotated[
     list[str] | None,
     typer.Option(

@@ -18,6 +18,7 @@ from policyengine.results.explain import (
     render_proof_markdown,
     render_proof_text,
 )
+from policyengine.results.gate import Gate, Verdict
 from policyengine.results.report import REPORT_VERSION, Finding
 from policyengine.results.waivers import Waiver
 from policyengine.runtime import Proof, Result, Status, evaluate, trace
@@ -36,9 +37,9 @@ class Explanation:
     def result(self) -> Result:
         return self.proof.result
 
-    def failing(self) -> bool:
-        """A fail or error that no waiver covers."""
-        return self.result.status in _FINDINGS and self.waiver is None
+    def gates(self, gate: Gate) -> bool:
+        """Whether this outcome fails the run, as `evaluate` decides: the one gate."""
+        return gate.gates(self.result.rule, self.result.status, covered=self.waiver is not None)
 
     def finding(self) -> Finding:
         """The outcome as a report's finding, fingerprinted, with its waiver."""
@@ -104,6 +105,37 @@ def covering(proof: Proof, waivers: Sequence[Waiver]) -> Waiver | None:
     return next((w for w in waivers if w.covers(result.rule.id, result.resource.key, print_)), None)
 
 
+@dataclass(frozen=True)
+class Explained:
+    """The explanations chosen, and how many outcomes there were to choose from."""
+
+    explanations: list[Explanation]
+    outcomes: int  # of every rule on every resource: none means nothing was evaluated
+
+    def verdict(self, gate: Gate) -> Verdict:
+        """The verdict `evaluate` would give on the outcomes explained."""
+        gating = sum(1 for e in self.explanations if e.gates(gate))
+        return gate.verdict(gating, self.outcomes)
+
+
+def explained(
+    compiled: plan.Plan,
+    store: Store,
+    *,
+    rule: str | None = None,
+    resource: str | None = None,
+    waivers: Sequence[Waiver] = (),
+    today: date | None = None,
+) -> Explained:
+    """The chosen outcomes (see `select`), traced, each with the waiver that covers it.
+    Waivers expired by `today` cover nothing; without `today`, none has expired."""
+    live = [w for w in waivers if today is None or not w.expired(today)]
+    outcomes = list(evaluate(compiled, store))
+    chosen = select(outcomes, compiled, store, rule, resource)
+    proofs = [trace(store, r) for r in chosen]
+    return Explained([Explanation(p, covering(p, live)) for p in proofs], len(outcomes))
+
+
 def explain(
     compiled: plan.Plan,
     store: Store,
@@ -113,12 +145,9 @@ def explain(
     waivers: Sequence[Waiver] = (),
     today: date | None = None,
 ) -> list[Explanation]:
-    """The chosen outcomes (see `select`), traced, each with the waiver that covers it.
-    Waivers expired by `today` cover nothing; without `today`, none has expired."""
-    live = [w for w in waivers if today is None or not w.expired(today)]
-    chosen = select(evaluate(compiled, store), compiled, store, rule, resource)
-    proofs = [trace(store, r) for r in chosen]
-    return [Explanation(p, covering(p, live)) for p in proofs]
+    """The chosen outcomes, traced, each with its waiver (see `explained`)."""
+    found = explained(compiled, store, rule=rule, resource=resource, waivers=waivers, today=today)
+    return found.explanations
 
 
 def to_json(explanations: Sequence[Explanation]) -> dict[str, Any]:

@@ -37,23 +37,13 @@ from policyengine.results.explain import (
     resource_json,
     subject,
 )
+from policyengine.results.gate import Gate as Gate
+from policyengine.results.gate import Verdict
 from policyengine.results.waivers import Waiver
 from policyengine.runtime import Proof, Result, Status, evaluate, trace
 
 REPORT_VERSION = 1
 OUTCOMES = ("fail", "error", "pass", "skipped")
-
-
-@dataclass(frozen=True)
-class Gate:
-    """What makes a run fail: a fail (or, unless turned off, an error) outcome of a
-    mandatory rule at or above the threshold, that no waiver or baseline covers; or an
-    expired waiver."""
-
-    threshold: Severity = Severity.LOW
-    fail_on_error: bool = True
-    # `--fail-on none`: findings are reported as usual, and nothing fails the run.
-    report_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -132,16 +122,11 @@ class Report:
         return f.waiver is None and not f.baselined
 
     def gating(self) -> list[Finding]:
-        """The findings that make the run fail."""
-        floor = self.gate.threshold.rank
-        statuses = (Status.FAIL, Status.ERROR) if self.gate.fail_on_error else (Status.FAIL,)
+        """The findings that make the run fail (the gate decides)."""
         return [
             f
             for f in self.findings
-            if f.result.status in statuses
-            and self.reported(f)
-            and f.result.rule.enforcement is Enforcement.MANDATORY
-            and f.result.rule.severity.rank >= floor
+            if self.gate.gates(f.result.rule, f.result.status, covered=not self.reported(f))
         ]
 
     def advisory(self) -> list[Finding]:
@@ -152,8 +137,12 @@ class Report:
             if f.finding and self.reported(f) and f.result.rule.enforcement is Enforcement.ADVISORY
         ]
 
+    def verdict(self) -> Verdict:
+        return self.gate.verdict(len(self.gating()), len(self.findings), len(self.expired))
+
     def failed(self) -> bool:
-        return not self.gate.report_only and bool(self.gating() or self.expired)
+        """Not passed: failed, or nothing was evaluated."""
+        return self.verdict() is not Verdict.PASSED
 
     def applied_rules(self) -> int:
         return len({f.result.rule.id for f in self.findings} | {r for r, _ in self.tallied})
@@ -483,18 +472,26 @@ def verdict_line(report: Report) -> str:
     gating, expired = report.gating(), len(report.expired)
     advisory = len(report.advisory())
     tail = f" ({_plural(advisory, 'advisory finding')} reported only)" if advisory else ""
+    verdict = report.verdict()
+    if verdict is Verdict.NOTHING_EVALUATED:
+        return (
+            f"{verdict.heading}: no rule applied to any resource "
+            f"({_plural(len(report.plan.rules), 'rule')} loaded); nothing was checked"
+        )
     if report.gate.report_only:
-        found = len(gating) + len(report.advisory())
+        # What would gate without `--fail-on none`, and the advisory findings.
+        would = replace(report, gate=replace(report.gate, report_only=False))
+        found = len(would.gating()) + advisory
         also = f" and {_plural(expired, 'expired waiver')}" if expired else ""
         return f"REPORTED: {_plural(found, 'finding')}{also}; --fail-on none: the run does not fail"
-    if not report.failed():
-        return f"PASSED: no finding at or above severity {report.threshold}{tail}"
+    if verdict is Verdict.PASSED:
+        return f"{verdict.heading}: no finding at or above severity {report.threshold}{tail}"
     reasons = []
     if gating:
         reasons.append(f"{_plural(len(gating), 'finding')} at or above severity {report.threshold}")
     if expired:
         reasons.append(_plural(expired, "expired waiver"))
-    return f"FAILED: {' and '.join(reasons)}{tail}"
+    return f"{verdict.heading}: {' and '.join(reasons)}{tail}"
 
 
 def outcome_text(report: Report, f: Finding) -> str:
@@ -613,7 +610,7 @@ def to_json(report: Report, *, show_all: bool = False) -> dict[str, Any]:
             "findings_at_or_above_threshold": len(gating),
             "advisory_findings": len(report.advisory()),
             "expired_waivers": len(report.expired),
-            "verdict": "fail" if report.failed() else "pass",
+            "verdict": str(report.verdict()),  # pass, fail, or none: nothing evaluated
         },
         "waivers": {
             "files": report.waiver_files,
