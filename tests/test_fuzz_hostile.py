@@ -229,3 +229,34 @@ def test_a_hostile_path_is_refused_without_a_leak_or_a_hang(role: str, target: s
         code, said = _run(args)
         if target != "dangling" or role in ("snapshot", "export"):
             assert code in (2, 3), said
+
+
+# ---------------------------------------------------------------- outputs that cannot be written
+
+
+@given(
+    st.sampled_from(["json", "sarif", "junit", "markdown", "github", "text"]),
+    st.sampled_from(["/nonexistent/out", "/proc/out", "dir", "dir/", "/dev/full"]),
+    st.sampled_from(["snapshot.json", "bad.json", "missing.json"]),
+)
+def test_an_output_that_cannot_be_written_is_a_usage_error(
+    fmt: str, path: str, snapshot: str
+) -> None:
+    with _checkout() as work:
+        (work / "dir").mkdir()
+        (work / "bad.json").write_text("{", encoding="utf-8")
+        code, said = _run(["evaluate", "--output", f"{fmt}={path}", snapshot])
+        assert code == 2, said
+        assert "cannot write" in said
+
+
+@given(st.sampled_from(["json", "sarif", "text"]), st.sampled_from(["snapshot.json", "p.policy"]))
+def test_an_output_never_overwrites_an_input(fmt: str, target: str) -> None:
+    with _checkout() as work:
+        (work / "p.policy").write_text(_policy("encrypted"), encoding="utf-8")
+        before = (work / target).read_bytes()
+        code, said = _run(
+            ["evaluate", "-p", "p.policy", "--output", f"{fmt}={target}", "snapshot.json"]
+        )
+        assert code == 2 and "would overwrite the input" in said
+        assert (work / target).read_bytes() == before

@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
-from policyengine.cli.app import app
-from policyengine.cli.failure import fail
+from policyengine.cli.app import ExitCode, app
+from policyengine.cli.failure import fail, write_or_exit
 from policyengine.core.diagnostics import DiagnosticError
 from policyengine.core.errors import UsageError
 from policyengine.pipeline import engine
@@ -40,9 +40,13 @@ def docs(
         policies = engine.load_policies(engine.policy_paths(paths, opt_in=True))
     except (DiagnosticError, UsageError) as exc:
         fail(exc, False)
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        typer.echo(f"error: cannot write {out}: {exc.strerror or exc}", err=True)
+        raise typer.Exit(ExitCode.USAGE) from None
     from policyengine.outputs.docs import render_docs
 
     for name, text in render_docs(policies).items():
-        (out / name).write_text(text, encoding="utf-8")
+        write_or_exit(out / name, text)
         typer.echo(f"wrote {out / name}", err=True)

@@ -13,7 +13,7 @@ import typer
 
 from policyengine.cli import common, console, progress, settings
 from policyengine.cli.app import ExitCode, app
-from policyengine.cli.failure import Output, fail, outputs, plural, write
+from policyengine.cli.failure import Output, check_outputs, fail, outputs, plural, write
 from policyengine.cli.options import (
     Color,
     ColorOpt,
@@ -327,8 +327,17 @@ def run(snapshots: Sequence[Path], options: EvaluateOptions) -> NoReturn:
             compare = options.compare
             option = "--operation" if compare.operation is not None else "--baseline-snapshot"
             raise UsageError(f"{option} evaluates in one process: leave out --jobs and --executor")
+        named = (
+            options.waivers.file,
+            options.baseline.read,
+            options.policies.params_file,
+            options.compare.operation,
+            options.compare.baseline_snapshot,
+        )
+        given = [*snapshots, *(options.policies.paths or ()), *(p for p in named if p)]
+        check_outputs(outputs(report.outputs), given)
     except UsageError as exc:
-        fail(exc, json_out)
+        fail(exc, json_out)  # no --output is written: one of them may be an input
     if options.compare.wanted():
         _compare(snapshots, options, reading)
     try:

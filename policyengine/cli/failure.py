@@ -14,6 +14,7 @@ import typer
 
 from policyengine.cli import console, progress
 from policyengine.cli.app import ExitCode
+from policyengine.core import files
 from policyengine.core.diagnostics import DiagnosticError, did_you_mean, render_text, to_json
 from policyengine.core.errors import InputError, UsageError, WaiversError
 from policyengine.outputs import Format, render_failure
@@ -45,10 +46,37 @@ def outputs(given: Sequence[str]) -> list[Output]:
 
 
 def write(path: Path, text: str) -> None:
+    """Writes an output; one that cannot be written (no folder, a folder in its place, a
+    full device, a FIFO no one reads) raises UsageError: exit 2, whatever else failed."""
     try:
-        path.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+        files.write_text(path, text if text.endswith("\n") else text + "\n")
+    except files.CannotWrite as exc:
+        raise UsageError(str(exc)) from None
+
+
+def write_or_exit(path: Path, text: str) -> None:
+    """`write`, ending the command with the usage error when it cannot."""
+    try:
+        write(path, text)
+    except UsageError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(ExitCode.USAGE) from None
+
+
+def check_outputs(outputs: Sequence[Output], inputs: Sequence[Path]) -> None:
+    """Before anything is read: every `--output` can be written, and none is one of the
+    inputs (`--output json=snapshot.json` would replace the snapshot). Raises UsageError."""
+    for output in outputs:
+        for given in inputs:
+            if str(given) != "-" and files.same_file(output.path, given):
+                raise UsageError(
+                    f"--output {output.fmt.value}={output.path} would overwrite the input "
+                    f"{given}; write it elsewhere"
+                )
+        if output.path.is_dir():
+            raise UsageError(f"cannot write {output.path}: it is a folder")
+        if not output.path.parent.is_dir():
+            raise UsageError(f"cannot write {output.path}: no folder {output.path.parent}")
 
 
 def plural(n: int, word: str) -> str:
@@ -94,6 +122,11 @@ def fail(
             if output.fmt is Format.JSON
             else render_failure(output.fmt, str(doc["error"]), text)
         )
-        write(output.path, body)
+        try:
+            write(output.path, body)
+        except UsageError as unwritable:
+            # The output fails too: that is the usage error the run ends with.
+            text += f"\nerror: {unwritable}"
+            code = ExitCode.USAGE
     console.say(text)
     raise typer.Exit(code)

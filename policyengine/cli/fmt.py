@@ -10,7 +10,7 @@ import typer
 
 from policyengine.cli import console
 from policyengine.cli.app import ExitCode, app
-from policyengine.cli.failure import fail, plural
+from policyengine.cli.failure import fail, plural, write_or_exit
 from policyengine.cli.options import Color, ColorOpt
 from policyengine.core.diagnostics import DiagnosticError, render_text
 from policyengine.core.errors import UsageError
@@ -78,7 +78,7 @@ def fmt(
             )
             console.show("".join(diff), console.DIFF, end="")
         else:
-            path.write_text(formatted, encoding="utf-8")
+            write_or_exit(path, formatted)
     for diag in broken:
         console.say(render_text(diag) + "\n")
     for path in changed:

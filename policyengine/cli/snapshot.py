@@ -13,7 +13,7 @@ import typer
 
 from policyengine.cli import common
 from policyengine.cli.app import snapshot_app
-from policyengine.cli.failure import fail
+from policyengine.cli.failure import fail, write_or_exit
 from policyengine.cli.options import (
     InputArg,
     InputFormatOpt,
@@ -75,7 +75,7 @@ def snapshot_convert(
     if output is None:
         typer.echo(text)
     else:
-        output.write_text(text + "\n", encoding="utf-8")
+        write_or_exit(output, text + "\n")
 
 
 @snapshot_app.command("stats")

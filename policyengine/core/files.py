@@ -135,3 +135,34 @@ def read_stream(stream: BinaryIO, limit: int, name: Path | str = "<stdin>") -> b
         total += len(chunk)
         if total > limit:
             raise TooLarge(name, total, limit)
+
+
+class CannotWrite(Exception):
+    """An output the engine cannot write: a usage error (exit 2), whatever else failed."""
+
+    def __init__(self, path: Path | str, reason: str) -> None:
+        super().__init__(f"cannot write {path}: {reason}")
+        self.path = str(path)
+        self.reason = reason
+
+
+def write_text(path: Path, text: str) -> None:
+    """Writes `text` (UTF-8) to `path`. Raises CannotWrite, never OSError: no folder, a
+    folder in its place, a full device, a FIFO no one reads (opened without blocking)."""
+    try:
+        fd = os.open(
+            path,
+            os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0),
+        )
+        with os.fdopen(fd, "w", encoding="utf-8") as file:
+            file.write(text)
+    except OSError as exc:
+        raise CannotWrite(path, exc.strerror or str(exc)) from None
+
+
+def same_file(a: Path, b: Path) -> bool:
+    """Whether two paths name one file (through symlinks and hard links)."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
