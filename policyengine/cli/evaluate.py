@@ -91,10 +91,12 @@ class GateOptions:
 
 @dataclass(frozen=True)
 class BaselineOptions:
-    """--baseline and --write-baseline: findings known before, read or recorded."""
+    """--baseline, --write-baseline and --any-account: findings known before, read or
+    recorded, and whether the baseline's entries hide findings of other accounts."""
 
     read: Path | None
     write: Path | None
+    any_account: bool = False
 
 
 @dataclass(frozen=True)
@@ -178,6 +180,14 @@ def evaluate_command(
             help="Record this run's findings in FILE, then report against it.",
         ),
     ] = None,
+    any_account: Annotated[
+        bool,
+        typer.Option(
+            "--any-account",
+            help="Apply the --baseline's entries to any account, not only the one each "
+            "was written for.",
+        ),
+    ] = False,
     show_all: Annotated[
         bool, typer.Option("--all", help="List passes and skips too, not only findings.")
     ] = False,
@@ -283,7 +293,7 @@ def evaluate_command(
         WaiverOptions(v["waivers"], today),
         ReportOptions(fmt_, v["output"] or (), show_all, color, v["docs_url"], quiet),
         GateOptions(FailOn(v["fail_on"]), v["fail_on_error"]),
-        BaselineOptions(v["baseline"], write_baseline),
+        BaselineOptions(v["baseline"], write_baseline, any_account),
         CompareOptions(operation, baseline_snapshot),
         ExecutionOptions(jobs_, executor, scheduler, scheduler_timeout),
         SelectionOptions(v["rule"] or (), v["skip_rule"] or (), v["tag"] or (), _severity(v)),
@@ -380,6 +390,7 @@ def run(snapshots: Sequence[Path], options: EvaluateOptions) -> NoReturn:
             waiver_files=files,
             baseline=known,
             today=day,
+            any_account=options.baseline.any_account,
         )
     else:
         every = needs_every_outcome([report.fmt, *(o.fmt for o in written)], report.show_all)
@@ -393,6 +404,7 @@ def run(snapshots: Sequence[Path], options: EvaluateOptions) -> NoReturn:
             baseline=known,
             today=day,
             every_outcome=every,
+            any_account=options.baseline.any_account,
         )
     if options.baseline.write is not None:
         target = options.baseline.write
@@ -438,6 +450,7 @@ def _compare(snapshots: Sequence[Path], options: EvaluateOptions, reading: Readi
             engine.read_waivers(engine.waiver_files(options.waivers.file, options.policies.paths)),
             None if options.baseline.read is None else engine.read_baseline(options.baseline.read),
             common.today(options.waivers.today),
+            options.baseline.any_account,
         )
         read = engine.read_input(snapshots[0], loaded, reading, on_read=say)
         gate = options.gate.gate()

@@ -32,6 +32,7 @@ class Store:
         self.file = snapshot.file
         self.model = m
         self.captured_at = snapshot.envelope.captured_at
+        self.account = snapshot.envelope.account
         # `now()` in a rule: `--now` when given, else the capture time; never the clock.
         self._now = now if now is not None else _capture_time(self.captured_at)
         self.text = snapshot.text

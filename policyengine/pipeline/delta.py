@@ -51,6 +51,7 @@ class Known:
     waivers: Sequence[Waiver] = ()
     baseline: Baseline | None = None
     today: date | None = None
+    any_account: bool = False  # baseline entries hide findings of any account
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,7 @@ def evaluated(
         waivers=known.waivers,
         baseline=known.baseline,
         today=known.today,
+        any_account=known.any_account,
     )
     found = [f for f in report.findings if f.result.status in _FINDINGS]
     return Evaluated(found, len(report.findings))

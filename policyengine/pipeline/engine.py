@@ -216,11 +216,14 @@ def evaluate_report(
     baseline: baselines.Baseline | None = None,
     today: date | None = None,
     every_outcome: bool = True,
+    any_account: bool = False,
 ) -> Report:
     """Every outcome of the policies over the snapshots, fails and errors traced, with
     waivers (expired as of `today`) and the baseline applied. `gate` is what fails the
     run, or only its lowest failing severity. Without `every_outcome`, passes and skips
-    are counted, not kept (`outputs.needs_every_outcome` says when they are needed)."""
+    are counted, not kept (`outputs.needs_every_outcome` says when they are needed). A
+    baseline entry hides a finding of the account it was written for only, unless
+    `any_account`."""
     from policyengine.results import report
 
     return report.build(
@@ -232,6 +235,7 @@ def evaluate_report(
         baseline=baseline,
         today=today,
         every_outcome=every_outcome,
+        any_account=any_account,
     )
 
 

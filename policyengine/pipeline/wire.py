@@ -26,7 +26,7 @@ from policyengine.results.report import Finding, Part
 from policyengine.runtime import Proof, Result, Status
 
 # The layout of the bytes; a part is read only by a process running the same version.
-WIRE_VERSION = 4  # 3: resources carry their origins (places per value); 4: not read
+WIRE_VERSION = 5  # 3: resources carry their origins (places per value); 4: not read; 5: account
 _STATUS = {s.value: s for s in Status}
 _NONE = -1  # no edge, no target
 
@@ -174,6 +174,7 @@ def encode(part: Part, compiled: plan.Plan) -> bytes:
         part.text,
         part.origins,
         part.not_read,
+        part.account,
         part.resources,
         resources,
         edges,
@@ -204,9 +205,19 @@ for _cls, _names in (
 
 def decode(data: bytes, compiled: plan.Plan) -> Part:
     """The part `encode` wrote, its references resolved against `compiled`."""
-    (version, file, text, origins, not_read, count, resource_rows, edge_rows, rows, proof_bytes) = (
-        pickle.loads(data)
-    )
+    (
+        version,
+        file,
+        text,
+        origins,
+        not_read,
+        account,
+        count,
+        resource_rows,
+        edge_rows,
+        rows,
+        proof_bytes,
+    ) = pickle.loads(data)
     if version != WIRE_VERSION:
         raise ValueError(
             f"a part of wire version {version}; this policyengine reads {WIRE_VERSION}"
@@ -263,4 +274,4 @@ def decode(data: bytes, compiled: plan.Plan) -> Part:
         )
         for i, (result, row) in enumerate(zip(results, rows, strict=True))
     ]
-    return Part(file, text, count, findings, origins, not_read)
+    return Part(file, text, count, findings, origins, not_read, account=account)

@@ -26,15 +26,25 @@ class Entry:
     resource: str  # as the report names it: `disk d-1` or `disk d-1 → instance i-1`
     outcome: str
     message: str
+    # The account of the snapshot the finding was in: the entry hides the same finding
+    # in that account only (None: a snapshot that named no account, or an older file).
+    account: str | None = None
 
     def to_json(self) -> dict[str, str]:
-        return {
+        doc = {
             "fingerprint": self.fingerprint,
             "rule": self.rule,
             "resource": self.resource,
             "outcome": self.outcome,
             "message": self.message,
         }
+        if self.account is not None:
+            doc["account"] = self.account
+        return doc
+
+    def applies(self, account: str | None, any_account: bool = False) -> bool:
+        """Whether the entry hides a finding of a snapshot of `account`."""
+        return any_account or self.account is None or self.account == account
 
 
 @dataclass(frozen=True)
@@ -107,4 +117,10 @@ def _entry(raw: Any, file: str, at: str, problems: list[Problem]) -> Entry | Non
             values[name] = value
     if len(values) < 5:
         return None
-    return Entry(**values)
+    account = raw.get("account")
+    if account is not None and not isinstance(account, str):
+        problems.append(
+            Problem(file, f"{at}/account", f"expected a string, found {describe_json(account)}")
+        )
+        return None
+    return Entry(**values, account=account)

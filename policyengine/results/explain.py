@@ -96,6 +96,7 @@ class WaiverDoc(_Doc):
     owner: str
     expires: str  # YYYY-MM-DD
     fingerprint: str | None
+    account: str | None = None  # the account it is kept to, when it names one
     file: str
     line: int
 

@@ -96,13 +96,15 @@ def select(
     ]
 
 
-def covering(proof: Proof, waivers: Sequence[Waiver]) -> Waiver | None:
-    """The waiver that covers a fail or error, as `evaluate` applies waivers."""
+def covering(proof: Proof, waivers: Sequence[Waiver], account: str | None = None) -> Waiver | None:
+    """The waiver that covers a fail or error, as `evaluate` applies waivers: in the
+    snapshot of `account`."""
     result = proof.result
     if result.status not in _FINDINGS or not waivers:
         return None
     print_ = fingerprint(proof)
-    return next((w for w in waivers if w.covers(result.rule.id, result.resource.key, print_)), None)
+    key = result.resource.key
+    return next((w for w in waivers if w.covers(result.rule.id, key, print_, account)), None)
 
 
 @dataclass(frozen=True)
@@ -133,7 +135,8 @@ def explained(
     outcomes = list(evaluate(compiled, store))
     chosen = select(outcomes, compiled, store, rule, resource)
     proofs = [trace(store, r) for r in chosen]
-    return Explained([Explanation(p, covering(p, live)) for p in proofs], len(outcomes))
+    found = [Explanation(p, covering(p, live, store.account)) for p in proofs]
+    return Explained(found, len(outcomes))
 
 
 def explain(

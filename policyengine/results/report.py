@@ -96,6 +96,7 @@ class Report:
     not_read: list[tuple[str, str]] = field(default_factory=list)
     # Pass and skipped outcomes counted, not kept (no output lists them): (rule id, status).
     tallied: Counter[tuple[str, Status]] = field(default_factory=Counter)
+    accounts: dict[str, str | None] = field(default_factory=dict)  # snapshot -> its account
 
     @property
     def threshold(self) -> Severity:
@@ -137,8 +138,12 @@ class Report:
             if f.finding and self.reported(f) and f.result.rule.enforcement is Enforcement.ADVISORY
         ]
 
+    def outcomes(self) -> int:
+        """Every outcome of the run: those kept and those only counted."""
+        return len(self.findings) + sum(self.tallied.values())
+
     def verdict(self) -> Verdict:
-        return self.gate.verdict(len(self.gating()), len(self.findings), len(self.expired))
+        return self.gate.verdict(len(self.gating()), self.outcomes(), len(self.expired))
 
     def failed(self) -> bool:
         """Not passed: failed, or nothing was evaluated."""
@@ -288,6 +293,7 @@ class Part:
     origins: dict[str, str] = field(default_factory=dict)
     not_read: tuple[tuple[str, str], ...] = ()  # (file, API) of responses no importer read
     tallied: Counter[tuple[str, Status]] = field(default_factory=Counter)  # not kept
+    account: str | None = None  # the account the snapshot says it is of
 
 
 def evaluate_snapshot(compiled: plan.Plan, store: Store, *, every_outcome: bool = True) -> Part:
@@ -307,7 +313,14 @@ def evaluate_snapshot(compiled: plan.Plan, store: Store, *, every_outcome: bool 
             findings.append(Finding(result, proof, fingerprint(proof)))
     not_read = tuple((n.file, n.api) for n in store.not_read)
     return Part(
-        store.file, store.text, len(store.resources), findings, store.origins, not_read, tallied
+        store.file,
+        store.text,
+        len(store.resources),
+        findings,
+        store.origins,
+        not_read,
+        tallied,
+        store.account,
     )
 
 
@@ -321,6 +334,7 @@ def build(
     baseline: Baseline | None = None,
     today: date | None = None,
     every_outcome: bool = True,
+    any_account: bool = False,
 ) -> Report:
     """Evaluates, then traces only the fail and error outcomes, then applies waivers and
     the baseline. `today` decides which waivers have expired; it is required with
@@ -335,6 +349,7 @@ def build(
         waiver_files=waiver_files,
         baseline=baseline,
         today=today,
+        any_account=any_account,
     )
 
 
@@ -347,21 +362,32 @@ def assemble(
     waiver_files: Sequence[str] = (),
     baseline: Baseline | None = None,
     today: date | None = None,
+    any_account: bool = False,
 ) -> Report:
     """The report of snapshots evaluated one by one (here or in other processes), in the
     order given: waivers and the baseline apply across all of them."""
     report = _assemble(compiled, parts, gate, waivers, waiver_files, today)
-    return report if baseline is None else with_baseline(report, baseline)
+    return report if baseline is None else with_baseline(report, baseline, any_account)
 
 
-def with_baseline(report: Report, baseline: Baseline) -> Report:
+def with_baseline(report: Report, baseline: Baseline, any_account: bool = False) -> Report:
     """The report with the findings the baseline records marked as known, and the
-    baseline's findings that did not recur listed as fixed."""
-    known = baseline.fingerprints()
-    seen = {f.fingerprint for f in report.findings if f.fingerprint is not None}
+    baseline's findings that did not recur listed as fixed. An entry written for one
+    account hides nothing in another, unless `any_account`."""
+    known: dict[str, list[BaselineEntry]] = {}
+    for e in baseline.entries:
+        known.setdefault(e.fingerprint, []).append(e)
+
+    def hidden(f: Finding) -> bool:
+        account = report.accounts.get(f.result.resource.file)
+        entries = known.get(f.fingerprint or "", [])
+        return any(e.applies(account, any_account) for e in entries)
+
+    findings = [replace(f, baselined=hidden(f)) for f in report.findings]
+    seen = {f.fingerprint for f in findings if f.baselined}
     return replace(
         report,
-        findings=[replace(f, baselined=f.fingerprint in known) for f in report.findings],
+        findings=findings,
         baseline=baseline.file,
         # A finding of a rule not evaluated this run (left out by the rule selection, or
         # no longer loaded) is not known to be fixed.
@@ -397,7 +423,9 @@ def _assemble(
             if finding.fingerprint is not None:
                 result = finding.result
                 for i, w in enumerate(live):
-                    if w.covers(result.rule.id, result.resource.key, finding.fingerprint):
+                    if w.covers(
+                        result.rule.id, result.resource.key, finding.fingerprint, part.account
+                    ):
                         finding = replace(finding, waiver=w)
                         used.add(i)
                         break
@@ -417,6 +445,7 @@ def _assemble(
         origins={name: text for p in parts for name, text in p.origins.items()},
         not_read=[n for p in parts for n in p.not_read],
         tallied=sum((p.tallied for p in parts), Counter()),
+        accounts={p.file: p.account for p in parts},
     )
 
 
@@ -440,7 +469,12 @@ def to_baseline(report: Report) -> list[BaselineEntry]:
     """The entries `--write-baseline` records: every fail and error of the run."""
     return [
         BaselineEntry(
-            f.fingerprint, f.result.rule.id, subject(f.result), str(f.result.status), _message(f)
+            f.fingerprint,
+            f.result.rule.id,
+            subject(f.result),
+            str(f.result.status),
+            _message(f),
+            report.accounts.get(f.result.resource.file),
         )
         for f in report.findings
         if f.fingerprint is not None

@@ -25,7 +25,7 @@ from policyengine.core.source import Source, Span
 from policyengine.core.yamldoc import YamlError, compose_yaml
 from policyengine.inputs.files import read_text
 
-FIELDS = ("rule", "resource", "reason", "owner", "expires", "fingerprint")
+FIELDS = ("rule", "resource", "reason", "owner", "expires", "fingerprint", "account")
 REQUIRED = ("rule", "resource", "reason", "owner", "expires")
 DEFAULT_NAMES = ("waivers.yaml", "waivers.yml", "waivers.json")  # looked for in policy folders
 _FINGERPRINT = re.compile(r"[0-9a-f]{32}")
@@ -40,6 +40,8 @@ class Waiver:
     expires: date  # the last day the waiver applies
     fingerprint: str | None  # when set, the waiver covers only a finding with these facts
     span: Span  # the entry in its file
+    # When set (an account id or a glob), the waiver covers findings of that account only.
+    account: str | None = None
 
     @property
     def place(self) -> str:
@@ -56,8 +58,14 @@ class Waiver:
     def expired(self, today: date) -> bool:
         return today > self.expires
 
-    def covers(self, rule_id: str, resource: str, fingerprint: str | None) -> bool:
+    def covers(
+        self, rule_id: str, resource: str, fingerprint: str | None, account: str | None = None
+    ) -> bool:
+        """Whether the waiver covers a finding; `account`: the snapshot's. A waiver that
+        names an account (or a glob of them) covers findings of that account only."""
         if self.fingerprint is not None and self.fingerprint != fingerprint:
+            return False
+        if self.account is not None and not fnmatchcase(account or "", self.account):
             return False
         return fnmatchcase(rule_id, self.rule) and fnmatchcase(resource, self.resource)
 
@@ -69,6 +77,7 @@ class Waiver:
             "owner": self.owner,
             "expires": self.expires.isoformat(),
             "fingerprint": self.fingerprint,
+            "account": self.account,
             "file": self.span.file,
             "line": self.span.line,
         }
@@ -189,6 +198,7 @@ def _entry(source: Source, node: yaml.Node, diags: Collector) -> Waiver | None:
         expires=expires,
         fingerprint=fingerprint,
         span=_span(source, node),
+        account=values.get("account"),
     )
 
 
