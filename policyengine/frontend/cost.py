@@ -3,9 +3,10 @@ lookup it makes, so the compiler's choices are visible (`policyengine check --co
 
 A rule runs once per resource of its kinds (or once per edge, for a sentence). Every
 relation it follows is a lookup in an index the store builds once per snapshot, in both
-directions. An op that had to scan every resource of a kind for each resource (a nested
-scan) would be reported with a warning; no op of today's plans does, and the `match`
-below is exhaustive, so a new op must say which it is. Pure: a function of the plan.
+directions. An op that walks the resources of a kind in a region once per element of a
+quantifier around it (`all i in instance located in this: all d in disk located in
+this: ...`) is a nested scan, reported with a warning; the `match` below is exhaustive,
+so a new op must say which it is. Pure: a function of the plan.
 """
 
 from __future__ import annotations
@@ -102,53 +103,56 @@ def render_text(costs: list[RuleCost]) -> str:
     return "\n".join(lines)
 
 
-def _cond(op: plan.Cond) -> Iterator[Access]:
+def _cond(op: plan.Cond, inside: str = "") -> Iterator[Access]:
+    """The accesses of a condition; `inside`: the quantifier it runs once per element of,
+    if any (a scan there is a scan inside a scan)."""
     match op:
         case plan.CompareOp(left=left, right=right) | plan.RangeOp(left=left, right=right):
-            yield from _value(left)
-            yield from _value(right)
+            yield from _value(left, inside)
+            yield from _value(right, inside)
         case plan.MemberOp(item=item, collection=collection):
-            yield from _value(item)
-            yield from _value(collection)
+            yield from _value(item, inside)
+            yield from _value(collection, inside)
         case plan.MatchOp(operand=operand) | plan.PresenceOp(operand=operand):
-            yield from _value(operand)
+            yield from _value(operand, inside)
         case plan.TruthyOp(operand=operand):
-            yield from _value(operand)
+            yield from _value(operand, inside)
         case plan.AllOp(ops=ops) | plan.AnyOp(ops=ops):
             for child in ops:
-                yield from _cond(child)
+                yield from _cond(child, inside)
         case plan.NotOp(op=inner):
-            yield from _cond(inner)
+            yield from _cond(inner, inside)
         case plan.QuantOp(source=source, where=where, body=body, var=var):
-            yield from _collection(source, f"{op.quantifier} {var} in")
+            yield from _collection(source, f"{op.quantifier} {var} in", inside)
+            per = f"{op.quantifier} {var} in {source.span.text}"
             for part in (where, body):
                 if part is not None:
-                    yield from _cond(part)
+                    yield from _cond(part, per)
         case plan.DefineOp(args=args, body=body):
             for arg in args:
-                yield from _value(arg)
-            yield from _cond(body)
+                yield from _value(arg, inside)
+            yield from _cond(body, inside)
         case plan.IdFormatOp() | plan.SameLocationOp():
             return
         case _:
             assert_never(op)
 
 
-def _collection(source: plan.Value, by: str) -> Iterator[Access]:
+def _collection(source: plan.Value, by: str, inside: str = "") -> Iterator[Access]:
     if isinstance(source, plan.Read):
         yield Access("list", f"`{by} {source.text}`: walks a list the resource holds")
     elif isinstance(source, plan.Const):
         yield Access("list", f"`{by} {source.text}`: walks a list the policy holds")
-    yield from _value(source)
+    yield from _value(source, inside)
 
 
-def _value(value: plan.Value) -> Iterator[Access]:
+def _value(value: plan.Value, inside: str = "") -> Iterator[Access]:
     match value:
         case plan.Read() | plan.Const():
             return
         case plan.CallOp(args=args):
             for arg in args:
-                yield from _value(arg)
+                yield from _value(arg, inside)
         case plan.RelatedOp(relation=relation, forward=forward):
             direction = (
                 f"{relation.source} → {relation.target}"
@@ -161,9 +165,18 @@ def _value(value: plan.Value) -> Iterator[Access]:
                 relation.name,
             )
         case plan.CountOp(source=source, where=where):
-            yield from _collection(source, "count over")
+            yield from _collection(source, "count over", inside)
             if where is not None:
-                yield from _cond(where)
+                yield from _cond(where, f"count over {source.span.text}")
+        case plan.LocatedOp(kind=kind) if inside:
+            # Looked up once per element of the quantifier around it, and walked: the
+            # work grows with both (nested, with a third, the cube).
+            yield Access(
+                "nested-scan",
+                f"`{value.span.text}`: the {kind}s of a region, walked once per element of "
+                f"`{inside}`",
+                f"{kind} by region",
+            )
         case plan.LocatedOp(kind=kind):
             yield Access(
                 "index",

@@ -136,6 +136,11 @@ class Evaluator:
                 if region is MISSING or not isinstance(region, str):
                     return Unknown(f"`{text_of(place)}` is {show(region)}, not a region")
                 found = list(self.store.located(kind, region))
+                # Copying the region's resources is work too: counted, so a quantifier
+                # over `K located in region` inside another one meets the step limit.
+                self.steps += len(found)
+                if self.steps > self.max_steps:
+                    return self.over_budget()
                 self._fact(
                     "count",
                     f"{len(found)} {kind}(s) located in {region}",
