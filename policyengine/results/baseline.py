@@ -52,9 +52,6 @@ class Baseline:
     file: str
     entries: tuple[Entry, ...]
 
-    def fingerprints(self) -> frozenset[str]:
-        return frozenset(e.fingerprint for e in self.entries)
-
 
 def render(entries: Iterable[Entry]) -> str:
     doc = {"version": BASELINE_VERSION, "findings": [e.to_json() for e in entries]}
