@@ -44,6 +44,23 @@ class UnknownValue:
         return {UNKNOWN: self.what, **({"ref": self.ref} if self.ref else {})}
 
 
+def holds_unknown(data: object) -> bool:
+    """Whether parsed JSON holds an object with a `$unknown` key anywhere: told from the
+    data, never from the text, where the key may be spelled with escapes
+    (`"\\u0024unknown"`). One pass, without recursion, stopping at the first found."""
+    stack = [data]
+    pop, push = stack.pop, stack.extend
+    while stack:
+        value = pop()
+        if type(value) is dict:
+            if UNKNOWN in value:
+                return True
+            push([v for v in value.values() if type(v) is dict or type(v) is list])
+        elif type(value) is list:
+            push([v for v in value if type(v) is dict or type(v) is list])
+    return False
+
+
 def as_unknown(value: object) -> UnknownValue | None:
     """The unknown a snapshot value stands for, or None for an ordinary value."""
     if isinstance(value, dict) and UNKNOWN in value:
@@ -387,9 +404,10 @@ def parse_snapshot(text: str | bytes, file: str) -> Snapshot:
     """JSON text -> a snapshot whose envelope is valid. Model checks come in the store."""
     with collector.paused():  # as in `load_json`: validation makes many objects, no cycles
         data = load_json(text, file)
+        unknowns = holds_unknown(data)
         if isinstance(text, bytes):  # read as bytes for speed: no lines to point at
-            return parse_document(data, file, unknowns=f'"{UNKNOWN}"'.encode() in text)
-        return parse_document(data, file, unknowns=f'"{UNKNOWN}"' in text, text=text)
+            return parse_document(data, file, unknowns=unknowns)
+        return parse_document(data, file, unknowns=unknowns, text=text)
 
 
 def parse_document(

@@ -17,9 +17,9 @@ from policyengine.core.errors import InputError, MissingInput, Problem
 from policyengine.inputs.importers import aliyun, normalized, operations, terraform
 from policyengine.inputs.importers.base import Converted, Importer, Input, Options
 from policyengine.inputs.snapshot import (
-    UNKNOWN,
     Snapshot,
     UnknownValue,
+    holds_unknown,
     load_json,
     parse_document,
     read_input,
@@ -127,8 +127,9 @@ def read(path: Path, fmt: str, m: model.Model, options: Options, stdin: str | No
         detected = f"{source.name}: read as {importer.title} (--input-format {fmt})"
     converted = importer.convert(source, m, options)
     unknowns = converted.unknowns
-    if importer.name == "snapshot" and text is not None:
-        unknowns = f'"{UNKNOWN}"' in text  # no need to walk a document that has none
+    if importer.name == "snapshot":
+        # Told from the parsed data, whatever escapes the text spells the key with.
+        unknowns = holds_unknown(converted.document)
     # A normalized snapshot file keeps its text: findings can then point at its lines.
     kept = text if importer.name == "snapshot" and source.path is not None and text else ""
     origins = _origins(converted, source, text if importer.name != "snapshot" else None)

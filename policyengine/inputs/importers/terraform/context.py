@@ -100,9 +100,11 @@ class Context:
             key: Any = next(iter(literal)).strip('"')
             key = int(key) if key.isdigit() else key
             candidates = [c for c in candidates if c.index == key]
-        elif len(candidates) > 1:
+        elif any(c.index is not None for c in candidates):
+            # An instance of a `count` or `for_each` resource, named by an index computed
+            # by an expression: not guessed, even when one instance is left to choose.
             if not self._own_index(inst, attr, address):
-                return None  # an index computed by an expression: not guessed
+                return None
             candidates = [c for c in candidates if c.index == inst.index]
         return candidates[0] if len(candidates) == 1 else None
 
