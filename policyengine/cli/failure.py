@@ -59,7 +59,7 @@ def write_or_exit(path: Path, text: str) -> None:
     try:
         write(path, text)
     except UsageError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        console.say(f"error: {exc}")
         raise typer.Exit(ExitCode.USAGE) from None
 
 
