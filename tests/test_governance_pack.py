@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -98,3 +99,31 @@ def test_the_docs_page_lists_every_rule_and_param() -> None:
     policy = (ROOT / "policies" / PACK).read_text(encoding="utf-8")
     for param in re.findall(r"^  param (\w+):", policy, re.M):
         assert f"`{param}`" in page, param
+
+
+EXPORT = ROOT / "tests" / "fixtures" / "aliyun-governance"
+
+
+def _findings(export: Path) -> list[dict[str, object]]:
+    code, out, err = run_cli(
+        ["evaluate", str(export), "-p", PACK, "--format", "json", "--fail-on", "none"]
+    )
+    assert code == 0, err
+    results: list[dict[str, object]] = json.loads(out)["results"]
+    return results
+
+
+def test_over_an_aliyun_export_the_rules_decide() -> None:
+    found = _findings(EXPORT)
+    assert not [r for r in found if r["outcome"] == "error"]
+    failed = {str(r["rule"]) for r in found}
+    assert {"governance.instance_auto_renew", "governance.disk_encrypted"} <= failed
+
+
+def test_an_export_without_an_api_a_rule_reads_is_an_error_naming_it(tmp_path: Path) -> None:
+    export = tmp_path / "export"
+    shutil.copytree(EXPORT, export)
+    (export / "cn-hangzhou" / "DescribeInstanceAutoRenewAttribute.json").unlink()
+    errors = [r for r in _findings(export) if r["outcome"] == "error"]
+    assert errors and {r["rule"] for r in errors} == {"governance.instance_auto_renew"}
+    assert all("DescribeInstanceAutoRenewAttribute" in json.dumps(r) for r in errors)
