@@ -9,14 +9,18 @@ from pathlib import Path
 
 import pytest
 import pytest_lsp
-from conftest import ROOT
+from conftest import ROOT, run_cli
 from lsprotocol import types as t
 from pytest_lsp import ClientServerConfig, LanguageClient
 
+from policyengine.core.source import Source
+from policyengine.frontend import ast
 from policyengine.frontend.formatter import format_text
+from policyengine.frontend.parser import parse
 
 PACK = ROOT / "policies" / "alicloud"
 LOCATIONS = PACK / "ecs-locations.policy"
+BASELINE = PACK / "baseline.policy"
 MODEL = PACK / "ecs.model"
 
 
@@ -55,6 +59,25 @@ async def _diagnostics(client: LanguageClient, uri: str) -> list[t.Diagnostic]:
             return client.diagnostics[uri]
         await client.wait_for_notification(t.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
     raise AssertionError(f"no diagnostics published for {uri}")
+
+
+def _apply(text: str, edits: list[t.TextEdit]) -> str:
+    """The text after an action's edits, as an editor applies them (last first)."""
+    starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
+
+    def offset(p: t.Position) -> int:
+        return starts[p.line] + p.character
+
+    for edit in sorted(edits, key=lambda e: offset(e.range.start), reverse=True):
+        text = text[: offset(edit.range.start)] + edit.new_text + text[offset(edit.range.end) :]
+    return text
+
+
+async def _actions(client: LanguageClient, uri: str, at: t.Range) -> list[t.CodeAction]:
+    found = await client.text_document_code_action_async(
+        t.CodeActionParams(t.TextDocumentIdentifier(uri), at, t.CodeActionContext(diagnostics=[]))
+    )
+    return [a for a in found or [] if isinstance(a, t.CodeAction)]
 
 
 def _at(text: str, needle: str, into: int = 0) -> t.Position:
@@ -172,3 +195,85 @@ async def test_symbols_and_references(client: LanguageClient) -> None:
         )
     )
     assert refs is not None and any(r.uri.endswith("ecs.model") for r in refs)
+
+
+async def test_completion_after_a_comparison_offers_the_values_the_model_lists(
+    client: LanguageClient,
+) -> None:
+    # ecs.model: `status: string  # Running | Stopped | ...`
+    text = BASELINE.read_text().replace(
+        "for each instance require every t", "for each instance where status == require every t"
+    )
+    uri = _open(client, BASELINE, text)
+    result = await client.text_document_completion_async(
+        t.CompletionParams(t.TextDocumentIdentifier(uri), _at(text, "status == ", 10))
+    )
+    assert result is not None
+    items = result.items if isinstance(result, t.CompletionList) else result
+    assert [i.label for i in items] == ['"Running"', '"Stopped"']
+    assert {i.kind for i in items} == {t.CompletionItemKind.EnumMember}
+
+
+OWN_MODEL = """\
+model acme.own
+kind instance id "i-" + 20 located in zone {
+  status: string
+}
+"""
+
+
+async def test_an_attribute_the_api_returns_is_declared_by_its_action(
+    client: LanguageClient, tmp_path: Path
+) -> None:
+    """PE104 on an attribute the model lacks and DescribeInstances returns: the action
+    adds `extend kind instance { os_type: string }` to the user's model, and `check`
+    then accepts the policy."""
+    (tmp_path / "acme").mkdir()
+    model = tmp_path / "acme" / "own.model"
+    model.write_text(OWN_MODEL)
+    policy = tmp_path / "p.policy"
+    rule = 'rule r { for each instance require os_type == "linux" }'
+    text = f"use acme.own\npolicy p {{\n  {rule}\n}}\n"
+    policy.write_text(text)
+    uri = _open(client, policy)
+    (diag,) = await _diagnostics(client, uri)
+    start = _at(text, "os_type ==")
+    assert diag.code == "PE104"
+    assert (diag.range.start, diag.range.end) == (start, t.Position(2, start.character + 7))
+    (declare,) = [a for a in await _actions(client, uri, diag.range) if "Declare" in a.title]
+    assert declare.edit is not None and declare.edit.changes is not None
+    assert list(declare.edit.changes) == [model.as_uri()]
+    model.write_text(_apply(OWN_MODEL, declare.edit.changes[model.as_uri()]))
+    assert model.read_text().endswith("extend kind instance { os_type: string }\n")
+    assert run_cli(["check", str(policy)])[0] == 0
+
+
+async def test_a_rule_gets_the_message_and_remediation_it_lacks(
+    client: LanguageClient, tmp_path: Path
+) -> None:
+    text = LOCATIONS.read_text().replace(
+        "    remediation \"Record the instance's zone, and check that the zone belongs to the "
+        "instance's region.\"\n",
+        "",
+    )
+    uri = _open(client, LOCATIONS, text)
+    rule = t.Range(_at(text, "rule instance_zone"), _at(text, "rule instance_zone", 4))
+    stubs = {a.title: a for a in await _actions(client, uri, rule) if a.title.startswith("Add")}
+    assert set(stubs) == {"Add a message", "Add a remediation"}
+    for title, key in (("Add a message", "message"), ("Add a remediation", "remediation")):
+        edit = stubs[title].edit
+        assert edit is not None and edit.changes is not None
+        fixed = _apply(text, edit.changes[uri])
+        tree = parse(Source("p.policy", fixed))
+        assert isinstance(tree, ast.PolicyFile)
+        (instance_zone,) = [r for r in tree.policies[0].rules if r.name.text == "instance_zone"]
+        assert instance_zone.get(key) is not None
+        assert format_text(fixed) == fixed  # where `fmt` puts it, as `fmt` writes it
+        copy = tmp_path / f"{key}.policy"
+        copy.write_text(fixed)
+        assert run_cli(["check", str(copy)])[0] == 0
+    # A rule with a remediation is offered none.
+    disk = t.Range(_at(text, "rule disk_zone"), _at(text, "rule disk_zone", 4))
+    assert [
+        a.title for a in await _actions(client, uri, disk) if a.title == "Add a remediation"
+    ] == []

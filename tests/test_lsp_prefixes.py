@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from conftest import ROOT
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from policyengine.lsp import actions, completion, folder, hover, navigation
@@ -14,9 +15,15 @@ from policyengine.lsp import actions, completion, folder, hover, navigation
 FILES = sorted((ROOT / "policies").rglob("*.policy")) + sorted((ROOT / "policies").rglob("*.model"))
 
 
-@given(st.data())
-def test_every_request_answers_on_every_prefix(data: st.DataObject) -> None:
-    path: Path = data.draw(st.sampled_from(FILES))
+# Each bundled file is its own property, with a share of the profile's examples (three
+# each in the suite; more than a thousand each with the `long` profile).
+EACH = settings(max_examples=max(3, settings.default.max_examples // len(FILES)))
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+@EACH
+@given(data=st.data())
+def test_every_request_answers_on_every_prefix(path: Path, data: st.DataObject) -> None:
     full = path.read_text()
     cut = data.draw(st.integers(0, len(full)))
     text = full[:cut]

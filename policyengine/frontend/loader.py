@@ -179,7 +179,7 @@ class Loaded:
     policies: Mapping[Path, ast.PolicyFile]
 
 
-def _find_model(name: ast.Name, near: Path) -> Path | None:
+def find_model(name: ast.Name, near: Path) -> Path | None:
     relative = Path(*name.text.split(".")).with_suffix(".model")
     for folder in _model_folders(near):
         candidate = folder / relative
@@ -259,7 +259,7 @@ def front(
         if isinstance(file, ast.ModelFile):
             models.setdefault(path.resolve(), file)
         for use in file.uses:
-            found = _find_model(use.name, path)
+            found = find_model(use.name, path)
             if found is None:
                 model_diags.append(_unknown_model(use))
             elif found.resolve() not in tried:

@@ -17,7 +17,7 @@ from policyengine.core.diagnostics import Diagnostic
 from policyengine.core.errors import InputError, UsageError
 from policyengine.frontend import ast
 from policyengine.frontend.lint import check_diagnostics
-from policyengine.frontend.loader import Front, display_name, front
+from policyengine.frontend.loader import Front, bundled_root, display_name, front
 
 SUFFIXES = (".policy", ".model")
 
@@ -73,3 +73,21 @@ def analyse(path: Path, overlay: Mapping[Path, str]) -> Analysis:
         if owner is not None:
             by_file[owner].append(d)
     return Analysis(checked, texts, by_file)
+
+
+def file_of(name: str) -> Path:
+    """The file a diagnostic or a span names, as the loader displays it: bundled files
+    relative to the packs' folder, others relative to the working directory."""
+    path = Path(name)
+    if path.is_absolute():
+        return path
+    if name.startswith("policies"):
+        bundled = bundled_root().parent / path
+        if bundled.is_file():
+            return bundled.resolve()
+    return path.resolve()
+
+
+def is_bundled(path: Path) -> bool:
+    """A file of the installed packs: read, never edited by a quick fix."""
+    return path.resolve().is_relative_to(bundled_root().resolve())

@@ -34,6 +34,7 @@ _KINDS = {
     "param": t.CompletionItemKind.Variable,
     "define": t.CompletionItemKind.Function,
     "variable": t.CompletionItemKind.Variable,
+    "value": t.CompletionItemKind.EnumMember,
 }
 _SYMBOLS = {
     "policy": t.SymbolKind.Module,
@@ -169,7 +170,7 @@ def did_save(ls: PolicyServer, params: t.DidSaveTextDocumentParams) -> None:
     _schedule(ls, params.text_document.uri)
 
 
-@server.feature(t.TEXT_DOCUMENT_COMPLETION, t.CompletionOptions(trigger_characters=[".", " "]))
+@server.feature(t.TEXT_DOCUMENT_COMPLETION, t.CompletionOptions(trigger_characters=[".", " ", '"']))
 def on_completion(ls: PolicyServer, params: t.CompletionParams) -> t.CompletionList:
     path, checked = ls.current(params.text_document.uri)
     text = checked.texts.get(path, "")
@@ -199,13 +200,7 @@ def on_hover(ls: PolicyServer, params: t.HoverParams) -> t.Hover | None:
 
 
 def _location(span: Span) -> t.Location | None:
-    path = Path(span.file)
-    if not path.is_absolute():
-        from policyengine.frontend.loader import bundled_root
-
-        bundled = bundled_root().parent / path
-        path = bundled if bundled.is_file() and span.file.startswith("policies") else path
-    uri = from_fs_path(str(path.resolve()))
+    uri = from_fs_path(str(folder.file_of(span.file)))
     return None if uri is None else t.Location(uri=uri, range=span_range(span.source.text, span))
 
 
@@ -268,7 +263,7 @@ def on_code_action(ls: PolicyServer, params: t.CodeActionParams) -> list[t.CodeA
     for edit in actions.actions(checked, path, start, end):
         changes: dict[str, list[t.TextEdit]] = {}
         for file, edits in edit.edits.items():
-            body = checked.texts.get(file, "")
+            body = actions.text_of(checked, file) or ""
             changes[from_fs_path(str(file.resolve())) or str(file)] = [
                 t.TextEdit(range=t.Range(position(body, a), position(body, b)), new_text=new)
                 for a, b, new in edits
