@@ -69,3 +69,7 @@ output_args
 base_style
 highlights
 wordsep_re  # set on the help wrapper, which textwrap reads
+
+# Python calls a module's __getattr__ and __dir__: the package's names load on first use.
+__getattr__
+__dir__
