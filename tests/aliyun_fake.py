@@ -439,14 +439,11 @@ class Fake:
             return out
         number = int(params.get("PageNumber") or 1)
         start = (number - 1) * self.page_size
-        out.update(
-            {
-                "TotalCount": len(rows),
-                "PageNumber": number,
-                "PageSize": self.page_size,
-                outer: {inner: rows[start : start + self.page_size]},
-            }
-        )
+        paging = {"TotalCount": len(rows), "PageNumber": number, "PageSize": self.page_size}
+        # Only the fields the API's response has: DescribeInstanceRamRole has no PageNumber.
+        fields = fields_of(body_model(action))
+        out.update({k: v for k, v in paging.items() if k in fields})
+        out[outer] = {inner: rows[start : start + self.page_size]}
         return out
 
 

@@ -17,7 +17,7 @@ from policyengine.frontend.loader import bundled_policies, load
 from policyengine.inputs import importers
 from policyengine.inputs.snapshot import InputError
 
-EXAMPLE = ROOT / "examples" / "aliyun-export"
+EXAMPLE = ROOT / "tests" / "fixtures" / "aliyun-cli-export"
 
 
 @pytest.fixture(scope="module")

@@ -26,6 +26,7 @@ RESPONSES = sorted(
     p
     for folder in (
         ROOT / "examples" / "aliyun-export",
+        ROOT / "tests" / "fixtures" / "aliyun-cli-export",
         ROOT / "tests" / "fixtures" / "same-account",
         ROOT / "tests" / "fixtures" / "aliyun-governance",
     )

@@ -31,7 +31,7 @@ from policyengine.results.report import build, render_json
 
 ROOT = Path(__file__).resolve().parent.parent
 EXPORTS = {
-    "example": ROOT / "examples" / "aliyun-export",
+    "aliyun-cli": ROOT / "tests" / "fixtures" / "aliyun-cli-export",
     "same-account": ROOT / "tests" / "fixtures" / "same-account" / "aliyun",
     "governance": ROOT / "tests" / "fixtures" / "aliyun-governance",
 }
@@ -465,7 +465,7 @@ def _refused(path: Path, region: str | None = None) -> list[tuple[str, str, str]
 def test_an_aliyun_value_nested_too_deep_is_refused(tmp_path: Path, depth: int) -> None:
     # The conversion must not exhaust the stack: a value nested past 100 levels is refused
     # where it starts; a document past the JSON depth limit (128) before it is read.
-    data = json.loads((EXPORTS["example"] / "cn-hangzhou" / "DescribeKeyPairs.json").read_text())
+    data = json.loads((EXPORTS["aliyun-cli"] / "cn-hangzhou" / "DescribeKeyPairs.json").read_text())
     data["KeyPairs"]["KeyPair"][0]["Deep"] = _deep(depth)
     (tmp_path / "cn-hangzhou").mkdir()
     (tmp_path / "cn-hangzhou" / "DescribeKeyPairs.json").write_text(json.dumps(data))
@@ -815,7 +815,7 @@ def _items(rel: str, body: Any) -> list[dict[str, Any]]:
 def test_two_fields_that_become_one_attribute_are_refused(
     tmp_path: Path, fields: dict[str, Any], message: str
 ) -> None:
-    data = json.loads((EXPORTS["example"] / "cn-hangzhou" / "DescribeKeyPairs.json").read_text())
+    data = json.loads((EXPORTS["aliyun-cli"] / "cn-hangzhou" / "DescribeKeyPairs.json").read_text())
     data["KeyPairs"]["KeyPair"][0].update(fields)
     (tmp_path / "cn-hangzhou").mkdir()
     (tmp_path / "cn-hangzhou" / "DescribeKeyPairs.json").write_text(json.dumps(data))
@@ -840,7 +840,7 @@ def test_two_fields_that_become_one_attribute_are_refused(
     ids=["tag-value-not-a-string", "tag-given-twice", "region-not-a-string"],
 )
 def test_a_value_that_would_be_dropped_is_refused(tmp_path: Path, edit: Any, message: str) -> None:
-    data = json.loads((EXPORTS["example"] / "cn-hangzhou" / "DescribeKeyPairs.json").read_text())
+    data = json.loads((EXPORTS["aliyun-cli"] / "cn-hangzhou" / "DescribeKeyPairs.json").read_text())
     edit(data["KeyPairs"]["KeyPair"][0])
     (tmp_path / "cn-hangzhou").mkdir()
     (tmp_path / "cn-hangzhou" / "DescribeKeyPairs.json").write_text(json.dumps(data))
@@ -880,7 +880,7 @@ def test_a_manifest_naming_no_file_of_the_folder_is_refused(tmp_path: Path, name
     # Names are compared with the folder's files, never looked up: a name longer than the
     # file system allows crashed the existence check.
     (tmp_path / "cn-hangzhou").mkdir()
-    keypairs = EXPORTS["example"] / "cn-hangzhou" / "DescribeKeyPairs.json"
+    keypairs = EXPORTS["aliyun-cli"] / "cn-hangzhou" / "DescribeKeyPairs.json"
     (tmp_path / "cn-hangzhou" / "DescribeKeyPairs.json").write_text(keypairs.read_text())
     (tmp_path / "manifest.json").write_text(json.dumps({name: "aliyun ecs DescribeKeyPairs"}))
     ((file, pointer, message),) = _refused(tmp_path)
@@ -890,7 +890,7 @@ def test_a_manifest_naming_no_file_of_the_folder_is_refused(tmp_path: Path, name
 
 def test_a_bundle_entry_of_an_api_not_read_is_listed(tmp_path: Path) -> None:
     keypairs = json.loads(
-        (EXPORTS["example"] / "cn-hangzhou" / "DescribeKeyPairs.json").read_text()
+        (EXPORTS["aliyun-cli"] / "cn-hangzhou" / "DescribeKeyPairs.json").read_text()
     )
     path = tmp_path / "bundle.json"
     entries = [
@@ -915,7 +915,7 @@ def test_a_bundle_entry_with_a_command_it_cannot_read_is_refused(
     tmp_path: Path, command: Any, message: str
 ) -> None:
     keypairs = json.loads(
-        (EXPORTS["example"] / "cn-hangzhou" / "DescribeKeyPairs.json").read_text()
+        (EXPORTS["aliyun-cli"] / "cn-hangzhou" / "DescribeKeyPairs.json").read_text()
     )
     path = tmp_path / "bundle.json"
     path.write_text(json.dumps([{"command": command, "response": keypairs}]))

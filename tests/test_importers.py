@@ -119,8 +119,12 @@ ALIYUN_PLANTED = [
 ]
 
 
+# An export made by hand with the aliyun CLI, one file per call, with violations of its own.
+HAND_MADE = "tests/fixtures/aliyun-cli-export"
+
+
 def test_aliyun_export_reports_exactly_its_planted_violations(at_root: None) -> None:
-    code, rows = _results("examples/aliyun-export")
+    code, rows = _results(HAND_MADE)
     assert code == 1
     findings = sorted((r, res, rel) for r, _, res, rel, o, _ in rows if o in ("fail", "error"))
     assert findings == sorted(ALIYUN_PLANTED)
@@ -138,7 +142,7 @@ UBUNTU = "ubuntu_22_04_x64_20G_alibase_20240101.vhd"
 
 
 def test_aliyun_export_is_converted_field_by_field(ecs: Model) -> None:
-    read = _convert(ROOT / "examples" / "aliyun-export", ecs)
+    read = _convert(ROOT / HAND_MADE, ecs)
     by = _by_key(read.converted.document)
     # Region from the folder for APIs that do not say it; never cut from a zone id.
     assert by[("key_pair", "deploy@cn-hangzhou")]["key_pair_finger_print"].startswith("89:f0")
@@ -428,7 +432,9 @@ def test_explain_an_unknown_names_the_terraform_address(
 # ---------------------------------------------------------------- policyengine snapshot
 
 
-@pytest.mark.parametrize("source", ["examples/aliyun-export", "examples/terraform/plan.json"])
+@pytest.mark.parametrize(
+    "source", ["examples/aliyun-export", HAND_MADE, "examples/terraform/plan.json"]
+)
 def test_a_converted_snapshot_gives_the_same_findings_as_its_input(
     source: str, at_root: None, tmp_path: Path
 ) -> None:
@@ -441,7 +447,7 @@ def test_a_converted_snapshot_gives_the_same_findings_as_its_input(
 
 def test_snapshot_stats(at_root: None, text_snapshot: SnapshotAssertion) -> None:
     assert transcript(["snapshot", "stats", "examples/terraform/plan.json"]) == text_snapshot
-    code, out, _ = run_cli(["snapshot", "stats", "examples/aliyun-export", "--format", "json"])
+    code, out, _ = run_cli(["snapshot", "stats", HAND_MADE, "--format", "json"])
     doc = json.loads(out)
     assert doc["resources"] == 44
     assert doc["by_kind_region"]["key_pair"] == {"cn-hangzhou": 1, "cn-shanghai": 1}

@@ -31,8 +31,8 @@ def test_attach_disk_across_zones_is_refused_with_one_line(
     code, out, _ = run_cli(args)
     assert code == 1
     assert out.splitlines() == [
-        "AttachDisk would violate ecs_locations.disk_zone: disk d-bp1j2v5k8mwz0xq3rt7c is in "
-        "zone cn-hangzhou-h; instance i-bp1e5sa1fwwz8edxlx2c is in zone cn-hangzhou-i; "
+        "AttachDisk would violate ecs_locations.disk_zone: disk d-bp1bxncy9h7foyc8eeed is in "
+        "zone cn-hangzhou-h; instance i-bp11pk03t1thybzlkoni is in zone cn-hangzhou-i; "
         "cn-hangzhou-h ≠ cn-hangzhou-i"
     ]
     assert transcript(args) == text_snapshot
@@ -43,12 +43,12 @@ def test_attach_disk_within_the_zone_passes_from_a_command_line_on_stdin() -> No
     code, out, _ = run_cli(["evaluate", EXPORT, "--operation", "-"], stdin)
     assert (code, out.strip()) == (
         0,
-        "AttachDisk d-bp1j2v5k8mwz0xq3rt7c → i-bp1d6tsvkinvbbn5b8pf: allowed, no new finding",
+        "AttachDisk d-bp1bxncy9h7foyc8eeed → i-bp1us31ietd42pe50vjm: allowed, no new finding",
     )
 
 
 def test_existing_findings_are_not_blamed_on_the_operation() -> None:
-    # The export already has 8 findings; the attach within the zone adds none.
+    # The export already has 31 findings; the attach within the zone adds none.
     code, out, _ = run_cli(
         ["evaluate", EXPORT, "--operation", f"{OPS}/attach-within-zone.sh", "--format", "json"]
     )

@@ -30,11 +30,27 @@ INPUTS = {
         "--operation",
         "examples/operations/several.json",
     ],
+    "org pack": [
+        "examples/org-pack/snapshot.json",
+        "-p",
+        "examples/org-pack/policies",
+        "--today",
+        "2026-06-01",
+    ],
+    "aliyun CLI export": ["tests/fixtures/aliyun-cli-export"],
+    "same account, aliyun": ["tests/fixtures/same-account/aliyun"],
+    "same account, plan": ["tests/fixtures/same-account/plan.json"],
 }
-FORMATS = ["json", "sarif", "github", "junit", "markdown", "text"]
+# The examples that hold no input: CI configurations.
+NO_INPUT = {"ci"}
+# Every format that names places; `html` carries the JSON report packed for the page,
+# and its places are the JSON report's.
+FORMATS = ["text", "json", "sarif", "github", "junit", "gitlab", "markdown"]
 # `FILE#POINTER` as the formats print it: the pointer ends at a space, a quote, a
 # backtick, a parenthesis or an XML/markdown delimiter.
 _URI = re.compile(r"([\w./-]+\.(?:json|tf))#(/[^\s`\"'()<>]*|)")
+# `FILE:LINE` of a `.tf` resource block: `(examples/terraform/main.tf:46)`.
+_BLOCK = re.compile(r"([\w./-]+\.tf):(\d+)")
 
 
 def _resolves(doc: Any, pointer: str) -> bool:
@@ -67,8 +83,9 @@ def _check_line(file: str, line: int, problems: list[str]) -> None:
 
 
 def _places(fmt: str, out: str) -> tuple[list[tuple[str, str]], list[tuple[str, int]]]:
+    """Every `FILE#POINTER` the output names, and every file and line."""
     uris = [(m.group(1), m.group(2)) for m in _URI.finditer(out)]
-    lines: list[tuple[str, int]] = []
+    lines: list[tuple[str, int]] = [(m.group(1), int(m.group(2))) for m in _BLOCK.finditer(out)]
     if fmt == "sarif" and out.startswith("{"):
         run = json.loads(out)["runs"][0]
         for result in run["results"]:
@@ -78,30 +95,91 @@ def _places(fmt: str, out: str) -> tuple[list[tuple[str, str]], list[tuple[str, 
     if fmt == "github":
         for m in re.finditer(r"file=([^,]+),line=(\d+)", out):
             lines.append((m.group(1), int(m.group(2))))
+    if fmt == "gitlab" and out.startswith("["):
+        for issue in json.loads(out):
+            lines.append((issue["location"]["path"], issue["location"]["lines"]["begin"]))
+    if fmt == "junit":
+        for m in re.finditer(r'<testcase [^>]*?file="([^"]+)"(?: line="(\d+)")?', out):
+            lines.append((m.group(1), int(m.group(2) or 1)))
     return uris, lines
 
 
-@pytest.mark.parametrize("fmt", FORMATS)
-@pytest.mark.parametrize("name", list(INPUTS))
-def test_every_place_a_report_names_resolves_in_the_users_file(
-    name: str, fmt: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.chdir(ROOT)
-    _, out, err = run_cli(["evaluate", *INPUTS[name], "--all", "--format", fmt])
-    assert out, err
-    uris, lines = _places(fmt, out)
+def _problems(uris: list[tuple[str, str]], lines: list[tuple[str, int]]) -> list[str]:
     problems: list[str] = []
     for file, pointer in uris:
         _check_uri(file, pointer, problems)
     for file, line in lines:
         _check_line(file, line, problems)
+        if file.endswith(".tf") and not problems:
+            text = (ROOT / file).read_text().splitlines()[line - 1]
+            if not text.startswith("resource "):
+                problems.append(f"{file}:{line}: not a resource block: {text!r}")
+    return problems
+
+
+@pytest.mark.parametrize("name", list(INPUTS))
+def test_every_place_a_report_names_resolves_in_the_users_file(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(ROOT)
+    args = ["evaluate", *INPUTS[name], "--all"]
+    if "--operation" in args:  # an operation's verdict is printed, in one format a run
+        runs = {fmt: run_cli([*args, "--format", fmt]) for fmt in FORMATS}
+        outputs, err = {fmt: out for fmt, (_, out, _) in runs.items()}, ""
+    else:  # one run writes every format, as a CI job does with --output
+        written = [f"--output={fmt}={tmp_path / fmt}" for fmt in FORMATS[1:]]
+        _, text, err = run_cli([*args, "--format", FORMATS[0], *written])
+        outputs = {FORMATS[0]: text, **{f: (tmp_path / f).read_text() for f in FORMATS[1:]}}
+    for fmt, out in outputs.items():
+        assert out, (fmt, err)
+        uris, lines = _places(fmt, out)
+        problems = _problems(uris, lines)
+        assert not problems, (fmt, problems)
+        if not INPUTS[name][0].endswith("snapshot.json"):
+            # Places in the user's own files, never in the snapshot made of them.
+            made = [f"{f}#{p}" for f, p in uris if p.startswith("/resources/")]
+            assert not made, (fmt, made)
+            if fmt in ("json", "sarif", "github", "gitlab") and name != "operations":
+                assert uris or lines, fmt  # (an operation's verdict is one line per call)
+
+
+@pytest.mark.parametrize("name", [n for n in INPUTS if n != "operations"])
+def test_every_place_an_explanation_names_resolves_in_the_users_file(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(ROOT)
+    args = [a for a in INPUTS[name] if a not in ("--today", "2026-06-01")]
+    _, out, err = run_cli(["explain", *args, "--format", "json"])
+    facts = [
+        fact
+        for explanation in json.loads(out)["explanations"]
+        for fact in explanation["evidence"]
+        if fact["origin"]
+    ]
+    assert facts, err
+    problems: list[str] = []
+    for fact in facts:
+        file, _, pointer = fact["origin"].partition("#")
+        if fact["kind"] == "missing":
+            # A value the file lacks: the place it would be in, which holds the rest.
+            pointer = pointer.rsplit("/", 1)[0]
+        _check_uri(file, pointer, problems)
     assert not problems, problems
-    if name != "snapshot":
-        # Places in the user's own files, never in the snapshot made of them.
-        made = [f"{f}#{p}" for f, p in uris if p.startswith("/resources/")]
-        assert not made, made
-        if fmt in ("json", "sarif", "github") and name != "operations":
-            assert uris or lines  # (an operation's verdict is one line per call)
+    # The text names the same places.
+    _, text, _ = run_cli(["explain", *args])
+    assert {f"({f['origin']})" for f in facts} <= {
+        f"({m.group(1)}#{m.group(2)})" for m in _URI.finditer(text)
+    }
+
+
+def test_every_example_input_is_covered() -> None:
+    covered = {
+        Path(args[0]).parts[1] for args in INPUTS.values() if args[0].startswith("examples/")
+    }
+    examples = {p.name for p in (ROOT / "examples").iterdir() if p.is_dir()}
+    assert examples - NO_INPUT - {"operations"} <= covered, examples - covered
+    assert any("examples/operations" in a for args in INPUTS.values() for a in args)
+    assert {"json", "sarif", "github", "junit"} <= set(FORMATS)
 
 
 def test_an_export_finding_points_at_the_field_of_its_response_file(
@@ -109,9 +187,14 @@ def test_an_export_finding_points_at_the_field_of_its_response_file(
 ) -> None:
     monkeypatch.chdir(ROOT)
     _, out, _ = run_cli(["evaluate", "examples/aliyun-export", "--format", "github"])
+    out = out.replace("%3A", ":")
+    # The disk in cn-hangzhou-j attached to an instance in cn-hangzhou-h; the unencrypted
+    # disk, on the fourth page of DescribeDisks.
+    assert "examples/aliyun-export/cn-hangzhou/DescribeDisks.json#/Disks/Disk/1/ZoneId" in out
     assert (
-        "examples/aliyun-export/cn-hangzhou/DescribeDisks.page2.json#/Disks/Disk/0/ZoneId"
-        in out.replace("%3A", ":")
+        "file=examples/aliyun-export/cn-hangzhou/DescribeDisks.page4.json,line=15" in out
+        and "examples/aliyun-export/cn-hangzhou/DescribeDisks.page4.json#/Disks/Disk/0/Encrypted"
+        in out
     )
 
 

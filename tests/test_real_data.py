@@ -13,7 +13,7 @@ from typing import Any
 from conftest import ROOT, run_cli
 
 ACCOUNT = ROOT / "examples" / "ecs-account" / "snapshot.json"
-EXPORT = ROOT / "examples" / "aliyun-export"
+EXPORT = ROOT / "tests" / "fixtures" / "aliyun-cli-export"
 
 
 def _outcomes(path: Path) -> dict[tuple[str, str, str | None], tuple[str, str]]:

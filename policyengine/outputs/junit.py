@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
-from policyengine.outputs.finding import explanation
+from policyengine.outputs.finding import explanation, primary
 from policyengine.results.explain import subject
 from policyengine.results.report import Finding, Report, summary_line, verdict_line
 
@@ -40,16 +40,22 @@ def _kind(f: Finding) -> str:
 
 def _case(report: Report, f: Finding) -> ET.Element:
     rule = f.result.rule
+    res = f.result.resource
+    # The file the user has (an export's response file, not its folder); the line only
+    # for a finding, where a CI system shows it.
     case = ET.Element(
         "testcase",
         {
             "classname": rule.id,
             "name": _clean(subject(f.result)),
-            "file": f.result.resource.file,
+            "file": report.place(res.file, res.pointer).file,
         },
     )
     kind = _kind(f)
     if kind in ("failure", "error"):
+        at = primary(report, f)
+        case.set("file", at.file)
+        case.set("line", str(at.line))
         text = _clean(explanation(report, f))
         child = ET.SubElement(
             case,

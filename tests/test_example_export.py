@@ -1,0 +1,115 @@
+"""`examples/aliyun-export/` is what `policyengine collect` writes of the example account
+(`scripts/make_example_export.py`, against the local stand-in of the endpoints): made
+again, it is the same, and `evaluate` reports of it exactly the example account's
+findings, the denied API's rules as `error` naming it, and nothing else."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+from conftest import ROOT, run_cli
+
+pytest.importorskip("alibabacloud_tea_openapi")
+pytest.importorskip("alibabacloud_ram20150501")
+
+EXAMPLE = ROOT / "examples" / "aliyun-export"
+EXPECTED = ROOT / "examples" / "ecs-account" / "expected.json"
+REASON = "not collected: DescribeInvocations in cn-hangzhou: Forbidden.RAM"
+# DescribeInstances has no LaunchTemplateId field: the one planted violation that rests
+# on a fact no export can hold.
+UNEXPORTABLE = {
+    ("ecs_locations.launch_template_region", "i-uf6bcb1vxfir8wkp796m", "lt-bp1f4lai0anrd4l1um9n")
+}
+
+
+def _script() -> ModuleType:
+    spec = importlib.util.spec_from_file_location(
+        "make_example_export", ROOT / "scripts" / "make_example_export.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["make_example_export"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_example_export_is_what_collect_makes(tmp_path: Path) -> None:
+    script = _script()
+    said = script.make(tmp_path / "export")
+    assert REASON in said
+    stale = script.differences(tmp_path / "export", EXAMPLE)
+    assert not stale, f"{stale}: run python scripts/make_example_export.py"
+
+
+def test_the_example_export_holds_exports_as_people_make_them() -> None:
+    files = {p.relative_to(EXAMPLE).as_posix() for p in EXAMPLE.rglob("*.json")}
+    for name in (
+        "cn-hangzhou/DescribeImages.self.json",  # two image queries
+        "cn-hangzhou/DescribeImages.system.json",
+        "cn-hangzhou/DescribeInstanceRamRole.EcsLogShipperRole.json",  # per role
+        "cn-hangzhou/DescribeSecurityGroupAttribute.sg-bp13lqntew0x2siuzfug.json",  # per group
+        "cn-hangzhou/DescribeDisks.page2.json",  # PageNumber pages
+        "cn-hangzhou/DescribeInstances.page2.json",  # NextToken pages
+        "global/ListRoles.json",  # an API the engine does not read
+    ):
+        assert name in files, name
+    manifest = json.loads((EXAMPLE / "manifest.json").read_text())
+    assert "--NextToken" in manifest["files"]["cn-hangzhou/DescribeInstances.page2.json"]
+    assert [(f["api"], f["region"], f["code"]) for f in manifest["failed"]] == [
+        ("DescribeInvocations", "cn-hangzhou", "Forbidden.RAM")
+    ]
+    assert not any(f.startswith("cn-hangzhou/DescribeInvocations") for f in files)
+
+
+def _rows(doc: dict[str, Any], outcome: str) -> set[tuple[str, str, str | None]]:
+    return {
+        (r["rule"], r["resource"]["id"], (r["related"] or {}).get("id"))
+        for r in doc["results"]
+        if r["outcome"] == outcome
+    }
+
+
+def test_the_example_export_reports_the_example_accounts_findings_and_nothing_else(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(ROOT)
+    code, text, err = run_cli(["evaluate", "examples/aliyun-export", "--format", "json"])
+    assert code == 1, err
+    doc = json.loads(text)
+    expected = {(e["rule"], e["resource"], e["related"]) for e in json.loads(EXPECTED.read_text())}
+    assert _rows(doc, "fail") == expected - UNEXPORTABLE
+    errors = {
+        (r["rule"], r["resource"]["id"], r["message"])
+        for r in doc["results"]
+        if r["outcome"] == "error"
+    }
+    assert errors == {
+        (rule, "cn-hangzhou", REASON)
+        for rule in (
+            "ecs_locations.command_instance_region",
+            "ecs_locations.command_region",
+            "ecs_locations.resource_id_format",
+            "org_baseline.approved_region",
+        )
+    }
+    assert {r["outcome"] for r in doc["results"]} == {"fail", "error"}
+    assert doc["not_read"] == [
+        {"file": "examples/aliyun-export/global/ListRoles.json", "api": "ListRoles"}
+    ]
+
+
+def test_the_readme_shows_the_manifests_command_lines() -> None:
+    readme = (EXAMPLE / "README.md").read_text()
+    manifest = json.loads((EXAMPLE / "manifest.json").read_text())
+    shown = re.findall(r"^    (aliyun .+?) > (\S+)$", readme, re.M)
+    assert shown
+    for command, file in shown:
+        assert manifest["files"][file] == command
+    assert "    policyengine collect --out export/\n" in readme
