@@ -473,6 +473,9 @@ class Evaluator:
         # Tracing only: every element that decides `any` / `no` (each open port of a
         # `forbid any r in rules ...`), each with the evidence of what it did.
         deciders: list[Trace] = []
+        # The first element the `where` kept: what a failed `any` names in a `message`
+        # (the nearest candidate: of the right type, in the wrong zone).
+        nearest: Any = None
         for index, item in enumerate(items):
             self.steps += 1
             if self.steps > self.max_steps:
@@ -489,6 +492,8 @@ class Evaluator:
                 if not keep:
                     continue
             considered += 1
+            if nearest is None:
+                nearest = item
             t = self.cond(op.body, env)
             if t is decided_by:
                 if not self.tracing:
@@ -513,6 +518,8 @@ class Evaluator:
             return semantics.settled(op.quantifier, True)
         if unknown is not None:
             return unknown
+        if self.tracing and op.quantifier is Quantifier.ANY and nearest is not None:
+            self.witness.setdefault(op.slot, nearest)
         self._fact("element", f"{considered} {op.var} considered; none decided otherwise")
         return semantics.settled(op.quantifier, False)
 
