@@ -66,9 +66,9 @@ def fix_hints(proof: Proof) -> list[str]:
         return []
     want = result.rule.mode == "require"
     hints = [
-        _say(leaf.test, wanted, alone)
+        _say(leaf.test, wanted, alone) if leaf.test else _some(leaf)
         for leaf, wanted, alone in _leaves(proof.condition, want, True)
-        if leaf.test
+        if leaf.test or leaf.op == "quantifier"
     ]
     edge, target = result.edge, result.target
     if edge is not None and target is not None:
@@ -104,6 +104,8 @@ def _leaves(node: Trace, want: bool, alone: bool) -> list[tuple[Trace, bool, boo
         # `every` stops at its first counterexample, so more may follow; `any` and `no`
         # record every element that decided them.
         elements = [c for c in node.children if c.op == "element"]
+        if not elements and truth is False and node.span.text.startswith("any "):
+            return [(node, want, alone)]  # no element held: one that would
         single = len(elements) == 1 and not node.span.text.startswith("every")
         found = []
         for element in elements:
@@ -114,6 +116,12 @@ def _leaves(node: Trace, want: bool, alone: bool) -> list[tuple[Trace, bool, boo
                     found += _leaves(part, False, alone and single)
         return found
     return []
+
+
+def _some(node: Trace) -> str:
+    """`any x in xs where w: c` that no element satisfied: what one element would need."""
+    head, _, body = node.span.text.removeprefix("any ").partition(":")
+    return f"would pass if one {' '.join(head.split())} satisfied `{' '.join(body.split())}`"
 
 
 def _say(test: Test, want: bool, alone: bool) -> str:
