@@ -82,7 +82,9 @@ def differences(made: Path, committed: Path) -> list[str]:
     mine, theirs = files(made), files(committed)
     found = [f"{name}: not in the committed export" for name in sorted(set(mine) - set(theirs))]
     found += [f"{name}: collect no longer writes it" for name in sorted(set(theirs) - set(mine))]
-    found += [f"{name}: differs" for name in sorted(set(mine) & set(theirs)) if mine[name] != theirs[name]]
+    found += [
+        f"{name}: differs" for name in sorted(set(mine) & set(theirs)) if mine[name] != theirs[name]
+    ]
     return found
 
 
