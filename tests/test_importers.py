@@ -116,6 +116,8 @@ ALIYUN_PLANTED = [
     ("org_baseline.approved_region", "vsw-t4n1446qbjoyrx2f23gz2", None),
     # "Encrypted": "false", converted because the model declares a bool
     ("org_baseline.encrypted_disks", "d-bp1gdl8c7qkt3oo9f0w4", None),
+    # advisory: the zonal reservation's ecs.g7.large instance runs in cn-hangzhou-i
+    ("cost.zonal_ri_in_its_zone", "ecsri-bp1dp5mrl3ja8ozb97vd", None),
 ]
 
 
