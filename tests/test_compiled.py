@@ -39,10 +39,20 @@ def test_example_account_is_identical_on_both_paths() -> None:
     assert len(evaluate_both(loaded.plan, store)) > 200
 
 
+# The advisory cost pack reads whole regions (`disk located in region`, `count(...)`, a
+# `let`), which the compiled path has no form for yet: its rules run once per storage
+# capacity unit or reserved instance, a handful per account, on the interpreter.
+INTERPRETED = {
+    "cost.scu_offsets_disks": "a `let` or `for each region` rule",
+    "cost.ri_offsets_instances": "no compiled form of LocatedOp",
+    "cost.zonal_ri_in_its_zone": "no compiled form of CountOp",
+}
+
+
 def test_every_bundled_rule_is_compiled() -> None:
     fast = compile_plan(_bundled().plan)
-    assert fast.fallbacks == ()
-    assert len(fast.rules) == len(_bundled().plan.rules)
+    assert dict(fast.fallbacks) == INTERPRETED
+    assert len(fast.rules) + len(INTERPRETED) == len(_bundled().plan.rules)
 
 
 def test_rules_with_uncompiled_ops_fall_back_by_name(tmp_path: Path) -> None:
