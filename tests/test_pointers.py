@@ -143,21 +143,9 @@ def test_every_place_a_report_names_resolves_in_the_users_file(
                 assert uris or lines, fmt  # (an operation's verdict is one line per call)
 
 
-# explain places a value by the resources its outcome names; an instance reached through
-# `instance located in region` (the cost pack's candidates) keeps its snapshot pointer.
-_EXPLAIN_GAP = pytest.mark.xfail(
-    strict=True, reason="explain: a resource reached through `located in` is not placed"
-)
-
-
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(n, marks=_EXPLAIN_GAP) if n == "aliyun CLI export" else n
-        for n in INPUTS
-        if n != "operations"
-    ],
-)
+# explain places a value through the resource it points into: one the outcome names, or
+# one its evidence reached (the cost pack's candidates, instances `located in` a region).
+@pytest.mark.parametrize("name", [n for n in INPUTS if n != "operations"])
 def test_every_place_an_explanation_names_resolves_in_the_users_file(
     name: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -290,3 +278,23 @@ def test_tf_dir_comes_from_the_configuration_file_relative_to_it(
     uri, line = _block_location(out)
     assert uri == "examples/terraform/main.tf", err
     assert _is_the_rule_block(uri, line)
+
+
+def test_an_instance_reached_through_located_in_is_placed_in_its_response_file(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The reserved instance's candidates are instances `located in` its region: no
+    # outcome names them, and their values are still places in DescribeInstances.json.
+    monkeypatch.chdir(ROOT)
+    export = "tests/fixtures/aliyun-cli-export"
+    zone = f"{export}/cn-hangzhou/DescribeInstances.json#/Instances/Instance/1/ZoneId"
+    _, explained, _ = run_cli(["explain", export, "--rule", "zonal_ri_in_its_zone"])
+    assert f'i.zone = "cn-hangzhou-i"  ({zone})' in explained
+    # Evaluated alone, the cost pack keeps no outcome of that instance: only the proof
+    # names it.
+    cost = "policies/alicloud/cost.policy"
+    _, out, _ = run_cli(["evaluate", export, "-p", cost, "--format", "json"])
+    finding = next(
+        r for r in json.loads(out)["results"] if r["rule"] == "cost.zonal_ri_in_its_zone"
+    )
+    assert zone in [fact["origin"] for fact in finding["evidence"]]

@@ -26,7 +26,7 @@ from policyengine.results.report import Finding, Part
 from policyengine.runtime import Proof, Result, Status
 
 # The layout of the bytes; a part is read only by a process running the same version.
-WIRE_VERSION = 5  # 3: resources carry their origins (places per value); 4: not read; 5: account
+WIRE_VERSION = 6  # 3: origins (places per value); 4: not read; 5: account; 6: reached
 _STATUS = {s.value: s for s in Status}
 _NONE = -1  # no edge, no target
 

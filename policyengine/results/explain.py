@@ -260,7 +260,7 @@ def to_diagnostic(proof: Proof) -> Diagnostic:
     span: Span = leaf.span if leaf is not None else rule.span
     notes: list[str] = []
     for fact in facts:
-        where = f"  ({_where(result, fact.pointer)})" if fact.pointer else ""
+        where = f"  ({_where(proof, fact.pointer)})" if fact.pointer else ""
         notes.append(f"{fact.text}{where}")
     if (
         result.status is Status.ERROR
@@ -272,7 +272,7 @@ def to_diagnostic(proof: Proof) -> Diagnostic:
         notes.append(result.reason)
     if proof.message and result.status is Status.FAIL:
         notes.append(f"message: {proof.message}")
-    block = origin_of(result, deciding_pointer(proof))
+    block = origin_of(proof, deciding_pointer(proof))
     if block.declared is not None and result.status in (Status.FAIL, Status.ERROR):
         # The `.tf` block to edit (a plan's `alicloud_security_group_rule`, not its group).
         file, line = block.declared
@@ -330,7 +330,7 @@ def render_proof_markdown(proof: Proof) -> str:
         "",
     ]
     lines += [
-        f"- {f.text}" + (f" (`{_where(result, f.pointer)}`)" if f.pointer else "") for f in facts
+        f"- {f.text}" + (f" (`{_where(proof, f.pointer)}`)" if f.pointer else "") for f in facts
     ]
     if result.reason and result.status in (Status.ERROR, Status.SKIPPED):
         lines.append(f"- {result.reason}")
@@ -382,7 +382,7 @@ def proof_document(proof: Proof) -> ProofDocument:
         clauses=list(_clauses(proof)),
         message=message(result, proof),
         reason=result.reason,
-        evidence=[FactDoc.model_validate(fact_json(f, _where(result, f.pointer))) for f in facts],
+        evidence=[FactDoc.model_validate(fact_json(f, _where(proof, f.pointer))) for f in facts],
         hints=fix_hints(proof),
         remediation=result.rule.remediation,
         fingerprint=fingerprint(proof),
@@ -432,22 +432,31 @@ def _test_doc(test: Test) -> TestDoc:
     return TestDoc(op=test.op, left=left, right=side(test.right))
 
 
-def origin_of(result: Result, pointer: str) -> places.Place:
+def origin_of(proof: Proof, pointer: str) -> places.Place:
     """A pointer into the snapshot (`/resources/7/zone`) -> where that value is in the
-    file the user has, through the resources the outcome names."""
+    file the user has, through the resource it points into: one the outcome names, or
+    one its evidence reached (an instance `located in` the region a rule is about)."""
+    result = proof.result
     at = places.split(pointer)
     file = result.resource.file
     if at is None:
         return places.Place(file, pointer)
-    named = [result.resource, result.target, *(result.edge.targets if result.edge else ())]
-    resource = next((r for r in named if r is not None and r.index == at[0]), None)
+    resource = next((r for r in named_resources(proof) if r.index == at[0]), None)
     if resource is None or resource.origin is None:
         return places.Place(file, pointer)
     return resource.origin.place(at[1], file)
 
 
-def _where(result: Result, pointer: str) -> str:
-    return origin_of(result, pointer).uri() if pointer else ""
+def named_resources(proof: Proof) -> list[Resource]:
+    """Every resource a proof's facts can point into: those the outcome names, then
+    those its evidence reached."""
+    result = proof.result
+    named = [result.resource, result.target, *(result.edge.targets if result.edge else ())]
+    return [r for r in (*named, *proof.reached) if r is not None]
+
+
+def _where(proof: Proof, pointer: str) -> str:
+    return origin_of(proof, pointer).uri() if pointer else ""
 
 
 def fact_json(fact: Fact, origin: str = "") -> dict[str, Any]:

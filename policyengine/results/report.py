@@ -214,9 +214,11 @@ class Report:
         out: dict[tuple[str, int], Resource] = {}
         for f in self.findings:
             result = f.result
-            named = [result.resource, result.target]
+            named: list[Resource | None] = [result.resource, result.target]
             if result.edge is not None:
                 named.extend(result.edge.targets)
+            if f.proof is not None:  # and those its evidence reached (`located in`)
+                named.extend(f.proof.reached)
             for r in named:
                 if r is not None and r.index >= 0:
                     out[(r.file, r.index)] = r
@@ -583,15 +585,15 @@ def render_text(report: Report, *, show_all: bool = False) -> str:
 def finding_json(f: Finding, report: Report | None = None) -> dict[str, Any]:
     r = f.result
 
-    def where(pointer: str) -> str:
+    def where(proof: Proof, pointer: str) -> str:
         if not pointer:
             return ""
         if report is None:
-            return origin_of(r, pointer).uri()
+            return origin_of(proof, pointer).uri()
         return report.place(r.resource.file, pointer).uri()
 
     evidence = (
-        [fact_json(x, where(x.pointer)) for x in proof_evidence(f.proof)]
+        [fact_json(x, where(f.proof, x.pointer)) for x in proof_evidence(f.proof)]
         if f.proof is not None
         else []
     )

@@ -115,3 +115,7 @@ class Proof:
     condition: Trace | None
     edge_facts: tuple[Fact, ...]
     message: str
+    # The resources its facts point into beyond those the result names (an instance a
+    # `located in` or a quantifier reached): each fact's place in the user's files is
+    # found through the resource it points into.
+    reached: tuple[Resource, ...] = ()

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, Final, TypeVar, assert_never
 
 from policyengine.core import model, plan
+from policyengine.inputs import origins
 from policyengine.inputs.resources import Edge, Resource
 from policyengine.inputs.store import Store
 from policyengine.runtime.evaluator import Evaluator, Frame, Pending
@@ -321,9 +322,42 @@ def trace(store: Store, result: Result) -> Proof:
             if name == "unless" and truth is not False:
                 break
     message = render_message(ev, rule, env)
+    traces = tuple(t for t in parts.values() if t is not None)
     return Proof(
-        result, parts["where"], parts["unless"], parts["condition"], tuple(edge_facts), message
+        result,
+        parts["where"],
+        parts["unless"],
+        parts["condition"],
+        tuple(edge_facts),
+        message,
+        _reached(store, result, traces, edge_facts),
     )
+
+
+def _reached(
+    store: Store, result: Result, traces: tuple[Trace, ...], edge_facts: list[Fact]
+) -> tuple[Resource, ...]:
+    """The resources the facts point into that the result does not name, in the order
+    first met: a fact's pointer (`/resources/7/zone`) is a place in the user's files only
+    through the resource at that index."""
+    named = [result.resource, result.target, *(result.edge.targets if result.edge else ())]
+    seen = {r.index for r in named if r is not None}
+    out: list[Resource] = []
+    for fact in (*edge_facts, *(f for t in traces for f in _facts(t))):
+        at = origins.split(fact.pointer)
+        if at is None or at[0] in seen:
+            continue
+        seen.add(at[0])
+        found = store.resources_by_index.get(at[0])
+        if found is not None:
+            out.append(found)
+    return tuple(out)
+
+
+def _facts(node: Trace) -> Iterator[Fact]:
+    yield from node.facts
+    for child in node.children:
+        yield from _facts(child)
 
 
 def render_message(ev: Evaluator, rule: plan.RulePlan, env: list[Any]) -> str:
