@@ -16,6 +16,7 @@ from policyengine.core import collector, model
 from policyengine.core.diagnostics import did_you_mean
 from policyengine.inputs import conversion
 from policyengine.inputs.origins import Origin
+from policyengine.inputs.reads import Reads
 from policyengine.inputs.resources import Edge, LocationTable, Resource
 from policyengine.inputs.snapshot import (
     InputError,
@@ -28,7 +29,16 @@ from policyengine.inputs.snapshot import (
 
 
 class Store:
-    def __init__(self, snapshot: Snapshot, m: model.Model, now: datetime | None = None) -> None:
+    def __init__(
+        self,
+        snapshot: Snapshot,
+        m: model.Model,
+        now: datetime | None = None,
+        reads: Reads = None,
+    ) -> None:
+        """`reads`: per kind, the declared attributes to check and convert (those a plan
+        reads, `reads.attributes_read`); an attribute not in it is kept as given, unchecked.
+        None checks every declared attribute, as a command with no rules to run does."""
         self.file = snapshot.file
         self.model = m
         self.captured_at = snapshot.envelope.captured_at
@@ -65,21 +75,22 @@ class Store:
         # collector would re-walk the growing heap again and again (measured: most of
         # the indexing time at 100,000 instances).
         with collector.paused():
-            self._load(raw, problems)
+            self._load(raw, problems, reads)
             self.resources_by_index = {r.index: r for r in self.resources}
             if problems:
                 raise InputError(problems)
 
     # -- loading
-    def _load(self, raw: list[dict[str, Any]], problems: list[Problem]) -> None:
+    def _load(self, raw: list[dict[str, Any]], problems: list[Problem], reads: Reads) -> None:
         seen: dict[tuple[str, str | None, str], int] = {}
-        # Per kind, its declared attributes with a quick test of whether a value is
-        # already in its final form: good data skips the conversion walk.
+        # Per kind, the declared attributes to check (those read, when that is known) with
+        # a quick test of whether a value is already in its final form: good data skips
+        # the conversion walk, and an attribute nothing reads is not looked at.
         declared = {
             name: tuple(
                 (attr, t, conversion.ready(t))
                 for attr, t in kind.attributes.fields
-                if attr in kind.declared
+                if attr in (kind.declared if reads is None else reads.get(name, kind.declared))
             )
             for name, kind in self.model.kinds.items()
         }

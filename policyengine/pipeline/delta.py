@@ -19,6 +19,7 @@ from policyengine.core import model, plan
 from policyengine.core.semantics import Enforcement
 from policyengine.core.text import printable
 from policyengine.inputs.importers import operations, to_store
+from policyengine.inputs.reads import attributes_read
 from policyengine.inputs.snapshot import parse_document
 from policyengine.results.baseline import Baseline
 from policyengine.results.explain import fingerprint, message, related_json, resource_json, subject
@@ -66,7 +67,7 @@ def evaluated(
     snapshot = parse_document(copy.deepcopy(document), file)  # the store marks unknowns in place
     report = build(
         compiled,
-        [to_store(snapshot, m)],
+        [to_store(snapshot, m, reads=attributes_read(compiled))],
         waivers=known.waivers,
         baseline=known.baseline,
         today=known.today,

@@ -32,6 +32,7 @@ from policyengine.frontend.loader import (
 )
 from policyengine.inputs import importers
 from policyengine.inputs.files import read_text
+from policyengine.inputs.reads import attributes_read
 from policyengine.pipeline.reading import Reading
 
 if TYPE_CHECKING:
@@ -147,7 +148,9 @@ def read_snapshot(
 ) -> Store:
     """One input, read and indexed for evaluation."""
     read = read_input(path, policies, reading, on_read=on_read)
-    return importers.to_store(read.snapshot, policies.plan.model, reading.now)
+    # Only what the rules read is checked and converted: see `inputs.reads`.
+    reads = attributes_read(policies.plan)
+    return importers.to_store(read.snapshot, policies.plan.model, reading.now, reads)
 
 
 def read_snapshots(

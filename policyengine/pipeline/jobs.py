@@ -28,6 +28,7 @@ from policyengine.core import collector, plan
 from policyengine.core.errors import InputError, Problem, UsageError
 from policyengine.core.version import DISTRIBUTION
 from policyengine.inputs import importers
+from policyengine.inputs.reads import attributes_read
 from policyengine.pipeline import wire
 from policyengine.pipeline.reading import Reading
 from policyengine.results.report import Part, evaluate_snapshot
@@ -96,7 +97,8 @@ def run_task(task: Task, compiled: plan.Plan) -> Done:
     detected = f"{read.detected}\n  {read.converted.summary}"
     with collector.paused():  # as in one process: the loaded data holds no cycles
         try:
-            store = importers.to_store(read.snapshot, compiled.model, reading.now)
+            reads = attributes_read(compiled)
+            store = importers.to_store(read.snapshot, compiled.model, reading.now, reads)
         except InputError as exc:
             return Done(task.path, detected, problems=tuple(exc.problems))
         return Done(task.path, detected, wire.encode(evaluate_snapshot(compiled, store), compiled))

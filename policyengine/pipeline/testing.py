@@ -45,6 +45,7 @@ from policyengine.core.files import Confinement, Refused, admit
 from policyengine.core.source import Span
 from policyengine.core.yamldoc import YamlError, load_yaml
 from policyengine.frontend.loader import Loaded, find_files, load
+from policyengine.inputs.reads import attributes_read
 from policyengine.inputs.snapshot import parse_snapshot, read_input, yaml_problem
 from policyengine.inputs.store import Store
 from policyengine.results.explain import render_proof_text
@@ -294,7 +295,9 @@ def run_case(
     Raises like `run_tests`."""
     loaded = loads.get(test_file.policies, case.params)
     try:
-        store = Store(parse_snapshot(case.snapshot_text, case.snapshot_name), loaded.plan.model)
+        snapshot = parse_snapshot(case.snapshot_text, case.snapshot_name)
+        # As `evaluate` reads it: only what the rules read is checked.
+        store = Store(snapshot, loaded.plan.model, reads=attributes_read(loaded.plan))
     except InputError as exc:
         raise InputError([_in_case(p, test_file, case) for p in exc.problems]) from None
     results = evaluate(loaded.plan, store)

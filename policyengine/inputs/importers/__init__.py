@@ -16,6 +16,7 @@ from policyengine.core import model
 from policyengine.core.errors import InputError, MissingInput, Problem
 from policyengine.inputs.importers import aliyun, normalized, operations, terraform
 from policyengine.inputs.importers.base import Converted, Importer, Input, Options
+from policyengine.inputs.reads import Reads
 from policyengine.inputs.snapshot import (
     Snapshot,
     UnknownValue,
@@ -172,12 +173,15 @@ def _shape(data: object) -> str:
     return type(data).__name__
 
 
-def to_store(snapshot: Snapshot, m: model.Model, now: datetime | None = None) -> Store:
+def to_store(
+    snapshot: Snapshot, m: model.Model, now: datetime | None = None, reads: Reads = None
+) -> Store:
     """The store of an imported snapshot. A problem the model finds in a converted
     resource is told where that resource came from: the input file and JSON path. `now`
-    overrides the capture time that `now()` in a rule reads."""
+    overrides the capture time that `now()` in a rule reads; `reads` names the attributes
+    checked (by default every declared one: see `Store`)."""
     try:
-        return Store(snapshot, m, now)
+        return Store(snapshot, m, now, reads)
     except InputError as exc:
         raise InputError([_locate(p, snapshot) for p in exc.problems]) from None
 
