@@ -6,7 +6,8 @@ becomes the field the model names (found by the importer's own naming rule, so a
 the importer would not read back is an error here), wrapped lists are wrapped again.
 It answers GET and form POST, accepts any signature, pages by PageNumber (TotalCount)
 and by NextToken, at most `page_size` items a page whatever is asked, throttles the very
-first call, fails one call with a 500 once, and denies the APIs it is told to.
+first call, fails one call with a 500 once, and denies the APIs it is told to. It also
+answers RAM's ListPolicies, which the engine does not read, for an export that holds it.
 """
 
 from __future__ import annotations
@@ -200,6 +201,8 @@ class Account:
     apg_instances: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     roles: dict[str, dict[str, Any]] = field(default_factory=dict)  # GetRole's, by name
     keys: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # DescribeKey's
+    # RAM policies, as ListPolicies lists them: an API the engine does not read.
+    policies: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
     def of(cls, snapshot: dict[str, Any], extra: list[dict[str, Any]] = ()) -> Account:
@@ -408,6 +411,12 @@ class Fake:
             return {"Zones": {"Zone": [{"ZoneId": z, "LocalName": z} for z in zones]}}
         if action == "ListRoles":
             return {"IsTruncated": False, "Roles": {"Role": a.items.get(("ListRoles", None), [])}}
+        if action == "ListPolicies":
+            model = _models("ram").ListPoliciesResponseBodyPoliciesPolicy
+            rows = [p for p in a.policies if params.get("PolicyType") in (None, p["PolicyType"])]
+            for row in rows:  # only the fields the SDK's model has
+                assert set(row) <= set(fields_of(model)), set(row) - set(fields_of(model))
+            return {"IsTruncated": False, "Policies": {"Policy": rows}}
         if action == "GetRole":
             return {"Role": a.roles.get(params.get("RoleName", ""), {})}
         if action == "DescribeKey":
@@ -477,6 +486,28 @@ PUBLIC_INVOCATION = {
     "command_id": "ACS-ECS-InstallPackage-linux.sh",
     "invoke_instances": [{"instance_id": "i-uf6mr2zctgvgo4luov7b", "invocation_status": "Success"}],
 }
+# The example account's RAM policies: its own, which the log shipper's role is granted,
+# and one of Alibaba Cloud's. ListPolicies is not an API the engine reads.
+EXAMPLE_POLICIES = [
+    {
+        "PolicyName": "EcsLogShipperPolicy",
+        "PolicyType": "Custom",
+        "Description": "Write the shop's access logs to its Logstore",
+        "DefaultVersion": "v1",
+        "AttachmentCount": 1,
+        "CreateDate": "2025-11-04T02:15:37Z",
+        "UpdateDate": "2025-11-04T02:15:37Z",
+    },
+    {
+        "PolicyName": "AliyunECSReadOnlyAccess",
+        "PolicyType": "System",
+        "Description": "只读访问云服务器服务(ECS)的权限",
+        "DefaultVersion": "v1",
+        "AttachmentCount": 0,
+        "CreateDate": "2015-01-23T12:33:18Z",
+        "UpdateDate": "2015-01-23T12:33:18Z",
+    },
+]
 DENIED = {("DescribeInvocations", "cn-hangzhou"): "Forbidden.RAM"}
 FAILS_ONCE = ("DescribeDisks", "cn-shanghai")
 
@@ -486,4 +517,5 @@ def example_fake() -> Fake:
     export meet it."""
     snapshot = json.loads(EXAMPLE.read_text())
     account = Account.of(snapshot, [PUBLIC_COMMAND, PUBLIC_INVOCATION])
+    account.policies = [dict(p) for p in EXAMPLE_POLICIES]
     return Fake(account, deny=DENIED, fail_once=FAILS_ONCE)

@@ -50,16 +50,29 @@ def _unknown_keys(data: Any, back: Any, path: str = "") -> list[str]:
     return out
 
 
-def _round_trip(api: str, data: dict[str, Any]) -> Any:
-    models = MODELS[APIS[api].product]
+def _round_trip(api: str, data: dict[str, Any], product: str | None = None) -> Any:
+    models = MODELS[product or APIS[api].product]
     return getattr(models, f"{api}ResponseBody")().from_map(data).to_map()
+
+
+def _product(path: Path, api: str) -> str:
+    """The product of a response's API: the importer's, or, for an API it does not read,
+    the one its command line in the export's manifest names (`aliyun ram ListPolicies`)."""
+    if api in APIS:
+        return APIS[api].product
+    for folder in path.parents:
+        manifest = folder / "manifest.json"
+        if manifest.is_file():
+            command = json.loads(manifest.read_text())["files"][path.relative_to(folder).as_posix()]
+            return str(command.split()[1])
+    raise AssertionError(f"{path}: {api} is not read, and no manifest names its product")
 
 
 @pytest.mark.parametrize("path", RESPONSES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_fixture_responses_use_only_api_field_names(path: Path) -> None:
     data = json.loads(path.read_text())
     api = path.name.split(".")[0]
-    assert _unknown_keys(data, _round_trip(api, data)) == []
+    assert _unknown_keys(data, _round_trip(api, data, _product(path, api))) == []
 
 
 @pytest.mark.parametrize("name", sorted(APIS))

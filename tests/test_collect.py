@@ -20,6 +20,7 @@ pytest.importorskip("alibabacloud_ram20150501")
 import aliyun_fake  # noqa: E402
 
 from policyengine.collect import Options, Retry, collect  # noqa: E402
+from policyengine.inputs.importers.aliyun.apis import APIS  # noqa: E402
 
 SECRET = "collect-test-secret-never-written"
 EXPECTED = ROOT / "examples" / "ecs-account" / "expected.json"
@@ -103,6 +104,17 @@ def test_throttling_and_a_server_error_are_retried(
     ]
     assert len(shanghai_disks) == 3  # a 500, then two pages
     assert fake.fail_once is None and not fake.throttle_next
+
+
+def test_collect_calls_only_apis_the_engine_reads(
+    exported: tuple[Path, aliyun_fake.Fake],
+) -> None:
+    # A call whose response the engine does not read costs a permission and a note on
+    # every run: the fake answers ListPolicies, and collect does not ask.
+    _, fake = exported
+    called = {action for _, action, _ in fake.calls}
+    assert called - {"DescribeRegions"} <= set(APIS), called - set(APIS)
+    assert "ListPolicies" not in called
 
 
 def _rows(doc: dict[str, Any], outcome: str) -> set[tuple[str, str, str | None]]:

@@ -1,7 +1,10 @@
 """`examples/aliyun-export/` is what `policyengine collect` writes of the example account
 (`scripts/make_example_export.py`, against the local stand-in of the endpoints): made
 again, it is the same, and `evaluate` reports of it exactly the example account's
-findings, the denied API's rules as `error` naming it, and nothing else."""
+findings, the denied API's rules as `error` naming it, and nothing else. Its `global/`
+also holds a response of an API the engine does not read (RAM's ListPolicies, added as a
+person adds an `aliyun` command's output): listed as "not read" in every report, never
+an error."""
 
 from __future__ import annotations
 
@@ -22,6 +25,8 @@ pytest.importorskip("alibabacloud_ram20150501")
 EXAMPLE = ROOT / "examples" / "aliyun-export"
 EXPECTED = ROOT / "examples" / "ecs-account" / "expected.json"
 REASON = "not collected: DescribeInvocations in cn-hangzhou: Forbidden.RAM"
+UNREAD = "global/ListPolicies.json"
+NOTE = f"not read: examples/aliyun-export/{UNREAD} (ListPolicies is not an API policyengine reads)"
 # DescribeInstances has no LaunchTemplateId field: the one planted violation that rests
 # on a fact no export can hold.
 UNEXPORTABLE = {
@@ -58,10 +63,14 @@ def test_the_example_export_holds_exports_as_people_make_them() -> None:
         "cn-hangzhou/DescribeDisks.page2.json",  # PageNumber pages
         "cn-hangzhou/DescribeInstances.page2.json",  # NextToken pages
         "global/ListRoles.json",  # calls made without a region
+        "global/ListPolicies.json",  # an API the engine does not read
     ):
         assert name in files, name
     manifest = json.loads((EXAMPLE / "manifest.json").read_text())
     assert "--NextToken" in manifest["files"]["cn-hangzhou/DescribeInstances.page2.json"]
+    assert manifest["files"]["global/ListPolicies.json"] == (
+        "aliyun ram ListPolicies --PolicyType Custom --MaxItems 1000"
+    )
     assert [(f["api"], f["region"], f["code"]) for f in manifest["failed"]] == [
         ("DescribeInvocations", "cn-hangzhou", "Forbidden.RAM")
     ]
@@ -100,8 +109,25 @@ def test_the_example_export_reports_the_example_accounts_findings_and_nothing_el
         )
     }
     assert {r["outcome"] for r in doc["results"]} == {"fail", "error"}
-    # global/ holds RAM's ListRoles and GetRole, which the engine reads (a role's trust).
-    assert doc["not_read"] == []
+    # global/ holds RAM's ListRoles and GetRole, which the engine reads (a role's trust),
+    # and ListPolicies, which it lists and does not read.
+    assert doc["not_read"] == [{"file": f"examples/aliyun-export/{UNREAD}", "api": "ListPolicies"}]
+    assert {"level": "note", "message": NOTE} in doc["notices"]
+
+
+# Every format that lists what is wrong with the run: GitLab's code quality report lists
+# errors and warnings only, and a note is neither.
+NOTICE_FORMATS = ["text", "markdown", "sarif", "github", "junit", "html"]
+
+
+@pytest.mark.parametrize("fmt", NOTICE_FORMATS)
+def test_the_unread_response_is_listed_in_every_format_and_stops_nothing(
+    fmt: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(ROOT)
+    code, out, err = run_cli(["evaluate", "examples/aliyun-export", "--format", fmt])
+    assert code == 1, err  # the example account's findings, as without the file
+    assert NOTE in out, fmt
 
 
 def test_the_readme_shows_the_manifests_command_lines() -> None:
@@ -112,3 +138,4 @@ def test_the_readme_shows_the_manifests_command_lines() -> None:
     for command, file in shown:
         assert manifest["files"][file] == command
     assert "    policyengine collect --out export/\n" in readme
+    assert NOTE in readme  # what every report says of the response not read
