@@ -37,7 +37,15 @@ NOT_AT_START = (
     "policyengine.outputs.markdown",
     "hcl2",
     "grandalf",
+    # Running apart, comparing two inputs and applying operations: their own options.
+    "policyengine.pipeline.jobs",
+    "policyengine.pipeline.wire",
+    "policyengine.pipeline.delta",
+    "policyengine.pipeline.verdicts",
 )
+
+# The parser: a policy file already in the parse cache is read back, not parsed.
+PARSER = ("lark", "policyengine.frontend.tree_builder", "policyengine.frontend.syntax_errors")
 
 _IMPORTED = """
 import contextlib, io, json, sys
@@ -63,19 +71,29 @@ def test_importing_the_command_line_imports_no_command_s_own_modules() -> None:
     assert loaded.isdisjoint(NOT_AT_START), sorted(loaded & set(NOT_AT_START))
 
 
+_EVALUATE = (
+    f"sys.argv = ['policyengine', 'evaluate', {str(EXAMPLE)!r}]\n"
+    "from policyengine.cli import main\n"
+    "with contextlib.redirect_stdout(io.StringIO()):\n"
+    "    try:\n"
+    "        main()\n"
+    "    except SystemExit as exit:\n"
+    "        assert exit.code == 1, exit.code  # the example has findings\n"
+)
+
+
 def test_evaluating_a_snapshot_as_text_imports_no_other_format() -> None:
-    run = (
-        f"sys.argv = ['policyengine', 'evaluate', {str(EXAMPLE)!r}]\n"
-        "from policyengine.cli import main\n"
-        "with contextlib.redirect_stdout(io.StringIO()):\n"
-        "    try:\n"
-        "        main()\n"
-        "    except SystemExit as exit:\n"
-        "        assert exit.code == 1, exit.code  # the example has findings\n"
-    )
-    loaded = _imported(run)
+    loaded = _imported(_EVALUATE)
     assert "policyengine.runtime.compiled" in loaded  # it did evaluate
     assert loaded.isdisjoint(NOT_AT_START), sorted(loaded & set(NOT_AT_START))
+
+
+def test_evaluating_with_the_policies_in_the_parse_cache_imports_no_parser() -> None:
+    _imported(_EVALUATE)  # parses the bundled packs into the cache, if they are not
+    loaded = _imported(_EVALUATE)
+    assert "policyengine.runtime.compiled" in loaded
+    assert "policyengine.frontend.parser" in loaded  # it did read the cache
+    assert loaded.isdisjoint(PARSER), sorted(loaded & set(PARSER))
 
 
 @pytest.mark.parametrize("name", policyengine.__all__)

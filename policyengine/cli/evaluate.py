@@ -47,7 +47,7 @@ from policyengine.core.semantics import Severity
 from policyengine.inputs import importers
 from policyengine.inputs.files import read_stdin, read_text
 from policyengine.outputs import Format, needs_every_outcome, render
-from policyengine.pipeline import delta, engine, jobs, verdicts
+from policyengine.pipeline import engine
 from policyengine.pipeline.config import FailOn
 from policyengine.pipeline.reading import Reading
 from policyengine.pipeline.selection import select
@@ -331,7 +331,7 @@ def run(snapshots: Sequence[Path], options: EvaluateOptions) -> NoReturn:
     written: list[Output] = []
     try:
         reading = options.inputs.reading()
-        jobs.executor_options(str(execution.executor), execution.scheduler)
+        engine.executor_options(str(execution.executor), execution.scheduler)
         apart = execution.apart(len(snapshots))
         if apart and options.compare.wanted():
             compare = options.compare
@@ -437,6 +437,8 @@ def run(snapshots: Sequence[Path], options: EvaluateOptions) -> NoReturn:
 def _compare(snapshots: Sequence[Path], options: EvaluateOptions, reading: Reading) -> NoReturn:
     """`evaluate --operation` and `evaluate --baseline-snapshot`: what would change, with
     the gate, waivers and baseline of `evaluate`."""
+    from policyengine.pipeline import delta, verdicts  # what a plain run does not use
+
     operation, baseline = options.compare.operation, options.compare.baseline_snapshot
     json_out = options.report.fmt is Format.JSON
     say = common.say_read(reading.verbose)

@@ -35,7 +35,7 @@ from policyengine.core.diagnostics import DiagnosticError
 from policyengine.core.errors import InputError, UsageError
 from policyengine.frontend.loader import Loaded
 from policyengine.inputs import importers
-from policyengine.pipeline import engine, verdicts
+from policyengine.pipeline import engine
 from policyengine.pipeline.config import FailOn
 from policyengine.results import explanations
 from policyengine.results.gate import Gate, Verdict
@@ -87,6 +87,8 @@ def explain(
     console.use(color)
     policies = PolicyOptions(policy, param or (), params_file)
     inputs = InputOptions(input_format, region, verbose, now, tf_dir)
+    from policyengine.pipeline import verdicts  # imported by the command that uses it
+
     json_out = fmt is ExplainFormat.JSON
     try:
         loaded = common.load_policies(policies)

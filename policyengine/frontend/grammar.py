@@ -8,9 +8,10 @@ import os
 from functools import cache
 from importlib import resources
 from pathlib import Path as FsPath
+from typing import TYPE_CHECKING
 
-from lark import Lark
-from lark.exceptions import LarkError, UnexpectedInput
+if TYPE_CHECKING:  # lark is imported when a text is parsed, not at start-up
+    from lark import Lark
 
 
 def grammar_text() -> str:
@@ -44,6 +45,8 @@ def cache_file(grammar: str, start: str = "start") -> str | bool:
 def lark_parser(start: str = "start") -> Lark:
     """The LALR parser of the grammar from `start`: the whole file, or one `rule` block
     (what an editor's change reparses)."""
+    from lark import Lark
+
     grammar = grammar_text()
     return Lark(
         grammar,
@@ -59,6 +62,8 @@ def keywords_after(prefix: str) -> frozenset[str] | None:
     """The keywords the grammar accepts next after `prefix` (the text before the cursor,
     without the word being typed); None when the prefix does not parse so far, and so
     tells nothing. What an editor offers to complete."""
+    from lark.exceptions import LarkError, UnexpectedInput
+
     parser = lark_parser()
     try:
         interactive = parser.parse_interactive(prefix)

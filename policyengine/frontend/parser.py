@@ -1,5 +1,6 @@
 """Text -> syntax tree. With the grammar, the tree builder and the syntax errors, the only
-modules that import lark.
+modules that import lark, and only when a text is parsed: a run whose files are all in
+the cache never imports lark, the tree builder or the syntax errors (start-up time).
 
 `parse` returns an `ast.ModelFile` or `ast.PolicyFile`, or raises `DiagnosticError` with
 a PE001/PE002 diagnostic in the language's own words; a lark exception never escapes.
@@ -13,22 +14,20 @@ import pickle
 from collections import OrderedDict
 from functools import cache
 from pathlib import Path as FsPath
-
-from lark.exceptions import UnexpectedInput, VisitError
+from typing import TYPE_CHECKING
 
 from policyengine.core import semantics
 from policyengine.core.diagnostics import DiagnosticError
 from policyengine.core.source import Source
-from policyengine.frontend import ast, tree_builder
-from policyengine.frontend.chains import shaped
-from policyengine.frontend.grammar import cache_file, grammar_text, lark_parser
-from policyengine.frontend.rule_blocks import RuleReuse
-from policyengine.frontend.syntax_errors import syntax_error
-from policyengine.frontend.tree_builder import LiteralError, TreeBuilder
+from policyengine.frontend import ast
+from policyengine.frontend.grammar import cache_file, grammar_text
+
+if TYPE_CHECKING:
+    from policyengine.frontend.rule_blocks import RuleReuse
 
 _RECENT: OrderedDict[tuple[str, str], ast.File] = OrderedDict()
 _KEPT_IN_MEMORY = 64  # the files of a folder an editor checks again on every change
-_REUSE = RuleReuse()
+_REUSE: RuleReuse | None = None  # made on an editor's first buffer: it imports lark
 
 
 def parse(source: Source, keep: bool = True) -> ast.File:
@@ -55,7 +54,7 @@ def parse(source: Source, keep: bool = True) -> ast.File:
 def _parse_cached(source: Source, keep: bool) -> ast.File:
     if not keep:
         # An editor's buffer: the next keystroke's text shares most rule blocks with it.
-        return _REUSE.parse(source) or _parse(source)
+        return _reuse().parse(source) or _parse(source)
     cached = _ast_cache(source)
     if cached is not None:
         try:
@@ -76,6 +75,15 @@ def _parse_cached(source: Source, keep: bool) -> ast.File:
     return result
 
 
+def _reuse() -> RuleReuse:
+    global _REUSE
+    if _REUSE is None:
+        from policyengine.frontend.rule_blocks import RuleReuse
+
+        _REUSE = RuleReuse()
+    return _REUSE
+
+
 _KEPT_TREES = 500  # a few MB: every version of the files a user evaluates lately
 
 
@@ -93,7 +101,8 @@ def _code_digest() -> str:
     """What a cached syntax tree depends on besides its text: the grammar and the code
     that builds the tree (and the enums it holds)."""
     digest = hashlib.sha256(grammar_text().encode("utf-8"))
-    for module in (__file__, tree_builder.__file__, ast.__file__, semantics.__file__):
+    builder = FsPath(__file__).with_name("tree_builder.py")  # not imported: it imports lark
+    for module in (__file__, builder, ast.__file__, semantics.__file__):
         digest.update(FsPath(module).read_bytes())
     return digest.hexdigest()
 
@@ -109,6 +118,13 @@ def _ast_cache(source: Source) -> FsPath | None:
 
 
 def _parse(source: Source) -> ast.File:
+    from lark.exceptions import UnexpectedInput, VisitError
+
+    from policyengine.frontend.chains import shaped
+    from policyengine.frontend.grammar import lark_parser
+    from policyengine.frontend.syntax_errors import syntax_error
+    from policyengine.frontend.tree_builder import LiteralError, TreeBuilder
+
     try:
         tree = lark_parser().parse(source.text)
     except UnexpectedInput as exc:

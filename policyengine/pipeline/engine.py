@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from policyengine.core.diagnostics import Diagnostic, Level
-from policyengine.core.errors import InputError
+from policyengine.core.errors import InputError, UsageError
 from policyengine.core.files import Confinement
 from policyengine.frontend.loader import (
     Loaded,
@@ -240,6 +240,15 @@ def evaluate_report(
         every_outcome=every_outcome,
         any_account=any_account,
     )
+
+
+def executor_options(executor: str, scheduler: str | None) -> None:
+    """Usage errors of --executor and --scheduler together (checked before the running
+    apart, which a plain run does not import, is wanted)."""
+    if executor == "dask" and not scheduler:
+        raise UsageError("--executor dask needs --scheduler ADDRESS (e.g. tcp://10.0.0.5:8786)")
+    if executor != "dask" and scheduler:
+        raise UsageError("--scheduler is for --executor dask")
 
 
 def evaluate_apart(

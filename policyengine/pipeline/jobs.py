@@ -189,11 +189,3 @@ def tasks_for(paths: Sequence[Path], reading: Reading, read_stdin: Callable[[], 
             stdin_read = True
         out.append(Task(str(path), reading, text))
     return out
-
-
-def executor_options(executor: str, scheduler: str | None) -> None:
-    """Usage errors of --executor and --scheduler together."""
-    if executor == "dask" and not scheduler:
-        raise UsageError("--executor dask needs --scheduler ADDRESS (e.g. tcp://10.0.0.5:8786)")
-    if executor != "dask" and scheduler:
-        raise UsageError("--scheduler is for --executor dask")
