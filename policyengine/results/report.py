@@ -40,7 +40,7 @@ from policyengine.results.explain import (
 from policyengine.results.gate import Gate as Gate
 from policyengine.results.gate import Verdict
 from policyengine.results.waivers import Waiver
-from policyengine.runtime import Proof, Result, Status, evaluate, trace
+from policyengine.runtime import Proof, Result, Status, Tally, evaluate, trace
 
 REPORT_VERSION = 1
 OUTCOMES = ("fail", "error", "pass", "skipped")
@@ -303,8 +303,11 @@ def evaluate_snapshot(compiled: plan.Plan, store: Store, *, every_outcome: bool 
     `every_outcome`, a pass or skipped outcome is a count: no output will list it."""
     findings: list[Finding] = []
     tallied: Counter[tuple[str, Status]] = Counter()
+    # Without every outcome, the evaluation counts passes and skips itself: no `Result`
+    # is made for them (a rule run per region still gives each, counted here).
+    tallies: dict[str, Tally] | None = None if every_outcome else {}
     with collector.paused():  # an outcome per resource and rule, and no cycles
-        for result in evaluate(compiled, store):
+        for result in evaluate(compiled, store, tallies):
             if result.status not in (Status.FAIL, Status.ERROR):
                 if every_outcome:
                     findings.append(Finding(result, None))
@@ -313,6 +316,10 @@ def evaluate_snapshot(compiled: plan.Plan, store: Store, *, every_outcome: bool 
                 continue
             proof = trace(store, result)
             findings.append(Finding(result, proof, fingerprint(proof)))
+    for rule_id, counts in (tallies or {}).items():
+        for status, n in counts.items():
+            if n:
+                tallied[rule_id, status] += n
     not_read = tuple((n.file, n.api) for n in store.not_read)
     return Part(
         store.file,

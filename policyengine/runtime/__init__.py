@@ -15,6 +15,7 @@ from policyengine.runtime.outcomes import Result as Result
 from policyengine.runtime.outcomes import Status as Status
 from policyengine.runtime.outcomes import Trace as Trace
 from policyengine.runtime.outcomes import Unknown as Unknown
+from policyengine.runtime.rules import Tally as Tally
 from policyengine.runtime.rules import decisive as decisive
 from policyengine.runtime.rules import evaluate_interpreted as evaluate_interpreted
 from policyengine.runtime.rules import trace as trace

@@ -30,8 +30,11 @@ from policyengine.runtime.rules import (
     Decide,
     Env,
     Runner,
+    Tally,
+    decided_by,
     driver,
     evaluate_interpreted,
+    id_format_applies,
     interpreted,
     run_all,
     runner,
@@ -475,8 +478,28 @@ def compile_plan(compiled: plan.Plan) -> CompiledPlan:
 def _decider(compiled: CompiledRule, store: Store, walked: Decide) -> Decide:
     """A rule's outcome from its closures; what they cannot decide, the interpreter
     decides again and words."""
-    decide = driver(compiled.rule, store, compiled.where, compiled.unless, compiled.condition)
-    budget = compiled.budget
+    rule, budget = compiled.rule, compiled.budget
+    if compiled.where is None and compiled.unless is None:
+        # `driver` with nothing to check before the condition, in one call: most rules
+        # have neither `where` nor `unless`, and a call per outcome is much of its cost.
+        condition, (when_true, when_false) = compiled.condition, decided_by(rule)
+        checks_id, m = isinstance(rule.condition, plan.IdFormatOp), store.model
+
+        def decide_direct(env: Env) -> tuple[Status, str]:
+            budget.steps = 0  # the step limit is per outcome
+            if checks_id:
+                settled = id_format_applies(env[0], m)
+                if settled is not None:
+                    return settled
+            t = condition(env, store)
+            if t is True:
+                return when_true
+            if t is False:
+                return when_false
+            return walked(env)  # UNDECIDED
+
+        return decide_direct
+    decide = driver(rule, store, compiled.where, compiled.unless, compiled.condition)
 
     def decide_fast(env: Env) -> tuple[Status, str]:
         budget.steps = 0  # the step limit is per outcome
@@ -486,19 +509,23 @@ def _decider(compiled: CompiledRule, store: Store, walked: Decide) -> Decide:
     return decide_fast
 
 
-def evaluate(compiled: plan.Plan, store: Store) -> list[Result]:
+def evaluate(
+    compiled: plan.Plan, store: Store, tallies: dict[str, Tally] | None = None
+) -> list[Result]:
     """Every outcome, in snapshot order then policy order, on the fast path. Records no
-    evidence; `trace` re-runs one outcome for its proof."""
+    evidence; `trace` re-runs one outcome for its proof. With `tallies`, the pass and
+    skipped outcomes of rules about resources are counted there, not kept (`run_all`)."""
     if store.has_unknowns:
         # Values a Terraform plan knows only after apply: the interpreter turns each one
         # it reads into an `error` naming the address; the closures do not look for them.
-        return evaluate_interpreted(compiled, store)
+        return evaluate_interpreted(compiled, store, tallies)
     fast = compile_plan(compiled)
     ev = Evaluator(store, tracing=False)
 
-    def make_runner(rule: plan.RulePlan) -> Runner:
+    def make_runner(rule: plan.RulePlan, tally: Tally | None) -> Runner:
         walked = interpreted(ev, rule)
         found = fast.rules.get(rule.id)
-        return runner(rule, store, walked if found is None else _decider(found, store, walked))
+        decide = walked if found is None else _decider(found, store, walked)
+        return runner(rule, store, decide, tally)
 
-    return run_all(compiled, store, make_runner)
+    return run_all(compiled, store, make_runner, tallies)

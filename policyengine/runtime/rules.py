@@ -32,6 +32,9 @@ U = TypeVar("U")  # what the evaluator deciding a condition uses for "undecided"
 Check = Callable[[Env, Store], "bool | U"]  # a condition, decided in one environment
 Decide = Callable[[Env], tuple[Status, str]]  # an outcome, decided in one environment
 Runner = Callable[[Resource, list[Result]], None]  # appends one subject's outcomes
+# A rule's pass and skipped outcomes counted, not kept, when no output lists them: a
+# number per status instead of a `Result` each.
+Tally = dict[Status, int]
 _PASS: Final = (Status.PASS, "")
 _FAIL: Final = (Status.FAIL, "")
 _NOT_APPLICABLE: Final = (Status.SKIPPED, "not applicable: its `where` does not hold")
@@ -49,7 +52,7 @@ def driver(
     compiled): `where`, then `unless`, then the condition. What a condition could not
     decide is returned as it is, for the evaluator to word."""
     checks_id = isinstance(rule.condition, plan.IdFormatOp)
-    passes_when = rule.mode == "require"  # the condition's truth that passes
+    when_true, when_false = decided_by(rule)
 
     def decide(env: Env) -> tuple[Status, str] | U:
         if where is not None:
@@ -65,18 +68,25 @@ def driver(
             if t:
                 return _EXEMPT
         if checks_id:
-            settled = _id_format_applies(env[0], store.model)
+            settled = id_format_applies(env[0], store.model)
             if settled is not None:
                 return settled
         t = condition(env, store)
-        if t is not True and t is not False:
-            return t
-        return _PASS if t is passes_when else _FAIL
+        if t is True:
+            return when_true
+        if t is False:
+            return when_false
+        return t
 
     return decide
 
 
-def _id_format_applies(subject: Resource, m: model.Model) -> tuple[Status, str] | None:
+def decided_by(rule: plan.RulePlan) -> tuple[tuple[Status, str], tuple[Status, str]]:
+    """The outcomes a rule's condition decides: (when it holds, when it does not)."""
+    return (_PASS, _FAIL) if rule.mode == "require" else (_FAIL, _PASS)
+
+
+def id_format_applies(subject: Resource, m: model.Model) -> tuple[Status, str] | None:
     """The outcome of an id-format rule that its subject decides before its id is read:
     a kind without an id format, an id not assigned yet, an id that is a name."""
     identity = m.kinds[subject.kind].identity
@@ -121,15 +131,33 @@ def new_env(rule: plan.RulePlan, resource: Resource) -> Env:
     return env
 
 
-def runner(rule: plan.RulePlan, store: Store, decide_one: Decide) -> Runner:
-    """A rule over one subject: one outcome, or for a sentence one per edge."""
+def runner(
+    rule: plan.RulePlan, store: Store, decide_one: Decide, tally: Tally | None = None
+) -> Runner:
+    """A rule over one subject: one outcome, or for a sentence one per edge. With a
+    `tally`, a pass or skipped outcome is counted there and no `Result` is made for it."""
     slots, plain = rule.slots, not rule.lets and not rule.per_region
+    fail, error = Status.FAIL, Status.ERROR
+
+    def keep(
+        resource: Resource,
+        status: Status,
+        reason: str,
+        out: list[Result],
+        edge: Edge | None = None,
+        target: Resource | None = None,
+    ) -> None:
+        if tally is not None and status is not fail and status is not error:
+            tally[status] += 1
+        else:
+            out.append(Result(rule, resource, status, reason, edge, target))
+
     if rule.edge is None:
         if not plain:
 
             def run_one(resource: Resource, out: list[Result]) -> None:
                 status, reason = decide_one(new_env(rule, resource))
-                out.append(Result(rule, resource, status, reason))
+                keep(resource, status, reason, out)
 
             return run_one
 
@@ -137,17 +165,25 @@ def runner(rule: plan.RulePlan, store: Store, decide_one: Decide) -> Runner:
             env: Env = [None] * slots  # `new_env` of a rule without lets, inline
             env[0] = resource
             status, reason = decide_one(env)
-            out.append(Result(rule, resource, status, reason))
+            # `keep`, inline: most outcomes pass, and a call each is most of their cost
+            if tally is not None and status is not fail and status is not error:
+                tally[status] += 1
+            else:
+                out.append(Result(rule, resource, status, reason))
 
         return run_plain
 
     relation = rule.edge
     edges_from, incomplete_at = store.edge_index(relation)
     target_kind = store.model.kinds[relation.target]
+    public_applies = (
+        isinstance(rule.condition, plan.SameLocationOp) and rule.condition.scope == "region"
+    )
 
     def run_edges(resource: Resource, out: list[Result]) -> None:
-        edges = edges_from.get(resource.index)
-        gaps = incomplete_at.get(resource.index)
+        index = resource.index
+        edges = edges_from.get(index)
+        gaps = incomplete_at.get(index)
         if gaps:
             for path, pointer in gaps:
                 # An edge may be hidden behind the missing attribute: that cannot pass.
@@ -156,21 +192,24 @@ def runner(rule: plan.RulePlan, store: Store, decide_one: Decide) -> Runner:
             if not edges:
                 return
         if not edges:
-            reason = f"not applicable: no `{relation.name}` edge"
-            out.append(Result(rule, resource, Status.SKIPPED, reason))
+            keep(resource, Status.SKIPPED, f"not applicable: no `{relation.name}` edge", out)
             return
         for edge in edges:
-            public = _everywhere(rule, target_kind, resource, edge)
-            if public is not None:
-                out.append(public)
-                continue
-            if not edge.targets:
-                out.append(_dangling(rule, relation, resource, edge))
+            targets = edge.targets
+            if public_applies:
+                public = _everywhere(target_kind, resource, edge)
+                if public is not None:
+                    keep(resource, Status.PASS, public, out, edge)
+                    continue
+            if not targets:
+                status, reason = _dangling(relation, edge)
+                keep(resource, status, reason, out, edge)
                 continue
             # Several candidates (a name unique per region): the edge holds if one
             # satisfies the rule, so the best outcome counts.
-            best: tuple[Status, str, Resource] | None = None
-            for target in edge.targets:
+            best_status: Status | None = None
+            best_reason, best_target = "", targets[0]
+            for target in targets:
                 if plain:
                     env: Env = [None] * slots
                     env[0] = resource
@@ -178,50 +217,51 @@ def runner(rule: plan.RulePlan, store: Store, decide_one: Decide) -> Runner:
                     env = new_env(rule, resource)  # a `let` may read the other end
                 env[1] = target
                 status, reason = decide_one(env)
-                if best is None or rank(status) < rank(best[0]):
-                    best = (status, reason, target)
-            assert best is not None
-            out.append(Result(rule, resource, best[0], best[1], edge, best[2]))
+                if best_status is None or rank(status) < rank(best_status):
+                    best_status, best_reason, best_target = status, reason, target
+            assert best_status is not None
+            keep(resource, best_status, best_reason, out, edge, best_target)
 
     return run_edges
 
 
-def _everywhere(
-    rule: plan.RulePlan, target: model.Kind, resource: Resource, edge: Edge
-) -> Result | None:
+def _everywhere(target: model.Kind, resource: Resource, edge: Edge) -> str | None:
     """A same-region requirement on a public resource the snapshot does not list in the
-    subject's region holds: a public image or command exists in every region."""
-    condition = rule.condition
-    if not (isinstance(condition, plan.SameLocationOp) and condition.scope == "region"):
-        return None
+    subject's region holds: a public image or command exists in every region. The reason
+    of that pass, or None when the edge is judged as listed."""
     if any(t.region == resource.region for t in edge.targets):
         return None  # listed in its region: judged as listed
     if not target.names_public(edge.value):
         return None
-    reason = f"{target.name} `{edge.value}` is public: it exists in every region"
-    return Result(rule, resource, Status.PASS, reason, edge)
+    return f"{target.name} `{edge.value}` is public: it exists in every region"
 
 
-def _dangling(
-    rule: plan.RulePlan, relation: model.Relation, resource: Resource, edge: Edge
-) -> Result:
+def _dangling(relation: model.Relation, edge: Edge) -> tuple[Status, str]:
     if relation.dangle_reason is None:
-        return Result(rule, resource, Status.ERROR, dangling(edge), edge)
+        return Status.ERROR, dangling(edge)
     reason = f"{relation.target} `{edge.value}` is not in the snapshot ({relation.dangle_reason})"
-    return Result(rule, resource, Status.SKIPPED, reason, edge)
+    return Status.SKIPPED, reason
 
 
 def run_all(
-    compiled: plan.Plan, store: Store, make_runner: Callable[[plan.RulePlan], Runner]
+    compiled: plan.Plan,
+    store: Store,
+    make_runner: Callable[[plan.RulePlan, Tally | None], Runner],
+    tallies: dict[str, Tally] | None = None,
 ) -> list[Result]:
     """Every outcome, in snapshot order then policy order, each rule run by the runner
-    `make_runner` gives it (built once per rule)."""
+    `make_runner` gives it (built once per rule). With `tallies`, the pass and skipped
+    outcomes of each rule about resources are counted in `tallies[rule id]`, not kept;
+    a rule run per region keeps all of its outcomes (a gap may replace them)."""
     made: dict[str, Runner] = {}
 
     def made_for(rule: plan.RulePlan) -> Runner:
         found = made.get(rule.id)
         if found is None:
-            found = made[rule.id] = make_runner(rule)
+            tally = None
+            if tallies is not None and not rule.per_region:
+                tally = tallies.setdefault(rule.id, dict.fromkeys((Status.PASS, Status.SKIPPED), 0))
+            found = made[rule.id] = make_runner(rule, tally)
         return found
 
     runners = {
@@ -262,11 +302,18 @@ def interpreted(ev: Evaluator, rule: plan.RulePlan) -> Decide:
     return decide_walked
 
 
-def evaluate_interpreted(compiled: plan.Plan, store: Store) -> list[Result]:
-    """Every outcome, in snapshot order then policy order, walking the plan. Records no
-    evidence. The compiled path (`compiled.evaluate`) gives the same outcomes faster."""
+def evaluate_interpreted(
+    compiled: plan.Plan, store: Store, tallies: dict[str, Tally] | None = None
+) -> list[Result]:
+    """Every outcome, in snapshot order then policy order, walking the plan (with
+    `tallies`, passes and skips counted: `run_all`). Records no evidence. The compiled
+    path (`compiled.evaluate`) gives the same outcomes faster."""
     ev = Evaluator(store, tracing=False)
-    return run_all(compiled, store, lambda rule: runner(rule, store, interpreted(ev, rule)))
+
+    def make_runner(rule: plan.RulePlan, tally: Tally | None) -> Runner:
+        return runner(rule, store, interpreted(ev, rule), tally)
+
+    return run_all(compiled, store, make_runner, tallies)
 
 
 def trace(store: Store, result: Result) -> Proof:
