@@ -8,9 +8,12 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from policyengine import Store, load, parse_snapshot
 from policyengine.frontend.loader import Loaded
+from policyengine.inputs.snapshot import holds_unknown, may_spell_unknown
 from policyengine.runtime import Status, evaluate
 
 POLICY = """\
@@ -172,3 +175,37 @@ def test_an_eip_bound_in_terraform_is_the_instance_public_address(
     results = json.loads(out)["results"]
     public = [r for r in results if r["rule"] == "org_baseline.no_public_ip"]
     assert [r["outcome"] for r in public] == [outcome]
+
+
+_KEYS = st.sampled_from(["$unknown", "$unknow", "unknown", "ref", "zone", "名"])
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=6),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_KEYS | st.text(), inner),
+    max_leaves=10,
+)
+
+
+def _escaped(text: str, which: int) -> str:
+    """`text` with one character of each `"$unknown"` string spelled `\\uXXXX`."""
+    char = "$unknown"[which]
+    spelled = "$unknown".replace(char, f"\\u{ord(char):04{'x' if which % 2 else 'X'}}")
+    return text.replace('"$unknown"', f'"{spelled}"')
+
+
+@given(_JSON, st.booleans(), st.integers(0, 7), st.booleans())
+def test_a_text_that_cannot_spell_the_marker_holds_none(
+    data: Any, ascii_only: bool, which: int, escape: bool
+) -> None:
+    """The quick search over the text never says "no marker" for a document holding one,
+    however its characters are escaped; and it says so for text with no way to spell it."""
+    text = json.dumps(data, ensure_ascii=ascii_only)
+    if escape:
+        text = _escaped(text, which)
+    assert json.loads(text) == data
+    for spelled in (text, text.encode()):
+        if not may_spell_unknown(spelled):
+            assert not holds_unknown(data)
+    if "$unknown" not in text and "\\u" not in text:
+        assert not may_spell_unknown(text)
+    assert holds_unknown({"a": [{"$unknown": "x"}]})
+    assert may_spell_unknown('{"a": [{"\\u0024unknown": "x"}]}')

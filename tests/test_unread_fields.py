@@ -114,7 +114,6 @@ def _unread(kind: str) -> list[str]:
     return sorted(_policies().plan.model.kinds[kind].declared - _reads()[kind])
 
 
-@settings(max_examples=15, suppress_health_check=[HealthCheck.too_slow])
 @given(
     which=st.sampled_from([0, 1, 2]),
     added=st.lists(

@@ -61,6 +61,15 @@ def holds_unknown(data: object) -> bool:
     return False
 
 
+def may_spell_unknown(text: str | bytes) -> bool:
+    """Whether JSON text can hold a `$unknown` key: it spells it, or has a `\\u` escape
+    (which may spell any of its characters). False tells `holds_unknown` is False without
+    the walk: a search in C, a tenth of the walk's time."""
+    if isinstance(text, bytes):
+        return UNKNOWN.encode() in text or b"\\u" in text
+    return UNKNOWN in text or "\\u" in text
+
+
 def as_unknown(value: object) -> UnknownValue | None:
     """The unknown a snapshot value stands for, or None for an ordinary value."""
     if isinstance(value, dict) and UNKNOWN in value:
@@ -404,7 +413,7 @@ def parse_snapshot(text: str | bytes, file: str) -> Snapshot:
     """JSON text -> a snapshot whose envelope is valid. Model checks come in the store."""
     with collector.paused():  # as in `load_json`: validation makes many objects, no cycles
         data = load_json(text, file)
-        unknowns = holds_unknown(data)
+        unknowns = may_spell_unknown(text) and holds_unknown(data)
         if isinstance(text, bytes):  # read as bytes for speed: no lines to point at
             return parse_document(data, file, unknowns=unknowns)
         return parse_document(data, file, unknowns=unknowns, text=text)

@@ -22,6 +22,7 @@ from policyengine.inputs.snapshot import (
     UnknownValue,
     holds_unknown,
     load_json,
+    may_spell_unknown,
     parse_document,
     read_input,
 )
@@ -129,8 +130,9 @@ def read(path: Path, fmt: str, m: model.Model, options: Options, stdin: str | No
     converted = importer.convert(source, m, options)
     unknowns = converted.unknowns
     if importer.name == "snapshot":
-        # Told from the parsed data, whatever escapes the text spells the key with.
-        unknowns = holds_unknown(converted.document)
+        # Told from the parsed data, whatever escapes the text spells the key with; a
+        # text that cannot spell it is not walked.
+        unknowns = (text is None or may_spell_unknown(text)) and holds_unknown(converted.document)
     # A normalized snapshot file keeps its text: findings can then point at its lines.
     kept = text if importer.name == "snapshot" and source.path is not None and text else ""
     origins = _origins(converted, source, text if importer.name != "snapshot" else None)
