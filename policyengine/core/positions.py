@@ -1,8 +1,8 @@
 """Where each resource sits in a snapshot's JSON text, for outputs that point at lines.
 
-`json.loads` forgets positions, so the text is walked once more: one pass, linear in the
-text, run only when an output (SARIF, GitHub annotations) asks for positions. It finds
-where each element of the top-level `resources` array starts; the members of a resource
+`json.loads` forgets positions, so the text is read once more, when a finding first
+asks for a place in it: where each element of the top-level `resources` array starts
+(msgspec skips each resource in C without building it); the members of a resource
 (`/resources/8/zone`) are found when a finding first points into it.
 """
 
@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import json
 import re
+from functools import cached_property
+
+import msgspec
 
 from policyengine.core.source import Source
 
@@ -25,8 +28,12 @@ class Positions:
 
     def __init__(self, source: Source) -> None:
         self.source = source
-        self._starts = _resource_starts(source.text)  # offset of each resource
         self._members: dict[int, dict[str, int]] = {}  # walked when first asked
+
+    @cached_property
+    def _starts(self) -> list[int]:
+        """The offset of each resource, found when a position is first asked for."""
+        return _resource_starts(self.source.text)
 
     def resource(self, index: int) -> object:
         """The parsed JSON of the resource at `index` (None when the text has no such
@@ -103,7 +110,53 @@ def locate(source: Source, pointer: str) -> tuple[int, int] | None:
     return source.line_col(i)
 
 
+class _Resources(msgspec.Struct):
+    resources: list[msgspec.Raw] = []
+
+
+_BETWEEN = re.compile(r"[ \t\r\n]*,?[ \t\r\n]*")
+_OPENING = re.compile(r'"resources"[ \t\r\n]*:[ \t\r\n]*\[[ \t\r\n]*\Z')
+
+
 def _resource_starts(text: str) -> list[int]:
+    """The offset of each element of the top-level `resources` array."""
+    if text.isascii():  # then msgspec's byte offsets are offsets in the text
+        found = _raw_starts(text)
+        if found is not None:
+            return found
+    return _scanned_starts(text)
+
+
+def _raw_starts(text: str) -> list[int] | None:
+    """The resources' offsets from their lengths, as msgspec finds each resource's text
+    without decoding it (a twentieth of the scan below). None where the text is not laid
+    out as that finding expects (then the scan below decides)."""
+    try:
+        raws = msgspec.json.decode(text, type=_Resources).resources
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return None
+    if not raws:
+        return None
+    # The first resource is where its text first appears after `"resources": [`: an
+    # object's text (it has a quoted key) cannot appear inside a string, nor a resource
+    # in the envelope's other members; each next one follows a comma, and the last the
+    # closing bracket.
+    at = text.find(bytes(raws[0]).decode("ascii"))
+    if at < 0 or not _OPENING.search(text, 0, at):
+        return None
+    starts: list[int] = []
+    last = len(raws) - 1
+    for i, raw in enumerate(raws):
+        starts.append(at)
+        end = at + len(raw)
+        found = _BETWEEN.match(text, end)
+        at = found.end() if found is not None else end
+        if ("," in text[end:at]) != (i < last):
+            return None
+    return starts if text[at : at + 1] == "]" else None
+
+
+def _scanned_starts(text: str) -> list[int]:
     """The offset of each element of the top-level `resources` array. The values are
     skipped by json's own scanner, so the walk costs about what loading the text did.
     A text that is not JSON yields what was found before it broke: positions are a
