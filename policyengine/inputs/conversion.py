@@ -24,19 +24,24 @@ def ready(t: model.Type) -> Callable[[Any], bool]:
     it unchanged. A closure per type, built once per store, so good data costs a few
     calls. Times, CIDR blocks and port ranges are always converted (to one form)."""
     t = model.unwrap(t)
+    scalar = _scalar_types(t)
+    if scalar is not None:
+        return (lambda v: type(v) in scalar) if scalar else lambda v: False
     match t:
-        case model.Scalar(name="int"):
-            return lambda v: isinstance(v, int) and not isinstance(v, bool)
-        case model.Scalar(name="bool"):
-            return lambda v: isinstance(v, bool)
-        case model.Scalar(name="time" | "cidr" | "port_range"):
-            return lambda v: False
-        case model.Scalar() | model.RefT():
-            return lambda v: isinstance(v, str)
         case model.ListT(item=item):
+            items = _scalar_types(model.unwrap(item))
+            if items:  # the usual list of ids: every element's type tested in C
+                allowed = items | {type(None)}
+                return lambda v: type(v) is list and all(map(allowed.__contains__, map(type, v)))
             item_ready = ready(item)
             return lambda v: isinstance(v, list) and all(x is None or item_ready(x) for x in v)
         case model.MapT(value=vt):
+            values = _scalar_types(model.unwrap(vt))
+            if values:
+                allowed = values | {type(None)}
+                return lambda v: (
+                    type(v) is dict and all(map(allowed.__contains__, map(type, v.values())))
+                )
             value_ready = ready(vt)
             return lambda v: (
                 isinstance(v, dict) and all(x is None or value_ready(x) for x in v.values())
@@ -44,13 +49,36 @@ def ready(t: model.Type) -> Callable[[Any], bool]:
         case model.RecordT(fields=fields):
             if t.name in canonical.SPELLINGS:
                 return lambda v: False  # its enum-like fields are spelled one way
-            fields_ready = tuple((name, ready(ft)) for name, ft in fields)
-            return lambda v: (
-                isinstance(v, dict)
-                and all(v.get(name) is None or ready(v[name]) for name, ready in fields_ready)
-            )
+            by_name = {name: ready(ft) for name, ft in fields}
+
+            def record_ready(v: Any) -> bool:
+                if type(v) is not dict:
+                    return False
+                for name, x in v.items():  # the fields present: often fewer than declared
+                    field_ready = by_name.get(name)
+                    if field_ready is not None and x is not None and not field_ready(x):
+                        return False
+                return True
+
+            return record_ready
         case _:
             return lambda v: True
+
+
+def _scalar_types(t: model.Type) -> frozenset[type] | None:
+    """The Python types a parsed JSON value of scalar type `t` has when it needs no
+    conversion (tested as `type(v) in ...`: JSON's parser makes no subclasses, and bool is
+    not int here); empty for the types always converted; None for a type not scalar."""
+    match t:
+        case model.Scalar(name="int"):
+            return frozenset({int})
+        case model.Scalar(name="bool"):
+            return frozenset({bool})
+        case model.Scalar(name="time" | "cidr" | "port_range"):
+            return frozenset()
+        case model.Scalar() | model.RefT():
+            return frozenset({str})
+    return None
 
 
 def mark_unknowns(data: Any) -> Any:

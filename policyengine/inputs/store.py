@@ -94,31 +94,43 @@ class Store:
             )
             for name, kind in self.model.kinds.items()
         }
+        # A kind named by one attribute: its key is that attribute's text, when it is one.
+        single = {
+            name: ("id",)
+            if isinstance(kind.identity, model.IdFormat)
+            else (kind.identity.attribute,)
+            if isinstance(kind.identity, model.NamedBy)
+            else ()
+            for name, kind in self.model.kinds.items()
+        }
+        kinds, file = self.model.kinds, self.file
+        resources, by_kind, identity = self.resources, self.by_kind, self._identity
         for index, data in enumerate(raw):
-            at = f"/resources/{index}"
             kind_name = data["kind"]
-            kind = self.model.kinds.get(kind_name)
+            kind = kinds.get(kind_name)
             if kind is None:
-                hint = did_you_mean(kind_name, self.model.kinds) or (
-                    "the model knows " + ", ".join(f"`{k}`" for k in sorted(self.model.kinds))
+                hint = did_you_mean(kind_name, kinds) or (
+                    "the model knows " + ", ".join(f"`{k}`" for k in sorted(kinds))
                 )
                 problems.append(
-                    Problem(self.file, f"{at}/kind", f"unknown kind `{kind_name}`; {hint}")
+                    Problem(file, f"/resources/{index}/kind", f"unknown kind `{kind_name}`; {hint}")
                 )
                 continue
-            key = self._key(kind, data, at, problems)
-            if key is None:
-                continue
+            named = single[kind_name]
+            key = data.get(named[0]) if named else None
+            if type(key) is not str or not key:  # not the usual plain id: the full check
+                key = self._key(kind, data, f"/resources/{index}", problems)
+                if key is None:
+                    continue
             before = len(problems)
             copied = False
-            for name, t, ready in declared[kind.name]:
+            for name, t, ready in declared[kind_name]:
                 value = data.get(name)
                 if value is not None and not ready(value):
                     if not copied:  # converted on a copy: the document stays as it was read
                         data, copied = dict(data), True
-                    data[name] = conversion.convert(
-                        value, t, self.file, f"{at}/{pointer_escape(name)}", problems, data
-                    )
+                    at = f"/resources/{index}/{pointer_escape(name)}"
+                    data[name] = conversion.convert(value, t, file, at, problems, data)
             if len(problems) > before:
                 continue
             region, zone = data.get("region"), data.get("zone")
@@ -126,38 +138,36 @@ class Store:
                 zone = None  # located in a region here: a zone in the data is not its place
             if isinstance(zone, str) and isinstance(region, str) and zone and region:
                 self.locations.add(region, zone)
-            scope_key = region if kind.unique_per_region else None
-            ident = (kind.name, scope_key, key)
+            ident = (kind_name, region if kind.unique_per_region else None, key)
             if ident in seen:
                 where = f" in region `{region}`" if kind.unique_per_region else ""
                 problems.append(
                     Problem(
-                        self.file,
-                        at,
-                        f"duplicate {kind.name} `{key}`{where}: also at /resources/{seen[ident]}",
+                        file,
+                        f"/resources/{index}",
+                        f"duplicate {kind_name} `{key}`{where}: also at /resources/{seen[ident]}",
                     )
                 )
                 continue
             seen[ident] = index
             source = data.get("source")
-            address = source.get("address") if isinstance(source, dict) else None
-            origin = Origin.of(source, self.file) if source is not None else None
-            resource = Resource(
-                index,
-                kind.name,
-                key,
-                data,
-                region,
-                zone,
-                self.file,
-                address,
-                origin,
-            )
-            if address:
-                self._by_address[address] = resource
-            self.resources.append(resource)
-            self.by_kind[kind.name].append(resource)
-            self._identity[kind.name].setdefault(key, []).append(resource)
+            if source is None:
+                resource = Resource(index, kind_name, key, data, region, zone, file)
+            else:
+                address = source.get("address") if isinstance(source, dict) else None
+                origin = Origin.of(source, file)
+                resource = Resource(
+                    index, kind_name, key, data, region, zone, file, address, origin
+                )
+                if address:
+                    self._by_address[address] = resource
+            resources.append(resource)
+            by_kind[kind_name].append(resource)
+            same = identity[kind_name].get(key)
+            if same is None:
+                identity[kind_name][key] = [resource]
+            else:
+                same.append(resource)
         # A zone-located resource without a region learns it from the location table.
         for resource in self.resources:
             if resource.region is None and isinstance(resource.zone, str):
