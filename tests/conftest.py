@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import functools
+import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 import typer.main
@@ -59,6 +61,44 @@ def transcript(args: Sequence[str], stdin: str | None = None) -> str:
     if err:
         text += f"--- stderr\n{err}"
     return text
+
+
+# An export of the example account (`collect` against the local stand-in of the
+# endpoints, or examples/aliyun-export/ made that way): DescribeInvocations is denied in
+# cn-hangzhou, and DescribeInstances has no LaunchTemplateId field, so the one planted
+# violation that rests on a template's region is a fact no export can hold.
+EXPORT_DENIED = "not collected: DescribeInvocations in cn-hangzhou: Forbidden.RAM"
+EXPORT_CANNOT_HOLD = {
+    ("ecs_locations.launch_template_region", "i-uf6bcb1vxfir8wkp796m", "lt-bp1f4lai0anrd4l1um9n")
+}
+
+
+def assert_the_example_accounts_findings(doc: dict[str, Any]) -> None:
+    """`evaluate --format json` of an export of the example account fails exactly the
+    account's planted violations (but the one no export can hold) and reports the denied
+    API's four rules as `error`, naming the denied call."""
+    planted = ROOT / "examples" / "ecs-account" / "expected.json"
+    expected = {(e["rule"], e["resource"], e["related"]) for e in json.loads(planted.read_text())}
+    failed = {
+        (r["rule"], r["resource"]["id"], (r["related"] or {}).get("id"))
+        for r in doc["results"]
+        if r["outcome"] == "fail"
+    }
+    assert failed == expected - EXPORT_CANNOT_HOLD
+    errors = {
+        (r["rule"], r["resource"]["id"], r["message"])
+        for r in doc["results"]
+        if r["outcome"] == "error"
+    }
+    assert errors == {
+        (rule, "cn-hangzhou", EXPORT_DENIED)
+        for rule in (
+            "ecs_locations.command_instance_region",
+            "ecs_locations.command_region",
+            "ecs_locations.resource_id_format",
+            "org_baseline.approved_region",
+        )
+    }
 
 
 @pytest.fixture(autouse=True, scope="session")
