@@ -6,6 +6,7 @@ drop what they do not know."""
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 from typing import Any
@@ -15,12 +16,20 @@ from conftest import ROOT
 
 from policyengine.inputs.importers.aliyun import APIS, RENAMES
 
+# Imported by the tests that use them, not at collection: the models take a second to
+# import, in every worker of a parallel run.
 MODELS = {
-    "ecs": pytest.importorskip("alibabacloud_ecs20140526.models"),
-    "vpc": pytest.importorskip("alibabacloud_vpc20160428.models"),
-    "ram": pytest.importorskip("alibabacloud_ram20150501.models"),
-    "kms": pytest.importorskip("alibabacloud_kms20160120.models"),
+    "ecs": "alibabacloud_ecs20140526.models",
+    "vpc": "alibabacloud_vpc20160428.models",
+    "ram": "alibabacloud_ram20150501.models",
+    "kms": "alibabacloud_kms20160120.models",
 }
+
+
+@functools.cache
+def _models(product: str) -> Any:
+    return pytest.importorskip(MODELS[product])
+
 
 RESPONSES = sorted(
     p
@@ -51,7 +60,7 @@ def _unknown_keys(data: Any, back: Any, path: str = "") -> list[str]:
 
 
 def _round_trip(api: str, data: dict[str, Any], product: str | None = None) -> Any:
-    models = MODELS[product or APIS[api].product]
+    models = _models(product or APIS[api].product)
     return getattr(models, f"{api}ResponseBody")().from_map(data).to_map()
 
 
