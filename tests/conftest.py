@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,14 @@ from syrupy.assertion import SnapshotAssertion
 from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 from typer.testing import CliRunner
 
-from policyengine.cli import app
+# Compiled modules are cached (in the git-ignored __pycache__ folders) even where
+# PYTHONDONTWRITEBYTECODE is set: the suite starts a worker per core and dozens of
+# short-lived Python processes, each of which would otherwise compile the package (and
+# pytest rewrite the test modules) again (about 3 s of each worker's start).
+sys.dont_write_bytecode = False
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+
+from policyengine.cli import app  # noqa: E402
 
 # The credential chain of `collect` never asks a cloud instance's metadata service (the
 # tests run on no ECS instance), and so starts no background refresh thread: a thread
@@ -101,11 +109,23 @@ def assert_the_example_accounts_findings(doc: dict[str, Any]) -> None:
     }
 
 
-@pytest.fixture(autouse=True, scope="session")
-def private_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+@pytest.hookimpl(trylast=True)  # after pytest's own, which makes the temporary folders
+def pytest_configure(config: pytest.Config) -> None:
     """Parse tables and syntax trees cached by the tests stay out of the user's cache
-    (the fuzz tests parse thousands of generated policies)."""
-    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("cache"))
+    (the fuzz tests parse thousands of generated policies). The run has one cache, which
+    the workers of a parallel run share: each would otherwise build the parse tables
+    and parse the bundled packs again."""
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None:
+        os.environ["XDG_CACHE_HOME"] = workerinput["policyengine_cache"]
+    else:
+        os.environ["XDG_CACHE_HOME"] = str(config._tmp_path_factory.mktemp("cache"))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """A worker of a parallel run is told the run's cache."""
+    node.workerinput["policyengine_cache"] = os.environ["XDG_CACHE_HOME"]
 
 
 # Property tests: ten examples each in the suite; `--hypothesis-profile=long`
