@@ -8,7 +8,7 @@ ever scans all resources per resource. Raises `InputError` for data the model re
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -238,6 +238,7 @@ class Store:
                 (path.steps[0], "/" + pointer_escape(path.steps[0]), path.optional[0])
                 if len(path.steps) == 1 and path.steps[0] != "*"
                 else None,
+                _reader(path),
             )
             for path in relation.paths
             if not path.from_target
@@ -269,16 +270,17 @@ class Store:
             for gap in targets.unknown:
                 absent.setdefault(source.index, []).append(gap)
             found: dict[str, tuple[list[str], str, list[Resource] | None]] = {}
-            for path, single in own_paths:
+            base = source.pointer
+            for path, single, reader in own_paths:
                 if single is not None:  # one attribute, the usual case: no walk
                     step, tail, optional = single
                     got = source.data.get(step)
                     if got is not None:
-                        reached: Any = ((got, source.pointer + tail),)
+                        reached: Any = ((got, base + tail),)
                     else:
-                        reached = () if optional else ((_ABSENT, source.pointer + tail),)
+                        reached = () if optional else ((_ABSENT, base + tail),)
                 else:
-                    reached = _values_at(source.data, path, 0, source.pointer)
+                    reached = reader(source.data, base)
                 for value, pointer in reached:
                     if value is _ABSENT:
                         absent.setdefault(source.index, []).append((path.text, pointer))
@@ -527,6 +529,45 @@ def _values_at(
         yield from _values_at(data[step], path, at + 1, f"{pointer}/{pointer_escape(step)}")
     elif not path.optional[at]:
         yield _ABSENT, f"{pointer}/{pointer_escape(step)}"
+
+
+Reached = list[tuple[Any, str]]
+
+
+def _reader(path: model.RelationPath) -> Callable[[dict[str, Any], str], Iterable[tuple[Any, str]]]:
+    """What `_values_at` yields for a resource's data and pointer, read without its walk
+    for the usual shapes, a list of ids (`security_group_ids[*]`) and a field of each
+    element of a list (`attachments[*].instance_id`)."""
+    steps, optional = path.steps, path.optional
+    if len(steps) not in (2, 3) or steps[0] == "*" or steps[1] != "*" or steps[-1] == "*":
+        return lambda data, pointer: _values_at(data, path, 0, pointer)
+    name, tail = steps[0], "/" + pointer_escape(steps[0])
+    field = steps[2] if len(steps) == 3 else None
+    field_tail = "/" + pointer_escape(field) if field is not None else ""
+    field_optional = optional[2] if field is not None else True
+
+    def read(data: dict[str, Any], pointer: str) -> Reached:
+        got = data.get(name)
+        if got is None:
+            return [] if optional[0] else [(_ABSENT, pointer + tail)]
+        if isinstance(got, UnknownValue):
+            return [(got, pointer + tail)]  # an unknown list hides what is under it
+        if not isinstance(got, list):
+            return []
+        prefix = f"{pointer}{tail}/"
+        if field is None:
+            return [(item, f"{prefix}{i}") for i, item in enumerate(got)]
+        out: Reached = []
+        for i, item in enumerate(got):
+            if isinstance(item, UnknownValue):
+                out.append((item, f"{prefix}{i}"))
+            elif isinstance(item, Mapping) and item.get(field) is not None:
+                out.append((item[field], f"{prefix}{i}{field_tail}"))
+            elif not field_optional:
+                out.append((_ABSENT, f"{prefix}{i}{field_tail}"))
+        return out
+
+    return read
 
 
 def _zonal(guard: model.Guard, data: Mapping[str, Any]) -> bool:
