@@ -22,8 +22,9 @@ from policyengine.inputs.snapshot import parse_snapshot
 from policyengine.inputs.store import Store
 from policyengine.pipeline import testing
 from policyengine.pipeline.testing import Case, Loads, find_test_files, read_test_file
-from policyengine.results.explain import ProofDocument, proof_to_json, render_proof_text
+from policyengine.results.explain import render_proof_text
 from policyengine.results.hints import fix_hints
+from policyengine.results.proof_json import ProofDocument, proof_to_json
 from policyengine.runtime import Proof, Result, Status, evaluate, trace
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -25,7 +25,8 @@ from policyengine.core.errors import InputError, UsageError
 from policyengine.frontend.loader import Loaded, bundled_policies, load
 from policyengine.inputs.snapshot import parse_snapshot
 from policyengine.inputs.store import Store
-from policyengine.results.explain import proof_to_json, render_proof_text
+from policyengine.results.explain import render_proof_text
+from policyengine.results.proof_json import proof_to_json
 from policyengine.results.report import build, render_json, render_text
 from policyengine.runtime import Result, Status, evaluate, trace
 

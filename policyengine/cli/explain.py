@@ -37,7 +37,6 @@ from policyengine.frontend.loader import Loaded
 from policyengine.inputs import importers
 from policyengine.pipeline import engine
 from policyengine.pipeline.config import FailOn
-from policyengine.results import explanations
 from policyengine.results.gate import Gate, Verdict
 
 
@@ -87,7 +86,9 @@ def explain(
     console.use(color)
     policies = PolicyOptions(policy, param or (), params_file)
     inputs = InputOptions(input_format, region, verbose, now, tf_dir)
-    from policyengine.pipeline import verdicts  # imported by the command that uses it
+    # Imported by the command that uses them: other commands start without them.
+    from policyengine.pipeline import verdicts
+    from policyengine.results import explanations
 
     json_out = fmt is ExplainFormat.JSON
     try:

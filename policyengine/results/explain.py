@@ -1,6 +1,9 @@
 """Outcomes -> what a person reads: the proof of one outcome as caret text, markdown or
 JSON, and the one-line message a report prints for a finding.
 
+The proof as a validated document (`explain --format json`) is `proof_json`'s: its
+pydantic models are imported by the commands that print one.
+
 Sentences come from the evidence the interpreter recorded, in the words of the rule as
 written (`requires same zone`), with the policy line underlined and each value's place
 in the snapshot.
@@ -10,10 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator, Mapping
-from typing import Any, Literal, assert_never
-
-from pydantic import BaseModel, ConfigDict
+from collections.abc import Iterator
+from typing import Any, assert_never
 
 from policyengine.core.diagnostics import Diagnostic, Level, render_text
 from policyengine.core.source import Span
@@ -23,104 +24,6 @@ from policyengine.inputs.resources import Resource
 from policyengine.inputs.snapshot import UnknownValue
 from policyengine.results.hints import fix_hints
 from policyengine.runtime import Fact, Proof, Result, Status, Trace, Unknown, decisive
-from policyengine.runtime.outcomes import Operand, Test
-
-# ---------------------------------------------------------------- the proof as data
-
-
-class _Doc(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class Place(_Doc):
-    """A span of policy source."""
-
-    file: str
-    line: int
-    column: int
-    end_line: int
-    end_column: int
-
-
-class ResourceRef(_Doc):
-    kind: str
-    id: str
-    region: str | dict[str, str] | None  # {"$unknown": ADDRESS} until a plan is applied
-    zone: str | dict[str, str] | None
-    pointer: str | None  # JSON Pointer of the resource in its snapshot; None if not in it
-    address: str | None = None  # the Terraform address, for a resource from a plan or state
-    relation: str | None = None  # for the other end of an edge: the relation's name
-    origin: str | None = None  # where it is in the file the user has: `FILE#POINTER`
-
-
-class OperandDoc(_Doc):
-    text: str
-    value: Any
-    literal: bool
-
-
-class TestDoc(_Doc):
-    op: str
-    left: OperandDoc
-    right: OperandDoc | None
-
-
-class ClauseDoc(_Doc):
-    """One condition on the path that decided the outcome, outermost first."""
-
-    part: Literal["where", "unless", "condition"]
-    op: str  # all | any | not | quantifier | element | leaf
-    text: str
-    at: Place
-    truth: Literal["true", "false", "unknown"]
-    test: TestDoc | None  # for a leaf: what it tested
-
-
-class FactDoc(_Doc):
-    kind: str
-    text: str
-    resource: str  # the resource the fact is about ("disk d-1"), or ""
-    pointer: str  # JSON Pointer into the snapshot, or ""
-    value: Any
-    # Where it is in the file the user has: `FILE#POINTER` (a plan's `after`, a response
-    # file's field; the snapshot's own pointer for a snapshot given as one), or "".
-    origin: str = ""
-
-
-class WaiverDoc(_Doc):
-    """The waiver that covers a finding: it does not fail the run."""
-
-    rule: str
-    resource: str
-    reason: str
-    owner: str
-    expires: str  # YYYY-MM-DD
-    fingerprint: str | None
-    account: str | None = None  # the account it is kept to, when it names one
-    file: str
-    line: int
-
-
-class ProofDocument(_Doc):
-    """The proof of one outcome, as `explain --format json` prints it."""
-
-    rule: str
-    title: str
-    outcome: Literal["pass", "fail", "error", "skipped"]
-    severity: str
-    snapshot: str
-    resource: ResourceRef
-    related: ResourceRef | None
-    clause: Place  # the clause a caret underlines
-    label: str
-    clauses: list[ClauseDoc]
-    message: str
-    reason: str
-    evidence: list[FactDoc]
-    hints: list[str]
-    remediation: str
-    fingerprint: str
-    waiver: WaiverDoc | None = None  # set by `explain` when a waiver covers the finding
 
 
 def _code_and_level(status: Status) -> tuple[str, Level]:
@@ -156,7 +59,7 @@ def subject(result: Result) -> str:
     return res
 
 
-def _deciding(proof: Proof) -> tuple[Trace | None, list[Fact]]:
+def deciding(proof: Proof) -> tuple[Trace | None, list[Fact]]:
     """The trace that decided the outcome, and the facts along its deciding parts."""
     decided: Trace | None = None
     for part in (proof.where, proof.unless, proof.condition):
@@ -184,7 +87,7 @@ def _subtree(node: Trace) -> Iterator[Trace]:
 
 def evidence(proof: Proof) -> list[Fact]:
     """The facts that decided an outcome, in the order they were met."""
-    return _deciding(proof)[1]
+    return deciding(proof)[1]
 
 
 def deciding_pointer(proof: Proof) -> str:
@@ -243,7 +146,7 @@ def message(result: Result, proof: Proof) -> str:
         return result.reason  # the rule's message describes a violation, not this
     if proof.message:
         return proof.message
-    _, facts = _deciding(proof)
+    _, facts = deciding(proof)
     own = f"{result.resource.kind} {result.resource.key}"
     shown = [
         f.brief if f.owner == own else f.text
@@ -256,11 +159,11 @@ def message(result: Result, proof: Proof) -> str:
 def to_diagnostic(proof: Proof) -> Diagnostic:
     result = proof.result
     rule = result.rule
-    leaf, facts = _deciding(proof)
+    leaf, facts = deciding(proof)
     span: Span = leaf.span if leaf is not None else rule.span
     notes: list[str] = []
     for fact in facts:
-        where = f"  ({_where(proof, fact.pointer)})" if fact.pointer else ""
+        where = f"  ({origin_uri(proof, fact.pointer)})" if fact.pointer else ""
         notes.append(f"{fact.text}{where}")
     if (
         result.status is Status.ERROR
@@ -307,7 +210,7 @@ def render_proof_text(proof: Proof) -> str:
 
 def render_proof_markdown(proof: Proof) -> str:
     result, rule = proof.result, proof.result.rule
-    leaf, facts = _deciding(proof)
+    leaf, facts = deciding(proof)
     span = leaf.span if leaf is not None else rule.span
     line = span.source.line_text(span.line)
     lines = [
@@ -330,7 +233,7 @@ def render_proof_markdown(proof: Proof) -> str:
         "",
     ]
     lines += [
-        f"- {f.text}" + (f" (`{_where(proof, f.pointer)}`)" if f.pointer else "") for f in facts
+        f"- {f.text}" + (f" (`{origin_uri(proof, f.pointer)}`)" if f.pointer else "") for f in facts
     ]
     if result.reason and result.status in (Status.ERROR, Status.SKIPPED):
         lines.append(f"- {result.reason}")
@@ -364,74 +267,6 @@ def fingerprint(proof: Proof) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:32]
 
 
-def proof_document(proof: Proof) -> ProofDocument:
-    result = proof.result
-    leaf, facts = _deciding(proof)
-    return ProofDocument(
-        rule=result.rule.id,
-        title=result.rule.title,
-        outcome=str(result.status),  # type: ignore[arg-type]
-        severity=result.rule.severity,
-        snapshot=result.resource.file,
-        resource=ResourceRef.model_validate(resource_json(result)),
-        related=_related(result),
-        clause=Place.model_validate(
-            (leaf.span if leaf is not None else result.rule.span).to_json()
-        ),
-        label=clause_label(result, proof),
-        clauses=list(_clauses(proof)),
-        message=message(result, proof),
-        reason=result.reason,
-        evidence=[FactDoc.model_validate(fact_json(f, _where(proof, f.pointer))) for f in facts],
-        hints=fix_hints(proof),
-        remediation=result.rule.remediation,
-        fingerprint=fingerprint(proof),
-    )
-
-
-def proof_to_json(proof: Proof, waiver: Mapping[str, object] | None = None) -> dict[str, Any]:
-    """The proof document; `waiver`: the JSON of the waiver that covers the finding."""
-    doc = proof_document(proof)
-    if waiver is not None:
-        doc = doc.model_copy(update={"waiver": WaiverDoc.model_validate(waiver)})
-    return doc.model_dump(mode="json")
-
-
-def _clauses(proof: Proof) -> list[ClauseDoc]:
-    out: list[ClauseDoc] = []
-    for part, root in (
-        ("where", proof.where),
-        ("unless", proof.unless),
-        ("condition", proof.condition),
-    ):
-        if root is None:
-            continue
-        for node in decisive(root):
-            truth = "unknown" if isinstance(node.truth, Unknown) else str(node.truth).lower()
-            out.append(
-                ClauseDoc(
-                    part=part,  # type: ignore[arg-type]
-                    op=node.op,
-                    text=node.span.text,
-                    at=Place.model_validate(node.span.to_json()),
-                    truth=truth,  # type: ignore[arg-type]
-                    test=_test_doc(node.test) if node.test is not None else None,
-                )
-            )
-    return out
-
-
-def _test_doc(test: Test) -> TestDoc:
-    def side(o: Operand | None) -> OperandDoc | None:
-        if o is None:
-            return None
-        return OperandDoc(text=o.text, value=_plain(o.value), literal=o.literal)
-
-    left = side(test.left)
-    assert left is not None
-    return TestDoc(op=test.op, left=left, right=side(test.right))
-
-
 def origin_of(proof: Proof, pointer: str) -> places.Place:
     """A pointer into the snapshot (`/resources/7/zone`) -> where that value is in the
     file the user has, through the resource it points into: one the outcome names, or
@@ -455,7 +290,7 @@ def named_resources(proof: Proof) -> list[Resource]:
     return [r for r in (*named, *proof.reached) if r is not None]
 
 
-def _where(proof: Proof, pointer: str) -> str:
+def origin_uri(proof: Proof, pointer: str) -> str:
     return origin_of(proof, pointer).uri() if pointer else ""
 
 
@@ -465,7 +300,7 @@ def fact_json(fact: Fact, origin: str = "") -> dict[str, Any]:
         "text": fact.text,
         "resource": fact.owner,
         "pointer": fact.pointer,
-        "value": _plain(fact.value),
+        "value": plain_json(fact.value),
         "origin": origin,
     }
 
@@ -475,8 +310,8 @@ def resource_json(result: Result) -> dict[str, Any]:
 
 
 def _place(r: Resource) -> dict[str, Any]:
-    out: dict[str, Any] = {"kind": r.kind, "id": r.key, "region": _plain(r.region)}
-    out["zone"] = _plain(r.zone)
+    out: dict[str, Any] = {"kind": r.kind, "id": r.key, "region": plain_json(r.region)}
+    out["zone"] = plain_json(r.zone)
     out["pointer"] = r.pointer
     if r.address:
         out["address"] = r.address  # the Terraform address of an imported resource
@@ -485,20 +320,15 @@ def _place(r: Resource) -> dict[str, Any]:
     return out
 
 
-def _plain(value: object) -> object:
+def plain_json(value: object) -> object:
     """A value as JSON: unknowns as their marker, also inside lists and objects."""
     if isinstance(value, UnknownValue):
         return value.to_json()
     if isinstance(value, list):
-        return [_plain(v) for v in value]
+        return [plain_json(v) for v in value]
     if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
+        return {k: plain_json(v) for k, v in value.items()}
     return value
-
-
-def _related(result: Result) -> ResourceRef | None:
-    related = related_json(result)
-    return None if related is None else ResourceRef.model_validate(related)
 
 
 def related_json(result: Result) -> dict[str, Any] | None:

@@ -12,13 +12,9 @@ from policyengine.core import plan
 from policyengine.core.diagnostics import did_you_mean
 from policyengine.core.errors import UsageError
 from policyengine.inputs.store import Store
-from policyengine.results.explain import (
-    fingerprint,
-    proof_to_json,
-    render_proof_markdown,
-    render_proof_text,
-)
+from policyengine.results.explain import fingerprint, render_proof_markdown, render_proof_text
 from policyengine.results.gate import Gate, Verdict
+from policyengine.results.proof_json import proof_to_json
 from policyengine.results.report import REPORT_VERSION, Finding
 from policyengine.results.waivers import Waiver
 from policyengine.runtime import Proof, Result, Status, evaluate, trace

@@ -211,16 +211,20 @@ def runner(
             best_reason, best_target = "", targets[0]
             for target in targets:
                 if plain:
-                    env: Env = [None] * slots
-                    env[0] = resource
+                    env: Env = [resource, target]
+                    if slots > 2:
+                        env.extend([None] * (slots - 2))
                 else:
                     env = new_env(rule, resource)  # a `let` may read the other end
-                env[1] = target
+                    env[1] = target
                 status, reason = decide_one(env)
                 if best_status is None or rank(status) < rank(best_status):
                     best_status, best_reason, best_target = status, reason, target
             assert best_status is not None
-            keep(resource, best_status, best_reason, out, edge, best_target)
+            if tally is not None and best_status is not fail and best_status is not error:
+                tally[best_status] += 1  # `keep`, inline: the common case
+            else:
+                out.append(Result(rule, resource, best_status, best_reason, edge, best_target))
 
     return run_edges
 
@@ -229,8 +233,10 @@ def _everywhere(target: model.Kind, resource: Resource, edge: Edge) -> str | Non
     """A same-region requirement on a public resource the snapshot does not list in the
     subject's region holds: a public image or command exists in every region. The reason
     of that pass, or None when the edge is judged as listed."""
-    if any(t.region == resource.region for t in edge.targets):
-        return None  # listed in its region: judged as listed
+    region = resource.region
+    for t in edge.targets:
+        if t.region == region:
+            return None  # listed in its region: judged as listed
     if not target.names_public(edge.value):
         return None
     return f"{target.name} `{edge.value}` is public: it exists in every region"
