@@ -25,6 +25,7 @@ from policyengine.core.version import TOOL, __version__, tool_version
 from policyengine.inputs import origins as places
 from policyengine.inputs.resources import Resource
 from policyengine.inputs.store import Store
+from policyengine.results import json_text
 from policyengine.results.baseline import Baseline
 from policyengine.results.baseline import Entry as BaselineEntry
 from policyengine.results.explain import evidence as proof_evidence
@@ -670,4 +671,8 @@ def to_json(report: Report, *, show_all: bool = False) -> dict[str, Any]:
 
 
 def render_json(report: Report, *, show_all: bool = False) -> str:
-    return json.dumps(to_json(report, show_all=show_all), indent=2, ensure_ascii=False)
+    doc = to_json(report, show_all=show_all)
+    for result in doc["results"]:
+        for fact in result["evidence"]:  # the values copied from the user's data
+            fact["value"] = json_text.exact(fact["value"])
+    return json_text.dumps(doc)
