@@ -91,6 +91,7 @@ class Store:
                 (attr, t, conversion.ready(t))
                 for attr, t in kind.attributes.fields
                 if attr in (kind.declared if reads is None else reads.get(name, kind.declared))
+                and not (attr == "tags" and model.unwrap(t) == _STRING_MAP)
             )
             for name, kind in self.model.kinds.items()
         }
@@ -479,6 +480,10 @@ class Store:
 
     def unknown_zone(self, zone: str) -> str:
         return self.locations.unknown_zone(zone)
+
+
+# Tags of that type need no check here: the envelope's check let only string tags in.
+_STRING_MAP = model.MapT(model.Scalar("string"))
 
 
 class _Targets:
