@@ -71,8 +71,6 @@ def _const(op: plan.Const) -> ValueFn:
 def _read(op: plan.Read) -> ValueFn:
     if any(step.op not in ("attr", "key", "var") for step in op.steps) or op.plural:
         raise Unsupported(f"the path `{op.text}` goes through a list or indexes one")
-    if any(step.api for step in op.steps):
-        raise Unsupported(f"the path `{op.text}` reads an attribute an export may lack")
     slot = op.slot
     if not op.steps:
         return lambda env, store: env[slot]
@@ -83,6 +81,10 @@ def _read(op: plan.Read) -> ValueFn:
         MISSING if step.optional else ABSENT if i == last else PARENT
         for i, step in enumerate(op.steps)
     )
+    if any(step.api for step in op.steps):
+        if any(step.op == "var" for step in op.steps):
+            raise Unsupported(f"the path `{op.text}` reads an attribute an export may lack")
+        return _read_api(slot, tuple((s.name, bool(s.api)) for s in op.steps), gone)
     if all(step.op != "var" for step in op.steps):
         return _read_named(slot, tuple(step.name for step in op.steps), gone)
     # A key bound by a quantifier (`tags[t]`): the key is the element in its slot.
@@ -160,6 +162,106 @@ def _read_named(slot: int, keys: tuple[str, ...], gone: tuple[Missing, ...]) -> 
     return read_path
 
 
+def _read_api(slot: int, steps: tuple[tuple[str, bool], ...], gone: tuple[Missing, ...]) -> ValueFn:
+    """A path with an attribute only some APIs return: where the object lacks it (not
+    null, absent), the export did not call that API, which the interpreter words."""
+
+    def read_api(env: Env, store: Store) -> Any:
+        current = env[slot]
+        if isinstance(current, Missing):
+            return current
+        for i, (key, api) in enumerate(steps):
+            if i == 0 and type(current) is Resource:
+                if key in _LOCATED:
+                    current = getattr(current, key)
+                else:
+                    data = current.data
+                    if api and key not in data:
+                        return UNDECIDED
+                    current = data.get(key)
+            elif isinstance(current, dict):
+                if api and key not in current:
+                    return UNDECIDED
+                current = current.get(key)
+            else:
+                current = None
+            if current is None:
+                return gone[i]
+        return current
+
+    return read_api
+
+
+def _related(op: plan.RelatedOp) -> ValueFn:
+    """`this use image`: the resources reached by a relation, from either end. An edge
+    whose end is missing, or a source whose path is incomplete, is for the interpreter."""
+    relation, slot, forward = op.relation, op.slot, op.forward
+
+    def related(env: Env, store: Store) -> Any:
+        anchor = env[slot]
+        if not isinstance(anchor, Resource):
+            return UNDECIDED
+        out: list[Resource] = []
+        if forward:
+            if store.incomplete(relation, anchor):
+                return UNDECIDED
+            for edge in store.edges_from(relation, anchor):
+                if not edge.targets:
+                    if relation.dangle_reason is not None:
+                        continue  # a dangling end the model allows is left out
+                    return UNDECIDED
+                out.extend(edge.targets)
+        else:
+            if store.incomplete_sources(relation):
+                return UNDECIDED
+            out.extend(edge.source for edge in store.edges_to(relation, anchor))
+        return out
+
+    return related
+
+
+def _located(op: plan.LocatedOp) -> ValueFn:
+    """`disk located in region`: the region's resources of a kind, each counted as a
+    step, as the interpreter counts them."""
+    place, kind, budget = _operand(op.place), op.kind, _COMPILING[-1]
+
+    def located(env: Env, store: Store) -> Any:
+        region = place(env, store)
+        if not isinstance(region, str):
+            return UNDECIDED  # undecided, missing or not a region: the interpreter says
+        found = list(store.located(kind, region))
+        budget.steps += len(found)
+        return UNDECIDED if budget.steps > budget.limit else found
+
+    return located
+
+
+def _count(op: plan.CountOp) -> ValueFn:
+    """`count(LIST where C)`: a step for each element `where` is tried on."""
+    source, slot, budget = _value(op.source), op.slot, _COMPILING[-1]
+    where = None if op.where is None else _cond(op.where)
+
+    def count(env: Env, store: Store) -> Any:
+        items = source(env, store)
+        if not isinstance(items, list):
+            return UNDECIDED  # undecided, missing or not a list: the interpreter says
+        if where is None:
+            return len(items)
+        total = 0
+        for item in items:
+            budget.steps += 1
+            if budget.steps > budget.limit:
+                return UNDECIDED
+            env[slot] = item
+            t = where(env, store)
+            if t is UNDECIDED:
+                return t
+            total += t
+        return total
+
+    return count
+
+
 def _call(op: plan.CallOp) -> ValueFn:
     args = tuple(_value(a) for a in op.args)
     impl = BUILTINS[op.function].impl
@@ -183,6 +285,9 @@ _VALUES: dict[type, Callable[[Any], ValueFn]] = {
     plan.Const: _const,
     plan.Read: _read,
     plan.CallOp: _call,
+    plan.RelatedOp: _related,
+    plan.LocatedOp: _located,
+    plan.CountOp: _count,
 }
 
 
