@@ -76,6 +76,7 @@ def run_policyengine(path: Path) -> tuple[Phases, Offenders]:
     import policyengine.cli  # noqa: F401  (what the command imports before any work)
     from policyengine.frontend.loader import load
     from policyengine.inputs import importers
+    from policyengine.inputs.reads import attributes_read
     from policyengine.outputs import Format, needs_every_outcome, render
     from policyengine.results import report as reports
 
@@ -84,7 +85,8 @@ def run_policyengine(path: Path) -> tuple[Phases, Offenders]:
     t2 = _clock()
     read = importers.read(path, "auto", loaded.plan.model, importers.Options(None))
     t3 = _clock()
-    store = importers.to_store(read.snapshot, loaded.plan.model, None)
+    # As the command does: only the attributes the rules read are checked and converted.
+    store = importers.to_store(read.snapshot, loaded.plan.model, None, attributes_read(loaded.plan))
     for rule in loaded.plan.rules:  # built on first use in a run: timed as what they are
         if rule.edge is not None:
             store.edge_index(rule.edge)
