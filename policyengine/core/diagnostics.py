@@ -160,7 +160,19 @@ def _anchor(span: Span) -> tuple[int, int]:
 def cells(text: str) -> int:
     """How many terminal columns the text takes: East Asian wide and fullwidth characters
     (CJK) two, combining marks and format characters none, the rest one."""
+    if text.isascii():  # every ASCII character takes one column
+        return len(text)
     return sum(_cells(ch) for ch in text)
+
+
+def _blank(text: str) -> str:
+    """Blanks as wide as the text on a terminal, its tabs kept (so a caret under it lines
+    up whatever the tab stops)."""
+    if text.isascii():
+        # Measured in C: a generated condition puts thousands of diagnostics on one line
+        # of tens of thousands of characters.
+        return "\t".join(" " * len(part) for part in text.split("\t"))
+    return "".join("\t" if ch == "\t" else " " * _cells(ch) for ch in text)
 
 
 def _cells(ch: str) -> int:
@@ -180,7 +192,7 @@ def excerpt(span: Span, label: str) -> list[str]:
     width = max(1, min(width, len(text) - col + 1))
     width = max(1, cells(text[col - 1 : col - 1 + width]))
     pad = " " * len(str(line))
-    indent = "".join("\t" if ch == "\t" else " " * _cells(ch) for ch in text[: col - 1])
+    indent = _blank(text[: col - 1])
     return [
         f"{pad}--> {span.file}:{line}:{col}",
         f"{pad} |",

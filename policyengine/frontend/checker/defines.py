@@ -118,6 +118,14 @@ def calls(node: ast.Define, table: Mapping[str, DefineSig]) -> list[ast.Call]:
 
 def _report_cycles(new: list[ast.Define], table: Mapping[str, DefineSig], diags: Collector) -> None:
     """A define that calls itself, directly or through others, would never end."""
+    callees: dict[str, list[str]] = {}  # each define's calls, found once: a chain of n
+    # defines is searched from each of them, and walking the bodies each time was n²
+
+    def called(name: str) -> list[str]:
+        if name not in callees:
+            callees[name] = [c.function.text for c in calls(table[name].node, table)]
+        return callees[name]
+
     for node in new:
         stack = [(c.function.text, c) for c in calls(node, table)]
         seen: set[str] = set()
@@ -134,4 +142,4 @@ def _report_cycles(new: list[ast.Define], table: Mapping[str, DefineSig], diags:
             if name in seen:
                 continue
             seen.add(name)
-            stack.extend((c.function.text, call) for c in calls(table[name].node, table))
+            stack.extend((callee, call) for callee in called(name))
