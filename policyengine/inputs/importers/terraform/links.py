@@ -197,6 +197,8 @@ def _rule(ctx: Context, inst: Instance, made: dict[str, Made], ref: Any) -> Made
             names[f"{side}_cidr_ip"] = "cidr_ip"
             names[f"{side}_group_id"] = "source_security_group_id"
     if group is None:
+        if not isinstance(inst.values.get("security_group_id"), str):
+            _may_hold(made, inst, list(rule))
         orphan = Made(
             {
                 "kind": "security_group",
@@ -213,6 +215,23 @@ def _rule(ctx: Context, inst: Instance, made: dict[str, Made], ref: Any) -> Made
     rules.append(rule)
     _rule_fields(target, len(rules) - 1, inst, names)
     return None
+
+
+def _may_hold(made: dict[str, Made], inst: Instance, keys: list[str]) -> None:
+    """A rule whose group is known only after apply may join any group of its region: each
+    of them gets an entry of unknown values, so a rule about its groups' rules reports
+    `error` where it would have passed, instead of the group looking as if it had none."""
+    untold = UnknownValue(f"{inst.address}.security_group_id (the rule may be this group's)")
+    for target in made.values():
+        group = target.inst
+        if group is None or group.type != "alicloud_security_group":
+            continue
+        if isinstance(group.region, str) and isinstance(inst.region, str):
+            if group.region != inst.region:
+                continue
+        rules = target.data.setdefault("rules", [])
+        rules.append(dict.fromkeys(keys, untold))
+        _rule_fields(target, len(rules) - 1, inst, {k: "security_group_id" for k in keys})
 
 
 def _rule_fields(target: Made, index: int, inst: Instance, names: dict[str, str]) -> None:
