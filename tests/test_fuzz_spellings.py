@@ -42,7 +42,9 @@ def _verdicts_of(rule: str) -> dict[str, str]:
     }
     loaded = bundled()
     store = Store(parse_snapshot(json.dumps({"resources": [group]}), "s.json"), loaded.plan.model)
-    return {r.rule.id: str(r.status) for r in evaluate(loaded.plan, store) if r.resource.key == GROUP}
+    return {
+        r.rule.id: str(r.status) for r in evaluate(loaded.plan, store) if r.resource.key == GROUP
+    }
 
 
 def _cases(word: str) -> st.SearchStrategy[str]:
