@@ -197,8 +197,7 @@ def _rule(ctx: Context, inst: Instance, made: dict[str, Made], ref: Any) -> Made
             names[f"{side}_cidr_ip"] = "cidr_ip"
             names[f"{side}_group_id"] = "source_security_group_id"
     if group is None:
-        if not isinstance(inst.values.get("security_group_id"), str):
-            _may_hold(made, inst, list(rule))
+        _may_hold(made, inst, list(rule), isinstance(inst.values.get("security_group_id"), str))
         orphan = Made(
             {
                 "kind": "security_group",
@@ -217,15 +216,18 @@ def _rule(ctx: Context, inst: Instance, made: dict[str, Made], ref: Any) -> Made
     return None
 
 
-def _may_hold(made: dict[str, Made], inst: Instance, keys: list[str]) -> None:
-    """A rule whose group is known only after apply may join any group of its region: each
-    of them gets an entry of unknown values, so a rule about its groups' rules reports
+def _may_hold(made: dict[str, Made], inst: Instance, keys: list[str], named: bool) -> None:
+    """A rule whose group cannot be told may be any group of its region whose id is not
+    known either (any group at all, when the rule's own `security_group_id` is not known):
+    each of them gets an entry of unknown values, so a rule about its groups' rules reports
     `error` where it would have passed, instead of the group looking as if it had none."""
     untold = UnknownValue(f"{inst.address}.security_group_id (the rule may be this group's)")
     for target in made.values():
         group = target.inst
         if group is None or group.type != "alicloud_security_group":
             continue
+        if named and isinstance(group.values.get("id"), str):
+            continue  # a known id the rule does not name
         if isinstance(group.region, str) and isinstance(inst.region, str):
             if group.region != inst.region:
                 continue
