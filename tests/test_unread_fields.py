@@ -44,6 +44,12 @@ json_values = st.recursive(
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner),
     max_leaves=8,
 )
+# Fields to add: (which resource or record, modulo their number; the field's name; its value).
+added_fields = st.lists(
+    st.tuples(st.integers(0, 10**6), st.text(min_size=1, max_size=12), json_values),
+    min_size=1,
+    max_size=6,
+)
 
 
 @cache
@@ -88,11 +94,7 @@ def _expected(which: int) -> list[Any]:
 @settings(max_examples=10, suppress_health_check=[HealthCheck.too_slow])
 @given(
     which=st.sampled_from([0, 1]),
-    added=st.lists(
-        st.tuples(st.integers(0, 10**6), st.text(min_size=1, max_size=12), json_values),
-        min_size=1,
-        max_size=6,
-    ),
+    added=added_fields,
 )
 def test_fields_no_rule_reads_change_no_outcome(
     which: int, added: list[tuple[int, str, Any]]
@@ -217,11 +219,7 @@ def _records(data: Any, t: models.Type) -> list[tuple[dict[str, Any], models.Rec
 @settings(max_examples=10, suppress_health_check=[HealthCheck.too_slow])
 @given(
     which=st.sampled_from([0, 1]),
-    added=st.lists(
-        st.tuples(st.integers(0, 10**6), st.text(min_size=1, max_size=12), json_values),
-        min_size=1,
-        max_size=6,
-    ),
+    added=added_fields,
 )
 def test_fields_no_rule_reads_inside_objects_change_no_outcome(
     which: int, added: list[tuple[int, str, Any]]
