@@ -166,3 +166,12 @@ def test_a_found_file_linked_outside_its_folder_is_refused(
     (repo / ".policyengine.yaml").symlink_to(repo / "conf" / "policyengine.yaml")
     code, out, err = run_cli(["config"])
     assert code == 0 and "high" in out, err
+
+
+def test_every_configuration_key_sets_an_option_of_evaluate() -> None:
+    from policyengine.cli.evaluate import evaluate_command
+    from policyengine.cli.settings import PARAMETERS
+    from policyengine.pipeline.config_model import KEYS
+
+    assert set(PARAMETERS) == set(KEYS)
+    assert set(PARAMETERS.values()) <= set(evaluate_command.__code__.co_varnames)

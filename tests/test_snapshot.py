@@ -18,7 +18,7 @@ from syrupy.assertion import SnapshotAssertion
 from policyengine import InputError, Store, load, parse_snapshot
 from policyengine.core.errors import Problem
 from policyengine.core.model import Model
-from policyengine.inputs.snapshot import json_schema
+from policyengine.inputs.snapshot_format import json_schema
 
 FILE = "account.json"
 DISK = {"kind": "disk", "id": "d-" + "a" * 20, "region": "cn-hangzhou", "zone": "cn-hangzhou-h"}

@@ -24,7 +24,8 @@ from policyengine.core import model as models
 from policyengine.core.errors import InputError
 from policyengine.frontend.loader import Loaded, bundled_policies, load
 from policyengine.inputs.reads import attributes_read
-from policyengine.inputs.snapshot import ResourceEnvelope, parse_document, plain_envelope
+from policyengine.inputs.snapshot import parse_document, plain_envelope
+from policyengine.inputs.snapshot_format import ResourceEnvelope
 from policyengine.inputs.store import Store
 from policyengine.runtime import evaluate
 

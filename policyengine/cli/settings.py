@@ -40,7 +40,6 @@ PARAMETERS: dict[str, str] = {
     "tf-dir": "tf_dir",
     "docs-url": "docs_url",
 }
-assert set(PARAMETERS) == set(config.KEYS), "every configuration key sets an option"
 
 
 def read_config(given: Path | None, no_config: bool) -> config.Loaded | None:

@@ -21,10 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
-
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from typing import TYPE_CHECKING, Any
 
 from policyengine.core import files, limits
 from policyengine.core.diagnostics import Collector, DiagnosticError, did_you_mean
@@ -32,6 +29,9 @@ from policyengine.core.files import Confinement
 from policyengine.core.semantics import Severity
 from policyengine.core.source import Source, Span
 from policyengine.frontend.loader import bundled_file
+
+if TYPE_CHECKING:
+    from policyengine.pipeline.config_model import Config, Scalar
 
 NAMES = (".policyengine.yaml", ".policyengine.yml")
 PYPROJECT = "pyproject.toml"
@@ -48,34 +48,6 @@ class FailOn(StrEnum):
     NONE = "none"
 
 
-Scalar = str | int | float | bool
-
-
-class Config(BaseModel):
-    """What a configuration file may hold; every field optional (None: not set)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-    policies: list[str] | None = None
-    params: dict[str, Scalar] | None = None  # NAME or POLICY.NAME -> value, as --param
-    params_file: str | None = Field(None, alias="params-file")
-    waivers: str | None = None
-    baseline: str | None = None
-    fail_on: FailOn | None = Field(None, alias="fail-on")
-    fail_on_error: bool | None = Field(None, alias="fail-on-error")
-    format: str | None = None
-    outputs: dict[str, str] | None = None  # FORMAT -> PATH, as --output FORMAT=PATH
-    rules: list[str] | None = None
-    skip_rules: list[str] | None = Field(None, alias="skip-rules")
-    tags: list[str] | None = None
-    min_severity: Severity | None = Field(None, alias="min-severity")
-    input_format: str | None = Field(None, alias="input-format")
-    region: str | None = None
-    tf_dir: str | None = Field(None, alias="tf-dir")
-    docs_url: str | None = Field(None, alias="docs-url")
-
-
-KEYS: tuple[str, ...] = tuple(f.alias or name for name, f in Config.model_fields.items())
 PATH_KEYS = ("policies", "params-file", "waivers", "baseline", "outputs", "tf-dir")
 
 
@@ -134,6 +106,11 @@ def _has_table(path: Path) -> bool:
 def read(path: Path, text: str) -> Loaded:
     """Parses a configuration file's text. Raises DiagnosticError (PE701) with every
     problem: not YAML or TOML, not a mapping, unknown keys, values of the wrong type."""
+    # The model is pydantic's: imported only where there is a file to read.
+    from pydantic import ValidationError
+
+    from policyengine.pipeline.config_model import KEYS, Config
+
     source = Source(str(path), text)
     diags = Collector()
     if path.name == PYPROJECT:
@@ -190,6 +167,8 @@ def _expected(key: str) -> str:
 
 
 def _yaml(source: Source, diags: Collector) -> tuple[dict[str, Any], dict[str, Span]]:
+    import yaml  # only for a YAML configuration file
+
     try:
         root = yaml.compose(source.text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(source.text)
