@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from functools import lru_cache
 from typing import Any
 
 from policyengine.core import model
@@ -134,7 +135,7 @@ def convert(
                 return wrong("a time in ISO 8601 form, e.g. 2024-01-31T08:00Z")
             return moment
         case model.Scalar(name="cidr"):
-            network = model.canonical_cidr(value) if isinstance(value, str) else None
+            network = _canonical_cidr(value) if isinstance(value, str) else None
             if network is None:
                 return wrong("a CIDR block, e.g. 10.0.0.0/8")
             return network
@@ -178,5 +179,11 @@ def convert(
 NO_PORT_PROTOCOLS = ("ICMP", "GRE", "ICMPV6")
 
 
+@lru_cache(maxsize=4096)
 def bad_ports(text: str) -> bool:
     return "/" not in text or model.parse_port_range(text) is None
+
+
+# An account repeats a few CIDR blocks and port ranges across thousands of rules: each is
+# parsed once (parsing one by `ipaddress` costs more than the rest of its rule's check).
+_canonical_cidr = lru_cache(maxsize=4096)(model.canonical_cidr)

@@ -257,6 +257,12 @@ class Store:
                         continue
                     for source in sources_by_key.get(str(value), []):
                         named_by[source.index].append((target, path.text, pointer))
+        by_key, allowed_indexes = targets.by_key, targets.allowed
+        # A target key's admitted targets, and whether any exists: the same for every
+        # source that names it (thousands of instances name one security group).
+        admitted: dict[str, tuple[tuple[Resource, ...], bool]] = {}
+        one_path = {path.text: (path.text,) for path in relation.paths}
+        one_path[relation.how] = (relation.how,)
         for source in self.by_kind[relation.source]:
             if relation.when is not None:
                 lacking = relation.when.missing(source.data)
@@ -318,23 +324,34 @@ class Store:
                     found[target.key] = ([relation.how], pointer, [target])
             edges = []
             for value, (paths, pointer, fixed) in found.items():
-                resolved = fixed if fixed is not None else targets.by_key.get(value, [])
-                allowed = tuple(t for t in resolved if t.index in targets.allowed)
-                if not resolved:
+                if fixed is None:
+                    known = admitted.get(value)
+                    if known is None:
+                        resolved = by_key.get(value, ())
+                        known = admitted[value] = (
+                            tuple(t for t in resolved if t.index in allowed_indexes),
+                            bool(resolved),
+                        )
+                    allowed, exists = known
+                else:
+                    allowed = tuple(t for t in fixed if t.index in allowed_indexes)
+                    exists = bool(fixed)
+                if not exists:
                     implied = self._implied(relation, value, source, pointer)
                     allowed = (implied,) if implied is not None else ()
-                if resolved and not allowed:
+                elif not allowed:
                     continue  # the target exists and its side of `when` excludes it
                 edge = Edge(
                     relation,
                     source,
                     value,
                     allowed,
-                    tuple(dict.fromkeys(paths)),
+                    # One tuple per path, shared by its edges: the usual edge has one.
+                    one_path[paths[0]] if len(paths) == 1 else tuple(dict.fromkeys(paths)),
                     pointer,
                 )
                 edges.append(edge)
-                for target in edge.targets:
+                for target in allowed:
                     into[target.index].append(edge)
             if edges:
                 out[source.index] = edges
