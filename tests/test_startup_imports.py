@@ -45,6 +45,7 @@ NOT_AT_START = (
     # The formats' pydantic models: read only for a file they must word the problems of.
     "policyengine.inputs.snapshot_format",
     "policyengine.pipeline.config_model",
+    "yaml",  # read only for a waivers, parameters or configuration file in YAML
 )
 
 # The parser: a policy file already in the parse cache is read back, not parsed.

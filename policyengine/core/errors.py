@@ -65,3 +65,15 @@ __all__ = [
     "UsageError",
     "WaiversError",
 ]
+
+
+class YamlError(Exception):
+    """A YAML document that is not a JSON value: where (1-based line and column), and why."""
+
+    def __init__(self, file: str, line: int, column: int, problem: str, index: int = 0) -> None:
+        super().__init__(f"{file}:{line}:{column}: {problem}")
+        self.file = file
+        self.line = line
+        self.column = column
+        self.problem = problem
+        self.index = index  # character offset of the place

@@ -24,22 +24,12 @@ from typing import Any, Final
 
 import yaml
 
+from policyengine.core.errors import YamlError
+
 # Nodes that aliases may add, counted as if each alias were written out in full.
 ALIAS_BUDGET: Final = 10_000
 # Deeper than any test file, waivers or parameters file needs; far from the stack limit.
 DEPTH: Final = 100
-
-
-class YamlError(Exception):
-    """A YAML document that is not a JSON value: where (1-based line and column), and why."""
-
-    def __init__(self, file: str, line: int, column: int, problem: str, index: int = 0) -> None:
-        super().__init__(f"{file}:{line}:{column}: {problem}")
-        self.file = file
-        self.line = line
-        self.column = column
-        self.problem = problem
-        self.index = index  # character offset of the place
 
 
 def _at(file: str, mark: Any, problem: str) -> YamlError:

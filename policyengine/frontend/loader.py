@@ -23,11 +23,10 @@ from policyengine.core.diagnostics import (
     did_you_mean,
     sort_diagnostics,
 )
-from policyengine.core.errors import InputError, Problem, UsageError
+from policyengine.core.errors import InputError, Problem, UsageError, YamlError
 from policyengine.core.files import Confinement, Refused, TooLarge, admit
 from policyengine.core.files import read_text as read_file_text
 from policyengine.core.source import Source, Span
-from policyengine.core.yamldoc import YamlError, load_yaml
 from policyengine.frontend import ast
 from policyengine.frontend.checker import (
     CheckedFile,
@@ -437,6 +436,8 @@ def _file_values(
         raise UsageError(f"cannot read the parameters file {path}: {exc}") from None
     try:
         if path.suffix in (".yaml", ".yml"):
+            from policyengine.core.yamldoc import load_yaml  # the YAML reader, when needed
+
             doc = load_yaml(text, file)
         else:
             doc = json.loads(text)

@@ -27,7 +27,7 @@ from policyengine.core import collector, files, limits
 # Importers and readers of snapshots raise these; they are defined with every other error.
 from policyengine.core.errors import InputError as InputError
 from policyengine.core.errors import Problem as Problem
-from policyengine.core.yamldoc import YamlError
+from policyengine.core.errors import YamlError
 
 UNKNOWN = "$unknown"
 

@@ -40,10 +40,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from policyengine.core import plan
-from policyengine.core.errors import InputError, Problem
+from policyengine.core.errors import InputError, Problem, YamlError
 from policyengine.core.files import Confinement, Refused, admit
 from policyengine.core.source import Span
-from policyengine.core.yamldoc import YamlError, load_yaml
+from policyengine.core.yamldoc import load_yaml
 from policyengine.frontend.loader import Loaded, find_files, load
 from policyengine.inputs.reads import attributes_read
 from policyengine.inputs.snapshot import parse_snapshot, read_input, yaml_problem

@@ -15,15 +15,16 @@ from dataclasses import dataclass
 from datetime import date
 from fnmatch import fnmatchcase
 from pathlib import Path
-
-import yaml
+from typing import TYPE_CHECKING
 
 from policyengine.core.diagnostics import Collector, Diagnostic, did_you_mean
-from policyengine.core.errors import WaiversError
+from policyengine.core.errors import WaiversError, YamlError
 from policyengine.core.files import Confinement
 from policyengine.core.source import Source, Span
-from policyengine.core.yamldoc import YamlError, compose_yaml
 from policyengine.inputs.files import read_text
+
+if TYPE_CHECKING:
+    import yaml
 
 FIELDS = ("rule", "resource", "reason", "owner", "expires", "fingerprint", "account")
 REQUIRED = ("rule", "resource", "reason", "owner", "expires")
@@ -85,6 +86,11 @@ class Waiver:
 
 def parse_waivers(source: Source) -> list[Waiver]:
     """A waivers file -> its entries. Raises WaiversError with every problem found."""
+    # PyYAML is imported when there is a waivers file to read: most runs have none.
+    import yaml
+
+    from policyengine.core.yamldoc import compose_yaml
+
     diags = Collector()
     try:
         root = compose_yaml(source.text, source.name)
@@ -144,6 +150,8 @@ def _members(
 
 
 def _entry(source: Source, node: yaml.Node, diags: Collector) -> Waiver | None:
+    import yaml  # imported already by `parse_waivers`
+
     if not isinstance(node, yaml.MappingNode):
         diags.error(
             "PE601",
