@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import copy
+import os
 import textwrap
+from collections.abc import Sequence
 from typing import Annotated
 
 import typer
@@ -77,3 +80,26 @@ snapshot_app = typer.Typer(
     help="Convert inputs to the normalized snapshot, count what one holds.",
 )
 app.add_typer(snapshot_app, name="snapshot")
+
+
+def for_arguments(args: Sequence[str]) -> typer.Typer:
+    """The command tree a command line needs: the named command alone when the line names
+    one (click builds every command's options from its signature before running any, a
+    sixth of a small run), else the whole tree, which lists, completes and refuses."""
+    if not args or args[0].startswith("-") or any(k.endswith("_COMPLETE") for k in os.environ):
+        return app
+    commands = [c for c in app.registered_commands if _name(c) == args[0]]
+    groups = [g for g in app.registered_groups if g.name == args[0]]
+    if not commands and not groups:
+        return app  # a misspelt command: the whole tree says which ones there are
+    alone = copy.copy(app)
+    alone.registered_commands, alone.registered_groups = commands, groups
+    return alone
+
+
+def _name(command: typer.models.CommandInfo) -> str | None:
+    if command.name is not None:
+        return command.name
+    return (
+        None if command.callback is None else typer.main.get_command_name(command.callback.__name__)
+    )

@@ -28,7 +28,7 @@ from policyengine.cli import (  # noqa: F401
     test,
     waivers,
 )
-from policyengine.cli.app import ExitCode, app
+from policyengine.cli.app import ExitCode, for_arguments
 from policyengine.core import limits
 from policyengine.results import report as reports
 
@@ -51,7 +51,7 @@ def main() -> None:
         console.say(f"error: {exc}")
         sys.exit(ExitCode.USAGE)
     try:
-        code = app(standalone_mode=False)
+        code = for_arguments(sys.argv[1:])(standalone_mode=False)
     except TyperException as exc:  # a usage error found while parsing the command line
         if _wants_json(sys.argv[1:]):
             doc = {
