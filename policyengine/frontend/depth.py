@@ -19,14 +19,24 @@ from policyengine.core.diagnostics import Diagnostic
 from policyengine.core.source import Span
 from policyengine.frontend import ast
 
+# A node class -> the names of its fields that may hold nodes (every field but the
+# span). `dataclasses.fields` builds its answer on each call, and the loader walks every
+# node of every file it loads.
+_FIELDS: dict[type[ast.Node], tuple[str, ...]] = {}
 
-def _children(node: ast.Node) -> Iterator[ast.Node]:
-    for f in fields(node):
-        value = getattr(node, f.name)
+
+def _children(node: ast.Node) -> list[ast.Node]:
+    names = _FIELDS.get(type(node))
+    if names is None:
+        names = _FIELDS[type(node)] = tuple(f.name for f in fields(node) if f.name != "span")
+    out: list[ast.Node] = []
+    for name in names:
+        value = getattr(node, name)
         if isinstance(value, ast.Node):
-            yield value
+            out.append(value)
         elif isinstance(value, tuple):
-            yield from (v for v in value if isinstance(v, ast.Node))
+            out.extend(v for v in value if isinstance(v, ast.Node))
+    return out
 
 
 def _calls(node: ast.Node) -> Iterator[ast.Call]:

@@ -85,15 +85,25 @@ def _reuse() -> RuleReuse:
 
 
 _KEPT_TREES = 500  # a few MB: every version of the files a user evaluates lately
+# Trees the cache may hold beyond that before it is pruned back: pruning dates every
+# tree, so pruning at each new tree would date 500 files for every file parsed.
+_SLACK = 100
 
 
 def _prune(folder: FsPath) -> None:
     """Keeps the cache small: past its size, the trees used longest ago go."""
-    trees = list(folder.glob("ast-*.pickle"))
-    if len(trees) > _KEPT_TREES:
-        trees.sort(key=lambda p: p.stat().st_mtime)
-        for old in trees[: len(trees) - _KEPT_TREES]:
-            old.unlink(missing_ok=True)
+    with os.scandir(folder) as entries:
+        trees = [e for e in entries if e.name.startswith("ast-") and e.name.endswith(".pickle")]
+    if len(trees) > _KEPT_TREES + _SLACK:
+        dated = []
+        for entry in trees:
+            try:
+                dated.append((entry.stat().st_mtime, entry.path))
+            except OSError:
+                continue  # pruned meanwhile by another process
+        dated.sort()
+        for _, old in dated[: len(dated) - _KEPT_TREES]:
+            FsPath(old).unlink(missing_ok=True)
 
 
 @cache

@@ -59,8 +59,25 @@ def subject(result: Result) -> str:
     return res
 
 
-def deciding(proof: Proof) -> tuple[Trace | None, list[Fact]]:
+# The proof `deciding` last answered for, and its answer: a report's formats ask for the
+# same finding's evidence several times in a row (its message, its place, its related
+# resources, its explanation), and a run may list tens of thousands of findings. One
+# entry, read and written as one tuple, so threads rendering apart stay correct.
+_recent: tuple[Proof, tuple[Trace | None, tuple[Fact, ...]]] | None = None
+
+
+def deciding(proof: Proof) -> tuple[Trace | None, tuple[Fact, ...]]:
     """The trace that decided the outcome, and the facts along its deciding parts."""
+    global _recent
+    recent = _recent
+    if recent is not None and recent[0] is proof:
+        return recent[1]
+    answer = _deciding(proof)
+    _recent = (proof, answer)
+    return answer
+
+
+def _deciding(proof: Proof) -> tuple[Trace | None, tuple[Fact, ...]]:
     decided: Trace | None = None
     for part in (proof.where, proof.unless, proof.condition):
         if part is not None:
@@ -76,7 +93,7 @@ def deciding(proof: Proof) -> tuple[Trace | None, list[Fact]]:
                     # Held for every element it looked at: what it saw is the evidence.
                     for sub in _subtree(node):
                         facts.extend(f for f in sub.facts if f not in facts)
-    return leaf, facts
+    return leaf, tuple(facts)
 
 
 def _subtree(node: Trace) -> Iterator[Trace]:
@@ -85,7 +102,7 @@ def _subtree(node: Trace) -> Iterator[Trace]:
         yield from _subtree(child)
 
 
-def evidence(proof: Proof) -> list[Fact]:
+def evidence(proof: Proof) -> tuple[Fact, ...]:
     """The facts that decided an outcome, in the order they were met."""
     return deciding(proof)[1]
 

@@ -225,10 +225,22 @@ class Report:
                     out[(r.file, r.index)] = r
         return out
 
+    @cached_property
+    def _places(self) -> dict[tuple[str, str], places.Place]:
+        return {}
+
     def place(self, file: str, pointer: str) -> places.Place:
         """A pointer into the snapshot `file` (`/resources/7/zone`) -> the place of that
         value in the file the user has: the response file and its JSON Pointer, the plan's
-        `after` of the resource, or the snapshot itself when it was given as one."""
+        `after` of the resource, or the snapshot itself when it was given as one. Found
+        once per pointer: every format asks it of a finding's place several times."""
+        key = (file, pointer)
+        found = self._places.get(key)
+        if found is None:
+            found = self._places[key] = self._place(file, pointer)
+        return found
+
+    def _place(self, file: str, pointer: str) -> places.Place:
         at = places.split(pointer)
         resource = self._resources.get((file, at[0])) if at is not None else None
         if at is None or resource is None:
