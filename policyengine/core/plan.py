@@ -361,13 +361,25 @@ def _op(op: Cond) -> str:
 
 
 def walk(op: Value | Cond) -> Iterator[Value | Cond]:
-    """An op and every op inside it, outermost first."""
-    yield op
-    for f in fields(op):
-        child = getattr(op, f.name)
-        for item in child if isinstance(child, tuple) else (child,):
-            if isinstance(item, _OPS):
-                yield from walk(cast(Value | Cond, item))
+    """An op and every op inside it, outermost first. With a stack, not nested
+    generators, and each op type's field names found once: every run walks every rule."""
+    stack: list[Value | Cond] = [op]
+    while stack:
+        current = stack.pop()
+        yield current
+        names = _FIELDS.get(type(current))
+        if names is None:
+            names = _FIELDS[type(current)] = tuple(f.name for f in fields(current))
+        inside: list[Value | Cond] = []
+        for name in names:
+            child = getattr(current, name)
+            for item in child if isinstance(child, tuple) else (child,):
+                if isinstance(item, _OPS):
+                    inside.append(cast(Value | Cond, item))
+        stack.extend(reversed(inside))
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 # Every op type, from the unions above, so that a new op is walked without a change here.

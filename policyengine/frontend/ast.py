@@ -517,9 +517,15 @@ def walk(node: object, prune: tuple[type[Node], ...] = ()) -> Iterator[Node]:
     yield node
     if isinstance(node, prune):
         return
-    for f in fields(node):
-        if f.name != "span" and f.name != "origin":
-            yield from walk(getattr(node, f.name), prune)
+    names = _WALKED.get(type(node))
+    if names is None:  # found once per node type: `fields` builds its answer on each call
+        names = tuple(f.name for f in fields(node) if f.name not in ("span", "origin"))
+        _WALKED[type(node)] = names
+    for name in names:
+        yield from walk(getattr(node, name), prune)
+
+
+_WALKED: dict[type, tuple[str, ...]] = {}
 
 
 def dump(node: object, indent: int = 0) -> str:

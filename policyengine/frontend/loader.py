@@ -9,9 +9,9 @@ so a policy is never skipped.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 from importlib import resources
 from pathlib import Path
 
@@ -40,6 +40,7 @@ from policyengine.frontend.checker.scope import DefineSig
 from policyengine.frontend.compiler import compile_file
 from policyengine.frontend.depth import nesting_diagnostics
 from policyengine.frontend.parser import parse
+from policyengine.frontend.recent import Recent
 from policyengine.inputs.snapshot import describe_json, pointer_escape, yaml_problem
 
 
@@ -295,22 +296,60 @@ def front(
     # Policies are typed against the models: with a broken model, every name would look
     # unknown. Another file's syntax error does not stop them being checked.
     if not any(d.level == "error" for d in model_diags):
-        # A model's defines are seen by every policy that uses it; a policy file's own
-        # top-level defines by that file alone, so two files of a folder may each have
-        # their own helper of the same name.
-        declared = Collector()
-        defines = declare([d for f in models.values() for d in f.defines], vocabulary, declared, {})
-        own = {p: declare(f.defines, vocabulary, declared, defines) for p, f in policies.items()}
-        diags.extend(declared)
-        # What `evaluate` would refuse, `check` refuses: conditions nested too deep once
-        # the defines they call are expanded.
-        diags.extend(nesting_diagnostics([*models.values(), *policies.values()]))
-        if not any(d.level == "error" for d in declared):
-            for path, file in policies.items():
-                checked.append(check_policy_file(file, vocabulary, values, own[path]))
-                diags.extend(checked[-1].diagnostics)
-            diags.extend(duplicate_rules(policies.values()))
+        done = _CHECKED.get(
+            (*models.values(), *policies.values()),
+            (len(models), _hashable(values), limits.current()),
+            lambda: _checks(tuple(models.values()), tuple(policies.values()), vocabulary, values),
+        )
+        vocabulary, defines, checked = done.vocabulary, done.defines, list(done.checked)
+        diags.extend(done.diagnostics)
     return Front(files, policies, vocabulary, values, defines, diags, tuple(checked))
+
+
+@dataclass(frozen=True)
+class _Checks:
+    vocabulary: model.Model  # the model they were made against (built of the same trees)
+    defines: dict[str, DefineSig]
+    diagnostics: tuple[Diagnostic, ...]
+    checked: tuple[CheckedFile, ...]
+
+
+# The checks of the latest loads, by their trees' identity, parameter values and limits.
+_CHECKED: Recent[_Checks] = Recent(8)
+# The rules compiled of the latest checked files, by identity with the model's.
+_COMPILED: Recent[tuple[plan.RulePlan, ...]] = Recent(64)
+
+
+def _hashable(values: dict[str, dict[str, object]]) -> Hashable:
+    return tuple(
+        sorted((p, tuple(sorted((k, repr(v)) for k, v in d.items()))) for p, d in values.items())
+    )
+
+
+def _checks(
+    models: tuple[ast.ModelFile, ...],
+    policies: tuple[ast.PolicyFile, ...],
+    vocabulary: model.Model,
+    values: dict[str, dict[str, object]],
+) -> _Checks:
+    diags: list[Diagnostic] = []
+    checked: list[CheckedFile] = []
+    # A model's defines are seen by every policy that uses it; a policy file's own
+    # top-level defines by that file alone, so two files of a folder may each have
+    # their own helper of the same name.
+    declared = Collector()
+    defines = declare([d for f in models for d in f.defines], vocabulary, declared, {})
+    own = [declare(f.defines, vocabulary, declared, defines) for f in policies]
+    diags.extend(declared)
+    # What `evaluate` would refuse, `check` refuses: conditions nested too deep once
+    # the defines they call are expanded.
+    diags.extend(nesting_diagnostics([*models, *policies]))
+    if not any(d.level == "error" for d in declared):
+        for file, its_own in zip(policies, own, strict=True):
+            checked.append(check_policy_file(file, vocabulary, values, its_own))
+            diags.extend(checked[-1].diagnostics)
+        diags.extend(duplicate_rules(policies))
+    return _Checks(vocabulary, defines, tuple(diags), tuple(checked))
 
 
 _LAST_MODEL: list[tuple[tuple[ast.ModelFile, ...], model.Model, tuple[Diagnostic, ...]]] = []
@@ -343,8 +382,11 @@ def load(
     errors = [d for d in checked.diagnostics if d.level == "error"]
     if errors:
         raise DiagnosticError(sort_diagnostics(errors))
+    vocabulary = checked.vocabulary
     rules = tuple(
-        rule for file in checked.checked for rule in compile_file(file, checked.vocabulary)
+        rule
+        for file in checked.checked
+        for rule in _COMPILED.get((file, vocabulary), None, partial(compile_file, file, vocabulary))
     )
     warnings = tuple(sort_diagnostics(d for d in checked.diagnostics if d.level != "error"))
     return Loaded(plan.index_by_kind(checked.vocabulary, rules), warnings, checked.policies)
