@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import tempfile
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -41,17 +42,23 @@ def test_example_account_is_identical_on_both_paths() -> None:
     assert len(evaluate_both(loaded.plan, store)) > 200
 
 
-# A rule with a `let` has no compiled form yet: the advisory cost pack's storage capacity
-# unit rule runs once per unit, a handful per account, on the interpreter.
-INTERPRETED = {
-    "cost.scu_offsets_disks": "a `let` or `for each region` rule",
-}
-
-
 def test_every_bundled_rule_is_compiled() -> None:
-    fast = compile_plan(_bundled().plan)
-    assert dict(fast.fallbacks) == INTERPRETED
-    assert len(fast.rules) + len(INTERPRETED) == len(_bundled().plan.rules)
+    root = Path(__file__).resolve().parents[1] / "policies"
+    packs = sorted(root.rglob("*.policy"))
+    assert len(packs) >= 5  # the opt-in packs too: governance, cost
+    fast = compile_plan(load(packs).plan)
+    assert fast.fallbacks == ()
+    assert len(fast.rules) == len(load(packs).plan.rules)
+
+
+def test_only_the_lets_a_condition_reads_are_computed_on_the_fast_path() -> None:
+    """`instance_family` reads its three lets (an index into a split, a concatenation);
+    `scu_offsets_disks` shows its `let` in the message alone, which the fast path never
+    computes (the interpreter words the outcomes that are reported)."""
+    root = Path(__file__).resolve().parents[1] / "policies" / "alicloud"
+    fast = compile_plan(load([root / "governance.policy", root / "cost.policy"]).plan)
+    assert len(fast.rules["governance.instance_family"].lets) == 3
+    assert fast.rules["cost.scu_offsets_disks"].lets == ()
 
 
 @cache
@@ -76,15 +83,15 @@ def test_every_pack_case_is_identical_on_both_paths() -> None:
 
 
 def test_rules_with_uncompiled_ops_fall_back_by_name(tmp_path: Path) -> None:
-    path = tmp_path / "let.policy"
+    path = tmp_path / "regions.policy"
     path.write_text(
-        "use alicloud.ecs\n\npolicy t {\n  rule with_let {\n"
-        "    for each instance let z = region_of(zone) require z == region\n  }\n"
+        "use alicloud.ecs\n\npolicy t {\n  rule per_region {\n"
+        "    for each region require count(instance located in this) <= 1\n  }\n"
         "  rule plain {\n    for each instance require zone is set\n  }\n}\n",
         encoding="utf-8",
     )
     fast = compile_plan(load([path]).plan)
-    assert dict(fast.fallbacks) == {"t.with_let": "a `let` or `for each region` rule"}
+    assert dict(fast.fallbacks) == {"t.per_region": "a `for each region` rule"}
     assert list(fast.rules) == ["t.plain"]
 
 
@@ -146,3 +153,46 @@ def test_generated_accounts_are_identical_on_both_paths(doc: dict[str, Any]) -> 
     except InputError:
         return  # a mutation the loader rejects: nothing to evaluate
     evaluate_both(loaded.plan, store)
+
+
+_TYPES = st.sampled_from(
+    ["ecs.g7.large", "ecs.t6-c1m1.large", "ecs", "ecs.", ".g7", "a.b-c.d", "", "ecs.g5-.x"]
+)
+
+
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(st.one_of(_TYPES, st.none(), st.just("absent")), min_size=1),
+    st.lists(st.sampled_from(["ecs.g7", "ecs.t6", "ecs.", ""]), max_size=3),
+    st.sampled_from([0, 1, -1, 2, -3]),
+)
+def test_lets_and_indexes_decide_alike_on_both_paths(
+    types: list[Any], families: list[str], index: int
+) -> None:
+    """Rules whose conditions read lets that index into lists, given lists too short,
+    null and missing attributes."""
+    policy = (
+        "use alicloud.ecs\n\npolicy t {\n"
+        "  param allowed: list of string = []\n"
+        "  rule family {\n    for each instance\n"
+        '    let parts = split(instance_type, ".")\n'
+        '    let series = split(parts[1], "-")\n'
+        '    let family = concat("ecs.", series[0])\n'
+        "    require family in allowed\n  }\n"
+        "  rule indexed {\n    for each instance\n"
+        '    let parts = split(instance_type, ".")\n'
+        f'    require parts[{index}] != "g7"\n  }}\n}}\n'
+    )
+    instances = []
+    for i, value in enumerate(types):
+        instance: dict[str, Any] = {"kind": "instance", "id": f"i-{i}", "region": "cn-hangzhou"}
+        if value != "absent":
+            instance["instance_type"] = value
+        instances.append(instance)
+    folder = Path(tempfile.mkdtemp())
+    (folder / "t.policy").write_text(policy, encoding="utf-8")
+    params = [f"allowed={json.dumps(families)}"]
+    loaded = load([folder / "t.policy"], params)
+    assert compile_plan(loaded.plan).fallbacks == ()
+    snapshot = parse_snapshot(json.dumps({"resources": instances}), "s.json")
+    evaluate_both(loaded.plan, Store(snapshot, loaded.plan.model))

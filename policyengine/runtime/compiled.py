@@ -39,6 +39,7 @@ from policyengine.runtime.rules import (
     run_all,
     runner,
 )
+from policyengine.runtime.shown import element_at
 
 
 class _Undecided:
@@ -69,8 +70,8 @@ def _const(op: plan.Const) -> ValueFn:
 
 
 def _read(op: plan.Read) -> ValueFn:
-    if any(step.op not in ("attr", "key", "var") for step in op.steps) or op.plural:
-        raise Unsupported(f"the path `{op.text}` goes through a list or indexes one")
+    if any(step.op not in ("attr", "key", "var", "index") for step in op.steps) or op.plural:
+        raise Unsupported(f"the path `{op.text}` goes through a list")
     slot = op.slot
     if not op.steps:
         return lambda env, store: env[slot]
@@ -81,6 +82,10 @@ def _read(op: plan.Read) -> ValueFn:
         MISSING if step.optional else ABSENT if i == last else PARENT
         for i, step in enumerate(op.steps)
     )
+    if any(step.op == "index" for step in op.steps):
+        if any(step.api for step in op.steps):
+            raise Unsupported(f"the path `{op.text}` indexes an attribute an export may lack")
+        return _read_indexed(slot, tuple((s.op, s.slot, s.name) for s in op.steps), gone)
     if any(step.api for step in op.steps):
         if any(step.op == "var" for step in op.steps):
             raise Unsupported(f"the path `{op.text}` reads an attribute an export may lack")
@@ -108,6 +113,38 @@ def _read(op: plan.Read) -> ValueFn:
 
 
 _LOCATED = ("region", "zone")  # read from the resource: the location table may supply it
+
+
+def _read_indexed(
+    slot: int, steps: tuple[tuple[str, int, str], ...], gone: tuple[Missing, ...]
+) -> ValueFn:
+    """A path with `[i]` steps (`parts[1]`): the element, counted from the end for a
+    negative index; a list too short, or no list, reads as absent, as in the
+    interpreter."""
+
+    def read_indexed(env: Env, store: Store) -> Any:
+        current = env[slot]
+        if isinstance(current, Missing):
+            return current
+        for i, (op, bound, name) in enumerate(steps):
+            if type(current) is Resource:
+                if op != "index" and name in _LOCATED and op == "attr":
+                    current = getattr(current, name)
+                    if current is None:
+                        return gone[i]
+                    continue
+                current = current.data
+            if op == "index":
+                current = element_at(current, int(name))
+            elif isinstance(current, dict):
+                current = current.get(env[bound] if op == "var" else name)
+            else:
+                current = None
+            if current is None:
+                return gone[i]
+        return current
+
+    return read_indexed
 
 
 def _read_named(slot: int, keys: tuple[str, ...], gone: tuple[Missing, ...]) -> ValueFn:
@@ -547,19 +584,42 @@ class CompiledRule:
     unless: CondFn | None
     condition: CondFn
     budget: _Budget  # reset for each outcome
+    lets: tuple[tuple[int, ValueFn], ...] = ()  # (slot, value) of the lets the rule reads
 
 
 def _compile_rule(rule: plan.RulePlan) -> CompiledRule:
-    if rule.lets or rule.per_region:
-        raise Unsupported("a `let` or `for each region` rule")
+    if rule.per_region:
+        raise Unsupported("a `for each region` rule")
     with _COMPILE_LOCK:
         _COMPILING.append(budget := _Budget())
         try:
             where = None if rule.where is None else _cond(rule.where)
             unless = None if rule.unless is None else _cond(rule.unless)
-            return CompiledRule(rule, where, unless, _cond(rule.condition), budget)
+            read = _lets_read(rule)
+            lets = tuple((let.slot, _value(let.value)) for let in rule.lets if let.slot in read)
+            return CompiledRule(rule, where, unless, _cond(rule.condition), budget, lets)
         finally:
             _COMPILING.pop()
+
+
+def _lets_read(rule: plan.RulePlan) -> set[int]:
+    """The slots of the lets that `where`, the condition or `unless` read, and of the
+    lets those read. A let only a message shows is not computed by the fast path: the
+    interpreter computes it for the outcomes it words."""
+    lets = {let.slot: let for let in rule.lets}
+    read: set[int] = set()
+    pending: list[plan.Value | plan.Cond] = [
+        op for op in (rule.where, rule.condition, rule.unless) if op is not None
+    ]
+    while pending:
+        for op in plan.walk(pending.pop()):
+            if not isinstance(op, plan.Read):
+                continue
+            slots = {op.slot, *(step.slot for step in op.steps if step.op == "var")}
+            for slot in slots & lets.keys() - read:
+                read.add(slot)
+                pending.append(lets[slot].value)
+    return read
 
 
 @dataclass(frozen=True)
@@ -584,6 +644,26 @@ def _decider(compiled: CompiledRule, store: Store, walked: Decide) -> Decide:
     """A rule's outcome from its closures; what they cannot decide, the interpreter
     decides again and words."""
     rule, budget = compiled.rule, compiled.budget
+    if compiled.lets:
+        lets = compiled.lets
+        decide_after = driver(rule, store, compiled.where, compiled.unless, compiled.condition)
+
+        def decide_lets(env: Env) -> tuple[Status, str]:
+            # The lets the rule reads, computed first and in order (a let may read the
+            # ones before it), their steps counted with the condition's: the interpreter
+            # computes a let only when read, so the fast path never reaches a decision it
+            # would not. A value the interpreter would not bind (missing though required,
+            # or undecided) leaves the outcome to it.
+            budget.steps = 0
+            for slot, value in lets:
+                v = value(env, store)
+                if v is UNDECIDED or v is ABSENT or v is PARENT:
+                    return walked(env)
+                env[slot] = v
+            found = decide_after(env)
+            return walked(env) if found is UNDECIDED else found
+
+        return decide_lets
     if compiled.where is None and compiled.unless is None:
         # `driver` with nothing to check before the condition, in one call: most rules
         # have neither `where` nor `unless`, and a call per outcome is much of its cost.
