@@ -83,16 +83,19 @@ def test_every_pack_case_is_identical_on_both_paths() -> None:
 
 
 def test_rules_with_uncompiled_ops_fall_back_by_name(tmp_path: Path) -> None:
-    path = tmp_path / "regions.policy"
+    path = tmp_path / "star.policy"
     path.write_text(
-        "use alicloud.ecs\n\npolicy t {\n  rule per_region {\n"
-        "    for each region require count(instance located in this) <= 1\n  }\n"
-        "  rule plain {\n    for each instance require zone is set\n  }\n}\n",
+        "use alicloud.ecs\n\npolicy t {\n  rule star {\n"
+        '    for each instance require "sg-1" in security_group_ids[*]\n  }\n'
+        "  rule per_region {\n"
+        "    for each region require count(instance located in this) <= 1\n  }\n}\n",
         encoding="utf-8",
     )
     fast = compile_plan(load([path]).plan)
-    assert dict(fast.fallbacks) == {"t.per_region": "a `for each region` rule"}
-    assert list(fast.rules) == ["t.plain"]
+    assert dict(fast.fallbacks) == {
+        "t.star": "the path `security_group_ids[*]` goes through a list"
+    }
+    assert list(fast.rules) == ["t.per_region"]
 
 
 _ZONES = ["cn-hangzhou-h", "cn-hangzhou-i", "cn-shanghai-e", "nowhere-1a", None]
@@ -170,7 +173,7 @@ def test_lets_and_indexes_decide_alike_on_both_paths(
     types: list[Any], families: list[str], index: int
 ) -> None:
     """Rules whose conditions read lets that index into lists, given lists too short,
-    null and missing attributes."""
+    null and missing attributes, and a rule for each region that counts its instances."""
     policy = (
         "use alicloud.ecs\n\npolicy t {\n"
         "  param allowed: list of string = []\n"
@@ -181,11 +184,15 @@ def test_lets_and_indexes_decide_alike_on_both_paths(
         "    require family in allowed\n  }\n"
         "  rule indexed {\n    for each instance\n"
         '    let parts = split(instance_type, ".")\n'
-        f'    require parts[{index}] != "g7"\n  }}\n}}\n'
+        f'    require parts[{index}] != "g7"\n  }}\n'
+        "  rule per_region {\n    for each region\n"
+        "    let large = count(i in instance located in this where i.instance_type is set)\n"
+        f'    require large <= {index + 3} or this == "cn-shanghai"\n  }}\n}}\n'
     )
     instances = []
     for i, value in enumerate(types):
-        instance: dict[str, Any] = {"kind": "instance", "id": f"i-{i}", "region": "cn-hangzhou"}
+        region = ("cn-hangzhou", "cn-shanghai", "ap-southeast-1")[i % 3]
+        instance: dict[str, Any] = {"kind": "instance", "id": f"i-{i}", "region": region}
         if value != "absent":
             instance["instance_type"] = value
         instances.append(instance)

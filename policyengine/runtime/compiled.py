@@ -588,8 +588,6 @@ class CompiledRule:
 
 
 def _compile_rule(rule: plan.RulePlan) -> CompiledRule:
-    if rule.per_region:
-        raise Unsupported("a `for each region` rule")
     with _COMPILE_LOCK:
         _COMPILING.append(budget := _Budget())
         try:
