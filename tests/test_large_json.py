@@ -81,10 +81,8 @@ def test_a_large_document_is_refused_past_the_limit_exactly(
     # Over a megabyte: read by msgspec, never by orjson (whose tree of the whole document
     # is what a large snapshot cannot afford).
     filler = "x" * snapshot.LARGE
-    text = '{"resources": [{"kind": "disk", "note": "%s", "deep": %s}]}' % (
-        filler,
-        "[" * (depth - 3) + "]" * (depth - 3),  # the object, the list and a resource above
-    )
+    deep = "[" * (depth - 3) + "]" * (depth - 3)  # the object, the list and a resource above
+    text = f'{{"resources": [{{"kind": "disk", "note": "{filler}", "deep": {deep}}}]}}'
 
     def refused(*args: object) -> None:
         raise AssertionError("orjson read a large valid document")

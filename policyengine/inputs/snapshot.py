@@ -18,6 +18,7 @@ import sys
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import orjson
@@ -260,7 +261,8 @@ def _decode_within(text: str | bytes, limit: int) -> Any:
     import msgspec
 
     decode, nested = msgspec.json.decode, _nested
-    frame, frames = sys._getframe(), 0
+    frame: FrameType | None = sys._getframe()
+    frames = 0
     while frame is not None:
         frames, frame = frames + 1, frame.f_back
     before = sys.getrecursionlimit()
