@@ -72,7 +72,7 @@ class Resource:
         return f"{self.kind} {self.key}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: an account has an edge per reference
 class Edge:
     """One edge of a relation: a source, the value it names, and what that resolves to."""
 

@@ -263,7 +263,9 @@ class Store:
         admitted: dict[str, tuple[tuple[Resource, ...], bool]] = {}
         one_path = {path.text: (path.text,) for path in relation.paths}
         one_path[relation.how] = (relation.how,)
-        for source in self.by_kind[relation.source]:
+
+        def general(source: Resource) -> None:
+            """The source's edges, whatever its relation paths meet."""
             if relation.when is not None:
                 lacking = relation.when.missing(source.data)
                 if lacking is not None:  # cannot tell whether the edge exists
@@ -271,9 +273,9 @@ class Store:
                     absent.setdefault(source.index, []).append(
                         (f"when {relation.when.text}", pointer)
                     )
-                    continue
+                    return
                 if not relation.when.holds(source.data):
-                    continue
+                    return
             for gap in targets.unknown:
                 absent.setdefault(source.index, []).append(gap)
             found: dict[str, tuple[list[str], str, list[Resource] | None]] = {}
@@ -318,7 +320,7 @@ class Store:
                     absent.setdefault(source.index, []).append(
                         (relation.how, f"{source.pointer}/{pointer_escape(lacking)}")
                     )
-                    continue
+                    return
                 for target in targets.by_join.get(key_value, ()):
                     pointer = f"{source.pointer}/{pointer_escape(relation.join[0])}"
                     found[target.key] = ([relation.how], pointer, [target])
@@ -355,6 +357,87 @@ class Store:
                     into[target.index].append(edge)
             if edges:
                 out[source.index] = edges
+
+        # The usual relation (no `when`, join or target-side path) and the usual source
+        # (its paths name targets by plain ids): edges made without the general steps;
+        # any other source takes them.
+        plain = relation.when is None and not relation.join and not named_by
+        plain = plain and not targets.unknown
+        paths = [
+            (path.text, single[0], single[1], single[2], reader)
+            if single is not None
+            else (path.text, None, "", True, reader)
+            for path, single, reader in own_paths
+        ]
+        for source in self.by_kind[relation.source]:
+            if not plain:
+                general(source)
+                continue
+            data, index = source.data, source.index
+            base = f"/resources/{index}"  # a listed resource's pointer, as `pointer` makes
+            keys: list[tuple[str, str, str]] = []  # (id, path, pointer)
+            usual = True
+            for text, step, tail, optional, reader in paths:
+                if step is not None:
+                    got = data.get(step)
+                    if got is None and optional:
+                        continue
+                    if type(got) is not str or not got:
+                        usual = False
+                        break
+                    keys.append((got, text, base + tail))
+                    continue
+                for value, pointer in reader(data, base):
+                    if type(value) is not str or not value:
+                        usual = False
+                        break
+                    keys.append((value, text, pointer))
+                if not usual:
+                    break
+            if not usual:
+                general(source)
+                continue
+            if not keys:
+                continue
+            named: dict[str, tuple[list[str], str]] = {}
+            for value, text, pointer in keys:
+                if value in named:
+                    named[value][0].append(text)
+                else:
+                    named[value] = ([text], pointer)
+            edges: list[Edge] = []
+            implied = False
+            for value, (texts, pointer) in named.items():
+                known = admitted.get(value)
+                if known is None:
+                    resolved = by_key.get(value, ())
+                    known = admitted[value] = (
+                        tuple(t for t in resolved if t.index in allowed_indexes),
+                        bool(resolved),
+                    )
+                allowed, exists = known
+                implied = not exists  # a target the model may imply: the general steps
+                if implied:
+                    break
+                if not allowed:
+                    continue
+                edge = Edge(
+                    relation,
+                    source,
+                    value,
+                    allowed,
+                    one_path[texts[0]] if len(texts) == 1 else tuple(dict.fromkeys(texts)),
+                    pointer,
+                )
+                edges.append(edge)
+            if implied:
+                general(source)
+                continue
+            for edge in edges:
+                for target in edge.targets:
+                    into[target.index].append(edge)
+            if edges:
+                out[index] = edges
         self._out[relation] = out
         self._in[relation] = dict(into)
         self._absent[relation] = absent
@@ -583,7 +666,7 @@ def _reader(path: model.RelationPath) -> Callable[[dict[str, Any], str], Iterabl
         for i, item in enumerate(got):
             if isinstance(item, UnknownValue):
                 out.append((item, f"{prefix}{i}"))
-            elif isinstance(item, Mapping) and item.get(field) is not None:
+            elif (type(item) is dict or isinstance(item, Mapping)) and item.get(field) is not None:
                 out.append((item[field], f"{prefix}{i}{field_tail}"))
             elif not field_optional:
                 out.append((_ABSENT, f"{prefix}{i}{field_tail}"))
