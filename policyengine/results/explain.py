@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any, assert_never
 
 from policyengine.core.diagnostics import Diagnostic, Level, render_text
@@ -59,22 +60,36 @@ def subject(result: Result) -> str:
     return res
 
 
-# The proof `deciding` last answered for, and its answer: a report's formats ask for the
-# same finding's evidence several times in a row (its message, its place, its related
-# resources, its explanation), and a run may list tens of thousands of findings. One
-# entry, read and written as one tuple, so threads rendering apart stay correct.
-_recent: tuple[Proof, tuple[Trace | None, tuple[Fact, ...]]] | None = None
+@dataclass(frozen=True)
+class _Decided:
+    leaf: Trace | None
+    facts: tuple[Fact, ...]
+    pointer: str
 
 
-def deciding(proof: Proof) -> tuple[Trace | None, tuple[Fact, ...]]:
-    """The trace that decided the outcome, and the facts along its deciding parts."""
+# The proof last asked about, and what decided it: a report's formats ask for the same
+# finding's evidence and deciding pointer several times in a row (its message, its place,
+# its related resources, its explanation), and a run may list tens of thousands of
+# findings. One entry, read and written as one tuple, so threads rendering apart stay
+# correct.
+_recent: tuple[Proof, _Decided] | None = None
+
+
+def _decided(proof: Proof) -> _Decided:
     global _recent
     recent = _recent
     if recent is not None and recent[0] is proof:
         return recent[1]
-    answer = _deciding(proof)
+    leaf, facts = _deciding(proof)
+    answer = _Decided(leaf, facts, _pointer(proof, facts))
     _recent = (proof, answer)
     return answer
+
+
+def deciding(proof: Proof) -> tuple[Trace | None, tuple[Fact, ...]]:
+    """The trace that decided the outcome, and the facts along its deciding parts."""
+    decided = _decided(proof)
+    return decided.leaf, decided.facts
 
 
 def _deciding(proof: Proof) -> tuple[Trace | None, tuple[Fact, ...]]:
@@ -110,8 +125,11 @@ def evidence(proof: Proof) -> tuple[Fact, ...]:
 def deciding_pointer(proof: Proof) -> str:
     """The pointer to point at in the resource: the first value read from it that
     decided the outcome, else the resource itself."""
+    return _decided(proof).pointer
+
+
+def _pointer(proof: Proof, facts: tuple[Fact, ...]) -> str:
     own = proof.result.resource.pointer
-    facts = evidence(proof)
     under = [x for x in facts if x.pointer.startswith(own + "/")]
     reads = [x for x in under if x.kind in ("read", "missing")]
     chosen = reads or under
