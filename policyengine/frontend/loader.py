@@ -209,7 +209,7 @@ def _parse_all(
     out: dict[Path, ast.File] = {}
     for path in paths:
         try:
-            unsaved = overlay.get(path.resolve())
+            unsaved = overlay.get(path.resolve()) if overlay else None
             if unsaved is None:
                 out[path] = parse(read_source(path, _display(path)))
             else:  # an editor's buffer: checked as it is, never cached on disk
@@ -254,16 +254,21 @@ def front(
     models: dict[Path, ast.ModelFile] = {}
     tried: set[Path] = {p.resolve() for p in files}
     pending: list[tuple[ast.File, Path]] = [(f, p) for p, f in files.items()]
+    # Each name is looked for once from each folder: the files of a pack use the same models.
+    looked_up: dict[tuple[str, Path], Path | None] = {}
     while pending:
         file, path = pending.pop(0)
         if isinstance(file, ast.ModelFile):
             models.setdefault(path.resolve(), file)
         for use in file.uses:
-            found = find_model(use.name, path)
+            where = (use.name.text, path.parent)
+            if where not in looked_up:
+                looked_up[where] = find_model(use.name, path)
+            found = looked_up[where]
             if found is None:
                 model_diags.append(_unknown_model(use))
-            elif found.resolve() not in tried:
-                tried.add(found.resolve())  # a model that fails to parse is reported once
+            elif (real := found.resolve()) not in tried:
+                tried.add(real)  # a model that fails to parse is reported once
                 try:
                     admit(found, confine)
                 except (Refused, OSError) as exc:
