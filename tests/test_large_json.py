@@ -7,8 +7,10 @@ limit, without a walk over its values.
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any
 
+import orjson
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -88,10 +90,32 @@ def test_a_large_document_is_refused_past_the_limit_exactly(
         raise AssertionError("orjson read a large valid document")
 
     if depth <= LIMIT:
-        monkeypatch.setattr(snapshot.orjson, "loads", refused)
+        monkeypatch.setattr(orjson, "loads", refused)
         assert snapshot.load_json(text, "account.json") == json.loads(text)
     else:
         with pytest.raises(InputError) as caught:
             snapshot.load_json(text, "account.json")
         (problem,) = caught.value.problems
         assert "nested deeper than 128 levels" in problem.message
+
+
+def test_a_large_document_read_in_another_thread_is_read_by_orjson(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The recursion limit that bounds msgspec is every thread's: only the main thread
+    # sets it, so another thread's reading neither moves it nor is moved by it.
+    text = json.dumps({"resources": [{"kind": "disk", "note": "x" * snapshot.LARGE}]})
+    read_by: list[str] = []
+    orjson_loads = orjson.loads
+
+    def by_orjson(data: str | bytes) -> object:
+        read_by.append("orjson")
+        return orjson_loads(data)
+
+    monkeypatch.setattr(orjson, "loads", by_orjson)
+    found: list[object] = []
+    worker = threading.Thread(target=lambda: found.append(snapshot.load_json(text, "a.json")))
+    worker.start()
+    worker.join()
+    assert found == [json.loads(text)]
+    assert read_by == ["orjson"]

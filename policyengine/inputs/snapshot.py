@@ -258,6 +258,13 @@ def _decode_within(text: str | bytes, limit: int) -> Any:
     deeper document raises RecursionError and no walk of the values has to find it. Where
     that is is measured here, in this frame, with small documents (a few microseconds),
     and checked: an interpreter that does not bound msgspec so is left to orjson."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        # The recursion limit is the interpreter's, for every thread: lowered here, it
+        # would bound another thread's calls, and another thread's setting would bound
+        # this decoding. It is set from the main thread alone; other threads use orjson.
+        return _UNDECIDED
     import msgspec
 
     decode, nested = msgspec.json.decode, _nested
