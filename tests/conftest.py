@@ -137,3 +137,29 @@ settings.register_profile(
     "long", max_examples=10_000, deadline=None, suppress_health_check=list(HealthCheck)
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+
+# The files that take longest, slowest first (seconds in one process, on two cores): they
+# start first, so that the small files fill in at the end and the workers of a parallel
+# run end together.
+SLOWEST_FIRST = (
+    "test_html_report.py",  # Chromium, and 10,000 findings (15)
+    "test_sarif_code_scanning.py",  # 26,000 findings (10)
+    "test_fuzz_hostile.py",  # each hostile shape as its own process (10)
+    "test_collect.py",  # the example account collected (9)
+    "test_jobs.py",  # worker processes and a Dask cluster (7)
+    "test_pointers.py",  # every format of every input (7)
+    "test_packaging.py",  # a wheel built and installed in a fresh venv (6)
+    "test_example_export.py",  # the export made again (5)
+    "test_fmt.py",
+    "test_doc_commands.py",
+    "test_lsp.py",
+    "test_progress.py",
+    "test_fuzz_importers.py",
+    "test_importers.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {name: i for i, name in enumerate(SLOWEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: file order
