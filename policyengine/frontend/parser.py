@@ -60,6 +60,9 @@ def _parse_cached(source: Source, keep: bool) -> ast.File:
         try:
             found = pickle.loads(cached.read_bytes())
             if isinstance(found, ast.ModelFile | ast.PolicyFile):
+                # Dated as used now: pruning keeps the trees used lately, not those
+                # written lately (the bundled packs' trees are written once, read always).
+                _touch(cached)
                 return found
         except Exception:  # noqa: BLE001 - a stale or damaged entry is parsed again
             pass
@@ -73,6 +76,13 @@ def _parse_cached(source: Source, keep: bool) -> ast.File:
         except OSError:
             pass
     return result
+
+
+def _touch(path: FsPath) -> None:
+    try:
+        os.utime(path)
+    except OSError:
+        pass  # pruned meanwhile, or a read-only cache: it is only a cache
 
 
 def _reuse() -> RuleReuse:
