@@ -264,6 +264,18 @@ class Store:
         one_path = {path.text: (path.text,) for path in relation.paths}
         one_path[relation.how] = (relation.how,)
 
+        def admit(value: str) -> tuple[tuple[Resource, ...], bool]:
+            resolved = by_key.get(value, ())
+            known = admitted[value] = (
+                tuple(t for t in resolved if t.index in allowed_indexes),
+                bool(resolved),
+            )
+            return known
+
+        def path_texts(paths: list[str]) -> tuple[str, ...]:
+            # One tuple per path, shared by its edges: the usual edge has one.
+            return one_path[paths[0]] if len(paths) == 1 else tuple(dict.fromkeys(paths))
+
         def general(source: Resource) -> None:
             """The source's edges, whatever its relation paths meet."""
             if relation.when is not None:
@@ -327,14 +339,7 @@ class Store:
             edges = []
             for value, (paths, pointer, fixed) in found.items():
                 if fixed is None:
-                    known = admitted.get(value)
-                    if known is None:
-                        resolved = by_key.get(value, ())
-                        known = admitted[value] = (
-                            tuple(t for t in resolved if t.index in allowed_indexes),
-                            bool(resolved),
-                        )
-                    allowed, exists = known
+                    allowed, exists = admitted.get(value) or admit(value)
                 else:
                     allowed = tuple(t for t in fixed if t.index in allowed_indexes)
                     exists = bool(fixed)
@@ -343,15 +348,7 @@ class Store:
                     allowed = (implied,) if implied is not None else ()
                 elif not allowed:
                     continue  # the target exists and its side of `when` excludes it
-                edge = Edge(
-                    relation,
-                    source,
-                    value,
-                    allowed,
-                    # One tuple per path, shared by its edges: the usual edge has one.
-                    one_path[paths[0]] if len(paths) == 1 else tuple(dict.fromkeys(paths)),
-                    pointer,
-                )
+                edge = Edge(relation, source, value, allowed, path_texts(paths), pointer)
                 edges.append(edge)
                 for target in allowed:
                     into[target.index].append(edge)
@@ -408,28 +405,13 @@ class Store:
             edges: list[Edge] = []
             implied = False
             for value, (texts, pointer) in named.items():
-                known = admitted.get(value)
-                if known is None:
-                    resolved = by_key.get(value, ())
-                    known = admitted[value] = (
-                        tuple(t for t in resolved if t.index in allowed_indexes),
-                        bool(resolved),
-                    )
-                allowed, exists = known
+                allowed, exists = admitted.get(value) or admit(value)
                 implied = not exists  # a target the model may imply: the general steps
                 if implied:
                     break
                 if not allowed:
                     continue
-                edge = Edge(
-                    relation,
-                    source,
-                    value,
-                    allowed,
-                    one_path[texts[0]] if len(texts) == 1 else tuple(dict.fromkeys(texts)),
-                    pointer,
-                )
-                edges.append(edge)
+                edges.append(Edge(relation, source, value, allowed, path_texts(texts), pointer))
             if implied:
                 general(source)
                 continue

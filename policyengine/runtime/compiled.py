@@ -128,7 +128,7 @@ def _read_indexed(
             return current
         for i, (op, bound, name) in enumerate(steps):
             if type(current) is Resource:
-                if op != "index" and name in _LOCATED and op == "attr":
+                if op == "attr" and name in _LOCATED:
                     current = getattr(current, name)
                     if current is None:
                         return gone[i]
