@@ -193,6 +193,10 @@ class Evaluator:
             current, pointer, owner = start.value, start.pointer, ""
         else:
             current, pointer, owner = start, "", ""
+        # A value with a place in the input (a resource, an element of a list read from
+        # it) gives places to what is read under it; a computed one (a `let`, a call's
+        # result) has none, and neither has `parts[1]` of it.
+        placed = self.tracing and bool(pointer)
         values: list[tuple[Any, str]] = [(current, pointer)]
         plural = False
         for i, step in enumerate(op.steps):
@@ -203,9 +207,7 @@ class Evaluator:
                     continue
                 if step.op == "star":
                     if isinstance(value, list):
-                        nxt.extend(
-                            (v, f"{ptr}/{j}" if self.tracing else "") for j, v in enumerate(value)
-                        )
+                        nxt.extend((v, f"{ptr}/{j}" if placed else "") for j, v in enumerate(value))
                     continue
                 if step.op == "var":
                     key = env[step.slot]
@@ -227,11 +229,11 @@ class Evaluator:
                 if isinstance(value, Missing):
                     nxt.append((value, ptr))  # the first absent step decides which it is
                 elif got is not None:
-                    nxt.append((got, f"{ptr}/{pointer_escape(str(key))}" if self.tracing else ""))
+                    nxt.append((got, f"{ptr}/{pointer_escape(str(key))}" if placed else ""))
                 elif not plural:
                     last = i == len(op.steps) - 1
                     gone = MISSING if step.optional else ABSENT if last else PARENT
-                    nxt.append((gone, f"{ptr}/{pointer_escape(str(key))}" if self.tracing else ""))
+                    nxt.append((gone, f"{ptr}/{pointer_escape(str(key))}" if placed else ""))
             values = nxt
             plural = plural or step.op == "star"
         if plural:
