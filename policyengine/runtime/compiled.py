@@ -31,10 +31,8 @@ from policyengine.runtime.rules import (
     Env,
     Runner,
     Tally,
-    decided_by,
     driver,
     evaluate_interpreted,
-    id_format_applies,
     interpreted,
     run_all,
     runner,
@@ -642,54 +640,34 @@ def _decider(compiled: CompiledRule, store: Store, walked: Decide) -> Decide:
     """A rule's outcome from its closures; what they cannot decide, the interpreter
     decides again and words."""
     rule, budget = compiled.rule, compiled.budget
-    if compiled.lets:
-        lets = compiled.lets
-        decide_after = driver(rule, store, compiled.where, compiled.unless, compiled.condition)
 
-        def decide_lets(env: Env) -> tuple[Status, str]:
-            # The lets the rule reads, computed first and in order (a let may read the
-            # ones before it), their steps counted with the condition's: the interpreter
-            # computes a let only when read, so the fast path never reaches a decision it
-            # would not. A value the interpreter would not bind (missing though required,
-            # or undecided) leaves the outcome to it.
-            budget.steps = 0
-            for slot, value in lets:
-                v = value(env, store)
-                if v is UNDECIDED or v is ABSENT or v is PARENT:
-                    return walked(env)
-                env[slot] = v
-            found = decide_after(env)
-            return walked(env) if found is UNDECIDED else found
+    def again(env: Env, _: object) -> tuple[Status, str]:
+        return walked(env)
 
-        return decide_lets
-    if compiled.where is None and compiled.unless is None:
-        # `driver` with nothing to check before the condition, in one call: most rules
-        # have neither `where` nor `unless`, and a call per outcome is much of its cost.
-        condition, (when_true, when_false) = compiled.condition, decided_by(rule)
-        checks_id, m = isinstance(rule.condition, plan.IdFormatOp), store.model
+    if not compiled.lets:
+        return driver(
+            rule, store, compiled.where, compiled.unless, compiled.condition, again, budget
+        )
+    lets = compiled.lets
+    # The lets' steps count with the condition's: the budget starts here, not in `driver`.
+    decide_after = driver(
+        rule, store, compiled.where, compiled.unless, compiled.condition, again, None
+    )
 
-        def decide_direct(env: Env) -> tuple[Status, str]:
-            budget.steps = 0  # the step limit is per outcome
-            if checks_id:
-                settled = id_format_applies(env[0], m)
-                if settled is not None:
-                    return settled
-            t = condition(env, store)
-            if t is True:
-                return when_true
-            if t is False:
-                return when_false
-            return walked(env)  # UNDECIDED
+    def decide_lets(env: Env) -> tuple[Status, str]:
+        # The lets the rule reads, computed first and in order (a let may read the ones
+        # before it): the interpreter computes a let only when read, so the fast path
+        # never reaches a decision it would not. A value the interpreter would not bind
+        # (missing though required, or undecided) leaves the outcome to it.
+        budget.steps = 0
+        for slot, value in lets:
+            v = value(env, store)
+            if v is UNDECIDED or v is ABSENT or v is PARENT:
+                return walked(env)
+            env[slot] = v
+        return decide_after(env)
 
-        return decide_direct
-    decide = driver(rule, store, compiled.where, compiled.unless, compiled.condition)
-
-    def decide_fast(env: Env) -> tuple[Status, str]:
-        budget.steps = 0  # the step limit is per outcome
-        found = decide(env)
-        return walked(env) if found is UNDECIDED else found
-
-    return decide_fast
+    return decide_lets
 
 
 def evaluate(

@@ -5,7 +5,7 @@ recording on, for its proof."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any, Final, TypeVar, assert_never
+from typing import Any, Final, Protocol, TypeVar, assert_never
 
 from policyengine.core import model, plan
 from policyengine.inputs import origins
@@ -41,34 +41,64 @@ _NOT_APPLICABLE: Final = (Status.SKIPPED, "not applicable: its `where` does not 
 _EXEMPT: Final = (Status.SKIPPED, "exempt: its `unless` holds")
 
 
+class Steps(Protocol):
+    """What counts an outcome's quantifier steps against the limit for one outcome."""
+
+    steps: int
+
+
 def driver(
     rule: plan.RulePlan,
     store: Store,
     where: Check[U] | None,
     unless: Check[U] | None,
     condition: Check[U],
-) -> Callable[[Env], tuple[Status, str] | U]:
+    undecided: Callable[[Env, U], tuple[Status, str]],
+    steps: Steps | None,
+) -> Decide:
     """A rule's outcome from its conditions, however they are decided (walked or
     compiled): `where`, then `unless`, then the condition. What a condition could not
-    decide is returned as it is, for the evaluator to word."""
+    decide goes to `undecided`, which words it or decides it again. `steps`, when given,
+    starts each outcome from zero steps."""
     checks_id = isinstance(rule.condition, plan.IdFormatOp)
     when_true, when_false = decided_by(rule)
+    m = store.model
 
-    def decide(env: Env) -> tuple[Status, str] | U:
+    if where is None and unless is None:
+        # Most rules have neither: the condition alone, in one call per outcome.
+        def decide_condition(env: Env) -> tuple[Status, str]:
+            if steps is not None:
+                steps.steps = 0
+            if checks_id:
+                settled = id_format_applies(env[0], m)
+                if settled is not None:
+                    return settled
+            t = condition(env, store)
+            if t is True:
+                return when_true
+            if t is False:
+                return when_false
+            return undecided(env, t)
+
+        return decide_condition
+
+    def decide(env: Env) -> tuple[Status, str]:
+        if steps is not None:
+            steps.steps = 0
         if where is not None:
             t = where(env, store)
             if t is not True and t is not False:
-                return t
+                return undecided(env, t)
             if not t:
                 return _NOT_APPLICABLE
         if unless is not None:
             t = unless(env, store)
             if t is not True and t is not False:
-                return t
+                return undecided(env, t)
             if t:
                 return _EXEMPT
         if checks_id:
-            settled = id_format_applies(env[0], store.model)
+            settled = id_format_applies(env[0], m)
             if settled is not None:
                 return settled
         t = condition(env, store)
@@ -76,7 +106,7 @@ def driver(
             return when_true
         if t is False:
             return when_false
-        return t
+        return undecided(env, t)
 
     return decide
 
@@ -298,14 +328,11 @@ def interpreted(ev: Evaluator, rule: plan.RulePlan) -> Decide:
 
     where, unless, condition = walk(rule.where), walk(rule.unless), walk(rule.condition)
     assert condition is not None
-    decide = driver(rule, ev.store, where, unless, condition)
+    return driver(rule, ev.store, where, unless, condition, _worded, ev)
 
-    def decide_walked(env: Env) -> tuple[Status, str]:
-        ev.steps = 0  # the step limit is per outcome
-        found = decide(env)
-        return (Status.ERROR, found.reason) if isinstance(found, Unknown) else found
 
-    return decide_walked
+def _worded(env: Env, unknown: Unknown) -> tuple[Status, str]:
+    return Status.ERROR, unknown.reason
 
 
 def evaluate_interpreted(
