@@ -117,6 +117,57 @@ def read_bytes(path: Path, limit: int, confine: Confinement | None = None) -> by
         return read_stream(file, limit, path)
 
 
+def read_buffer(path: Path, limit: int) -> bytearray:
+    """`read_bytes` into one buffer of the file's size, for a file read once and dropped:
+    no chunks joined into a copy (twice the file in memory at the end of the read). A
+    file that grows while it is read is read to the end, up to `limit`."""
+    resolved = admit(path)
+    fd = os.open(resolved, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    with os.fdopen(fd, "rb", buffering=0) as file:
+        found = os.fstat(file.fileno())
+        if not stat.S_ISREG(found.st_mode):
+            raise Refused(path, f"is {_kind(found.st_mode)}, not a regular file; not read")
+        if found.st_size > limit:
+            raise TooLarge(path, found.st_size, limit)
+        buffer = bytearray(found.st_size)
+        view, done = memoryview(buffer), 0
+        while done < len(buffer):
+            got = file.readinto(view[done:])
+            if not got:
+                del buffer[done:]  # shorter than it said: what it holds
+                return buffer
+            done += got
+        view.release()
+        rest = read_stream(file, limit - len(buffer), path)  # grown meanwhile
+        buffer += rest
+        return buffer
+
+
+@dataclass(frozen=True)
+class FileText:
+    """A file's text read again when first needed: a large snapshot's text, which only
+    the lines of findings need, is not kept for the whole run. `text` is None when the
+    file is no longer what was read (its size or time changed), or cannot be read."""
+
+    path: Path
+    size: int
+    mtime_ns: int
+
+    @classmethod
+    def of(cls, path: Path) -> FileText:
+        found = os.stat(path)
+        return cls(path, found.st_size, found.st_mtime_ns)
+
+    def text(self) -> str | None:
+        try:
+            found = os.stat(self.path)
+            if (found.st_size, found.st_mtime_ns) != (self.size, self.mtime_ns):
+                return None
+            return read_buffer(self.path, self.size).decode("utf-8")
+        except (OSError, Refused, TooLarge, UnicodeDecodeError):
+            return None
+
+
 def read_text(path: Path, limit: int, confine: Confinement | None = None) -> str:
     """`read_bytes`, decoded as UTF-8 (UnicodeDecodeError when it is not)."""
     return read_bytes(path, limit, confine).decode("utf-8")

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import math
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -249,9 +250,13 @@ class _Undecided:
 _UNDECIDED = _Undecided()
 
 
-def _decode_within(text: str | bytes, limit: int) -> Any:
+def _decode_within(
+    text: str | bytes | bytearray, limit: int, typed: Callable[[Any], Any] | None = None
+) -> Any:
     """The document decoded by msgspec when it is valid JSON nested at most `limit` levels
     deep; `_UNDECIDED` for anything else (invalid, deeper, too large for the memory).
+    `typed`: a msgspec decoder's `decode` to decode it with (one that skips fields, see
+    `inputs.projection`); a document it does not accept is `_UNDECIDED` too.
 
     msgspec nests within the interpreter's recursion limit, from the depth of the calling
     frame: the limit is set, for the call, to where exactly `limit` levels fit, so that a
@@ -294,7 +299,20 @@ def _decode_within(text: str | bytes, limit: int) -> Any:
                 try:
                     decode(nested(limit + 1))
                 except RecursionError:
+                    pass
+                else:
+                    return _UNDECIDED
+                if typed is None:
                     return decode(text)
+                # The limit checked again after a typed decoding, which is kept only if
+                # it still holds exactly (measured: calibrating right before each typed
+                # decoding, without this, drifted a level after some fifty files).
+                found = typed(text)
+                decode(nested(limit))
+                try:
+                    decode(nested(limit + 1))
+                except RecursionError:
+                    return found
                 return _UNDECIDED
             finally:
                 sys.setrecursionlimit(before)
@@ -392,7 +410,8 @@ class Snapshot:
     file: str
     envelope: Envelope
     resources: list[dict[str, Any]]
-    text: str = ""  # as read: outputs that point at lines scan it for positions
+    # As read, or where to read it again: outputs that point at lines scan it for positions.
+    text: str | files.FileText = ""
     unknowns: bool = True  # may hold `{"$unknown": ...}` values (False: known not to)
     # The texts of the files the snapshot was converted from (a Terraform plan, an export's
     # response files), by name: each resource's `source` points into them.
@@ -414,7 +433,7 @@ def parse_document(
     file: str,
     *,
     unknowns: bool = True,
-    text: str = "",
+    text: str | files.FileText = "",
     origins: dict[str, str] | None = None,
 ) -> Snapshot:
     """Parsed JSON (as an importer makes it) -> a snapshot whose envelope is valid. `text`

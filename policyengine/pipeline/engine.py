@@ -32,7 +32,7 @@ from policyengine.frontend.loader import (
 )
 from policyengine.inputs import importers
 from policyengine.inputs.files import read_text
-from policyengine.inputs.reads import attributes_read
+from policyengine.inputs.reads import Reads, attributes_read
 from policyengine.pipeline.reading import Reading
 
 if TYPE_CHECKING:
@@ -136,8 +136,19 @@ def read_input(
     """An input file or folder (or `-`, stdin), in the format `reading.format` names or
     detected, converted to the normalized snapshot of the policies' model. `on_read` is
     told how it was read."""
+    return _read(path, policies, reading, stdin, on_read)
+
+
+def _read(
+    path: Path,
+    policies: Loaded,
+    reading: Reading,
+    stdin: str | None,
+    on_read: OnRead | None,
+    reads: Reads = None,
+) -> importers.Read:
     options = importers.Options(reading.region, reading.tf_dir)
-    read = importers.read(path, reading.format, policies.plan.model, options, stdin)
+    read = importers.read(path, reading.format, policies.plan.model, options, stdin, reads)
     if on_read is not None:
         on_read(read)
     return read
@@ -147,9 +158,10 @@ def read_snapshot(
     path: Path, policies: Loaded, reading: Reading = Reading(), on_read: OnRead | None = None
 ) -> Store:
     """One input, read and indexed for evaluation."""
-    read = read_input(path, policies, reading, on_read=on_read)
-    # Only what the rules read is checked and converted: see `inputs.reads`.
+    # Only what the rules read is decoded (from a large file), checked and converted: see
+    # `inputs.reads` and `inputs.projection`.
     reads = attributes_read(policies.plan)
+    read = _read(path, policies, reading, None, on_read, reads)
     return importers.to_store(read.snapshot, policies.plan.model, reading.now, reads)
 
 

@@ -82,6 +82,7 @@ def _plan(shipped: Shipped) -> plan.Plan:
 def run_task(task: Task, compiled: plan.Plan) -> Done:
     """One snapshot, start to end, wherever it runs."""
     reading = task.reading
+    reads = attributes_read(compiled)
     try:
         read = importers.read(
             Path(task.path),
@@ -89,6 +90,7 @@ def run_task(task: Task, compiled: plan.Plan) -> Done:
             compiled.model,
             importers.Options(reading.region, reading.tf_dir),
             stdin=task.stdin,
+            reads=reads,
         )
     except importers.MissingInput as exc:
         return Done(task.path, missing=str(exc))
@@ -97,7 +99,6 @@ def run_task(task: Task, compiled: plan.Plan) -> Done:
     detected = f"{read.detected}\n  {read.converted.summary}"
     with collector.paused():  # as in one process: the loaded data holds no cycles
         try:
-            reads = attributes_read(compiled)
             store = importers.to_store(read.snapshot, compiled.model, reading.now, reads)
         except InputError as exc:
             return Done(task.path, detected, problems=tuple(exc.problems))

@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from policyengine.core import collector, plan
 from policyengine.core.diagnostics import did_you_mean
+from policyengine.core.files import FileText
 from policyengine.core.positions import Positions, locate
 from policyengine.core.semantics import Enforcement, Severity
 from policyengine.core.source import Source
@@ -84,7 +85,8 @@ class Report:
     resources: int
     findings: list[Finding]  # every outcome, in snapshot order then policy order
     gate: Gate = field(default_factory=Gate)
-    texts: dict[str, str] = field(default_factory=dict)  # snapshot file -> its text
+    # Snapshot file -> its text, or where to read it again (a large snapshot's).
+    texts: dict[str, str | FileText] = field(default_factory=dict)
     waiver_files: list[str] = field(default_factory=list)
     expired: list[Waiver] = field(default_factory=list)
     stale: list[tuple[Waiver, str]] = field(default_factory=list)  # and a hint
@@ -205,7 +207,7 @@ class Report:
         return out
 
     @cached_property
-    def _positions(self) -> dict[str, Positions]:
+    def _positions(self) -> dict[str, Positions | None]:
         return {}
 
     @cached_property
@@ -289,9 +291,9 @@ class Report:
         """Where resources sit in a snapshot's text; scanned once, when first asked."""
         if file not in self._positions:
             text = self.texts.get(file)
-            if not text:
-                return None
-            self._positions[file] = Positions(Source(file, text))
+            if isinstance(text, FileText):
+                text = text.text()  # once: None when the file is no longer what was read
+            self._positions[file] = Positions(Source(file, text)) if text else None
         return self._positions[file]
 
 
@@ -301,7 +303,7 @@ class Part:
     and the baseline: the unit of work that `--jobs` and a Dask cluster run apart."""
 
     file: str
-    text: str  # the snapshot's text, where findings' lines are found
+    text: str | FileText  # the snapshot's text, where findings' lines are found
     resources: int
     findings: list[Finding]  # the outcomes kept, in snapshot order then policy order
     # The texts of the files it was converted from (a plan, an export's responses), by name.

@@ -14,6 +14,8 @@ from pathlib import Path
 
 from policyengine.core import model
 from policyengine.core.errors import InputError, MissingInput, Problem
+from policyengine.core.files import FileText
+from policyengine.inputs import projection
 from policyengine.inputs.importers import aliyun, normalized, operations, terraform
 from policyengine.inputs.importers.base import Converted, Importer, Input, Options
 from policyengine.inputs.reads import Reads
@@ -103,18 +105,33 @@ def detect(source: Input) -> tuple[Importer, str]:
     )
 
 
-def read(path: Path, fmt: str, m: model.Model, options: Options, stdin: str | None = None) -> Read:
+def read(
+    path: Path,
+    fmt: str,
+    m: model.Model,
+    options: Options,
+    stdin: str | None = None,
+    reads: Reads = None,
+) -> Read:
     """A file, folder or `-` (stdin, or `stdin` when the caller read it already) -> the
-    normalized snapshot. Raises InputError."""
+    normalized snapshot. Raises InputError. With `reads` (what the rules read, see
+    `inputs.reads`), a large snapshot file keeps those fields alone: the document is then
+    not the whole file, and serves evaluation only."""
     text: str | None = None
+    projected: projection.Projected | None = None
     if str(path) == "-":
         text = read_input(None, "<stdin>") if stdin is None else stdin
         source = Input("<stdin>", None, load_json(text, "<stdin>"))
     elif path.is_dir():
         source = Input(str(path), path)
     elif path.exists():  # a device or FIFO is refused by name, not called missing
-        text = read_input(path, str(path))
-        source = Input(str(path), path, load_json(text, str(path)))
+        if reads is not None and fmt in (AUTO, normalized.IMPORTER.name):
+            projected = projection.read(path, str(path), reads)
+        if projected is not None:
+            source = Input(str(path), path, projected.document)
+        else:
+            text = read_input(path, str(path))
+            source = Input(str(path), path, load_json(text, str(path)))
     else:
         raise MissingInput(f"no such snapshot file: {path}")
     if fmt == AUTO:
@@ -129,12 +146,15 @@ def read(path: Path, fmt: str, m: model.Model, options: Options, stdin: str | No
         detected = f"{source.name}: read as {importer.title} (--input-format {fmt})"
     converted = importer.convert(source, m, options)
     unknowns = converted.unknowns
-    if importer.name == "snapshot":
+    kept: str | FileText = ""
+    if projected is not None and importer.name == "snapshot":
+        unknowns, kept = projected.unknowns, projected.text
+    elif importer.name == "snapshot":
         # Told from the parsed data, whatever escapes the text spells the key with; a
         # text that cannot spell it is not walked.
         unknowns = (text is None or may_spell_unknown(text)) and holds_unknown(converted.document)
-    # A normalized snapshot file keeps its text: findings can then point at its lines.
-    kept = text if importer.name == "snapshot" and source.path is not None and text else ""
+        # A normalized snapshot file keeps its text: findings can then point at its lines.
+        kept = text if source.path is not None and text else ""
     origins = _origins(converted, source, text if importer.name != "snapshot" else None)
     snapshot = parse_document(
         converted.document, source.name, unknowns=unknowns, text=kept, origins=origins

@@ -1,0 +1,98 @@
+"""A large snapshot file decoded into only what the rules read.
+
+The plan knows every attribute its rules and its model read (`inputs.reads`). msgspec
+decodes the file into the resources' objects with those fields alone: the others are
+skipped in C (checked as JSON, never built), so a field no rule reads costs no memory.
+Such a document holds every resource with its envelope and every attribute read, as
+parsed: the store checks and converts them as it checks a whole document, in the same
+words. Anything this decoding does not accept as it is (a top-level field the format does
+not know, a resource that is not an object with a string `kind`, JSON that is not valid
+or nested too deep, a file that cannot be read) is `None`: the caller reads the file the
+usual way, which words the problem exactly as ever.
+
+The file's text is not kept: findings that point at lines read it again (`FileText`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from policyengine.core import collector, files, limits
+from policyengine.inputs import snapshot
+from policyengine.inputs.reads import ENVELOPE
+
+# The snapshot's own fields, each decoded as it is (the envelope check words them).
+_TOP = ("version", "account", "captured_at", "locations", "gaps", "not_read")
+
+
+@dataclass(frozen=True)
+class Projected:
+    """A snapshot file decoded into what the rules read."""
+
+    document: dict[str, Any]  # as parsed, each resource with the fields read alone
+    text: files.FileText  # the file, to read its text again for the lines of findings
+    unknowns: bool  # whether the fields read hold `{"$unknown": ...}` values
+
+
+def read(path: Path, name: str, reads: Mapping[str, frozenset[str]]) -> Projected | None:
+    """The snapshot file at `path` with the fields `reads` names (and every resource's
+    envelope) alone; None for a file this decoding does not take as it is: small ones
+    (msgspec's import would cost more than it saves), and any the usual reading must word
+    a problem of."""
+    try:
+        later = files.FileText.of(path)
+        if later.size < snapshot.LARGE:
+            return None
+        buffer = files.read_buffer(path, limits.current().input_bytes)
+    except (OSError, files.Refused, files.TooLarge):
+        return None
+    if not buffer.isascii():
+        try:  # UTF-8, as the usual reading requires, checked without keeping a copy
+            buffer.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    decode = _decoder(frozenset(ENVELOPE.union(*reads.values())))
+    with collector.paused():  # many objects and no cycles, as any snapshot's values
+        found = snapshot._decode_within(buffer, limits.current().json_depth, decode)
+        if found is snapshot._UNDECIDED or not found.resources:
+            return None
+        document = {key: getattr(found, key) for key in _TOP}
+        document = {key: value for key, value in document.items() if value is not _UNSET}
+        document["resources"] = found.resources
+        # Told from the fields read: a marker in a field no rule reads changes nothing.
+        unknowns = _may_spell(buffer) and snapshot.holds_unknown(document)
+    return Projected(document, later, unknowns)
+
+
+def _may_spell(buffer: bytearray) -> bool:
+    """`snapshot.may_spell_unknown`, of the file's bytes."""
+    return snapshot.UNKNOWN.encode() in buffer or b"\\u" in buffer
+
+
+_UNSET: Any = None  # msgspec.UNSET, set on the first decoder's import
+
+
+@cache
+def _decoder(names: frozenset[str]) -> Callable[[Any], Any]:
+    """A decoder of a snapshot whose resources keep the fields `names` alone: one object
+    type for every kind (a field read of one kind is kept of another that has it: a
+    little more than needed, never less)."""
+    global _UNSET
+    from typing import Required, TypedDict
+
+    import msgspec
+
+    _UNSET = msgspec.UNSET
+    fields: dict[str, Any] = {name: Any for name in sorted(names)}
+    fields["kind"] = Required[str]
+    resource = TypedDict("resource", fields, total=False)  # type: ignore[misc]
+    document = msgspec.defstruct(
+        "document",
+        [("resources", list[resource])] + [(name, Any, msgspec.UNSET) for name in _TOP],
+        forbid_unknown_fields=True,
+    )
+    return msgspec.json.Decoder(document).decode

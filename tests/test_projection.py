@@ -1,0 +1,239 @@
+"""A large snapshot file decoded into the fields the rules read alone: whatever it holds
+besides them, the outcomes, the input errors (each at its place, in the same words) and
+the reports, lines included, are those of reading the whole file; a file the projection
+does not take as it is (bad JSON, an unknown field of the snapshot, a resource with no
+kind) is read the usual way, which words its problem."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import random
+import sys
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import run_cli
+from differential import outcome_key
+
+from policyengine.core.errors import InputError
+from policyengine.core.files import FileText
+from policyengine.frontend.loader import Loaded, bundled_policies, load
+from policyengine.inputs import importers, projection, snapshot
+from policyengine.inputs.reads import ENVELOPE, attributes_read
+from policyengine.pipeline import engine
+from policyengine.runtime import evaluate
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "ecs-account" / "snapshot.json"
+sys.path.insert(0, str(ROOT / "benchmarks"))
+import generate  # noqa: E402
+
+
+@cache
+def _policies() -> Loaded:
+    return load([*bundled_policies(), ROOT / "benchmarks" / "ecs-bench.policy"])
+
+
+@cache
+def _documents() -> tuple[dict[str, Any], ...]:
+    example = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    broken = copy.deepcopy(example)  # wrong types where the rules read: an input error
+    disks = [r for r in broken["resources"] if r["kind"] == "disk"]
+    disks[0]["encrypted"] = "sometimes"
+    disks[-1]["attachments"] = {"not": "a list"}
+    return (example, generate.account(generate.MIN_INSTANCES), broken)
+
+
+def _outcomes(path: Path, projected: bool, monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """The outcomes over the file, or the problems of its input error: read as `evaluate`
+    reads it, with the projection (every file counts as large) or without it."""
+    monkeypatch.setattr(snapshot, "LARGE", 0 if projected else 1 << 62)
+    try:
+        store = engine.read_snapshot(path, _policies())
+    except InputError as exc:
+        return [("input error", p.file, p.pointer, p.message) for p in exc.problems]
+    assert isinstance(store.text, FileText) == projected
+    return [outcome_key(r) for r in evaluate(_policies().plan, store)]
+
+
+def _write(tmp_path: Path, doc: object, name: str = "s.json") -> Path:
+    path = tmp_path / name
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    return path
+
+
+def test_the_document_keeps_the_fields_read_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(snapshot, "LARGE", 0)
+    reads = attributes_read(_policies().plan)
+    path = _write(tmp_path, _documents()[1])
+    found = projection.read(path, str(path), reads)
+    assert found is not None
+    kept = ENVELOPE.union(*reads.values())
+    resources = found.document["resources"]
+    assert len(resources) == len(_documents()[1]["resources"])
+    assert all(r.keys() <= kept for r in resources)
+    whole = _documents()[1]["resources"]
+    assert all(
+        r == {k: v for k, v in w.items() if k in kept}
+        for r, w in zip(resources, whole, strict=True)
+    )
+    assert any(w.keys() - kept for w in whole), "the account has fields no rule reads"
+    assert found.text == FileText.of(path) and not found.unknowns
+
+
+def test_a_small_file_is_read_whole(tmp_path: Path) -> None:
+    path = _write(tmp_path, _documents()[0])
+    assert path.stat().st_size < snapshot.LARGE
+    assert projection.read(path, str(path), attributes_read(_policies().plan)) is None
+
+
+@pytest.mark.parametrize("which", [0, 1, 2])
+def test_projected_reading_gives_the_outcomes_and_errors_of_the_whole(
+    which: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _write(tmp_path, _documents()[which])
+    whole = _outcomes(path, False, monkeypatch)
+    assert whole and _outcomes(path, True, monkeypatch) == whole
+
+
+def _value(rng: random.Random, depth: int = 0) -> Any:
+    """A JSON value of some shape: scalars, lists and objects, nested a few levels."""
+    pick = rng.randrange(8 if depth < 3 else 5)
+    scalars = [None, rng.random() < 0.5, rng.randint(-(2**70), 2**70), rng.random() * 1e6]
+    if pick < 4:
+        return scalars[pick]
+    if pick == 4:
+        return "".join(rng.choice('ab"\\/\u00e9\U0001f600{}[]') for _ in range(rng.randrange(6)))
+    if pick < 6:
+        return [_value(rng, depth + 1) for _ in range(rng.randrange(4))]
+    return {f"k{i}": _value(rng, depth + 1) for i in range(rng.randrange(4))}
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("which", [0, 2])
+def test_unread_fields_of_any_shape_change_nothing_projected(
+    which: int, seed: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Fields of any name and shape (a declared attribute no rule reads with a wrong
+    type included) decoded or skipped: the outcomes and errors of the whole document.
+    Shapes drawn from a seeded generator: decoding under the recursion limit is kept out
+    of property-test runners, which move that limit."""
+    rng = random.Random(seed)
+    doc = copy.deepcopy(_documents()[which])
+    resources = doc["resources"]
+    model = _policies().plan.model
+    reads = attributes_read(_policies().plan)
+    for _ in range(8):
+        resource = rng.choice(resources)
+        unread = sorted(model.kinds[resource["kind"]].declared - reads[resource["kind"]])
+        name = rng.choice([*unread, "note", "Extra_Field", "~/weird key"])
+        if name in model.kinds[resource["kind"]].declared and which == 2:
+            continue  # the broken example's problems are of attributes read
+        resource[name] = _value(rng)
+    path = _write(tmp_path, doc)
+    assert _outcomes(path, True, monkeypatch) == _outcomes(path, False, monkeypatch)
+
+
+def _deep(levels: int) -> Any:
+    value: Any = []
+    for _ in range(levels):
+        value = [value]
+    return value
+
+
+def _bad_documents() -> list[tuple[str, str]]:
+    example = _documents()[0]
+    resources = example["resources"]
+
+    def with_resource(extra: dict[str, Any]) -> str:
+        return json.dumps({**example, "resources": [{**resources[0], **extra}, *resources[1:]]})
+
+    text = json.dumps(example)
+    return [
+        ("unknown top-level field", json.dumps({**example, "owner": "x"})),
+        ("no resources", json.dumps({**example, "resources": []})),
+        ("resource without kind", json.dumps({**example, "resources": [{"id": "i-1"}]})),
+        ("kind not a string", with_resource({"kind": 5})),
+        ("resource not an object", json.dumps({**example, "resources": [5, *resources]})),
+        ("bad JSON in an unread field", text.replace('"kind"', '"note": [1,,2], "kind"', 1)),
+        ("lone surrogate, unread", text.replace('"kind"', '"note": "\\ud800", "kind"', 1)),
+        ("deeper than the limit, unread", with_resource({"note": _deep(140)})),
+        ("deeper than the limit, read", with_resource({"tags": {"a": _deep(140)}})),
+        ("at the limit, read", with_resource({"security_group_ids": _deep(124)})),
+        ("unknown kind", with_resource({"kind": "instanse"})),
+        ("envelope problem", with_resource({"region": 5, "note": "x"})),
+        ("a repeated key", text.replace('"kind"', '"region": 1, "kind"', 1)),
+        ("trailing text", text + " x"),
+        ("not UTF-8", text.replace('"kind"', '"note": "\udcff", "kind"', 1)),
+    ]
+
+
+@pytest.mark.parametrize(
+    "text", [t for _, t in _bad_documents()], ids=[n for n, _ in _bad_documents()]
+)
+def test_what_the_projection_does_not_take_is_read_and_worded_as_ever(
+    text: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "s.json"
+    path.write_bytes(text.encode("utf-8", "surrogateescape"))
+    runs = []
+    for large in (0, 1 << 62):
+        monkeypatch.setattr(snapshot, "LARGE", large)
+        runs.append(run_cli(["evaluate", "--format", "json", str(path)]))
+    assert runs[0] == runs[1]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["evaluate", "--format", "sarif"],
+        ["evaluate", "--format", "json"],
+        ["evaluate"],
+        ["explain"],
+    ],
+)
+def test_reports_point_at_the_same_lines_projected_or_not(
+    args: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The text is read again for the lines of findings: the same report, byte for byte
+    (the example, indented: findings on many lines)."""
+    path = tmp_path / "account.json"
+    path.write_text(EXAMPLE.read_text(encoding="utf-8"), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    runs = []
+    for large in (0, 1 << 62):
+        monkeypatch.setattr(snapshot, "LARGE", large)
+        runs.append(run_cli([*args, "account.json"]))
+    assert runs[0][0] in (0, 1) and ":" in runs[0][1]
+    assert runs[0] == runs[1]
+
+
+def test_a_file_changed_since_it_was_read_gives_no_lines(tmp_path: Path) -> None:
+    path = _write(tmp_path, {"resources": []})
+    later = FileText.of(path)
+    assert later.text() == path.read_text(encoding="utf-8")
+    path.write_text("[" * 40, encoding="utf-8")
+    os.utime(path, ns=(later.mtime_ns + 10**9, later.mtime_ns + 10**9))
+    assert later.text() is None
+
+
+def test_other_formats_and_the_whole_document_are_not_projected(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Commands that need the whole document (`snapshot`, `--diff`) read without `reads`;
+    a format named is read by its importer."""
+    monkeypatch.setattr(snapshot, "LARGE", 0)
+    path = _write(tmp_path, _documents()[1])
+    model = _policies().plan.model
+    whole = importers.read(path, "auto", model, importers.Options())
+    assert whole.converted.document == _documents()[1]
+    reads = attributes_read(_policies().plan)
+    kept = importers.read(path, "snapshot", model, importers.Options(), reads=reads)
+    assert kept.converted.document != _documents()[1]
+    assert isinstance(kept.snapshot.text, FileText)
