@@ -6,9 +6,14 @@ account's findings, the denied API's rules as `error` naming it, and nothing els
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 import json
+import shutil
+import sys
 import urllib.request
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 from conftest import EXPORT_DENIED, ROOT, assert_the_example_accounts_findings, run_cli
@@ -18,6 +23,7 @@ pytest.importorskip("alibabacloud_ram20150501")
 
 import aliyun_fake  # noqa: E402
 
+import policyengine.collect as collector  # noqa: E402
 from policyengine.collect import Options, Retry, collect  # noqa: E402
 from policyengine.inputs.importers.aliyun.apis import APIS  # noqa: E402
 
@@ -42,6 +48,9 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, aliyun_fak
     mp.setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", "collect-test-key")
     mp.setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", SECRET)
     mp.chdir(folder)
+    # The fake throttles the first call and fails one once: both are retried, after a
+    # pause that is the user's half second only in a real account.
+    mp.setattr(collector, "Retry", functools.partial(Retry, backoff=0.001))
     try:
         with aliyun_fake.example_fake() as fake:
             args = FIRST_RUN[0].split()[1:] + ["--endpoint", fake.url, "--no-progress"]
@@ -85,6 +94,32 @@ def test_the_export_has_the_layout_the_importer_reads(
     assert [(f["api"], f["region"], f["code"]) for f in manifest["failed"]] == [
         ("DescribeInvocations", "cn-hangzhou", "Forbidden.RAM")
     ]
+
+
+def _script() -> ModuleType:
+    spec = importlib.util.spec_from_file_location(
+        "make_example_export", ROOT / "scripts" / "make_example_export.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["make_example_export"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_example_export_is_what_collect_makes(
+    exported: tuple[Path, aliyun_fake.Fake], tmp_path: Path
+) -> None:
+    """`examples/aliyun-export/` is this export (made as scripts/make_example_export.py
+    makes it: `collect` against the same stand-in), with the response the script adds."""
+    script = _script()
+    made = tmp_path / "export"
+    shutil.copytree(exported[0], made)
+    with aliyun_fake.example_fake() as fake:
+        fake.throttle_next = False  # as on the stand-in collect has just called
+        script.add_unread(made, fake.url)
+    stale = script.differences(made, ROOT / "examples" / "aliyun-export")
+    assert not stale, f"{stale}: run python scripts/make_example_export.py"
 
 
 def test_credentials_are_never_written(exported: tuple[Path, aliyun_fake.Fake]) -> None:
