@@ -40,6 +40,16 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).resolve().parent / "data"
 
 
+@functools.cache
+def pack_test_files() -> tuple[Any, ...]:
+    """The bundled packs' test files (`policies/**/*.test.yaml`), read once a process:
+    several test files take their parameters from the cases, and every worker of a
+    parallel run collects every test file."""
+    from policyengine.pipeline.testing import find_test_files, read_test_file
+
+    return tuple(read_test_file(p) for p in find_test_files([ROOT / "policies"]))
+
+
 class TextSnapshot(SingleFileSnapshotExtension):
     """One readable .txt file per snapshot, so a review diff reads like a terminal."""
 

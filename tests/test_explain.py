@@ -14,14 +14,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import run_cli, transcript
+from conftest import pack_test_files, run_cli, transcript
 from syrupy.assertion import SnapshotAssertion
 
 from policyengine.frontend.loader import Loaded, bundled_policies, load
 from policyengine.inputs.snapshot import parse_snapshot
 from policyengine.inputs.store import Store
 from policyengine.pipeline import testing
-from policyengine.pipeline.testing import Case, Loads, find_test_files, read_test_file
+from policyengine.pipeline.testing import Case, Loads
 from policyengine.results.explain import render_proof_text
 from policyengine.results.hints import fix_hints
 from policyengine.results.proof_json import ProofDocument, proof_to_json
@@ -54,8 +54,7 @@ def _first(rule: str, cases: list[tuple[testing.TestFile, Case]], status: Status
 def _rules() -> list[Any]:
     """Each rule with the packs' test cases that name it, in the files' order."""
     by_rule: dict[str, list[tuple[testing.TestFile, Case]]] = {}
-    for path in find_test_files([ROOT / "policies"]):
-        test_file = read_test_file(path)
+    for test_file in pack_test_files():
         for case in test_file.cases:
             for rule in dict.fromkeys(e.rule for e in case.expect):
                 by_rule.setdefault(rule, []).append((test_file, case))

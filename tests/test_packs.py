@@ -13,7 +13,7 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from conftest import ROOT
+from conftest import pack_test_files
 from differential import evaluate_both
 
 from policyengine.frontend.loader import bundled_policies, load
@@ -21,13 +21,11 @@ from policyengine.pipeline import testing
 from policyengine.pipeline.testing import (
     Loads,
     Run,
-    find_test_files,
-    read_test_file,
     render_text,
     run_case,
 )
 
-FILES = [read_test_file(p) for p in find_test_files([ROOT / "policies"])]
+FILES = pack_test_files()
 LOADS = Loads()
 
 
