@@ -127,19 +127,30 @@ class Report:
 
     def gating(self) -> list[Finding]:
         """The findings that make the run fail (the gate decides)."""
-        return [
-            f
-            for f in self.findings
-            if self.gate.gates(f.result.rule, f.result.status, covered=not self.reported(f))
-        ]
+        return list(self._gating)
 
     def advisory(self) -> list[Finding]:
         """Findings of advisory rules: reported, never failing the run."""
-        return [
+        return list(self._advisory)
+
+    # Found once: a format asks for the verdict several times (a page's title and heading),
+    # and a run may keep every outcome of a large account. A report with other findings or
+    # another gate is a new report (`replace`), found again.
+    @cached_property
+    def _gating(self) -> tuple[Finding, ...]:
+        return tuple(
+            f
+            for f in self.findings
+            if self.gate.gates(f.result.rule, f.result.status, covered=not self.reported(f))
+        )
+
+    @cached_property
+    def _advisory(self) -> tuple[Finding, ...]:
+        return tuple(
             f
             for f in self.findings
             if f.finding and self.reported(f) and f.result.rule.enforcement is Enforcement.ADVISORY
-        ]
+        )
 
     def outcomes(self) -> int:
         """Every outcome of the run: those kept and those only counted."""

@@ -473,7 +473,7 @@ class _Budget:
 
     def __init__(self) -> None:
         self.steps = 0
-        self.limit = limits.current().outcome_steps
+        self.limit = limits.outcome_steps()
 
 
 _COMPILING: list[_Budget] = []  # the budget of the rule being compiled, which its ops share

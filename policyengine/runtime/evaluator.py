@@ -72,7 +72,7 @@ class Evaluator:
         # Quantifier and count steps of the outcome being decided, against the limit for
         # one outcome: a rule that would run for hours stops with an `error` instead.
         self.steps = 0
-        self.max_steps = limits.current().outcome_steps
+        self.max_steps = limits.outcome_steps()
         self.frame = Frame()
         self.witness: dict[int, Any] = {}  # slot -> the element that decided a quantifier
         self.last_pointer = ""  # tracing: the pointer of the last single value read
