@@ -515,10 +515,17 @@ DENIED = {("DescribeInvocations", "cn-hangzhou"): "Forbidden.RAM"}
 FAILS_ONCE = ("DescribeDisks", "cn-shanghai")
 
 
-def example_fake() -> Fake:
-    """The bundled example account, one API denied, as `collect` tests and the example
-    export meet it."""
+@cache
+def _example_account() -> Account:
+    """Made once a process (every response built through the SDKs' models): the fakes
+    that serve it only read it."""
     snapshot = json.loads(EXAMPLE.read_text())
     account = Account.of(snapshot, [PUBLIC_COMMAND, PUBLIC_INVOCATION])
     account.policies = [dict(p) for p in EXAMPLE_POLICIES]
-    return Fake(account, deny=DENIED, fail_once=FAILS_ONCE)
+    return account
+
+
+def example_fake() -> Fake:
+    """The bundled example account, one API denied, as `collect` tests and the example
+    export meet it."""
+    return Fake(_example_account(), deny=DENIED, fail_once=FAILS_ONCE)

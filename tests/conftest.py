@@ -153,20 +153,26 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 # start first, so that the small files fill in at the end and the workers of a parallel
 # run end together.
 SLOWEST_FIRST = (
-    "test_html_report.py",  # Chromium, and 10,000 findings (15)
-    "test_sarif_code_scanning.py",  # 26,000 findings (10)
-    "test_fuzz_hostile.py",  # each hostile shape as its own process (10)
-    "test_collect.py",  # the example account collected (9)
-    "test_jobs.py",  # worker processes and a Dask cluster (7)
+    "test_html_report.py",  # Chromium, and 10,000 findings (11)
     "test_pointers.py",  # every format of every input (7)
+    "test_sarif_code_scanning.py",  # 26,000 findings (7)
+    "test_fuzz_hostile.py",  # each hostile shape as its own process (6)
+    "test_jobs.py",  # worker processes and a Dask cluster (6)
     "test_packaging.py",  # a wheel built and installed in a fresh venv (6)
-    "test_example_export.py",  # the export made again (5)
+    "test_collect.py",  # the example account collected (5)
     "test_fmt.py",
+    "test_progress.py",  # processes on a terminal
     "test_doc_commands.py",
-    "test_lsp.py",
-    "test_progress.py",
+    "test_parser.py",
     "test_fuzz_importers.py",
-    "test_importers.py",
+    "test_policy_tests.py",
+    "test_startup_imports.py",  # processes
+    "test_lsp.py",  # the language server as its own process
+    "test_packs.py",
+    "test_formats.py",
+    "test_operations.py",
+    "test_fuzz.py",
+    "test_interpreter.py",
 )
 
 
