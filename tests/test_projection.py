@@ -21,6 +21,8 @@ from differential import outcome_key
 
 from policyengine.core.errors import InputError
 from policyengine.core.files import FileText
+from policyengine.core.positions import FilePositions, Positions, places_of
+from policyengine.core.source import Source
 from policyengine.frontend.loader import Loaded, bundled_policies, load
 from policyengine.inputs import importers, projection, snapshot
 from policyengine.inputs.reads import ENVELOPE, attributes_read
@@ -85,6 +87,7 @@ def test_the_document_keeps_the_fields_read_alone(
     )
     assert any(w.keys() - kept for w in whole), "the account has fields no rule reads"
     assert found.text == FileText.of(path) and not found.unknowns
+    assert found.text.places is not None
 
 
 def test_a_small_file_is_read_whole(tmp_path: Path) -> None:
@@ -198,13 +201,27 @@ def test_what_the_projection_does_not_take_is_read_and_worded_as_ever(
         ["explain"],
     ],
 )
+@pytest.mark.parametrize("layout", ["as given", "one line", "one line, not ASCII", "indented"])
 def test_reports_point_at_the_same_lines_projected_or_not(
-    args: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    args: list[str], layout: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The text is read again for the lines of findings: the same report, byte for byte
-    (the example, indented: findings on many lines)."""
+    """Where each resource starts is found while the file is decoded, and a resource a
+    finding points into is read again: the same report, byte for byte, as from the whole
+    text (the example as given: findings on many lines; on one line, where columns count
+    characters, not bytes, before and inside each resource)."""
+    doc = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    for i, resource in enumerate(doc["resources"]):
+        if layout.endswith("not ASCII"):
+            resource["note"] = "é" * (i % 3) + "😀"
+            resource.setdefault("tags", {})["café"] = "ünïcode"
+    texts = {
+        "as given": EXAMPLE.read_text(encoding="utf-8"),
+        "one line": json.dumps(doc, separators=(",", ":")),
+        "one line, not ASCII": json.dumps(doc, ensure_ascii=False),
+        "indented": json.dumps(doc, indent="\t", ensure_ascii=False),
+    }
     path = tmp_path / "account.json"
-    path.write_text(EXAMPLE.read_text(encoding="utf-8"), encoding="utf-8")
+    path.write_text(texts[layout], encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     runs = []
     for large in (0, 1 << 62):
@@ -237,3 +254,29 @@ def test_other_formats_and_the_whole_document_are_not_projected(
     kept = importers.read(path, "snapshot", model, importers.Options(), reads=reads)
     assert kept.converted.document != _documents()[1]
     assert isinstance(kept.snapshot.text, FileText)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"resources":[{"kind":"a"},{"kind":"b"}]}',
+        '{ "version": 1, "resources" : [ {"kind": "a"} ,\n\t{"kind": "b"}\r\n,{"kind":"c"} ] }',
+        '{"resources": [{"kind": "é😀"}, {"kind": "b", "x": "\\\\"}, {"kind": "ü"}], "account": "x"}',
+        '{"account": "]", "resources": [\n  {\n    "kind": "a,b"\n  },\n  {"kind": "[{"}\n]}',
+    ],
+    ids=["compact", "spaces", "not ASCII", "indented"],
+)
+def test_places_are_where_the_text_puts_each_resource(text: str, tmp_path: Path) -> None:
+    places = places_of(text.encode("utf-8"))
+    assert places is not None
+    whole = Positions(Source("s.json", text))
+    count = len(json.loads(text)["resources"])
+    assert len(places.offsets) == count
+    for i in range(count):
+        assert (places.lines[i], places.columns[i]) == whole.find(f"/resources/{i}")
+    path = tmp_path / "s.json"
+    path.write_bytes(text.encode("utf-8"))
+    again = FilePositions(FileText.of(path), places)
+    for i in range(count):
+        assert again.resource(i) == whole.resource(i)
+        assert again.find(f"/resources/{i}/kind") == whole.find(f"/resources/{i}/kind")

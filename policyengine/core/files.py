@@ -21,9 +21,12 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, Final
+from typing import TYPE_CHECKING, BinaryIO, Final
+
+if TYPE_CHECKING:
+    from policyengine.core.positions import ResourcePlaces
 
 # Kernel and device filesystems: nothing a policy run reads lives there.
 _PSEUDO: Final = (Path("/proc"), Path("/sys"), Path("/dev"))
@@ -146,25 +149,45 @@ def read_buffer(path: Path, limit: int) -> bytearray:
 @dataclass(frozen=True)
 class FileText:
     """A file's text read again when first needed: a large snapshot's text, which only
-    the lines of findings need, is not kept for the whole run. `text` is None when the
-    file is no longer what was read (its size or time changed), or cannot be read."""
+    the lines of findings need, is not kept for the whole run. What is read is None when
+    the file is no longer what was read (its size or time changed), or cannot be read.
+    `places`: where each resource sits in it, when found while it was decoded (then only
+    the resources findings point into are read again)."""
 
     path: Path
     size: int
     mtime_ns: int
+    places: ResourcePlaces | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def of(cls, path: Path) -> FileText:
         found = os.stat(path)
         return cls(path, found.st_size, found.st_mtime_ns)
 
+    def _unchanged(self) -> bool:
+        found = os.stat(self.path)
+        return (found.st_size, found.st_mtime_ns) == (self.size, self.mtime_ns)
+
     def text(self) -> str | None:
         try:
-            found = os.stat(self.path)
-            if (found.st_size, found.st_mtime_ns) != (self.size, self.mtime_ns):
+            if not self._unchanged():
                 return None
             return read_buffer(self.path, self.size).decode("utf-8")
         except (OSError, Refused, TooLarge, UnicodeDecodeError):
+            return None
+
+    def part(self, offset: int, length: int) -> str | None:
+        """The text of `length` bytes from `offset` (one resource's)."""
+        try:
+            if not self._unchanged():
+                return None
+            fd = os.open(admit(self.path), os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+            try:
+                data = os.pread(fd, length, offset)
+            finally:
+                os.close(fd)
+            return data.decode("utf-8") if len(data) == length else None
+        except (OSError, Refused, UnicodeDecodeError):
             return None
 
 

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import json
 import re
+from array import array
+from dataclasses import dataclass
 from functools import cached_property
 
 import msgspec
 
+from policyengine.core.files import FileText
 from policyengine.core.source import Source
 
 _WS = re.compile(r"[ \t\r\n]*")
@@ -213,3 +216,136 @@ def _members(text: str, i: int) -> dict[str, int]:
     except (IndexError, ValueError):
         pass
     return out
+
+
+@dataclass(frozen=True, eq=False)
+class ResourcePlaces:
+    """Where each resource of a snapshot file starts, found while the file was decoded:
+    its byte offset and length, and the 1-based line and column (in characters) of its
+    start. Kept instead of the text (four numbers a resource, not its bytes)."""
+
+    offsets: array[int]
+    lengths: array[int]
+    lines: array[int]
+    columns: array[int]
+
+
+_BETWEEN_BYTES = re.compile(rb"[ \t\r\n]*,?[ \t\r\n]*")
+_OPENING_BYTES = re.compile(rb'"resources"[ \t\r\n]*:[ \t\r\n]*\[[ \t\r\n]*\Z')
+_COMMA, _SPACES = ord(","), frozenset(b" \t\r\n")
+
+
+def places_of(buffer: bytes | bytearray) -> ResourcePlaces | None:
+    """The places of the resources of a snapshot file's bytes (valid JSON, as decoded),
+    found as `_raw_starts` finds them in a text; None where the text is not laid out as
+    that finding expects (then the text is read again whole when a line is asked for)."""
+    try:
+        raws = msgspec.json.decode(buffer, type=_Resources).resources
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return None
+    if not raws:
+        return None
+    at = buffer.find(bytes(raws[0]))
+    if at < 0 or not _OPENING_BYTES.search(buffer, 0, at):
+        return None
+    offsets, lengths = array("q"), array("q")
+    last, size = len(raws) - 1, len(buffer)
+    match = _BETWEEN_BYTES.match
+    for i, raw in enumerate(raws):
+        offsets.append(at)
+        length = len(raw)
+        lengths.append(length)
+        end = at + length
+        if end + 1 < size and buffer[end] == _COMMA and buffer[end + 1] not in _SPACES:
+            at = end + 1  # the compact layout: `},{`
+            if i == last:
+                return None
+            continue
+        found = match(buffer, end)
+        at = found.end() if found is not None else end
+        if (b"," in buffer[end:at]) != (i < last):
+            return None
+    if buffer[at : at + 1] != b"]":
+        return None
+    del raws
+    lines, columns = array("q"), array("q")
+    ascii_only = buffer.isascii()
+    line, line_start, previous, column = 1, 0, 0, 1
+    newlines = buffer.count(b"\n")
+    for offset in offsets:
+        if newlines:
+            crossed = buffer.count(b"\n", previous, offset)
+            if crossed:
+                line += crossed
+                line_start = buffer.rfind(b"\n", previous, offset) + 1
+                column = 1
+                previous = line_start
+        if ascii_only:
+            column = offset - line_start + 1
+        else:  # characters, as a text's offsets count them
+            column += len(bytes(buffer[previous:offset]).decode("utf-8"))
+        previous = offset
+        lines.append(line)
+        columns.append(column)
+    return ResourcePlaces(offsets, lengths, lines, columns)
+
+
+class FilePositions:
+    """`Positions` of a snapshot file whose text is not kept: each resource's start from
+    its places, and the text of a resource a finding points into read again from the
+    file (None where the file changed since)."""
+
+    def __init__(self, file: FileText, places: ResourcePlaces) -> None:
+        self.file = file
+        self.places = places
+        self._texts: dict[int, str | None] = {}
+        self._members: dict[int, dict[str, int]] = {}
+
+    def _text(self, index: int) -> str | None:
+        if index not in self._texts:
+            places = self.places
+            self._texts[index] = self.file.part(places.offsets[index], places.lengths[index])
+        return self._texts[index]
+
+    def resource(self, index: int) -> object:
+        if not 0 <= index < len(self.places.offsets):
+            return None
+        text = self._text(index)
+        try:
+            return None if text is None else json.loads(text)
+        except ValueError:
+            return None
+
+    def find(self, pointer: str) -> tuple[int, int] | None:
+        parts = pointer.split("/")
+        if len(parts) < 3 or parts[0] or parts[1] != "resources" or not parts[2].isdigit():
+            return None
+        index = int(parts[2])
+        if index >= len(self.places.offsets):
+            return None
+        line, column = self.places.lines[index], self.places.columns[index]
+        if len(parts) <= 3:
+            return line, column
+        text = self._text(index)
+        if text is None:
+            return None
+        if index not in self._members:
+            self._members[index] = _members(text, 0)
+        offset = self._members[index].get(parts[3])
+        if offset is None:
+            return line, column
+        crossed = text.count("\n", 0, offset)
+        if not crossed:
+            return line, column + offset
+        return line + crossed, offset - text.rfind("\n", 0, offset)
+
+
+def positions_of(text: str | FileText, name: str) -> Positions | FilePositions | None:
+    """Where resources sit in a snapshot file: from its text, or from the places found
+    while it was decoded (reading again only the resources asked for), or from its text
+    read again; None when there is no text to point into."""
+    if isinstance(text, FileText):
+        if text.places is not None:
+            return FilePositions(text, text.places)
+        text = text.text() or ""
+    return Positions(Source(name, text)) if text else None

@@ -10,18 +10,20 @@ not know, a resource that is not an object with a string `kind`, JSON that is no
 or nested too deep, a file that cannot be read) is `None`: the caller reads the file the
 usual way, which words the problem exactly as ever.
 
-The file's text is not kept: findings that point at lines read it again (`FileText`).
+The file's text is not kept: where each resource starts is found while the bytes are at
+hand (`positions.places_of`), and the findings that point at lines read their own
+resources again from the file (`FileText`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from policyengine.core import collector, files, limits
+from policyengine.core import collector, files, limits, positions
 from policyengine.inputs import snapshot
 from policyengine.inputs.reads import ENVELOPE
 
@@ -48,6 +50,8 @@ def read(path: Path, name: str, reads: Mapping[str, frozenset[str]]) -> Projecte
         if later.size < snapshot.LARGE:
             return None
         buffer = files.read_buffer(path, limits.current().input_bytes)
+        if files.FileText.of(path) != later or len(buffer) != later.size:
+            return None  # changed while it was read: the usual reading takes it as it is
     except (OSError, files.Refused, files.TooLarge):
         return None
     if not buffer.isascii():
@@ -63,8 +67,12 @@ def read(path: Path, name: str, reads: Mapping[str, frozenset[str]]) -> Projecte
         document = {key: getattr(found, key) for key in _TOP}
         document = {key: value for key, value in document.items() if value is not _UNSET}
         document["resources"] = found.resources
+        _share(found.resources)
         # Told from the fields read: a marker in a field no rule reads changes nothing.
         unknowns = _may_spell(buffer) and snapshot.holds_unknown(document)
+        # Where each resource starts, found while the bytes are at hand: the lines of
+        # findings then read only their own resources again, never the whole text.
+        later = replace(later, places=positions.places_of(buffer))
     return Projected(document, later, unknowns)
 
 
@@ -96,3 +104,29 @@ def _decoder(names: frozenset[str]) -> Callable[[Any], Any]:
         forbid_unknown_fields=True,
     )
     return msgspec.json.Decoder(document).decode
+
+
+def _share(resources: list[dict[str, Any]]) -> None:
+    """Equal values held once: the kind, region and zone strings, and tag sets of strings
+    (an account repeats a few of each across thousands of resources: measured, 90 MB of
+    a 100,000-instance account's 560). Equal in every way: a tag set is shared only when
+    its values are all strings (`1` and `true` are equal keys to a dict, not to a reader).
+    The document is this reading's own, and nothing changes a resource's values."""
+    strings: dict[str, str] = {}
+    tag_sets: dict[tuple[tuple[str, str], ...], dict[str, str]] = {}
+    share, share_tags = strings.setdefault, tag_sets.setdefault
+    for resource in resources:
+        kind = resource["kind"]
+        resource["kind"] = share(kind, kind)
+        region = resource.get("region")
+        if type(region) is str:
+            resource["region"] = share(region, region)
+        zone = resource.get("zone")
+        if type(zone) is str:
+            resource["zone"] = share(zone, zone)
+        tags = resource.get("tags")
+        if type(tags) is dict and tags and {*map(type, tags.values())} == _STR:
+            resource["tags"] = share_tags(tuple(tags.items()), tags)
+
+
+_STR = {str}

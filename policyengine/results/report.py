@@ -18,7 +18,7 @@ from typing import Any, Literal
 from policyengine.core import collector, plan
 from policyengine.core.diagnostics import did_you_mean
 from policyengine.core.files import FileText
-from policyengine.core.positions import Positions, locate
+from policyengine.core.positions import FilePositions, Positions, locate, positions_of
 from policyengine.core.semantics import Enforcement, Severity
 from policyengine.core.source import Source
 from policyengine.core.text import printable
@@ -218,7 +218,7 @@ class Report:
         return out
 
     @cached_property
-    def _positions(self) -> dict[str, Positions | None]:
+    def _positions(self) -> dict[str, Positions | FilePositions | None]:
         return {}
 
     @cached_property
@@ -298,13 +298,10 @@ class Report:
             return None
         return locate(Source(place.file, text), place.pointer)
 
-    def positions(self, file: str) -> Positions | None:
+    def positions(self, file: str) -> Positions | FilePositions | None:
         """Where resources sit in a snapshot's text; scanned once, when first asked."""
         if file not in self._positions:
-            text = self.texts.get(file)
-            if isinstance(text, FileText):
-                text = text.text()  # once: None when the file is no longer what was read
-            self._positions[file] = Positions(Source(file, text)) if text else None
+            self._positions[file] = positions_of(self.texts.get(file) or "", file)
         return self._positions[file]
 
 
