@@ -8,7 +8,7 @@ ever scans all resources per resource. Raises `InputError` for data the model re
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -56,8 +56,8 @@ class Store:
         self._identity: dict[str, dict[str, list[Resource]]] = {k: {} for k in m.kinds}
         # Relations are indexed on first use: a policy set follows a few of the model's
         # relations, and indexing one costs a pass over its sources and targets.
-        self._out: dict[model.Relation, dict[int, list[Edge]]] = {}
-        self._in: dict[model.Relation, dict[int, list[Edge]]] = {}
+        self._out: dict[model.Relation, dict[int, Sequence[Edge]]] = {}
+        self._in: dict[model.Relation, dict[int, Sequence[Edge]]] = {}
         # Sources whose relation path stops at a missing required attribute: (path, pointer).
         self._absent: dict[model.Relation, dict[int, list[tuple[str, str]]]] = {}
         self._by_address: dict[str, Resource] = {}
@@ -76,7 +76,11 @@ class Store:
         # the indexing time at 100,000 instances).
         with collector.paused():
             self._load(raw, problems, reads)
-            self.resources_by_index = {r.index: r for r in self.resources}
+            # Resource by snapshot index (None where a resource was not loaded): a list,
+            # a tenth of a dictionary's memory.
+            self._at_index: list[Resource | None] = [None] * len(raw)
+            for resource in self.resources:
+                self._at_index[resource.index] = resource
             if problems:
                 raise InputError(problems)
 
@@ -225,7 +229,7 @@ class Store:
         return relation
 
     def _index(self, relation: model.Relation) -> None:
-        out: dict[int, list[Edge]] = {}
+        out: dict[int, Sequence[Edge]] = {}
         absent: dict[int, list[tuple[str, str]]] = {}
         into: dict[int, list[Edge]] = defaultdict(list)
         targets = self._targets(relation, absent)
@@ -353,13 +357,15 @@ class Store:
                 for target in allowed:
                     into[target.index].append(edge)
             if edges:
-                out[source.index] = edges
+                out[source.index] = tuple(edges)
 
         # The usual relation (no `when`, join or target-side path) and the usual source
         # (its paths name targets by plain ids): edges made without the general steps;
         # any other source takes them.
         plain = relation.when is None and not relation.join and not named_by
         plain = plain and not targets.unknown
+        tails: dict[str, str] = {}
+        shared = tails.setdefault
         paths = [
             (path.text, single[0], single[1], single[2], reader)
             if single is not None
@@ -371,8 +377,9 @@ class Store:
                 general(source)
                 continue
             data, index = source.data, source.index
-            base = f"/resources/{index}"  # a listed resource's pointer, as `pointer` makes
-            keys: list[tuple[str, str, str]] = []  # (id, path, pointer)
+            # Pointers below the source's own, each string shared by the edges of its
+            # path and place: joined to the source's when asked for (`Edge.pointer`).
+            keys: list[tuple[str, str, str]] = []  # (id, path, pointer below the source)
             usual = True
             for text, step, tail, optional, reader in paths:
                 if step is not None:
@@ -382,13 +389,13 @@ class Store:
                     if type(got) is not str or not got:
                         usual = False
                         break
-                    keys.append((got, text, base + tail))
+                    keys.append((got, text, tail))
                     continue
-                for value, pointer in reader(data, base):
+                for value, pointer in reader(data, ""):
                     if type(value) is not str or not value:
                         usual = False
                         break
-                    keys.append((value, text, pointer))
+                    keys.append((value, text, shared(pointer, pointer)))
                 if not usual:
                     break
             if not usual:
@@ -411,7 +418,9 @@ class Store:
                     break
                 if not allowed:
                     continue
-                edges.append(Edge(relation, source, value, allowed, path_texts(texts), pointer))
+                edges.append(
+                    Edge(relation, source, value, allowed, path_texts(texts), pointer, source)
+                )
             if implied:
                 general(source)
                 continue
@@ -419,7 +428,7 @@ class Store:
                 for target in edge.targets:
                     into[target.index].append(edge)
             if edges:
-                out[index] = edges
+                out[index] = tuple(edges)  # a tuple: two fifths of a grown list's memory
         self._out[relation] = out
         self._in[relation] = dict(into)
         self._absent[relation] = absent
@@ -515,11 +524,11 @@ class Store:
             return "the snapshot has no `captured_at`; pass --now to give the time"
         return f"the snapshot's `captured_at` ({self.captured_at}) is not a time"
 
-    def edges_from(self, relation: model.Relation, resource: Resource) -> list[Edge]:
-        return self._out[self._indexed(relation)].get(resource.index, [])
+    def edges_from(self, relation: model.Relation, resource: Resource) -> Sequence[Edge]:
+        return self._out[self._indexed(relation)].get(resource.index, ())
 
-    def edges_to(self, relation: model.Relation, resource: Resource) -> list[Edge]:
-        return self._in[self._indexed(relation)].get(resource.index, [])
+    def edges_to(self, relation: model.Relation, resource: Resource) -> Sequence[Edge]:
+        return self._in[self._indexed(relation)].get(resource.index, ())
 
     def incomplete(self, relation: model.Relation, resource: Resource) -> list[tuple[str, str]]:
         """Where following `relation` from `resource` met a missing required attribute."""
@@ -527,7 +536,7 @@ class Store:
 
     def edge_index(
         self, relation: model.Relation
-    ) -> tuple[Mapping[int, list[Edge]], Mapping[int, list[tuple[str, str]]]]:
+    ) -> tuple[Mapping[int, Sequence[Edge]], Mapping[int, list[tuple[str, str]]]]:
         """A relation's edges by source index, and its incomplete sources by index: for a
         caller that follows the relation from many resources."""
         self._indexed(relation)
@@ -536,10 +545,16 @@ class Store:
     def incomplete_sources(self, relation: model.Relation) -> list[tuple[Resource, str, str]]:
         """Every source of `relation` whose edges are not all known, in snapshot order."""
         return [
-            (self.resources_by_index[index], path, pointer)
+            (source, path, pointer)
             for index, gaps in self._absent[self._indexed(relation)].items()
+            if (source := self._at_index[index]) is not None
             for path, pointer in gaps
         ]
+
+    def resource_at(self, index: int) -> Resource | None:
+        """The resource at `/resources/INDEX` of the snapshot, if it was loaded."""
+        at = self._at_index
+        return at[index] if 0 <= index < len(at) else None
 
     def value_at(self, resource: Resource, pointer: str) -> Any:
         """The value at a snapshot pointer under `resource` (None where there is none)."""

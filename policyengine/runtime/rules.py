@@ -428,7 +428,7 @@ def _reached(
         if at is None or at[0] in seen:
             continue
         seen.add(at[0])
-        found = store.resources_by_index.get(at[0])
+        found = store.resource_at(at[0])
         if found is not None:
             out.append(found)
     return tuple(out)
