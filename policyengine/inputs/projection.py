@@ -38,6 +38,7 @@ class Projected:
     document: dict[str, Any]  # as parsed, each resource with the fields read alone
     text: files.FileText  # the file, to read its text again for the lines of findings
     unknowns: bool  # whether the fields read hold `{"$unknown": ...}` values
+    checked: bool  # every resource's envelope is one `snapshot.plain_envelope` accepts
 
 
 def read(path: Path, name: str, reads: Mapping[str, frozenset[str]]) -> Projected | None:
@@ -59,7 +60,7 @@ def read(path: Path, name: str, reads: Mapping[str, frozenset[str]]) -> Projecte
             buffer.decode("utf-8")
         except UnicodeDecodeError:
             return None
-    decode = _decoder(frozenset(ENVELOPE.union(*reads.values())))
+    decode = _decoder(frozenset(ENVELOPE.union(*reads.values())), frozenset(reads))
     with collector.paused():  # many objects and no cycles, as any snapshot's values
         found = snapshot._decode_within(buffer, limits.current().json_depth, decode)
         if found is snapshot._UNDECIDED or not found.resources:
@@ -68,12 +69,14 @@ def read(path: Path, name: str, reads: Mapping[str, frozenset[str]]) -> Projecte
         document = {key: value for key, value in document.items() if value is not _UNSET}
         document["resources"] = found.resources
         _share(found.resources)
+        # Decoded as `plain_envelope` accepts a resource; `source` is told here.
+        checked = all(resource.get("source") is None for resource in found.resources)
         # Told from the fields read: a marker in a field no rule reads changes nothing.
         unknowns = _may_spell(buffer) and snapshot.holds_unknown(document)
         # Where each resource starts, found while the bytes are at hand: the lines of
         # findings then read only their own resources again, never the whole text.
         later = replace(later, places=positions.places_of(buffer))
-    return Projected(document, later, unknowns)
+    return Projected(document, later, unknowns, checked)
 
 
 def _may_spell(buffer: bytearray) -> bool:
@@ -85,18 +88,23 @@ _UNSET: Any = None  # msgspec.UNSET, set on the first decoder's import
 
 
 @cache
-def _decoder(names: frozenset[str]) -> Callable[[Any], Any]:
+def _decoder(names: frozenset[str], kinds: frozenset[str]) -> Callable[[Any], Any]:
     """A decoder of a snapshot whose resources keep the fields `names` alone: one object
     type for every kind (a field read of one kind is kept of another that has it: a
-    little more than needed, never less)."""
+    little more than needed, never less). Each resource's envelope is checked as it is
+    decoded, in C, exactly as `snapshot.plain_envelope` checks it (a kind of the model,
+    the identity and location fields strings or null, the tags strings), but `source`;
+    a kind is then one string for every resource of it."""
     global _UNSET
-    from typing import Required, TypedDict
+    from typing import Literal, Required, TypedDict
 
     import msgspec
 
     _UNSET = msgspec.UNSET
     fields: dict[str, Any] = {name: Any for name in sorted(names)}
-    fields["kind"] = Required[str]
+    fields["kind"] = Required[Literal[tuple(sorted(kinds))]]
+    fields.update({name: str | None for name in ("id", "name", "region", "zone")})
+    fields["tags"] = dict[str, str] | None
     resource = TypedDict("resource", fields, total=False)  # type: ignore[misc]
     document = msgspec.defstruct(
         "document",
@@ -107,26 +115,21 @@ def _decoder(names: frozenset[str]) -> Callable[[Any], Any]:
 
 
 def _share(resources: list[dict[str, Any]]) -> None:
-    """Equal values held once: the kind, region and zone strings, and tag sets of strings
-    (an account repeats a few of each across thousands of resources: measured, 90 MB of
-    a 100,000-instance account's 560). Equal in every way: a tag set is shared only when
-    its values are all strings (`1` and `true` are equal keys to a dict, not to a reader).
-    The document is this reading's own, and nothing changes a resource's values."""
-    strings: dict[str, str] = {}
+    """Equal values held once: the region and zone strings and the tag sets (an account
+    repeats a few of each across thousands of resources: measured, with the kinds, 90 MB
+    of a 100,000-instance account's 560). The decoder checked them: strings, and tags of
+    strings, so equal is equal in every way. The document is this reading's own, and
+    nothing changes a resource's values."""
+    strings: dict[str | None, str | None] = {}
     tag_sets: dict[tuple[tuple[str, str], ...], dict[str, str]] = {}
     share, share_tags = strings.setdefault, tag_sets.setdefault
     for resource in resources:
-        kind = resource["kind"]
-        resource["kind"] = share(kind, kind)
         region = resource.get("region")
-        if type(region) is str:
+        if region is not None:
             resource["region"] = share(region, region)
         zone = resource.get("zone")
-        if type(zone) is str:
+        if zone is not None:
             resource["zone"] = share(zone, zone)
         tags = resource.get("tags")
-        if type(tags) is dict and tags and {*map(type, tags.values())} == _STR:
+        if tags:
             resource["tags"] = share_tags(tuple(tags.items()), tags)
-
-
-_STR = {str}

@@ -435,9 +435,11 @@ def parse_document(
     unknowns: bool = True,
     text: str | files.FileText = "",
     origins: dict[str, str] | None = None,
+    checked: bool = False,
 ) -> Snapshot:
     """Parsed JSON (as an importer makes it) -> a snapshot whose envelope is valid. `text`
-    is the JSON as read, when there is a file whose lines findings can point at."""
+    is the JSON as read, when there is a file whose lines findings can point at.
+    `checked`: every resource is known to pass `plain_envelope` (its decoder checked it)."""
     if not isinstance(data, dict):
         raise InputError(
             [
@@ -448,7 +450,7 @@ def parse_document(
                 )
             ]
         )
-    envelope = plain_document(data)
+    envelope = plain_document(data, checked)
     if envelope is None:
         # Not vouched for: the format's models say what is wrong, or accept it.
         from policyengine.inputs import snapshot_format
@@ -457,12 +459,12 @@ def parse_document(
     return Snapshot(file, envelope, envelope.resources, text, unknowns, origins or {})
 
 
-def plain_document(data: dict[str, Any]) -> Envelope | None:
+def plain_document(data: dict[str, Any], checked: bool = False) -> Envelope | None:
     """The envelope of a document whose every field the format accepts as it is, told
     without pydantic; None for anything else, which the models then word (or accept):
     known keys only, an integer version, strings or nothing for the account and time,
     region to zone lists, plain gaps and unread files, and resources that pass
-    `plain_envelope`."""
+    `plain_envelope` (`checked`: known to, as a decoder that checked them tells)."""
     get = data.get
     resources = get("resources")
     if (
@@ -498,7 +500,7 @@ def plain_document(data: dict[str, Any]) -> Envelope | None:
             return None
     if any({*map(type, record.values())} != _STR or len(record) != 2 for record in not_read):
         return None
-    if not all(type(r) is dict and plain_envelope(r) for r in resources):
+    if not checked and not all(type(r) is dict and plain_envelope(r) for r in resources):
         return None
     return Envelope(
         resources,

@@ -156,8 +156,14 @@ def read(
         # A normalized snapshot file keeps its text: findings can then point at its lines.
         kept = text if source.path is not None and text else ""
     origins = _origins(converted, source, text if importer.name != "snapshot" else None)
+    checked = projected is not None and importer.name == "snapshot" and projected.checked
     snapshot = parse_document(
-        converted.document, source.name, unknowns=unknowns, text=kept, origins=origins
+        converted.document,
+        source.name,
+        unknowns=unknowns,
+        text=kept,
+        origins=origins,
+        checked=checked,
     )
     return Read(snapshot, converted, detected)
 
