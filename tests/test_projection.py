@@ -74,7 +74,7 @@ def test_the_document_keeps_the_fields_read_alone(
     monkeypatch.setattr(snapshot, "LARGE", 0)
     reads = attributes_read(_policies().plan)
     path = _write(tmp_path, _documents()[1])
-    found = projection.read(path, str(path), reads)
+    found = projection.read(path, str(path), reads, _policies().plan.model)
     assert found is not None
     kept = ENVELOPE.union(*reads.values())
     resources = found.document["resources"]
@@ -88,12 +88,15 @@ def test_the_document_keeps_the_fields_read_alone(
     assert any(w.keys() - kept for w in whole), "the account has fields no rule reads"
     assert found.text == FileText.of(path) and not found.unknowns
     assert found.text.places is not None
+    # Ids checked by the decoder; records (`rules`: port ranges to convert) by the store.
+    assert {"image_id", "security_group_ids"} <= found.typed and "rules" not in found.typed
 
 
 def test_a_small_file_is_read_whole(tmp_path: Path) -> None:
     path = _write(tmp_path, _documents()[0])
     assert path.stat().st_size < snapshot.LARGE
-    assert projection.read(path, str(path), attributes_read(_policies().plan)) is None
+    plan = _policies().plan
+    assert projection.read(path, str(path), attributes_read(plan), plan.model) is None
 
 
 @pytest.mark.parametrize("which", [0, 1, 2])
@@ -179,6 +182,11 @@ def _bad_documents() -> list[tuple[str, str]]:
         ("null identity", with_resource({"id": None, "region": None, "tags": None})),
         ("a source", with_resource({"source": {"format": "aliyun", "pointer": "/x"}})),
         ("a bad source", with_resource({"source": {"format": 5}})),
+        ("a number for a string read", with_resource({"instance_type": 5})),
+        ("a number among ids read", with_resource({"security_group_ids": ["sg-1", 7]})),
+        ("null among ids read", with_resource({"security_group_ids": [None, "sg-1"]})),
+        ("a string for a boolean read", with_resource({"deletion_protection": "true"})),
+        ("an integer beyond 64 bits", with_resource({"status": 2**70})),
         ("a repeated key", text.replace('"kind"', '"region": 1, "kind"', 1)),
         ("trailing text", text + " x"),
         ("not UTF-8", text.replace('"kind"', '"note": "\udcff", "kind"', 1)),

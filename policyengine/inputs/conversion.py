@@ -25,19 +25,19 @@ def ready(t: model.Type) -> Callable[[Any], bool]:
     it unchanged. A closure per type, built once per store, so good data costs a few
     calls. Times, CIDR blocks and port ranges are always converted (to one form)."""
     t = model.unwrap(t)
-    scalar = _scalar_types(t)
+    scalar = scalar_types(t)
     if scalar is not None:
         return (lambda v: type(v) in scalar) if scalar else lambda v: False
     match t:
         case model.ListT(item=item):
-            items = _scalar_types(model.unwrap(item))
+            items = scalar_types(model.unwrap(item))
             if items:  # the usual list of ids: every element's type tested in C
                 allowed = items | {type(None)}
                 return lambda v: type(v) is list and all(map(allowed.__contains__, map(type, v)))
             item_ready = ready(item)
             return lambda v: isinstance(v, list) and all(x is None or item_ready(x) for x in v)
         case model.MapT(value=vt):
-            values = _scalar_types(model.unwrap(vt))
+            values = scalar_types(model.unwrap(vt))
             if values:
                 allowed = values | {type(None)}
                 return lambda v: (
@@ -66,7 +66,7 @@ def ready(t: model.Type) -> Callable[[Any], bool]:
             return lambda v: True
 
 
-def _scalar_types(t: model.Type) -> frozenset[type] | None:
+def scalar_types(t: model.Type) -> frozenset[type] | None:
     """The Python types a parsed JSON value of scalar type `t` has when it needs no
     conversion (tested as `type(v) in ...`: JSON's parser makes no subclasses, and bool is
     not int here); empty for the types always converted; None for a type not scalar."""

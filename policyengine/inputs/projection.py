@@ -23,8 +23,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from policyengine.core import collector, files, limits, positions
-from policyengine.inputs import snapshot
+from policyengine.core import collector, files, limits, model, positions
+from policyengine.inputs import conversion, snapshot
 from policyengine.inputs.reads import ENVELOPE
 
 # The snapshot's own fields, each decoded as it is (the envelope check words them).
@@ -39,13 +39,18 @@ class Projected:
     text: files.FileText  # the file, to read its text again for the lines of findings
     unknowns: bool  # whether the fields read hold `{"$unknown": ...}` values
     checked: bool  # every resource's envelope is one `snapshot.plain_envelope` accepts
+    # Attributes whose every value the decoder checked as the store would: none to convert.
+    typed: frozenset[str]
 
 
-def read(path: Path, name: str, reads: Mapping[str, frozenset[str]]) -> Projected | None:
+def read(
+    path: Path, name: str, reads: Mapping[str, frozenset[str]], m: model.Model
+) -> Projected | None:
     """The snapshot file at `path` with the fields `reads` names (and every resource's
     envelope) alone; None for a file this decoding does not take as it is: small ones
     (msgspec's import would cost more than it saves), and any the usual reading must word
-    a problem of."""
+    a problem of (a value of an attribute read whose type the decoder checks, of another
+    type: the usual reading converts it, or words why not)."""
     try:
         later = files.FileText.of(path)
         if later.size < snapshot.LARGE:
@@ -60,7 +65,9 @@ def read(path: Path, name: str, reads: Mapping[str, frozenset[str]]) -> Projecte
             buffer.decode("utf-8")
         except UnicodeDecodeError:
             return None
-    decode = _decoder(frozenset(ENVELOPE.union(*reads.values())), frozenset(reads))
+    names = ENVELOPE.union(*reads.values())
+    typed = _checked_types(m, names)
+    decode = _decoder(frozenset(names), frozenset(reads), frozenset(typed.items()))
     with collector.paused():  # many objects and no cycles, as any snapshot's values
         found = snapshot._decode_within(buffer, limits.current().json_depth, decode)
         if found is snapshot._UNDECIDED or not found.resources:
@@ -76,7 +83,7 @@ def read(path: Path, name: str, reads: Mapping[str, frozenset[str]]) -> Projecte
         # Where each resource starts, found while the bytes are at hand: the lines of
         # findings then read only their own resources again, never the whole text.
         later = replace(later, places=positions.places_of(buffer))
-    return Projected(document, later, unknowns, checked)
+    return Projected(document, later, unknowns, checked, frozenset(typed))
 
 
 def _may_spell(buffer: bytearray) -> bool:
@@ -88,13 +95,16 @@ _UNSET: Any = None  # msgspec.UNSET, set on the first decoder's import
 
 
 @cache
-def _decoder(names: frozenset[str], kinds: frozenset[str]) -> Callable[[Any], Any]:
+def _decoder(
+    names: frozenset[str], kinds: frozenset[str], typed: frozenset[tuple[str, Any]]
+) -> Callable[[Any], Any]:
     """A decoder of a snapshot whose resources keep the fields `names` alone: one object
     type for every kind (a field read of one kind is kept of another that has it: a
     little more than needed, never less). Each resource's envelope is checked as it is
     decoded, in C, exactly as `snapshot.plain_envelope` checks it (a kind of the model,
     the identity and location fields strings or null, the tags strings), but `source`;
-    a kind is then one string for every resource of it."""
+    a kind is then one string for every resource of it. `typed`: attributes whose values
+    are checked too (`_checked_types`)."""
     global _UNSET
     from typing import Literal, Required, TypedDict
 
@@ -105,6 +115,7 @@ def _decoder(names: frozenset[str], kinds: frozenset[str]) -> Callable[[Any], An
     fields["kind"] = Required[Literal[tuple(sorted(kinds))]]
     fields.update({name: str | None for name in ("id", "name", "region", "zone")})
     fields["tags"] = dict[str, str] | None
+    fields.update(typed)
     resource = TypedDict("resource", fields, total=False)  # type: ignore[misc]
     document = msgspec.defstruct(
         "document",
@@ -112,6 +123,40 @@ def _decoder(names: frozenset[str], kinds: frozenset[str]) -> Callable[[Any], An
         forbid_unknown_fields=True,
     )
     return msgspec.json.Decoder(document).decode
+
+
+def _checked_types(m: model.Model, names: frozenset[str]) -> dict[str, Any]:
+    """The attributes among `names` whose values the decoder can check in C exactly as
+    the store would (`conversion.ready`: a value that needs no conversion), with the
+    type it checks: strings, integers or booleans, and lists and maps of them, null
+    counting as missing. Only where every kind that declares the attribute declares it
+    so; times, CIDR blocks, port ranges (always converted) and records are left to the
+    store."""
+    found: dict[str, set[Any]] = {}
+    for kind in m.kinds.values():
+        for name, t in kind.attributes.fields:
+            if name in names and name in kind.declared and name not in ENVELOPE:
+                found.setdefault(name, set()).add(_checked_type(t))
+    return {name: ts.pop() for name, ts in found.items() if len(ts) == 1 and None not in ts}
+
+
+def _checked_type(t: model.Type) -> Any:
+    """The type of a value of `t` that needs no conversion, as msgspec checks it; None
+    where it cannot check that alone."""
+    t = model.unwrap(t)
+    scalar = _one(t)
+    if scalar is not None:
+        return scalar | None
+    if isinstance(t, model.ListT) and (item := _one(model.unwrap(t.item))) is not None:
+        return list[item | None] | None  # type: ignore[valid-type]
+    if isinstance(t, model.MapT) and (value := _one(model.unwrap(t.value))) is not None:
+        return dict[str, value | None] | None  # type: ignore[valid-type]
+    return None
+
+
+def _one(t: model.Type) -> type | None:
+    types = conversion.scalar_types(t)
+    return next(iter(types)) if types is not None and len(types) == 1 else None
 
 
 def _share(resources: list[dict[str, Any]]) -> None:

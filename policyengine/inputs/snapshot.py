@@ -416,6 +416,9 @@ class Snapshot:
     # The texts of the files the snapshot was converted from (a Terraform plan, an export's
     # response files), by name: each resource's `source` points into them.
     origins: dict[str, str] = field(default_factory=dict)
+    # Attributes whose every value its decoder checked needs no conversion (see
+    # `inputs.projection`): the store checks them no more.
+    typed: frozenset[str] = frozenset()
 
 
 def parse_snapshot(text: str | bytes, file: str) -> Snapshot:
@@ -436,10 +439,12 @@ def parse_document(
     text: str | files.FileText = "",
     origins: dict[str, str] | None = None,
     checked: bool = False,
+    typed: frozenset[str] = frozenset(),
 ) -> Snapshot:
     """Parsed JSON (as an importer makes it) -> a snapshot whose envelope is valid. `text`
     is the JSON as read, when there is a file whose lines findings can point at.
-    `checked`: every resource is known to pass `plain_envelope` (its decoder checked it)."""
+    `checked`: every resource is known to pass `plain_envelope` (its decoder checked it);
+    `typed`: attributes whose values it checked need no conversion."""
     if not isinstance(data, dict):
         raise InputError(
             [
@@ -456,7 +461,7 @@ def parse_document(
         from policyengine.inputs import snapshot_format
 
         envelope = snapshot_format.validate(data, file)
-    return Snapshot(file, envelope, envelope.resources, text, unknowns, origins or {})
+    return Snapshot(file, envelope, envelope.resources, text, unknowns, origins or {}, typed)
 
 
 def plain_document(data: dict[str, Any], checked: bool = False) -> Envelope | None:

@@ -46,6 +46,7 @@ class Store:
         # `now()` in a rule: `--now` when given, else the capture time; never the clock.
         self._now = now if now is not None else _capture_time(self.captured_at)
         self.text = snapshot.text
+        self._typed = snapshot.typed
         self.origins = snapshot.origins
         self.locations = LocationTable(snapshot.envelope.locations)
         # What the snapshot lacks (calls that failed), and input files no importer read.
@@ -90,12 +91,15 @@ class Store:
         # Per kind, the declared attributes to check (those read, when that is known) with
         # a quick test of whether a value is already in its final form: good data skips
         # the conversion walk, and an attribute nothing reads is not looked at.
+        # Those its decoder checked already (`Snapshot.typed`) are not checked again.
+        typed = self._typed
         declared = {
             name: tuple(
                 (attr, t, conversion.ready(t))
                 for attr, t in kind.attributes.fields
                 if attr in (kind.declared if reads is None else reads.get(name, kind.declared))
                 and not (attr == "tags" and model.unwrap(t) == _STRING_MAP)
+                and attr not in typed
             )
             for name, kind in self.model.kinds.items()
         }

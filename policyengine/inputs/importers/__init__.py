@@ -126,7 +126,7 @@ def read(
         source = Input(str(path), path)
     elif path.exists():  # a device or FIFO is refused by name, not called missing
         if reads is not None and fmt in (AUTO, normalized.IMPORTER.name):
-            projected = projection.read(path, str(path), reads)
+            projected = projection.read(path, str(path), reads, m)
         if projected is not None:
             source = Input(str(path), path, projected.document)
         else:
@@ -156,7 +156,9 @@ def read(
         # A normalized snapshot file keeps its text: findings can then point at its lines.
         kept = text if source.path is not None and text else ""
     origins = _origins(converted, source, text if importer.name != "snapshot" else None)
-    checked = projected is not None and importer.name == "snapshot" and projected.checked
+    as_projected = projected is not None and importer.name == "snapshot"
+    checked = as_projected and projected is not None and projected.checked
+    typed = projected.typed if as_projected and projected is not None else frozenset()
     snapshot = parse_document(
         converted.document,
         source.name,
@@ -164,6 +166,7 @@ def read(
         text=kept,
         origins=origins,
         checked=checked,
+        typed=typed,
     )
     return Read(snapshot, converted, detected)
 
