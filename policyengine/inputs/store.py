@@ -87,7 +87,6 @@ class Store:
 
     # -- loading
     def _load(self, raw: list[dict[str, Any]], problems: list[Problem], reads: Reads) -> None:
-        seen: dict[tuple[str, str | None, str], int] = {}
         # Per kind, the declared attributes to check (those read, when that is known) with
         # a quick test of whether a value is already in its final form: good data skips
         # the conversion walk, and an attribute nothing reads is not looked at.
@@ -113,6 +112,8 @@ class Store:
             for name, kind in self.model.kinds.items()
         }
         kinds, file = self.model.kinds, self.file
+        placed: dict[str, str] = {}  # zone -> the region last told to the location table
+        shared: list[list[Resource]] = []  # keys several resources have (in several regions)
         resources, by_kind, identity = self.resources, self.by_kind, self._identity
         for index, data in enumerate(raw):
             kind_name = data["kind"]
@@ -146,19 +147,27 @@ class Store:
             if kind.scope_when is not None and not _zonal(kind.scope_when, data):
                 zone = None  # located in a region here: a zone in the data is not its place
             if isinstance(zone, str) and isinstance(region, str) and zone and region:
-                self.locations.add(region, zone)
-            ident = (kind_name, region if kind.unique_per_region else None, key)
-            if ident in seen:
-                where = f" in region `{region}`" if kind.unique_per_region else ""
-                problems.append(
-                    Problem(
-                        file,
-                        f"/resources/{index}",
-                        f"duplicate {kind_name} `{key}`{where}: also at /resources/{seen[ident]}",
+                if placed.get(zone) != region:  # the table learns each pair once
+                    placed[zone] = region
+                    self.locations.add(region, zone)
+            # The same identity loaded before: a duplicate (the first of a key is the one
+            # every other of that key is told apart from).
+            same = identity[kind_name].get(key)
+            if same is not None:
+                if not kind.unique_per_region:
+                    first: Resource | None = same[0]
+                else:
+                    first = next((r for r in same if r.region == region), None)
+                if first is not None:
+                    where = f" in region `{region}`" if kind.unique_per_region else ""
+                    problems.append(
+                        Problem(
+                            file,
+                            f"/resources/{index}",
+                            f"duplicate {kind_name} `{key}`{where}: also at {first.pointer}",
+                        )
                     )
-                )
-                continue
-            seen[ident] = index
+                    continue
             source = data.get("source")
             if source is None:
                 resource = Resource(index, kind_name, key, data, region, zone, file)
@@ -172,21 +181,19 @@ class Store:
                     self._by_address[address] = resource
             resources.append(resource)
             by_kind[kind_name].append(resource)
-            same = identity[kind_name].get(key)
             if same is None:
                 identity[kind_name][key] = [resource]
             else:
                 same.append(resource)
+                shared.append(same)
         # A zone-located resource without a region learns it from the location table.
         for resource in self.resources:
             if resource.region is None and isinstance(resource.zone, str):
                 resource.region = self.locations.region_of(resource.zone)
         # One name in several regions: candidates in region order, so the one an outcome
         # names does not depend on the order of the export.
-        for table in self._identity.values():
-            for same in table.values():
-                if len(same) > 1:
-                    same.sort(key=lambda r: r.region if isinstance(r.region, str) else "")
+        for same in shared:
+            same.sort(key=lambda r: r.region if isinstance(r.region, str) else "")
 
     def _key(
         self, kind: model.Kind, data: dict[str, Any], at: str, problems: list[Problem]
@@ -376,7 +383,30 @@ class Store:
             else (path.text, None, "", True, reader)
             for path, single, reader in own_paths
         ]
-        for source in self.by_kind[relation.source]:
+        sources = self.by_kind[relation.source]
+        if plain and len(paths) == 1 and paths[0][1] is not None:
+            # One path of one attribute (`image_id`): each source names one target at
+            # most, and its edge is made in a few steps.
+            only, attribute, below, may_lack, _ = paths[0]
+            named_by_path = one_path[only]
+            for source in sources:
+                got = source.data.get(attribute)
+                if got is None and may_lack:
+                    continue
+                if type(got) is not str or not got:
+                    general(source)
+                    continue
+                allowed, exists = admitted.get(got) or admit(got)
+                if not exists:  # a target the model may imply: the general steps
+                    general(source)
+                    continue
+                if allowed:
+                    edge = Edge(relation, source, got, allowed, named_by_path, below, source)
+                    out[source.index] = (edge,)
+                    for target in allowed:
+                        into[target.index].append(edge)
+            sources = []
+        for source in sources:
             if not plain:
                 general(source)
                 continue
