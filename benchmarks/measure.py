@@ -83,10 +83,12 @@ def run_policyengine(path: Path) -> tuple[Phases, Offenders]:
     t1 = _clock()
     loaded = load([POLICY])
     t2 = _clock()
-    read = importers.read(path, "auto", loaded.plan.model, importers.Options(None))
+    # As the command does: only the attributes the rules read are decoded (from a large
+    # file), checked and converted.
+    reads = attributes_read(loaded.plan)
+    read = importers.read(path, "auto", loaded.plan.model, importers.Options(None), reads=reads)
     t3 = _clock()
-    # As the command does: only the attributes the rules read are checked and converted.
-    store = importers.to_store(read.snapshot, loaded.plan.model, None, attributes_read(loaded.plan))
+    store = importers.to_store(read.snapshot, loaded.plan.model, None, reads)
     for rule in loaded.plan.rules:  # built on first use in a run: timed as what they are
         if rule.edge is not None:
             store.edge_index(rule.edge)
