@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import json
 import os
-import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -130,36 +129,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if workerinput is not None:
         os.environ["XDG_CACHE_HOME"] = workerinput["policyengine_cache"]
     else:
-        cache = config._tmp_path_factory.mktemp("cache")
-        os.environ["XDG_CACHE_HOME"] = str(cache)
-        if PARSE_TABLES.is_dir():
-            (cache / "policyengine").mkdir()
-            for table in PARSE_TABLES.glob(TABLE_FILES):
-                shutil.copyfile(table, cache / "policyengine" / table.name)
-
-
-# The grammar's parse tables (a second or two to build, a hundredth to load) are kept
-# from one run to the next beside pytest's own cache, as the compiled modules are: lark
-# checks inside each file that it was built from this grammar, with these options, by
-# this version of lark, and builds the tables again when not. Syntax trees are not kept:
-# each run parses its policies afresh.
-PARSE_TABLES = ROOT / ".pytest_cache" / "policyengine-parse-tables"
-TABLE_FILES = "grammar-*.lark-cache"
-
-
-def pytest_unconfigure(config: pytest.Config) -> None:
-    if getattr(config, "workerinput", None) is not None:
-        return
-    built = sorted((Path(os.environ["XDG_CACHE_HOME"]) / "policyengine").glob(TABLE_FILES))
-    if not built:
-        return
-    try:
-        shutil.rmtree(PARSE_TABLES, ignore_errors=True)  # tables of an older grammar too
-        PARSE_TABLES.mkdir(parents=True)
-        for table in built:
-            shutil.copyfile(table, PARSE_TABLES / table.name)
-    except OSError:
-        pass  # only a cache: the next run builds the tables
+        os.environ["XDG_CACHE_HOME"] = str(config._tmp_path_factory.mktemp("cache"))
 
 
 @pytest.hookimpl(optionalhook=True)
