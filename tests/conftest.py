@@ -156,23 +156,22 @@ SLOWEST_FIRST = (
     "test_html_report.py",  # Chromium, and 10,000 findings (11)
     "test_pointers.py",  # every format of every input (7)
     "test_sarif_code_scanning.py",  # 26,000 findings (7)
-    "test_fuzz_hostile.py",  # each hostile shape as its own process (6)
-    "test_jobs.py",  # worker processes and a Dask cluster (6)
-    "test_packaging.py",  # a wheel built and installed in a fresh venv (6)
-    "test_collect.py",  # the example account collected (5)
-    "test_fmt.py",
-    "test_progress.py",  # processes on a terminal
+    "test_packaging.py",  # a wheel built and installed in a fresh venv (5)
+    "test_jobs.py",  # worker processes and a Dask cluster (5)
+    "test_collect.py",  # the example account collected (4)
+    "test_fuzz_hostile.py",  # each hostile shape as its own process (4)
+    "test_projection.py",
+    "test_cli_color.py",  # the installed command through a pipe
     "test_doc_commands.py",
-    "test_parser.py",
-    "test_fuzz_importers.py",
-    "test_policy_tests.py",
+    "test_unread_fields.py",
+    "test_progress.py",  # processes on a terminal
     "test_startup_imports.py",  # processes
+    "test_fuzz_importers.py",
     "test_lsp.py",  # the language server as its own process
-    "test_packs.py",
-    "test_formats.py",
-    "test_operations.py",
-    "test_fuzz.py",
     "test_interpreter.py",
+    "test_github_action.py",  # the action's steps in bash
+    "test_formats.py",
+    "test_importers.py",
 )
 
 
