@@ -47,10 +47,12 @@ NO_INPUT = {"ci"}
 # and its places are the JSON report's.
 FORMATS = ["text", "json", "sarif", "github", "junit", "gitlab", "markdown"]
 # `FILE#POINTER` as the formats print it: the pointer ends at a space, a quote, a
-# backtick, a parenthesis or an XML/markdown delimiter.
-_URI = re.compile(r"([\w./-]+\.(?:json|tf))#(/[^\s`\"'()<>]*|)")
+# backtick, a parenthesis or an XML/markdown delimiter. A file's name is matched from its
+# first character only (the lookbehind), which finds the same names without trying each
+# later character of every word of a long report as a start.
+_URI = re.compile(r"(?<![\w./-])([\w./-]+\.(?:json|tf))#(/[^\s`\"'()<>]*|)")
 # `FILE:LINE` of a `.tf` resource block: `(examples/terraform/main.tf:46)`.
-_BLOCK = re.compile(r"([\w./-]+\.tf):(\d+)")
+_BLOCK = re.compile(r"(?<![\w./-])([\w./-]+\.tf):(\d+)")
 
 
 def _resolves(doc: Any, pointer: str) -> bool:
