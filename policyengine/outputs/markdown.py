@@ -96,7 +96,11 @@ def render(report: Report, show_all: bool = False) -> str:
         for f in rows[: MAX_LISTED - listed]:
             lines.append(f"- **{f.status.value.upper()}** {cell(outcome_text(report, f))}")
             listed += 1
-            seen = picture.from_finding(finding_json(f)) if drawn < MAX_PICTURES else None
+            seen = (
+                picture.from_finding(finding_json(f, places=False))
+                if drawn < MAX_PICTURES
+                else None
+            )
             if seen is not None:
                 lines += ["", "  ```mermaid", *_indent(picture.mermaid(seen)), "  ```"]
                 drawn += 1

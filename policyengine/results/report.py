@@ -612,11 +612,15 @@ def render_text(report: Report, *, show_all: bool = False) -> str:
 # ---------------------------------------------------------------- json
 
 
-def finding_json(f: Finding, report: Report | None = None) -> dict[str, Any]:
+def finding_json(
+    f: Finding, report: Report | None = None, *, places: bool = True
+) -> dict[str, Any]:
+    """A finding as the JSON report lists it; without `places`, its evidence names no
+    place in the user's files (for a picture, which draws the facts alone)."""
     r = f.result
 
     def where(proof: Proof, pointer: str) -> str:
-        if not pointer:
+        if not pointer or not places:
             return ""
         if report is None:
             return origin_of(proof, pointer).uri()
