@@ -279,8 +279,10 @@ def test_other_formats_and_the_whole_document_are_not_projected(
         '{ "version": 1, "resources" : [ {"kind": "a"} ,\n\t{"kind": "b"}\r\n,{"kind":"c"} ] }',
         '{"resources": [{"kind": "é😀"}, {"kind": "b", "x": "\\\\"}, {"kind": "ü"}]}',
         '{"account": "]", "resources": [\n  {\n    "kind": "a,b"\n  },\n  {"kind": "[{"}\n]}',
+        '{"resources":[{"kind":"é"},{"kind":"😀","x":"é"},{"kind":"ü"}],"account":"é"}',
+        '{"resources":[{"kind":"a"}]}',
     ],
-    ids=["compact", "spaces", "not ASCII", "indented"],
+    ids=["compact", "spaces", "not ASCII", "indented", "compact, not ASCII", "one"],
 )
 def test_places_are_where_the_text_puts_each_resource(text: str, tmp_path: Path) -> None:
     places = places_of(text.encode("utf-8"))

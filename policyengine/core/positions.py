@@ -13,6 +13,7 @@ import re
 from array import array
 from dataclasses import dataclass
 from functools import cached_property
+from itertools import accumulate
 
 import msgspec
 
@@ -248,6 +249,11 @@ def places_of(buffer: bytes | bytearray) -> ResourcePlaces | None:
     at = buffer.find(bytes(raws[0]))
     if at < 0 or not _OPENING_BYTES.search(buffer, 0, at):
         return None
+    lengths = array("q", map(len, raws))
+    offsets = _compact(at, lengths, buffer)
+    if offsets is not None:
+        del raws
+        return _lines(buffer, offsets, lengths)
     offsets, lengths = array("q"), array("q")
     last, size = len(raws) - 1, len(buffer)
     match = _BETWEEN_BYTES.match
@@ -268,6 +274,25 @@ def places_of(buffer: bytes | bytearray) -> ResourcePlaces | None:
     if buffer[at : at + 1] != b"]":
         return None
     del raws
+    return _lines(buffer, offsets, lengths)
+
+
+def _compact(first: int, lengths: array[int], buffer: bytes | bytearray) -> array[int] | None:
+    """The offsets of resources laid out `},{` (one comma between each, as a compact
+    writer writes them), told in C: valid JSON, and the resources and their commas span
+    exactly from the first to the closing bracket, leave no room for anything else
+    between them. None for any other layout."""
+    end = first + sum(lengths) + len(lengths) - 1
+    if buffer[end : end + 1] != b"]":
+        return None
+    return array("q", accumulate(map((1).__add__, lengths[:-1]), initial=first))
+
+
+def _lines(buffer: bytes | bytearray, offsets: array[int], lengths: array[int]) -> ResourcePlaces:
+    """The places of resources at `offsets`: their lines and columns (in characters)."""
+    if not buffer.count(b"\n") and buffer.isascii():  # one line: the column is the offset
+        lines = array("q", [1]) * len(offsets)
+        return ResourcePlaces(offsets, lengths, lines, array("q", map((1).__add__, offsets)))
     lines, columns = array("q"), array("q")
     ascii_only = buffer.isascii()
     line, line_start, previous, column = 1, 0, 0, 1
