@@ -75,14 +75,16 @@ def read(
         document = {key: getattr(found, key) for key in _TOP}
         document = {key: value for key, value in document.items() if value is not _UNSET}
         document["resources"] = found.resources
+        # Where each resource starts, found while the bytes are at hand: the lines of
+        # findings then read only their own resources again, never the whole text.
+        later = replace(later, places=positions.places_of(buffer))
+        may_spell = _may_spell(buffer)
+        del buffer  # before the values are shared: not both at once
         _share(found.resources)
         # Decoded as `plain_envelope` accepts a resource; `source` is told here.
         checked = all(resource.get("source") is None for resource in found.resources)
         # Told from the fields read: a marker in a field no rule reads changes nothing.
-        unknowns = _may_spell(buffer) and snapshot.holds_unknown(document)
-        # Where each resource starts, found while the bytes are at hand: the lines of
-        # findings then read only their own resources again, never the whole text.
-        later = replace(later, places=positions.places_of(buffer))
+        unknowns = may_spell and snapshot.holds_unknown(document)
     return Projected(document, later, unknowns, checked, frozenset(typed))
 
 
