@@ -15,6 +15,8 @@ Syntax errors are pinned as rendered PE001/PE002 text, one snapshot per case.
 
 from __future__ import annotations
 
+import pickle
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
@@ -22,7 +24,7 @@ from lark import Lark
 from syrupy.assertion import SnapshotAssertion
 
 from policyengine.core.diagnostics import DiagnosticError
-from policyengine.core.source import Source
+from policyengine.core.source import Source, Span
 from policyengine.frontend import ast
 from policyengine.frontend.grammar import cache_file, grammar_text
 from policyengine.frontend.loader import load
@@ -414,6 +416,33 @@ def test_no_cache_where_the_cache_folder_cannot_be_made(
     blocker.write_text("not a folder")
     monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
     assert cache_file(grammar_text()) is False
+
+
+def test_a_tree_read_back_from_its_pickle_has_every_field_and_span() -> None:
+    """The parse cache stores trees as pickles and nodes restore themselves by field
+    name: every node of every bundled file comes back with the same fields, spans
+    included (`==` ignores spans)."""
+
+    def flat(node: object) -> list[tuple[str, object]]:
+        if isinstance(node, ast.Node):
+            out: list[tuple[str, object]] = [("type", type(node).__name__)]
+            for f in fields(node):
+                value = getattr(node, f.name)
+                if isinstance(value, Span):
+                    out.append((f.name, (value.source.name, value.start, value.end)))
+                else:
+                    out += [(f.name, item) for item in flat(value)] or [(f.name, value)]
+            return out
+        if isinstance(node, tuple):
+            return [item for element in node for item in flat(element)] or [("()", ())]
+        return []
+
+    files = sorted(Path("policies").rglob("*.policy")) + sorted(Path("policies").rglob("*.model"))
+    assert len(files) > 10
+    for path in files:
+        tree = parse(Source(str(path), path.read_text()))
+        again = pickle.loads(pickle.dumps(tree, protocol=pickle.HIGHEST_PROTOCOL))
+        assert flat(again) == flat(tree), path
 
 
 def test_a_cached_tree_is_the_parsed_one_and_a_damaged_entry_is_parsed_again() -> None:
