@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "ecs-account" / "snapshot.json"
 
 # Modules of other commands (fmt, test, check --cost, docs, explain, snapshot graph and
-# stats), of other output formats, and of the Terraform converter with its HCL reader.
+# stats), of other output formats, and of the Terraform and aliyun converters.
 NOT_AT_START = (
     "policyengine.frontend.formatter",
     "policyengine.frontend.cost",
@@ -27,6 +27,8 @@ NOT_AT_START = (
     "policyengine.pipeline.testing",
     "policyengine.inputs.stats",
     "policyengine.inputs.importers.terraform.convert",
+    "policyengine.inputs.importers.aliyun.export",
+    "policyengine.inputs.importers.aliyun.reading",
     "policyengine.outputs.docs",
     "policyengine.outputs.picture",
     "policyengine.outputs.html",
