@@ -1,16 +1,22 @@
 """Loading the same policies again, as an editor, the language server or a program that
-evaluates many inputs does: the checks and compiled rules of a recent load are reused
-while every file, parameter value and limit is the same, and made again when any of them
-changed."""
+evaluates many inputs does: the checks and compiled rules of a recent load, what its rules
+read and their closures are reused while every file, parameter value and limit is the
+same, and made again when any of them changed."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from policyengine.core.diagnostics import DiagnosticError
 from policyengine.frontend.loader import bundled_policies, load
+from policyengine.inputs.reads import attributes_read
+from policyengine.inputs.snapshot import parse_snapshot
+from policyengine.inputs.store import Store
+from policyengine.runtime import Status, evaluate
+from policyengine.runtime.compiled import _compiled_once
 
 MODEL = 'model acme.vm "Machines"\nkind vm id "vm-" + 8 located in region {\n  size: int\n}\n'
 GROWN = MODEL.replace("  size: int\n", "  size: int\n  disks: int\n")
@@ -80,3 +86,31 @@ def test_a_changed_limit_is_checked_again(pack: Path, monkeypatch: pytest.Monkey
         load([policy])
     monkeypatch.delenv("POLICYENGINE_MAX_NESTING")
     load([policy])
+
+
+def test_a_reload_reuses_what_its_rules_read_and_their_closures() -> None:
+    first, again = load(bundled_policies()).plan, load(bundled_policies()).plan
+    assert again is not first
+    assert attributes_read(again) is attributes_read(first)
+    made, reused = _compiled_once(first), _compiled_once(again)
+    assert reused.rules.keys() == made.rules.keys() and reused.fallbacks == made.fallbacks
+    assert all(reused.rules[r] is made.rules[r] for r in made.rules)
+
+
+def test_a_rule_kept_compiled_keeps_to_the_step_limit_of_each_run(
+    pack: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (pack / "acme" / "vm.model").write_text(
+        MODEL.replace("  size: int\n", "  size: int\n  sizes: list of int\n"), encoding="utf-8"
+    )
+    policy = pack / "p.policy"
+    policy.write_text(_policy("every s in sizes: s > 0"), encoding="utf-8")
+    vm = {"kind": "vm", "id": "vm-00000001", "region": "r", "size": 1, "sizes": [1] * 6}
+    snapshot = parse_snapshot(json.dumps({"resources": [vm]}), "s.json")
+    loaded = load([policy])
+    statuses = []
+    for limit in ("100", "3", "100"):  # a stricter limit after a looser one, then again
+        monkeypatch.setenv("POLICYENGINE_MAX_OUTCOME_STEPS", limit)
+        [result] = evaluate(loaded.plan, Store(snapshot, loaded.plan.model))
+        statuses.append(result.status)
+    assert statuses == [Status.PASS, Status.ERROR, Status.PASS]

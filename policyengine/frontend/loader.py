@@ -26,6 +26,7 @@ from policyengine.core.diagnostics import (
 from policyengine.core.errors import InputError, Problem, UsageError, YamlError
 from policyengine.core.files import Confinement, Refused, TooLarge, admit
 from policyengine.core.files import read_text as read_file_text
+from policyengine.core.recent import Recent
 from policyengine.core.source import Source, Span
 from policyengine.frontend import ast
 from policyengine.frontend.checker import (
@@ -40,7 +41,6 @@ from policyengine.frontend.checker.scope import DefineSig
 from policyengine.frontend.compiler import compile_file
 from policyengine.frontend.depth import nesting_diagnostics
 from policyengine.frontend.parser import parse
-from policyengine.frontend.recent import Recent
 from policyengine.inputs.snapshot import describe_json, pointer_escape, yaml_problem
 
 

@@ -14,6 +14,7 @@ from collections.abc import Iterator, Mapping
 
 from policyengine.core import model
 from policyengine.core import plan as plans
+from policyengine.core.recent import Recent
 
 # Read of every resource, whatever the rules: the envelope the store itself reads.
 ENVELOPE = frozenset({"kind", "id", "name", "region", "zone", "tags", "source"})
@@ -23,7 +24,16 @@ Reads = Mapping[str, frozenset[str]] | None
 
 
 def attributes_read(compiled: plans.Plan) -> dict[str, frozenset[str]]:
-    """Per kind of the plan's model, the declared attributes the plan or the model reads."""
+    """Per kind of the plan's model, the declared attributes the plan or the model reads.
+    A load of the same policies gives a new plan of the same rules and model: what they
+    read is found once (walking every rule took longer than evaluating a small snapshot)."""
+    return _READ.get((compiled.model, *compiled.rules), None, lambda: _found(compiled))
+
+
+_READ: Recent[dict[str, frozenset[str]]] = Recent(8)
+
+
+def _found(compiled: plans.Plan) -> dict[str, frozenset[str]]:
     m = compiled.model
     names = set(ENVELOPE) | _model_reads(m)
     for rule in compiled.rules:

@@ -264,26 +264,16 @@ class Run:
 
 
 class Loads:
-    """Each (policies, params) is loaded once however many cases use it, and what its
-    rules read found once."""
+    """Each (policies, params) is loaded once however many cases use it."""
 
     def __init__(self) -> None:
         self.cache: dict[tuple[tuple[Path, ...], tuple[str, ...]], Loaded] = {}
-        # By the id of the Loaded, which is kept beside them so that the id stays its own.
-        self._reads: dict[int, tuple[Loaded, dict[str, frozenset[str]]]] = {}
 
     def get(self, policies: tuple[Path, ...], params: tuple[str, ...]) -> Loaded:
         key = (tuple(p.resolve() for p in policies), params)
         if key not in self.cache:
             self.cache[key] = load(list(policies), params)
         return self.cache[key]
-
-    def reads(self, loaded: Loaded) -> dict[str, frozenset[str]]:
-        """`attributes_read` of a loaded plan, found once."""
-        found = self._reads.get(id(loaded))
-        if found is None:
-            found = self._reads[id(loaded)] = (loaded, attributes_read(loaded.plan))
-        return found[1]
 
 
 def run_tests(files: Sequence[TestFile], with_coverage: bool = False) -> Run:
@@ -307,7 +297,7 @@ def run_case(
     try:
         snapshot = parse_snapshot(case.snapshot_text, case.snapshot_name)
         # As `evaluate` reads it: only what the rules read is checked.
-        store = Store(snapshot, loaded.plan.model, reads=loads.reads(loaded))
+        store = Store(snapshot, loaded.plan.model, reads=attributes_read(loaded.plan))
     except InputError as exc:
         raise InputError([_in_case(p, test_file, case) for p in exc.problems]) from None
     results = evaluate(loaded.plan, store)

@@ -17,10 +17,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Final
 
 from policyengine.core import limits, model, plan, semantics
 from policyengine.core.builtins import BUILTINS, Undecided
+from policyengine.core.recent import Recent
 from policyengine.core.semantics import Quantifier
 from policyengine.inputs.resources import Resource
 from policyengine.inputs.store import Store
@@ -625,15 +627,28 @@ class CompiledPlan:
     fallbacks: tuple[tuple[str, str], ...]  # (rule id, why) for rules the interpreter runs
 
 
-def compile_plan(compiled: plan.Plan) -> CompiledPlan:
+def compile_plan(
+    compiled: plan.Plan,
+    compile_rule: Callable[[plan.RulePlan], CompiledRule | str] | None = None,
+) -> CompiledPlan:
+    """Each rule's closures (by `compile_rule`, or made anew), or why it falls back."""
     rules: dict[str, CompiledRule] = {}
     fallbacks: list[tuple[str, str]] = []
     for rule in compiled.rules:
-        try:
-            rules[rule.id] = _compile_rule(rule)
-        except Unsupported as exc:
-            fallbacks.append((rule.id, str(exc)))
+        found = (compile_rule or _compile_or_why)(rule)
+        if isinstance(found, str):
+            fallbacks.append((rule.id, found))
+        else:
+            rules[rule.id] = found
     return CompiledPlan(compiled, rules, tuple(fallbacks))
+
+
+def _compile_or_why(rule: plan.RulePlan) -> CompiledRule | str:
+    """The rule's closures, or why the interpreter runs it."""
+    try:
+        return _compile_rule(rule)
+    except Unsupported as exc:
+        return str(exc)
 
 
 def _decider(compiled: CompiledRule, store: Store, walked: Decide) -> Decide:
@@ -670,25 +685,28 @@ def _decider(compiled: CompiledRule, store: Store, walked: Decide) -> Decide:
     return decide_lets
 
 
-# The closures of the plans evaluated lately, made once per thread: a run of policy tests
-# evaluates one plan over hundreds of small snapshots, and compiling every rule each time
-# was a third of it. Per thread, because a compiled rule counts its steps in one budget;
-# kept with the step limit they were made under (the budgets hold it); each entry holds
-# its plan, so that no other plan takes its `id` while it is kept.
-_RECENT_PLANS: Final = threading.local()
-_PLANS_KEPT: Final = 4
+# The closures of the rules evaluated lately, made once per thread: a run of policy tests
+# evaluates one plan over hundreds of small snapshots, and a process that loads the same
+# policies again (an editor, an embedding program, a test run) gets a new plan of the
+# same rule objects; compiling every rule each time was a third of a small run. Per
+# thread, because a compiled rule counts its steps in one budget; kept with the step
+# limit they were made under (the budgets hold it).
+_RECENT_RULES: Final = threading.local()
+_RULES_KEPT: Final = 1024
+
+
+def _recent_rules() -> Recent[CompiledRule | str]:
+    found: Recent[CompiledRule | str] | None = getattr(_RECENT_RULES, "rules", None)
+    if found is None:
+        found = _RECENT_RULES.rules = Recent(_RULES_KEPT)
+    return found
 
 
 def _compiled_once(compiled: plan.Plan) -> CompiledPlan:
-    kept: dict[int, tuple[int, CompiledPlan]] = _RECENT_PLANS.__dict__.setdefault("plans", {})
-    limit = limits.outcome_steps()
-    found = kept.pop(id(compiled), None)
-    if found is None or found[0] != limit or found[1].plan is not compiled:
-        found = (limit, compile_plan(compiled))
-    kept[id(compiled)] = found  # the most recent last
-    while len(kept) > _PLANS_KEPT:
-        del kept[next(iter(kept))]
-    return found[1]
+    recent, limit = _recent_rules(), limits.outcome_steps()
+    return compile_plan(
+        compiled, lambda rule: recent.get((rule,), limit, partial(_compile_or_why, rule))
+    )
 
 
 def evaluate(

@@ -1,11 +1,12 @@
-"""What the loader keeps of its latest loads, by the identity of the syntax trees.
+"""The latest answers of a function of immutable objects, kept by the objects' identity.
 
 `parse` gives the very same tree for a text it parsed lately (trees are immutable), and
 the same packs are loaded again and again: an editor checks its folder on every change,
 a long-lived process (the language server, an embedding program, a test run) evaluates
 many inputs against the same policies. A load whose trees, parameter values and limits
-are those of a recent load has the same checks and the same compiled rules, so they are
-kept, a few loads' worth.
+are those of a recent load has the same checks and the same compiled rules; the rules it
+compiles are the same objects, so what is found from them (the attributes they read,
+their closures) is kept too, a few loads' worth.
 """
 
 from __future__ import annotations
