@@ -155,7 +155,6 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 SLOWEST_FIRST = (
     "test_html_report.py",  # Chromium, and 10,000 findings (11)
     "test_pointers.py",  # every format of every input (7)
-    "test_sarif_code_scanning.py",  # 26,000 findings (7)
     "test_packaging.py",  # a wheel built and installed in a fresh venv (5)
     "test_jobs.py",  # worker processes and a Dask cluster (5)
     "test_collect.py",  # the example account collected (4)
