@@ -302,6 +302,13 @@ class Answer:
     body: dict[str, Any]
 
 
+class _Server(ThreadingHTTPServer):
+    # collect's calls arrive many at once: past the listen backlog (5 by default) a
+    # connection is dropped and the client tries again a second later, as real endpoints
+    # never make it wait.
+    request_queue_size = 128
+
+
 class Fake:
     def __init__(
         self,
@@ -353,7 +360,7 @@ class Fake:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = _Server(("127.0.0.1", 0), Handler)
         # `shutdown` waits for the loop to look at its flag, which it does once a poll
         # interval (half a second by default, on every fake a test starts and stops).
         serve = partial(self.server.serve_forever, poll_interval=0.01)
