@@ -54,7 +54,11 @@ class Store:
         self.not_read = tuple(snapshot.envelope.not_read)
         self.resources: list[Resource] = []
         self.by_kind: dict[str, list[Resource]] = {k: [] for k in m.kinds}
-        self._identity: dict[str, dict[str, list[Resource]]] = {k: {} for k in m.kinds}
+        # Per kind, the resource of each key; the keys several resources have (one name in
+        # several regions) apart, with all of them: a list per resource was a fifth of the
+        # store's memory (`named`).
+        self._identity: dict[str, dict[str, Resource]] = {k: {} for k in m.kinds}
+        self._several: dict[str, dict[str, list[Resource]]] = {k: {} for k in m.kinds}
         # Relations are indexed on first use: a policy set follows a few of the model's
         # relations, and indexing one costs a pass over its sources and targets.
         self._out: dict[model.Relation, dict[int, Sequence[Edge]]] = {}
@@ -115,6 +119,7 @@ class Store:
         placed: dict[str, str] = {}  # zone -> the region last told to the location table
         shared: list[list[Resource]] = []  # keys several resources have (in several regions)
         resources, by_kind, identity = self.resources, self.by_kind, self._identity
+        several = self._several
         for index, data in enumerate(raw):
             kind_name = data["kind"]
             kind = kinds.get(kind_name)
@@ -152,7 +157,8 @@ class Store:
                     self.locations.add(region, zone)
             # The same identity loaded before: a duplicate (the first of a key is the one
             # every other of that key is told apart from).
-            same = identity[kind_name].get(key)
+            one = identity[kind_name].get(key)
+            same = None if one is None else several[kind_name].get(key, [one])
             if same is not None:
                 if not kind.unique_per_region:
                     first: Resource | None = same[0]
@@ -182,10 +188,12 @@ class Store:
             resources.append(resource)
             by_kind[kind_name].append(resource)
             if same is None:
-                identity[kind_name][key] = [resource]
+                identity[kind_name][key] = resource
             else:
+                if len(same) == 1:  # the second of its key
+                    several[kind_name][key] = same
+                    shared.append(same)
                 same.append(resource)
-                shared.append(same)
         # A zone-located resource without a region learns it from the location table.
         for resource in self.resources:
             if resource.region is None and isinstance(resource.zone, str):
@@ -231,6 +239,20 @@ class Store:
         # `EcsRole@i-bp1…`, the way a person names the row.
         return "@".join(values)
 
+    def named(self, kind: str) -> Callable[[str], Sequence[Resource]]:
+        """The resources of `kind` a key names: one, or several in region order (a name
+        unique per region), or none."""
+        one, several = self._identity[kind].get, self._several[kind].get
+        none: tuple[Resource, ...] = ()
+
+        def by_key(key: str) -> Sequence[Resource]:
+            found = one(key)
+            if found is None:
+                return none
+            return several(key) or (found,)
+
+        return by_key
+
     # -- relations
     def _indexed(self, relation: model.Relation) -> model.Relation:
         """`relation`, indexed if it was not yet."""
@@ -247,7 +269,7 @@ class Store:
         # Target-side paths (`deployment_set.instance_ids[*]`): the sources each target
         # names, indexed by source, so that each source's edges are found in one look-up.
         named_by: dict[int, list[tuple[Resource, str, str]]] = defaultdict(list)
-        sources_by_key = self._identity[relation.source]
+        sources_by_key = self.named(relation.source)
         own_paths = [
             (
                 path,
@@ -270,7 +292,7 @@ class Store:
                         continue
                     if value is None or value == "":
                         continue
-                    for source in sources_by_key.get(str(value), []):
+                    for source in sources_by_key(str(value)):
                         named_by[source.index].append((target, path.text, pointer))
         by_key, allowed_indexes = targets.by_key, targets.allowed
         # A target key's admitted targets, and whether any exists: the same for every
@@ -280,7 +302,7 @@ class Store:
         one_path[relation.how] = (relation.how,)
 
         def admit(value: str) -> tuple[tuple[Resource, ...], bool]:
-            resolved = by_key.get(value, ())
+            resolved = by_key(value)
             known = admitted[value] = (
                 tuple(t for t in resolved if t.index in allowed_indexes),
                 bool(resolved),
@@ -500,7 +522,7 @@ class Store:
     ) -> _Targets:
         """The relation's possible targets: by identity, by join key, and which ones its
         target-side `when` admits."""
-        out = _Targets(self._identity[relation.target])
+        out = _Targets(self.named(relation.target))
         for target in self.by_kind[relation.target]:
             guard = relation.target_when
             if guard is not None:
@@ -620,7 +642,7 @@ _STRING_MAP = model.MapT(model.Scalar("string"))
 class _Targets:
     """The possible targets of one relation while it is indexed."""
 
-    def __init__(self, by_key: dict[str, list[Resource]]) -> None:
+    def __init__(self, by_key: Callable[[str], Sequence[Resource]]) -> None:
         self.by_key = by_key
         self.by_join: dict[tuple[object, ...], list[Resource]] = {}
         self.allowed: set[int] = set()
