@@ -17,7 +17,7 @@ from policyengine.core.diagnostics import did_you_mean
 from policyengine.inputs import conversion
 from policyengine.inputs.origins import Origin
 from policyengine.inputs.reads import Reads
-from policyengine.inputs.resources import Edge, LocationTable, Resource
+from policyengine.inputs.resources import Edge, Edges, LocationTable, Resource
 from policyengine.inputs.snapshot import (
     InputError,
     Problem,
@@ -61,8 +61,10 @@ class Store:
         self._several: dict[str, dict[str, list[Resource]]] = {k: {} for k in m.kinds}
         # Relations are indexed on first use: a policy set follows a few of the model's
         # relations, and indexing one costs a pass over its sources and targets.
-        self._out: dict[model.Relation, dict[int, Sequence[Edge]]] = {}
-        self._in: dict[model.Relation, dict[int, Sequence[Edge]]] = {}
+        # A resource's edges of a relation: the edge itself where it is the only one (most
+        # are: a tuple or list of one was a fifth of the edges' memory), else all of them.
+        self._out: dict[model.Relation, dict[int, Edges]] = {}
+        self._in: dict[model.Relation, dict[int, Edge | list[Edge]]] = {}
         # Sources whose relation path stops at a missing required attribute: (path, pointer).
         self._absent: dict[model.Relation, dict[int, list[tuple[str, str]]]] = {}
         self._by_address: dict[str, Resource] = {}
@@ -262,9 +264,20 @@ class Store:
         return relation
 
     def _index(self, relation: model.Relation) -> None:
-        out: dict[int, Sequence[Edge]] = {}
+        out: dict[int, Edges] = {}
         absent: dict[int, list[tuple[str, str]]] = {}
-        into: dict[int, list[Edge]] = defaultdict(list)
+        into: dict[int, Edge | list[Edge]] = {}
+        into_get = into.get
+
+        def add_into(target: Resource, edge: Edge) -> None:
+            got = into_get(target.index)
+            if got is None:
+                into[target.index] = edge
+            elif isinstance(got, Edge):
+                into[target.index] = [got, edge]
+            else:
+                got.append(edge)
+
         targets = self._targets(relation, absent)
         # Target-side paths (`deployment_set.instance_ids[*]`): the sources each target
         # names, indexed by source, so that each source's edges are found in one look-up.
@@ -388,9 +401,9 @@ class Store:
                 edge = Edge(relation, source, value, allowed, path_texts(paths), pointer)
                 edges.append(edge)
                 for target in allowed:
-                    into[target.index].append(edge)
+                    add_into(target, edge)
             if edges:
-                out[source.index] = tuple(edges)
+                out[source.index] = edges[0] if len(edges) == 1 else tuple(edges)
 
         # The usual relation (no `when`, join or target-side path) and the usual source
         # (its paths name targets by plain ids): edges made without the general steps;
@@ -424,9 +437,9 @@ class Store:
                     continue
                 if allowed:
                     edge = Edge(relation, source, got, allowed, named_by_path, below, source)
-                    out[source.index] = (edge,)
+                    out[source.index] = edge
                     for target in allowed:
-                        into[target.index].append(edge)
+                        add_into(target, edge)
             sources = []
         for source in sources:
             if not plain:
@@ -482,11 +495,12 @@ class Store:
                 continue
             for edge in edges:
                 for target in edge.targets:
-                    into[target.index].append(edge)
+                    add_into(target, edge)
             if edges:
-                out[index] = tuple(edges)  # a tuple: two fifths of a grown list's memory
+                # A tuple of several: two fifths of a grown list's memory.
+                out[index] = edges[0] if len(edges) == 1 else tuple(edges)
         self._out[relation] = out
-        self._in[relation] = dict(into)
+        self._in[relation] = into
         self._absent[relation] = absent
 
     def _implied(
@@ -581,10 +595,12 @@ class Store:
         return f"the snapshot's `captured_at` ({self.captured_at}) is not a time"
 
     def edges_from(self, relation: model.Relation, resource: Resource) -> Sequence[Edge]:
-        return self._out[self._indexed(relation)].get(resource.index, ())
+        found = self._out[self._indexed(relation)].get(resource.index, ())
+        return (found,) if isinstance(found, Edge) else found
 
     def edges_to(self, relation: model.Relation, resource: Resource) -> Sequence[Edge]:
-        return self._in[self._indexed(relation)].get(resource.index, ())
+        found = self._in[self._indexed(relation)].get(resource.index, ())
+        return (found,) if isinstance(found, Edge) else found
 
     def incomplete(self, relation: model.Relation, resource: Resource) -> list[tuple[str, str]]:
         """Where following `relation` from `resource` met a missing required attribute."""
@@ -592,9 +608,10 @@ class Store:
 
     def edge_index(
         self, relation: model.Relation
-    ) -> tuple[Mapping[int, Sequence[Edge]], Mapping[int, list[tuple[str, str]]]]:
-        """A relation's edges by source index, and its incomplete sources by index: for a
-        caller that follows the relation from many resources."""
+    ) -> tuple[Mapping[int, Edges], Mapping[int, list[tuple[str, str]]]]:
+        """A relation's edges by source index (the edge itself where it is the only one),
+        and its incomplete sources by index: for a caller that follows the relation from
+        many resources."""
         self._indexed(relation)
         return self._out[relation], self._absent[relation]
 

@@ -224,7 +224,7 @@ def runner(
         if not edges:
             keep(resource, Status.SKIPPED, f"not applicable: no `{relation.name}` edge", out)
             return
-        for edge in edges:
+        for edge in (edges,) if isinstance(edges, Edge) else edges:
             targets = edge.targets
             if public_applies:
                 public = _everywhere(target_kind, resource, edge)
