@@ -246,21 +246,25 @@ def places_of(buffer: bytes | bytearray) -> ResourcePlaces | None:
         return None
     if not raws:
         return None
-    at = buffer.find(bytes(raws[0]))
+    return places_from(buffer, bytes(raws[0]), array("q", map(len, raws)))
+
+
+def places_from(
+    buffer: bytes | bytearray, first: bytes, lengths: array[int]
+) -> ResourcePlaces | None:
+    """`places_of`, from what a decoding of the resources found already: the text of the
+    first (`msgspec.Raw`) and the length of each."""
+    at = buffer.find(first)
     if at < 0 or not _OPENING_BYTES.search(buffer, 0, at):
         return None
-    lengths = array("q", map(len, raws))
     offsets = _compact(at, lengths, buffer)
     if offsets is not None:
-        del raws
         return _lines(buffer, offsets, lengths)
-    offsets, lengths = array("q"), array("q")
-    last, size = len(raws) - 1, len(buffer)
+    offsets = array("q")
+    last, size = len(lengths) - 1, len(buffer)
     match = _BETWEEN_BYTES.match
-    for i, raw in enumerate(raws):
+    for i, length in enumerate(lengths):
         offsets.append(at)
-        length = len(raw)
-        lengths.append(length)
         end = at + length
         if end + 1 < size and buffer[end] == _COMMA and buffer[end + 1] not in _SPACES:
             at = end + 1  # the compact layout: `},{`
@@ -273,7 +277,6 @@ def places_of(buffer: bytes | bytearray) -> ResourcePlaces | None:
             return None
     if buffer[at : at + 1] != b"]":
         return None
-    del raws
     return _lines(buffer, offsets, lengths)
 
 
