@@ -1,0 +1,165 @@
+"""A large snapshot's equal values held once as its resources are decoded (regions,
+zones, tag sets, the strings of lists of ids and of records), and a resource's only
+edge held as itself: the same values, outcomes and input errors as the whole
+document read the usual way, on generated accounts and on shapes that do not fit the
+model (values of other types where the strings are shared, records that are not
+objects, names unique per region held by several resources, duplicates)."""
+
+from __future__ import annotations
+
+import copy
+import json
+import random
+import sys
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from differential import outcome_key
+
+from policyengine.core.errors import InputError
+from policyengine.frontend.loader import Loaded, bundled_policies, load
+from policyengine.inputs import projection, snapshot
+from policyengine.inputs.reads import ENVELOPE, attributes_read
+from policyengine.inputs.resources import Edge
+from policyengine.pipeline import engine
+from policyengine.runtime import evaluate
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+import generate  # noqa: E402
+
+
+@cache
+def _policies() -> Loaded:
+    return load([*bundled_policies(), ROOT / "benchmarks" / "ecs-bench.policy"])
+
+
+@cache
+def _account() -> dict[str, Any]:
+    return generate.account(generate.MIN_INSTANCES)
+
+
+def _write(tmp_path: Path, doc: object) -> Path:
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    return path
+
+
+def _outcomes(path: Path, projected: bool, monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """The outcomes over the file, or the problems of its input error, read as `evaluate`
+    reads it: decoded resource by resource with values shared (every file counts as
+    large), or whole by orjson."""
+    monkeypatch.setattr(snapshot, "LARGE", 0 if projected else 1 << 62)
+    try:
+        store = engine.read_snapshot(path, _policies())
+    except InputError as exc:
+        return [("input error", p.file, p.pointer, p.message) for p in exc.problems]
+    return [outcome_key(r) for r in evaluate(_policies().plan, store)]
+
+
+def test_equal_values_are_one_object_and_every_value_is_as_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(snapshot, "LARGE", 0)
+    plan = _policies().plan
+    reads = attributes_read(plan)
+    path = _write(tmp_path, _account())
+    found = projection.read(path, str(path), reads, plan.model)
+    assert found is not None
+    resources = found.document["resources"]
+    kept = ENVELOPE.union(*reads.values())
+    whole = orjson.loads(path.read_bytes())["resources"]
+    assert resources == [{k: v for k, v in r.items() if k in kept} for r in whole]
+
+    def distinct(values: list[Any]) -> tuple[int, int]:
+        """How many different values, and how many different objects hold them."""
+        return len({json.dumps(v, sort_keys=True) for v in values}), len(set(map(id, values)))
+
+    regions = [r["region"] for r in resources if r.get("region") is not None]
+    tags = [r["tags"] for r in resources if r.get("tags")]
+    group_ids = [g for r in resources for g in r.get("security_group_ids") or ()]
+    attached = [a["instance_id"] for r in resources for a in r.get("attachments") or ()]
+    networks = [r["vpc_attributes"]["vswitch_id"] for r in resources if "vpc_attributes" in r]
+    for values in (regions, tags, group_ids, attached, networks):
+        assert len(values) > 8
+        values_count, objects = distinct(values)
+        assert objects == values_count < len(values)
+
+
+def _hostile(rng: random.Random) -> dict[str, Any]:
+    """The generated account with values of shapes the model does not expect, where the
+    decoding shares strings, and names several resources hold."""
+    doc = copy.deepcopy(_account())
+    resources = doc["resources"]
+    by_kind: dict[str, list[dict[str, Any]]] = {}
+    for resource in resources:
+        by_kind.setdefault(resource["kind"], []).append(resource)
+    group = by_kind["security_group"][0]["id"]
+    odd: list[Any] = [None, 7, True, "", [], {}, ["sg-x", None], {"vpc_id": 5}, [{"a": [1]}]]
+    for _ in range(6):
+        disk = rng.choice(by_kind["disk"])
+        disk["attachments"] = rng.choice(
+            [
+                rng.choice(odd),
+                [rng.choice(odd), {"instance_id": disk.get("instance_id"), "device": 3}],
+                [{"instance_id": rng.choice(by_kind["instance"])["id"], "note": {"x": "y"}}],
+            ]
+        )
+        instance = rng.choice(by_kind["instance"])
+        instance["vpc_attributes"] = rng.choice(odd)
+        # Values its decoding takes (it checks a list of ids): shared, not read again.
+        instance["security_group_ids"] = rng.choice(
+            [None, [], [group] * 3, [None, "sg-missing", group]]
+        )
+        instance["tags"] = dict(reversed(list((instance.get("tags") or {}).items())))
+    # A name unique per region held in another region too, and a duplicate of it.
+    pair = copy.deepcopy(by_kind["key_pair"][0])
+    pair["region"] = "cn-elsewhere"
+    resources.append(pair)
+    if rng.random() < 0.5:
+        resources.append(copy.deepcopy(pair))
+    return doc
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_shapes_that_do_not_fit_give_the_outcomes_and_errors_of_the_whole(
+    seed: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _write(tmp_path, _hostile(random.Random(seed)))
+    whole = _outcomes(path, False, monkeypatch)
+    assert whole and _outcomes(path, True, monkeypatch) == whole
+
+
+def test_shapes_that_do_not_fit_are_decoded_resource_by_resource(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shapes above are taken by the decoding that shares values (not read again the
+    usual way), so that the comparison above is of the two readings."""
+    monkeypatch.setattr(snapshot, "LARGE", 0)
+    plan = _policies().plan
+    for seed in range(4):
+        path = _write(tmp_path, _hostile(random.Random(seed)))
+        assert projection.read(path, str(path), attributes_read(plan), plan.model) is not None
+
+
+def test_an_only_edge_is_held_as_itself_and_read_as_a_sequence(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(snapshot, "LARGE", 0)
+    store = engine.read_snapshot(_write(tmp_path, _account()), _policies())
+    model = _policies().plan.model
+    attach = next(r for r in model.relations if r.source == "disk" and r.target == "instance")
+    out, _ = store.edge_index(attach)
+    kinds = {type(edges) for edges in out.values()}
+    assert Edge in kinds
+    for disk in store.by_kind["disk"]:
+        edges = store.edges_from(attach, disk)
+        held = out.get(disk.index)
+        assert list(edges) == (
+            [] if held is None else [held] if isinstance(held, Edge) else [*held]
+        )
+        for edge in edges:
+            assert edge in store.edges_to(attach, edge.targets[0])
