@@ -163,3 +163,31 @@ def test_an_only_edge_is_held_as_itself_and_read_as_a_sequence(
         )
         for edge in edges:
             assert edge in store.edges_to(attach, edge.targets[0])
+
+
+@pytest.mark.parametrize(
+    ("text", "may"),
+    [
+        (b'{"a": "b"}', False),
+        (b'{"a": "$5", "b": "x\\/y"}', False),  # each first byte alone: no marker
+        (b'{"$unknown": "x"}', True),
+        (b'{"\\u0024unknown": "x"}', True),
+        (b'{"a": "\\\\u"}', True),  # an escaped backslash and a u: may be, read the values
+    ],
+)
+def test_a_marker_is_looked_for_where_the_bytes_may_spell_it(text: bytes, may: bool) -> None:
+    assert projection._may_spell(bytearray(text)) is may
+    assert projection._may_spell(bytearray(text)) is snapshot.may_spell_unknown(text.decode())
+
+
+def test_the_resource_at_each_index_is_the_one_there(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(snapshot, "LARGE", 0)
+    doc = _account()
+    store = engine.read_snapshot(_write(tmp_path, doc), _policies())
+    resources = doc["resources"]
+    assert store.resource_at(len(resources)) is None and store.resource_at(-1) is None
+    for index, resource in enumerate(resources):
+        found = store.resource_at(index)
+        assert found is not None and found.index == index and found.kind == resource["kind"]

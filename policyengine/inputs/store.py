@@ -83,13 +83,11 @@ class Store:
         # the indexing time at 100,000 instances).
         with collector.paused():
             self._load(raw, problems, reads)
-            # Resource by snapshot index (None where a resource was not loaded): a list,
-            # a tenth of a dictionary's memory.
-            self._at_index: list[Resource | None] = [None] * len(raw)
-            for resource in self.resources:
-                self._at_index[resource.index] = resource
             if problems:
                 raise InputError(problems)
+        # Resource by snapshot index: every resource was loaded (one that is not is a
+        # problem), in the snapshot's order, so the list of them is that index.
+        self._at_index: Sequence[Resource | None] = self.resources
 
     # -- loading
     def _load(self, raw: list[dict[str, Any]], problems: list[Problem], reads: Reads) -> None:
