@@ -257,10 +257,13 @@ def places_from(
     at = buffer.find(first)
     if at < 0 or not _OPENING_BYTES.search(buffer, 0, at):
         return None
+    code = _code(buffer)
+    if lengths.typecode != code:
+        lengths = array(code, lengths)
     offsets = _compact(at, lengths, buffer)
     if offsets is not None:
         return _lines(buffer, offsets, lengths)
-    offsets = array("q")
+    offsets = array(code)
     last, size = len(lengths) - 1, len(buffer)
     match = _BETWEEN_BYTES.match
     for i, length in enumerate(lengths):
@@ -288,15 +291,22 @@ def _compact(first: int, lengths: array[int], buffer: bytes | bytearray) -> arra
     end = first + sum(lengths) + len(lengths) - 1
     if buffer[end : end + 1] != b"]":
         return None
-    return array("q", accumulate(map((1).__add__, lengths[:-1]), initial=first))
+    return array(lengths.typecode, accumulate(map((1).__add__, lengths[:-1]), initial=first))
+
+
+def _code(buffer: bytes | bytearray) -> str:
+    """The type of the numbers of places in `buffer`: four bytes each where every offset
+    fits (a file under 4 GB), half the memory of eight (7 MB at 100,000 instances)."""
+    return "I" if len(buffer) < 1 << 32 else "q"
 
 
 def _lines(buffer: bytes | bytearray, offsets: array[int], lengths: array[int]) -> ResourcePlaces:
     """The places of resources at `offsets`: their lines and columns (in characters)."""
+    code = offsets.typecode
     if not buffer.count(b"\n") and buffer.isascii():  # one line: the column is the offset
-        lines = array("q", [1]) * len(offsets)
-        return ResourcePlaces(offsets, lengths, lines, array("q", map((1).__add__, offsets)))
-    lines, columns = array("q"), array("q")
+        lines = array(code, [1]) * len(offsets)
+        return ResourcePlaces(offsets, lengths, lines, array(code, map((1).__add__, offsets)))
+    lines, columns = array(code), array(code)
     ascii_only = buffer.isascii()
     line, line_start, previous, column = 1, 0, 0, 1
     newlines = buffer.count(b"\n")
