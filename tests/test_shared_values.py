@@ -153,8 +153,7 @@ def test_an_only_edge_is_held_as_itself_and_read_as_a_sequence(
     model = _policies().plan.model
     attach = next(r for r in model.relations if r.source == "disk" and r.target == "instance")
     out, _ = store.edge_index(attach)
-    kinds = {type(edges) for edges in out.values()}
-    assert Edge in kinds
+    assert any(isinstance(edges, Edge) for edges in out.values())
     for disk in store.by_kind["disk"]:
         edges = store.edges_from(attach, disk)
         held = out.get(disk.index)

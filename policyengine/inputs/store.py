@@ -17,7 +17,7 @@ from policyengine.core.diagnostics import did_you_mean
 from policyengine.inputs import conversion
 from policyengine.inputs.origins import Origin
 from policyengine.inputs.reads import Reads
-from policyengine.inputs.resources import Edge, Edges, LocationTable, Resource
+from policyengine.inputs.resources import Edge, EdgeBelow, Edges, LocationTable, Resource
 from policyengine.inputs.snapshot import (
     InputError,
     Problem,
@@ -434,7 +434,7 @@ class Store:
                     general(source)
                     continue
                 if allowed:
-                    edge = Edge(relation, source, got, allowed, named_by_path, below, source)
+                    edge: Edge = EdgeBelow(relation, source, got, allowed, named_by_path, below)
                     out[source.index] = edge
                     for target in allowed:
                         add_into(target, edge)
@@ -486,7 +486,7 @@ class Store:
                 if not allowed:
                     continue
                 edges.append(
-                    Edge(relation, source, value, allowed, path_texts(texts), pointer, source)
+                    EdgeBelow(relation, source, value, allowed, path_texts(texts), pointer)
                 )
             if implied:
                 general(source)
