@@ -21,7 +21,7 @@ from typing import Any, NoReturn, TypeVar, cast
 
 from policyengine.core import model, plan
 from policyengine.core.source import Source
-from policyengine.inputs.resources import Edge, Resource
+from policyengine.inputs.resources import Edge, EdgeBelow, Resource
 from policyengine.results.report import Finding, Part
 from policyengine.runtime import Proof, Result, Status
 
@@ -153,7 +153,7 @@ def encode(part: Part, compiled: plan.Plan) -> bytes:
             return ("result", result_no[id(obj)])
         if t is Resource:
             return ("resource", resource(cast(Resource, obj)))
-        if t is Edge:
+        if t is Edge or t is EdgeBelow:
             return ("edge", edge(cast(Edge, obj)))
         if t is plan.RulePlan and id(obj) in rule_no:
             return ("rule", rule_no[id(obj)])
