@@ -11,17 +11,19 @@ import json
 import os
 import random
 import sys
+from array import array
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 from conftest import run_cli
 from differential import outcome_key
 
 from policyengine.core.errors import InputError
 from policyengine.core.files import FileText
-from policyengine.core.positions import FilePositions, Positions, places_of
+from policyengine.core.positions import FilePositions, Positions, ResourcePlaces, places_from
 from policyengine.core.source import Source
 from policyengine.frontend.loader import Loaded, bundled_policies, load
 from policyengine.inputs import importers, projection, snapshot
@@ -270,6 +272,17 @@ def test_other_formats_and_the_whole_document_are_not_projected(
     kept = importers.read(path, "snapshot", model, importers.Options(), reads=reads)
     assert kept.converted.document != _documents()[1]
     assert isinstance(kept.snapshot.text, FileText)
+
+
+class _Resources(msgspec.Struct):
+    resources: list[msgspec.Raw] = []
+
+
+def places_of(buffer: bytes) -> ResourcePlaces | None:
+    """The places of a document's resources, from what a decoding finds of them (the
+    first resource's text and each one's length), as the projected reading hands them."""
+    raws = msgspec.json.decode(buffer, type=_Resources).resources
+    return places_from(buffer, bytes(raws[0]), array("q", map(len, raws)))
 
 
 @pytest.mark.parametrize(

@@ -236,24 +236,14 @@ _OPENING_BYTES = re.compile(rb'"resources"[ \t\r\n]*:[ \t\r\n]*\[[ \t\r\n]*\Z')
 _COMMA, _SPACES = ord(","), frozenset(b" \t\r\n")
 
 
-def places_of(buffer: bytes | bytearray) -> ResourcePlaces | None:
-    """The places of the resources of a snapshot file's bytes (valid JSON, as decoded),
-    found as `_raw_starts` finds them in a text; None where the text is not laid out as
-    that finding expects (then the text is read again whole when a line is asked for)."""
-    try:
-        raws = msgspec.json.decode(buffer, type=_Resources).resources
-    except (msgspec.DecodeError, msgspec.ValidationError):
-        return None
-    if not raws:
-        return None
-    return places_from(buffer, bytes(raws[0]), array("q", map(len, raws)))
-
-
 def places_from(
     buffer: bytes | bytearray, first: bytes, lengths: array[int]
 ) -> ResourcePlaces | None:
-    """`places_of`, from what a decoding of the resources found already: the text of the
-    first (`msgspec.Raw`) and the length of each."""
+    """The places of the resources of a snapshot file's bytes (valid JSON, as decoded),
+    found as `_raw_starts` finds them in a text, from what the decoding of the resources
+    found already: the text of the first (`msgspec.Raw`) and the length of each. None
+    where the text is not laid out as that finding expects (then the text is read again
+    whole when a line is asked for)."""
     at = buffer.find(first)
     if at < 0 or not _OPENING_BYTES.search(buffer, 0, at):
         return None

@@ -11,7 +11,7 @@ or nested too deep, a file that cannot be read) is `None`: the caller reads the 
 usual way, which words the problem exactly as ever.
 
 The file's text is not kept: where each resource starts is found while the bytes are at
-hand (`positions.places_of`), and the findings that point at lines read their own
+hand (`positions.places_from`), and the findings that point at lines read their own
 resources again from the file (`FileText`).
 """
 
