@@ -18,7 +18,7 @@ resources again from the file (`FileText`).
 from __future__ import annotations
 
 from array import array
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
@@ -70,20 +70,17 @@ def read(
     typed = _checked_types(m, names)
     decoders = _decoders(frozenset(names), frozenset(reads), frozenset(typed.items()))
     shared = _shared_values(m, names, frozenset(typed))
+    may_spell = _may_spell(buffer)  # before the decoding, which may shrink the buffer
     with collector.paused():  # many objects and no cycles, as any snapshot's values
         read_each = _Reader(decoders, shared)
         found = snapshot._decode_within(buffer, limits.current().json_depth, read_each)
+        del buffer
         if found is snapshot._UNDECIDED or not found.resources:
             return None
         document = {key: getattr(found, key) for key in _TOP}
         document = {key: value for key, value in document.items() if value is not _UNSET}
         document["resources"] = found.resources
-        # Where each resource starts, found while the bytes are at hand: the lines of
-        # findings then read only their own resources again, never the whole text.
-        places = positions.places_from(buffer, read_each.first, read_each.lengths)
-        later = replace(later, places=places)
-        may_spell = _may_spell(buffer)
-        del buffer
+        later = replace(later, places=read_each.places)
         # Decoded as `plain_envelope` accepts a resource; `source` is told here.
         checked = read_each.checked
         # Told from the fields read: a marker in a field no rule reads changes nothing.
@@ -156,21 +153,38 @@ class _Reader:
         self._document, self._resource = decoders
         self._shared = shared  # per kind, `_shared_values`
         self.checked = True  # every resource has no `source` (`plain_envelope`'s case)
-        # The text of the first resource and the length of each, for `positions.places_from`.
-        self.first = b""
-        self.lengths = array("q")
+        # Where each resource starts, found while the bytes are at hand: the lines of
+        # findings then read only their own resources again, never the whole text.
+        self.places: positions.ResourcePlaces | None = None
 
-    def __call__(self, buffer: Any) -> Any:
+    def __call__(self, buffer: bytearray) -> Any:
         found = self._document(buffer)
         resources: list[Any] = found.resources
-        if resources:
-            self.first, self.lengths = bytes(resources[0]), array("q", map(len, resources))
+        if not resources:
+            return found
+        lengths = array("q", map(len, resources))
+        places = self.places = positions.places_from(buffer, bytes(resources[0]), lengths)
+        if places is None:  # laid out as `places_from` does not expect: decoded in place
+            self._decode(resources, enumerate(resources))
+            return found
+        # Decoded from the last to the first, from the file's bytes where `places` says,
+        # the buffer cut short behind each as it halves (a bytearray cut to less than half
+        # gives its memory back): the file's bytes and the decoded resources are never
+        # both whole in memory (measured at 100,000 instances: the resident peak of
+        # reading fell from 536 MB, the 177 MB file and 316 MB of resources, to 379 MB).
+        # The views of the bytes (`msgspec.Raw`) go first: a buffer with views cannot be cut.
+        resources[:] = [None] * len(resources)
+        self._decode(resources, _from_the_end(buffer, places))
+        return found
+
+    def _decode(self, resources: list[Any], raws: Iterable[tuple[int, Any]]) -> None:
+        """Each resource of `raws` (its index and its bytes) decoded into `resources`."""
         decode, shared = self._resource, self._shared
         strings: dict[str, str] = {}
         tag_sets: dict[tuple[tuple[str, str], ...], dict[str, str]] = {}
         share, share_tags = strings.setdefault, tag_sets.setdefault
         checked = True
-        for index, raw in enumerate(resources):
+        for index, raw in raws:
             resource = decode(raw)
             region = resource.get("region")
             if region is not None:
@@ -199,7 +213,30 @@ class _Reader:
                 checked = False
             resources[index] = resource
         self.checked = checked
-        return found
+
+
+def _from_the_end(
+    buffer: bytearray, places: positions.ResourcePlaces
+) -> Iterator[tuple[int, memoryview]]:
+    """Each resource's index and bytes, from the last to the first, the buffer cut
+    behind the one given whenever that halves it. No view of the buffer is left when it
+    is cut (a bytearray with one cannot be)."""
+    offsets, lengths = places.offsets, places.lengths
+    kept = len(buffer)  # the bytes the buffer holds memory for
+    whole = memoryview(buffer)
+    for index in range(len(offsets) - 1, -1, -1):
+        start = offsets[index]
+        end = start + lengths[index]
+        if end < kept // 2:
+            whole.release()
+            del buffer[end:]
+            kept = end
+            whole = memoryview(buffer)
+        view = whole[start:end]
+        yield index, view
+        view.release()
+    whole.release()
+    del buffer[:]
 
 
 def _checked_types(m: model.Model, names: frozenset[str]) -> dict[str, Any]:
