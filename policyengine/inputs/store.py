@@ -60,7 +60,8 @@ class Store:
         self._identity: dict[str, dict[str, Resource]] = {k: {} for k in m.kinds}
         self._several: dict[str, dict[str, list[Resource]]] = {k: {} for k in m.kinds}
         # Relations are indexed on first use: a policy set follows a few of the model's
-        # relations, and indexing one costs a pass over its sources and targets.
+        # relations, and indexing one costs a pass over its sources and targets. Edges by
+        # target (`_in`) are found from those by source when first asked for.
         # A resource's edges of a relation: the edge itself where it is the only one (most
         # are: a tuple or list of one was a fifth of the edges' memory), else all of them.
         self._out: dict[model.Relation, dict[int, Edges]] = {}
@@ -264,18 +265,6 @@ class Store:
     def _index(self, relation: model.Relation) -> None:
         out: dict[int, Edges] = {}
         absent: dict[int, list[tuple[str, str]]] = {}
-        into: dict[int, Edge | list[Edge]] = {}
-        into_get = into.get
-
-        def add_into(target: Resource, edge: Edge) -> None:
-            got = into_get(target.index)
-            if got is None:
-                into[target.index] = edge
-            elif isinstance(got, Edge):
-                into[target.index] = [got, edge]
-            else:
-                got.append(edge)
-
         targets = self._targets(relation, absent)
         # Target-side paths (`deployment_set.instance_ids[*]`): the sources each target
         # names, indexed by source, so that each source's edges are found in one look-up.
@@ -396,10 +385,7 @@ class Store:
                     allowed = (implied,) if implied is not None else ()
                 elif not allowed:
                     continue  # the target exists and its side of `when` excludes it
-                edge = Edge(relation, source, value, allowed, path_texts(paths), pointer)
-                edges.append(edge)
-                for target in allowed:
-                    add_into(target, edge)
+                edges.append(Edge(relation, source, value, allowed, path_texts(paths), pointer))
             if edges:
                 out[source.index] = edges[0] if len(edges) == 1 else tuple(edges)
 
@@ -434,10 +420,9 @@ class Store:
                     general(source)
                     continue
                 if allowed:
-                    edge: Edge = EdgeBelow(relation, source, got, allowed, named_by_path, below)
-                    out[source.index] = edge
-                    for target in allowed:
-                        add_into(target, edge)
+                    out[source.index] = EdgeBelow(
+                        relation, source, got, allowed, named_by_path, below
+                    )
             sources = []
         for source in sources:
             if not plain:
@@ -491,15 +476,33 @@ class Store:
             if implied:
                 general(source)
                 continue
-            for edge in edges:
-                for target in edge.targets:
-                    add_into(target, edge)
             if edges:
                 # A tuple of several: two fifths of a grown list's memory.
                 out[index] = edges[0] if len(edges) == 1 else tuple(edges)
         self._out[relation] = out
-        self._in[relation] = into
         self._absent[relation] = absent
+
+    def _into(self, relation: model.Relation) -> dict[int, Edge | list[Edge]]:
+        """A relation's edges by target index, from its edges by source, in the order
+        they were made: built when a rule first follows the relation backwards (few do,
+        and it was a quarter of the edges' memory)."""
+        into = self._in.get(relation)
+        if into is not None:
+            return into
+        into = self._in[relation] = {}
+        into_get = into.get
+        for edges in self._out[self._indexed(relation)].values():
+            for edge in (edges,) if isinstance(edges, Edge) else edges:
+                for target in edge.targets:
+                    index = target.index
+                    got = into_get(index)
+                    if got is None:
+                        into[index] = edge
+                    elif isinstance(got, Edge):
+                        into[index] = [got, edge]
+                    else:
+                        got.append(edge)
+        return into
 
     def _implied(
         self, relation: model.Relation, value: str, source: Resource, at: str
@@ -597,7 +600,7 @@ class Store:
         return (found,) if isinstance(found, Edge) else found
 
     def edges_to(self, relation: model.Relation, resource: Resource) -> Sequence[Edge]:
-        found = self._in[self._indexed(relation)].get(resource.index, ())
+        found = self._into(relation).get(resource.index, ())
         return (found,) if isinstance(found, Edge) else found
 
     def incomplete(self, relation: model.Relation, resource: Resource) -> list[tuple[str, str]]:
