@@ -21,9 +21,9 @@ from differential import outcome_key
 
 from policyengine.core.errors import InputError
 from policyengine.frontend.loader import Loaded, bundled_policies, load
-from policyengine.inputs import projection, snapshot
+from policyengine.inputs import edge_index, projection, snapshot
 from policyengine.inputs.reads import ENVELOPE, attributes_read
-from policyengine.inputs.resources import Edge
+from policyengine.inputs.resources import Edge, Edges
 from policyengine.pipeline import engine
 from policyengine.runtime import evaluate
 
@@ -83,7 +83,8 @@ def test_equal_values_are_one_object_and_every_value_is_as_written(
     group_ids = [g for r in resources for g in r.get("security_group_ids") or ()]
     attached = [a["instance_id"] for r in resources for a in r.get("attachments") or ()]
     networks = [r["vpc_attributes"]["vswitch_id"] for r in resources if "vpc_attributes" in r]
-    for values in (regions, tags, group_ids, attached, networks):
+    group_lists = [r["security_group_ids"] for r in resources if r.get("security_group_ids")]
+    for values in (regions, tags, group_ids, attached, networks, group_lists):
         assert len(values) > 8
         values_count, objects = distinct(values)
         assert objects == values_count < len(values)
@@ -162,6 +163,88 @@ def test_an_only_edge_is_held_as_itself_and_read_as_a_sequence(
         )
         for edge in edges:
             assert edge in store.edges_to(attach, edge.targets[0])
+
+
+def _odd_edges(rng: random.Random) -> dict[str, Any]:
+    """The generated account with references of every shape a relation path meets: two
+    paths naming two instances, or one of them naming none; lists of several records, or
+    whose first lacks the id; ids of no resource; names several resources hold."""
+    doc = copy.deepcopy(_account())
+    by_kind: dict[str, list[dict[str, Any]]] = {}
+    for resource in doc["resources"]:
+        by_kind.setdefault(resource["kind"], []).append(resource)
+    for pair in by_kind["key_pair"][:3]:  # a name unique per region, in two regions
+        doc["resources"].append({**pair, "region": "cn-elsewhere"})
+    instances = [i["id"] for i in by_kind["instance"]]
+    for disk in rng.sample(by_kind["disk"], 40):
+        other = rng.choice(instances + ["i-missing"])
+        disk["attachments"] = rng.choice(
+            [
+                [{"instance_id": other}],
+                [{"device": "x"}, {"instance_id": disk.get("instance_id")}],
+                [{"instance_id": disk.get("instance_id")}, {"instance_id": other}],
+                [{"instance_id": other}, {"instance_id": other}],
+            ]
+        )
+        if rng.random() < 0.3:
+            disk.pop("instance_id", None)
+    for eni in rng.sample(by_kind["eni"], 10):
+        eni["instance_id"] = rng.choice(instances + ["i-missing"])
+    for instance in rng.sample(by_kind["instance"], 10):
+        instance["security_group_ids"] = rng.sample(
+            [g["id"] for g in by_kind["security_group"]] + ["sg-missing"], rng.randrange(1, 4)
+        )
+    return doc
+
+
+def _as_sequence(edges: Edges) -> tuple[Edge, ...]:
+    return (edges,) if isinstance(edges, Edge) else edges
+
+
+def _told(edge: Edge) -> tuple[Any, ...]:
+    """An edge as its fields tell it, its resources by their places (each reading of a
+    file makes resources of its own)."""
+    targets = tuple(t.pointer for t in edge.targets)
+    return (
+        type(edge),
+        edge.relation,
+        edge.source.pointer,
+        edge.value,
+        targets,
+        edge.paths,
+        edge.pointer,
+    )
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_edges_held_as_their_targets_are_the_edges_made(
+    seed: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every edge of every relation, from and to every resource, as it is when each edge
+    is held as made: the same source, value, targets, paths and pointer, in the same
+    order. Most are held as their targets (so that this compares them)."""
+    path = _write(tmp_path, _odd_edges(random.Random(seed)))
+    relations = _policies().plan.model.relations
+
+    def every_edge() -> tuple[list[Any], int, int]:
+        store = engine.read_snapshot(path, _policies())
+        found, held, sources = [], 0, 0
+        for relation in relations:
+            index, _ = store.edge_index(relation)
+            held += len(getattr(index, "_held", ()))
+            sources += len(index)
+            for resource in store.resources:
+                ways = (store.edges_from(relation, resource), store.edges_to(relation, resource))
+                found.extend([_told(e) for e in edges] for edges in ways)
+            found.append([(i, _told(e)) for i, edges in index.items() for e in _as_sequence(edges)])
+        return found, held, sources
+
+    with monkeypatch.context() as patched:
+        patched.setattr(edge_index.Place, "of", classmethod(lambda cls, relation, paths: None))
+        made, none_held, sources = every_edge()
+    held_too, held, _ = every_edge()
+    assert none_held == 0 and sources // 2 < held < sources
+    assert held_too == made
 
 
 @pytest.mark.parametrize(

@@ -15,6 +15,7 @@ from typing import Any
 from policyengine.core import collector, model
 from policyengine.core.diagnostics import did_you_mean
 from policyengine.inputs import conversion
+from policyengine.inputs.edge_index import EdgeIndex, Held, Place
 from policyengine.inputs.origins import Origin
 from policyengine.inputs.reads import Reads
 from policyengine.inputs.resources import Edge, EdgeBelow, Edges, LocationTable, Resource
@@ -64,7 +65,8 @@ class Store:
         # target (`_in`) are found from those by source when first asked for.
         # A resource's edges of a relation: the edge itself where it is the only one (most
         # are: a tuple or list of one was a fifth of the edges' memory), else all of them.
-        self._out: dict[model.Relation, dict[int, Edges]] = {}
+        # The usual edge is held as its targets alone (`EdgeIndex`).
+        self._out: dict[model.Relation, EdgeIndex] = {}
         self._in: dict[model.Relation, dict[int, Edge | list[Edge]]] = {}
         # Sources whose relation path stops at a missing required attribute: (path, pointer).
         self._absent: dict[model.Relation, dict[int, list[tuple[str, str]]]] = {}
@@ -264,6 +266,7 @@ class Store:
 
     def _index(self, relation: model.Relation) -> None:
         out: dict[int, Edges] = {}
+        held: dict[int, Held] = {}  # the usual edges, as their targets (`EdgeIndex`)
         absent: dict[int, list[tuple[str, str]]] = {}
         targets = self._targets(relation, absent)
         # Target-side paths (`deployment_set.instance_ids[*]`): the sources each target
@@ -394,6 +397,7 @@ class Store:
         # any other source takes them.
         plain = relation.when is None and not relation.join and not named_by
         plain = plain and not targets.unknown
+        place = Place.of(relation, [path for path, _, _ in own_paths]) if plain else None
         tails: dict[str, str] = {}
         shared = tails.setdefault
         paths = [
@@ -419,7 +423,9 @@ class Store:
                 if not exists:  # a target the model may imply: the general steps
                     general(source)
                     continue
-                if allowed:
+                if allowed and place is not None:
+                    held[source.index] = allowed[0] if len(allowed) == 1 else allowed
+                elif allowed:
                     out[source.index] = EdgeBelow(
                         relation, source, got, allowed, named_by_path, below
                     )
@@ -476,10 +482,18 @@ class Store:
             if implied:
                 general(source)
                 continue
-            if edges:
+            if (
+                place is not None
+                and len(edges) == len(named) == 1
+                and len(keys) == len(place.pointers)
+                and all(k[2] == pointer for k, pointer in zip(keys, place.pointers, strict=True))
+            ):
+                allowed = edges[0].targets  # its one id, where `place` reads it
+                held[index] = allowed[0] if len(allowed) == 1 else allowed
+            elif edges:
                 # A tuple of several: two fifths of a grown list's memory.
                 out[index] = edges[0] if len(edges) == 1 else tuple(edges)
-        self._out[relation] = out
+        self._out[relation] = EdgeIndex(out, held, self.resources, place)
         self._absent[relation] = absent
 
     def _into(self, relation: model.Relation) -> dict[int, Edge | list[Edge]]:
