@@ -59,7 +59,7 @@ def _place(steps: tuple[str, ...]) -> tuple[str, bool, str | None, str] | None:
     element, and the pointer, of a path's id; None for a path of another shape."""
     if len(steps) == 1 and steps[0] != "*":
         return steps[0], False, None, "/" + pointer_escape(steps[0])
-    if len(steps) not in (2, 3) or steps[0] == "*" or steps[1] != "*" or steps[-1] == "*":
+    if len(steps) not in (2, 3) or steps[0] == "*" or steps[1] != "*" or steps[2:] == ("*",):
         return None
     field = steps[2] if len(steps) == 3 else None
     pointer = "/" + pointer_escape(steps[0]) + "/0"
