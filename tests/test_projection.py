@@ -314,24 +314,28 @@ def test_places_are_where_the_text_puts_each_resource(text: str, tmp_path: Path)
 
 
 @pytest.mark.parametrize("indent", [None, 2], ids=["compact", "indented"])
-def test_resources_decoded_from_the_end_are_each_its_own_bytes_and_the_buffer_shrinks(
+def test_resources_decoded_as_the_buffer_is_cut_are_each_its_own_bytes(
     indent: int | None,
 ) -> None:
-    """The bytes each resource is decoded from are its own, whatever the cuts of the
-    buffer behind it; the buffer is cut as it is read, and empty at the end."""
+    """Each resource is decoded from its own bytes, in order, whatever the cuts of the
+    buffer before it; the buffer is cut as it is read, and empty at the end."""
     rng = random.Random(7)
     resources = [
         {"kind": "disk", "id": f"d-{i}", "pad": "x" * rng.randrange(0, 300)} for i in range(400)
     ]
     text = json.dumps({"version": 1, "resources": resources}, indent=indent).encode()
     buffer = bytearray(text)
-    places = places_of(text)
-    assert places is not None
-    seen: dict[int, Any] = {}
-    sizes = []
-    for index, view in projection._from_the_end(buffer, places):
-        seen[index] = json.loads(bytes(view))
+    sizes: list[int] = []
+
+    def decode_one(raw: Any) -> Any:
         sizes.append(len(buffer))
-    assert [seen[i] for i in range(len(resources))] == resources
+        return json.loads(bytes(raw))
+
+    read_each = projection._Reader(
+        (msgspec.json.Decoder(_Resources).decode, decode_one), {"disk": ((), ())}
+    )
+    found = read_each(buffer)
+    assert read_each.places is not None
+    assert found.resources == resources
     assert len(set(sizes)) > 3 and sizes == sorted(sizes, reverse=True)
     assert not buffer
