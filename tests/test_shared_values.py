@@ -22,6 +22,7 @@ from differential import outcome_key
 from policyengine.core.errors import InputError
 from policyengine.frontend.loader import Loaded, bundled_policies, load
 from policyengine.inputs import edge_index, projection, snapshot
+from policyengine.inputs import store as store_module
 from policyengine.inputs.reads import ENVELOPE, attributes_read
 from policyengine.inputs.resources import Edge, Edges
 from policyengine.pipeline import engine
@@ -216,13 +217,17 @@ def _told(edge: Edge) -> tuple[Any, ...]:
     )
 
 
-@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("listed", [True, False, None], ids=["list", "dict", "as sized"])
+@pytest.mark.parametrize("seed", range(2))
 def test_edges_held_as_their_targets_are_the_edges_made(
-    seed: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    seed: int, listed: bool | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Every edge of every relation, from and to every resource, as it is when each edge
     is held as made: the same source, value, targets, paths and pointer, in the same
-    order. Most are held as their targets (so that this compares them)."""
+    order. Most are held as their targets (so that this compares them), in a list over
+    every resource or by index, or as the number of the relation's sources says."""
+    if listed is not None:
+        monkeypatch.setattr(store_module, "listed", lambda sources, resources: listed)
     path = _write(tmp_path, _odd_edges(random.Random(seed)))
     relations = _policies().plan.model.relations
 
@@ -231,7 +236,7 @@ def test_edges_held_as_their_targets_are_the_edges_made(
         found, held, sources = [], 0, 0
         for relation in relations:
             index, _ = store.edge_index(relation)
-            held += len(getattr(index, "_held", ()))
+            held += getattr(index, "_count", 0)
             sources += len(index)
             for resource in store.resources:
                 ways = (store.edges_from(relation, resource), store.edges_to(relation, resource))

@@ -15,7 +15,7 @@ from typing import Any
 from policyengine.core import collector, model
 from policyengine.core.diagnostics import did_you_mean
 from policyengine.inputs import conversion
-from policyengine.inputs.edge_index import EdgeIndex, Held, Place
+from policyengine.inputs.edge_index import EdgeIndex, Held, Place, listed
 from policyengine.inputs.origins import Origin
 from policyengine.inputs.reads import Reads
 from policyengine.inputs.resources import Edge, EdgeBelow, Edges, LocationTable, Resource
@@ -266,7 +266,6 @@ class Store:
 
     def _index(self, relation: model.Relation) -> None:
         out: dict[int, Edges] = {}
-        held: dict[int, Held] = {}  # the usual edges, as their targets (`EdgeIndex`)
         absent: dict[int, list[tuple[str, str]]] = {}
         targets = self._targets(relation, absent)
         # Target-side paths (`deployment_set.instance_ids[*]`): the sources each target
@@ -407,6 +406,10 @@ class Store:
             for path, single, reader in own_paths
         ]
         sources = self.by_kind[relation.source]
+        # The usual edges, as their targets (`EdgeIndex`), by source index.
+        held: dict[int, Held] | list[Held | None] = {}
+        if place is not None and listed(len(sources), len(self.resources)):
+            held = [None] * len(self.resources)
         if plain and len(paths) == 1 and paths[0][1] is not None:
             # One path of one attribute (`image_id`): each source names one target at
             # most, and its edge is made in a few steps.
