@@ -31,8 +31,11 @@ from policyengine.runtime.outcomes import ABSENT, MISSING, PARENT, Missing, Resu
 from policyengine.runtime.rules import (
     Decide,
     Env,
+    Pair,
     Runner,
+    Subject,
     Tally,
+    decided_by,
     driver,
     evaluate_interpreted,
     interpreted,
@@ -260,7 +263,7 @@ def _related(op: plan.RelatedOp) -> ValueFn:
 def _located(op: plan.LocatedOp) -> ValueFn:
     """`disk located in region`: the region's resources of a kind, each counted as a
     step, as the interpreter counts them."""
-    place, kind, budget = _operand(op.place), op.kind, _COMPILING[-1]
+    place, kind, budget = _operand(op.place), op.kind, _counting()
 
     def located(env: Env, store: Store) -> Any:
         region = place(env, store)
@@ -275,7 +278,7 @@ def _located(op: plan.LocatedOp) -> ValueFn:
 
 def _count(op: plan.CountOp) -> ValueFn:
     """`count(LIST where C)`: a step for each element `where` is tried on."""
-    source, slot, budget = _value(op.source), op.slot, _COMPILING[-1]
+    source, slot, budget = _value(op.source), op.slot, _counting()
     where = None if op.where is None else _cond(op.where)
 
     def count(env: Env, store: Store) -> Any:
@@ -471,11 +474,19 @@ class _Budget:
     as the interpreter counts them: past the limit the outcome is left undecided, and
     the interpreter, deciding it again, stops with its error."""
 
-    __slots__ = ("steps", "limit")
+    __slots__ = ("steps", "limit", "used")
 
     def __init__(self) -> None:
         self.steps = 0
         self.limit = limits.outcome_steps()
+        self.used = False  # whether an op of the rule counts steps: else none to reset
+
+
+def _counting() -> _Budget:
+    """The budget of the rule being compiled, for an op that counts steps in it."""
+    budget = _COMPILING[-1]
+    budget.used = True
+    return budget
 
 
 _COMPILING: list[_Budget] = []  # the budget of the rule being compiled, which its ops share
@@ -487,7 +498,7 @@ def _quantifier(op: plan.QuantOp) -> CondFn:
     the plain value it is, as the interpreter binds it when it records nothing."""
     source = _value(op.source)
     where = None if op.where is None else _cond(op.where)
-    body, slot, budget = _cond(op.body), op.slot, _COMPILING[-1]
+    body, slot, budget = _cond(op.body), op.slot, _counting()
     decided_by = semantics.decider(op.quantifier)
     settled, none_decided = (
         semantics.settled(op.quantifier, True),
@@ -660,8 +671,9 @@ def _decider(compiled: CompiledRule, store: Store, walked: Decide) -> Decide:
         return walked(env)
 
     if not compiled.lets:
+        steps = budget if budget.used else None  # no step to count: none to reset
         return driver(
-            rule, store, compiled.where, compiled.unless, compiled.condition, again, budget
+            rule, store, compiled.where, compiled.unless, compiled.condition, again, steps
         )
     lets = compiled.lets
     # The lets' steps count with the condition's: the budget starts here, not in `driver`.
@@ -683,6 +695,84 @@ def _decider(compiled: CompiledRule, store: Store, walked: Decide) -> Decide:
         return decide_after(env)
 
     return decide_lets
+
+
+def _same_location_pair(compiled: CompiledRule, walked: Decide) -> Pair | None:
+    """`disk attach requires same zone` and its like (a sentence whose condition alone
+    compares the ends' locations): an edge's outcome from its two ends, no environment
+    made. An end without that location is for the interpreter, which words it."""
+    rule = compiled.rule
+    op = rule.condition
+    if (
+        not isinstance(op, plan.SameLocationOp)
+        or (op.left, op.right) != (0, 1)
+        or compiled.where is not None
+        or compiled.unless is not None
+        or rule.lets
+    ):
+        return None
+    scope, rest = op.scope, [None] * (rule.slots - 2)
+    when_true, when_false = decided_by(rule)
+
+    def same_pair(source: Resource, target: Resource) -> tuple[Status, str]:
+        lv, rv = getattr(source, scope), getattr(target, scope)
+        if lv is None or rv is None:
+            return walked([source, target, *rest])
+        return when_true if lv == rv else when_false
+
+    return same_pair
+
+
+def _id_format_subject(compiled: CompiledRule, store: Store, decide: Decide) -> Subject | None:
+    """`for each resource require id matches kind format`: the outcome from the subject's
+    kind and key, each kind's format looked up once. A kind whose ids are names where a
+    guard holds is decided as ever (`decide`)."""
+    rule = compiled.rule
+    op = rule.condition
+    if (
+        not isinstance(op, plan.IdFormatOp)
+        or op.slot != 0
+        or compiled.where is not None
+        or compiled.unless is not None
+        or rule.lets
+        or rule.per_region
+        or store.has_unknowns  # an id assigned on creation: only a Terraform plan's
+    ):
+        return None
+    when_true, when_false = decided_by(rule)
+    settled: dict[str, tuple[Status, str]] = {}  # kind -> its outcome, whatever the id
+    formats: dict[str, tuple[str, int, int | None]] = {}  # kind -> (prefix, its length, n)
+    for kind in rule.kinds:
+        identity = store.model.kinds[kind].identity
+        if not isinstance(identity, model.IdFormat):
+            settled[kind] = (Status.SKIPPED, f"not applicable: a {kind} has no id format")
+        elif identity.name_when is None:
+            formats[kind] = (identity.prefix, len(identity.prefix), identity.length)
+    slots = rule.slots
+
+    def id_format(resource: Resource) -> tuple[Status, str]:
+        found = formats.get(resource.kind)
+        if found is None:
+            outcome = settled.get(resource.kind)
+            if outcome is not None:
+                return outcome
+            env: Env = [None] * slots
+            env[0] = resource
+            return decide(env)
+        # `semantics.id_format_holds` of a format without `name_when`, inline.
+        prefix, skip, length = found
+        key = resource.key
+        tail = key[skip:]
+        holds = (
+            key.startswith(prefix)
+            and tail.isascii()
+            and tail.isalnum()
+            and tail == tail.lower()
+            and (length is None or len(tail) == length)
+        )
+        return when_true if holds else when_false
+
+    return id_format
 
 
 # The closures of the rules evaluated lately, made once per thread: a run of policy tests
@@ -725,7 +815,11 @@ def evaluate(
     def make_runner(rule: plan.RulePlan, tally: Tally | None) -> Runner:
         walked = interpreted(ev, rule)
         found = fast.rules.get(rule.id)
-        decide = walked if found is None else _decider(found, store, walked)
-        return runner(rule, store, decide, tally)
+        if found is None:
+            return runner(rule, store, walked, tally)
+        decide = _decider(found, store, walked)
+        subject = _id_format_subject(found, store, decide)
+        pair = _same_location_pair(found, walked)
+        return runner(rule, store, decide, tally, subject=subject, pair=pair)
 
     return run_all(compiled, store, make_runner, tallies)
