@@ -57,6 +57,7 @@ class _Undecided:
 UNDECIDED: Final = _Undecided()
 
 ValueFn = Callable[[Env, Store], Any]  # a value, a `Missing` member, or UNDECIDED
+_EMPTIES: Final[tuple[object, ...]] = ("", [], {})  # as `semantics.is_empty` tests
 CondFn = Callable[[Env, Store], Any]  # True, False or UNDECIDED
 
 
@@ -72,11 +73,16 @@ def _const(op: plan.Const) -> ValueFn:
     return lambda env, store: value
 
 
-def _read(op: plan.Read) -> ValueFn:
+def _read(op: plan.Read, strict: bool = False) -> ValueFn:
+    """The value at a path. `strict` (an operand's read): a missing value the model
+    requires reads as UNDECIDED at once, as `_operand` would make it."""
     if any(step.op not in ("attr", "key", "var", "index") for step in op.steps) or op.plural:
         raise Unsupported(f"the path `{op.text}` goes through a list")
     slot = op.slot
+    carried = _strictly if strict else _as_is  # a slot's missing value, as read
     if not op.steps:
+        if strict:
+            return lambda env, store: _strictly(env[slot])
         return lambda env, store: env[slot]
     # What a missing step reads as: an ordinary absence where the model allows it, else
     # ABSENT for the last step and PARENT for a step under which more was to be read.
@@ -85,29 +91,76 @@ def _read(op: plan.Read) -> ValueFn:
         MISSING if step.optional else ABSENT if i == last else PARENT
         for i, step in enumerate(op.steps)
     )
+    if strict:
+        gone = tuple(_strictly(g) for g in gone)
     if any(step.op == "index" for step in op.steps):
         if any(step.api for step in op.steps):
             raise Unsupported(f"the path `{op.text}` indexes an attribute an export may lack")
-        return _read_indexed(slot, tuple((s.op, s.slot, s.name) for s in op.steps), gone)
+        steps = tuple((s.op, s.slot, s.name) for s in op.steps)
+        return _read_indexed(slot, steps, gone, carried)
     if any(step.api for step in op.steps):
         if any(step.op == "var" for step in op.steps):
             raise Unsupported(f"the path `{op.text}` reads an attribute an export may lack")
-        return _read_api(slot, tuple((s.name, bool(s.api)) for s in op.steps), gone)
+        return _read_api(slot, tuple((s.name, bool(s.api)) for s in op.steps), gone, carried)
     if all(step.op != "var" for step in op.steps):
-        return _read_named(slot, tuple(step.name for step in op.steps), gone)
+        return _read_named(slot, tuple(step.name for step in op.steps), gone, carried)
     # A key bound by a quantifier (`tags[t]`): the key is the element in its slot.
     keys = tuple((step.slot, step.name) for step in op.steps)  # slot -1: a named step
+    return _read_bound(slot, keys, gone, carried)
+
+
+def _as_is(value: Any) -> Any:
+    return value
+
+
+def _strictly(value: Any) -> Any:
+    """A value as an operand takes it: missing though required is UNDECIDED."""
+    return UNDECIDED if value is ABSENT or value is PARENT else value
+
+
+def _read_bound(
+    slot: int,
+    keys: tuple[tuple[int, str], ...],
+    gone: tuple[Any, ...],
+    carried: Callable[[Any], Any],
+) -> ValueFn:
+    """A path with a key bound by a quantifier (`tags[t]`), each key a slot's element or
+    a name (slot -1)."""
+    first_bound, first_name = keys[0]
+    rest = tuple(enumerate(keys))[1:]
+    if len(keys) == 2 and first_bound < 0 and first_name not in _LOCATED and keys[1][0] >= 0:
+        # `tags[t]`: a map of the resource, then the element's key in it.
+        bound, (gone_map, gone_key) = keys[1][0], gone
+
+        def read_keyed(env: Env, store: Store) -> Any:
+            start = env[slot]
+            if type(start) is Resource:
+                current = start.data.get(first_name)
+            elif isinstance(start, Missing):
+                return carried(start)
+            else:
+                current = start.get(first_name) if isinstance(start, dict) else None
+            if current is None:
+                return gone_map
+            current = current.get(env[bound]) if isinstance(current, dict) else None
+            return gone_key if current is None else current
+
+        return read_keyed
 
     def read_bound(env: Env, store: Store) -> Any:
         current = env[slot]
         if isinstance(current, Missing):
-            return current
-        for i, (bound, name) in enumerate(keys):
+            return carried(current)
+        key = env[first_bound] if first_bound >= 0 else first_name
+        if type(current) is Resource:
+            current = getattr(current, key) if key in _LOCATED else current.data.get(key)
+        else:
+            current = current.get(key) if isinstance(current, dict) else None
+        if current is None:
+            return gone[0]
+        for i, (bound, name) in rest:
             key = env[bound] if bound >= 0 else name
-            if i == 0 and type(current) is Resource:
-                current = getattr(current, key) if key in _LOCATED else current.data.get(key)
-            else:
-                current = current.get(key) if isinstance(current, dict) else None
+            current = current.get(key) if isinstance(current, dict) else None
             if current is None:
                 return gone[i]
         return current
@@ -119,7 +172,10 @@ _LOCATED = ("region", "zone")  # read from the resource: the location table may 
 
 
 def _read_indexed(
-    slot: int, steps: tuple[tuple[str, int, str], ...], gone: tuple[Missing, ...]
+    slot: int,
+    steps: tuple[tuple[str, int, str], ...],
+    gone: tuple[Any, ...],
+    carried: Callable[[Any], Any],
 ) -> ValueFn:
     """A path with `[i]` steps (`parts[1]`): the element, counted from the end for a
     negative index; a list too short, or no list, reads as absent, as in the
@@ -128,7 +184,7 @@ def _read_indexed(
     def read_indexed(env: Env, store: Store) -> Any:
         current = env[slot]
         if isinstance(current, Missing):
-            return current
+            return carried(current)
         for i, (op, bound, name) in enumerate(steps):
             if type(current) is Resource:
                 if op == "attr" and name in _LOCATED:
@@ -150,7 +206,9 @@ def _read_indexed(
     return read_indexed
 
 
-def _read_named(slot: int, keys: tuple[str, ...], gone: tuple[Missing, ...]) -> ValueFn:
+def _read_named(
+    slot: int, keys: tuple[str, ...], gone: tuple[Any, ...], carried: Callable[[Any], Any]
+) -> ValueFn:
     """A path of attribute names from a slot holding a resource, or an element of a list
     a quantifier walks (a plain value)."""
     first = keys[0]
@@ -164,7 +222,7 @@ def _read_named(slot: int, keys: tuple[str, ...], gone: tuple[Missing, ...]) -> 
                 if type(start) is Resource:
                     value = getattr(start, first)
                 elif isinstance(start, Missing):
-                    return start
+                    return carried(start)
                 else:
                     value = start.get(first) if isinstance(start, dict) else None
                 return absent if value is None else value
@@ -176,7 +234,7 @@ def _read_named(slot: int, keys: tuple[str, ...], gone: tuple[Missing, ...]) -> 
             if type(start) is Resource:
                 value = start.data.get(first)
             elif isinstance(start, Missing):
-                return start  # an absent value passed to a `define`: it stays absent
+                return carried(start)  # an absent value passed to a `define`: it stays absent
             else:
                 value = start.get(first) if isinstance(start, dict) else None
             return absent if value is None else value
@@ -188,7 +246,7 @@ def _read_named(slot: int, keys: tuple[str, ...], gone: tuple[Missing, ...]) -> 
         if type(start) is Resource:
             current = getattr(start, first) if located else start.data.get(first)
         elif isinstance(start, Missing):
-            return start
+            return carried(start)
         else:
             current = start.get(first) if isinstance(start, dict) else None
         if current is None:
@@ -202,14 +260,19 @@ def _read_named(slot: int, keys: tuple[str, ...], gone: tuple[Missing, ...]) -> 
     return read_path
 
 
-def _read_api(slot: int, steps: tuple[tuple[str, bool], ...], gone: tuple[Missing, ...]) -> ValueFn:
+def _read_api(
+    slot: int,
+    steps: tuple[tuple[str, bool], ...],
+    gone: tuple[Any, ...],
+    carried: Callable[[Any], Any],
+) -> ValueFn:
     """A path with an attribute only some APIs return: where the object lacks it (not
     null, absent), the export did not call that API, which the interpreter words."""
 
     def read_api(env: Env, store: Store) -> Any:
         current = env[slot]
         if isinstance(current, Missing):
-            return current
+            return carried(current)
         for i, (key, api) in enumerate(steps):
             if i == 0 and type(current) is Resource:
                 if key in _LOCATED:
@@ -305,6 +368,19 @@ def _count(op: plan.CountOp) -> ValueFn:
 def _call(op: plan.CallOp) -> ValueFn:
     args = tuple(_value(a) for a in op.args)
     impl = BUILTINS[op.function].impl
+    if len(args) == 1:
+        (only,) = args
+
+        def call_one(env: Env, store: Store) -> Any:
+            v = only(env, store)
+            if v is UNDECIDED or v is MISSING:
+                return v  # an absent optional value stays an ordinary absence
+            if isinstance(v, Missing):
+                return UNDECIDED
+            out = impl((v,), store)
+            return UNDECIDED if isinstance(out, Undecided) else out
+
+        return call_one
 
     def call(env: Env, store: Store) -> Any:
         values = []
@@ -338,8 +414,20 @@ def _value(op: plan.Value) -> ValueFn:
     return compile_value(op)
 
 
+# Values that are never a missing value the model requires: their operand is themselves.
+_NEVER_ABSENT = (plan.CallOp, plan.RelatedOp, plan.LocatedOp, plan.CountOp)
+
+
 def _operand(op: plan.Value) -> ValueFn:
-    """A value a comparison uses: a missing non-optional value is undecided."""
+    """A value a comparison uses: a missing non-optional value is undecided. A read says
+    so itself; a built-in's result, the resources a relation reaches and a count are
+    never missing; a literal is what it is."""
+    if isinstance(op, plan.Read):
+        return _read(op, strict=True)
+    if isinstance(op, _NEVER_ABSENT) or (
+        isinstance(op, plan.Const) and _strictly(op.value) is op.value
+    ):
+        return _value(op)
     value = _value(op)
 
     def operand(env: Env, store: Store) -> Any:
@@ -353,7 +441,21 @@ def _operand(op: plan.Value) -> ValueFn:
 
 
 def _compare(op: plan.CompareOp) -> CondFn:
-    left, right, test = _operand(op.left), _operand(op.right), semantics.comparison(op.op)
+    left, test = _operand(op.left), semantics.comparison(op.op)
+    if isinstance(op.right, plan.Const) and _literal(op.right.value):
+        # `visibility == "public"`: the literal side is no call.
+        literal = op.right.value
+
+        def compare_literal(env: Env, store: Store) -> Any:
+            lv = left(env, store)
+            if lv is UNDECIDED:
+                return UNDECIDED
+            if lv is MISSING:
+                return False  # only optional values get here
+            return bool(test(lv, literal))
+
+        return compare_literal
+    right = _operand(op.right)
 
     def compare(env: Env, store: Store) -> Any:
         lv, rv = left(env, store), right(env, store)
@@ -408,9 +510,29 @@ def _id_format(op: plan.IdFormatOp) -> CondFn:
     return id_format
 
 
+def _literal(value: Any) -> bool:
+    """Whether a constant is a plain value, neither undecided nor missing."""
+    return not isinstance(value, Missing) and value is not UNDECIDED
+
+
 def _presence(op: plan.PresenceOp) -> CondFn:
     value, negated = _value(op.operand), op.negated
     holds, is_empty = semantics.presence_test(op.test), semantics.is_empty
+    if op.test is semantics.Presence.SET:
+        # `tags[t] is set`, the commonest test: present and not empty, inline.
+        empties = _EMPTIES
+
+        def is_set(env: Env, store: Store) -> Any:
+            v = value(env, store)
+            if v is UNDECIDED or v is PARENT:
+                return UNDECIDED
+            if type(v) is str:  # most values: no comparison with a list or a map
+                return (v != "") != negated
+            if isinstance(v, Missing):
+                return negated
+            return (v not in empties) != negated
+
+        return is_set
 
     def presence(env: Env, store: Store) -> Any:
         v = value(env, store)
