@@ -15,7 +15,7 @@ common case pays nothing for them.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Final
@@ -24,11 +24,12 @@ from policyengine.core import limits, model, plan, semantics
 from policyengine.core.builtins import BUILTINS, Undecided
 from policyengine.core.recent import Recent
 from policyengine.core.semantics import Quantifier
-from policyengine.inputs.resources import Resource
+from policyengine.inputs.resources import Edge, Resource
 from policyengine.inputs.store import Store
 from policyengine.runtime.evaluator import Evaluator
 from policyengine.runtime.outcomes import ABSENT, MISSING, PARENT, Missing, Result, Status
 from policyengine.runtime.rules import (
+    Batch,
     Decide,
     Env,
     Pair,
@@ -850,16 +851,7 @@ def _id_format_subject(compiled: CompiledRule, store: Store, decide: Decide) -> 
     kind and key, each kind's format looked up once. A kind whose ids are names where a
     guard holds is decided as ever (`decide`)."""
     rule = compiled.rule
-    op = rule.condition
-    if (
-        not isinstance(op, plan.IdFormatOp)
-        or op.slot != 0
-        or compiled.where is not None
-        or compiled.unless is not None
-        or rule.lets
-        or rule.per_region
-        or store.has_unknowns  # an id assigned on creation: only a Terraform plan's
-    ):
+    if not _plain_id_format(compiled, store):
         return None
     when_true, when_false = decided_by(rule)
     settled: dict[str, tuple[Status, str]] = {}  # kind -> its outcome, whatever the id
@@ -895,6 +887,126 @@ def _id_format_subject(compiled: CompiledRule, store: Store, decide: Decide) -> 
         return when_true if holds else when_false
 
     return id_format
+
+
+def _batch(
+    compiled: CompiledRule, store: Store, kind: str, tally: Tally, one: Runner
+) -> Batch | None:
+    """The rule over many resources of `kind` in one loop, where its form allows: the
+    id format of a kind, a same-location sentence. What the loop does not settle at once
+    is run by `one`, the rule's runner of one resource."""
+    return _id_format_batch(compiled, store, kind, tally) or _same_location_batch(
+        compiled, store, tally, one
+    )
+
+
+def _id_format_batch(compiled: CompiledRule, store: Store, kind: str, tally: Tally) -> Batch | None:
+    """`for each resource require id matches kind format` over one kind: its outcome,
+    when the kind has no id format; else each id checked in the loop, as
+    `_id_format_subject` checks it. None for a kind whose ids are names where a guard
+    holds, and for any other rule."""
+    rule = compiled.rule
+    if not _plain_id_format(compiled, store):
+        return None
+    identity = store.model.kinds[kind].identity
+    if not isinstance(identity, model.IdFormat):
+        skipped = Status.SKIPPED  # the reason is `id_format_applies`'s; it is counted
+
+        def no_format(subjects: Sequence[Resource], out: list[Result]) -> None:
+            tally[skipped] += len(subjects)
+
+        return no_format
+    if identity.name_when is not None:
+        return None
+    prefix, skip, length = identity.prefix, len(identity.prefix), identity.length
+    (when_true, true_reason), (when_false, false_reason) = decided_by(rule)
+    counted = (Status.PASS, Status.SKIPPED)
+    true_counted, false_counted = when_true in counted, when_false in counted
+
+    def id_formats(subjects: Sequence[Resource], out: list[Result]) -> None:
+        held = broken = 0
+        for resource in subjects:
+            key = resource.key
+            tail = key[skip:]
+            if (
+                key.startswith(prefix)
+                and tail.isascii()
+                and tail.isalnum()
+                and tail == tail.lower()
+                and (length is None or len(tail) == length)
+            ):
+                if true_counted:
+                    held += 1
+                else:
+                    out.append(Result(rule, resource, when_true, true_reason))
+            elif false_counted:
+                broken += 1
+            else:
+                out.append(Result(rule, resource, when_false, false_reason))
+        if held:
+            tally[when_true] += held
+        if broken:
+            tally[when_false] += broken
+
+    return id_formats
+
+
+def _same_location_batch(
+    compiled: CompiledRule, store: Store, tally: Tally, one: Runner
+) -> Batch | None:
+    """`disk attach requires same zone` and its like over its sources: a source with one
+    edge, to one target, both ends in the same place, passes in the loop; any other
+    source (none or several edges or targets, a gap, another place, a place unknown) is
+    run by `one`. None for any other rule."""
+    rule = compiled.rule
+    op = rule.condition
+    if (
+        rule.edge is None
+        or rule.mode != "require"
+        or not isinstance(op, plan.SameLocationOp)
+        or (op.left, op.right) != (0, 1)
+        or compiled.where is not None
+        or compiled.unless is not None
+        or rule.lets
+        or rule.per_region
+    ):
+        return None
+    edges_from, incomplete_at = store.edge_index(rule.edge)
+    scope, passed = op.scope, Status.PASS
+
+    def same_places(subjects: Sequence[Resource], out: list[Result]) -> None:
+        held = 0
+        for resource in subjects:
+            index = resource.index
+            edge = edges_from.get(index)
+            if isinstance(edge, Edge) and index not in incomplete_at:
+                targets = edge.targets
+                if len(targets) == 1:
+                    place = getattr(resource, scope)
+                    if place is not None and place == getattr(targets[0], scope):
+                        held += 1
+                        continue
+            one(resource, out)
+        if held:
+            tally[passed] += held
+
+    return same_places
+
+
+def _plain_id_format(compiled: CompiledRule, store: Store) -> bool:
+    """Whether a rule is the id format alone, over resources of a store whose ids are
+    all known: its outcome depends on the subject's kind and key."""
+    rule = compiled.rule
+    op = rule.condition
+    return (
+        isinstance(op, plan.IdFormatOp)
+        and op.slot == 0
+        and compiled.where is None
+        and compiled.unless is None
+        and not rule.lets
+        and not rule.per_region
+        and not store.has_unknowns  # an id assigned on creation: only a Terraform plan's
+    )
 
 
 # The closures of the rules evaluated lately, made once per thread: a run of policy tests
@@ -944,4 +1056,8 @@ def evaluate(
         pair = _same_location_pair(found, walked)
         return runner(rule, store, decide, tally, subject=subject, pair=pair)
 
-    return run_all(compiled, store, make_runner, tallies)
+    def make_batch(rule: plan.RulePlan, kind: str, tally: Tally, one: Runner) -> Batch | None:
+        found = fast.rules.get(rule.id)
+        return None if found is None else _batch(found, store, kind, tally, one)
+
+    return run_all(compiled, store, make_runner, tallies, make_batch)

@@ -4,7 +4,7 @@ recording on, for its proof."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Final, Protocol, TypeVar, assert_never
 
 from policyengine.core import model, plan
@@ -34,6 +34,10 @@ Decide = Callable[[Env], tuple[Status, str]]  # an outcome, decided in one envir
 Runner = Callable[[Resource, list[Result]], None]  # appends one subject's outcomes
 Subject = Callable[[Resource], tuple[Status, str]]  # an outcome, decided of its subject
 Pair = Callable[[Resource, Resource], tuple[Status, str]]  # of an edge's (source, target)
+# A rule over resources of one kind, its passes and skips counted, as its `Runner` would
+# run it over each; made for a rule, a kind, its tally and that runner.
+Batch = Callable[[Sequence[Resource], list[Result]], None]
+MakeBatch = Callable[[plan.RulePlan, str, "Tally", Runner], Batch | None]
 # A rule's pass and skipped outcomes counted, not kept, when no output lists them: a
 # number per status instead of a `Result` each.
 Tally = dict[Status, int]
@@ -331,11 +335,14 @@ def run_all(
     store: Store,
     make_runner: Callable[[plan.RulePlan, Tally | None], Runner],
     tallies: dict[str, Tally] | None = None,
+    make_batch: MakeBatch | None = None,
 ) -> list[Result]:
     """Every outcome, in snapshot order then policy order, each rule run by the runner
     `make_runner` gives it (built once per rule). With `tallies`, the pass and skipped
     outcomes of each rule about resources are counted in `tallies[rule id]`, not kept;
-    a rule run per region keeps all of its outcomes (a gap may replace them)."""
+    a rule run per region keeps all of its outcomes (a gap may replace them). Then a
+    rule runs over each kind's resources by the batch `make_batch` gives for that kind,
+    where it gives one."""
     made: dict[str, Runner] = {}
 
     def made_for(rule: plan.RulePlan) -> Runner:
@@ -367,6 +374,13 @@ def run_all(
             for i, rule in enumerate(rules):
                 position[kind, rule.id] = i
                 run = made_for(rule)
+                tally = tallies.get(rule.id)
+                batch = None
+                if make_batch is not None and tally is not None:
+                    batch = make_batch(rule, kind, tally, run)
+                if batch is not None:
+                    batch(subjects, results)
+                    continue
                 for resource in subjects:
                     run(resource, results)
         results.sort(key=lambda r: (r.resource.index, position[r.resource.kind, r.rule.id]))
