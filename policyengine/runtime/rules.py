@@ -194,7 +194,7 @@ def runner(
     decide an outcome from the resources themselves, without an environment: as
     `decide_one` would, faster (the compiled path gives them for the rules it can)."""
     slots, plain = rule.slots, not rule.lets and not rule.per_region
-    fail, error = Status.FAIL, Status.ERROR
+    fail, error, passed = Status.FAIL, Status.ERROR, Status.PASS
 
     def keep(
         resource: Resource,
@@ -277,7 +277,10 @@ def runner(
             if not edges:
                 return
         if not edges:
-            keep(resource, *no_edge, out)
+            if tally is not None:
+                tally[no_edge[0]] += 1  # `keep`, inline: a skip
+            else:
+                out.append(Result(rule, resource, *no_edge))
             return
         for edge in (edges,) if isinstance(edges, Edge) else edges:
             targets = edge.targets
@@ -299,6 +302,8 @@ def runner(
                 best_status, best_reason = decide_pair(resource, targets[0])
                 best_target = targets[0]
                 for target in targets[1:]:
+                    if best_status is passed:
+                        break  # none ranks before a pass: the first pass counts
                     status, reason = decide_pair(resource, target)
                     if rank(status) < rank(best_status):
                         best_status, best_reason, best_target = status, reason, target
