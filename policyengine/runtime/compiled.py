@@ -890,14 +890,71 @@ def _id_format_subject(compiled: CompiledRule, store: Store, decide: Decide) -> 
 
 
 def _batch(
-    compiled: CompiledRule, store: Store, kind: str, tally: Tally, one: Runner
+    compiled: CompiledRule, store: Store, kind: str, tally: Tally, one: Runner, walked: Decide
 ) -> Batch | None:
     """The rule over many resources of `kind` in one loop, where its form allows: the
     id format of a kind, a same-location sentence. What the loop does not settle at once
     is run by `one`, the rule's runner of one resource."""
-    return _id_format_batch(compiled, store, kind, tally) or _same_location_batch(
-        compiled, store, tally, one
+    return (
+        _id_format_batch(compiled, store, kind, tally)
+        or _same_location_batch(compiled, store, tally, one)
+        or _condition_batch(compiled, store, tally, walked)
     )
+
+
+def _condition_batch(
+    compiled: CompiledRule, store: Store, tally: Tally, walked: Decide
+) -> Batch | None:
+    """A rule about resources that is its condition alone (no `where`, `unless` or
+    `let`): the condition's closure called in the loop, as the driver calls it; what it
+    cannot decide, the interpreter decides again in the same environment and words.
+    None for any other rule."""
+    rule = compiled.rule
+    if (
+        rule.edge is not None
+        or compiled.where is not None
+        or compiled.unless is not None
+        or rule.lets
+        or rule.per_region
+        or isinstance(rule.condition, plan.IdFormatOp)  # its subject may settle it first
+    ):
+        return None
+    condition, budget, slots = compiled.condition, compiled.budget, rule.slots
+    counts_steps = budget.used
+    (when_true, true_reason), (when_false, false_reason) = decided_by(rule)
+    counted = (Status.PASS, Status.SKIPPED)
+    true_counted, false_counted = when_true in counted, when_false in counted
+
+    def conditions(subjects: Sequence[Resource], out: list[Result]) -> None:
+        held = broken = 0
+        for resource in subjects:
+            env: Env = [None] * slots
+            env[0] = resource
+            if counts_steps:
+                budget.steps = 0
+            t = condition(env, store)
+            if t is True:
+                if true_counted:
+                    held += 1
+                else:
+                    out.append(Result(rule, resource, when_true, true_reason))
+            elif t is False:
+                if false_counted:
+                    broken += 1
+                else:
+                    out.append(Result(rule, resource, when_false, false_reason))
+            else:
+                status, reason = walked(env)
+                if status in counted:
+                    tally[status] += 1
+                else:
+                    out.append(Result(rule, resource, status, reason))
+        if held:
+            tally[when_true] += held
+        if broken:
+            tally[when_false] += broken
+
+    return conditions
 
 
 def _id_format_batch(compiled: CompiledRule, store: Store, kind: str, tally: Tally) -> Batch | None:
@@ -1058,6 +1115,8 @@ def evaluate(
 
     def make_batch(rule: plan.RulePlan, kind: str, tally: Tally, one: Runner) -> Batch | None:
         found = fast.rules.get(rule.id)
-        return None if found is None else _batch(found, store, kind, tally, one)
+        if found is None:
+            return None
+        return _batch(found, store, kind, tally, one, interpreted(ev, rule))
 
     return run_all(compiled, store, make_runner, tallies, make_batch)
