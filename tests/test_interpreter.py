@@ -877,8 +877,16 @@ PUBLIC_IMAGE = {
         pytest.param(PUBLIC_IMAGE, "skipped", id="public-image"),
     ],
 )
-def test_id_matches_kind_format(policy_dir: Path, resource: dict[str, Any], expected: str) -> None:
-    result = single(policy_dir, "for each resource require id matches kind format", [resource])
+@pytest.mark.parametrize("mode", ["require", "forbid"])
+def test_id_matches_kind_format(
+    policy_dir: Path, resource: dict[str, Any], expected: str, mode: str
+) -> None:
+    """Forbidden, the format fails where it holds and passes where it does not; a kind
+    without one, or an id that is a name, is skipped alike."""
+    body = f"for each resource {mode} id matches kind format"
+    result = single(policy_dir, body, [resource])
+    if mode == "forbid":
+        expected = {"pass": "fail", "fail": "pass"}.get(expected, expected)
     assert result.status == expected
     if resource is PUBLIC_IMAGE:
         # an id kind whose id is a name under a condition: the reason names that condition

@@ -256,6 +256,16 @@ def test_a_file_changed_since_it_was_read_gives_no_lines(tmp_path: Path) -> None
     path.write_text("[" * 40, encoding="utf-8")
     os.utime(path, ns=(later.mtime_ns + 10**9, later.mtime_ns + 10**9))
     assert later.text() is None
+    assert later.parts([(0, 1), (1, 1)]) == [None, None]
+
+
+def test_the_parts_of_a_file_are_its_bytes_at_each_span(tmp_path: Path) -> None:
+    """Several resources' texts through one opening: each span's bytes, decoded; a span
+    past the end or cutting a character in two has none."""
+    path = tmp_path / "s.json"
+    path.write_bytes("ab\u00e9cd".encode())
+    found = FileText.of(path).parts([(0, 2), (2, 2), (4, 2), (5, 9), (3, 1)])
+    assert found == ["ab", "\u00e9", "cd", None, None]
 
 
 def test_other_formats_and_the_whole_document_are_not_projected(
@@ -307,10 +317,13 @@ def test_places_are_where_the_text_puts_each_resource(text: str, tmp_path: Path)
         assert (places.lines[i], places.columns[i]) == whole.find(f"/resources/{i}")
     path = tmp_path / "s.json"
     path.write_bytes(text.encode("utf-8"))
-    again = FilePositions(FileText.of(path), places)
-    for i in range(count):
-        assert again.resource(i) == whole.resource(i)
-        assert again.find(f"/resources/{i}/kind") == whole.find(f"/resources/{i}/kind")
+    # Read one by one as asked, or the resources findings point into read together.
+    for wanted in ((), range(count), [count - 1, 0, count + 5]):
+        again = FilePositions(FileText.of(path), places, wanted)
+        for i in reversed(range(count)):
+            assert again.resource(i) == whole.resource(i)
+            assert again.find(f"/resources/{i}/kind") == whole.find(f"/resources/{i}/kind")
+        assert again.resource(count) is None
 
 
 @pytest.mark.parametrize("indent", [None, 2], ids=["compact", "indented"])

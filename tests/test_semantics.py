@@ -5,6 +5,7 @@ comparisons they are derived from, over every operator."""
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 
 import pytest
 
@@ -72,6 +73,32 @@ def test_fold_stops_at_the_first_deciding_truth() -> None:
 
     assert semantics.fold(Quantifier.EVERY, truths()) is False  # type: ignore[arg-type]
     assert seen == [True, False]
+
+
+@pytest.mark.parametrize("q", [Quantifier.EVERY, Quantifier.ANY])
+def test_a_junction_of_closures_is_the_fold_of_their_truths(q: Quantifier) -> None:
+    """Every list of up to three truths, two undecided ones among them: the closures'
+    junction (`a and b` as the fast path runs it) answers as `fold`, the same undecided
+    truth included, and calls no part after the one that decides it."""
+    first, second = object(), object()  # two undecided truths, told apart
+    for n in range(4):
+        for truths in itertools.product((True, False, first, second), repeat=n):
+            called: list[int] = []
+            parts = tuple(_part(called, i, t) for i, t in enumerate(truths))
+            junction = semantics.junction(q, parts)
+            assert junction(None, None) is semantics.fold(q, truths), truths
+            decided = [i for i, t in enumerate(truths) if t is (q is Quantifier.ANY)]
+            assert called == list(range(decided[0] + 1 if decided else n)), truths
+
+
+def _part(called: list[int], i: int, truth: object) -> Callable[[None, None], object]:
+    """A condition closure that answers `truth` and notes that part `i` was called."""
+
+    def decide(a: None, b: None) -> object:
+        called.append(i)
+        return truth
+
+    return decide
 
 
 def test_negate_keeps_undecided() -> None:

@@ -19,7 +19,7 @@ def docs(
     paths: Annotated[
         list[Path] | None,
         typer.Argument(
-            metavar="PATH",
+            metavar="PATH...",
             show_default=False,
             help="Policy files or folders. Default: every bundled pack.",
         ),

@@ -25,7 +25,7 @@ def fmt(
     paths: Annotated[
         list[Path],
         typer.Argument(
-            metavar="PATH",
+            metavar="PATH...",
             allow_dash=True,
             show_default=False,
             help="Policy and model files or folders; '-' formats stdin to stdout.",

@@ -30,7 +30,7 @@ class Color(StrEnum):
 SnapshotsArg = Annotated[
     list[Path],
     typer.Argument(
-        metavar="SNAPSHOT",
+        metavar="SNAPSHOT...",
         allow_dash=True,
         show_default=False,
         help="Snapshot JSON files, one per account; '-' reads stdin.",
@@ -57,7 +57,7 @@ InputArg = Annotated[
 PathsArg = Annotated[
     list[Path] | None,
     typer.Argument(
-        metavar="PATH",
+        metavar="PATH...",
         show_default=False,
         help="Policy and model files or folders. Default: the bundled packs.",
     ),

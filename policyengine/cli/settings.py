@@ -69,11 +69,22 @@ def _as_option(key: str, value: Any) -> Any:
             return value
 
 
+# Keys whose options take paths: click's context holds their values as given, in text.
+PATH_KEYS = frozenset({"policies", "params-file", "waivers", "baseline", "tf-dir"})
+
+
+def _typed(key: str, value: Any) -> Any:
+    """A parameter's value from click's context in the form the command takes it."""
+    if value is None or key not in PATH_KEYS:
+        return value
+    return [Path(p) for p in value] if isinstance(value, list | tuple) else Path(value)
+
+
 def merged(ctx: typer.Context, loaded: config.Loaded | None) -> dict[str, config.Setting]:
     """Each key's effective value (in the option's form) and where it came from."""
     given, defaults = {}, {}
     for key, name in PARAMETERS.items():
-        value = ctx.params[name]
+        value = _typed(key, ctx.params[name])
         source = ctx.get_parameter_source(name)
         if source is not None and source.name == "COMMANDLINE":
             given[key] = value

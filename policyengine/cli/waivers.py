@@ -20,7 +20,7 @@ from policyengine.results.waivers import expired_diagnostic
 @waivers_app.command("check")
 def waivers_check(
     files: Annotated[
-        list[Path], typer.Argument(metavar="FILE", show_default=False, help="Waivers files.")
+        list[Path], typer.Argument(metavar="FILE...", show_default=False, help="Waivers files.")
     ],
     today: TodayOpt = None,
     color: ColorOpt = Color.AUTO,

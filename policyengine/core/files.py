@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Final
@@ -178,17 +178,29 @@ class FileText:
 
     def part(self, offset: int, length: int) -> str | None:
         """The text of `length` bytes from `offset` (one resource's)."""
+        return self.parts([(offset, length)])[0]
+
+    def parts(self, spans: Sequence[tuple[int, int]]) -> list[str | None]:
+        """The texts of several (offset, length) spans, read through one opening of the
+        file: a report's findings point into a thousand resources and more, and checking
+        and opening the file again for each was most of the time of writing the report."""
+        texts: list[str | None] = [None] * len(spans)
         try:
             if not self._unchanged():
-                return None
+                return texts
             fd = os.open(admit(self.path), os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
             try:
-                data = os.pread(fd, length, offset)
+                for i, (offset, length) in enumerate(spans):
+                    data = os.pread(fd, length, offset)
+                    try:
+                        texts[i] = data.decode("utf-8") if len(data) == length else None
+                    except UnicodeDecodeError:
+                        texts[i] = None
             finally:
                 os.close(fd)
-            return data.decode("utf-8") if len(data) == length else None
-        except (OSError, Refused, UnicodeDecodeError):
-            return None
+        except (OSError, Refused):
+            return [None] * len(spans)
+        return texts
 
 
 def read_text(path: Path, limit: int, confine: Confinement | None = None) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from array import array
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from itertools import accumulate
@@ -21,6 +22,9 @@ from policyengine.core.files import FileText
 from policyengine.core.source import Source
 
 _WS = re.compile(r"[ \t\r\n]*")
+# Parsed resources kept for the places asked of them: a finding's facts point into its
+# resource and its target in turn, a report's findings go in snapshot order.
+_PARSED_KEPT = 64
 
 
 def _escape(segment: str) -> str:
@@ -323,26 +327,38 @@ class FilePositions:
     its places, and the text of a resource a finding points into read again from the
     file (None where the file changed since)."""
 
-    def __init__(self, file: FileText, places: ResourcePlaces) -> None:
+    def __init__(self, file: FileText, places: ResourcePlaces, wanted: Iterable[int] = ()) -> None:
         self.file = file
         self.places = places
         self._texts: dict[int, str | None] = {}
         self._members: dict[int, dict[str, int]] = {}
+        # The resources findings point into, read together when the first is asked for.
+        self._wanted = {i for i in wanted if 0 <= i < len(places.offsets)}
+        self._parsed: dict[int, object] = {}  # the last resources parsed (a few)
 
     def _text(self, index: int) -> str | None:
         if index not in self._texts:
             places = self.places
-            self._texts[index] = self.file.part(places.offsets[index], places.lengths[index])
+            batch = sorted({index, *self._wanted} - self._texts.keys())
+            self._wanted = set()
+            spans = [(places.offsets[i], places.lengths[i]) for i in batch]
+            self._texts.update(zip(batch, self.file.parts(spans), strict=True))
         return self._texts[index]
 
     def resource(self, index: int) -> object:
         if not 0 <= index < len(self.places.offsets):
             return None
+        if index in self._parsed:  # a finding asks of the same few resources in turn
+            return self._parsed[index]
         text = self._text(index)
         try:
-            return None if text is None else json.loads(text)
+            found = None if text is None else json.loads(text)
         except ValueError:
-            return None
+            found = None
+        if len(self._parsed) >= _PARSED_KEPT:
+            self._parsed.clear()
+        self._parsed[index] = found
+        return found
 
     def find(self, pointer: str) -> tuple[int, int] | None:
         parts = pointer.split("/")
@@ -368,12 +384,14 @@ class FilePositions:
         return line + crossed, offset - text.rfind("\n", 0, offset)
 
 
-def positions_of(text: str | FileText, name: str) -> Positions | FilePositions | None:
+def positions_of(
+    text: str | FileText, name: str, wanted: Iterable[int] = ()
+) -> Positions | FilePositions | None:
     """Where resources sit in a snapshot file: from its text, or from the places found
-    while it was decoded (reading again only the resources asked for), or from its text
-    read again; None when there is no text to point into."""
+    while it was decoded (reading again only the resources asked for, the `wanted` ones
+    together), or from its text read again; None when there is no text to point into."""
     if isinstance(text, FileText):
         if text.places is not None:
-            return FilePositions(text, text.places)
+            return FilePositions(text, text.places, wanted)
         text = text.text() or ""
     return Positions(Source(name, text)) if text else None

@@ -358,6 +358,21 @@ def junction(
     Kleene logic, without building a generator at each call."""
     wanted, if_settled, if_not = _FOLDS[q]
     other = not wanted
+    if len(parts) == 2:  # `a and b`, the commonest: no loop
+        first, second = parts
+
+        def folded_two(a: A, b: B) -> bool | U:
+            t = first(a, b)
+            if t is wanted:
+                return if_settled
+            u = second(a, b)
+            if u is wanted:
+                return if_settled
+            if t is not other:
+                return t  # the first undecided truth
+            return u if u is not other else if_not
+
+        return folded_two
 
     def folded(a: A, b: B) -> bool | U:
         undecided: bool | U = if_not

@@ -301,7 +301,20 @@ class Report:
     def positions(self, file: str) -> Positions | FilePositions | None:
         """Where resources sit in a snapshot's text; scanned once, when first asked."""
         if file not in self._positions:
-            self._positions[file] = positions_of(self.texts.get(file) or "", file)
+            # The resources of the findings that carry evidence: read together.
+            wanted = (
+                r.index
+                for f in self.findings
+                if f.proof is not None
+                for r in (
+                    f.result.resource,
+                    f.result.target,
+                    *(f.result.edge.targets if f.result.edge is not None else ()),
+                    *f.proof.reached,
+                )
+                if r is not None and r.file == file
+            )
+            self._positions[file] = positions_of(self.texts.get(file) or "", file, wanted)
         return self._positions[file]
 
 

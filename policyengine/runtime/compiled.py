@@ -15,7 +15,7 @@ common case pays nothing for them.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Final
@@ -24,15 +24,19 @@ from policyengine.core import limits, model, plan, semantics
 from policyengine.core.builtins import BUILTINS, Undecided
 from policyengine.core.recent import Recent
 from policyengine.core.semantics import Quantifier
-from policyengine.inputs.resources import Resource
+from policyengine.inputs.resources import Edge, Resource
 from policyengine.inputs.store import Store
 from policyengine.runtime.evaluator import Evaluator
 from policyengine.runtime.outcomes import ABSENT, MISSING, PARENT, Missing, Result, Status
 from policyengine.runtime.rules import (
+    Batch,
     Decide,
     Env,
+    Pair,
     Runner,
+    Subject,
     Tally,
+    decided_by,
     driver,
     evaluate_interpreted,
     interpreted,
@@ -54,6 +58,7 @@ class _Undecided:
 UNDECIDED: Final = _Undecided()
 
 ValueFn = Callable[[Env, Store], Any]  # a value, a `Missing` member, or UNDECIDED
+_EMPTIES: Final[tuple[object, ...]] = ("", [], {})  # as `semantics.is_empty` tests
 CondFn = Callable[[Env, Store], Any]  # True, False or UNDECIDED
 
 
@@ -69,11 +74,16 @@ def _const(op: plan.Const) -> ValueFn:
     return lambda env, store: value
 
 
-def _read(op: plan.Read) -> ValueFn:
+def _read(op: plan.Read, strict: bool = False) -> ValueFn:
+    """The value at a path. `strict` (an operand's read): a missing value the model
+    requires reads as UNDECIDED at once, as `_operand` would make it."""
     if any(step.op not in ("attr", "key", "var", "index") for step in op.steps) or op.plural:
         raise Unsupported(f"the path `{op.text}` goes through a list")
     slot = op.slot
+    carried = _strictly if strict else _as_is  # a slot's missing value, as read
     if not op.steps:
+        if strict:
+            return lambda env, store: _strictly(env[slot])
         return lambda env, store: env[slot]
     # What a missing step reads as: an ordinary absence where the model allows it, else
     # ABSENT for the last step and PARENT for a step under which more was to be read.
@@ -82,29 +92,76 @@ def _read(op: plan.Read) -> ValueFn:
         MISSING if step.optional else ABSENT if i == last else PARENT
         for i, step in enumerate(op.steps)
     )
+    if strict:
+        gone = tuple(_strictly(g) for g in gone)
     if any(step.op == "index" for step in op.steps):
         if any(step.api for step in op.steps):
             raise Unsupported(f"the path `{op.text}` indexes an attribute an export may lack")
-        return _read_indexed(slot, tuple((s.op, s.slot, s.name) for s in op.steps), gone)
+        steps = tuple((s.op, s.slot, s.name) for s in op.steps)
+        return _read_indexed(slot, steps, gone, carried)
     if any(step.api for step in op.steps):
         if any(step.op == "var" for step in op.steps):
             raise Unsupported(f"the path `{op.text}` reads an attribute an export may lack")
-        return _read_api(slot, tuple((s.name, bool(s.api)) for s in op.steps), gone)
+        return _read_api(slot, tuple((s.name, bool(s.api)) for s in op.steps), gone, carried)
     if all(step.op != "var" for step in op.steps):
-        return _read_named(slot, tuple(step.name for step in op.steps), gone)
+        return _read_named(slot, tuple(step.name for step in op.steps), gone, carried)
     # A key bound by a quantifier (`tags[t]`): the key is the element in its slot.
     keys = tuple((step.slot, step.name) for step in op.steps)  # slot -1: a named step
+    return _read_bound(slot, keys, gone, carried)
+
+
+def _as_is(value: Any) -> Any:
+    return value
+
+
+def _strictly(value: Any) -> Any:
+    """A value as an operand takes it: missing though required is UNDECIDED."""
+    return UNDECIDED if value is ABSENT or value is PARENT else value
+
+
+def _read_bound(
+    slot: int,
+    keys: tuple[tuple[int, str], ...],
+    gone: tuple[Any, ...],
+    carried: Callable[[Any], Any],
+) -> ValueFn:
+    """A path with a key bound by a quantifier (`tags[t]`), each key a slot's element or
+    a name (slot -1)."""
+    first_bound, first_name = keys[0]
+    rest = tuple(enumerate(keys))[1:]
+    if len(keys) == 2 and first_bound < 0 and first_name not in _LOCATED and keys[1][0] >= 0:
+        # `tags[t]`: a map of the resource, then the element's key in it.
+        bound, (gone_map, gone_key) = keys[1][0], gone
+
+        def read_keyed(env: Env, store: Store) -> Any:
+            start = env[slot]
+            if type(start) is Resource:
+                current = start.data.get(first_name)
+            elif isinstance(start, Missing):
+                return carried(start)
+            else:
+                current = start.get(first_name) if isinstance(start, dict) else None
+            if current is None:
+                return gone_map
+            current = current.get(env[bound]) if isinstance(current, dict) else None
+            return gone_key if current is None else current
+
+        return read_keyed
 
     def read_bound(env: Env, store: Store) -> Any:
         current = env[slot]
         if isinstance(current, Missing):
-            return current
-        for i, (bound, name) in enumerate(keys):
+            return carried(current)
+        key = env[first_bound] if first_bound >= 0 else first_name
+        if type(current) is Resource:
+            current = getattr(current, key) if key in _LOCATED else current.data.get(key)
+        else:
+            current = current.get(key) if isinstance(current, dict) else None
+        if current is None:
+            return gone[0]
+        for i, (bound, name) in rest:
             key = env[bound] if bound >= 0 else name
-            if i == 0 and type(current) is Resource:
-                current = getattr(current, key) if key in _LOCATED else current.data.get(key)
-            else:
-                current = current.get(key) if isinstance(current, dict) else None
+            current = current.get(key) if isinstance(current, dict) else None
             if current is None:
                 return gone[i]
         return current
@@ -116,7 +173,10 @@ _LOCATED = ("region", "zone")  # read from the resource: the location table may 
 
 
 def _read_indexed(
-    slot: int, steps: tuple[tuple[str, int, str], ...], gone: tuple[Missing, ...]
+    slot: int,
+    steps: tuple[tuple[str, int, str], ...],
+    gone: tuple[Any, ...],
+    carried: Callable[[Any], Any],
 ) -> ValueFn:
     """A path with `[i]` steps (`parts[1]`): the element, counted from the end for a
     negative index; a list too short, or no list, reads as absent, as in the
@@ -125,7 +185,7 @@ def _read_indexed(
     def read_indexed(env: Env, store: Store) -> Any:
         current = env[slot]
         if isinstance(current, Missing):
-            return current
+            return carried(current)
         for i, (op, bound, name) in enumerate(steps):
             if type(current) is Resource:
                 if op == "attr" and name in _LOCATED:
@@ -147,7 +207,9 @@ def _read_indexed(
     return read_indexed
 
 
-def _read_named(slot: int, keys: tuple[str, ...], gone: tuple[Missing, ...]) -> ValueFn:
+def _read_named(
+    slot: int, keys: tuple[str, ...], gone: tuple[Any, ...], carried: Callable[[Any], Any]
+) -> ValueFn:
     """A path of attribute names from a slot holding a resource, or an element of a list
     a quantifier walks (a plain value)."""
     first = keys[0]
@@ -161,7 +223,7 @@ def _read_named(slot: int, keys: tuple[str, ...], gone: tuple[Missing, ...]) -> 
                 if type(start) is Resource:
                     value = getattr(start, first)
                 elif isinstance(start, Missing):
-                    return start
+                    return carried(start)
                 else:
                     value = start.get(first) if isinstance(start, dict) else None
                 return absent if value is None else value
@@ -173,7 +235,7 @@ def _read_named(slot: int, keys: tuple[str, ...], gone: tuple[Missing, ...]) -> 
             if type(start) is Resource:
                 value = start.data.get(first)
             elif isinstance(start, Missing):
-                return start  # an absent value passed to a `define`: it stays absent
+                return carried(start)  # an absent value passed to a `define`: it stays absent
             else:
                 value = start.get(first) if isinstance(start, dict) else None
             return absent if value is None else value
@@ -185,7 +247,7 @@ def _read_named(slot: int, keys: tuple[str, ...], gone: tuple[Missing, ...]) -> 
         if type(start) is Resource:
             current = getattr(start, first) if located else start.data.get(first)
         elif isinstance(start, Missing):
-            return start
+            return carried(start)
         else:
             current = start.get(first) if isinstance(start, dict) else None
         if current is None:
@@ -199,14 +261,19 @@ def _read_named(slot: int, keys: tuple[str, ...], gone: tuple[Missing, ...]) -> 
     return read_path
 
 
-def _read_api(slot: int, steps: tuple[tuple[str, bool], ...], gone: tuple[Missing, ...]) -> ValueFn:
+def _read_api(
+    slot: int,
+    steps: tuple[tuple[str, bool], ...],
+    gone: tuple[Any, ...],
+    carried: Callable[[Any], Any],
+) -> ValueFn:
     """A path with an attribute only some APIs return: where the object lacks it (not
     null, absent), the export did not call that API, which the interpreter words."""
 
     def read_api(env: Env, store: Store) -> Any:
         current = env[slot]
         if isinstance(current, Missing):
-            return current
+            return carried(current)
         for i, (key, api) in enumerate(steps):
             if i == 0 and type(current) is Resource:
                 if key in _LOCATED:
@@ -260,7 +327,7 @@ def _related(op: plan.RelatedOp) -> ValueFn:
 def _located(op: plan.LocatedOp) -> ValueFn:
     """`disk located in region`: the region's resources of a kind, each counted as a
     step, as the interpreter counts them."""
-    place, kind, budget = _operand(op.place), op.kind, _COMPILING[-1]
+    place, kind, budget = _operand(op.place), op.kind, _counting()
 
     def located(env: Env, store: Store) -> Any:
         region = place(env, store)
@@ -275,7 +342,7 @@ def _located(op: plan.LocatedOp) -> ValueFn:
 
 def _count(op: plan.CountOp) -> ValueFn:
     """`count(LIST where C)`: a step for each element `where` is tried on."""
-    source, slot, budget = _value(op.source), op.slot, _COMPILING[-1]
+    source, slot, budget = _value(op.source), op.slot, _counting()
     where = None if op.where is None else _cond(op.where)
 
     def count(env: Env, store: Store) -> Any:
@@ -302,6 +369,19 @@ def _count(op: plan.CountOp) -> ValueFn:
 def _call(op: plan.CallOp) -> ValueFn:
     args = tuple(_value(a) for a in op.args)
     impl = BUILTINS[op.function].impl
+    if len(args) == 1:
+        (only,) = args
+
+        def call_one(env: Env, store: Store) -> Any:
+            v = only(env, store)
+            if v is UNDECIDED or v is MISSING:
+                return v  # an absent optional value stays an ordinary absence
+            if isinstance(v, Missing):
+                return UNDECIDED
+            out = impl((v,), store)
+            return UNDECIDED if isinstance(out, Undecided) else out
+
+        return call_one
 
     def call(env: Env, store: Store) -> Any:
         values = []
@@ -335,8 +415,20 @@ def _value(op: plan.Value) -> ValueFn:
     return compile_value(op)
 
 
+# Values that are never a missing value the model requires: their operand is themselves.
+_NEVER_ABSENT = (plan.CallOp, plan.RelatedOp, plan.LocatedOp, plan.CountOp)
+
+
 def _operand(op: plan.Value) -> ValueFn:
-    """A value a comparison uses: a missing non-optional value is undecided."""
+    """A value a comparison uses: a missing non-optional value is undecided. A read says
+    so itself; a built-in's result, the resources a relation reaches and a count are
+    never missing; a literal is what it is."""
+    if isinstance(op, plan.Read):
+        return _read(op, strict=True)
+    if isinstance(op, _NEVER_ABSENT) or (
+        isinstance(op, plan.Const) and _strictly(op.value) is op.value
+    ):
+        return _value(op)
     value = _value(op)
 
     def operand(env: Env, store: Store) -> Any:
@@ -350,7 +442,21 @@ def _operand(op: plan.Value) -> ValueFn:
 
 
 def _compare(op: plan.CompareOp) -> CondFn:
-    left, right, test = _operand(op.left), _operand(op.right), semantics.comparison(op.op)
+    left, test = _operand(op.left), semantics.comparison(op.op)
+    if isinstance(op.right, plan.Const) and _literal(op.right.value):
+        # `visibility == "public"`: the literal side is no call.
+        literal = op.right.value
+
+        def compare_literal(env: Env, store: Store) -> Any:
+            lv = left(env, store)
+            if lv is UNDECIDED:
+                return UNDECIDED
+            if lv is MISSING:
+                return False  # only optional values get here
+            return bool(test(lv, literal))
+
+        return compare_literal
+    right = _operand(op.right)
 
     def compare(env: Env, store: Store) -> Any:
         lv, rv = left(env, store), right(env, store)
@@ -405,9 +511,29 @@ def _id_format(op: plan.IdFormatOp) -> CondFn:
     return id_format
 
 
+def _literal(value: Any) -> bool:
+    """Whether a constant is a plain value, neither undecided nor missing."""
+    return not isinstance(value, Missing) and value is not UNDECIDED
+
+
 def _presence(op: plan.PresenceOp) -> CondFn:
     value, negated = _value(op.operand), op.negated
     holds, is_empty = semantics.presence_test(op.test), semantics.is_empty
+    if op.test is semantics.Presence.SET:
+        # `tags[t] is set`, the commonest test: present and not empty, inline.
+        empties = _EMPTIES
+
+        def is_set(env: Env, store: Store) -> Any:
+            v = value(env, store)
+            if v is UNDECIDED or v is PARENT:
+                return UNDECIDED
+            if type(v) is str:  # most values: no comparison with a list or a map
+                return (v != "") != negated
+            if isinstance(v, Missing):
+                return negated
+            return (v not in empties) != negated
+
+        return is_set
 
     def presence(env: Env, store: Store) -> Any:
         v = value(env, store)
@@ -471,11 +597,19 @@ class _Budget:
     as the interpreter counts them: past the limit the outcome is left undecided, and
     the interpreter, deciding it again, stops with its error."""
 
-    __slots__ = ("steps", "limit")
+    __slots__ = ("steps", "limit", "used")
 
     def __init__(self) -> None:
         self.steps = 0
         self.limit = limits.outcome_steps()
+        self.used = False  # whether an op of the rule counts steps: else none to reset
+
+
+def _counting() -> _Budget:
+    """The budget of the rule being compiled, for an op that counts steps in it."""
+    budget = _COMPILING[-1]
+    budget.used = True
+    return budget
 
 
 _COMPILING: list[_Budget] = []  # the budget of the rule being compiled, which its ops share
@@ -487,7 +621,7 @@ def _quantifier(op: plan.QuantOp) -> CondFn:
     the plain value it is, as the interpreter binds it when it records nothing."""
     source = _value(op.source)
     where = None if op.where is None else _cond(op.where)
-    body, slot, budget = _cond(op.body), op.slot, _COMPILING[-1]
+    body, slot, budget = _cond(op.body), op.slot, _counting()
     decided_by = semantics.decider(op.quantifier)
     settled, none_decided = (
         semantics.settled(op.quantifier, True),
@@ -660,8 +794,9 @@ def _decider(compiled: CompiledRule, store: Store, walked: Decide) -> Decide:
         return walked(env)
 
     if not compiled.lets:
+        steps = budget if budget.used else None  # no step to count: none to reset
         return driver(
-            rule, store, compiled.where, compiled.unless, compiled.condition, again, budget
+            rule, store, compiled.where, compiled.unless, compiled.condition, again, steps
         )
     lets = compiled.lets
     # The lets' steps count with the condition's: the budget starts here, not in `driver`.
@@ -683,6 +818,252 @@ def _decider(compiled: CompiledRule, store: Store, walked: Decide) -> Decide:
         return decide_after(env)
 
     return decide_lets
+
+
+def _same_location_pair(compiled: CompiledRule, walked: Decide) -> Pair | None:
+    """`disk attach requires same zone` and its like (a sentence whose condition alone
+    compares the ends' locations): an edge's outcome from its two ends, no environment
+    made. An end without that location is for the interpreter, which words it."""
+    rule = compiled.rule
+    op = rule.condition
+    if (
+        not isinstance(op, plan.SameLocationOp)
+        or (op.left, op.right) != (0, 1)
+        or compiled.where is not None
+        or compiled.unless is not None
+        or rule.lets
+    ):
+        return None
+    scope, rest = op.scope, [None] * (rule.slots - 2)
+    when_true, when_false = decided_by(rule)
+
+    def same_pair(source: Resource, target: Resource) -> tuple[Status, str]:
+        lv, rv = getattr(source, scope), getattr(target, scope)
+        if lv is None or rv is None:
+            return walked([source, target, *rest])
+        return when_true if lv == rv else when_false
+
+    return same_pair
+
+
+def _id_format_subject(compiled: CompiledRule, store: Store, decide: Decide) -> Subject | None:
+    """`for each resource require id matches kind format`: the outcome from the subject's
+    kind and key, each kind's format looked up once. A kind whose ids are names where a
+    guard holds is decided as ever (`decide`)."""
+    rule = compiled.rule
+    if not _plain_id_format(compiled, store):
+        return None
+    when_true, when_false = decided_by(rule)
+    settled: dict[str, tuple[Status, str]] = {}  # kind -> its outcome, whatever the id
+    formats: dict[str, tuple[str, int, int | None]] = {}  # kind -> (prefix, its length, n)
+    for kind in rule.kinds:
+        identity = store.model.kinds[kind].identity
+        if not isinstance(identity, model.IdFormat):
+            settled[kind] = (Status.SKIPPED, f"not applicable: a {kind} has no id format")
+        elif identity.name_when is None:
+            formats[kind] = (identity.prefix, len(identity.prefix), identity.length)
+    slots = rule.slots
+
+    def id_format(resource: Resource) -> tuple[Status, str]:
+        found = formats.get(resource.kind)
+        if found is None:
+            outcome = settled.get(resource.kind)
+            if outcome is not None:
+                return outcome
+            env: Env = [None] * slots
+            env[0] = resource
+            return decide(env)
+        # `semantics.id_format_holds` of a format without `name_when`, inline.
+        prefix, skip, length = found
+        key = resource.key
+        tail = key[skip:]
+        holds = (
+            key.startswith(prefix)
+            and tail.isascii()
+            and tail.isalnum()
+            and tail == tail.lower()
+            and (length is None or len(tail) == length)
+        )
+        return when_true if holds else when_false
+
+    return id_format
+
+
+def _batch(
+    compiled: CompiledRule, store: Store, kind: str, tally: Tally, one: Runner, walked: Decide
+) -> Batch | None:
+    """The rule over many resources of `kind` in one loop, where its form allows: the
+    id format of a kind, a same-location sentence. What the loop does not settle at once
+    is run by `one`, the rule's runner of one resource."""
+    return (
+        _id_format_batch(compiled, store, kind, tally)
+        or _same_location_batch(compiled, store, tally, one)
+        or _condition_batch(compiled, store, tally, walked)
+    )
+
+
+def _condition_batch(
+    compiled: CompiledRule, store: Store, tally: Tally, walked: Decide
+) -> Batch | None:
+    """A rule about resources that is its condition alone (no `where`, `unless` or
+    `let`): the condition's closure called in the loop, as the driver calls it; what it
+    cannot decide, the interpreter decides again in the same environment and words.
+    None for any other rule."""
+    rule = compiled.rule
+    if (
+        rule.edge is not None
+        or compiled.where is not None
+        or compiled.unless is not None
+        or rule.lets
+        or rule.per_region
+        or isinstance(rule.condition, plan.IdFormatOp)  # its subject may settle it first
+    ):
+        return None
+    condition, budget, slots = compiled.condition, compiled.budget, rule.slots
+    counts_steps = budget.used
+    (when_true, true_reason), (when_false, false_reason) = decided_by(rule)
+    counted = (Status.PASS, Status.SKIPPED)
+    true_counted, false_counted = when_true in counted, when_false in counted
+
+    def conditions(subjects: Sequence[Resource], out: list[Result]) -> None:
+        held = broken = 0
+        for resource in subjects:
+            env: Env = [None] * slots
+            env[0] = resource
+            if counts_steps:
+                budget.steps = 0
+            t = condition(env, store)
+            if t is True:
+                if true_counted:
+                    held += 1
+                else:
+                    out.append(Result(rule, resource, when_true, true_reason))
+            elif t is False:
+                if false_counted:
+                    broken += 1
+                else:
+                    out.append(Result(rule, resource, when_false, false_reason))
+            else:
+                status, reason = walked(env)
+                if status in counted:
+                    tally[status] += 1
+                else:
+                    out.append(Result(rule, resource, status, reason))
+        if held:
+            tally[when_true] += held
+        if broken:
+            tally[when_false] += broken
+
+    return conditions
+
+
+def _id_format_batch(compiled: CompiledRule, store: Store, kind: str, tally: Tally) -> Batch | None:
+    """`for each resource require id matches kind format` over one kind: its outcome,
+    when the kind has no id format; else each id checked in the loop, as
+    `_id_format_subject` checks it. None for a kind whose ids are names where a guard
+    holds, and for any other rule."""
+    rule = compiled.rule
+    if not _plain_id_format(compiled, store):
+        return None
+    identity = store.model.kinds[kind].identity
+    if not isinstance(identity, model.IdFormat):
+        skipped = Status.SKIPPED  # the reason is `id_format_applies`'s; it is counted
+
+        def no_format(subjects: Sequence[Resource], out: list[Result]) -> None:
+            tally[skipped] += len(subjects)
+
+        return no_format
+    if identity.name_when is not None:
+        return None
+    prefix, skip, length = identity.prefix, len(identity.prefix), identity.length
+    (when_true, true_reason), (when_false, false_reason) = decided_by(rule)
+    counted = (Status.PASS, Status.SKIPPED)
+    true_counted, false_counted = when_true in counted, when_false in counted
+
+    def id_formats(subjects: Sequence[Resource], out: list[Result]) -> None:
+        held = broken = 0
+        for resource in subjects:
+            key = resource.key
+            tail = key[skip:]
+            if (
+                key.startswith(prefix)
+                and tail.isascii()
+                and tail.isalnum()
+                and tail == tail.lower()
+                and (length is None or len(tail) == length)
+            ):
+                if true_counted:
+                    held += 1
+                else:
+                    out.append(Result(rule, resource, when_true, true_reason))
+            elif false_counted:
+                broken += 1
+            else:
+                out.append(Result(rule, resource, when_false, false_reason))
+        if held:
+            tally[when_true] += held
+        if broken:
+            tally[when_false] += broken
+
+    return id_formats
+
+
+def _same_location_batch(
+    compiled: CompiledRule, store: Store, tally: Tally, one: Runner
+) -> Batch | None:
+    """`disk attach requires same zone` and its like over its sources: a source with one
+    edge, to one target, both ends in the same place, passes in the loop; any other
+    source (none or several edges or targets, a gap, another place, a place unknown) is
+    run by `one`. None for any other rule."""
+    rule = compiled.rule
+    op = rule.condition
+    if (
+        rule.edge is None
+        or rule.mode != "require"
+        or not isinstance(op, plan.SameLocationOp)
+        or (op.left, op.right) != (0, 1)
+        or compiled.where is not None
+        or compiled.unless is not None
+        or rule.lets
+        or rule.per_region
+    ):
+        return None
+    edges_from, incomplete_at = store.edge_index(rule.edge)
+    scope, passed = op.scope, Status.PASS
+
+    def same_places(subjects: Sequence[Resource], out: list[Result]) -> None:
+        held = 0
+        for resource in subjects:
+            index = resource.index
+            edge = edges_from.get(index)
+            if isinstance(edge, Edge) and index not in incomplete_at:
+                targets = edge.targets
+                if len(targets) == 1:
+                    place = getattr(resource, scope)
+                    if place is not None and place == getattr(targets[0], scope):
+                        held += 1
+                        continue
+            one(resource, out)
+        if held:
+            tally[passed] += held
+
+    return same_places
+
+
+def _plain_id_format(compiled: CompiledRule, store: Store) -> bool:
+    """Whether a rule is the id format alone, over resources of a store whose ids are
+    all known: its outcome depends on the subject's kind and key."""
+    rule = compiled.rule
+    op = rule.condition
+    return (
+        isinstance(op, plan.IdFormatOp)
+        and op.slot == 0
+        and compiled.where is None
+        and compiled.unless is None
+        and not rule.lets
+        and not rule.per_region
+        and not store.has_unknowns  # an id assigned on creation: only a Terraform plan's
+    )
 
 
 # The closures of the rules evaluated lately, made once per thread: a run of policy tests
@@ -725,7 +1106,17 @@ def evaluate(
     def make_runner(rule: plan.RulePlan, tally: Tally | None) -> Runner:
         walked = interpreted(ev, rule)
         found = fast.rules.get(rule.id)
-        decide = walked if found is None else _decider(found, store, walked)
-        return runner(rule, store, decide, tally)
+        if found is None:
+            return runner(rule, store, walked, tally)
+        decide = _decider(found, store, walked)
+        subject = _id_format_subject(found, store, decide)
+        pair = _same_location_pair(found, walked)
+        return runner(rule, store, decide, tally, subject=subject, pair=pair)
 
-    return run_all(compiled, store, make_runner, tallies)
+    def make_batch(rule: plan.RulePlan, kind: str, tally: Tally, one: Runner) -> Batch | None:
+        found = fast.rules.get(rule.id)
+        if found is None:
+            return None
+        return _batch(found, store, kind, tally, one, interpreted(ev, rule))
+
+    return run_all(compiled, store, make_runner, tallies, make_batch)

@@ -4,7 +4,7 @@ recording on, for its proof."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Final, Protocol, TypeVar, assert_never
 
 from policyengine.core import model, plan
@@ -32,6 +32,12 @@ U = TypeVar("U")  # what the evaluator deciding a condition uses for "undecided"
 Check = Callable[[Env, Store], "bool | U"]  # a condition, decided in one environment
 Decide = Callable[[Env], tuple[Status, str]]  # an outcome, decided in one environment
 Runner = Callable[[Resource, list[Result]], None]  # appends one subject's outcomes
+Subject = Callable[[Resource], tuple[Status, str]]  # an outcome, decided of its subject
+Pair = Callable[[Resource, Resource], tuple[Status, str]]  # of an edge's (source, target)
+# A rule over resources of one kind, its passes and skips counted, as its `Runner` would
+# run it over each; made for a rule, a kind, its tally and that runner.
+Batch = Callable[[Sequence[Resource], list[Result]], None]
+MakeBatch = Callable[[plan.RulePlan, str, "Tally", Runner], Batch | None]
 # A rule's pass and skipped outcomes counted, not kept, when no output lists them: a
 # number per status instead of a `Result` each.
 Tally = dict[Status, int]
@@ -63,6 +69,18 @@ def driver(
     checks_id = isinstance(rule.condition, plan.IdFormatOp)
     when_true, when_false = decided_by(rule)
     m = store.model
+
+    if where is None and unless is None and steps is None and not checks_id:
+        # The commonest rule: one condition, no quantifier steps to count.
+        def decide_alone(env: Env) -> tuple[Status, str]:
+            t = condition(env, store)
+            if t is True:
+                return when_true
+            if t is False:
+                return when_false
+            return undecided(env, t)
+
+        return decide_alone
 
     if where is None and unless is None:
         # Most rules have neither: the condition alone, in one call per outcome.
@@ -162,12 +180,21 @@ def new_env(rule: plan.RulePlan, resource: Resource) -> Env:
 
 
 def runner(
-    rule: plan.RulePlan, store: Store, decide_one: Decide, tally: Tally | None = None
+    rule: plan.RulePlan,
+    store: Store,
+    decide_one: Decide,
+    tally: Tally | None = None,
+    *,
+    subject: Subject | None = None,
+    pair: Pair | None = None,
 ) -> Runner:
     """A rule over one subject: one outcome, or for a sentence one per edge. With a
-    `tally`, a pass or skipped outcome is counted there and no `Result` is made for it."""
+    `tally`, a pass or skipped outcome is counted there and no `Result` is made for it.
+    `subject` (a rule without lets about resources) and `pair` (a sentence without lets)
+    decide an outcome from the resources themselves, without an environment: as
+    `decide_one` would, faster (the compiled path gives them for the rules it can)."""
     slots, plain = rule.slots, not rule.lets and not rule.per_region
-    fail, error = Status.FAIL, Status.ERROR
+    fail, error, passed = Status.FAIL, Status.ERROR, Status.PASS
 
     def keep(
         resource: Resource,
@@ -191,6 +218,19 @@ def runner(
 
             return run_one
 
+        if subject is not None:
+            decide_subject = subject
+
+            def run_subject(resource: Resource, out: list[Result]) -> None:
+                status, reason = decide_subject(resource)
+                # `keep`, inline: most outcomes pass, and a call each is most of their cost
+                if tally is not None and status is not fail and status is not error:
+                    tally[status] += 1
+                else:
+                    out.append(Result(rule, resource, status, reason))
+
+            return run_subject
+
         def run_plain(resource: Resource, out: list[Result]) -> None:
             env: Env = [None] * slots  # `new_env` of a rule without lets, inline
             env[0] = resource
@@ -209,6 +249,21 @@ def runner(
     public_applies = (
         isinstance(rule.condition, plan.SameLocationOp) and rule.condition.scope == "region"
     )
+    no_edge = (Status.SKIPPED, f"not applicable: no `{relation.name}` edge")
+    if pair is not None:
+        decide_pair = pair
+    elif plain:
+        rest: Env = [None] * (slots - 2)
+
+        def decide_pair(source: Resource, target: Resource) -> tuple[Status, str]:
+            return decide_one([source, target, *rest] if rest else [source, target])
+
+    else:
+
+        def decide_pair(source: Resource, target: Resource) -> tuple[Status, str]:
+            env = new_env(rule, source)  # a `let` may read the other end
+            env[1] = target
+            return decide_one(env)
 
     def run_edges(resource: Resource, out: list[Result]) -> None:
         index = resource.index
@@ -222,7 +277,10 @@ def runner(
             if not edges:
                 return
         if not edges:
-            keep(resource, Status.SKIPPED, f"not applicable: no `{relation.name}` edge", out)
+            if tally is not None:
+                tally[no_edge[0]] += 1  # `keep`, inline: a skip
+            else:
+                out.append(Result(rule, resource, *no_edge))
             return
         for edge in (edges,) if isinstance(edges, Edge) else edges:
             targets = edge.targets
@@ -235,22 +293,20 @@ def runner(
                 status, reason = _dangling(relation, edge)
                 keep(resource, status, reason, out, edge)
                 continue
-            # Several candidates (a name unique per region): the edge holds if one
-            # satisfies the rule, so the best outcome counts.
-            best_status: Status | None = None
-            best_reason, best_target = "", targets[0]
-            for target in targets:
-                if plain:
-                    env: Env = [resource, target]
-                    if slots > 2:
-                        env.extend([None] * (slots - 2))
-                else:
-                    env = new_env(rule, resource)  # a `let` may read the other end
-                    env[1] = target
-                status, reason = decide_one(env)
-                if best_status is None or rank(status) < rank(best_status):
-                    best_status, best_reason, best_target = status, reason, target
-            assert best_status is not None
+            if len(targets) == 1:  # most edges: one target, whose outcome counts
+                best_target = targets[0]
+                best_status, best_reason = decide_pair(resource, best_target)
+            else:
+                # Several candidates (a name unique per region): the edge holds if one
+                # satisfies the rule, so the best outcome counts.
+                best_status, best_reason = decide_pair(resource, targets[0])
+                best_target = targets[0]
+                for target in targets[1:]:
+                    if best_status is passed:
+                        break  # none ranks before a pass: the first pass counts
+                    status, reason = decide_pair(resource, target)
+                    if rank(status) < rank(best_status):
+                        best_status, best_reason, best_target = status, reason, target
             if tally is not None and best_status is not fail and best_status is not error:
                 tally[best_status] += 1  # `keep`, inline: the common case
             else:
@@ -284,11 +340,14 @@ def run_all(
     store: Store,
     make_runner: Callable[[plan.RulePlan, Tally | None], Runner],
     tallies: dict[str, Tally] | None = None,
+    make_batch: MakeBatch | None = None,
 ) -> list[Result]:
     """Every outcome, in snapshot order then policy order, each rule run by the runner
     `make_runner` gives it (built once per rule). With `tallies`, the pass and skipped
     outcomes of each rule about resources are counted in `tallies[rule id]`, not kept;
-    a rule run per region keeps all of its outcomes (a gap may replace them)."""
+    a rule run per region keeps all of its outcomes (a gap may replace them). Then a
+    rule runs over each kind's resources by the batch `make_batch` gives for that kind,
+    where it gives one."""
     made: dict[str, Runner] = {}
 
     def made_for(rule: plan.RulePlan) -> Runner:
@@ -300,13 +359,36 @@ def run_all(
             found = made[rule.id] = make_runner(rule, tally)
         return found
 
-    runners = {
-        kind: tuple(made_for(rule) for rule in rules) for kind, rules in compiled.by_kind.items()
-    }
     results: list[Result] = []
-    for resource in store.resources:
-        for run in runners.get(resource.kind, ()):
-            run(resource, results)
+    if tallies is None:
+        runners = {
+            kind: tuple(made_for(rule) for rule in rules)
+            for kind, rules in compiled.by_kind.items()
+        }
+        for resource in store.resources:
+            for run in runners.get(resource.kind, ()):
+                run(resource, results)
+    else:
+        # Most outcomes are counted: each rule runs over its kind's resources in one
+        # loop (one closure over many resources runs faster than a resource's rules in
+        # turn: a fifth of the evaluation at 100,000 instances), and the few outcomes
+        # kept are put in snapshot order then policy order after.
+        position: dict[tuple[str, str], int] = {}
+        for kind, rules in compiled.by_kind.items():
+            subjects = store.by_kind.get(kind, ())
+            for i, rule in enumerate(rules):
+                position[kind, rule.id] = i
+                run = made_for(rule)
+                tally = tallies.get(rule.id)
+                batch = None
+                if make_batch is not None and tally is not None:
+                    batch = make_batch(rule, kind, tally, run)
+                if batch is not None:
+                    batch(subjects, results)
+                    continue
+                for resource in subjects:
+                    run(resource, results)
+        results.sort(key=lambda r: (r.resource.index, position[r.resource.kind, r.rule.id]))
     if compiled.region_rules:
         for region in store.regions():
             for rule in compiled.region_rules:
