@@ -241,6 +241,11 @@ def test_edges_held_as_their_targets_are_the_edges_made(
             for resource in store.resources:
                 ways = (store.edges_from(relation, resource), store.edges_to(relation, resource))
                 found.extend([_told(e) for e in edges] for edges in ways)
+                # The one target of its one edge, told without the edge.
+                edges = ways[0]
+                only = edges[0].targets if len(edges) == 1 else ()
+                target = index.only_target(resource.index)
+                assert target is (only[0] if len(only) == 1 else None)
             found.append([(i, _told(e)) for i, edges in index.items() for e in _as_sequence(edges)])
         return found, held, sources
 

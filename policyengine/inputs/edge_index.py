@@ -18,7 +18,7 @@ from heapq import merge
 from typing import TypeVar, overload
 
 from policyengine.core import model
-from policyengine.inputs.resources import EdgeBelow, Edges, Resource
+from policyengine.inputs.resources import Edge, EdgeBelow, Edges, Resource
 from policyengine.inputs.snapshot import pointer_escape
 
 Held = Resource | tuple[Resource, ...]  # an edge held as its targets
@@ -136,6 +136,22 @@ class EdgeIndex(Mapping[int, Edges]):
         edge.paths = paths
         edge._pointer = pointer
         return edge
+
+    def only_target(self, index: int) -> Resource | None:
+        """The target of the source's edge where it has one edge of one target (the
+        usual case, found without making the edge); None otherwise."""
+        if 0 <= index < self._size:
+            targets = self._listed[index]
+        else:
+            targets = self._keyed.get(index)
+        if targets is not None:
+            if type(targets) is not tuple:
+                return targets  # type: ignore[return-value]
+            return targets[0] if len(targets) == 1 else None
+        edge = self._made.get(index)
+        if isinstance(edge, Edge) and len(edge.targets) == 1:
+            return edge.targets[0]
+        return None
 
     def __getitem__(self, index: int) -> Edges:
         found = self.get(index)

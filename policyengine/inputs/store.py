@@ -626,7 +626,7 @@ class Store:
 
     def edge_index(
         self, relation: model.Relation
-    ) -> tuple[Mapping[int, Edges], Mapping[int, list[tuple[str, str]]]]:
+    ) -> tuple[EdgeIndex, Mapping[int, list[tuple[str, str]]]]:
         """A relation's edges by source index (the edge itself where it is the only one),
         and its incomplete sources by index: for a caller that follows the relation from
         many resources."""

@@ -24,7 +24,7 @@ from policyengine.core import limits, model, plan, semantics
 from policyengine.core.builtins import BUILTINS, Undecided
 from policyengine.core.recent import Recent
 from policyengine.core.semantics import Quantifier
-from policyengine.inputs.resources import Edge, Resource
+from policyengine.inputs.resources import Resource
 from policyengine.inputs.store import Store
 from policyengine.runtime.evaluator import Evaluator
 from policyengine.runtime.outcomes import ABSENT, MISSING, PARENT, Missing, Result, Status
@@ -1029,20 +1029,19 @@ def _same_location_batch(
     ):
         return None
     edges_from, incomplete_at = store.edge_index(rule.edge)
+    only_target = edges_from.only_target  # one edge of one target, without making it
     scope, passed = op.scope, Status.PASS
 
     def same_places(subjects: Sequence[Resource], out: list[Result]) -> None:
         held = 0
         for resource in subjects:
             index = resource.index
-            edge = edges_from.get(index)
-            if isinstance(edge, Edge) and index not in incomplete_at:
-                targets = edge.targets
-                if len(targets) == 1:
-                    place = getattr(resource, scope)
-                    if place is not None and place == getattr(targets[0], scope):
-                        held += 1
-                        continue
+            target = only_target(index)
+            if target is not None and index not in incomplete_at:
+                place = getattr(resource, scope)
+                if place is not None and place == getattr(target, scope):
+                    held += 1
+                    continue
             one(resource, out)
         if held:
             tally[passed] += held
