@@ -263,13 +263,19 @@ def id_format_holds(identity: model.IdFormat, key: str, data: Mapping[str, objec
     is a name, which has no format to break."""
     if identity.name_when is not None and identity.name_when.holds(data):
         return True
-    tail = key[len(identity.prefix) :]
+    return id_has_format(key, identity.prefix, identity.length)
+
+
+def id_has_format(key: str, prefix: str, length: int | None) -> bool:
+    """Whether `key` is `prefix` then lowercase letters and digits, `length` of them where
+    the format says how many."""
+    tail = key[len(prefix) :]
     return (
-        key.startswith(identity.prefix)
+        key.startswith(prefix)
         and tail.isascii()
         and tail.isalnum()
         and tail == tail.lower()
-        and (identity.length is None or len(tail) == identity.length)
+        and (length is None or len(tail) == length)
     )
 
 

@@ -855,14 +855,15 @@ def _id_format_subject(compiled: CompiledRule, store: Store, decide: Decide) -> 
         return None
     when_true, when_false = decided_by(rule)
     settled: dict[str, tuple[Status, str]] = {}  # kind -> its outcome, whatever the id
-    formats: dict[str, tuple[str, int, int | None]] = {}  # kind -> (prefix, its length, n)
+    formats: dict[str, tuple[str, int | None]] = {}  # kind -> (prefix, length)
     for kind in rule.kinds:
         identity = store.model.kinds[kind].identity
         if not isinstance(identity, model.IdFormat):
             settled[kind] = (Status.SKIPPED, f"not applicable: a {kind} has no id format")
         elif identity.name_when is None:
-            formats[kind] = (identity.prefix, len(identity.prefix), identity.length)
+            formats[kind] = (identity.prefix, identity.length)
     slots = rule.slots
+    has_format = semantics.id_has_format
 
     def id_format(resource: Resource) -> tuple[Status, str]:
         found = formats.get(resource.kind)
@@ -873,18 +874,8 @@ def _id_format_subject(compiled: CompiledRule, store: Store, decide: Decide) -> 
             env: Env = [None] * slots
             env[0] = resource
             return decide(env)
-        # `semantics.id_format_holds` of a format without `name_when`, inline.
-        prefix, skip, length = found
-        key = resource.key
-        tail = key[skip:]
-        holds = (
-            key.startswith(prefix)
-            and tail.isascii()
-            and tail.isalnum()
-            and tail == tail.lower()
-            and (length is None or len(tail) == length)
-        )
-        return when_true if holds else when_false
+        # `semantics.id_format_holds` of a format without `name_when`.
+        return when_true if has_format(resource.key, *found) else when_false
 
     return id_format
 
@@ -975,7 +966,7 @@ def _id_format_batch(compiled: CompiledRule, store: Store, kind: str, tally: Tal
         return no_format
     if identity.name_when is not None:
         return None
-    prefix, skip, length = identity.prefix, len(identity.prefix), identity.length
+    prefix, length, has_format = identity.prefix, identity.length, semantics.id_has_format
     (when_true, true_reason), (when_false, false_reason) = decided_by(rule)
     counted = (Status.PASS, Status.SKIPPED)
     true_counted, false_counted = when_true in counted, when_false in counted
@@ -983,15 +974,7 @@ def _id_format_batch(compiled: CompiledRule, store: Store, kind: str, tally: Tal
     def id_formats(subjects: Sequence[Resource], out: list[Result]) -> None:
         held = broken = 0
         for resource in subjects:
-            key = resource.key
-            tail = key[skip:]
-            if (
-                key.startswith(prefix)
-                and tail.isascii()
-                and tail.isalnum()
-                and tail == tail.lower()
-                and (length is None or len(tail) == length)
-            ):
+            if has_format(resource.key, prefix, length):
                 if true_counted:
                     held += 1
                 else:
