@@ -169,7 +169,8 @@ def test_an_only_edge_is_held_as_itself_and_read_as_a_sequence(
 def _odd_edges(rng: random.Random) -> dict[str, Any]:
     """The generated account with references of every shape a relation path meets: two
     paths naming two instances, or one of them naming none; lists of several records, or
-    whose first lacks the id; ids of no resource; names several resources hold."""
+    of none, or whose first lacks the id; null and empty ids; ids of no resource; names
+    several resources hold."""
     doc = copy.deepcopy(_account())
     by_kind: dict[str, list[dict[str, Any]]] = {}
     for resource in doc["resources"]:
@@ -185,15 +186,21 @@ def _odd_edges(rng: random.Random) -> dict[str, Any]:
                 [{"device": "x"}, {"instance_id": disk.get("instance_id")}],
                 [{"instance_id": disk.get("instance_id")}, {"instance_id": other}],
                 [{"instance_id": other}, {"instance_id": other}],
+                [{"instance_id": None}],
+                [{"instance_id": ""}],
+                [],
             ]
         )
         if rng.random() < 0.3:
             disk.pop("instance_id", None)
+        elif rng.random() < 0.2:
+            disk["instance_id"] = rng.choice(["", None, other])
     for eni in rng.sample(by_kind["eni"], 10):
         eni["instance_id"] = rng.choice(instances + ["i-missing"])
     for instance in rng.sample(by_kind["instance"], 10):
         instance["security_group_ids"] = rng.sample(
-            [g["id"] for g in by_kind["security_group"]] + ["sg-missing"], rng.randrange(1, 4)
+            [g["id"] for g in by_kind["security_group"]] + ["sg-missing", None, ""],
+            rng.randrange(0, 4),
         )
     return doc
 

@@ -285,7 +285,7 @@ class Store:
         ]
         for path in (p for p in relation.paths if p.from_target):
             for target in self.by_kind[relation.target]:
-                if target.index not in targets.allowed:
+                if targets.allowed is not None and target.index not in targets.allowed:
                     continue
                 for value, pointer in _values_at(target.data, path, 0, target.pointer):
                     if value is _ABSENT:
@@ -305,11 +305,13 @@ class Store:
 
         def admit(value: str) -> tuple[tuple[Resource, ...], bool]:
             resolved = by_key(value)
-            known = admitted[value] = (
-                tuple(t for t in resolved if t.index in allowed_indexes),
-                bool(resolved),
-            )
+            known = admitted[value] = (admissible(resolved), bool(resolved))
             return known
+
+        def admissible(candidates: Sequence[Resource]) -> tuple[Resource, ...]:
+            if allowed_indexes is None:  # every target of the kind
+                return tuple(candidates)
+            return tuple(t for t in candidates if t.index in allowed_indexes)
 
         def path_texts(paths: list[str]) -> tuple[str, ...]:
             # One tuple per path, shared by its edges: the usual edge has one.
@@ -380,7 +382,7 @@ class Store:
                 if fixed is None:
                     allowed, exists = admitted.get(value) or admit(value)
                 else:
-                    allowed = tuple(t for t in fixed if t.index in allowed_indexes)
+                    allowed = admissible(fixed)
                     exists = bool(fixed)
                 if not exists:
                     implied = self._implied(relation, value, source, pointer)
@@ -433,11 +435,40 @@ class Store:
                         relation, source, got, allowed, named_by_path, below
                     )
             sources = []
+        # Where a held edge's id sits on each path (`Place`): the attribute, whether it
+        # is a list's one element, and that element's field.
+        spots = (
+            [
+                (p.steps[0], len(p.steps) > 1, p.steps[2] if len(p.steps) == 3 else None)
+                for p, _, _ in own_paths
+            ]
+            if place is not None
+            else []
+        )
         for source in sources:
             if not plain:
                 general(source)
                 continue
             data, index = source.data, source.index
+            if spots:
+                # The usual source, its edge held as its targets: every path names one id,
+                # the same, at its place, of a target that exists and is admitted. Told
+                # without the keys and edges below, which any other source makes.
+                value = ""
+                for attribute, element, field in spots:
+                    got = data.get(attribute)
+                    if element:
+                        got = got[0] if type(got) is list and len(got) == 1 else None
+                        if field is not None:
+                            got = got.get(field) if type(got) is dict else None
+                    if type(got) is not str or not got or (value and got != value):
+                        break
+                    value = got
+                else:
+                    allowed = (admitted.get(value) or admit(value))[0]
+                    if allowed:  # its target exists, and is admitted
+                        held[index] = allowed[0] if len(allowed) == 1 else allowed
+                        continue
             # Pointers below the source's own, each string shared by the edges of its
             # path and place: joined to the source's when asked for (`Edge.pointer`).
             keys: list[tuple[str, str, str]] = []  # (id, path, pointer below the source)
@@ -555,6 +586,10 @@ class Store:
         """The relation's possible targets: by identity, by join key, and which ones its
         target-side `when` admits."""
         out = _Targets(self.named(relation.target))
+        if relation.target_when is None and not relation.join:
+            return out  # every target is admitted, and none has a key to join by
+        allowed: set[int] = set()
+        out.allowed = allowed
         for target in self.by_kind[relation.target]:
             guard = relation.target_when
             if guard is not None:
@@ -566,7 +601,7 @@ class Store:
                     continue
                 if not guard.holds(target.data):
                     continue
-            out.allowed.add(target.index)
+            allowed.add(target.index)
             if relation.join:
                 key = self._join_key(target, relation.join)
                 if key is None:
@@ -680,7 +715,8 @@ class _Targets:
     def __init__(self, by_key: Callable[[str], Sequence[Resource]]) -> None:
         self.by_key = by_key
         self.by_join: dict[tuple[object, ...], list[Resource]] = {}
-        self.allowed: set[int] = set()
+        # The indexes of the targets its `when` admits; None: every target of the kind.
+        self.allowed: set[int] | None = None
         self.unknown: list[tuple[str, str]] = []  # targets whose edges cannot be told
 
 
