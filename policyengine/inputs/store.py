@@ -122,11 +122,26 @@ class Store:
         placed: dict[str, str] = {}  # zone -> the region last told to the location table
         shared: list[list[Resource]] = []  # keys several resources have (in several regions)
         resources, by_kind, identity = self.resources, self.by_kind, self._identity
-        several = self._several
+        several, by_address, locations = self._several, self._by_address, self.locations
+        # Per kind, what loading each of its resources reads, found by one look-up.
+        specs = {
+            name: (
+                kind,
+                single[name][0] if single[name] else None,
+                declared[name],
+                kind.scope_when,
+                kind.unique_per_region,
+                identity[name],
+                several[name],
+                by_kind[name].append,
+            )
+            for name, kind in kinds.items()
+        }
+        add = resources.append
         for index, data in enumerate(raw):
             kind_name = data["kind"]
-            kind = kinds.get(kind_name)
-            if kind is None:
+            spec = specs.get(kind_name)
+            if spec is None:
                 hint = did_you_mean(kind_name, kinds) or (
                     "the model knows " + ", ".join(f"`{k}`" for k in sorted(kinds))
                 )
@@ -134,41 +149,42 @@ class Store:
                     Problem(file, f"/resources/{index}/kind", f"unknown kind `{kind_name}`; {hint}")
                 )
                 continue
-            named = single[kind_name]
-            key = data.get(named[0]) if named else None
+            kind, named, checks, scope_when, per_region, ids, keys_held, add_of_kind = spec
+            key = data.get(named) if named is not None else None
             if type(key) is not str or not key:  # not the usual plain id: the full check
                 key = self._key(kind, data, f"/resources/{index}", problems)
                 if key is None:
                     continue
-            before = len(problems)
-            copied = False
-            for name, t, ready in declared[kind_name]:
-                value = data.get(name)
-                if value is not None and not ready(value):
-                    if not copied:  # converted on a copy: the document stays as it was read
-                        data, copied = dict(data), True
-                    at = f"/resources/{index}/{pointer_escape(name)}"
-                    data[name] = conversion.convert(value, t, file, at, problems, data)
-            if len(problems) > before:
-                continue
+            if checks:
+                before = len(problems)
+                copied = False
+                for name, t, ready in checks:
+                    value = data.get(name)
+                    if value is not None and not ready(value):
+                        if not copied:  # converted on a copy: the document stays as read
+                            data, copied = dict(data), True
+                        at = f"/resources/{index}/{pointer_escape(name)}"
+                        data[name] = conversion.convert(value, t, file, at, problems, data)
+                if len(problems) > before:
+                    continue
             region, zone = data.get("region"), data.get("zone")
-            if kind.scope_when is not None and not _zonal(kind.scope_when, data):
+            if scope_when is not None and not _zonal(scope_when, data):
                 zone = None  # located in a region here: a zone in the data is not its place
             if isinstance(zone, str) and isinstance(region, str) and zone and region:
                 if placed.get(zone) != region:  # the table learns each pair once
                     placed[zone] = region
-                    self.locations.add(region, zone)
+                    locations.add(region, zone)
             # The same identity loaded before: a duplicate (the first of a key is the one
             # every other of that key is told apart from).
-            one = identity[kind_name].get(key)
-            same = None if one is None else several[kind_name].get(key, [one])
+            one = ids.get(key)
+            same = None if one is None else keys_held.get(key, [one])
             if same is not None:
-                if not kind.unique_per_region:
+                if not per_region:
                     first: Resource | None = same[0]
                 else:
                     first = next((r for r in same if r.region == region), None)
                 if first is not None:
-                    where = f" in region `{region}`" if kind.unique_per_region else ""
+                    where = f" in region `{region}`" if per_region else ""
                     problems.append(
                         Problem(
                             file,
@@ -187,14 +203,14 @@ class Store:
                     index, kind_name, key, data, region, zone, file, address, origin
                 )
                 if address:
-                    self._by_address[address] = resource
-            resources.append(resource)
-            by_kind[kind_name].append(resource)
+                    by_address[address] = resource
+            add(resource)
+            add_of_kind(resource)
             if same is None:
-                identity[kind_name][key] = resource
+                ids[key] = resource
             else:
                 if len(same) == 1:  # the second of its key
-                    several[kind_name][key] = same
+                    keys_held[key] = same
                     shared.append(same)
                 same.append(resource)
         # A zone-located resource without a region learns it from the location table.
@@ -412,6 +428,11 @@ class Store:
         held: dict[int, Held] | list[Held | None] = {}
         if place is not None and listed(len(sources), len(self.resources)):
             held = [None] * len(self.resources)
+        # A target named by a key it alone has, where every target is admitted: the one
+        # `admit` finds, found by one look-up (most targets are named by a source or two,
+        # and `admitted` would hold each once for nothing).
+        alone = self._identity[relation.target] if targets.allowed is None else {}
+        several = self._several[relation.target]
         if plain and len(paths) == 1 and paths[0][1] is not None:
             # One path of one attribute (`image_id`): each source names one target at
             # most, and its edge is made in a few steps.
@@ -423,6 +444,10 @@ class Store:
                     continue
                 if type(got) is not str or not got:
                     general(source)
+                    continue
+                target = alone.get(got)
+                if target is not None and place is not None and got not in several:
+                    held[source.index] = target
                     continue
                 allowed, exists = admitted.get(got) or admit(got)
                 if not exists:  # a target the model may imply: the general steps
@@ -465,6 +490,10 @@ class Store:
                         break
                     value = got
                 else:
+                    target = alone.get(value)
+                    if target is not None and value not in several:
+                        held[index] = target
+                        continue
                     allowed = (admitted.get(value) or admit(value))[0]
                     if allowed:  # its target exists, and is admitted
                         held[index] = allowed[0] if len(allowed) == 1 else allowed
