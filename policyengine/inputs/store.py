@@ -110,12 +110,12 @@ class Store:
             for name, kind in self.model.kinds.items()
         }
         # A kind named by one attribute: its key is that attribute's text, when it is one.
-        single = {
-            name: ("id",)
+        single: dict[str, str | None] = {
+            name: "id"
             if isinstance(kind.identity, model.IdFormat)
-            else (kind.identity.attribute,)
+            else kind.identity.attribute
             if isinstance(kind.identity, model.NamedBy)
-            else ()
+            else None
             for name, kind in self.model.kinds.items()
         }
         kinds, file = self.model.kinds, self.file
@@ -127,7 +127,7 @@ class Store:
         specs = {
             name: (
                 kind,
-                single[name][0] if single[name] else None,
+                single[name],
                 declared[name],
                 kind.scope_when,
                 kind.unique_per_region,
@@ -445,9 +445,9 @@ class Store:
                 if type(got) is not str or not got:
                     general(source)
                     continue
-                target = alone.get(got)
-                if target is not None and place is not None and got not in several:
-                    held[source.index] = target
+                sole = alone.get(got)
+                if sole is not None and place is not None and got not in several:
+                    held[source.index] = sole
                     continue
                 allowed, exists = admitted.get(got) or admit(got)
                 if not exists:  # a target the model may imply: the general steps
@@ -490,9 +490,9 @@ class Store:
                         break
                     value = got
                 else:
-                    target = alone.get(value)
-                    if target is not None and value not in several:
-                        held[index] = target
+                    sole = alone.get(value)
+                    if sole is not None and value not in several:
+                        held[index] = sole
                         continue
                     allowed = (admitted.get(value) or admit(value))[0]
                     if allowed:  # its target exists, and is admitted
