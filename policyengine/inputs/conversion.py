@@ -35,7 +35,16 @@ def ready(t: model.Type) -> Callable[[Any], bool]:
                 allowed = items | {type(None)}
                 return lambda v: type(v) is list and all(map(allowed.__contains__, map(type, v)))
             item_ready = ready(item)
-            return lambda v: isinstance(v, list) and all(x is None or item_ready(x) for x in v)
+
+            def list_ready(v: Any) -> bool:
+                if not isinstance(v, list):
+                    return False
+                for x in v:  # a loop of its own: a generator per list cost a third more
+                    if x is not None and not item_ready(x):
+                        return False
+                return True
+
+            return list_ready
         case model.MapT(value=vt):
             values = scalar_types(model.unwrap(vt))
             if values:
@@ -50,13 +59,26 @@ def ready(t: model.Type) -> Callable[[Any], bool]:
         case model.RecordT(fields=fields):
             if t.name in canonical.SPELLINGS:
                 return lambda v: False  # its enum-like fields are spelled one way
-            by_name = {name: ready(ft) for name, ft in fields}
+            # A scalar field's types (null among them) tested here, without a call; any
+            # other field's by its own test.
+            scalars = {
+                name: types | {type(None)}
+                for name, ft in fields
+                if (types := scalar_types(model.unwrap(ft))) is not None
+            }
+            by_name = {name: ready(ft) for name, ft in fields if name not in scalars}
+            scalar_of, ready_of = scalars.get, by_name.get
 
             def record_ready(v: Any) -> bool:
                 if type(v) is not dict:
                     return False
                 for name, x in v.items():  # the fields present: often fewer than declared
-                    field_ready = by_name.get(name)
+                    types = scalar_of(name)
+                    if types is not None:
+                        if type(x) not in types:
+                            return False
+                        continue
+                    field_ready = ready_of(name)
                     if field_ready is not None and x is not None and not field_ready(x):
                         return False
                 return True
@@ -64,6 +86,122 @@ def ready(t: model.Type) -> Callable[[Any], bool]:
             return record_ready
         case _:
             return lambda v: True
+
+
+# `convert` of a value of one type: (value, file, pointer, problems, parent) -> converted.
+Converter = Callable[[Any, str, str, list[Problem], Mapping[str, Any] | None], Any]
+
+
+def converter(t: model.Type) -> Converter:
+    """`convert` for values of declared type `t`, prepared once per store: what a value
+    of each part of the type needs is found here rather than for each value, and the
+    usual values (strings, numbers, CIDR blocks and port ranges in one form already) take
+    a few steps. Any other value is converted by `convert` itself, so that it says the
+    same of it, in the same words, at the same place."""
+    t = model.unwrap(t)
+
+    def general(
+        value: Any, file: str, at: str, problems: list[Problem], parent: Mapping[str, Any] | None
+    ) -> Any:
+        return convert(value, t, file, at, problems, parent)
+
+    scalar = scalar_types(t)
+    if scalar:
+
+        def as_given(
+            value: Any,
+            file: str,
+            at: str,
+            problems: list[Problem],
+            parent: Mapping[str, Any] | None,
+        ) -> Any:
+            if value is None or type(value) in scalar:
+                return value
+            return convert(value, t, file, at, problems, parent)
+
+        return as_given
+    match t:
+        case model.Scalar(name="cidr"):
+
+            def cidr(
+                value: Any,
+                file: str,
+                at: str,
+                problems: list[Problem],
+                parent: Mapping[str, Any] | None,
+            ) -> Any:
+                network = _canonical_cidr(value) if type(value) is str else None
+                if network is None:
+                    return convert(value, t, file, at, problems, parent)
+                return network
+
+            return cidr
+        case model.Scalar(name="port_range"):
+
+            def port_range(
+                value: Any,
+                file: str,
+                at: str,
+                problems: list[Problem],
+                parent: Mapping[str, Any] | None,
+            ) -> Any:
+                if type(value) is not str or bad_ports(value):
+                    return convert(value, t, file, at, problems, parent)
+                protocol = parent.get("ip_protocol") if parent is not None else None
+                if value.strip() == "-1/-1" and str(protocol).upper() in NO_PORT_PROTOCOLS:
+                    return ""
+                return value
+
+            return port_range
+        case model.ListT(item=item):
+            each = converter(item)
+
+            def items(
+                value: Any,
+                file: str,
+                at: str,
+                problems: list[Problem],
+                parent: Mapping[str, Any] | None,
+            ) -> Any:
+                if type(value) is not list:
+                    return convert(value, t, file, at, problems, parent)
+                return [each(v, file, f"{at}/{i}", problems, None) for i, v in enumerate(value)]
+
+            return items
+        case model.RecordT(fields=fields):
+            name = t.name
+            # Per field, in declared order: its pointer's tail, its converter, and the
+            # types a value of it keeps as it is (null among them), None for any other.
+            prepared = tuple(
+                (
+                    field,
+                    "/" + pointer_escape(field),
+                    converter(ft),
+                    None if not (kept := scalar_types(model.unwrap(ft))) else kept | {type(None)},
+                )
+                for field, ft in fields
+            )
+
+            def record(
+                value: Any,
+                file: str,
+                at: str,
+                problems: list[Problem],
+                parent: Mapping[str, Any] | None,
+            ) -> Any:
+                if type(value) is not dict:
+                    return convert(value, t, file, at, problems, parent)
+                out = canonical.normalise(name, value)
+                for field, tail, each, kept in prepared:
+                    if field in out:
+                        x = out[field]
+                        if kept is not None and type(x) in kept:
+                            continue  # as it is: `convert` would return it
+                        out[field] = each(x, file, at + tail, problems, out)
+                return out
+
+            return record
+    return general
 
 
 def scalar_types(t: model.Type) -> frozenset[type] | None:

@@ -101,7 +101,7 @@ class Store:
         typed = self._typed
         declared = {
             name: tuple(
-                (attr, t, conversion.ready(t))
+                (attr, conversion.ready(t), conversion.converter(t))
                 for attr, t in kind.attributes.fields
                 if attr in (kind.declared if reads is None else reads.get(name, kind.declared))
                 and not (attr == "tags" and model.unwrap(t) == _STRING_MAP)
@@ -158,13 +158,13 @@ class Store:
             if checks:
                 before = len(problems)
                 copied = False
-                for name, t, ready in checks:
+                for name, ready, convert in checks:
                     value = data.get(name)
                     if value is not None and not ready(value):
                         if not copied:  # converted on a copy: the document stays as read
                             data, copied = dict(data), True
                         at = f"/resources/{index}/{pointer_escape(name)}"
-                        data[name] = conversion.convert(value, t, file, at, problems, data)
+                        data[name] = convert(value, file, at, problems, data)
                 if len(problems) > before:
                     continue
             region, zone = data.get("region"), data.get("zone")
