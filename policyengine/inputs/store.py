@@ -156,21 +156,20 @@ class Store:
                 if key is None:
                     continue
             if checks:
-                before = len(problems)
                 copied = False
                 for name, ready, convert in checks:
                     value = data.get(name)
                     if value is not None and not ready(value):
                         if not copied:  # converted on a copy: the document stays as read
-                            data, copied = dict(data), True
+                            data, copied, before = dict(data), True, len(problems)
                         at = f"/resources/{index}/{pointer_escape(name)}"
                         data[name] = convert(value, file, at, problems, data)
-                if len(problems) > before:
+                if copied and len(problems) > before:  # problems come of conversions alone
                     continue
             region, zone = data.get("region"), data.get("zone")
             if scope_when is not None and not _zonal(scope_when, data):
                 zone = None  # located in a region here: a zone in the data is not its place
-            if isinstance(zone, str) and isinstance(region, str) and zone and region:
+            if zone and region and isinstance(zone, str) and isinstance(region, str):
                 if placed.get(zone) != region:  # the table learns each pair once
                     placed[zone] = region
                     locations.add(region, zone)
