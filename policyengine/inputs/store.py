@@ -101,7 +101,7 @@ class Store:
         typed = self._typed
         declared = {
             name: tuple(
-                (attr, conversion.ready(t), conversion.converter(t))
+                (attr, conversion.ready(t), t)
                 for attr, t in kind.attributes.fields
                 if attr in (kind.declared if reads is None else reads.get(name, kind.declared))
                 and not (attr == "tags" and model.unwrap(t) == _STRING_MAP)
@@ -138,6 +138,9 @@ class Store:
             for name, kind in kinds.items()
         }
         add = resources.append
+        # Each type's conversion, prepared when a value first needs one: most attributes
+        # checked hold values that need none.
+        converters: dict[tuple[str, str], conversion.Converter] = {}
         for index, data in enumerate(raw):
             kind_name = data["kind"]
             spec = specs.get(kind_name)
@@ -157,12 +160,16 @@ class Store:
                     continue
             if checks:
                 copied = False
-                for name, ready, convert in checks:
+                for name, ready, t in checks:
                     value = data.get(name)
                     if value is not None and not ready(value):
                         if not copied:  # converted on a copy: the document stays as read
                             data, copied, before = dict(data), True, len(problems)
                         at = f"/resources/{index}/{pointer_escape(name)}"
+                        convert = converters.get((kind_name, name))
+                        if convert is None:  # by kind and name: a type's hash walks it
+                            convert = conversion.converter(t)
+                            converters[kind_name, name] = convert
                         data[name] = convert(value, file, at, problems, data)
                 if copied and len(problems) > before:  # problems come of conversions alone
                     continue
