@@ -290,3 +290,62 @@ def test_the_resource_at_each_index_is_the_one_there(
     for index, resource in enumerate(resources):
         found = store.resource_at(index)
         assert found is not None and found.index == index and found.kind == resource["kind"]
+
+
+_SPARE_KEYS = """\
+model acme.keys "Instances naming spare key pairs"
+use alicloud.ecs
+
+extend kind instance {
+  spare_key_pair_names: optional list of id of key_pair
+}
+relation instance spare key_pair via instance.spare_key_pair_names[*], instance.key_pair_name
+"""
+
+_SPARE_POLICY = """\
+use acme.keys
+
+policy spare "Spare keys" {
+  rule spare_key_here { instance spare requires same region }
+}
+"""
+
+
+@pytest.mark.parametrize("listed", [True, False])
+def test_edges_to_names_unique_per_region_are_the_edges_made(
+    listed: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A relation of two paths to a kind whose names are unique per region: a name held
+    in several regions has several targets, found by the general steps; a name of one
+    region, by one look-up. Every edge is as it is when each is made one by one."""
+    monkeypatch.setattr(store_module, "listed", lambda sources, resources: listed)
+    (tmp_path / "acme").mkdir()
+    (tmp_path / "acme" / "keys.model").write_text(_SPARE_KEYS, encoding="utf-8")
+    (tmp_path / "spare.policy").write_text(_SPARE_POLICY, encoding="utf-8")
+    policies = load([tmp_path / "spare.policy"])
+    doc = copy.deepcopy(_account())
+    rng = random.Random(3)
+    pairs = [r for r in doc["resources"] if r["kind"] == "key_pair"]
+    doc["resources"] += [{**pair, "region": "cn-elsewhere"} for pair in pairs[:2]]
+    names = [p["name"] for p in pairs] + ["missing"]
+    for instance in (r for r in doc["resources"] if r["kind"] == "instance"):
+        name = instance.get("key_pair_name") or rng.choice(names)
+        instance["key_pair_name"] = name
+        instance["spare_key_pair_names"] = rng.choice([[name], [name], [rng.choice(names)], []])
+    path = _write(tmp_path, doc)
+    relation = next(r for r in policies.plan.model.relations if r.verb == "spare")
+
+    def every_edge() -> tuple[list[Any], int]:
+        store = engine.read_snapshot(path, policies)
+        index, _ = store.edge_index(relation)
+        told = [_told(e) for r in store.resources for e in store.edges_from(relation, r)]
+        return told, getattr(index, "_count", 0)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(edge_index.Place, "of", classmethod(lambda cls, relation, paths: None))
+        made, _ = every_edge()
+    held_too, held = every_edge()
+    assert any(len(e[4]) > 1 for e in made)  # names held in several regions
+    assert any(len(e[4]) == 1 for e in made)
+    assert 0 < held < len(made)
+    assert held_too == made
