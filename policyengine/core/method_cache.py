@@ -48,10 +48,11 @@ def cache_folder() -> Path | None:
 
 class _Methods:
     """The kept methods by their text, read on the first class made, written at exit if
-    a text was new."""
+    a text was new. The file is looked for in the cache folder as it is when read, and
+    written to the cache folder as it is at exit."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    def __init__(self, name: str) -> None:
+        self.name = name
         self.kept: dict[str, CodeType] | None = None
         self.used: dict[str, CodeType] = {}
         self.new = False
@@ -61,7 +62,9 @@ class _Methods:
             self.kept = self._read()
         code = self.kept.get(text)
         if code is None:
-            code = compile(text, "<string>", "exec")  # what `exec(text)` compiles
+            # What `exec(text)` compiles from dataclasses, whose module has no `__future__`
+            # import: this module's (annotations) must not be inherited.
+            code = compile(text, "<string>", "exec", dont_inherit=True)
             self.kept[text] = code
             if not self.new:
                 self.new = True
@@ -70,10 +73,13 @@ class _Methods:
         return code
 
     def _read(self) -> dict[str, CodeType]:
+        folder = cache_folder()
+        if folder is None:
+            return {}
         try:
             # Read whole: `marshal.load` reads a file object in small pieces, ten times
             # slower than decoding the bytes.
-            found = marshal.loads(self.path.read_bytes())
+            found = marshal.loads((folder / self.name).read_bytes())
         except (OSError, EOFError, ValueError, TypeError):
             return {}
         if not isinstance(found, dict) or not all(
@@ -83,23 +89,31 @@ class _Methods:
         return found
 
     def write(self) -> None:
+        folder = cache_folder()
+        if folder is None:
+            return
         kept = self.kept if self.kept is not None and len(self.kept) <= _MOST else self.used
-        partial = self.path.with_suffix(f".{os.getpid()}.tmp")
+        path = folder / self.name
+        partial = path.with_suffix(f".{os.getpid()}.tmp")
         try:
             partial.write_bytes(marshal.dumps(kept))
-            partial.replace(self.path)  # atomic: a concurrent run never reads half a file
+            partial.replace(path)  # atomic: a concurrent run never reads half a file
         except (OSError, ValueError):
             partial.unlink(missing_ok=True)
 
 
+def file_name() -> str:
+    """The cache's file for this Python: code objects are valid for the Python that
+    compiled them alone."""
+    python = hashlib.sha256(sys.version.encode()).hexdigest()[:12]
+    return f"methods-{sys.implementation.cache_tag}-{python}.marshal"
+
+
 def install() -> None:
     """Keeps the methods of the dataclasses made from now on in this process."""
-    folder = cache_folder()
-    if folder is None or hasattr(dataclasses, "exec"):
-        return
-    # Code objects are valid for the Python that compiled them alone.
-    python = hashlib.sha256(sys.version.encode()).hexdigest()[:12]
-    methods = _Methods(folder / f"methods-{sys.implementation.cache_tag}-{python}.marshal")
+    if hasattr(dataclasses, "exec"):
+        return  # installed already
+    methods = _Methods(file_name())
 
     def exec_kept(source: Any, globals: dict[str, Any] | None = None, locals: Any = None) -> None:
         if isinstance(source, str):
