@@ -21,29 +21,15 @@ import builtins
 import dataclasses
 import hashlib
 import marshal
-import os
 import sys
-from pathlib import Path
 from types import CodeType
 from typing import Any
+
+from policyengine.core.user_cache import cache_folder, write_atomically
 
 # Past this many kept methods, a run keeps only those it used: a process that made the
 # dataclasses of many other libraries does not grow the file for every other run.
 _MOST = 4096
-
-
-def cache_folder() -> Path | None:
-    """The per-user folder where policyengine keeps what it computed for the next run
-    (parse tables, syntax trees, these methods); None where it cannot be made or written,
-    as on a read-only home. Not the shared temp folder, whose files another user could
-    plant: what is kept here is executed or unpickled."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    folder = Path(base) / "policyengine"
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        return None
-    return folder if os.access(folder, os.W_OK) else None
 
 
 class _Methods:
@@ -93,13 +79,11 @@ class _Methods:
         if folder is None:
             return
         kept = self.kept if self.kept is not None and len(self.kept) <= _MOST else self.used
-        path = folder / self.name
-        partial = path.with_suffix(f".{os.getpid()}.tmp")
         try:
-            partial.write_bytes(marshal.dumps(kept))
-            partial.replace(path)  # atomic: a concurrent run never reads half a file
-        except (OSError, ValueError):
-            partial.unlink(missing_ok=True)
+            data = marshal.dumps(kept)
+        except ValueError:
+            return  # a constant marshal cannot write: nothing is kept
+        write_atomically(folder / self.name, data)
 
 
 def file_name() -> str:

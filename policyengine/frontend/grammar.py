@@ -9,7 +9,7 @@ from importlib import resources
 from pathlib import Path as FsPath
 from typing import TYPE_CHECKING
 
-from policyengine.core.method_cache import cache_folder
+from policyengine.core.user_cache import cache_folder
 
 if TYPE_CHECKING:  # lark is imported when a text is parsed, not at start-up
     from lark import Lark
