@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from functools import cache, partial
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from policyengine.core import limits, model, plan
 from policyengine.core.diagnostics import (
@@ -29,19 +30,12 @@ from policyengine.core.files import read_text as read_file_text
 from policyengine.core.recent import Recent
 from policyengine.core.source import Source, Span
 from policyengine.frontend import ast
-from policyengine.frontend.checker import (
-    CheckedFile,
-    build_model,
-    check_policy_file,
-    declare,
-    duplicate_rules,
-)
-from policyengine.frontend.checker.policies import fits, param_type
-from policyengine.frontend.checker.scope import DefineSig
-from policyengine.frontend.compiler import compile_file
-from policyengine.frontend.depth import nesting_diagnostics
 from policyengine.frontend.parser import parse
 from policyengine.frontend.plan_cache import KeptPlans
+
+if TYPE_CHECKING:  # imported when files are checked: a kept plan needs no checker
+    from policyengine.frontend.checker import CheckedFile
+    from policyengine.frontend.checker.scope import DefineSig
 from policyengine.inputs.snapshot import describe_json, pointer_escape, yaml_problem
 
 
@@ -360,6 +354,9 @@ def _checks(
     vocabulary: model.Model,
     values: dict[str, dict[str, object]],
 ) -> _Checks:
+    from policyengine.frontend.checker import check_policy_file, declare, duplicate_rules
+    from policyengine.frontend.depth import nesting_diagnostics
+
     diags: list[Diagnostic] = []
     checked: list[CheckedFile] = []
     # A model's defines are seen by every policy that uses it; a policy file's own
@@ -387,6 +384,8 @@ def _built_model(files: tuple[ast.ModelFile, ...]) -> tuple[model.Model, tuple[D
     """The model built from these very trees, built again only when one changed: an editor
     checks a folder on every change, and its models seldom change (parse gives the same
     tree for the same text)."""
+    from policyengine.frontend.checker import build_model
+
     for given, vocabulary, built in _LAST_MODEL:
         if len(given) == len(files) and all(a is b for a, b in zip(given, files, strict=True)):
             return vocabulary, built
@@ -422,6 +421,8 @@ def load(
 
 
 def _compiled(checked: Front) -> Loaded:
+    from policyengine.frontend.compiler import compile_file
+
     errors = [d for d in checked.diagnostics if d.level == "error"]
     if errors:
         raise DiagnosticError(sort_diagnostics(errors))
@@ -536,6 +537,8 @@ def _file_values(
         raise InputError(
             [Problem(file, "", "expected an object of param names to values")], PARAMS_FILE
         )
+    from policyengine.frontend.checker.policies import fits, param_type
+
     problems: list[Problem] = []
     entries: list[tuple[str, str, object]] = []  # (name, pointer, value)
     for key, value in doc.items():
@@ -579,6 +582,8 @@ def _format_of(path: Path) -> str:
 
 
 def _convert(param: ast.Param, text: str) -> object:
+    from policyengine.frontend.checker.policies import fits, param_type
+
     t = param_type(param.type)
     name = param.name.text
     if isinstance(t, model.ListT) and isinstance(t.item, model.Scalar):
