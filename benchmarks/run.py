@@ -11,7 +11,9 @@ Engines, each a fresh process timed from start to exit:
   Rust Rego engine (PyPI `hobofan_regorus`, in the `bench` extra);
 - `policyengine`: the command `policyengine evaluate --format json --policy
   benchmarks/ecs-bench.policy SNAPSHOT`, its report written to a file; its modules'
-  bytecode compiled first, as `pip install` leaves an installed package.
+  bytecode compiled first, as `pip install` leaves an installed package, and one untimed
+  run first, as any run but a machine's first finds the per-user cache (the bundled
+  example is also timed once with an empty cache).
 
 Every engine must name exactly the resources the generator planted a violation on, rule
 by rule, or the script stops with exit 1. End-to-end figures are medians of `--repeat`
@@ -82,12 +84,14 @@ def _bounded() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
 
 
-def run_process(argv: list[str], stdout: Path) -> tuple[Process, int, str]:
+def run_process(
+    argv: list[str], stdout: Path, env: dict[str, str] | None = None
+) -> tuple[Process, int, str]:
     """Runs `argv` to its end; its exit code, stderr and the kernel's figures for it.
     Raises OverLimit when it failed for want of memory under --memory-limit."""
     with open(stdout, "wb") as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
-        child = subprocess.Popen(argv, stdout=out, stderr=err, preexec_fn=_bounded)
+        child = subprocess.Popen(argv, stdout=out, stderr=err, preexec_fn=_bounded, env=env)
         _, status, usage = os.wait4(child.pid, 0)
         wall = time.perf_counter() - start
         child.returncode = os.waitstatus_to_exitcode(status)
@@ -104,6 +108,22 @@ def run_process(argv: list[str], stdout: Path) -> tuple[Process, int, str]:
     if MEMORY_LIMIT is not None and child.returncode not in (0, 1) and out_of_memory:
         raise OverLimit(message)
     return process, child.returncode, message
+
+
+def example_run(argv: list[str], out: Path, env: dict[str, str] | None = None) -> Process:
+    process, code, err = run_process(argv, out, env)
+    if code not in (0, 1):
+        raise SystemExit(f"policyengine exited {code} on the example:\n{err}")
+    return process
+
+
+def warm_up(out: Path) -> None:
+    """One untimed run of each policy set, as any run after a machine's first finds: the
+    parse tables, the syntax trees, the compiled policy sets and the dataclasses' code
+    in the per-user cache (docs/ci.md, "What is kept between runs"). The example's run
+    with an empty cache is timed apart."""
+    for policy in ([], ["--policy", str(measure.POLICY)]):
+        example_run([*policyengine_command(), "evaluate", *policy, str(EXAMPLE)], out)
 
 
 def compile_bytecode() -> None:
@@ -206,16 +226,19 @@ def main() -> None:
     megabytes: dict[int, float] = {}
     counts: dict[int, int] = {}
     example: Row | None = None
+    cold: Process | None = None
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "out.json"
+        if "policyengine" in engines:
+            warm_up(out)
         if "policyengine" in engines and args.example:
             example = Row()
             argv = [*policyengine_command(), "evaluate", str(EXAMPLE)]
             for _ in range(args.repeat):
-                process, code, err = run_process(argv, out)
-                if code not in (0, 1):
-                    raise SystemExit(f"policyengine exited {code} on the example:\n{err}")
-                example.runs.append(process)
+                example.runs.append(example_run(argv, out))
+            # Once more as the first run on a machine: nothing kept from an earlier run.
+            empty = {**os.environ, "XDG_CACHE_HOME": str(Path(tmp) / "empty-cache")}
+            cold = example_run(argv, out, empty)
         for n in sizes:
             snapshot = Path(tmp) / f"account-{n}.json"
             want, counts[n] = generate.write(n, str(snapshot))
@@ -237,7 +260,7 @@ def main() -> None:
                     continue
                 print(f"  measured {engine} at N={n:,}", file=sys.stderr)
             snapshot.unlink()
-    report(args.repeat, sizes, engines, rows, megabytes, counts, example)
+    report(args.repeat, sizes, engines, rows, megabytes, counts, example, cold)
 
 
 def report(
@@ -248,6 +271,7 @@ def report(
     megabytes: dict[int, float],
     counts: dict[int, int],
     example: Row | None,
+    cold: Process | None = None,
 ) -> None:
     print(
         f"Machine: {platform.machine()}, {len(os.sched_getaffinity(0))} cores, "
@@ -329,6 +353,11 @@ def report(
             f"\nThe bundled example (`policyengine evaluate {EXAMPLE.relative_to(ROOT)}`, "
             f"the bundled packs), whole process: {example.median('wall'):.2f} s "
             f"(CPU {example.median('cpu'):.2f} s, peak {example.median('peak_mb'):.0f} MB)"
+        )
+    if cold is not None:
+        print(
+            f"The same with nothing kept from an earlier run (an empty per-user cache): "
+            f"{cold.wall:.2f} s (CPU {cold.cpu:.2f} s)"
         )
     sys.stdout.flush()
 

@@ -17,6 +17,12 @@ against the model, compile) files into a plan, build a `Store` from a snapshot,
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
+from policyengine.core import method_cache
+
+# Before any module of the package makes its dataclasses: their methods' code is kept
+# between runs instead of compiled in each (a third of a small run's time).
+method_cache.install()
+
 if TYPE_CHECKING:
     from policyengine.core.diagnostics import Diagnostic, DiagnosticError
     from policyengine.core.errors import (

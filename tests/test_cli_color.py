@@ -174,7 +174,7 @@ def test_painting_agrees_with_rich_text(broken: Path) -> None:
     from policyengine.cli import console
     from policyengine.cli.options import Color
 
-    terminal = console.make(Color.ALWAYS, stream=io.StringIO())
+    terminal = console.Stream(Color.ALWAYS, stream=io.StringIO())
     cases = [
         (run(["evaluate", EXAMPLE, "--all", "--color", "never"])[1], console.REPORT),
         (run(["explain", EXAMPLE, "--color", "never"])[1], console.DIAGNOSTICS),
@@ -183,10 +183,10 @@ def test_painting_agrees_with_rich_text(broken: Path) -> None:
     ]
     for text, marks in cases:
         styled = Text(text, end="")
-        marks.highlight(styled)
+        marks.highlighter().highlight(styled)
         expected = "".join(
             seg.style.render(seg.text, color_system=ColorSystem.STANDARD) if seg.style else seg.text
-            for seg in styled.render(terminal, end="")
+            for seg in styled.render(terminal.console(), end="")
         )
         console.emit(terminal, text, marks, end="")
         painted = terminal.file.getvalue()  # type: ignore[attr-defined]

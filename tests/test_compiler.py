@@ -263,7 +263,7 @@ def test_each_step_that_may_be_missing_is_marked(
 def test_load_compiles_what_the_front_end_checked(monkeypatch: pytest.MonkeyPatch) -> None:
     """`load(checked=...)` neither parses nor checks again: it lowers the checker's
     resolved scopes into the same plan that a fresh `load` builds."""
-    from policyengine.frontend import loader
+    from policyengine.frontend import checker, loader
 
     paths = bundled_policies()
     checked = loader.front(paths)
@@ -273,7 +273,7 @@ def test_load_compiles_what_the_front_end_checked(monkeypatch: pytest.MonkeyPatc
         raise AssertionError("parsed or checked twice")
 
     monkeypatch.setattr(loader, "parse", no_more)
-    monkeypatch.setattr(loader, "check_policy_file", no_more)
+    monkeypatch.setattr(checker, "check_policy_file", no_more)
     again = load(checked=checked)
     assert plan.dump(again.plan) == plan.dump(fresh.plan)
     assert again.warnings == fresh.warnings

@@ -17,49 +17,60 @@ import itertools
 import os
 import re
 import sys
-from typing import IO, Final, TextIO
-
-from rich.color import ColorSystem
-from rich.console import Console
-from rich.highlighter import RegexHighlighter
-from rich.text import Text
-from rich.theme import Theme
+from functools import cache
+from typing import IO, TYPE_CHECKING, ClassVar, Final, TextIO
 
 from policyengine.cli.options import Color
 
-_SYSTEMS: Final = {
-    "standard": ColorSystem.STANDARD,
-    "256": ColorSystem.EIGHT_BIT,
-    "truecolor": ColorSystem.TRUECOLOR,
-    "windows": ColorSystem.WINDOWS,
-}
+if TYPE_CHECKING:  # rich is imported when text is coloured: plain output never needs it
+    from rich.color import ColorSystem
+    from rich.console import Console
+    from rich.highlighter import RegexHighlighter
+    from rich.theme import Theme
+
 # FORCE_COLOR's levels (as Node and chalk read them): 1 basic, 2 256 colours, 3 true colour.
 _FORCED: Final = {"2": "256", "3": "truecolor"}
 
-THEME: Final = Theme(
-    {
-        "pe.fail": "bold red",
-        "pe.error": "bold magenta",
-        "pe.warning": "bold yellow",
-        "pe.pass": "green",
-        "pe.skipped": "dim",
-        "pe.note": "bold cyan",
-        "pe.rule": "bold",
-        "pe.where": "blue",
-        "pe.gutter": "blue",
-        "pe.caret": "bold red",
-        "pe.help": "cyan",
-        "pe.dim": "dim",
-        "pe.added": "green",
-        "pe.removed": "red",
-        "pe.hunk": "cyan",
-        "pe.critical": "bold red",
-        "pe.high": "red",
-        "pe.medium": "yellow",
-        "pe.low": "cyan",
-    },
-    inherit=False,
-)
+STYLES: Final = {
+    "pe.fail": "bold red",
+    "pe.error": "bold magenta",
+    "pe.warning": "bold yellow",
+    "pe.pass": "green",
+    "pe.skipped": "dim",
+    "pe.note": "bold cyan",
+    "pe.rule": "bold",
+    "pe.where": "blue",
+    "pe.gutter": "blue",
+    "pe.caret": "bold red",
+    "pe.help": "cyan",
+    "pe.dim": "dim",
+    "pe.added": "green",
+    "pe.removed": "red",
+    "pe.hunk": "cyan",
+    "pe.critical": "bold red",
+    "pe.high": "red",
+    "pe.medium": "yellow",
+    "pe.low": "cyan",
+}
+
+
+@cache
+def theme() -> Theme:
+    from rich.theme import Theme
+
+    return Theme(STYLES, inherit=False)
+
+
+@cache
+def _systems() -> dict[str, ColorSystem]:
+    from rich.color import ColorSystem
+
+    return {
+        "standard": ColorSystem.STANDARD,
+        "256": ColorSystem.EIGHT_BIT,
+        "truecolor": ColorSystem.TRUECOLOR,
+        "windows": ColorSystem.WINDOWS,
+    }
 
 
 def colored(choice: Color, stream: TextIO) -> bool:
@@ -87,6 +98,8 @@ def make(choice: Color = Color.AUTO, *, err: bool = False, stream: TextIO | None
     """A Console for stdout (or stderr) coloured as `choice` and the environment say. With
     no `stream`, it writes to whatever sys.stdout/sys.stderr is at the time of each write
     (so a progress display that takes stderr over shows messages above itself)."""
+    from rich.console import Console
+
     target = stream if stream is not None else (sys.stderr if err else sys.stdout)
     color = colored(choice, target)
     return Console(
@@ -95,7 +108,7 @@ def make(choice: Color = Color.AUTO, *, err: bool = False, stream: TextIO | None
         force_terminal=True if color else None,
         color_system=_system(target) if color else None,  # type: ignore[arg-type]
         no_color=not color,
-        theme=THEME,
+        theme=theme(),
         highlight=False,
         markup=False,
         emoji=False,
@@ -103,63 +116,95 @@ def make(choice: Color = Color.AUTO, *, err: bool = False, stream: TextIO | None
     )
 
 
-class _Consoles:
-    """The consoles of the running command, set when it starts (each invocation anew, as
+class Stream:
+    """Where a command writes text for people, and whether it is coloured there. rich's
+    Console is made for coloured text alone: plain text is written as it is, and a run
+    whose output is not coloured never imports rich (a tenth of a small run's time)."""
+
+    def __init__(
+        self, choice: Color = Color.AUTO, *, err: bool = False, stream: TextIO | None = None
+    ) -> None:
+        self._choice, self._err, self._stream = choice, err, stream
+        target = stream if stream is not None else (sys.stderr if err else sys.stdout)
+        self.colored = colored(choice, target)
+        self._console: Console | None = None
+
+    @property
+    def file(self) -> IO[str]:
+        """The stream given, or sys.stdout/sys.stderr as it is now; the file itself where a
+        progress display stands in for it (as rich's Console writes)."""
+        if self._stream is not None:
+            return self._stream
+        current = sys.stderr if self._err else sys.stdout
+        found: IO[str] = getattr(current, "rich_proxied_file", current)
+        return found
+
+    def console(self) -> Console:
+        if self._console is None:
+            self._console = make(self._choice, err=self._err, stream=self._stream)
+        return self._console
+
+
+class _Streams:
+    """The streams of the running command, set when it starts (each invocation anew, as
     the test runner swaps sys.stdout and sys.stderr)."""
 
-    out: Console | None = None
-    err: Console | None = None
+    out: Stream | None = None
+    err: Stream | None = None
 
 
 def use(choice: Color) -> None:
-    """The command's --color: the consoles `out()` and `err()` return from now on."""
-    _Consoles.out, _Consoles.err = make(choice), make(choice, err=True)
+    """The command's --color: the streams `out()` and `err()` return from now on."""
+    _Streams.out, _Streams.err = Stream(choice), Stream(choice, err=True)
 
 
 def reset() -> None:
-    _Consoles.out = _Consoles.err = None
+    _Streams.out = _Streams.err = None
 
 
-def out() -> Console:
-    if _Consoles.out is None:
-        _Consoles.out = make()
-    return _Consoles.out
+def out() -> Stream:
+    if _Streams.out is None:
+        _Streams.out = Stream()
+    return _Streams.out
 
 
-def err() -> Console:
-    if _Consoles.err is None:
-        _Consoles.err = make(err=True)
-    return _Consoles.err
+def err() -> Stream:
+    if _Streams.err is None:
+        _Streams.err = Stream(err=True)
+    return _Streams.err
 
 
 def emit(
-    console: Console,
+    stream: Stream,
     text: str,
-    highlighter: RegexHighlighter | None = None,
+    marks: Marks | None = None,
     *,
     end: str = "\n",
     file: TextIO | None = None,
 ) -> None:
-    """Writes `text` as it is, coloured by `highlighter` when the console is coloured.
+    """Writes `text` as it is, coloured by `marks` when the stream is coloured.
 
-    Plain text is written unchanged. Coloured text gets the console's theme and colour
+    Plain text is written unchanged. Coloured text gets the theme and the terminal's colour
     system, without rich's layout pass: no wrapping, cropping or tab expansion (carets
     line up under tabs, a long line stays one line). `file`: where to write, when not the
-    console's own file (which is never the stand-in a progress display puts in sys.stderr
+    stream's own file (which is never the stand-in a progress display puts in sys.stderr
     to show messages above itself)."""
-    out: IO[str] = file if file is not None else console.file
-    system = _SYSTEMS.get(console.color_system or "")
-    if system is None or highlighter is None:
+    out: IO[str] = file if file is not None else stream.file
+    if marks is None or not stream.colored:
         out.write(text + end)
     else:
-        out.write(_painted(console, system, text, highlighter) + end)
+        console = stream.console()
+        system = _systems().get(console.color_system or "")
+        out.write(text + end if system is None else _painted(console, system, text, marks) + end)
     out.flush()
 
 
-def _painted(console: Console, system: ColorSystem, text: str, marks: RegexHighlighter) -> str:
-    """`text` with the styles of the highlighter's matches. Matches are painted one after
+def _painted(console: Console, system: ColorSystem, text: str, marks: Marks) -> str:
+    """`text` with the styles of the marks' matches. Matches are painted one after
     another in a single pass (a 50,000-line report in a fraction of a second, where
     rich's Text takes seconds); where two overlap, rich's Text combines their styles."""
+    from rich.text import Text
+
     spans: list[tuple[int, int, str]] = []
     for pattern in marks.highlights:
         for match in re.finditer(pattern, text):
@@ -170,7 +215,7 @@ def _painted(console: Console, system: ColorSystem, text: str, marks: RegexHighl
     spans.sort()
     if any(a[1] > b[0] for a, b in itertools.pairwise(spans)):
         styled = Text(text, end="")
-        marks.highlight(styled)
+        marks.highlighter().highlight(styled)
         segments = styled.render(console, end="")
         return "".join(
             seg.style.render(seg.text, color_system=system) if seg.style else seg.text
@@ -187,20 +232,42 @@ def _painted(console: Console, system: ColorSystem, text: str, marks: RegexHighl
     return "".join(parts)
 
 
-def say(text: str, highlighter: RegexHighlighter | None = None) -> None:
+def say(text: str, marks: Marks | None = None) -> None:
     """A line (or lines) for people on stderr."""
-    emit(err(), text, highlighter or DIAGNOSTICS, file=sys.stderr)
+    emit(err(), text, marks or DIAGNOSTICS, file=sys.stderr)
 
 
-def show(text: str, highlighter: RegexHighlighter | None = None, *, end: str = "\n") -> None:
+def show(text: str, marks: Marks | None = None, *, end: str = "\n") -> None:
     """The command's text output on stdout."""
-    emit(out(), text, highlighter, end=end)
+    emit(out(), text, marks, end=end)
 
 
-class _Report(RegexHighlighter):
+class Marks:
+    """The parts of a text people look for, as named groups of patterns: each group's name
+    is a style of the theme (after `base_style`). rich's RegexHighlighter of the same
+    patterns is made when a text is coloured."""
+
+    base_style: ClassVar[str] = "pe."
+    highlights: ClassVar[list[str]] = []
+    _made: RegexHighlighter | None = None
+
+    def highlighter(self) -> RegexHighlighter:
+        if self._made is None:
+            from rich.highlighter import RegexHighlighter
+
+            marks = self
+
+            class Made(RegexHighlighter):
+                base_style = marks.base_style
+                highlights = marks.highlights
+
+            self._made = Made()
+        return self._made
+
+
+class _Report(Marks):
     """`evaluate`'s text report (results.report.render_text)."""
 
-    base_style = "pe."
     highlights = [
         r"(?m)^(?P<rule>[^\s\[]\S*)(?=  \[)",
         r"(?m)^(?P<where>  --> .*)$",
@@ -211,11 +278,10 @@ class _Report(RegexHighlighter):
     ]
 
 
-class _Diagnostics(RegexHighlighter):
+class _Diagnostics(Marks):
     """Diagnostics with their source excerpt (core.diagnostics.render_text), `explain`'s
     traces and the messages commands print on stderr."""
 
-    base_style = "pe."
     highlights = [
         r"(?m)^(?:(?P<fail>error|fail)|(?P<warning>warning)|(?P<note>note|info)"
         r"|(?P<pass>pass)|(?P<skipped>skip|skipped))(?=\[|: )",
@@ -228,10 +294,9 @@ class _Diagnostics(RegexHighlighter):
     ]
 
 
-class _Tests(RegexHighlighter):
+class _Tests(Marks):
     """`policyengine test`'s results and coverage."""
 
-    base_style = "pe."
     highlights = [
         r"(?m)^  (?:(?P<pass>PASS)|(?P<fail>FAIL))  ",
         r"(?m)^(?P<rule>\d+ cases?: .*)$",
@@ -240,10 +305,9 @@ class _Tests(RegexHighlighter):
     ]
 
 
-class _Rules(RegexHighlighter):
+class _Rules(Marks):
     """`policyengine rules`: the id, its severity and enforcement."""
 
-    base_style = "pe."
     highlights = [
         r"(?m)^(?P<rule>\S+) +(?:(?P<critical>critical)|(?P<high>high)|(?P<medium>medium)"
         r"|(?P<low>low)) +(?:(?P<dim>advisory)|mandatory)",
@@ -251,10 +315,9 @@ class _Rules(RegexHighlighter):
     ]
 
 
-class _Settings(RegexHighlighter):
+class _Settings(Marks):
     """`policyengine config`: each key, and where its value came from."""
 
-    base_style = "pe."
     highlights = [
         r"(?m)^(?P<rule>[a-z][a-z-]+)(?=  )",
         r"(?m)(?P<dim>\(default\))$",
@@ -262,10 +325,9 @@ class _Settings(RegexHighlighter):
     ]
 
 
-class _Diff(RegexHighlighter):
+class _Diff(Marks):
     """`fmt --check`'s unified diffs."""
 
-    base_style = "pe."
     highlights = [
         r"(?m)^(?P<rule>(?:---|\+\+\+) .*)$",
         r"(?m)^(?P<hunk>@@ .* @@)",

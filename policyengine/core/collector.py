@@ -36,3 +36,19 @@ def paused() -> Iterator[None]:
 # Objects made in a block past which they are frozen: a store of a few thousand resources
 # and more; a small block (a test's snapshot) is left to the collector as usual.
 MANY = 100_000
+
+
+@contextmanager
+def lasting() -> Iterator[None]:
+    """The collector off while the block makes objects that live as long as the process
+    (the modules, classes and functions of an import), and those frozen after it: each
+    collection while they were made would walk all made so far, and each later one all
+    of them again, for nothing."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if enabled:
+            gc.enable()

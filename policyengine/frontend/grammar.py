@@ -4,11 +4,12 @@ and what the grammar accepts after a prefix (what an editor offers to complete).
 from __future__ import annotations
 
 import hashlib
-import os
 from functools import cache
 from importlib import resources
 from pathlib import Path as FsPath
 from typing import TYPE_CHECKING
+
+from policyengine.core.user_cache import cache_folder
 
 if TYPE_CHECKING:  # lark is imported when a text is parsed, not at start-up
     from lark import Lark
@@ -24,18 +25,12 @@ def grammar_text() -> str:
 
 def cache_file(grammar: str, start: str = "start") -> str | bool:
     """Where the built parse tables are kept between runs: building them costs about a
-    third of a second, loading them a hundredth. A per-user folder (not the shared temp
-    folder, whose files another user could plant); no cache where it cannot be made, as
-    on a read-only home. One file for each start symbol: lark keeps one parser in it."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    folder = FsPath(base) / "policyengine"
+    third of a second, loading them a hundredth. No cache where the per-user cache folder
+    cannot be made. One file for each start symbol: lark keeps one parser in it."""
+    folder = cache_folder()
+    if folder is None:
+        return False
     digest = hashlib.sha256(grammar.encode("utf-8")).hexdigest()[:16]
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        return False
-    if not os.access(folder, os.W_OK):
-        return False
     # lark checks its own digest of grammar, options and versions inside the file.
     suffix = "" if start == "start" else f"-{start}"
     return str(folder / f"grammar-{digest}{suffix}.lark-cache")

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Hashable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache, partial
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from policyengine.core import limits, model, plan
 from policyengine.core.diagnostics import (
@@ -29,18 +30,12 @@ from policyengine.core.files import read_text as read_file_text
 from policyengine.core.recent import Recent
 from policyengine.core.source import Source, Span
 from policyengine.frontend import ast
-from policyengine.frontend.checker import (
-    CheckedFile,
-    build_model,
-    check_policy_file,
-    declare,
-    duplicate_rules,
-)
-from policyengine.frontend.checker.policies import fits, param_type
-from policyengine.frontend.checker.scope import DefineSig
-from policyengine.frontend.compiler import compile_file
-from policyengine.frontend.depth import nesting_diagnostics
 from policyengine.frontend.parser import parse
+from policyengine.frontend.plan_cache import KeptPlans
+
+if TYPE_CHECKING:  # imported when files are checked: a kept plan needs no checker
+    from policyengine.frontend.checker import CheckedFile
+    from policyengine.frontend.checker.scope import DefineSig
 from policyengine.inputs.snapshot import describe_json, pointer_escape, yaml_problem
 
 
@@ -180,21 +175,26 @@ class Loaded:
 
 
 def find_model(name: ast.Name, near: Path) -> Path | None:
-    relative = Path(*name.text.split(".")).with_suffix(".model")
-    for folder in _model_folders(near):
-        candidate = folder / relative
+    return find_model_from(name.text, near.parent)
+
+
+def find_model_from(name: str, folder: Path) -> Path | None:
+    """The model `use NAME` names, from a file in `folder`."""
+    relative = Path(*name.split(".")).with_suffix(".model")
+    for candidate_folder in _model_folders(folder):
+        candidate = candidate_folder / relative
         # A FIFO or device under the name is found, so that it is refused, not skipped.
         if candidate.exists() and not candidate.is_dir():
             return candidate
     return None
 
 
-def _model_folders(near: Path) -> list[Path]:
+def _model_folders(folder: Path) -> list[Path]:
     """Where `use` looks for a model: the policy's own folder, the folders above it up to
     the working directory (never above it; for a policy outside it, only the folder just
     above), then the bundled packs. A model name is dotted identifiers, so it cannot spell
     `..` or an absolute path: these folders are all a policy can reach."""
-    start = near.parent.resolve()
+    start = folder.resolve()
     cwd = Path.cwd().resolve()
     if start.is_relative_to(cwd):
         above = [p for p in start.parents if p.is_relative_to(cwd)]
@@ -231,6 +231,11 @@ class Front:
     defines: dict[str, DefineSig]
     diagnostics: list[Diagnostic]
     checked: tuple[CheckedFile, ...] = ()  # what the checker resolved, for the compiler
+    # Each model looked for, (name, folder of the file that uses it) -> what was found,
+    # and the model files read, in order, with their text: what a kept plan depends on
+    # besides `files`.
+    lookups: Mapping[tuple[str, Path], Path | None] = field(default_factory=dict)
+    models_read: tuple[tuple[Path, Source], ...] = ()
 
 
 def front(
@@ -256,6 +261,7 @@ def front(
     pending: list[tuple[ast.File, Path]] = [(f, p) for p, f in files.items()]
     # Each name is looked for once from each folder: the files of a pack use the same models.
     looked_up: dict[tuple[str, Path], Path | None] = {}
+    models_read: list[tuple[Path, Source]] = []
     while pending:
         file, path = pending.pop(0)
         if isinstance(file, ast.ModelFile):
@@ -263,7 +269,7 @@ def front(
         for use in file.uses:
             where = (use.name.text, path.parent)
             if where not in looked_up:
-                looked_up[where] = find_model(use.name, path)
+                looked_up[where] = find_model_from(*where)
             found = looked_up[where]
             if found is None:
                 model_diags.append(_unknown_model(use))
@@ -275,6 +281,7 @@ def front(
                     model_diags.append(_refused_model(use, exc))
                     continue
                 for model_path, parsed in _parse_all([found], model_diags, overlay).items():
+                    models_read.append((model_path, parsed.span.source))
                     if isinstance(parsed, ast.ModelFile):
                         models[model_path.resolve()] = parsed
                         pending.append((parsed, model_path))
@@ -308,7 +315,17 @@ def front(
         )
         vocabulary, defines, checked = done.vocabulary, done.defines, list(done.checked)
         diags.extend(done.diagnostics)
-    return Front(files, policies, vocabulary, values, defines, diags, tuple(checked))
+    return Front(
+        files,
+        policies,
+        vocabulary,
+        values,
+        defines,
+        diags,
+        tuple(checked),
+        looked_up,
+        tuple(models_read),
+    )
 
 
 @dataclass(frozen=True)
@@ -337,6 +354,9 @@ def _checks(
     vocabulary: model.Model,
     values: dict[str, dict[str, object]],
 ) -> _Checks:
+    from policyengine.frontend.checker import check_policy_file, declare, duplicate_rules
+    from policyengine.frontend.depth import nesting_diagnostics
+
     diags: list[Diagnostic] = []
     checked: list[CheckedFile] = []
     # A model's defines are seen by every policy that uses it; a policy file's own
@@ -364,6 +384,8 @@ def _built_model(files: tuple[ast.ModelFile, ...]) -> tuple[model.Model, tuple[D
     """The model built from these very trees, built again only when one changed: an editor
     checks a folder on every change, and its models seldom change (parse gives the same
     tree for the same text)."""
+    from policyengine.frontend.checker import build_model
+
     for given, vocabulary, built in _LAST_MODEL:
         if len(given) == len(files) and all(a is b for a, b in zip(given, files, strict=True)):
             return vocabulary, built
@@ -381,9 +403,26 @@ def load(
 ) -> Loaded:
     """Parse, check and compile; or, given what `front` already `checked`, compile that
     without parsing or checking again. Raises DiagnosticError or InputError (exit 3), or
-    UsageError (exit 2). `params` (`NAME=VALUE`) win over the `params_file`'s values."""
+    UsageError (exit 2). `params` (`NAME=VALUE`) win over the `params_file`'s values.
+
+    The plan of a set of policy files loaded before, unchanged and with the models it
+    found unchanged, is read back from the per-user cache (`plan_cache`) instead."""
     if checked is None:
+        keeps = params_file is None  # a parameters file's values are not checked for change
+        kept = _KEPT.find(policy_paths, params) if keeps else None
+        if kept is not None:
+            return kept
         checked = front(policy_paths, params, params_file)
+        loaded = _compiled(checked)
+        if keeps:
+            _KEPT.keep(policy_paths, params, checked, loaded)
+        return loaded
+    return _compiled(checked)
+
+
+def _compiled(checked: Front) -> Loaded:
+    from policyengine.frontend.compiler import compile_file
+
     errors = [d for d in checked.diagnostics if d.level == "error"]
     if errors:
         raise DiagnosticError(sort_diagnostics(errors))
@@ -498,6 +537,8 @@ def _file_values(
         raise InputError(
             [Problem(file, "", "expected an object of param names to values")], PARAMS_FILE
         )
+    from policyengine.frontend.checker.policies import fits, param_type
+
     problems: list[Problem] = []
     entries: list[tuple[str, str, object]] = []  # (name, pointer, value)
     for key, value in doc.items():
@@ -541,6 +582,8 @@ def _format_of(path: Path) -> str:
 
 
 def _convert(param: ast.Param, text: str) -> object:
+    from policyengine.frontend.checker.policies import fits, param_type
+
     t = param_type(param.type)
     name = param.name.text
     if isinstance(t, model.ListT) and isinstance(t.item, model.Scalar):
@@ -578,3 +621,7 @@ def _scalar(name: str, text: str, type_name: str) -> object:
             raise UsageError(f"--param {name}: expected true or false, got `{text}`")
         return text == "true"
     return text
+
+
+# Plans loaded before, read back when their files are unchanged.
+_KEPT = KeptPlans(read_source, _display, find_model_from, bundled_root())

@@ -9,7 +9,6 @@ a PE001/PE002 diagnostic in the language's own words; a lark exception never esc
 from __future__ import annotations
 
 import hashlib
-import os
 import pickle
 from collections import OrderedDict
 from functools import cache
@@ -19,6 +18,7 @@ from typing import TYPE_CHECKING
 from policyengine.core import semantics
 from policyengine.core.diagnostics import DiagnosticError
 from policyengine.core.source import Source
+from policyengine.core.user_cache import prune, touch, write_atomically
 from policyengine.frontend import ast
 from policyengine.frontend.grammar import cache_file, grammar_text
 
@@ -60,29 +60,15 @@ def _parse_cached(source: Source, keep: bool) -> ast.File:
         try:
             found = pickle.loads(cached.read_bytes())
             if isinstance(found, ast.ModelFile | ast.PolicyFile):
-                # Dated as used now: pruning keeps the trees used lately, not those
-                # written lately (the bundled packs' trees are written once, read always).
-                _touch(cached)
+                touch(cached)
                 return found
         except Exception:  # noqa: BLE001 - a stale or damaged entry is parsed again
             pass
     result = _parse(source)
     if cached is not None:
-        try:
-            partial = cached.with_suffix(f".{os.getpid()}.tmp")
-            partial.write_bytes(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
-            partial.replace(cached)  # atomic: a concurrent run never reads half a file
-            _prune(cached.parent)
-        except OSError:
-            pass
+        write_atomically(cached, pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
+        prune(cached.parent, "ast-", _KEPT_TREES, _SLACK)
     return result
-
-
-def _touch(path: FsPath) -> None:
-    try:
-        os.utime(path)
-    except OSError:
-        pass  # pruned meanwhile, or a read-only cache: it is only a cache
 
 
 def _reuse() -> RuleReuse:
@@ -95,25 +81,8 @@ def _reuse() -> RuleReuse:
 
 
 _KEPT_TREES = 500  # a few MB: every version of the files a user evaluates lately
-# Trees the cache may hold beyond that before it is pruned back: pruning dates every
-# tree, so pruning at each new tree would date 500 files for every file parsed.
+# Trees the cache may hold beyond that before it is pruned back.
 _SLACK = 100
-
-
-def _prune(folder: FsPath) -> None:
-    """Keeps the cache small: past its size, the trees used longest ago go."""
-    with os.scandir(folder) as entries:
-        trees = [e for e in entries if e.name.startswith("ast-") and e.name.endswith(".pickle")]
-    if len(trees) > _KEPT_TREES + _SLACK:
-        dated = []
-        for entry in trees:
-            try:
-                dated.append((entry.stat().st_mtime, entry.path))
-            except OSError:
-                continue  # pruned meanwhile by another process
-        dated.sort()
-        for _, old in dated[: len(dated) - _KEPT_TREES]:
-            FsPath(old).unlink(missing_ok=True)
 
 
 @cache
