@@ -344,9 +344,8 @@ def test_resources_decoded_as_the_buffer_is_cut_are_each_its_own_bytes(
         sizes.append(len(buffer))
         return json.loads(bytes(raw))
 
-    read_each = projection._Reader(
-        (msgspec.json.Decoder(_Resources).decode, decode_one), {"disk": ((), ())}
-    )
+    decoders = projection._Decoders(msgspec.json.Decoder(_Resources).decode, decode_one, str)
+    read_each = projection._Reader(decoders, {"disk": ((), ())})
     found = read_each(buffer)
     assert read_each.places is not None
     assert found.resources == resources
