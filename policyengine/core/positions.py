@@ -297,13 +297,15 @@ def _code(buffer: bytes | bytearray) -> str:
 def _lines(buffer: bytes | bytearray, offsets: array[int], lengths: array[int]) -> ResourcePlaces:
     """The places of resources at `offsets`: their lines and columns (in characters)."""
     code = offsets.typecode
-    if not buffer.count(b"\n") and buffer.isascii():  # one line: the column is the offset
+    # Whether a newline is found by `memchr` (`in`): counted, they took twenty times as
+    # long (0.1 s of a 177 MB file on one line).
+    newlines = b"\n" in buffer
+    if not newlines and buffer.isascii():  # one line: the column is the offset
         lines = array(code, [1]) * len(offsets)
         return ResourcePlaces(offsets, lengths, lines, array(code, map((1).__add__, offsets)))
     lines, columns = array(code), array(code)
     ascii_only = buffer.isascii()
     line, line_start, previous, column = 1, 0, 0, 1
-    newlines = buffer.count(b"\n")
     for offset in offsets:
         if newlines:
             crossed = buffer.count(b"\n", previous, offset)

@@ -281,11 +281,16 @@ class _Reader:
                 resource[name] = value
             for name in records:
                 value = resource.get(name)
-                for record in value if type(value) is list else (value,):
-                    if type(record) is dict:
-                        for field, string in record.items():
-                            if type(string) is str:
-                                record[field] = share(string, string)
+                if type(value) is dict:
+                    for field, string in value.items():
+                        if type(string) is str:
+                            value[field] = share(string, string)
+                elif type(value) is list:
+                    for record in value:
+                        if type(record) is dict:
+                            for field, string in record.items():
+                                if type(string) is str:
+                                    record[field] = share(string, string)
             if checked and "source" in resource and resource["source"] is not None:
                 checked = False
             resources[index] = resource
