@@ -68,9 +68,8 @@ def read(
             return None
     names = ENVELOPE.union(*reads.values())
     typed = _checked_types(m, names)
+    decoders = _decoders(frozenset(names), frozenset(reads), frozenset(typed.items()))
     shared = _shared_values(m, names, frozenset(typed))
-    texts = frozenset(name for lists, _ in shared.values() for name in lists)
-    decoders = _decoders(frozenset(names), frozenset(reads), frozenset(typed.items()), texts)
     may_spell = _may_spell(buffer)  # before the decoding, which may shrink the buffer
     with collector.paused():  # many objects and no cycles, as any snapshot's values
         read_each = _Reader(decoders, shared)
@@ -106,20 +105,13 @@ class _Decoders:
     """How a snapshot's parts are decoded (`_decoders`)."""
 
     document: Callable[[Any], Any]  # the document, its resources left as their text
-    resource: Callable[[Any], Any]  # one resource, its tags and `lists` left as text
-    # The decoders of the values a resource's decoding leaves as their JSON text
-    # (`msgspec.Raw`): equal ones, spelt alike, are decoded once. A resource's tags;
-    # by name, the lists of ids.
-    tags: Callable[[Any], Any]
-    lists: tuple[tuple[str, Callable[[Any], Any]], ...] = ()
+    resource: Callable[[Any], Any]  # one resource, its tags left as their text
+    tags: Callable[[Any], Any]  # a resource's tags, from their text
 
 
 @cache
 def _decoders(
-    names: frozenset[str],
-    kinds: frozenset[str],
-    typed: frozenset[tuple[str, Any]],
-    texts: frozenset[str] = frozenset(),
+    names: frozenset[str], kinds: frozenset[str], typed: frozenset[tuple[str, Any]]
 ) -> _Decoders:
     """The decoders of a snapshot whose resources keep the fields `names` alone: of the
     document, whose resources it leaves as their JSON text (`msgspec.Raw`, a view of the
@@ -129,12 +121,12 @@ def _decoders(
     exactly as `snapshot.plain_envelope` checks it (a kind of the model, the identity and
     location fields strings or null, the tags strings), but `source`; a kind is then one
     string for every resource of it. `typed`: attributes whose values are checked too
-    (`_checked_types`). `texts`: attributes of `typed` a resource's decoding leaves as
-    their text, each decoded by a decoder of its own with the same type: the tags, and
-    the lists of ids `_shared_values` names, which an account repeats across thousands
-    of resources. Read as text, such a value is one copy of its bytes and one lookup
-    where it was held before (measured at 100,000 instances: 0.2 s of 0.6 s of holding
-    the values once), and one decoding for each different text."""
+    (`_checked_types`).
+
+    A resource's tags are left as their text (`msgspec.Raw`), then decoded, with the same
+    type, once for each different text (`_Reader`): an account repeats a few tag sets
+    across thousands of resources, and a copy of a text and one lookup cost less than the
+    dict decoded and the key of its items built to find the one held."""
     global _UNSET
     from typing import Literal, Required, TypedDict
 
@@ -144,11 +136,8 @@ def _decoders(
     fields: dict[str, Any] = {name: Any for name in sorted(names)}
     fields["kind"] = Required[Literal[tuple(sorted(kinds))]]
     fields.update({name: str | None for name in ("id", "name", "region", "zone")})
-    fields["tags"] = dict[str, str] | None
     fields.update(typed)
-    tags = msgspec.json.Decoder(fields["tags"]).decode
-    lists = tuple((name, msgspec.json.Decoder(fields[name]).decode) for name in sorted(texts))
-    fields.update((name, msgspec.Raw) for name in ("tags", *texts))
+    fields["tags"] = msgspec.Raw
     resource = TypedDict("resource", fields, total=False)  # type: ignore[misc]
     document = msgspec.defstruct(
         "document",
@@ -158,8 +147,7 @@ def _decoders(
     return _Decoders(
         msgspec.json.Decoder(document).decode,
         msgspec.json.Decoder(resource).decode,
-        tags,
-        lists,
+        msgspec.json.Decoder(dict[str, str] | None).decode,
     )
 
 
@@ -180,7 +168,11 @@ class _Reader:
         decoders: _Decoders,
         shared: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]],
     ) -> None:
-        self._decoders = decoders
+        self._document, self._resource, self._tags = (
+            decoders.document,
+            decoders.resource,
+            decoders.tags,
+        )
         self._shared = shared  # per kind, `_shared_values`
         self.checked = True  # every resource has no `source` (`plain_envelope`'s case)
         # Where each resource starts, found while the bytes are at hand: the lines of
@@ -188,7 +180,7 @@ class _Reader:
         self.places: positions.ResourcePlaces | None = None
 
     def __call__(self, buffer: bytearray) -> Any:
-        found = self._decoders.document(buffer)
+        found = self._document(buffer)
         resources: list[Any] = found.resources
         if not resources:
             return found
@@ -215,29 +207,26 @@ class _Reader:
         memory the other way round from the order every later pass reads them in, which
         made those passes slower.
 
-        The values a resource's decoding leaves as text (`_Decoders`) are decoded
-        once for each different text, and the value held for every resource that spells
-        it alike: the key is a copy of the text (`msgspec.Raw` holds the buffer, which
-        cannot be cut while it is held). A list of ids a resource's kind does not name
-        (`_shared_values`) is decoded for it alone."""
-        decode, shared = self._decoders.resource, self._shared
+        Tags, left as their text by the decoding (`_decoders`), are decoded once for each
+        different text, and that value held for every resource that spells it alike: the
+        key is a copy of the text, as `msgspec.Raw` holds the buffer (which cannot be cut
+        while it is held)."""
+        decode, decode_tags, shared = self._resource, self._tags, self._shared
         offsets, lengths = (places.offsets, places.lengths) if places is not None else ((), ())
         kept, cut = len(buffer), 0  # the bytes the buffer holds memory for, and cut from it
         whole = raw = memoryview(buffer)
         strings: dict[str, str] = {}
-        share = strings.setdefault
-        # The values left as text decoded, by their text: the tags, and per list of ids.
-        decode_tags, tag_sets = self._decoders.tags, dict[bytes, Any]()
-        tags_held = tag_sets.get
-        lists = tuple((name, read, dict[bytes, Any]()) for name, read in self._decoders.lists)
-        checked, text = True, None
+        tag_sets: dict[bytes, dict[str, str] | None] = {}
+        id_lists: dict[tuple[str | None, ...], list[str | None]] = {}
+        share, tags_held, share_list = strings.setdefault, tag_sets.get, id_lists.get
+        checked, tags = True, None
         for index in range(len(resources)):
             if places is None:
                 raw = resources[index]
             else:
                 start = offsets[index] - cut
                 if start > kept // 2:  # cut: what is left is less than half
-                    text = None  # a view of the bytes, as `raw` and `whole`
+                    tags = None  # a view of the bytes, as `raw` and `whole`
                     raw.release()
                     whole.release()
                     del buffer[:start]
@@ -251,50 +240,46 @@ class _Reader:
             zone = resource.get("zone")
             if zone is not None:
                 resource["zone"] = share(zone, zone)
-            text = resource.get("tags")
-            if text is not None:  # empty ones too: most snapshots have no tags
-                key = bytes(text)
-                value = tags_held(key, text)
-                if value is text:
-                    value = tag_sets[key] = decode_tags(key)
-                resource["tags"] = value
-            ids, records = shared[resource["kind"]]
-            for name, decode_list, id_lists in lists:
-                text = resource.get(name)
-                if text is None:
-                    continue
-                key = bytes(text)
-                if name not in ids:
-                    resource[name] = decode_list(key)
-                    continue
-                value = id_lists.get(key, text)
-                if value is text:
+            tags = resource.get("tags")
+            if tags is not None:  # empty ones too: most snapshots have no tags
+                text = bytes(tags)
+                held = tags_held(text, tags)
+                if held is tags:
+                    held = tag_sets[text] = decode_tags(text)
+                resource["tags"] = held
+            lists, records = shared[resource["kind"]]
+            for name in lists:
+                value = resource.get(name)
+                if type(value) is list:
                     # The list itself held once: checked by the decoder, it holds strings
                     # and nulls alone, which nothing converts or marks in place (thousands
                     # of instances name the same one security group: 18 MB of lists of one
                     # at 100,000 instances).
-                    value = id_lists[key] = decode_list(key)
-                    if type(value) is list:
-                        for at, item in enumerate(value):
-                            if type(item) is str:
-                                value[at] = share(item, item)
-                resource[name] = value
+                    key = tuple(value)
+                    same = share_list(key)
+                    if same is not None:
+                        resource[name] = same
+                        continue
+                    for at, item in enumerate(value):
+                        if type(item) is str:
+                            value[at] = share(item, item)
+                    id_lists[tuple(value)] = value  # keyed by the strings held once
             for name in records:
-                value = resource.get(name)
-                if type(value) is dict:
-                    for field, string in value.items():
+                record = resource.get(name)
+                if type(record) is dict:
+                    for field, string in record.items():
                         if type(string) is str:
-                            value[field] = share(string, string)
-                elif type(value) is list:
-                    for record in value:
-                        if type(record) is dict:
-                            for field, string in record.items():
+                            record[field] = share(string, string)
+                elif type(record) is list:  # of records, or of anything the store refuses
+                    for entry in record:
+                        if type(entry) is dict:
+                            for field, string in entry.items():
                                 if type(string) is str:
-                                    record[field] = share(string, string)
+                                    entry[field] = share(string, string)
             if checked and "source" in resource and resource["source"] is not None:
                 checked = False
             resources[index] = resource
-        text = None
+        tags = None
         self.checked = checked
         if places is not None:
             raw.release()
