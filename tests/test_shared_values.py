@@ -15,6 +15,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import orjson
 import pytest
 from differential import outcome_key
@@ -349,3 +350,97 @@ def test_edges_to_names_unique_per_region_are_the_edges_made(
     assert any(len(e[4]) == 1 for e in made)
     assert 0 < held < len(made)
     assert held_too == made
+
+
+def _kept(path: Path) -> list[dict[str, Any]]:
+    """The file's resources with the fields the rules read, as orjson reads them."""
+    kept = ENVELOPE.union(*attributes_read(_policies().plan).values())
+    whole = orjson.loads(path.read_bytes())["resources"]
+    return [{k: v for k, v in r.items() if k in kept} for r in whole]
+
+
+def test_the_decoder_of_the_locations_decodes_each_resource_as_the_general_one() -> None:
+    """The decoder whose regions and zones are the snapshot's `locations` gives every
+    resource it takes as the general decoder gives it, each region and zone one string;
+    one in a region or zone elsewhere it does not take."""
+    plan = _policies().plan
+    reads = attributes_read(plan)
+    names = ENVELOPE.union(*reads.values())
+    typed = projection._checked_types(plan.model, names)
+    decoders = projection._decoders(frozenset(names), frozenset(reads), frozenset(typed.items()))
+    doc = _account()
+    places = projection._places_of(doc["locations"])
+    assert places is not None and decoders.located is not None
+    located = decoders.located(places)
+    texts = [orjson.dumps(r) for r in doc["resources"]]
+    decoded = [located(text) for text in texts]
+    assert decoded == [decoders.resource(text) for text in texts]
+    for name in ("region", "zone"):
+        values = [r[name] for r in decoded if r.get(name) is not None]
+        assert len(values) > 8 and len(set(map(id, values))) == len(set(values))
+    for odd in ({"region": "cn-elsewhere"}, {"zone": "cn-elsewhere-a"}, {"region": 5}):
+        with pytest.raises(msgspec.ValidationError):
+            located(orjson.dumps({**doc["resources"][0], **odd}))
+
+
+def _located_otherwise(where: str, odd: dict[str, Any]) -> dict[str, Any]:
+    """The generated account with one resource (first, in the middle or last) in a place
+    its `locations` does not name, or with `locations` of another shape."""
+    doc = copy.deepcopy(_account())
+    resources = doc["resources"]
+    if "locations" in odd:
+        doc["locations"] = odd["locations"]
+        return doc
+    index = {"first": 0, "middle": len(resources) // 2, "last": len(resources) - 1}[where]
+    resources[index] = {**resources[index], **odd}
+    return doc
+
+
+_ELSEWHERE: list[dict[str, Any]] = [
+    {"region": "cn-elsewhere"},
+    {"zone": "cn-elsewhere-a"},
+    {"zone": "cn-shanghai-e", "region": "cn-hangzhou"},  # a zone of another region
+    {"region": None, "zone": None},
+    {"region": 5},  # the usual reading words it
+    {"locations": {}},
+    {"locations": {"cn-hangzhou": ["cn-hangzhou-h", 7]}},
+    {"locations": ["cn-hangzhou"]},
+    {"locations": None},
+]
+
+
+@pytest.mark.parametrize("where", ["first", "middle", "last"])
+@pytest.mark.parametrize("odd", _ELSEWHERE, ids=[json.dumps(o) for o in _ELSEWHERE])
+def test_a_place_the_locations_do_not_name_is_read_as_ever(
+    where: str, odd: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _write(tmp_path, _located_otherwise(where, odd))
+    whole = _outcomes(path, False, monkeypatch)
+    assert whole and _outcomes(path, True, monkeypatch) == whole
+    plan = _policies().plan
+    found = projection.read(path, str(path), attributes_read(plan), plan.model)
+    if odd.get("region") == 5:
+        assert found is None  # not taken: the usual reading words it
+        return
+    assert found is not None and found.document["resources"] == _kept(path)
+
+
+@pytest.mark.parametrize(
+    "tags",
+    ['{"owner":"a"}', '{ "owner" : "a" }', '{"owner":"\\u0061"}', "{}", "null", "{ }"],
+)
+def test_tags_spelt_alike_or_not_are_each_the_tags_written(
+    tags: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Tags are decoded once per different text: every spelling of a tag set, and the
+    same set spelt differently, is the value the file holds there."""
+    monkeypatch.setattr(snapshot, "LARGE", 0)
+    text = json.dumps(_account())
+    marker = '"tags": '
+    spelt = text.replace(marker, marker + tags + ', "_": ', 7)  # some resources respelt
+    path = tmp_path / "s.json"
+    path.write_text(spelt, encoding="utf-8")
+    plan = _policies().plan
+    found = projection.read(path, str(path), attributes_read(plan), plan.model)
+    assert found is not None and found.document["resources"] == _kept(path)
+    assert _outcomes(path, True, monkeypatch) == _outcomes(path, False, monkeypatch)
