@@ -23,7 +23,13 @@ from differential import outcome_key
 
 from policyengine.core.errors import InputError
 from policyengine.core.files import FileText
-from policyengine.core.positions import FilePositions, Positions, ResourcePlaces, places_from
+from policyengine.core.positions import (
+    FilePositions,
+    Positions,
+    ResourcePlaces,
+    number_code,
+    places_from,
+)
 from policyengine.core.source import Source
 from policyengine.frontend.loader import Loaded, bundled_policies, load
 from policyengine.inputs import importers, projection, snapshot
@@ -310,6 +316,15 @@ def places_of(buffer: bytes) -> ResourcePlaces | None:
 def test_places_are_where_the_text_puts_each_resource(text: str, tmp_path: Path) -> None:
     places = places_of(text.encode("utf-8"))
     assert places is not None
+    # Told whether the bytes are ASCII, and given lengths of the type of its offsets, as
+    # the projected reading gives them: the same places.
+    buffer = text.encode("utf-8")
+    raws = msgspec.json.decode(buffer, type=_Resources).resources
+    lengths = array(number_code(buffer), map(len, raws))
+    told = places_from(buffer, bytes(raws[0]), lengths, buffer.isascii())
+    assert told is not None
+    fields = ("offsets", "lengths", "lines", "columns")
+    assert [getattr(told, f) for f in fields] == [getattr(places, f) for f in fields]
     whole = Positions(Source("s.json", text))
     count = len(json.loads(text)["resources"])
     assert len(places.offsets) == count

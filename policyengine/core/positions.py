@@ -241,22 +241,23 @@ _COMMA, _SPACES = ord(","), frozenset(b" \t\r\n")
 
 
 def places_from(
-    buffer: bytes | bytearray, first: bytes, lengths: array[int]
+    buffer: bytes | bytearray, first: bytes, lengths: array[int], is_ascii: bool | None = None
 ) -> ResourcePlaces | None:
     """The places of the resources of a snapshot file's bytes (valid JSON, as decoded),
     found as `_raw_starts` finds them in a text, from what the decoding of the resources
-    found already: the text of the first (`msgspec.Raw`) and the length of each. None
-    where the text is not laid out as that finding expects (then the text is read again
-    whole when a line is asked for)."""
+    found already: the text of the first (`msgspec.Raw`) and the length of each (best in
+    numbers of `number_code`, not converted). None where the text is not laid out as
+    that finding expects (then the text is read again whole when a line is asked for).
+    `is_ascii`: whether the bytes are ASCII, when the caller looked already."""
     at = buffer.find(first)
     if at < 0 or not _OPENING_BYTES.search(buffer, 0, at):
         return None
-    code = _code(buffer)
+    code = number_code(buffer)
     if lengths.typecode != code:
         lengths = array(code, lengths)
     offsets = _compact(at, lengths, buffer)
     if offsets is not None:
-        return _lines(buffer, offsets, lengths)
+        return _lines(buffer, offsets, lengths, is_ascii)
     offsets = array(code)
     last, size = len(lengths) - 1, len(buffer)
     match = _BETWEEN_BYTES.match
@@ -274,7 +275,7 @@ def places_from(
             return None
     if buffer[at : at + 1] != b"]":
         return None
-    return _lines(buffer, offsets, lengths)
+    return _lines(buffer, offsets, lengths, is_ascii)
 
 
 def _compact(first: int, lengths: array[int], buffer: bytes | bytearray) -> array[int] | None:
@@ -288,23 +289,30 @@ def _compact(first: int, lengths: array[int], buffer: bytes | bytearray) -> arra
     return array(lengths.typecode, accumulate(map((1).__add__, lengths[:-1]), initial=first))
 
 
-def _code(buffer: bytes | bytearray) -> str:
+def number_code(buffer: bytes | bytearray) -> str:
     """The type of the numbers of places in `buffer`: four bytes each where every offset
     fits (a file under 4 GB), half the memory of eight (7 MB at 100,000 instances)."""
     return "I" if len(buffer) < 1 << 32 else "q"
 
 
-def _lines(buffer: bytes | bytearray, offsets: array[int], lengths: array[int]) -> ResourcePlaces:
+def _lines(
+    buffer: bytes | bytearray,
+    offsets: array[int],
+    lengths: array[int],
+    is_ascii: bool | None = None,
+) -> ResourcePlaces:
     """The places of resources at `offsets`: their lines and columns (in characters)."""
     code = offsets.typecode
+    if is_ascii is None:
+        is_ascii = buffer.isascii()
     # Whether a newline is found by `memchr` (`in`): counted, they took twenty times as
     # long (0.1 s of a 177 MB file on one line).
     newlines = b"\n" in buffer
-    if not newlines and buffer.isascii():  # one line: the column is the offset
+    if not newlines and is_ascii:  # one line: the column is the offset
         lines = array(code, [1]) * len(offsets)
         return ResourcePlaces(offsets, lengths, lines, array(code, map((1).__add__, offsets)))
     lines, columns = array(code), array(code)
-    ascii_only = buffer.isascii()
+    ascii_only = is_ascii
     line, line_start, previous, column = 1, 0, 0, 1
     for offset in offsets:
         if newlines:

@@ -61,7 +61,8 @@ def read(
             return None  # changed while it was read: the usual reading takes it as it is
     except (OSError, files.Refused, files.TooLarge):
         return None
-    if not buffer.isascii():
+    is_ascii = buffer.isascii()
+    if not is_ascii:
         try:  # UTF-8, as the usual reading requires, checked without keeping a copy
             buffer.decode("utf-8")
         except UnicodeDecodeError:
@@ -72,7 +73,7 @@ def read(
     shared = _shared_values(m, names, frozenset(typed))
     may_spell = _may_spell(buffer)  # before the decoding, which may shrink the buffer
     with collector.paused():  # many objects and no cycles, as any snapshot's values
-        read_each = _Reader(decoders, shared)
+        read_each = _Reader(decoders, shared, is_ascii)
         found = snapshot._decode_within(buffer, limits.current().json_depth, read_each)
         del buffer
         if found is snapshot._UNDECIDED or not found.resources:
@@ -208,7 +209,9 @@ class _Reader:
         self,
         decoders: _Decoders,
         shared: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]],
+        is_ascii: bool | None = None,  # whether the buffer is ASCII, if known
     ) -> None:
+        self._is_ascii = is_ascii
         self._document, self._resource, self._tags = (
             decoders.document,
             decoders.resource,
@@ -226,8 +229,9 @@ class _Reader:
         resources: list[Any] = found.resources
         if not resources:
             return found
-        lengths = array("q", map(len, resources))
-        places = self.places = positions.places_from(buffer, bytes(resources[0]), lengths)
+        lengths = array(positions.number_code(buffer), map(len, resources))
+        first = bytes(resources[0])
+        places = self.places = positions.places_from(buffer, first, lengths, self._is_ascii)
         if places is not None:
             # Decoded from the file's bytes where `places` says, with the buffer cut
             # behind them as it halves: the views of the bytes (`msgspec.Raw`) go first,
