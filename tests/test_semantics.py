@@ -8,6 +8,8 @@ import itertools
 from collections.abc import Callable
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from policyengine.core import semantics
 from policyengine.core.semantics import Op, Presence, Quantifier
@@ -133,3 +135,33 @@ def test_containment() -> None:
 
 def test_severity_ranks_in_declaration_order() -> None:
     assert [s.rank for s in semantics.Severity] == [1, 2, 3, 4]
+
+
+# Characters where the tests of an id's tail may part: ASCII letters of either case and
+# digits, a separator, a newline, letters and digits outside ASCII (`ǅ` is titlecase,
+# `١` an Arabic-Indic digit, `ß` lowercase with no uppercase in one character).
+_ID_CHARS = "abz09AZ-_ \n\r\t.ǅ١ßéİ"
+
+
+@settings(max_examples=2000)
+@given(
+    st.sampled_from(["i-", "d-", "eni-", "", "-", "a.b"]),
+    st.text(alphabet=_ID_CHARS, max_size=6),
+    st.text(alphabet=_ID_CHARS, max_size=8),
+    st.sampled_from([None, 0, -1, 1, 3, 8, 20]),
+)
+def test_the_id_format_pattern_holds_of_the_ids_the_format_test_admits(
+    prefix: str, head: str, tail: str, length: int | None
+) -> None:
+    """`id_format_pattern`'s `fullmatch` (many ids tested in C) agrees with
+    `id_has_format` on ids with and without the prefix, of every length near the format's;
+    a length below one has no pattern."""
+    pattern = semantics.id_format_pattern(prefix, length)
+    if length is not None and length < 1:
+        assert pattern is None
+        return
+    assert pattern is not None
+    for key in (prefix + tail, head + tail, prefix + tail.lower(), prefix + "a" * (length or 3)):
+        assert (pattern.fullmatch(key) is not None) is semantics.id_has_format(
+            key, prefix, length
+        ), key

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import enum
 import operator
+import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, assert_never
 
@@ -276,6 +277,18 @@ def id_has_format(key: str, prefix: str, length: int | None) -> bool:
         and tail.isalnum()
         and tail == tail.lower()
         and (length is None or len(tail) == length)
+    )
+
+
+def id_format_pattern(prefix: str, length: int | None) -> re.Pattern[str] | None:
+    """`id_has_format` as a pattern whose `fullmatch` holds of the same ids, for testing
+    many ids in C: lowercase ASCII letters and digits are what `isascii`, `isalnum` and
+    equality with `lower` leave. None for a length below one, which no id has (an empty
+    tail is not alphanumeric) and the pattern would allow."""
+    if length is not None and length < 1:
+        return None
+    return re.compile(
+        re.escape(prefix) + ("[a-z0-9]+" if length is None else f"[a-z0-9]{{{length}}}")
     )
 
 
