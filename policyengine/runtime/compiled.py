@@ -18,13 +18,15 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
+from itertools import compress
+from operator import attrgetter, not_
 from typing import Any, Final
 
 from policyengine.core import limits, model, plan, semantics
 from policyengine.core.builtins import BUILTINS, Undecided
 from policyengine.core.recent import Recent
 from policyengine.core.semantics import Quantifier
-from policyengine.inputs.resources import Resource
+from policyengine.inputs.resources import Edge, Resource
 from policyengine.inputs.store import Store
 from policyengine.runtime.evaluator import Evaluator
 from policyengine.runtime.outcomes import ABSENT, MISSING, PARENT, Missing, Result, Status
@@ -970,6 +972,25 @@ def _id_format_batch(compiled: CompiledRule, store: Store, kind: str, tally: Tal
     (when_true, true_reason), (when_false, false_reason) = decided_by(rule)
     counted = (Status.PASS, Status.SKIPPED)
     true_counted, false_counted = when_true in counted, when_false in counted
+    pattern = semantics.id_format_pattern(prefix, length)
+    if pattern is not None and true_counted:
+        fullmatch = pattern.fullmatch
+
+        def id_patterns(subjects: Sequence[Resource], out: list[Result]) -> None:
+            # Every id tested in C (a pattern's `fullmatch` mapped over the keys): the
+            # positions of those without the format, most often none or a few.
+            keys = list(map(_KEY, subjects))
+            broken = list(compress(range(len(keys)), map(not_, map(fullmatch, keys))))
+            if len(keys) > len(broken):
+                tally[when_true] += len(keys) - len(broken)
+            if false_counted:
+                if broken:
+                    tally[when_false] += len(broken)
+                return
+            for at in broken:
+                out.append(Result(rule, subjects[at], when_false, false_reason))
+
+        return id_patterns
 
     def id_formats(subjects: Sequence[Resource], out: list[Result]) -> None:
         held = broken = 0
@@ -994,42 +1015,184 @@ def _id_format_batch(compiled: CompiledRule, store: Store, kind: str, tally: Tal
 def _same_location_batch(
     compiled: CompiledRule, store: Store, tally: Tally, one: Runner
 ) -> Batch | None:
-    """`disk attach requires same zone` and its like over its sources: a source with one
-    edge, to one target, both ends in the same place, passes in the loop; any other
-    source (none or several edges or targets, a gap, another place, a place unknown) is
-    run by `one`. None for any other rule."""
+    """`disk attach requires same zone` and its like over its sources, with a `where`
+    or `unless` about the target alone (`unless image.visibility == "public"`) decided
+    once per target: a source without a gap whose one edge's candidates are decided
+    here is counted in the loop when its best outcome is a pass or a skip. Any other
+    source (none or several edges, a dangling edge, a place unknown, a public target
+    listed in no region of the source's, a condition undecided, an outcome kept) is run
+    by `one`, from the start. None for any other rule."""
     rule = compiled.rule
     op = rule.condition
     if (
         rule.edge is None
-        or rule.mode != "require"
         or not isinstance(op, plan.SameLocationOp)
         or (op.left, op.right) != (0, 1)
-        or compiled.where is not None
-        or compiled.unless is not None
         or rule.lets
         or rule.per_region
     ):
         return None
+    where, unless = compiled.where, compiled.unless
+    screened = where is not None or unless is not None
+    if screened and (
+        compiled.budget.used  # the steps of a pair count `where`, `unless` and condition
+        or not all(_of_target(c) for c in (rule.where, rule.unless) if c is not None)
+    ):
+        return None
     edges_from, incomplete_at = store.edge_index(rule.edge)
     only_target = edges_from.only_target  # one edge of one target, without making it
-    scope, passed = op.scope, Status.PASS
+    scope = op.scope
+    public_applies = scope == "region"  # as `runner` tests: a public target may be unlisted
+    (when_true, _), (when_false, _) = decided_by(rule)
+    passed, skipped = Status.PASS, Status.SKIPPED
+    slots = rule.slots
+    screens: dict[Resource, object] = {}  # target -> what its `where` and `unless` settle
+
+    def screen(target: Resource) -> object:
+        """What the target's `where` and `unless` settle, in the driver's order: skipped,
+        or `UNSCREENED` for the condition to decide; None where either is undecided."""
+        env: Env = [None] * slots
+        env[1] = target
+        found: object = _UNSCREENED
+        if where is not None:
+            t = where(env, store)
+            if t is not True and t is not False:
+                found = None
+            elif not t:
+                found = skipped  # not applicable
+        if found is _UNSCREENED and unless is not None:
+            t = unless(env, store)
+            if t is not True and t is not False:
+                found = None
+            elif t:
+                found = skipped  # exempt
+        screens[target] = found
+        return found
 
     def same_places(subjects: Sequence[Resource], out: list[Result]) -> None:
-        held = 0
+        held = exempt = 0
         for resource in subjects:
             index = resource.index
+            place = getattr(resource, scope)
             target = only_target(index)
-            if target is not None and index not in incomplete_at:
-                place = getattr(resource, scope)
-                if place is not None and place == getattr(target, scope):
-                    held += 1
+            if target is not None and place is not None and index not in incomplete_at:
+                # The commonest: one edge, one target, decided here.
+                found = screens.get(target, _NOT_SEEN) if screened else _UNSCREENED
+                if found is _NOT_SEEN:
+                    found = screen(target)
+                if found is _UNSCREENED:
+                    if public_applies and target.region != place:
+                        one(resource, out)  # perhaps a public one, listed elsewhere
+                        continue
+                    there = getattr(target, scope)
+                    if (
+                        there is not None
+                        and (when_true if place == there else when_false) is passed
+                    ):
+                        held += 1
+                        continue
+                elif found is skipped:
+                    if public_applies and target.region != place:
+                        one(resource, out)
+                        continue
+                    exempt += 1
                     continue
-            one(resource, out)
+                one(resource, out)
+                continue
+            # Several candidates of one edge (a name unique per region), or anything else.
+            edges = None if place is None else edges_from.get(index)
+            if not isinstance(edges, Edge) or index in incomplete_at or not edges.targets:
+                one(resource, out)
+                continue
+            targets = edges.targets
+            if public_applies and all(t.region != place for t in targets):
+                one(resource, out)  # perhaps a public one, listed elsewhere
+                continue
+            best = _decided_best(
+                targets, place, scope, screened, screens, screen, when_true, when_false
+            )
+            if best is passed:
+                held += 1
+            elif best is skipped:
+                exempt += 1
+            else:
+                one(resource, out)
         if held:
             tally[passed] += held
+        if exempt:
+            tally[skipped] += exempt
 
     return same_places
+
+
+# `_same_location_batch`'s marks: a target whose `where` and `unless` leave the outcome
+# to the condition; a target not screened yet.
+_UNSCREENED: Final = object()
+_NOT_SEEN: Final = object()
+
+
+def _decided_best(
+    targets: Sequence[Resource],
+    place: object,
+    scope: str,
+    screened: bool,
+    screens: dict[Resource, object],
+    screen: Callable[[Resource], object],
+    when_true: Status,
+    when_false: Status,
+) -> Status | None:
+    """The best outcome (`rules.rank`) of an edge's candidate targets, from a source in
+    `place`: a pass counts first, then a skip, then a fail. None where a candidate is
+    undecided (its `where` or `unless`, or its place unknown): the runner of one source
+    decides that edge in order and words what it could not decide."""
+    best: Status | None = None
+    for target in targets:
+        found = screens.get(target, _NOT_SEEN) if screened else _UNSCREENED
+        if found is _NOT_SEEN:
+            found = screen(target)
+        if found is None:
+            return None
+        if found is _UNSCREENED:
+            there = getattr(target, scope)
+            if there is None:
+                return None
+            found = when_true if there == place else when_false
+        if found is Status.PASS:
+            return found
+        if best is None or found is Status.SKIPPED:
+            best = found  # type: ignore[assignment]
+    return best
+
+
+# Ops of a `where` or `unless` whose truth may be found once per target: read from the
+# target (slot 1) or constant, no step counted, no other resource reached.
+_TARGET_OPS: Final = (
+    plan.Const,
+    plan.CallOp,
+    plan.CompareOp,
+    plan.MemberOp,
+    plan.MatchOp,
+    plan.PresenceOp,
+    plan.TruthyOp,
+    plan.AllOp,
+    plan.AnyOp,
+    plan.NotOp,
+    plan.RangeOp,
+)
+
+
+def _of_target(cond: plan.Cond) -> bool:
+    """Whether a condition's truth depends on an edge's target alone."""
+    for node in plan.walk(cond):
+        if isinstance(node, plan.Read):
+            if node.slot != 1 or node.plural or any(s.op == "var" for s in node.steps):
+                return False
+        elif not isinstance(node, _TARGET_OPS):
+            return False
+    return True
+
+
+_KEY: Final = attrgetter("key")
 
 
 def _plain_id_format(compiled: CompiledRule, store: Store) -> bool:
