@@ -165,3 +165,51 @@ def test_the_id_format_pattern_holds_of_the_ids_the_format_test_admits(
         assert (pattern.fullmatch(key) is not None) is semantics.id_has_format(
             key, prefix, length
         ), key
+
+
+_VALID_TAILS = st.text(alphabet="abcxyz0189", min_size=1, max_size=4)
+
+
+@settings(max_examples=1000)
+@given(
+    st.sampled_from(["i-", "d-", "m-", "eni-", "", "9", "é-", "\n"]),
+    st.sampled_from([None, 0, 1, 2, 4]),
+    st.lists(
+        st.one_of(
+            _VALID_TAILS.map(lambda tail: ("valid", tail)),
+            _VALID_TAILS.map(lambda tail: ("longer", tail)),
+            _VALID_TAILS.map(lambda tail: ("shorter", tail)),
+            st.text(alphabet=_ID_CHARS, max_size=6).map(lambda key: ("any", key)),
+            st.tuples(st.integers(0, 8), st.sampled_from(_ID_CHARS)).map(
+                lambda at: ("one changed", f"{at[0]}{at[1]}")
+            ),
+        ),
+        max_size=6,
+    ),
+)
+def test_all_have_id_format_holds_where_each_id_has_it(
+    prefix: str, length: int | None, drawn: list[tuple[str, str]]
+) -> None:
+    """`all_have_id_format` (the ids told at once) holds exactly where each key has the
+    format, for an ASCII prefix without a newline and a length; otherwise it may only
+    decline. Keys of the
+    format's width, mostly well formed, some with one character changed, in the prefix or
+    the tail, some a character longer or shorter (a newline in a key lines the rest up)."""
+    width = len(prefix) + (length or 0)
+    keys = []
+    for how, text in drawn:
+        if how in ("valid", "longer", "shorter"):  # of the format, or a character off
+            size = (length or len(text)) + {"valid": 0, "longer": 1, "shorter": -1}[how]
+            keys.append(prefix + (text * (width + 1))[:size])
+        elif how == "one changed":  # of the format but for one character, prefix or tail
+            at, char = int(text[:-1]), text[-1]
+            key = prefix + "a" * (length or 1)
+            keys.append(key[:at] + char + key[at + 1 :])
+        else:  # anything, often of the width, so that the offsets line up
+            keys.append((prefix + text + "a" * width)[:width] if len(text) % 2 else text)
+    each = bool(keys) and all(semantics.id_has_format(k, prefix, length) for k in keys)
+    told = semantics.all_have_id_format(keys, prefix, length)
+    if told:
+        assert each
+    if prefix.isascii() and "\n" not in prefix and length is not None and length >= 1:
+        assert told is each

@@ -17,15 +17,12 @@ from __future__ import annotations
 import enum
 import operator
 import re
-from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, assert_never
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, Final, TypeVar, assert_never
 
 # A module import, not names from it: the model's guards use `compare`, so the two
 # modules import each other and each reads the other's names only when called.
 from policyengine.core import model
-
-if TYPE_CHECKING:
-    import re
 
 U = TypeVar("U")  # what an evaluator uses for "undecided"
 A = TypeVar("A")
@@ -290,6 +287,33 @@ def id_format_pattern(prefix: str, length: int | None) -> re.Pattern[str] | None
     return re.compile(
         re.escape(prefix) + ("[a-z0-9]+" if length is None else f"[a-z0-9]{{{length}}}")
     )
+
+
+_ID_TAIL: Final = b"abcdefghijklmnopqrstuvwxyz0123456789"
+
+
+def all_have_id_format(keys: Sequence[str], prefix: str, length: int | None) -> bool:
+    """Whether every key has the format (`id_has_format`), told from the keys joined by
+    newlines in a few operations in C, where the format has a length and an ASCII prefix;
+    False where any lacks it, and where it cannot be told so (no length, a prefix beyond
+    ASCII, no keys): test each key then."""
+    if length is None or length < 1 or not keys or not prefix.isascii() or "\n" in prefix:
+        return False
+    width, n = len(prefix) + length, len(keys)
+    joined = "\n".join(keys)
+    # A newline at each offset where a key `width` long would end, the last key as long:
+    # with no other newline (the deletion below counts them), every key is `width` long.
+    if len(joined) != n * (width + 1) - 1 or joined[width :: width + 1] != "\n" * (n - 1):
+        return False
+    if not joined.isascii():
+        return False
+    # Then each prefix is at the same offsets of every key.
+    if any(joined[i :: width + 1] != c * n for i, c in enumerate(prefix)):
+        return False
+    # And every key holds no newline and every tail is lowercase letters and digits iff
+    # deleting those leaves only what each prefix leaves, and the newlines between keys.
+    left = joined.encode("ascii").translate(None, _ID_TAIL)
+    return left == b"\n".join([prefix.encode("ascii").translate(None, _ID_TAIL)] * n)
 
 
 def oriented(test: Containment, left: Any, right: Any) -> tuple[Any, Any]:
