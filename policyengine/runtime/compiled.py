@@ -15,6 +15,7 @@ common case pays nothing for them.
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -371,6 +372,8 @@ def _count(op: plan.CountOp) -> ValueFn:
 def _call(op: plan.CallOp) -> ValueFn:
     args = tuple(_value(a) for a in op.args)
     impl = BUILTINS[op.function].impl
+    if op.function in _KEPT_CALLS:
+        return _kept_call(args[0], impl)
     if len(args) == 1:
         (only,) = args
 
@@ -398,6 +401,40 @@ def _call(op: plan.CallOp) -> ValueFn:
         return UNDECIDED if isinstance(out, Undecided) else out
 
     return call
+
+
+# Built-ins of one text whose answer a store fixes (a zone's region, from its location
+# table): found once per value and store, not per resource.
+_KEPT_CALLS: Final = frozenset({"region_of"})
+
+
+def _kept_call(only: ValueFn, impl: Callable[[Any, Store], Any]) -> ValueFn:
+    """`_call` of a built-in in `_KEPT_CALLS`: each text's answer kept for the store it
+    was found in (a compiled rule is used again over other stores; a weak reference, so
+    that a rule kept between runs does not keep a store)."""
+    kept: dict[str, Any] = {}
+    held: list[weakref.ref[Store] | None] = [None]  # the store `kept` is of
+
+    def call_kept(env: Env, store: Store) -> Any:
+        v = only(env, store)
+        if type(v) is str:
+            of = held[0]
+            if of is None or of() is not store:
+                kept.clear()
+                held[0] = weakref.ref(store)
+            found = kept.get(v, _NOT_SEEN)
+            if found is _NOT_SEEN:
+                out = impl((v,), store)
+                found = kept[v] = UNDECIDED if isinstance(out, Undecided) else out
+            return found
+        if v is UNDECIDED or v is MISSING:
+            return v  # an absent optional value stays an ordinary absence
+        if isinstance(v, Missing):
+            return UNDECIDED
+        out = impl((v,), store)
+        return UNDECIDED if isinstance(out, Undecided) else out
+
+    return call_kept
 
 
 _VALUES: dict[type, Callable[[Any], ValueFn]] = {
@@ -1050,6 +1087,7 @@ def _same_location_batch(
     passed, skipped = Status.PASS, Status.SKIPPED
     slots = rule.slots
     screens: dict[Resource, object] = {}  # target -> what its `where` and `unless` settle
+    bests: dict[tuple[tuple[Resource, ...], object], object] = {}  # (targets, place) -> best
 
     def screen(target: Resource) -> object:
         """What the target's `where` and `unless` settle, in the driver's order: skipped,
@@ -1107,13 +1145,17 @@ def _same_location_batch(
             if not isinstance(edges, Edge) or index in incomplete_at or not edges.targets:
                 one(resource, out)
                 continue
+            # The best outcome of the same candidates from the same place, found once.
             targets = edges.targets
-            if public_applies and all(t.region != place for t in targets):
-                one(resource, out)  # perhaps a public one, listed elsewhere
-                continue
-            best = _decided_best(
-                targets, place, scope, screened, screens, screen, when_true, when_false
-            )
+            best = bests.get((targets, place), _NOT_SEEN)
+            if best is _NOT_SEEN:
+                if public_applies and all(t.region != place for t in targets):
+                    best = None  # perhaps a public one, listed elsewhere
+                else:
+                    best = _decided_best(
+                        targets, place, scope, screened, screens, screen, when_true, when_false
+                    )
+                bests[targets, place] = best
             if best is passed:
                 held += 1
             elif best is skipped:
