@@ -88,13 +88,7 @@ def _read(op: plan.Read, strict: bool = False) -> ValueFn:
         if strict:
             return lambda env, store: _strictly(env[slot])
         return lambda env, store: env[slot]
-    # What a missing step reads as: an ordinary absence where the model allows it, else
-    # ABSENT for the last step and PARENT for a step under which more was to be read.
-    last = len(op.steps) - 1
-    gone = tuple(
-        MISSING if step.optional else ABSENT if i == last else PARENT
-        for i, step in enumerate(op.steps)
-    )
+    gone = _gone(op)
     if strict:
         gone = tuple(_strictly(g) for g in gone)
     if any(step.op == "index" for step in op.steps):
@@ -111,6 +105,17 @@ def _read(op: plan.Read, strict: bool = False) -> ValueFn:
     # A key bound by a quantifier (`tags[t]`): the key is the element in its slot.
     keys = tuple((step.slot, step.name) for step in op.steps)  # slot -1: a named step
     return _read_bound(slot, keys, gone, carried)
+
+
+def _gone(op: plan.Read) -> tuple[Any, ...]:
+    """What each missing step of a path reads as: an ordinary absence where the model
+    allows it, else ABSENT for the last step and PARENT for a step under which more was
+    to be read."""
+    last = len(op.steps) - 1
+    return tuple(
+        MISSING if step.optional else ABSENT if i == last else PARENT
+        for i, step in enumerate(op.steps)
+    )
 
 
 def _as_is(value: Any) -> Any:
@@ -560,7 +565,6 @@ def _presence(op: plan.PresenceOp) -> CondFn:
     holds, is_empty = semantics.presence_test(op.test), semantics.is_empty
     if op.test is semantics.Presence.SET:
         # `tags[t] is set`, the commonest test: present and not empty, inline.
-        empties = _EMPTIES
 
         def is_set(env: Env, store: Store) -> Any:
             v = value(env, store)
@@ -568,9 +572,7 @@ def _presence(op: plan.PresenceOp) -> CondFn:
                 return UNDECIDED
             if type(v) is str:  # most values: no comparison with a list or a map
                 return (v != "") != negated
-            if isinstance(v, Missing):
-                return negated
-            return (v not in empties) != negated
+            return _set(v, negated)
 
         return is_set
 
@@ -582,6 +584,16 @@ def _presence(op: plan.PresenceOp) -> CondFn:
         return holds(missing, not missing and is_empty(v)) != negated
 
     return presence
+
+
+def _set(v: Any, negated: bool) -> Any:
+    """`is set` (or `is not set`) of a value read as it is, but for a text, which is set
+    when not empty (callers test that inline)."""
+    if v is UNDECIDED or v is PARENT:
+        return UNDECIDED
+    if isinstance(v, Missing):
+        return negated
+    return (v not in _EMPTIES) != negated
 
 
 def _truthy(op: plan.TruthyOp) -> CondFn:
@@ -691,7 +703,77 @@ def _quantifier(op: plan.QuantOp) -> CondFn:
                 undecided = True
         return UNDECIDED if undecided else none_decided
 
-    return quantifier
+    return _keys_set(op, quantifier, budget) or quantifier
+
+
+def _keys_set(op: plan.QuantOp, generic: CondFn, budget: _Budget) -> CondFn | None:
+    """`every t in ["owner", "cost-center"]: tags[t] is set` and its like (a literal list
+    of texts, each a key of one map of a resource, tested with `is set` or `is not set`):
+    the map read once, each key looked up in it, the steps counted once, as the generic
+    quantifier would decide and count them. An element that is not a resource, or a
+    quantifier the step limit may stop, is the generic one's. None for any other."""
+    source, body = op.source, op.body
+    if (
+        not isinstance(source, plan.Const)
+        or type(source.value) is not list
+        or not all(type(item) is str for item in source.value)
+        or op.where is not None
+        or not isinstance(body, plan.PresenceOp)
+        or body.test is not semantics.Presence.SET
+        or not isinstance(body.operand, plan.Read)
+    ):
+        return None
+    read = body.operand
+    steps = read.steps
+    if (
+        read.plural
+        or read.slot == op.slot
+        or len(steps) != 2
+        or steps[0].op != "attr"
+        or steps[0].name in _LOCATED
+        or steps[1].op != "var"
+        or steps[1].slot != op.slot
+        or any(step.api for step in steps)
+    ):
+        return None
+    gone_map, gone_key = _gone(read)  # as `_read` reads the map, then the key
+    items, n, at, name, negated = (
+        tuple(source.value),
+        len(source.value),
+        read.slot,
+        steps[0].name,
+        body.negated,
+    )
+    decided_by = semantics.decider(op.quantifier)
+    settled = semantics.settled(op.quantifier, True)
+    none_decided = semantics.settled(op.quantifier, False)
+
+    def keys_set(env: Env, store: Store) -> Any:
+        start = env[at]
+        if type(start) is not Resource or budget.steps + n > budget.limit:
+            return generic(env, store)
+        found = start.data.get(name)
+        keyed = isinstance(found, dict)
+        undecided = False
+        visited = 0
+        for item in items:
+            visited += 1
+            if keyed:
+                v = found.get(item)  # type: ignore[union-attr]
+                if v is None:
+                    v = gone_key
+            else:
+                v = gone_map if found is None else gone_key
+            t = ((v != "") != negated) if type(v) is str else _set(v, negated)
+            if t is decided_by:
+                budget.steps += visited
+                return settled
+            if t is UNDECIDED:
+                undecided = True
+        budget.steps += n
+        return UNDECIDED if undecided else none_decided
+
+    return keys_set
 
 
 def _define(op: plan.DefineOp) -> CondFn:
