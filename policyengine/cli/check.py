@@ -1,7 +1,5 @@
 """`policyengine check`: policies and models parsed and checked, without a snapshot."""
 
-from __future__ import annotations
-
 import json
 from enum import StrEnum
 from typing import Annotated

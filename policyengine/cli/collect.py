@@ -1,7 +1,5 @@
 """`policyengine collect`: an account's export through the official Alibaba Cloud SDKs."""
 
-from __future__ import annotations
-
 import sys
 from pathlib import Path
 from typing import Annotated

@@ -1,7 +1,5 @@
 """`policyengine docs`: one Markdown page per policy file."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 

@@ -1,7 +1,5 @@
 """`policyengine evaluate`: policies over snapshots, every finding reported."""
 
-from __future__ import annotations
-
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace

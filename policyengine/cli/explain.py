@@ -1,8 +1,6 @@
 """`policyengine explain`: outcomes traced to the policy line and the values read, or,
 without a snapshot, what a rule checks."""
 
-from __future__ import annotations
-
 import json
 from enum import StrEnum
 from typing import Annotated, NoReturn

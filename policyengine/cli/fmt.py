@@ -1,7 +1,5 @@
 """`policyengine fmt`: policies and models rewritten in the one canonical layout."""
 
-from __future__ import annotations
-
 import difflib
 from pathlib import Path
 from typing import Annotated

@@ -1,7 +1,5 @@
 """`policyengine lsp`: the language server, for an editor to start."""
 
-from __future__ import annotations
-
 from policyengine.cli.app import app
 
 

@@ -1,7 +1,5 @@
 """`policyengine rules`: every loaded rule, or the ones a selection keeps."""
 
-from __future__ import annotations
-
 import json
 from dataclasses import replace
 from typing import Annotated

@@ -1,7 +1,5 @@
 """`policyengine schema` (also `policyengine snapshot schema`): the snapshot's JSON Schema."""
 
-from __future__ import annotations
-
 import json
 
 import typer

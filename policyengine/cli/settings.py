@@ -2,8 +2,6 @@
 (an option given on the command line wins), and `policyengine config`, which shows the
 effective values and where each came from."""
 
-from __future__ import annotations
-
 import json
 from collections.abc import Mapping
 from pathlib import Path

@@ -1,7 +1,5 @@
 """`policyengine snapshot convert|stats`: inputs as the normalized snapshot, and counts."""
 
-from __future__ import annotations
-
 import json
 from collections.abc import Sequence
 from dataclasses import asdict

@@ -1,7 +1,5 @@
 """`policyengine test`: policy unit tests, cases and their expected outcomes."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

@@ -1,7 +1,5 @@
 """`policyengine waivers check`: waivers files, their form and their dates."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 
