@@ -17,12 +17,13 @@ Engines, each a fresh process timed from start to exit:
 
 Every engine must name exactly the resources the generator planted a violation on, rule
 by rule, or the script stops with exit 1. End-to-end figures are medians of `--repeat`
-runs; wall and CPU time (user + system) and the peak resident set come from the kernel's
-accounting of that one child (`wait4`). Phases are timed in-process by
-benchmarks/measure.py, in one extra run per engine and size. With `--memory-limit GB`,
-each engine's address space is bounded (RLIMIT_AS), so that a size too large for the
-machine ends that engine's process with a memory error, reported as such, instead of
-drawing the whole machine into swap or the kernel's out-of-memory killer.
+runs, the engines taking turns run after run; wall and CPU time (user + system) and the
+peak resident set come from the kernel's accounting of that one child (`wait4`). Phases
+are timed in-process by benchmarks/measure.py, in one extra run per engine and size.
+With `--memory-limit GB`, each engine's address space is bounded (RLIMIT_AS), so that a
+size too large for the machine ends that engine's process with a memory error, reported
+as such, instead of drawing the whole machine into swap or the kernel's out-of-memory
+killer.
 """
 
 from __future__ import annotations
@@ -243,21 +244,32 @@ def main() -> None:
             snapshot = Path(tmp) / f"account-{n}.json"
             want, counts[n] = generate.write(n, str(snapshot))
             megabytes[n] = snapshot.stat().st_size / 1e6
-            for engine in engines:
-                if engine == "regorus" and n > args.regorus_max:
-                    continue
-                row = rows[n, engine] = Row()
-                try:
-                    for _ in range(args.repeat):
+            measured = [e for e in engines if not (e == "regorus" and n > args.regorus_max)]
+            for engine in measured:
+                rows[n, engine] = Row()
+            # The engines in turn, run after run: a slower spell of the shared machine
+            # falls on each engine alike, not on whichever was being timed.
+            for _ in range(args.repeat):
+                for engine in measured:
+                    row = rows[n, engine]
+                    if row.over_limit:
+                        continue
+                    try:
                         process, found = end_to_end(engine, snapshot, out)
-                        check(engine, n, found, want)
-                        row.runs.append(process)
-                    if args.phases:
+                    except OverLimit:
+                        row.over_limit = True
+                        print(f"  {engine} at N={n:,}: over --memory-limit", file=sys.stderr)
+                        continue
+                    check(engine, n, found, want)
+                    row.runs.append(process)
+            for engine in measured:
+                row = rows[n, engine]
+                if args.phases and not row.over_limit:
+                    try:
                         row.phases = phases(engine, snapshot, out)
-                except OverLimit:
-                    row.over_limit = True
-                    print(f"  {engine} at N={n:,}: over --memory-limit", file=sys.stderr)
-                    continue
+                    except OverLimit:
+                        row.over_limit = True
+                        continue
                 print(f"  measured {engine} at N={n:,}", file=sys.stderr)
             snapshot.unlink()
     report(args.repeat, sizes, engines, rows, megabytes, counts, example, cold)
