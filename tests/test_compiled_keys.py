@@ -22,6 +22,9 @@ from policyengine.inputs.snapshot import parse_snapshot
 from policyengine.inputs.store import Store
 from policyengine.runtime import Status, compile_plan, evaluate
 
+# More examples than the default profile's, as many as the long one's when it runs.
+_EXAMPLES = max(100, settings.default.max_examples)
+
 _POLICY = """use alicloud.ecs
 
 policy t {
@@ -87,7 +90,11 @@ def _store(doc: dict[str, Any]) -> Store | None:
         return None  # an account the loader rejects: nothing to evaluate
 
 
-@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow], max_examples=300)
+@settings(
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    max_examples=_EXAMPLES,
+)
 @given(_accounts())
 def test_keys_of_one_map_are_decided_alike_on_both_paths(doc: dict[str, Any]) -> None:
     store = _store(doc)

@@ -23,6 +23,9 @@ from policyengine.inputs.store import Store
 from policyengine.runtime import compiled as fast
 from policyengine.runtime.outcomes import Status
 
+# More examples than the default profile's, as many as the long one's when it runs.
+_EXAMPLES = max(100, settings.default.max_examples)
+
 _POLICY = """use alicloud.ecs
 
 policy t {
@@ -121,7 +124,11 @@ def _accounts(draw: st.DrawFn) -> dict[str, Any]:
     return {"resources": [resources[i] for i in order]}
 
 
-@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow], max_examples=300)
+@settings(
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    max_examples=_EXAMPLES,
+)
 @given(_accounts())
 def test_sentences_counted_in_one_loop_are_identical_on_both_paths(doc: dict[str, Any]) -> None:
     loaded = _loaded()

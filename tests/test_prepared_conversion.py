@@ -19,6 +19,9 @@ from policyengine.frontend.loader import bundled_policies, load
 from policyengine.inputs import conversion
 from policyengine.inputs.snapshot import Problem, UnknownValue
 
+# More examples than the default profile's, as many as the long one's when it runs.
+_EXAMPLES = max(100, settings.default.max_examples)
+
 # The texts the conversion treats apart: numbers and booleans as the APIs send them,
 # CIDR blocks, port ranges (every port, none for ICMP), times, and spellings of enums.
 _TEXTS = [
@@ -135,7 +138,10 @@ def _typed_values(draw: st.DrawFn) -> tuple[model.Type, Any, Any]:
     return t, draw(_of(t)), parent
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=_EXAMPLES,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(_typed_values())
 def test_the_prepared_conversion_is_convert(typed: tuple[model.Type, Any, Any]) -> None:
     t, value, parent = typed
@@ -147,7 +153,10 @@ def test_the_prepared_conversion_is_convert(typed: tuple[model.Type, Any, Any]) 
     assert _converted(prepared, value, parent) == _converted(general, value, parent)
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=_EXAMPLES,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(_typed_values())
 def test_a_value_said_ready_is_one_convert_keeps(typed: tuple[model.Type, Any, Any]) -> None:
     t, value, _ = typed

@@ -14,6 +14,9 @@ from hypothesis import strategies as st
 from policyengine.core import semantics
 from policyengine.core.semantics import Op, Presence, Quantifier
 
+# More examples than the default profile's, as many as the long one's when it runs.
+_EXAMPLES = max(300, settings.default.max_examples)
+
 VALUES = (-1, 0, 1, 2, "a", "b")
 PAIRS = [(a, b) for a, b in itertools.product(VALUES, VALUES) if type(a) is type(b)]
 
@@ -143,7 +146,7 @@ def test_severity_ranks_in_declaration_order() -> None:
 _ID_CHARS = "abz09AZ-_ \n\r\t.ǅ١ßéİ"
 
 
-@settings(max_examples=2000)
+@settings(max_examples=_EXAMPLES)
 @given(
     st.sampled_from(["i-", "d-", "eni-", "", "-", "a.b"]),
     st.text(alphabet=_ID_CHARS, max_size=6),
@@ -170,7 +173,7 @@ def test_the_id_format_pattern_holds_of_the_ids_the_format_test_admits(
 _VALID_TAILS = st.text(alphabet="abcxyz0189", min_size=1, max_size=4)
 
 
-@settings(max_examples=1000)
+@settings(max_examples=_EXAMPLES)
 @given(
     st.sampled_from(["i-", "d-", "m-", "eni-", "", "9", "é-", "\n"]),
     st.sampled_from([None, 0, 1, 2, 4]),
