@@ -422,24 +422,28 @@ def _kept_call(only: ValueFn, impl: Callable[[Any, Store], Any]) -> ValueFn:
 
     def call_kept(env: Env, store: Store) -> Any:
         v = only(env, store)
-        if type(v) is str:
-            of = held[0]
-            if of is None or of() is not store:
-                kept.clear()
-                held[0] = weakref.ref(store)
-            found = kept.get(v, _NOT_SEEN)
-            if found is _NOT_SEEN:
-                out = impl((v,), store)
-                found = kept[v] = UNDECIDED if isinstance(out, Undecided) else out
-            return found
-        if v is UNDECIDED or v is MISSING:
-            return v  # an absent optional value stays an ordinary absence
-        if isinstance(v, Missing):
-            return UNDECIDED
-        out = impl((v,), store)
-        return UNDECIDED if isinstance(out, Undecided) else out
+        if type(v) is not str:
+            return _applied(impl, v, store)
+        of = held[0]
+        if of is None or of() is not store:
+            kept.clear()
+            held[0] = weakref.ref(store)
+        found = kept.get(v, _NOT_SEEN)
+        if found is _NOT_SEEN:
+            found = kept[v] = _applied(impl, v, store)
+        return found
 
     return call_kept
+
+
+def _applied(impl: Callable[[Any, Store], Any], v: Any, store: Store) -> Any:
+    """A built-in of one argument applied to its value, as `call_one` applies it inline."""
+    if v is UNDECIDED or v is MISSING:
+        return v  # an absent optional value stays an ordinary absence
+    if isinstance(v, Missing):
+        return UNDECIDED
+    out = impl((v,), store)
+    return UNDECIDED if isinstance(out, Undecided) else out
 
 
 _VALUES: dict[type, Callable[[Any], ValueFn]] = {
