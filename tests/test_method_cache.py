@@ -122,3 +122,27 @@ def test_past_its_size_the_cache_keeps_what_the_run_used(
         later.code(text)
     later.write()  # 5 kept would be past 3: only the 3 this run used are written
     assert method_cache._Methods("methods-test.marshal")._read().keys() == set(texts[2:])
+
+
+def test_the_files_of_other_pythons_and_versions_are_pruned(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    folder = tmp_path / "policyengine"
+    folder.mkdir()
+    for age, version in enumerate(["0.0.1", "0.0.2", "0.0.3", "0.0.4"]):
+        old = folder / f"methods-cpython-311-000000000000-{version}.marshal"
+        old.write_bytes(method_cache.marshal.dumps({}))
+        os.utime(old, (1_000_000 + age, 1_000_000 + age))
+    (folder / "ast-kept.pickle").write_bytes(b"")  # another sort of entry: left alone
+    methods = method_cache._Methods(method_cache.file_name())
+    methods.code("def f():\n return 1")
+    methods.write()
+    left = sorted(p.name for p in folder.iterdir())
+    assert method_cache.file_name() in left and "ast-kept.pickle" in left
+    assert [n for n in left if n.startswith("methods-")] == sorted(
+        [
+            method_cache.file_name(),
+            *(f"methods-cpython-311-000000000000-0.0.{v}.marshal" for v in (3, 4)),
+        ]
+    )

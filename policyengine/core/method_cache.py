@@ -10,8 +10,9 @@ text, and the next run executes the kept code instead of compiling the text agai
 `install` puts a lookup in front of the `exec` that `dataclasses` calls (a name of its
 module, looked up when a class is made): same text, same code object, same class. A
 text not yet kept is compiled as before and kept when the process ends. Nothing changes
-where the cache cannot be read or written; a cache written by another Python is another
-file, and one that cannot be decoded is ignored and written again.
+where the cache cannot be read or written; a cache written by another Python or another
+version of policyengine is another file (the latest three are kept), and one that cannot
+be decoded is ignored and written again.
 """
 
 from __future__ import annotations
@@ -25,11 +26,15 @@ import sys
 from types import CodeType
 from typing import Any
 
-from policyengine.core.user_cache import cache_folder, write_atomically
+from policyengine.core.user_cache import cache_folder, prune, write_atomically
+from policyengine.core.version import __version__
 
 # Past this many kept methods, a run keeps only those it used: a process that made the
-# dataclasses of many other libraries does not grow the file for every other run.
-_MOST = 4096
+# dataclasses of many other libraries, or a checkout whose classes changed again and
+# again, does not grow the file that every run reads (a run of `evaluate` uses about a
+# thousand).
+_MOST = 2000
+_FILES_KEPT = 3  # files of other Pythons or other versions of policyengine
 
 
 class _Methods:
@@ -84,13 +89,15 @@ class _Methods:
         except ValueError:
             return  # a constant marshal cannot write: nothing is kept
         write_atomically(folder / self.name, data)
+        prune(folder, "methods-", _FILES_KEPT, 0, ".marshal")
 
 
 def file_name() -> str:
-    """The cache's file for this Python: code objects are valid for the Python that
-    compiled them alone."""
+    """The cache's file for this Python and this version of policyengine: code objects
+    are valid for the Python that compiled them alone, and a version's classes are not
+    the next one's."""
     python = hashlib.sha256(sys.version.encode()).hexdigest()[:12]
-    return f"methods-{sys.implementation.cache_tag}-{python}.marshal"
+    return f"methods-{sys.implementation.cache_tag}-{python}-{__version__}.marshal"
 
 
 def install() -> None:

@@ -42,13 +42,13 @@ def write_atomically(path: Path, data: bytes) -> None:
         partial.unlink(missing_ok=True)
 
 
-def prune(folder: Path, prefix: str, kept: int, slack: int) -> None:
-    """Keeps one sort of entry (the files whose names start with `prefix`) few: past
-    `kept` + `slack`, those used longest ago go, down to `kept`. The slack spares a
-    pruning, which dates every entry, at each entry written."""
+def prune(folder: Path, prefix: str, kept: int, slack: int, suffix: str = ".pickle") -> None:
+    """Keeps one sort of entry (the files whose names start with `prefix` and end with
+    `suffix`) few: past `kept` + `slack`, those used longest ago go, down to `kept`. The
+    slack spares a pruning, which dates every entry, at each entry written."""
     try:
         with os.scandir(folder) as entries:
-            found = [e for e in entries if e.name.startswith(prefix) and e.name.endswith(".pickle")]
+            found = [e for e in entries if e.name.startswith(prefix) and e.name.endswith(suffix)]
     except OSError:
         return
     if len(found) > kept + slack:
