@@ -312,7 +312,6 @@ def _lines(
         lines = array(code, [1]) * len(offsets)
         return ResourcePlaces(offsets, lengths, lines, array(code, map((1).__add__, offsets)))
     lines, columns = array(code), array(code)
-    ascii_only = is_ascii
     line, line_start, previous, column = 1, 0, 0, 1
     for offset in offsets:
         if newlines:
@@ -322,7 +321,7 @@ def _lines(
                 line_start = buffer.rfind(b"\n", previous, offset) + 1
                 column = 1
                 previous = line_start
-        if ascii_only:
+        if is_ascii:
             column = offset - line_start + 1
         else:  # characters, as a text's offsets count them
             column += len(bytes(buffer[previous:offset]).decode("utf-8"))
