@@ -2,8 +2,8 @@
 
 `json.loads` forgets positions, so the text is read once more, when a finding first
 asks for a place in it: where each element of the top-level `resources` array starts
-(msgspec skips each resource in C without building it); the members of a resource
-(`/resources/8/zone`) are found when a finding first points into it.
+(in a large text, msgspec skips each resource in C without building it); the members of a
+resource (`/resources/8/zone`) are found when a finding first points into it.
 """
 
 from __future__ import annotations
@@ -13,10 +13,9 @@ import re
 from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache, cached_property
 from itertools import accumulate
-
-import msgspec
+from typing import Any
 
 from policyengine.core.files import FileText
 from policyengine.core.source import Source
@@ -118,17 +117,19 @@ def locate(source: Source, pointer: str) -> tuple[int, int] | None:
     return source.line_col(i)
 
 
-class _Resources(msgspec.Struct):
-    resources: list[msgspec.Raw] = []
-
-
 _BETWEEN = re.compile(r"[ \t\r\n]*,?[ \t\r\n]*")
 _OPENING = re.compile(r'"resources"[ \t\r\n]*:[ \t\r\n]*\[[ \t\r\n]*\Z')
 
 
+# From this length on, a text's resources are found by msgspec (`_raw_starts`): below it,
+# importing msgspec (about 30 ms) costs more than the scan it saves (about 9 ms a MB).
+_RAW_FROM = 1 << 20
+
+
 def _resource_starts(text: str) -> list[int]:
     """The offset of each element of the top-level `resources` array."""
-    if text.isascii():  # then msgspec's byte offsets are offsets in the text
+    # ASCII: then msgspec's byte offsets are offsets in the text.
+    if len(text) >= _RAW_FROM and text.isascii():
         found = _raw_starts(text)
         if found is not None:
             return found
@@ -139,8 +140,10 @@ def _raw_starts(text: str) -> list[int] | None:
     """The resources' offsets from their lengths, as msgspec finds each resource's text
     without decoding it (a twentieth of the scan below). None where the text is not laid
     out as that finding expects (then the scan below decides)."""
+    import msgspec
+
     try:
-        raws = msgspec.json.decode(text, type=_Resources).resources
+        raws: list[Any] = msgspec.json.decode(text, type=_resources_type()).resources
     except (msgspec.DecodeError, msgspec.ValidationError):
         return None
     if not raws:
@@ -162,6 +165,14 @@ def _raw_starts(text: str) -> list[int] | None:
         if ("," in text[end:at]) != (i < last):
             return None
     return starts if text[at : at + 1] == "]" else None
+
+
+@cache
+def _resources_type() -> type:
+    """A document's `resources` alone, each left as its text (`msgspec.Raw`)."""
+    import msgspec
+
+    return msgspec.defstruct("resources", [("resources", list[msgspec.Raw], [])])
 
 
 def _scanned_starts(text: str) -> list[int]:
