@@ -12,7 +12,6 @@ import json
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache, partial
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -42,8 +41,10 @@ from policyengine.inputs.snapshot import describe_json, pointer_escape, yaml_pro
 @cache
 def bundled_root() -> Path:
     # A wheel carries the packs inside the package; a checkout keeps them at the top.
-    packaged = Path(str(resources.files("policyengine"))) / "policies"
-    checkout = Path(__file__).resolve().parents[2] / "policies"
+    # The package is a folder of files either way (`importlib.resources` would find the
+    # same one, and costs its import and zipfile's).
+    here = Path(__file__).resolve().parents
+    packaged, checkout = here[1] / "policies", here[2] / "policies"
     return packaged if packaged.is_dir() else checkout
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -198,6 +197,8 @@ def _yaml(source: Source, diags: Collector) -> tuple[dict[str, Any], dict[str, S
 
 
 def _toml(source: Source, diags: Collector) -> tuple[dict[str, Any], dict[str, Span]]:
+    import tomllib  # imported when a configuration file is TOML: most runs have none
+
     try:
         data = tomllib.loads(source.text)
     except tomllib.TOMLDecodeError as exc:
