@@ -12,6 +12,7 @@ import typer
 from policyengine.cli import common, console, progress, settings
 from policyengine.cli.app import ExitCode, app
 from policyengine.cli.failure import Output, check_outputs, fail, outputs, plural, write
+from policyengine.cli.leave import finish
 from policyengine.cli.options import (
     Color,
     ColorOpt,
@@ -429,7 +430,7 @@ def run(snapshots: Sequence[Path], options: EvaluateOptions) -> NoReturn:
     except UsageError as exc:
         console.say(f"error: {exc}")
         raise typer.Exit(ExitCode.USAGE) from None
-    raise typer.Exit(result.verdict().exit_code)
+    finish(result.verdict().exit_code)  # the installed command: the process ends here
 
 
 def _compare(snapshots: Sequence[Path], options: EvaluateOptions, reading: Reading) -> NoReturn:

@@ -20,6 +20,7 @@ from policyengine.cli import (  # noqa: F401
     evaluate,
     explain,
     fmt,
+    leave,
     lsp,
     rules,
     schema,
@@ -50,6 +51,7 @@ def main() -> None:
     except limits.LimitError as exc:
         console.say(f"error: {exc}")
         sys.exit(ExitCode.USAGE)
+    leave.own_process()
     try:
         code = for_arguments(sys.argv[1:])(standalone_mode=False)
     except TyperException as exc:  # a usage error found while parsing the command line
