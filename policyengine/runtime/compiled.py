@@ -29,6 +29,7 @@ from policyengine.core.recent import Recent
 from policyengine.core.semantics import Quantifier
 from policyengine.inputs.resources import Edge, Resource
 from policyengine.inputs.store import Store
+from policyengine.runtime.alike import by_values, read_of_subject
 from policyengine.runtime.evaluator import Evaluator
 from policyengine.runtime.outcomes import ABSENT, MISSING, PARENT, Missing, Result, Status
 from policyengine.runtime.rules import (
@@ -1070,7 +1071,24 @@ def _condition_batch(
         if broken:
             tally[when_false] += broken
 
-    return conditions
+    names = read_of_subject(rule.condition)
+    if names is None:
+        return conditions
+
+    def counted_outcome(resource: Resource) -> Status | None:
+        """The outcome of a resource, where it is counted: as `conditions` decides it."""
+        env: Env = [None] * slots
+        env[0] = resource
+        if counts_steps:
+            budget.steps = 0
+        t = condition(env, store)
+        if t is True:
+            return when_true if true_counted else None
+        if t is False:
+            return when_false if false_counted else None
+        return None  # undecided: the interpreter words it, resource by resource
+
+    return by_values(names, conditions, counted_outcome, tally)
 
 
 def _id_format_batch(compiled: CompiledRule, store: Store, kind: str, tally: Tally) -> Batch | None:
