@@ -100,3 +100,27 @@ def test_quantifier_rules_are_identical_on_both_paths(tmp_path_factory: Any, doc
     loaded = _loaded(str(tmp_path_factory.getbasetemp()))
     store = Store(parse_snapshot(json.dumps(doc), "s.json"), loaded.plan.model)
     assert evaluate_both(loaded.plan, store)
+
+
+@given(st.lists(sg_rules, min_size=1, max_size=6), st.integers(2, 12))
+def test_ranges_answered_once_per_value_are_identical_on_both_paths(
+    tmp_path_factory: Any, rules: list[dict[str, Any]], groups: int
+) -> None:
+    """Many groups of the same rules: each port range and CIDR block answered once, then
+    read back, over one store and the next (a compiled rule is used again)."""
+    loaded = _loaded(str(tmp_path_factory.getbasetemp()))
+    doc = {
+        "resources": [
+            {
+                "kind": "security_group",
+                "id": f"sg-bp1{i:017d}",
+                "region": "cn-hangzhou",
+                "tags": {},
+                "rules": rules[i % len(rules) :] + rules[: i % len(rules)],
+            }
+            for i in range(groups)
+        ]
+    }
+    for _ in range(2):
+        store = Store(parse_snapshot(json.dumps(doc), "s.json"), loaded.plan.model)
+        assert evaluate_both(loaded.plan, store)

@@ -635,6 +635,9 @@ def _not(op: plan.NotOp) -> CondFn:
 def _range(op: plan.RangeOp) -> CondFn:
     left, right, test, kind = _operand(op.left), _operand(op.right), op.op, op.kind
     oriented, contains = semantics.oriented, semantics.contains
+    # Texts and whole numbers -> their answer: an account repeats a few port ranges and
+    # CIDR blocks over thousands of rules, and each answer parses both sides again.
+    known: dict[tuple[Any, Any], Any] = {}
 
     def within(env: Env, store: Store) -> Any:
         lv, rv = left(env, store), right(env, store)
@@ -642,10 +645,24 @@ def _range(op: plan.RangeOp) -> CondFn:
             return UNDECIDED
         if lv is MISSING or rv is MISSING:
             return False
+        plain = type(lv) in _PLAIN and type(rv) in _PLAIN  # no bool: True would be 1
+        if plain:
+            found = known.get((lv, rv), _NOT_SEEN)
+            if found is not _NOT_SEEN:
+                return found
         found = contains(kind, *oriented(test, lv, rv))
-        return UNDECIDED if found is None else found
+        found = UNDECIDED if found is None else found
+        if plain:
+            if len(known) >= _RANGES_KEPT:
+                known.clear()  # a rule kept between runs keeps a few values, not every one
+            known[lv, rv] = found
+        return found
 
     return within
+
+
+_PLAIN: Final = (str, int)
+_RANGES_KEPT: Final = 4096
 
 
 class _Budget:
