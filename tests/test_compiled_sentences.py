@@ -2,7 +2,8 @@
 about the target decided once per target, an edge's candidates ranked there) against the
 runner of one source and the plan interpreter, on generated accounts: images listed in
 some regions under one id, public or not, visibility missing, null or of another type,
-sources without a place, several edges of one source."""
+sources without a place, several edges of one source, a source with a gap beside its
+edge."""
 
 from __future__ import annotations
 
@@ -113,7 +114,13 @@ def _accounts(draw: st.DrawFn) -> dict[str, Any]:
         instances.append(instance)
         resources.append(instance)
     for d in range(draw(st.integers(0, 4))):
-        disk: dict[str, Any] = {"kind": "disk", "id": f"d-{d:020d}", "attachments": []}
+        # A record without its instance id: a gap beside the edge `instance_id` makes.
+        attachments = draw(
+            st.sampled_from(
+                [[], [], [{"device": "/dev/xvdb"}], [{"instance_id": instances[0]["id"]}]]
+            )
+        )
+        disk: dict[str, Any] = {"kind": "disk", "id": f"d-{d:020d}", "attachments": attachments}
         _put(
             disk, "zone", draw(st.sampled_from([*_ZONES.values(), *_ZONES.values(), None, _ABSENT]))
         )
@@ -156,3 +163,25 @@ def test_the_sentences_are_run_in_one_loop_where_their_conditions_allow() -> Non
         for rule_id, found in plan.rules.items()
     }
     assert {rule_id for rule_id, batch in made.items() if batch is not None} == set(_BATCHED)
+
+
+def test_a_source_with_a_gap_beside_its_one_edge_reports_the_gap() -> None:
+    """A disk attached to an instance of its zone by `instance_id`, and a record of
+    `attachments` without its instance id: the edge passes, the gap is an error."""
+    instance = {"kind": "instance", "id": "i-" + "0" * 20, "region": "cn-hangzhou"}
+    instance["zone"] = "cn-hangzhou-h"
+    disk = {
+        "kind": "disk",
+        "id": "d-" + "0" * 20,
+        "region": "cn-hangzhou",
+        "zone": "cn-hangzhou-h",
+        "instance_id": instance["id"],
+        "attachments": [{"device": "/dev/xvdb"}],
+    }
+    loaded = _loaded()
+    store = Store(
+        parse_snapshot(json.dumps({"resources": [instance, disk]}), "s.json"), loaded.plan.model
+    )
+    found = [(r.rule.id, r.status) for r in evaluate_both(loaded.plan, store)]
+    assert ("t.disk_zone", Status.ERROR) in found
+    assert ("t.disk_zone", Status.PASS) in found
