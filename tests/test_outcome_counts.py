@@ -50,3 +50,29 @@ def test_counted_passes_are_not_kept_but_counted() -> None:
 def test_formats_that_list_every_outcome_keep_them() -> None:
     assert needs_every_outcome([Format.JSON, Format.JUNIT], show_all=False)
     assert needs_every_outcome([Format.TEXT], show_all=True)
+
+
+def test_a_listed_pass_is_placed_without_reading_its_resource_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """JUnit lists every outcome: each pass is placed at its resource, whose text is read
+    again only where a finding points into it (reading each one cost a report over
+    10,000 instances most of its time). It reads the resources a report of the findings
+    alone reads."""
+    from policyengine.core import positions
+
+    original = positions.Positions.resource
+    read: list[int] = []
+
+    def resource(self: positions.Positions, index: int) -> object:
+        read.append(index)
+        return original(self, index)
+
+    monkeypatch.setattr(positions.Positions, "resource", resource)
+    kept, counted = _reports()
+    render(Format.JUNIT, kept)
+    by_junit = set(read)
+    read.clear()
+    render(Format.JSON, counted)
+    assert by_junit == set(read)
+    assert len(by_junit) < len({f.result.resource.index for f in kept.findings})

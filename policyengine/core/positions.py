@@ -359,7 +359,10 @@ class FilePositions:
     def _text(self, index: int) -> str | None:
         if index not in self._texts:
             places = self.places
-            batch = sorted({index, *self._wanted} - self._texts.keys())
+            # Not `- self._texts.keys()`: a set less a dict's keys walks every key, and a
+            # report that places every outcome (JUnit) asks for each resource in turn.
+            texts = self._texts
+            batch = sorted(i for i in {index, *self._wanted} if i not in texts)
             self._wanted = set()
             spans = [(places.offsets[i], places.lengths[i]) for i in batch]
             self._texts.update(zip(batch, self.file.parts(spans), strict=True))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from collections import Counter
 
 from policyengine.outputs.finding import explanation, primary
 from policyengine.results.explain import subject
@@ -22,14 +23,12 @@ def _clean(text: str) -> str:
     return _NOT_XML.sub("\ufffd", text)
 
 
-def _count(element: ET.Element, cases: list[Finding], report: Report) -> None:
-    fails = sum(1 for f in cases if _kind(f) == "failure")
-    errors = sum(1 for f in cases if _kind(f) == "error")
-    skipped = sum(1 for f in cases if _kind(f) == "skipped")
+def _count(element: ET.Element, cases: list[Finding]) -> None:
+    kinds = Counter(map(_kind, cases))  # one pass: a report has an outcome per resource
     element.set("tests", str(len(cases)))
-    element.set("failures", str(fails))
-    element.set("errors", str(errors))
-    element.set("skipped", str(skipped))
+    element.set("failures", str(kinds["failure"]))
+    element.set("errors", str(kinds["error"]))
+    element.set("skipped", str(kinds["skipped"]))
 
 
 def _kind(f: Finding) -> str:
@@ -78,7 +77,7 @@ def render(report: Report, show_all: bool = False) -> str:
     """Every outcome is a test case, whatever `show_all` says: a test report that left
     out the passes would not say what ran."""
     root = ET.Element("testsuites", {"name": "policyengine"})
-    _count(root, report.findings, report)
+    _count(root, report.findings)
     summary = report.summary()
     root.set("rules-loaded", str(summary["rules_loaded"]))
     root.set("rules-evaluated", str(summary["rules_evaluated"]))
@@ -91,7 +90,7 @@ def render(report: Report, show_all: bool = False) -> str:
     for rule in report.plan.rules:
         cases = by_rule[rule.id]
         suite = ET.SubElement(root, "testsuite", {"name": rule.id, "file": rule.span.file})
-        _count(suite, cases, report)
+        _count(suite, cases)
         props = ET.SubElement(suite, "properties")
         for name, value in (
             ("title", rule.title),

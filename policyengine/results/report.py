@@ -262,8 +262,11 @@ class Report:
             # The snapshot as given: a value the data lacks (a tag never set) is pointed
             # at through what holds it.
             # Read from the snapshot's text, the same in every process.
+            sub = at[1]
+            if not sub:  # the resource itself: nothing to read (a pass in JUnit, each)
+                return places.Place(file, resource.pointer)
             positions = self.positions(file)
-            sub, data = at[1], positions.resource(at[0]) if positions is not None else None
+            data = positions.resource(at[0]) if positions is not None else None
             while sub and data is not None and not places.resolves(data, sub):
                 sub = sub.rsplit("/", 1)[0]
             return places.Place(file, f"{resource.pointer}{sub}")
