@@ -127,3 +127,23 @@ def test_a_file_is_read_no_further_than_its_limit(tmp_path: Path) -> None:
             files.read_stream(stream, 10)
     assert streamed.value.size == 11
     assert files.read_bytes(path, 100) == b"x" * 100
+    # Read whole in one read of its size, or into a buffer of its size: the same bytes,
+    # and the same limit.
+    for read in (files.read_whole, files.read_buffer):
+        with pytest.raises(files.TooLarge):
+            read(path, 99)
+        assert read(path, 100) == b"x" * 100
+
+
+def test_a_file_read_whole_is_its_bytes_and_refused_as_any(tmp_path: Path) -> None:
+    from policyengine.core import files
+
+    path = tmp_path / "s.json"
+    for data in (b"", b"{}", bytes(range(256)) * 5000):
+        path.write_bytes(data)
+        assert files.read_whole(path, 1 << 30) == data
+    os.mkfifo(tmp_path / "fifo.json")
+    with pytest.raises(files.Refused):
+        files.read_whole(tmp_path / "fifo.json", 100)
+    with pytest.raises(FileNotFoundError):
+        files.read_whole(tmp_path / "missing.json", 100)

@@ -342,27 +342,38 @@ def test_places_are_where_the_text_puts_each_resource(text: str, tmp_path: Path)
 
 
 @pytest.mark.parametrize("indent", [None, 2], ids=["compact", "indented"])
-def test_resources_decoded_as_the_buffer_is_cut_are_each_its_own_bytes(
-    indent: int | None,
+@pytest.mark.parametrize("part", [1, 7, 512])
+def test_resources_read_again_a_part_at_a_time_are_each_its_own_bytes(
+    indent: int | None, part: int, tmp_path: Path
 ) -> None:
-    """Each resource is decoded from its own bytes, in order, whatever the cuts of the
-    buffer before it; the buffer is cut as it is read, and empty at the end."""
+    """The file's bytes are let go once the resources are found; each part is read
+    again from the file and decoded from its own bytes, in order, whatever the parts."""
     rng = random.Random(7)
     resources = [
         {"kind": "disk", "id": f"d-{i}", "pad": "x" * rng.randrange(0, 300)} for i in range(400)
     ]
     text = json.dumps({"version": 1, "resources": resources}, indent=indent).encode()
-    buffer = bytearray(text)
-    sizes: list[int] = []
+    path = tmp_path / "s.json"
+    path.write_bytes(text)
+    decoded: list[int] = []
 
     def decode_one(raw: Any) -> Any:
-        sizes.append(len(buffer))
+        decoded.append(1)
         return json.loads(bytes(raw))
 
-    decoders = projection._Decoders(msgspec.json.Decoder(_Resources).decode, decode_one, str)
-    read_each = projection._Reader(decoders, {"disk": ((), ())})
-    found = read_each(buffer)
-    assert read_each.places is not None
-    assert found.resources == resources
-    assert len(set(sizes)) > 3 and sizes == sorted(sizes, reverse=True)
-    assert not buffer
+    def decode_many(raw: Any) -> Any:
+        decoded.append(len(json.loads(bytes(raw))))
+        return json.loads(bytes(raw))
+
+    for many in (None, decode_many):
+        decoded.clear()
+        decoders = projection._Decoders(
+            msgspec.json.Decoder(_Resources).decode, decode_one, str, None, many
+        )
+        read_each = projection._Reader(decoders, {"disk": ((), ())}, None, FileText.of(path), part)
+        held = [text]
+        found = read_each(held)
+        assert read_each.places is not None and not held
+        assert found.resources == resources
+        sizes = [part] * (400 // part) + ([400 % part] if 400 % part else [])
+        assert decoded == ([1] * 400 if many is None else sizes)

@@ -146,6 +146,33 @@ def read_buffer(path: Path, limit: int) -> bytearray:
         return buffer
 
 
+def read_whole(path: Path, limit: int) -> bytes:
+    """`read_bytes` in reads of the file's size (one, for a file under 2 GB), each into a
+    buffer the read fills as it first touches it: `read_buffer` zeroes its buffer before
+    the read fills it (measured on a 177 MB file: 0.24 s against 0.12 s). A file that
+    grows while it is read is read to the end, up to `limit`."""
+    resolved = admit(path)
+    fd = os.open(resolved, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    with os.fdopen(fd, "rb", buffering=0) as file:
+        found = os.fstat(file.fileno())
+        if not stat.S_ISREG(found.st_mode):
+            raise Refused(path, f"is {_kind(found.st_mode)}, not a regular file; not read")
+        if found.st_size > limit:
+            raise TooLarge(path, found.st_size, limit)
+        parts: list[bytes] = []
+        left = found.st_size
+        while left > 0:
+            got = file.read(left)
+            if not got:
+                break  # shorter than it said: what it holds
+            parts.append(got)
+            left -= len(got)
+        rest = read_stream(file, limit - (found.st_size - left), path)  # grown meanwhile
+        if rest:
+            parts.append(rest)
+        return parts[0] if len(parts) == 1 else b"".join(parts)
+
+
 @dataclass(frozen=True)
 class FileText:
     """A file's text read again when first needed: a large snapshot's text, which only

@@ -17,10 +17,14 @@ resources again from the file (`FileText`).
 
 from __future__ import annotations
 
+import os
 from array import array
-from collections.abc import Callable, Mapping
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from functools import cache, lru_cache, partial
+from itertools import compress, repeat
+from operator import contains, eq, is_, is_not, itemgetter, setitem
 from pathlib import Path
 from typing import Any
 
@@ -56,26 +60,30 @@ def read(
         later = files.FileText.of(path)
         if later.size < snapshot.LARGE:
             return None
-        buffer = files.read_buffer(path, limits.current().input_bytes)
-        if files.FileText.of(path) != later or len(buffer) != later.size:
+        # Held in a list alone, which the decoding empties to let the bytes go.
+        held = [files.read_whole(path, limits.current().input_bytes)]
+        if files.FileText.of(path) != later or len(held[0]) != later.size:
             return None  # changed while it was read: the usual reading takes it as it is
     except (OSError, files.Refused, files.TooLarge):
         return None
-    is_ascii = buffer.isascii()
+    is_ascii = held[0].isascii()
     if not is_ascii:
-        try:  # UTF-8, as the usual reading requires, checked without keeping a copy
-            buffer.decode("utf-8")
+        try:  # UTF-8, as the usual reading requires
+            held[0].decode("utf-8")
         except UnicodeDecodeError:
             return None
     names = ENVELOPE.union(*reads.values())
     typed = _checked_types(m, names)
     decoders = _decoders(frozenset(names), frozenset(reads), frozenset(typed.items()))
     shared = _shared_values(m, names, frozenset(typed))
-    may_spell = _may_spell(buffer)  # before the decoding, which may shrink the buffer
+    may_spell = _may_spell(held[0])  # before the decoding, which lets the bytes go
     with collector.paused():  # many objects and no cycles, as any snapshot's values
-        read_each = _Reader(decoders, shared, is_ascii)
-        found = snapshot._decode_within(buffer, limits.current().json_depth, read_each)
-        del buffer
+        read_each = _Reader(decoders, shared, is_ascii, later, _PART)
+        try:
+            found = snapshot._decode_within(held, limits.current().json_depth, read_each)
+        except (_Changed, OSError, files.Refused):
+            return None  # the file is no longer the one read: the usual reading takes it
+        del held
         if found is snapshot._UNDECIDED or not found.resources:
             return None
         document = {key: getattr(found, key) for key in _TOP}
@@ -89,7 +97,7 @@ def read(
     return Projected(document, later, unknowns, checked, frozenset(typed))
 
 
-def _may_spell(buffer: bytearray) -> bool:
+def _may_spell(buffer: bytes | bytearray) -> bool:
     """`snapshot.may_spell_unknown`, of the file's bytes. Each pattern's first byte is
     looked for alone first, by `memchr` (a tenth of the time of looking for the
     pattern: 0.24 s of a 177 MB file's reading): most files hold no `$` and no
@@ -110,6 +118,10 @@ class _Decoders:
     tags: Callable[[Any], Any]  # a resource's tags, from their text
     # `resource` whose regions and zones are among those given (`_located_decoder`).
     located: Callable[[Places], Callable[[Any], Any]] | None = None
+    # A JSON array of resources, each decoded as `resource` and `located` decode one
+    # (`_Reader`); None: one by one.
+    resources: Callable[[Any], Any] | None = None
+    located_resources: Callable[[Places], Callable[[Any], Any]] | None = None
 
 
 @cache
@@ -144,6 +156,8 @@ def _decoders(
         _located_decoder(names, kinds, typed, None),
         msgspec.json.Decoder(dict[str, str] | None).decode,
         partial(_located_decoder, names, kinds, typed),
+        _located_decoder(names, kinds, typed, None, many=True),
+        partial(_located_decoder, names, kinds, typed, many=True),
     )
 
 
@@ -151,23 +165,44 @@ def _decoders(
 Places = tuple[tuple[str, ...], tuple[str, ...]]
 
 
-@lru_cache(maxsize=8)
+@lru_cache(maxsize=16)
 def _located_decoder(
     names: frozenset[str],
     kinds: frozenset[str],
     typed: frozenset[tuple[str, Any]],
     places: Places | None,
+    many: bool = False,
 ) -> Callable[[Any], Any]:
-    """The decoder of one resource (`_decoders`); with `places`, one whose regions and
-    zones are those alone (`Literal`): each is then one string for every resource, in C,
-    as a kind is, where the general decoder makes a string for every resource and each
-    was held once in Python (measured at 10,000 instances: 5% of the instructions of
-    reading). A resource in a region or zone not among them does not decode."""
+    """The decoder of one resource (`_decoders`), or with `many` of a JSON array of them,
+    each as the decoder of one decodes it; with `places`, one whose regions and zones are
+    those alone (`Literal`): each is then one string for every resource, in C, as a kind
+    is, where the general decoder makes a string for every resource and each was held
+    once in Python (measured at 10,000 instances: 5% of the instructions of reading). A
+    resource in a region or zone not among them does not decode."""
+    import msgspec
+
+    resource = _resource_type(names, kinds, typed, places)
+    return msgspec.json.Decoder(list[resource] if many else resource).decode  # type: ignore[valid-type]
+
+
+@lru_cache(maxsize=8)
+def _resource_type(
+    names: frozenset[str],
+    kinds: frozenset[str],
+    typed: frozenset[tuple[str, Any]],
+    places: Places | None,
+) -> Any:
+    """The type of one resource, as `_located_decoder` decodes it."""
     from typing import Literal, Required, TypedDict
 
     import msgspec
 
-    fields: dict[str, Any] = {name: Any for name in sorted(names)}
+    # In the order a resource's keys are mostly written, its envelope first and its tags
+    # last: each key is looked for from where the last one was found (measured at
+    # 100,000 instances: 0.78 s decoding the resources, against 0.84 s sorted by name).
+    first = ("kind", "id", "name", "region", "zone")
+    order = [*first, *sorted(names - {*first, "tags"}), "tags"]
+    fields: dict[str, Any] = {name: Any for name in order}
     fields["kind"] = Required[Literal[tuple(sorted(kinds))]]
     fields.update({name: str | None for name in ("id", "name", "region", "zone")})
     if places is not None:
@@ -177,7 +212,7 @@ def _located_decoder(
     fields.update(typed)
     fields["tags"] = msgspec.Raw
     resource = TypedDict("resource", fields, total=False)  # type: ignore[misc]
-    return msgspec.json.Decoder(resource).decode
+    return resource
 
 
 def _places_of(locations: Any) -> Places | None:
@@ -193,167 +228,294 @@ def _places_of(locations: Any) -> Places | None:
     return regions, tuple(sorted(set(zones)))
 
 
-class _Reader:
-    """Decodes a snapshot's document, then its resources one by one, each in place of its
-    text in the list, with equal values held once as each is decoded: the regions, zones
-    and tag sets an account repeats across thousands of resources, and the strings of
-    lists of ids and of records (`_shared_values`).
+# Resources decoded by one call (`_Reader`): enough that the call's own cost is spread
+# thin, few enough that the values a part's sharing frees are reused by the next part's
+# decoding, and that a part's bytes stay in the processor's caches while it is decoded
+# and its values shared.
+_PART = 512
+_OPEN, _CLOSE = ord("["), ord("]")
+_KIND = itemgetter("kind")
+_get = dict.get
 
-    Resource by resource, so that what a resource's decoding makes and its sharing frees
-    is reused by the next one's: decoded whole and shared after, the values freed were
-    scattered holes over the whole heap that the store's objects, of other sizes, did
-    not fill (measured at 100,000 instances: 158 MB of free blocks left by the sharing;
-    the resident memory after reading 580 MB)."""
+
+class _Changed(Exception):
+    """The file is no longer what was read: the usual reading takes it as it is."""
+
+
+def _consume(values: Iterator[Any]) -> None:
+    """Runs an iterator of calls made for their effect, in C."""
+    deque(values, maxlen=0)
+
+
+# How a part of resources is decoded: one resource, and a JSON array of them (or None).
+_Decoding = tuple[Callable[[Any], Any], Callable[[Any], Any] | None]
+
+
+class _Reader:
+    """Decodes a snapshot's document, then its resources a part at a time, each part in
+    place of its text in the list, with equal values held once as each part is decoded:
+    the regions, zones and tag sets an account repeats across thousands of resources,
+    and the strings of lists of ids and of records (`_shared_values`).
+
+    Part by part, so that what a part's decoding makes and its sharing frees is reused
+    by the next one's: decoded whole and shared after, the values freed were scattered
+    holes over the whole heap that the store's objects, of other sizes, did not fill
+    (measured at 100,000 instances: 158 MB of free blocks left by the sharing; the
+    resident memory after reading 580 MB)."""
 
     def __init__(
         self,
         decoders: _Decoders,
         shared: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]],
         is_ascii: bool | None = None,  # whether the buffer is ASCII, if known
+        file: files.FileText | None = None,  # the file the bytes are, to read parts again
+        part: int = _PART,  # resources decoded by one call
     ) -> None:
         self._is_ascii = is_ascii
-        self._document, self._resource, self._tags = (
-            decoders.document,
-            decoders.resource,
-            decoders.tags,
-        )
-        self._located = decoders.located
-        self._shared = shared  # per kind, `_shared_values`
+        self._decoders = decoders
+        # Per kind that has some, `_shared_values`: the kinds with none are passed over.
+        self._shared = {kind: work for kind, work in shared.items() if work != ((), ())}
+        self._file = file
+        self._part = part
+        self._strings: dict[str, str] = {}
+        self._tag_sets: dict[bytes, dict[str, str] | None] = {}
+        self._id_lists: dict[tuple[str | None, ...], list[str | None]] = {}
         self.checked = True  # every resource has no `source` (`plain_envelope`'s case)
         # Where each resource starts, found while the bytes are at hand: the lines of
         # findings then read only their own resources again, never the whole text.
         self.places: positions.ResourcePlaces | None = None
 
-    def __call__(self, buffer: bytearray) -> Any:
-        found = self._document(buffer)
+    def __call__(self, held: list[bytes]) -> Any:
+        """The document of the file's bytes, `held` alone in a list: with `file`, the
+        list is emptied once the resources are found, and the bytes are let go."""
+        buffer = held[0]
+        decoders = self._decoders
+        found = decoders.document(buffer)
         resources: list[Any] = found.resources
         if not resources:
             return found
         lengths = array(positions.number_code(buffer), map(len, resources))
         first = bytes(resources[0])
         places = self.places = positions.places_from(buffer, first, lengths, self._is_ascii)
-        if places is not None:
-            # Decoded from the file's bytes where `places` says, with the buffer cut
-            # behind them as it halves: the views of the bytes (`msgspec.Raw`) go first,
-            # as a buffer with views cannot be cut.
-            resources[:] = [None] * len(resources)
-        located = None
-        if self._located is not None and (known := _places_of(found.locations)) is not None:
-            located = self._located(known)
-        self._decode(resources, buffer, places, located)
+        general = decoders.resource, decoders.resources
+        decode = general
+        if decoders.located is not None and (known := _places_of(found.locations)) is not None:
+            many = decoders.located_resources
+            decode = decoders.located(known), None if many is None else many(known)
+        if places is None or self._file is None:
+            self._decode_texts(resources, decode, general)
+            return found
+        # The file's bytes and the decoded resources are never both whole in memory: the
+        # bytes go, and each part is read again from the file where `places` says
+        # (measured at 100,000 instances: the resident peak of reading fell from 536 MB,
+        # the 177 MB file and 316 MB of resources, to under 400 MB). The views of the
+        # bytes (`msgspec.Raw`) go first, as they hold them.
+        resources[:] = [None] * len(resources)
+        held.clear()
+        del buffer
+        self._decode_read(resources, places, self._file, decode, general)
         return found
 
-    def _decode(
-        self,
-        resources: list[Any],
-        buffer: bytearray,
-        places: positions.ResourcePlaces | None,
-        located: Callable[[Any], Any] | None = None,
-    ) -> None:
-        """Each resource decoded in place of its bytes in `resources` (`msgspec.Raw`), or,
-        with `places`, from the buffer where they say, the buffer cut before the resource
-        whenever that halves it (a bytearray cut to less than half of its memory moves to
-        a block of its size, giving the rest back). The file's bytes and the decoded
-        resources are then never both whole in memory (measured at 100,000 instances: the
-        resident peak of reading fell from 536 MB, the 177 MB file and 316 MB of
-        resources, to 455 MB). In order: decoded from the last, the resources lay in
-        memory the other way round from the order every later pass reads them in, which
-        made those passes slower.
-
-        Tags, left as their text by the decoding (`_decoders`), are decoded once for each
-        different text, and that value held for every resource that spells it alike: the
-        key is a copy of the text, as `msgspec.Raw` holds the buffer (which cannot be cut
-        while it is held).
-
-        With `located` (a decoder whose regions and zones are the snapshot's `locations`:
-        each one string already), each resource is decoded by it until one does not
-        decode; that one and every later one by the general decoder, which words nothing
-        but decodes what it takes (a problem it does not take is the usual reading's to
-        word), their regions and zones held once here."""
+    def _decode_texts(self, resources: list[Any], decode: _Decoding, general: _Decoding) -> None:
+        """The resources decoded in place of their texts in `resources` (`msgspec.Raw`),
+        a part at a time (`_decode_read`)."""
         from msgspec import ValidationError
 
-        general, decode_tags, shared = self._resource, self._tags, self._shared
-        decode = general if located is None else located
-        offsets, lengths = (places.offsets, places.lengths) if places is not None else ((), ())
-        kept, cut = len(buffer), 0  # the bytes the buffer holds memory for, and cut from it
-        whole = raw = memoryview(buffer)
-        strings: dict[str, str] = {}
-        tag_sets: dict[bytes, dict[str, str] | None] = {}
-        id_lists: dict[tuple[str | None, ...], list[str | None]] = {}
-        share, tags_held, share_list = strings.setdefault, tag_sets.get, id_lists.get
-        checked, tags = True, None
-        for index in range(len(resources)):
-            if places is None:
-                raw = resources[index]
-            else:
-                start = offsets[index] - cut
-                if start > kept // 2:  # cut: what is left is less than half
-                    tags = None  # a view of the bytes, as `raw` and `whole`
-                    raw.release()
-                    whole.release()
-                    del buffer[:start]
-                    kept, cut, start = len(buffer), offsets[index], 0
-                    whole = memoryview(buffer)
-                raw = whole[start : start + lengths[index]]
+        for begin in range(0, len(resources), self._part):
+            end = begin + self._part
+            texts = resources[begin:end]
             try:
-                resource = decode(raw)
+                part = _part_of_texts(decode, texts)
             except ValidationError:
                 if decode is general:
                     raise
                 decode = general  # a region or zone elsewhere, or what it does not take
-                resource = decode(raw)
-            if decode is general:
+                part = _part_of_texts(decode, texts)
+            del texts
+            self._settle(part, decode is general)
+            resources[begin:end] = part
+
+    def _decode_read(
+        self,
+        resources: list[Any],
+        places: positions.ResourcePlaces,
+        file: files.FileText,
+        decode: _Decoding,
+        general: _Decoding,
+    ) -> None:
+        """The resources decoded in place from the file's bytes where `places` says, a
+        part at a time, read in order (decoded from the last, the resources lay in memory
+        the other way round from the order every later pass reads them in, which made
+        those passes slower).
+
+        A part is decoded by one call, as a JSON array: the byte before its first resource
+        and the one after its last (a bracket, a comma or a space, as `places` found them)
+        read as brackets. One call a resource, and the Python work around each, were half
+        the time of reading. A part the call does not decode for its depth (the array is
+        one level more than a resource alone) is decoded resource by resource, as the
+        depth of the document was checked with each resource where it is.
+
+        With `decode` other than `general` (decoders whose regions and zones are the
+        snapshot's `locations`: each one string already), each part is decoded by it
+        until one does not decode; that one and every later one by the general decoder,
+        which words nothing but decodes what it takes (a problem it does not take is the
+        usual reading's to word), their regions and zones held once here.
+
+        A file that is not the one read (its size or time changed, or shorter than its
+        places) raises `_Changed`."""
+        from msgspec import ValidationError
+
+        offsets, lengths = places.offsets, places.lengths
+        fd = os.open(files.admit(file.path), os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        try:
+            _same(fd, file)
+            scratch = bytearray()
+            for begin in range(0, len(resources), self._part):
+                end = min(begin + self._part, len(resources))
+                start = offsets[begin] - 1
+                size = offsets[end - 1] + lengths[end - 1] + 1 - start
+                if len(scratch) < size:
+                    scratch = bytearray(size)  # the last part's views are gone
+                view = memoryview(scratch)[:size]
+                if os.preadv(fd, [view], start) != size:
+                    raise _Changed
+                view[0], view[size - 1] = _OPEN, _CLOSE
+                spans = (offsets, lengths, begin, end, start)
+                try:
+                    part = _part_of_bytes(decode, view, spans)
+                except ValidationError:
+                    if decode is general:
+                        raise
+                    decode = general
+                    part = _part_of_bytes(decode, view, spans)
+                del view
+                self._settle(part, decode is general)
+                resources[begin:end] = part
+            _same(fd, file)
+        finally:
+            os.close(fd)
+
+    def _settle(self, part: list[Any], general: bool) -> None:
+        """A part's equal values held once, and whether each has no `source` told."""
+        self._share(part, general)
+        if self.checked and any(map(contains, part, repeat("source"))):
+            self.checked = all(resource.get("source") is None for resource in part)
+
+    def _share(self, part: list[Any], general: bool) -> None:
+        """Equal values of a part's resources held once: regions and zones (where the
+        general decoder made a string of each), tag sets, lists of ids and the strings
+        of records (`_shared_values`). As many steps as can run over the whole part in C
+        (a `map`) do: a step of Python a resource was most of the rest of the time."""
+        share = self._strings.setdefault
+        if general:  # the general decoder's strings: one for each resource
+            for resource in part:
                 region = resource.get("region")
                 if region is not None:
                     resource["region"] = share(region, region)
                 zone = resource.get("zone")
                 if zone is not None:
                     resource["zone"] = share(zone, zone)
-            tags = resource.get("tags")
-            if tags is not None:  # empty ones too: most snapshots have no tags
-                text = bytes(tags)
-                held = tags_held(text, tags)
-                if held is tags:
-                    held = tag_sets[text] = decode_tags(text)
-                resource["tags"] = held
-            lists, records = shared[resource["kind"]]
+        self._share_tags(part)
+        if not self._shared:
+            return
+        kinds = list(map(_KIND, part))
+        found = set(kinds)
+        for kind, (lists, records) in self._shared.items():
+            if kind not in found:
+                continue
+            group = part if len(found) == 1 else list(compress(part, map(eq, kinds, repeat(kind))))
             for name in lists:
-                value = resource.get(name)
-                if type(value) is list:
-                    # The list itself held once: checked by the decoder, it holds strings
-                    # and nulls alone, which nothing converts or marks in place (thousands
-                    # of instances name the same one security group: 18 MB of lists of one
-                    # at 100,000 instances).
-                    key = tuple(value)
-                    same = share_list(key)
-                    if same is not None:
-                        resource[name] = same
-                        continue
-                    for at, item in enumerate(value):
-                        if type(item) is str:
-                            value[at] = share(item, item)
-                    id_lists[tuple(value)] = value  # keyed by the strings held once
+                self._share_lists(group, name)
             for name in records:
-                record = resource.get(name)
-                if type(record) is dict:
-                    for field, string in record.items():
-                        if type(string) is str:
-                            record[field] = share(string, string)
-                elif type(record) is list:  # of records, or of anything the store refuses
-                    for entry in record:
-                        if type(entry) is dict:
-                            for field, string in entry.items():
-                                if type(string) is str:
-                                    entry[field] = share(string, string)
-            if checked and "source" in resource and resource["source"] is not None:
-                checked = False
-            resources[index] = resource
-        tags = None
-        self.checked = checked
-        if places is not None:
-            raw.release()
-            whole.release()
-            del buffer[:]
+                for record in map(_get, group, repeat(name)):
+                    if type(record) is dict:
+                        for field, string in record.items():
+                            if type(string) is str:
+                                record[field] = share(string, string)
+                    elif type(record) is list:  # of records, or of what the store refuses
+                        for entry in record:
+                            if type(entry) is dict:
+                                for field, string in entry.items():
+                                    if type(string) is str:
+                                        entry[field] = share(string, string)
+
+    def _share_tags(self, part: list[Any]) -> None:
+        """Tags, left as their text by the decoding (`_decoders`), decoded once for each
+        different text, and that value held for every resource that spells it alike: the
+        key is a copy of the text, as `msgspec.Raw` holds the buffer (which cannot be cut
+        while it is held)."""
+        texts: list[Any] = list(map(_get, part, repeat("tags")))
+        if None in texts:  # resources without tags: most snapshots have none
+            tagged = list(map(is_not, texts, repeat(None)))
+            part = list(compress(part, tagged))
+            texts = list(compress(texts, tagged))
+        texts = list(map(bytes, texts))  # and the views of the buffer let go
+        held, decode = self._tag_sets, self._decoders.tags
+        for text in set(texts).difference(held):
+            held[text] = decode(text)
+        _consume(map(setitem, part, repeat("tags"), map(held.__getitem__, texts)))
+
+    def _share_lists(self, group: list[Any], name: str) -> None:
+        """The lists of ids of attribute `name` held once: checked by the decoder, they
+        hold strings and nulls alone, which nothing converts or marks in place (thousands
+        of instances name the same one security group: 18 MB of lists of one at 100,000
+        instances). A list first seen has its strings held once, and is held."""
+        values: list[Any] = list(map(_get, group, repeat(name)))
+        lists = list(map(is_, map(type, values), repeat(list)))
+        if not all(lists):
+            group, values = list(compress(group, lists)), list(compress(values, lists))
+        keys = list(map(tuple, values))
+        held = self._id_lists
+        found = list(map(held.get, keys))
+        if None in found:
+            share = self._strings.setdefault
+            for at, same in enumerate(found):
+                if same is None:
+                    same = held.get(keys[at])  # an earlier list of this part, held
+                    if same is None:
+                        same = values[at]
+                        for i, item in enumerate(same):
+                            if type(item) is str:
+                                same[i] = share(item, item)
+                        held[tuple(same)] = same  # keyed by the strings held once
+                    found[at] = same
+        _consume(map(setitem, group, repeat(name), found))
+
+
+def _part_of_texts(decode: _Decoding, texts: list[Any]) -> list[Any]:
+    """Resources decoded from their texts: together, as one JSON array (a copy of them),
+    or one by one (`_Reader._decode_read`)."""
+    one, many = decode
+    if many is not None:
+        try:
+            return many(b"[" + b",".join(texts) + b"]")  # type: ignore[no-any-return]
+        except RecursionError:
+            pass
+    return list(map(one, texts))
+
+
+def _part_of_bytes(
+    decode: _Decoding, view: memoryview, spans: tuple[array[int], array[int], int, int, int]
+) -> list[Any]:
+    """The resources `begin` to `end` decoded from `view`, the file's bytes from `start`
+    with brackets at each end: as one JSON array, or one by one (`_Reader._decode_read`)."""
+    one, many = decode
+    if many is not None:
+        try:
+            return many(view)  # type: ignore[no-any-return]
+        except RecursionError:
+            pass
+    offsets, lengths, begin, end, start = spans
+    return [
+        one(view[offsets[i] - start : offsets[i] - start + lengths[i]]) for i in range(begin, end)
+    ]
+
+
+def _same(fd: int, file: files.FileText) -> None:
+    """Raises `_Changed` if the file open at `fd` is not the one read (size and time)."""
+    found = os.fstat(fd)
+    if (found.st_size, found.st_mtime_ns) != (file.size, file.mtime_ns):
+        raise _Changed
 
 
 def _checked_types(m: model.Model, names: frozenset[str]) -> dict[str, Any]:

@@ -251,12 +251,15 @@ _UNDECIDED = _Undecided()
 
 
 def _decode_within(
-    text: str | bytes | bytearray, limit: int, typed: Callable[[Any], Any] | None = None
+    text: str | bytes | bytearray | list[bytes],
+    limit: int,
+    typed: Callable[[Any], Any] | None = None,
 ) -> Any:
     """The document decoded by msgspec when it is valid JSON nested at most `limit` levels
     deep; `_UNDECIDED` for anything else (invalid, deeper, too large for the memory).
     `typed`: a msgspec decoder's `decode` to decode it with (one that skips fields, see
-    `inputs.projection`); a document it does not accept is `_UNDECIDED` too.
+    `inputs.projection`), given `text` as it is (there, the bytes alone in a list, which
+    it empties to let them go); a document it does not accept is `_UNDECIDED` too.
 
     msgspec nests within the interpreter's recursion limit, from the depth of the calling
     frame: the limit is set, for the call, to where exactly `limit` levels fit, so that a
@@ -303,6 +306,8 @@ def _decode_within(
                 else:
                     return _UNDECIDED
                 if typed is None:
+                    if isinstance(text, list):  # the bytes in a list: for `typed` alone
+                        return _UNDECIDED
                     return decode(text)
                 # The limit checked again after a typed decoding, which is kept only if
                 # it still holds exactly (measured: calibrating right before each typed
