@@ -223,3 +223,16 @@ def test_a_file_changed_before_its_parts_are_read_is_read_the_usual_way(
 
     monkeypatch.setattr(projection, "_may_spell", rewrite)
     assert _read(path) is None
+
+
+def test_parts_are_read_again_where_the_system_reads_only_into_new_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(snapshot, "LARGE", 0)
+    monkeypatch.setattr(projection, "_PART", 7)
+    monkeypatch.delattr(os, "preadv", raising=False)
+    text = _layouts()["indented, not ASCII"]
+    path = tmp_path / "s.json"
+    path.write_bytes(text)
+    projected = _read(path)
+    assert projected is not None and projected.document["resources"] == _kept(text)

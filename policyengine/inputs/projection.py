@@ -377,7 +377,7 @@ class _Reader:
                 if len(scratch) < size:
                     scratch = bytearray(size)  # the last part's views are gone
                 view = memoryview(scratch)[:size]
-                if os.preadv(fd, [view], start) != size:
+                if _read_into(fd, view, start) != size:
                     raise _Changed
                 view[0], view[size - 1] = _OPEN, _CLOSE
                 spans = (offsets, lengths, begin, end, start)
@@ -509,6 +509,17 @@ def _part_of_bytes(
     return [
         one(view[offsets[i] - start : offsets[i] - start + lengths[i]]) for i in range(begin, end)
     ]
+
+
+def _read_into(fd: int, view: memoryview, offset: int) -> int:
+    """Reads the bytes of the file open at `fd` from `offset` into `view`, as many as it
+    holds or the file has: straight into it where the system reads into a buffer given
+    (`preadv`), else through a copy."""
+    if hasattr(os, "preadv"):
+        return os.preadv(fd, [view], offset)
+    data = os.pread(fd, len(view), offset)
+    view[: len(data)] = data
+    return len(data)
 
 
 def _same(fd: int, file: files.FileText) -> None:
