@@ -25,6 +25,7 @@ from policyengine.core.errors import InputError
 from policyengine.core.files import FileText
 from policyengine.core.positions import (
     FilePositions,
+    Following,
     Positions,
     ResourcePlaces,
     number_code,
@@ -377,3 +378,17 @@ def test_resources_read_again_a_part_at_a_time_are_each_its_own_bytes(
         assert found.resources == resources
         sizes = [part] * (400 // part) + ([400 % part] if 400 % part else [])
         assert decoded == ([1] * 400 if many is None else sizes)
+
+
+def test_columns_of_resources_on_one_line_are_one_past_their_offsets() -> None:
+    """On one line of ASCII text, the columns are told from the offsets when asked for:
+    each as an array of them would hold it, by index, from the end, by slice, in turn."""
+    text = b'{"resources":[{"kind":"a"},{"kind":"b"},{"kind":"c"}]}'
+    places = places_of(text)
+    assert places is not None and isinstance(places.columns, Following)
+    expected = [offset + 1 for offset in places.offsets]
+    assert (
+        list(places.columns) == expected == [text.index(b'{"kind"', at) + 1 for at in (0, 27, 40)]
+    )
+    assert len(places.columns) == 3 and places.columns[-1] == expected[-1]
+    assert places.columns[1:] == expected[1:]

@@ -11,11 +11,11 @@ from __future__ import annotations
 import json
 import re
 from array import array
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache, cached_property
 from itertools import accumulate
-from typing import Any
+from typing import Any, overload
 
 from policyengine.core.files import FileText
 from policyengine.core.source import Source
@@ -243,7 +243,28 @@ class ResourcePlaces:
     offsets: array[int]
     lengths: array[int]
     lines: array[int]
-    columns: array[int]
+    columns: array[int] | Following
+
+
+@dataclass(frozen=True)
+class Following(Sequence[int]):
+    """The columns of resources that all start on the first line of an ASCII text: one
+    past each offset, told when asked for (an array of them was a fifth of the time of
+    finding the places of a 177 MB file on one line)."""
+
+    offsets: array[int]
+
+    @overload
+    def __getitem__(self, index: int) -> int: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[int]: ...
+    def __getitem__(self, index: int | slice) -> int | list[int]:
+        if isinstance(index, slice):
+            return [offset + 1 for offset in self.offsets[index]]
+        return self.offsets[index] + 1
+
+    def __len__(self) -> int:
+        return len(self.offsets)
 
 
 _BETWEEN_BYTES = re.compile(rb"[ \t\r\n]*,?[ \t\r\n]*")
@@ -321,7 +342,7 @@ def _lines(
     newlines = b"\n" in buffer
     if not newlines and is_ascii:  # one line: the column is the offset
         lines = array(code, [1]) * len(offsets)
-        return ResourcePlaces(offsets, lengths, lines, array(code, map((1).__add__, offsets)))
+        return ResourcePlaces(offsets, lengths, lines, Following(offsets))
     lines, columns = array(code), array(code)
     line, line_start, previous, column = 1, 0, 0, 1
     for offset in offsets:
