@@ -307,8 +307,10 @@ class _Reader:
             return found
         # The file's bytes and the decoded resources are never both whole in memory: the
         # bytes go, and each part is read again from the file where `places` says
-        # (measured at 100,000 instances: the resident peak of reading fell from 536 MB,
-        # the 177 MB file and 316 MB of resources, to under 400 MB). The views of the
+        # (measured at 100,000 instances: the resident peak of reading was 536 MB with
+        # the 177 MB file and 316 MB of resources whole, 455 MB with the file's buffer
+        # cut behind the resources decoded, each cut a copy of its rest into new memory,
+        # and is 350 MB; reading the parts again costs under 0.05 s). The views of the
         # bytes (`msgspec.Raw`) go first, as they hold them.
         resources[:] = [None] * len(resources)
         held.clear()
