@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
+from itertools import repeat
+from operator import itemgetter
 from typing import Any
 
 from policyengine.core import collector, model
@@ -85,7 +87,7 @@ class Store:
         # collector would re-walk the growing heap again and again (measured: most of
         # the indexing time at 100,000 instances).
         with collector.paused():
-            self._load(raw, problems, reads)
+            self._load(raw, problems, reads, snapshot.envelope.locations)
             if problems:
                 raise InputError(problems)
         # Resource by snapshot index: every resource was loaded (one that is not is a
@@ -93,7 +95,13 @@ class Store:
         self._at_index: Sequence[Resource | None] = self.resources
 
     # -- loading
-    def _load(self, raw: list[dict[str, Any]], problems: list[Problem], reads: Reads) -> None:
+    def _load(
+        self,
+        raw: list[dict[str, Any]],
+        problems: list[Problem],
+        reads: Reads,
+        declared_locations: Mapping[str, list[str]] | None,
+    ) -> None:
         # Per kind, the declared attributes to check (those read, when that is known) with
         # a quick test of whether a value is already in its final form: good data skips
         # the conversion walk, and an attribute nothing reads is not looked at.
@@ -137,92 +145,196 @@ class Store:
             )
             for name, kind in kinds.items()
         }
-        add = resources.append
         # Each type's conversion, prepared when a value first needs one: most attributes
         # checked hold values that need none.
         converters: dict[tuple[str, str], conversion.Converter] = {}
-        for index, data in enumerate(raw):
-            kind_name = data["kind"]
-            spec = specs.get(kind_name)
-            if spec is None:
-                hint = did_you_mean(kind_name, kinds) or (
-                    "the model knows " + ", ".join(f"`{k}`" for k in sorted(kinds))
-                )
-                problems.append(
-                    Problem(file, f"/resources/{index}/kind", f"unknown kind `{kind_name}`; {hint}")
-                )
-                continue
-            kind, named, checks, scope_when, per_region, ids, keys_held, add_of_kind = spec
-            key = data.get(named) if named is not None else None
-            if type(key) is not str or not key:  # not the usual plain id: the full check
-                key = self._key(kind, data, f"/resources/{index}", problems)
-                if key is None:
-                    continue
-            if checks:
-                copied = False
-                for name, ready, t in checks:
-                    value = data.get(name)
-                    if value is not None and not ready(value):
-                        if not copied:  # converted on a copy: the document stays as read
-                            data, copied, before = dict(data), True, len(problems)
-                        at = f"/resources/{index}/{pointer_escape(name)}"
-                        convert = converters.get((kind_name, name))
-                        if convert is None:  # by kind and name: a type's hash walks it
-                            convert = conversion.converter(t)
-                            converters[kind_name, name] = convert
-                        data[name] = convert(value, file, at, problems, data)
-                if copied and len(problems) > before:  # problems come of conversions alone
-                    continue
-            region, zone = data.get("region"), data.get("zone")
-            if scope_when is not None and not _zonal(scope_when, data):
-                zone = None  # located in a region here: a zone in the data is not its place
-            if zone and region and isinstance(zone, str) and isinstance(region, str):
-                if placed.get(zone) != region:  # the table learns each pair once
-                    placed[zone] = region
-                    locations.add(region, zone)
-            # The same identity loaded before: a duplicate (the first of a key is the one
-            # every other of that key is told apart from).
-            one = ids.get(key)
-            same = None if one is None else keys_held.get(key, [one])
-            if same is not None:
-                if not per_region:
-                    first: Resource | None = same[0]
-                else:
-                    first = next((r for r in same if r.region == region), None)
-                if first is not None:
-                    where = f" in region `{region}`" if per_region else ""
+        # Resources whose region a zone may give (none in their data), told after loading.
+        regionless: list[Resource] = []
+        slots: list[Resource | None] = [None] * len(raw)  # the resource at each index
+        sourced = False  # whether a resource loaded one by one had a `source`
+
+        def each(indexes: Iterable[int]) -> None:
+            """The resources at `indexes`, ascending, one by one, whatever their data."""
+            nonlocal sourced
+            for index in indexes:
+                data = raw[index]
+                kind_name = data["kind"]
+                spec = specs.get(kind_name)
+                if spec is None:
+                    hint = did_you_mean(kind_name, kinds) or (
+                        "the model knows " + ", ".join(f"`{k}`" for k in sorted(kinds))
+                    )
                     problems.append(
                         Problem(
-                            file,
-                            f"/resources/{index}",
-                            f"duplicate {kind_name} `{key}`{where}: also at {first.pointer}",
+                            file, f"/resources/{index}/kind", f"unknown kind `{kind_name}`; {hint}"
                         )
                     )
                     continue
-            source = data.get("source")
-            if source is None:
-                resource = Resource(index, kind_name, key, data, region, zone, file)
-            else:
-                address = source.get("address") if isinstance(source, dict) else None
-                origin = Origin.of(source, file)
-                resource = Resource(
-                    index, kind_name, key, data, region, zone, file, address, origin
-                )
-                if address:
-                    by_address[address] = resource
-            add(resource)
-            add_of_kind(resource)
-            if same is None:
-                ids[key] = resource
-            else:
-                if len(same) == 1:  # the second of its key
-                    keys_held[key] = same
-                    shared.append(same)
-                same.append(resource)
+                kind, named, checks, scope_when, per_region, ids, keys_held, add_of_kind = spec
+                key = data.get(named) if named is not None else None
+                if type(key) is not str or not key:  # not the usual plain id: the full check
+                    key = self._key(kind, data, f"/resources/{index}", problems)
+                    if key is None:
+                        continue
+                if checks:
+                    copied = False
+                    for name, ready, t in checks:
+                        value = data.get(name)
+                        if value is not None and not ready(value):
+                            if not copied:  # converted on a copy: the document stays as read
+                                data, copied, before = dict(data), True, len(problems)
+                            at = f"/resources/{index}/{pointer_escape(name)}"
+                            convert = converters.get((kind_name, name))
+                            if convert is None:  # by kind and name: a type's hash walks it
+                                convert = conversion.converter(t)
+                                converters[kind_name, name] = convert
+                            data[name] = convert(value, file, at, problems, data)
+                    if copied and len(problems) > before:  # problems come of conversions alone
+                        continue
+                region, zone = data.get("region"), data.get("zone")
+                if scope_when is not None and not _zonal(scope_when, data):
+                    zone = None  # located in a region here: a zone in the data is not its place
+                if zone and region and isinstance(zone, str) and isinstance(region, str):
+                    if placed.get(zone) != region:  # the table learns each pair once
+                        placed[zone] = region
+                        locations.add(region, zone)
+                # The same identity loaded before: a duplicate (the first of a key is the one
+                # every other of that key is told apart from).
+                one = ids.get(key)
+                same = None if one is None else keys_held.get(key, [one])
+                if same is not None:
+                    if not per_region:
+                        first: Resource | None = same[0]
+                    else:
+                        first = next((r for r in same if r.region == region), None)
+                    if first is not None:
+                        where = f" in region `{region}`" if per_region else ""
+                        problems.append(
+                            Problem(
+                                file,
+                                f"/resources/{index}",
+                                f"duplicate {kind_name} `{key}`{where}: also at {first.pointer}",
+                            )
+                        )
+                        continue
+                source = data.get("source")
+                if source is None:
+                    resource = Resource(index, kind_name, key, data, region, zone, file)
+                else:
+                    sourced = True
+                    address = source.get("address") if isinstance(source, dict) else None
+                    origin = Origin.of(source, file)
+                    resource = Resource(
+                        index, kind_name, key, data, region, zone, file, address, origin
+                    )
+                    if address:
+                        by_address[address] = resource
+                slots[index] = resource
+                add_of_kind(resource)
+                if region is None:
+                    regionless.append(resource)
+                if same is None:
+                    ids[key] = resource
+                else:
+                    if len(same) == 1:  # the second of its key
+                        keys_held[key] = same
+                        shared.append(same)
+                    same.append(resource)
+
+        def by_kind_first() -> bool:
+            """Every resource, kind by kind: those of a kind named by one attribute, and
+            not unique per region only, by the steps `each` takes for a resource whose
+            data holds no surprise; any other by `each`. False where one met a problem,
+            a `source` or a key `each` takes with more steps: then nothing loaded holds."""
+            of_kind: dict[str, list[int]] = {}
+            for index, kind_name in enumerate(map(itemgetter("kind"), raw)):
+                got = of_kind.get(kind_name)
+                if got is None:
+                    of_kind[kind_name] = [index]
+                else:
+                    got.append(index)
+            new = _new
+            for kind_name, indexes in of_kind.items():
+                spec = specs.get(kind_name)
+                named = spec[1] if spec is not None else None
+                if spec is None or named is None or spec[4]:
+                    each(indexes)  # words an unknown kind; takes a key of several parts
+                    continue
+                _, _, checks, scope_when, _, ids, _, add_of_kind = spec
+                for index in indexes:
+                    data = raw[index]
+                    key = data.get(named)
+                    if type(key) is not str or not key:
+                        return False
+                    if checks:
+                        copied = False
+                        for name, ready, t in checks:
+                            value = data.get(name)
+                            if value is not None and not ready(value):
+                                if not copied:  # converted on a copy, as `each` does
+                                    data, copied = dict(data), True
+                                convert = converters.get((kind_name, name))
+                                if convert is None:
+                                    convert = conversion.converter(t)
+                                    converters[kind_name, name] = convert
+                                at = f"/resources/{index}/{pointer_escape(name)}"
+                                data[name] = convert(value, file, at, problems, data)
+                        if copied and problems:
+                            return False
+                    region, zone = data.get("region"), data.get("zone")
+                    if scope_when is not None and not _zonal(scope_when, data):
+                        zone = None
+                    if zone and region and isinstance(zone, str) and isinstance(region, str):
+                        if placed.get(zone) != region:
+                            placed[zone] = region
+                            locations.add(region, zone)
+                    if data.get("source") is not None:
+                        return False
+                    # Its slots set here: `Resource(...)` is a call of its own.
+                    resource = new(Resource)
+                    resource.index = index
+                    resource.kind = kind_name
+                    resource.key = key
+                    resource.data = data
+                    resource.region = region
+                    resource.zone = zone
+                    resource.file = file
+                    resource.address = None
+                    resource.origin = None
+                    resource.at = None
+                    if ids.setdefault(key, resource) is not resource:
+                        return False  # a duplicate: `each` words it
+                    slots[index] = resource
+                    add_of_kind(resource)
+                    if region is None:
+                        regionless.append(resource)
+            return not problems and not sourced
+
+        # A kind's resources made one after another are read one after another by the
+        # rules and indexes that follow it (measured: a fifth of the indexing time).
+        if _ONE_BY_ONE or not by_kind_first():
+            # Every resource again, in the snapshot's order: what `each` finds is told in
+            # that order, as ever.
+            problems.clear()
+            slots[:] = repeat(None, len(raw))
+            placed.clear()
+            shared.clear()
+            regionless.clear()
+            sourced = False
+            for of_kind in by_kind.values():
+                of_kind.clear()
+            for ids in identity.values():
+                ids.clear()
+            for keys_held in several.values():
+                keys_held.clear()
+            by_address.clear()
+            locations = self.locations = LocationTable(declared_locations)
+            each(range(len(raw)))
+        resources.extend(filter(None, slots))  # in the snapshot's order
         # A zone-located resource without a region learns it from the location table.
-        for resource in self.resources:
-            if resource.region is None and isinstance(resource.zone, str):
-                resource.region = self.locations.region_of(resource.zone)
+        for resource in regionless:
+            if isinstance(resource.zone, str):
+                resource.region = locations.region_of(resource.zone)
         # One name in several regions: candidates in region order, so the one an outcome
         # names does not depend on the order of the export.
         for same in shared:
@@ -739,6 +851,10 @@ class Store:
     def unknown_zone(self, zone: str) -> str:
         return self.locations.unknown_zone(zone)
 
+
+# Resources loaded one by one in the snapshot's order, never kind by kind (for tests).
+_ONE_BY_ONE = False
+_new = object.__new__
 
 # Tags of that type need no check here: the envelope's check let only string tags in.
 _STRING_MAP = model.MapT(model.Scalar("string"))
