@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from policyengine.core import model
 from policyengine.frontend.loader import bundled_policies, load
-from policyengine.inputs import conversion
+from policyengine.inputs import canonical, conversion
 from policyengine.inputs.snapshot import Problem, UnknownValue
 
 # More examples than the default profile's, as many as the long one's when it runs.
@@ -195,3 +195,87 @@ def test_security_group_rules_convert_alike(protocol: Any, ports: Any) -> None:
     prepared = _converted(conversion.converter(t), rules, None)
     assert prepared == _converted(general, rules, None)
     assert len(prepared[1]) >= 1  # "not a rule" at least
+
+
+def _reference_ready(t: model.Type) -> Any:
+    """`conversion.ready` written plainly, a record field by field and a list element by
+    element, each by its own test: what the prepared tests of records and lists of
+    records must say."""
+    t = model.unwrap(t)
+    match t:
+        case model.ListT(item=item):
+            if conversion.scalar_types(model.unwrap(item)):
+                return conversion.ready(t)  # a list of scalars: tested in C
+            each = _reference_ready(item)
+            return lambda v: isinstance(v, list) and all(x is None or each(x) for x in v)
+        case model.RecordT(fields=fields) if t.name not in canonical.SPELLINGS:
+            tests = {name: _reference_ready(ft) for name, ft in fields}
+
+            def record(v: Any) -> bool:
+                if type(v) is not dict:
+                    return False
+                for name, x in v.items():
+                    test = tests.get(name)
+                    if test is None:
+                        continue  # not declared: kept as given
+                    scalar = conversion.scalar_types(model.unwrap(dict(fields)[name]))
+                    if scalar is not None:
+                        if x is not None and type(x) not in scalar:
+                            return False
+                    elif x is not None and not test(x):
+                        return False
+                return True
+
+            return record
+    return conversion.ready(t)
+
+
+_STRING = model.Scalar("string")
+_NESTED = model.RecordT(
+    None,
+    (
+        ("ids", model.OptionalT(model.ListT(_STRING))),
+        ("n", model.Scalar("int")),
+        ("at", model.OptionalT(model.Scalar("time"))),
+        ("times", model.ListT(model.Scalar("time"))),
+        ("inner", model.RecordT(None, (("k", _STRING), ("ports", model.ListT(_STRING))))),
+        ("tags", model.MapT(_STRING)),
+    ),
+)
+_RECORDS = [_NESTED, model.ListT(_NESTED), model.ListT(model.OptionalT(_NESTED))]
+
+
+@st.composite
+def _records(draw: st.DrawFn) -> tuple[model.Type, Any]:
+    records = [t for t in _types() if _has_record(t)] + _RECORDS
+    t = draw(st.sampled_from(records))
+    return t, draw(_of(t))
+
+
+def _has_record(t: model.Type) -> bool:
+    t = model.unwrap(t)
+    if isinstance(t, model.ListT):
+        t = model.unwrap(t.item)
+    return isinstance(t, model.RecordT)
+
+
+@settings(
+    max_examples=_EXAMPLES,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(_records())
+def test_the_ready_test_of_records_is_the_test_of_each_field(
+    typed: tuple[model.Type, Any],
+) -> None:
+    t, value = typed
+    assert conversion.ready(t)(value) == _reference_ready(t)(value)
+
+
+def test_the_ready_test_of_records_takes_good_values() -> None:
+    """Values of every field's type, lists of records among them: ready (the test above
+    would hold two tests that never say so to each other)."""
+    record = {"ids": ["a", None], "n": 1, "inner": {"k": "x", "ports": []}, "tags": {}}
+    assert conversion.ready(_NESTED)(record)
+    assert conversion.ready(model.ListT(_NESTED))([record, None, {"n": None}])
+    assert not conversion.ready(model.ListT(_NESTED))([record, {"ids": ["a", 1]}])
+    assert not conversion.ready(_NESTED)({**record, "times": ["2024-01-31T08:00Z"]})

@@ -34,6 +34,9 @@ def ready(t: model.Type) -> Callable[[Any], bool]:
             if items:  # the usual list of ids: every element's type tested in C
                 allowed = items | {type(None)}
                 return lambda v: type(v) is list and all(map(allowed.__contains__, map(type, v)))
+            record = model.unwrap(item)
+            if isinstance(record, model.RecordT) and record.name not in canonical.SPELLINGS:
+                return _records_ready(record)
             item_ready = ready(item)
 
             def list_ready(v: Any) -> bool:
@@ -56,36 +59,101 @@ def ready(t: model.Type) -> Callable[[Any], bool]:
             return lambda v: (
                 isinstance(v, dict) and all(x is None or value_ready(x) for x in v.values())
             )
-        case model.RecordT(fields=fields):
+        case model.RecordT():
             if t.name in canonical.SPELLINGS:
                 return lambda v: False  # its enum-like fields are spelled one way
-            # A scalar field's types (null among them) tested here, without a call; any
-            # other field's by its own test.
-            scalars = {
-                name: types | {type(None)}
-                for name, ft in fields
-                if (types := scalar_types(model.unwrap(ft))) is not None
-            }
-            by_name = {name: ready(ft) for name, ft in fields if name not in scalars}
-            scalar_of, ready_of = scalars.get, by_name.get
-
-            def record_ready(v: Any) -> bool:
-                if type(v) is not dict:
-                    return False
-                for name, x in v.items():  # the fields present: often fewer than declared
-                    types = scalar_of(name)
-                    if types is not None:
-                        if type(x) not in types:
-                            return False
-                        continue
-                    field_ready = ready_of(name)
-                    if field_ready is not None and x is not None and not field_ready(x):
-                        return False
-                return True
-
-            return record_ready
+            return _record_ready(t)
         case _:
             return lambda v: True
+
+
+def _fields_ready(
+    t: model.RecordT,
+) -> tuple[
+    Callable[[str], frozenset[type] | None],
+    Callable[[str], Callable[[type], bool] | None],
+    Callable[[str], Callable[[Any], bool] | None],
+]:
+    """A record's fields, told apart by how a value of each is tested as ready: by name,
+    a scalar field's types (null among them), tested without a call; a list of scalars'
+    test of one element's type, the elements tested in C; any other field's own test."""
+    fields = t.fields
+    scalars = {
+        name: types | {type(None)}
+        for name, ft in fields
+        if (types := scalar_types(model.unwrap(ft))) is not None
+    }
+    lists: dict[str, Callable[[type], bool]] = {}
+    for name, ft in fields:
+        listed = model.unwrap(ft)
+        if name not in scalars and isinstance(listed, model.ListT):
+            if items := scalar_types(model.unwrap(listed.item)):
+                lists[name] = (items | {type(None)}).__contains__
+    others = {name: ready(ft) for name, ft in fields if name not in scalars and name not in lists}
+    return scalars.get, lists.get, others.get
+
+
+def _record_ready(t: model.RecordT) -> Callable[[Any], bool]:
+    """`ready` of a record (not one whose fields are spelled one way)."""
+    scalar_of, items_of, ready_of = _fields_ready(t)
+
+    def record_ready(v: Any) -> bool:
+        if type(v) is not dict:
+            return False
+        for name, x in v.items():  # the fields present: often fewer than declared
+            types = scalar_of(name)
+            if types is not None:
+                if type(x) not in types:
+                    return False
+                continue
+            if x is None:
+                continue
+            item_ok = items_of(name)
+            if item_ok is not None:
+                if type(x) is not list or not all(map(item_ok, map(type, x))):
+                    return False
+                continue
+            field_ready = ready_of(name)
+            if field_ready is not None and not field_ready(x):
+                return False
+        return True
+
+    return record_ready
+
+
+def _records_ready(t: model.RecordT) -> Callable[[Any], bool]:
+    """`ready` of a list of records (not ones whose fields are spelled one way): the
+    steps of `_record_ready` for each element, written in the loop over them rather than
+    called (a disk's attachments are a list of one record: the call was a third of it)."""
+    scalar_of, items_of, ready_of = _fields_ready(t)
+
+    def records_ready(v: Any) -> bool:
+        if not isinstance(v, list):
+            return False
+        for record in v:
+            if record is None:
+                continue
+            if type(record) is not dict:
+                return False
+            for name, x in record.items():
+                types = scalar_of(name)
+                if types is not None:
+                    if type(x) not in types:
+                        return False
+                    continue
+                if x is None:
+                    continue
+                item_ok = items_of(name)
+                if item_ok is not None:
+                    if type(x) is not list or not all(map(item_ok, map(type, x))):
+                        return False
+                    continue
+                field_ready = ready_of(name)
+                if field_ready is not None and not field_ready(x):
+                    return False
+        return True
+
+    return records_ready
 
 
 # `convert` of a value of one type: (value, file, pointer, problems, parent) -> converted.
