@@ -279,3 +279,25 @@ def test_the_ready_test_of_records_takes_good_values() -> None:
     assert conversion.ready(model.ListT(_NESTED))([record, None, {"n": None}])
     assert not conversion.ready(model.ListT(_NESTED))([record, {"ids": ["a", 1]}])
     assert not conversion.ready(_NESTED)({**record, "times": ["2024-01-31T08:00Z"]})
+
+
+@settings(
+    max_examples=_EXAMPLES,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(st.lists(_of(_rules_type()), min_size=1, max_size=6))
+def test_one_prepared_conversion_converts_many_values_as_convert(values: list[Any]) -> None:
+    """Values converted one after another by one prepared conversion (which keeps the
+    spellings and the sets of fields it met): each as `convert` converts it alone."""
+    t = _rules_type()
+    prepared = conversion.converter(t)
+    normalised = canonical.normaliser("sg_rule")
+
+    def general(v: Any, file: str, at: str, problems: list[Problem], parent: Any) -> Any:
+        return conversion.convert(v, t, file, at, problems, parent)
+
+    for value in values * 2:
+        assert _converted(prepared, value, None) == _converted(general, value, None)
+        for rule in value if isinstance(value, list) else ():
+            if isinstance(rule, dict):
+                assert normalised(copy.deepcopy(rule)) == canonical.normalise("sg_rule", rule)

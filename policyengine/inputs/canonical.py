@@ -10,6 +10,7 @@ it, under `given`, so that what the input said is not lost.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Final
 
 # record name -> field -> lower-case spelling -> canonical spelling
@@ -49,3 +50,38 @@ def normalise(record: str | None, value: dict[str, Any]) -> dict[str, Any]:
     if given:
         out["given"] = given
     return out
+
+
+def normaliser(record: str | None) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """`normalise` for the values of one record, prepared once: the spelling of a text
+    is found once per field and text (an account repeats a few, `TCP` and `Accept`, in
+    every rule), and found as `canonical` finds it."""
+    fields = SPELLINGS.get(record or "")
+    if not fields:
+        return lambda value: value
+    assert record is not None
+    # Per field, its texts seen so far and their spellings; as many as `_SEEN` each.
+    seen: tuple[tuple[str, dict[str, Any]], ...] = tuple((name, {}) for name in fields)
+
+    def normalised(value: dict[str, Any]) -> dict[str, Any]:
+        given: dict[str, Any] = {}
+        out = dict(value)
+        for name, spelt in seen:
+            if name in value:
+                was = value[name]
+                now = spelt.get(was) if type(was) is str else None
+                if now is None:
+                    now = canonical(record, name, was)
+                    if type(was) is str and len(spelt) < _SEEN:
+                        spelt[was] = now
+                out[name] = now
+                if now != was:
+                    given[name] = was
+        if given:
+            out["given"] = given
+        return out
+
+    return normalised
+
+
+_SEEN = 1024

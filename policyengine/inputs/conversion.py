@@ -158,6 +158,10 @@ def _records_ready(t: model.RecordT) -> Callable[[Any], bool]:
 
 # `convert` of a value of one type: (value, file, pointer, problems, parent) -> converted.
 Converter = Callable[[Any, str, str, list[Problem], Mapping[str, Any] | None], Any]
+# A record's field as its conversion reads it: name, pointer tail, converter, kept types.
+_Field = tuple[str, str, Converter, frozenset[type] | None]
+# Sets of fields a record's conversion keeps its fields of (more are found each time).
+_SHAPES = 256
 
 
 def converter(t: model.Type) -> Converter:
@@ -250,6 +254,11 @@ def converter(t: model.Type) -> Converter:
                 for field, ft in fields
             )
 
+            normalised = canonical.normaliser(name)
+            # Per set of fields a value has (its keys in order), the prepared fields of it,
+            # in declared order: a rule has a few of the many fields declared.
+            present: dict[tuple[str, ...], tuple[_Field, ...]] = {}
+
             def record(
                 value: Any,
                 file: str,
@@ -259,13 +268,19 @@ def converter(t: model.Type) -> Converter:
             ) -> Any:
                 if type(value) is not dict:
                     return convert(value, t, file, at, problems, parent)
-                out = canonical.normalise(name, value)
-                for field, tail, each, kept in prepared:
-                    if field in out:
-                        x = out[field]
-                        if kept is not None and type(x) in kept:
-                            continue  # as it is: `convert` would return it
-                        out[field] = each(x, file, at + tail, problems, out)
+                out = normalised(value)
+                keys = tuple(out)
+                fields_in = present.get(keys)
+                if fields_in is None:
+                    held = set(keys)
+                    fields_in = tuple(p for p in prepared if p[0] in held)
+                    if len(present) < _SHAPES:
+                        present[keys] = fields_in
+                for field, tail, each, kept in fields_in:
+                    x = out[field]
+                    if kept is not None and type(x) in kept:
+                        continue  # as it is: `convert` would return it
+                    out[field] = each(x, file, at + tail, problems, out)
                 return out
 
             return record
