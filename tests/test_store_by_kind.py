@@ -175,3 +175,49 @@ def test_problems_are_told_in_the_snapshot_order(monkeypatch: pytest.MonkeyPatch
         f"/resources/{disk + 1}/id",
         f"/resources/{len(resources) - 1}",
     ]
+
+
+@pytest.mark.parametrize("listed", [True, False], ids=["list", "dict"])
+@pytest.mark.parametrize("seed", range(3))
+def test_sources_told_at_their_places_in_a_loop_are_held_as_by_the_general_steps(
+    seed: int, listed: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every relation's index, its sources held as their targets in the loop of their
+    places and without it: the same edges, held the same way, in the same order."""
+    from test_shared_values import _as_sequence, _odd_edges, _told, _write
+
+    from policyengine.pipeline import engine
+
+    monkeypatch.setattr(store_module, "listed", lambda sources, resources: listed)
+    path = _write(tmp_path, _odd_edges(random.Random(seed)))
+    relations = _policies().plan.model.relations
+
+    def indexes() -> list[Any]:
+        store = engine.read_snapshot(path, _policies())
+        found: list[Any] = []
+        for relation in relations:
+            index, absent = store.edge_index(relation)
+            found.append(
+                (
+                    [(i, [_told(e) for e in _as_sequence(edges)]) for i, edges in index.items()],
+                    [_places(held) for held in index._listed],
+                    [(i, _places(held)) for i, held in index._keyed.items()],
+                    list(index._made),
+                    dict(absent),
+                    sorted(store._implied_by),
+                )
+            )
+        return found
+
+    with monkeypatch.context() as patched:
+        patched.setattr(store_module, "_PLACES_LOOPED", 0)
+        general = indexes()
+    assert sum(sum(held is not None for held in i[1]) + len(i[2]) for i in general) > 8
+    assert indexes() == general
+
+
+def _places(held: Any) -> Any:
+    """Targets held for an edge, by their places (each reading makes resources of its own)."""
+    if held is None:
+        return None
+    return held.pointer if not isinstance(held, tuple) else tuple(t.pointer for t in held)

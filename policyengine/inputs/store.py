@@ -284,8 +284,9 @@ class Store:
                     region, zone = data.get("region"), data.get("zone")
                     if scope_when is not None and not _zonal(scope_when, data):
                         zone = None
-                    if zone and region and isinstance(zone, str) and isinstance(region, str):
-                        if placed.get(zone) != region:
+                    # A pair told to the table before is two strings: its test comes first.
+                    if zone and isinstance(zone, str) and placed.get(zone) != region:
+                        if region and isinstance(region, str):
                             placed[zone] = region
                             locations.add(region, zone)
                     if data.get("source") is not None:
@@ -588,6 +589,46 @@ class Store:
             if place is not None
             else []
         )
+        if 1 <= len(spots) <= _PLACES_LOOPED:
+            # One place or two (a list's one id; an id and the one of a list's one
+            # record), told in a loop of its own: the sources it does not hold as their
+            # targets are left to the steps below, which do not look at the places again.
+            (first, first_element, first_field), (then, then_element, then_field) = (
+                spots[0],
+                spots[-1],
+            )
+            two = len(spots) == 2
+            rest: list[Resource] = []
+            keep = rest.append
+            for source in sources:
+                data = source.data
+                value = data.get(first)
+                if first_element:
+                    value = value[0] if type(value) is list and len(value) == 1 else None
+                    if first_field is not None:
+                        value = value.get(first_field) if type(value) is dict else None
+                if type(value) is not str or not value:
+                    keep(source)
+                    continue
+                if two:
+                    got = data.get(then)
+                    if then_element:
+                        got = got[0] if type(got) is list and len(got) == 1 else None
+                        if then_field is not None:
+                            got = got.get(then_field) if type(got) is dict else None
+                    if type(got) is not str or got != value:
+                        keep(source)
+                        continue
+                sole = alone.get(value)
+                if sole is not None and value not in several:
+                    held[source.index] = sole
+                    continue
+                allowed = (admitted.get(value) or admit(value))[0]
+                if allowed:  # its target exists, and is admitted
+                    held[source.index] = allowed[0] if len(allowed) == 1 else allowed
+                    continue
+                keep(source)
+            sources, spots = rest, []
         for source in sources:
             if not plain:
                 general(source)
@@ -674,6 +715,10 @@ class Store:
             elif edges:
                 # A tuple of several: two fifths of a grown list's memory.
                 out[index] = edges[0] if len(edges) == 1 else tuple(edges)
+        if isinstance(held, dict):
+            # In the order of the sources, as `EdgeIndex` iterates them: the steps below
+            # may hold a source after the loop of the places held later ones.
+            held = dict(sorted(held.items()))
         self._out[relation] = EdgeIndex(out, held, self.resources, place)
         self._absent[relation] = absent
 
@@ -855,6 +900,9 @@ class Store:
 # Resources loaded one by one in the snapshot's order, never kind by kind (for tests).
 _ONE_BY_ONE = False
 _new = object.__new__
+# The most places a relation's usual sources are told at in a loop of their own (one or
+# two: a loop written for two); 0 for none (for tests).
+_PLACES_LOOPED = 2
 
 # Tags of that type need no check here: the envelope's check let only string tags in.
 _STRING_MAP = model.MapT(model.Scalar("string"))
