@@ -312,7 +312,8 @@ class Store:
             return not problems and not sourced
 
         # A kind's resources made one after another are read one after another by the
-        # rules and indexes that follow it (measured: a fifth of the indexing time).
+        # rules and indexes that follow it (measured at 100,000 instances: the indexes
+        # 0.45 to 0.39 s).
         if _ONE_BY_ONE or not by_kind_first():
             # Every resource again, in the snapshot's order: what `each` finds is told in
             # that order, as ever.
