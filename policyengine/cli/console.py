@@ -21,6 +21,7 @@ from functools import cache
 from typing import IO, TYPE_CHECKING, ClassVar, Final, TextIO
 
 from policyengine.cli.options import Color
+from policyengine.core import files
 
 if TYPE_CHECKING:  # rich is imported when text is coloured: plain output never needs it
     from rich.color import ColorSystem
@@ -191,11 +192,12 @@ def emit(
     to show messages above itself)."""
     out: IO[str] = file if file is not None else stream.file
     if marks is None or not stream.colored:
-        out.write(text + end)
+        files.write_parts(out, text + end)
     else:
         console = stream.console()
         system = _systems().get(console.color_system or "")
-        out.write(text + end if system is None else _painted(console, system, text, marks) + end)
+        painted = text if system is None else _painted(console, system, text, marks)
+        files.write_parts(out, painted + end)
     out.flush()
 
 

@@ -23,7 +23,7 @@ import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, Final
+from typing import IO, TYPE_CHECKING, BinaryIO, Final
 
 if TYPE_CHECKING:
     from policyengine.core.positions import ResourcePlaces
@@ -259,6 +259,19 @@ class CannotWrite(Exception):
         self.reason = reason
 
 
+# Characters per write: at most 256 MiB of UTF-8. One write of more than 2 GiB is cut
+# short by the system, and Python's buffered streams do not always write the rest: a
+# 2.1 GB report written to stdout at once came out as 2,147,479,552 bytes, and nothing
+# said so.
+WRITE_PART = 1 << 26
+
+
+def write_parts(out: IO[str], text: str, part: int = WRITE_PART) -> None:
+    """Writes `text` to `out` a part at a time (one write for most texts)."""
+    for start in range(0, len(text), part):
+        out.write(text[start : start + part])
+
+
 def write_text(path: Path, text: str) -> None:
     """Writes `text` (UTF-8) to `path`. Raises CannotWrite, never OSError: no folder, a
     folder in its place, a full device, a FIFO no one reads (opened without blocking)."""
@@ -268,7 +281,7 @@ def write_text(path: Path, text: str) -> None:
             os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0),
         )
         with os.fdopen(fd, "w", encoding="utf-8") as file:
-            file.write(text)
+            write_parts(file, text)
     except OSError as exc:
         raise CannotWrite(path, exc.strerror or str(exc)) from None
 
