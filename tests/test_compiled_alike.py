@@ -4,7 +4,6 @@ the values shared."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -139,8 +138,6 @@ def test_the_bundled_packs_decide_alike_on_both_paths(every_store: None) -> None
 def test_a_generated_account_read_as_large_decides_alike(tmp_path: Path) -> None:
     """The benchmark's account, read as a large file is (tag sets held once), past the
     sizes at which values are gathered."""
-    if importlib.util.find_spec("msgspec") is None:
-        pytest.skip("msgspec reads large files")
     sys.path.insert(0, str(ROOT / "benchmarks"))
     try:
         import generate
