@@ -329,3 +329,19 @@ def test_a_document_too_large_for_the_memory_is_not_called_invalid(
     assert problem.file == "big.json"
     assert "too large to parse in the memory" in problem.message
     assert "not valid" not in problem.message
+
+
+@pytest.mark.parametrize("large", [False, True])
+def test_a_document_cut_off_inside_a_thousand_brackets_is_too_deep(large: bool) -> None:
+    """Nested past what Python's own reader follows, and cut off: the depth limit is
+    what it breaks, in the words any too-deep document gets, not the reader's recursion."""
+    from policyengine.inputs import snapshot
+
+    head = '{"version": 1, "resources": [{"kind": "instance", "x": "[[", "y": '
+    pad = " " * snapshot.LARGE if large else ""
+    text = head + pad + "[" * 990 + '"x'
+    with pytest.raises(InputError) as caught:
+        snapshot.load_json(text, "cut.json")
+    (problem,) = caught.value.problems
+    assert problem.message.startswith("nested deeper than 128 levels, the limit")
+    assert snapshot._nesting(text) == 993  # the document, its resources, one, then 990

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
+from itertools import accumulate
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -216,7 +218,14 @@ def load_json(text: str | bytes, file: str, depth: int | None = None) -> Any:
                 )
             ]
         ) from None
-    except (ValueError, RecursionError) as exc:
+    except RecursionError:
+        # Nested past what the standard library's reader follows (a document cut off
+        # inside a thousand open brackets): deeper than the limit, as a rule, or else
+        # orjson's reason.
+        if _nesting(text) > limit:
+            raise InputError([_too_deep(file, limit)]) from None
+        raise InputError([Problem(file, "", f"not valid JSON: {fast_error}")]) from None
+    except ValueError as exc:
         raise InputError([Problem(file, "", f"not valid JSON: {exc}")]) from None
     if _depth_over(data, limit):
         raise InputError([_too_deep(file, limit)]) from None
@@ -362,6 +371,22 @@ def _has_long_number(text: str | bytes) -> bool:
     if isinstance(text, bytes):
         return _LONG_RUN.encode() in text.translate(_BYTE_DIGITS_AS_ZERO)
     return _LONG_RUN in text.translate(_DIGITS_AS_ZERO)
+
+
+# A JSON string, or one cut off by the end of the text; and any character but a bracket.
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"?', re.DOTALL)
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_LEVEL = {"[": 1, "{": 1, "]": -1, "}": -1}
+
+
+def _nesting(text: str | bytes) -> int:
+    """How deep a text's arrays and objects nest at their deepest, outside its strings,
+    whether or not it is JSON (one that is cut off too): without recursion, for a text
+    the standard library's reader could not follow."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    brackets = _NOT_BRACKET.sub("", _STRING.sub("", text))
+    return max(accumulate(map(_LEVEL.__getitem__, brackets)), default=0)
 
 
 def _too_deep(file: str, limit: int) -> Problem:
