@@ -148,6 +148,24 @@ def _covers_ssh(port_range: str) -> bool:
         return False
 
 
+# The fields of a resource `bench_offenders` reads, all it needs decoded (measure.py's
+# `projected` engine decodes these alone).
+BENCH_FIELDS = (
+    "kind",
+    "id",
+    "region",
+    "zone",
+    "image_id",
+    "visibility",
+    "image_owner_alias",
+    "security_group_ids",
+    "instance_id",
+    "attachments",
+    "rules",
+    "tags",
+)
+
+
 def bench_offenders(snapshot: dict[str, Any]) -> dict[str, set[str]]:
     """The ids of the resources failing each rule of benchmarks/ecs-bench.policy."""
     by_kind: dict[str, list[dict[str, Any]]] = defaultdict(list)

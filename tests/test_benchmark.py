@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_the_benchmark_engines_agree_with_the_plants() -> None:
-    engines = ["handwritten", "policyengine"]
+    engines = ["handwritten", "projected", "policyengine"]
     if importlib.util.find_spec("hobofan_regorus") is not None:  # the `bench` extra
         engines.append("regorus")
     done = subprocess.run(
