@@ -59,10 +59,11 @@ def test_more_than_2_gib_reaches_stdout_and_a_file_whole(tmp_path: Path) -> None
         "from policyengine.cli import console\n"
         "from policyengine.core import files\n"
         f"text = 'x' * {size - 1}\n"
-        "console.emit(console.out(), text)\n"
+        "console.emit(console.out(), text)\n"  # a text format's report
+        "console.document(iter((text[:-1], text[-1:])))\n"  # a machine format's, in pieces
         f"files.write_text(Path({str(written)!r}), text + '\\n')\n"
     )
     with out.open("wb") as stdout:
         subprocess.run([sys.executable, "-c", code], stdout=stdout, check=True)
-    assert out.stat().st_size == size
+    assert out.stat().st_size == 2 * size
     assert written.stat().st_size == size

@@ -49,7 +49,7 @@ def check(
     if fmt is CheckFormat.SARIF:
         from policyengine.outputs import sarif
 
-        typer.echo(json.dumps(sarif.diagnostics_log(diags), indent=2, ensure_ascii=False))
+        console.document(json.dumps(sarif.diagnostics_log(diags), indent=2, ensure_ascii=False))
     elif fmt is CheckFormat.JSON:
         doc = {
             "version": reports.REPORT_VERSION,
@@ -59,7 +59,7 @@ def check(
         }
         if cost:
             doc["cost"] = [c.to_json() for c in rule_costs]
-        typer.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+        console.document(json.dumps(doc, indent=2, ensure_ascii=False))
     else:
         console.show(_check_text(diags, len(files), errors, warnings), console.DIAGNOSTICS)
         if rule_costs:

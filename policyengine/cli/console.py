@@ -244,6 +244,16 @@ def show(text: str, marks: Marks | None = None, *, end: str = "\n") -> None:
     emit(out(), text, marks, end=end)
 
 
+def document(text: files.Text) -> None:
+    """A document for a machine on stdout (a report, a JSON answer): as it is, ended by a
+    newline, written a part at a time however long (`files.write_parts`), the pieces of
+    one made as it is written each as it comes."""
+    file = out().file
+    files.write_parts(file, text)
+    file.write("\n")
+    file.flush()
+
+
 class Marks:
     """The parts of a text people look for, as named groups of patterns: each group's name
     is a style of the theme (after `base_style`). rich's RegexHighlighter of the same

@@ -45,7 +45,7 @@ from policyengine.core.errors import InputError, UsageError
 from policyengine.core.semantics import Severity
 from policyengine.inputs import importers
 from policyengine.inputs.files import read_stdin, read_text
-from policyengine.outputs import Format, needs_every_outcome, render
+from policyengine.outputs import Format, needs_every_outcome, render_parts
 from policyengine.pipeline import engine
 from policyengine.pipeline.config import FailOn
 from policyengine.pipeline.reading import Reading
@@ -419,14 +419,18 @@ def run(snapshots: Sequence[Path], options: EvaluateOptions) -> NoReturn:
     if report.fmt is Format.TEXT:
         console.show(reports.render_text(result, show_all=report.show_all), console.REPORT)
     else:
-        typer.echo(render(report.fmt, result, show_all=report.show_all, docs_url=report.docs_url))
+        console.document(
+            render_parts(report.fmt, result, show_all=report.show_all, docs_url=report.docs_url)
+        )
         # stdout is for a machine: say what matters about the run where people look.
         for notice in () if report.quiet else result.notices():
             console.say(f"{notice.level}: {notice.message}")
     try:
         for out in written:
-            text = render(out.fmt, result, show_all=report.show_all, docs_url=report.docs_url)
-            write(out.path, text)
+            write(
+                out.path,
+                render_parts(out.fmt, result, show_all=report.show_all, docs_url=report.docs_url),
+            )
     except UsageError as exc:
         console.say(f"error: {exc}")
         raise typer.Exit(ExitCode.USAGE) from None
@@ -467,7 +471,7 @@ def _compare(snapshots: Sequence[Path], options: EvaluateOptions, reading: Readi
     except (DiagnosticError, InputError, UsageError) as exc:
         fail(exc, json_out)
     if json_out:
-        typer.echo(json.dumps(change.doc, indent=2, ensure_ascii=False))
+        console.document(json.dumps(change.doc, indent=2, ensure_ascii=False))
     else:
         console.show(change.text, console.DIAGNOSTICS)
     if change.verdict is Verdict.NOTHING_EVALUATED:

@@ -106,9 +106,9 @@ def explain(
     if fmt is ExplainFormat.HTML:
         from policyengine.outputs import html as html_page
 
-        typer.echo(html_page.render_explained([e.finding() for e in found]))
+        console.document(html_page.render_explained([e.finding() for e in found]))
     elif json_out:
-        typer.echo(json.dumps(explanations.to_json(found), indent=2, ensure_ascii=False))
+        console.document(json.dumps(explanations.to_json(found), indent=2, ensure_ascii=False))
     else:
         markdown = fmt is ExplainFormat.MARKDOWN
         text = explanations.render_text(found, rule=rule, markdown=markdown)
@@ -132,10 +132,10 @@ def _describe(
     from policyengine.frontend.describe import to_json as describe_json
 
     if fmt is ExplainFormat.JSON:
-        typer.echo(json.dumps(describe_json(d), indent=2, ensure_ascii=False))
+        console.document(json.dumps(describe_json(d), indent=2, ensure_ascii=False))
     else:
         if fmt is ExplainFormat.MARKDOWN:
-            typer.echo(describe_markdown(d))
+            console.document(describe_markdown(d))
         else:
             console.show(describe_text(d), console.DIAGNOSTICS)
     raise typer.Exit(ExitCode.OK)

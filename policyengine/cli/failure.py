@@ -45,11 +45,12 @@ def outputs(given: Sequence[str]) -> list[Output]:
     return out
 
 
-def write(path: Path, text: str) -> None:
-    """Writes an output; one that cannot be written (no folder, a folder in its place, a
-    full device, a FIFO no one reads) raises UsageError: exit 2, whatever else failed."""
+def write(path: Path, text: files.Text) -> None:
+    """Writes an output, ended by a newline; one that cannot be written (no folder, a
+    folder in its place, a full device, a FIFO no one reads) raises UsageError: exit 2,
+    whatever else failed."""
     try:
-        files.write_text(path, text if text.endswith("\n") else text + "\n")
+        files.write_text(path, files.line_ended(text))
     except files.CannotWrite as exc:
         raise UsageError(str(exc)) from None
 
@@ -113,9 +114,9 @@ def fail(
     code, text, doc = _described(exc)
     json_doc = json.dumps({"version": reports.REPORT_VERSION, **doc}, indent=2)
     if json_out:
-        typer.echo(json_doc)
+        console.document(json_doc)
     elif fmt is not None and fmt is not Format.TEXT:
-        typer.echo(render_failure(fmt, str(doc["error"]), text))
+        console.document(render_failure(fmt, str(doc["error"]), text))
     for output in outputs:
         body = (
             json_doc

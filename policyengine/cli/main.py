@@ -61,7 +61,7 @@ def main() -> None:
                 "error": "usage",
                 "message": exc.format_message(),
             }
-            typer.echo(json.dumps(doc, indent=2))
+            console.document(json.dumps(doc, indent=2))
         exc.show()  # type: ignore[attr-defined]
         sys.exit(getattr(exc, "exit_code", ExitCode.USAGE))
     except typer.Abort:

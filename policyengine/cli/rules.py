@@ -55,7 +55,7 @@ def rules_command(
         fail(exc, json_out)
     if json_out:
         doc = {"version": reports.REPORT_VERSION, "rules": rule_list.to_json(loaded.plan)}
-        typer.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+        console.document(json.dumps(doc, indent=2, ensure_ascii=False))
     else:
         console.show(rule_list.render_text(loaded.plan), console.RULES)
     raise typer.Exit(ExitCode.OK)

@@ -2,8 +2,7 @@
 
 import json
 
-import typer
-
+from policyengine.cli import console
 from policyengine.cli.app import app, snapshot_app
 
 
@@ -16,4 +15,4 @@ def schema() -> None:
     # The schema comes from the format's pydantic models, which no other command imports.
     from policyengine.inputs.snapshot_format import json_schema
 
-    typer.echo(json.dumps(json_schema(), indent=2))
+    console.document(json.dumps(json_schema(), indent=2))

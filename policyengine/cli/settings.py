@@ -139,7 +139,7 @@ def config_command(
     shown = {k: config.Setting(_plain(s.value), s.origin) for k, s in settings.items()}
     file = loaded.file if loaded is not None else None
     if json_out:
-        typer.echo(json.dumps(config.to_json(shown, file), indent=2))
+        console.document(json.dumps(config.to_json(shown, file), indent=2))
     else:
         console.show(config.render_text(shown, file), console.SETTINGS)
     raise typer.Exit(ExitCode.OK)

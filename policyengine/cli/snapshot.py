@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from policyengine.cli import common
+from policyengine.cli import common, console
 from policyengine.cli.app import snapshot_app
 from policyengine.cli.failure import fail, write_or_exit
 from policyengine.cli.options import (
@@ -71,7 +71,7 @@ def snapshot_convert(
         fail(exc, False)
     text = json.dumps(read.converted.document, indent=2, ensure_ascii=False, default=_marker)
     if output is None:
-        typer.echo(text)
+        console.document(text)
     else:
         write_or_exit(output, text + "\n")
 
@@ -94,9 +94,11 @@ def snapshot_stats(
 
     counted = stats.count(store)
     if fmt is Format.JSON:
-        typer.echo(json.dumps({"version": reports.REPORT_VERSION, **asdict(counted)}, indent=2))
+        console.document(
+            json.dumps({"version": reports.REPORT_VERSION, **asdict(counted)}, indent=2)
+        )
     else:
-        typer.echo(stats.render_text(counted))
+        console.document(stats.render_text(counted))
 
 
 class GraphFormat(StrEnum):
@@ -128,7 +130,7 @@ def snapshot_graph(
     from policyengine.runtime import evaluate
 
     drawn = picture.of_account(store, picture.worst_outcomes(evaluate(loaded.plan, store)))
-    typer.echo(
+    console.document(
         picture.svg(drawn, "account", standalone=True)
         if fmt is GraphFormat.SVG
         else html_page.render_account(drawn)

@@ -263,13 +263,31 @@ class CannotWrite(Exception):
 WRITE_PART = 1 << 26
 
 
-def write_parts(out: IO[str], text: str, part: int = WRITE_PART) -> None:
-    """Writes `text` to `out` a part at a time (one write for most texts)."""
-    for start in range(0, len(text), part):
-        out.write(text[start : start + part])
+# A text to write: whole, or made as it is written, piece by piece (a report of every
+# outcome, never whole in memory).
+Text = str | Iterator[str]
 
 
-def write_text(path: Path, text: str) -> None:
+def write_parts(out: IO[str], text: Text, part: int = WRITE_PART) -> None:
+    """Writes `text` to `out` a part at a time (one write for most texts); the pieces of
+    an iterator one after another, each as it is made."""
+    for piece in (text,) if isinstance(text, str) else text:
+        for start in range(0, len(piece), part):
+            out.write(piece[start : start + part])
+
+
+def line_ended(text: Text) -> Iterator[str]:
+    """`text`, and a newline after it unless it ends with one."""
+    last = ""  # the last character written
+    for piece in (text,) if isinstance(text, str) else text:
+        if piece:
+            last = piece[-1]
+            yield piece
+    if last != "\n":
+        yield "\n"
+
+
+def write_text(path: Path, text: Text) -> None:
     """Writes `text` (UTF-8) to `path`. Raises CannotWrite, never OSError: no folder, a
     folder in its place, a full device, a FIFO no one reads (opened without blocking)."""
     try:

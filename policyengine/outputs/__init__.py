@@ -3,7 +3,7 @@ text. `text` and `json` are the report's own renderings (`policyengine.results.r
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -70,6 +70,19 @@ def render(
             from policyengine.outputs import gitlab
 
             return gitlab.render(report, show_all)
+
+
+def render_parts(
+    fmt: Format, report: Report, *, show_all: bool = False, docs_url: str | None = None
+) -> Iterator[str]:
+    """`render`'s text, made a piece at a time as it is written: the JSON report's results
+    a thousand at a time (`reports.json_parts`); any other format whole."""
+    if fmt is Format.JSON:
+        from policyengine.results import report as reports
+
+        yield from reports.json_parts(report, show_all=show_all)
+    else:
+        yield render(fmt, report, show_all=show_all, docs_url=docs_url)
 
 
 def render_failure(fmt: Format, kind: str, text: str) -> str:

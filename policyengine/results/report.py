@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from fnmatch import fnmatchcase
@@ -671,7 +671,8 @@ def finding_json(
     }
 
 
-def to_json(report: Report, *, show_all: bool = False) -> dict[str, Any]:
+def _head_json(report: Report) -> dict[str, Any]:
+    """The JSON report but its results."""
     by_severity: Counter[str] = Counter(
         f.result.rule.severity
         for f in report.findings
@@ -708,13 +709,39 @@ def to_json(report: Report, *, show_all: bool = False) -> dict[str, Any]:
         else {"file": report.baseline, "fixed": [e.to_json() for e in report.fixed]},
         "notices": [{"level": n.level, "message": n.message} for n in report.notices()],
         "not_read": [{"file": file, "api": api} for file, api in report.not_read],
-        "results": [finding_json(f, report) for f in report.findings if shown(report, f, show_all)],
     }
 
 
+# Results made into dictionaries and text at a time (`json_parts`).
+_RESULTS_AT_ONCE = 1000
+# How the text of `{"results": [...]}` begins and ends around its results, and the text
+# between two of them: in the whole document, `results` is the last field of the top
+# object, and its items are indented alike.
+_RESULTS_OPEN, _RESULTS_CLOSE, _BETWEEN = '{\n  "results": [\n', "\n  ]\n}", ",\n"
+
+
+def json_parts(report: Report, *, show_all: bool = False) -> Iterator[str]:
+    """The JSON report's text (`render_json`), made a piece at a time as it is written:
+    the results a thousand at a time, so that a report of every outcome holds the
+    dictionaries and text of a thousand of them at once, never of all of them (at
+    10,000 instances, `--all` listed 117,062 results: 95 MB of text, and the run's peak
+    memory was 681 MB with them made whole)."""
+    results = [f for f in report.findings if shown(report, f, show_all)]
+    head = json_text.dumps({**_head_json(report), "results": []})
+    if not results:
+        yield head
+        return
+    yield head[: -len("[]\n}")] + "[\n"
+    for start in range(0, len(results), _RESULTS_AT_ONCE):
+        docs = [finding_json(f, report) for f in results[start : start + _RESULTS_AT_ONCE]]
+        for doc in docs:
+            for fact in doc["evidence"]:  # the values copied from the user's data
+                fact["value"] = json_text.exact(fact["value"])
+        text = json_text.dumps({"results": docs})
+        del docs
+        yield (_BETWEEN if start else "") + text[len(_RESULTS_OPEN) : -len(_RESULTS_CLOSE)]
+    yield _RESULTS_CLOSE
+
+
 def render_json(report: Report, *, show_all: bool = False) -> str:
-    doc = to_json(report, show_all=show_all)
-    for result in doc["results"]:
-        for fact in result["evidence"]:  # the values copied from the user's data
-            fact["value"] = json_text.exact(fact["value"])
-    return json_text.dumps(doc)
+    return "".join(json_parts(report, show_all=show_all))
