@@ -76,11 +76,15 @@ def render_parts(
     fmt: Format, report: Report, *, show_all: bool = False, docs_url: str | None = None
 ) -> Iterator[str]:
     """`render`'s text, made a piece at a time as it is written: the JSON report's results
-    a thousand at a time (`reports.json_parts`); any other format whole."""
+    and JUnit's test cases a thousand at a time; any other format whole."""
     if fmt is Format.JSON:
         from policyengine.results import report as reports
 
         yield from reports.json_parts(report, show_all=show_all)
+    elif fmt is Format.JUNIT:
+        from policyengine.outputs import junit
+
+        yield from junit.render_parts(report)
     else:
         yield render(fmt, report, show_all=show_all, docs_url=docs_url)
 
