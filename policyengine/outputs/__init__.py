@@ -75,12 +75,17 @@ def render(
 def render_parts(
     fmt: Format, report: Report, *, show_all: bool = False, docs_url: str | None = None
 ) -> Iterator[str]:
-    """`render`'s text, made a piece at a time as it is written: the JSON report's results
-    and JUnit's test cases a thousand at a time; any other format whole."""
+    """`render`'s text, made a piece at a time as it is written: the results of the JSON
+    report and of SARIF (`reports.json_parts`, `sarif.render_parts`) and JUnit's test
+    cases a thousand at a time; any other format whole."""
     if fmt is Format.JSON:
         from policyengine.results import report as reports
 
         yield from reports.json_parts(report, show_all=show_all)
+    elif fmt is Format.SARIF:
+        from policyengine.outputs import sarif
+
+        yield from sarif.render_parts(report, show_all, sarif.Options(docs_url=docs_url))
     elif fmt is Format.JUNIT:
         from policyengine.outputs import junit
 
