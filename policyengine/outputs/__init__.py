@@ -76,8 +76,9 @@ def render_parts(
     fmt: Format, report: Report, *, show_all: bool = False, docs_url: str | None = None
 ) -> Iterator[str]:
     """`render`'s text, made a piece at a time as it is written: the results of the JSON
-    report and of SARIF (`reports.json_parts`, `sarif.render_parts`) and JUnit's test
-    cases a thousand at a time; any other format whole."""
+    report and JUnit's test cases a thousand at a time (`reports.json_parts`,
+    `junit.render_parts`), of SARIF a hundred at a time (`sarif.render_parts`); any other
+    format whole."""
     if fmt is Format.JSON:
         from policyengine.results import report as reports
 
