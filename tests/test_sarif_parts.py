@@ -159,3 +159,15 @@ def test_a_batch_is_made_only_when_the_piece_before_it_is_taken(
     rest = list(pieces)
     assert len(made) == FINDINGS
     assert rest[-1].startswith('\n      ],\n      "properties": {')
+
+
+@pytest.mark.parametrize("show_all", [False, True])
+@pytest.mark.parametrize("cap", [0, 1, 5, 27])
+def test_a_cut_run_keeps_the_findings_first_by_priority_in_report_order(
+    cap: int, show_all: bool
+) -> None:
+    report = baselined_report()
+    wanted = [f for f in report.findings if show_all or f.finding]
+    ranked = sorted(wanted, key=sarif._priority)  # stable: report order within a priority
+    assert len({sarif._priority(f) for f in wanted}) > 3
+    assert sarif._listed(report, show_all, cap) == (ranked[:cap], ranked[cap:])

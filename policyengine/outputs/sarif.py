@@ -284,7 +284,15 @@ def _listed(report: Report, show_all: bool, cap: int) -> tuple[list[Finding], li
     wanted = [f for f in report.findings if show_all or f.finding]
     if len(wanted) <= cap:
         return wanted, []
-    ranked = sorted(wanted, key=_priority)
+    # In the order of `sorted(wanted, key=_priority)`, report order within a priority,
+    # but gathered a priority at a time: there are few of them, and the sort's key, a
+    # tuple held for each finding (1.17 million at 100,000 instances with --all), was
+    # 45 MB of the run's peak.
+    by_priority: dict[tuple[bool, int, bool, bool], list[Finding]] = {}
+    for f in wanted:
+        by_priority.setdefault(_priority(f), []).append(f)
+    del wanted
+    ranked = [f for priority in sorted(by_priority) for f in by_priority.pop(priority)]
     return ranked[:cap], ranked[cap:]
 
 
