@@ -245,9 +245,9 @@ def show(text: str, marks: Marks | None = None, *, end: str = "\n") -> None:
 
 
 def document(text: files.Text) -> None:
-    """A document for a machine on stdout (a report, a JSON answer): as it is, ended by a
-    newline, written a part at a time however long (`files.write_parts`), the pieces of
-    one made as it is written each as it comes."""
+    """A document on stdout (a report, a JSON answer) as it is, ended by a newline,
+    written a part at a time however long (`files.write_parts`); a text made piece by
+    piece is written as each piece is made."""
     file = out().file
     files.write_parts(file, text)
     file.write("\n")
