@@ -7,27 +7,14 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from dataclasses import replace
-from functools import cache
-from pathlib import Path
 
 import pytest
+from example_report import example_report
 
-from policyengine.frontend.loader import bundled_policies, load
-from policyengine.inputs import importers
 from policyengine.outputs import junit
 from policyengine.results import report as reports
 
-ROOT = Path(__file__).resolve().parents[1]
-EXAMPLE = ROOT / "examples" / "ecs-account" / "snapshot.json"
 DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n'
-
-
-@cache
-def example_report() -> reports.Report:
-    loaded = load(bundled_policies())
-    m = loaded.plan.model
-    store = importers.to_store(importers.read(EXAMPLE, "auto", m, importers.Options()).snapshot, m)
-    return reports.build(loaded.plan, [store])
 
 
 def as_element_tree_writes_it(text: str) -> str:

@@ -9,28 +9,15 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from functools import cache
-from pathlib import Path
 
 import pytest
+from example_report import FINDINGS, example_report
 
-from policyengine.frontend.loader import bundled_policies, load
-from policyengine.inputs import importers
 from policyengine.outputs import Format, render_parts, sarif
 from policyengine.results import report as reports
 from policyengine.runtime import Status
 
-ROOT = Path(__file__).resolve().parents[1]
-EXAMPLE = ROOT / "examples" / "ecs-account" / "snapshot.json"
-FINDINGS = 28  # the example's fails and errors
 DOCS = "https://example.org/docs/"
-
-
-@cache
-def example_report() -> reports.Report:
-    loaded = load(bundled_policies())
-    m = loaded.plan.model
-    store = importers.to_store(importers.read(EXAMPLE, "auto", m, importers.Options()).snapshot, m)
-    return reports.build(loaded.plan, [store])
 
 
 @cache
