@@ -13,10 +13,13 @@ never written through `emit` with a highlighter, so they are never coloured.
 
 from __future__ import annotations
 
+import errno
 import itertools
 import os
 import re
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from typing import IO, TYPE_CHECKING, ClassVar, Final, TextIO
 
@@ -241,17 +244,32 @@ def say(text: str, marks: Marks | None = None) -> None:
 
 def show(text: str, marks: Marks | None = None, *, end: str = "\n") -> None:
     """The command's text output on stdout."""
-    emit(out(), text, marks, end=end)
+    with _writing_stdout():
+        emit(out(), text, marks, end=end)
 
 
 def document(text: files.Text) -> None:
     """A document on stdout (a report, a JSON answer) as it is, ended by a newline,
     written a part at a time however long (`files.write_parts`); a text made piece by
     piece is written as each piece is made."""
-    file = out().file
-    files.write_parts(file, text)
-    file.write("\n")
-    file.flush()
+    with _writing_stdout():
+        file = out().file
+        files.write_parts(file, text)
+        file.write("\n")
+        file.flush()
+
+
+@contextmanager
+def _writing_stdout() -> Iterator[None]:
+    """Standard output that cannot be written (a full device, an I/O error) is the
+    output's failure, as an `--output` file's is (exit 2), not the engine's. A reader that
+    went away (`| head`) is left to the command line's own handling: it ends quietly."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno == errno.EPIPE:
+            raise
+        raise files.CannotWrite("the standard output", exc.strerror or str(exc)) from None
 
 
 class Marks:

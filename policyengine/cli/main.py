@@ -30,7 +30,7 @@ from policyengine.cli import (  # noqa: F401
     waivers,
 )
 from policyengine.cli.app import ExitCode, for_arguments
-from policyengine.core import limits
+from policyengine.core import files, limits
 from policyengine.results import report as reports
 
 
@@ -61,11 +61,17 @@ def main() -> None:
                 "error": "usage",
                 "message": exc.format_message(),
             }
-            console.document(json.dumps(doc, indent=2))
+            try:
+                console.document(json.dumps(doc, indent=2))
+            except files.CannotWrite as cannot:
+                console.say(f"error: {cannot}")
         exc.show()  # type: ignore[attr-defined]
         sys.exit(getattr(exc, "exit_code", ExitCode.USAGE))
     except typer.Abort:
         console.say("aborted")
+        sys.exit(ExitCode.USAGE)
+    except files.CannotWrite as exc:  # the standard output (`console`): exit 2, as a file's
+        console.say(f"error: {exc}")
         sys.exit(ExitCode.USAGE)
     except Exception:  # noqa: BLE001 - the last-resort boundary: report, then exit 4
         if os.environ.get("POLICYENGINE_TRACEBACK"):
