@@ -10,8 +10,6 @@ from __future__ import annotations
 import copy
 import json
 import random
-import sys
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -19,29 +17,16 @@ import msgspec
 import orjson
 import pytest
 from differential import outcome_key
+from generated_account import bench_account, bench_policies
 
 from policyengine.core.errors import InputError
-from policyengine.frontend.loader import Loaded, bundled_policies, load
+from policyengine.frontend.loader import load
 from policyengine.inputs import edge_index, projection, snapshot
 from policyengine.inputs import store as store_module
 from policyengine.inputs.reads import ENVELOPE, attributes_read
 from policyengine.inputs.resources import Edge, Edges
 from policyengine.pipeline import engine
 from policyengine.runtime import evaluate
-
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "benchmarks"))
-import generate  # noqa: E402
-
-
-@cache
-def _policies() -> Loaded:
-    return load([*bundled_policies(), ROOT / "benchmarks" / "ecs-bench.policy"])
-
-
-@cache
-def _account() -> dict[str, Any]:
-    return generate.account(generate.MIN_INSTANCES)
 
 
 def _write(tmp_path: Path, doc: object) -> Path:
@@ -56,19 +41,19 @@ def _outcomes(path: Path, projected: bool, monkeypatch: pytest.MonkeyPatch) -> l
     large), or whole by orjson."""
     monkeypatch.setattr(snapshot, "LARGE", 0 if projected else 1 << 62)
     try:
-        store = engine.read_snapshot(path, _policies())
+        store = engine.read_snapshot(path, bench_policies())
     except InputError as exc:
         return [("input error", p.file, p.pointer, p.message) for p in exc.problems]
-    return [outcome_key(r) for r in evaluate(_policies().plan, store)]
+    return [outcome_key(r) for r in evaluate(bench_policies().plan, store)]
 
 
 def test_equal_values_are_one_object_and_every_value_is_as_written(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(snapshot, "LARGE", 0)
-    plan = _policies().plan
+    plan = bench_policies().plan
     reads = attributes_read(plan)
-    path = _write(tmp_path, _account())
+    path = _write(tmp_path, bench_account())
     found = projection.read(path, str(path), reads, plan.model)
     assert found is not None
     resources = found.document["resources"]
@@ -95,7 +80,7 @@ def test_equal_values_are_one_object_and_every_value_is_as_written(
 def _hostile(rng: random.Random) -> dict[str, Any]:
     """The generated account with values of shapes the model does not expect, where the
     decoding shares strings, and names several resources hold."""
-    doc = copy.deepcopy(_account())
+    doc = copy.deepcopy(bench_account())
     resources = doc["resources"]
     by_kind: dict[str, list[dict[str, Any]]] = {}
     for resource in resources:
@@ -142,7 +127,7 @@ def test_shapes_that_do_not_fit_are_decoded_resource_by_resource(
     """The shapes above are taken by the decoding that shares values (not read again the
     usual way), so that the comparison above is of the two readings."""
     monkeypatch.setattr(snapshot, "LARGE", 0)
-    plan = _policies().plan
+    plan = bench_policies().plan
     for seed in range(4):
         path = _write(tmp_path, _hostile(random.Random(seed)))
         assert projection.read(path, str(path), attributes_read(plan), plan.model) is not None
@@ -152,8 +137,8 @@ def test_an_only_edge_is_held_as_itself_and_read_as_a_sequence(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(snapshot, "LARGE", 0)
-    store = engine.read_snapshot(_write(tmp_path, _account()), _policies())
-    model = _policies().plan.model
+    store = engine.read_snapshot(_write(tmp_path, bench_account()), bench_policies())
+    model = bench_policies().plan.model
     attach = next(r for r in model.relations if r.source == "disk" and r.target == "instance")
     out, _ = store.edge_index(attach)
     assert any(isinstance(edges, Edge) for edges in out.values())
@@ -172,7 +157,7 @@ def _odd_edges(rng: random.Random) -> dict[str, Any]:
     paths naming two instances, or one of them naming none; lists of several records, or
     of none, or whose first lacks the id; null and empty ids; ids of no resource; names
     several resources hold."""
-    doc = copy.deepcopy(_account())
+    doc = copy.deepcopy(bench_account())
     by_kind: dict[str, list[dict[str, Any]]] = {}
     for resource in doc["resources"]:
         by_kind.setdefault(resource["kind"], []).append(resource)
@@ -237,10 +222,10 @@ def test_edges_held_as_their_targets_are_the_edges_made(
     if listed is not None:
         monkeypatch.setattr(store_module, "listed", lambda sources, resources: listed)
     path = _write(tmp_path, _odd_edges(random.Random(seed)))
-    relations = _policies().plan.model.relations
+    relations = bench_policies().plan.model.relations
 
     def every_edge() -> tuple[list[Any], int, int]:
-        store = engine.read_snapshot(path, _policies())
+        store = engine.read_snapshot(path, bench_policies())
         found, held, sources = [], 0, 0
         for relation in relations:
             index, _ = store.edge_index(relation)
@@ -284,8 +269,8 @@ def test_the_resource_at_each_index_is_the_one_there(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(snapshot, "LARGE", 0)
-    doc = _account()
-    store = engine.read_snapshot(_write(tmp_path, doc), _policies())
+    doc = bench_account()
+    store = engine.read_snapshot(_write(tmp_path, doc), bench_policies())
     resources = doc["resources"]
     assert store.resource_at(len(resources)) is None and store.resource_at(-1) is None
     for index, resource in enumerate(resources):
@@ -324,7 +309,7 @@ def test_edges_to_names_unique_per_region_are_the_edges_made(
     (tmp_path / "acme" / "keys.model").write_text(_SPARE_KEYS, encoding="utf-8")
     (tmp_path / "spare.policy").write_text(_SPARE_POLICY, encoding="utf-8")
     policies = load([tmp_path / "spare.policy"])
-    doc = copy.deepcopy(_account())
+    doc = copy.deepcopy(bench_account())
     rng = random.Random(3)
     pairs = [r for r in doc["resources"] if r["kind"] == "key_pair"]
     doc["resources"] += [{**pair, "region": "cn-elsewhere"} for pair in pairs[:2]]
@@ -354,7 +339,7 @@ def test_edges_to_names_unique_per_region_are_the_edges_made(
 
 def _kept(path: Path) -> list[dict[str, Any]]:
     """The file's resources with the fields the rules read, as orjson reads them."""
-    kept = ENVELOPE.union(*attributes_read(_policies().plan).values())
+    kept = ENVELOPE.union(*attributes_read(bench_policies().plan).values())
     whole = orjson.loads(path.read_bytes())["resources"]
     return [{k: v for k, v in r.items() if k in kept} for r in whole]
 
@@ -363,12 +348,12 @@ def test_the_decoder_of_the_locations_decodes_each_resource_as_the_general_one()
     """The decoder whose regions and zones are the snapshot's `locations` gives every
     resource it takes as the general decoder gives it, each region and zone one string;
     one in a region or zone elsewhere it does not take."""
-    plan = _policies().plan
+    plan = bench_policies().plan
     reads = attributes_read(plan)
     names = ENVELOPE.union(*reads.values())
     typed = projection._checked_types(plan.model, names)
     decoders = projection._decoders(frozenset(names), frozenset(reads), frozenset(typed.items()))
-    doc = _account()
+    doc = bench_account()
     places = projection._places_of(doc["locations"])
     assert places is not None and decoders.located is not None
     located = decoders.located(places)
@@ -386,7 +371,7 @@ def test_the_decoder_of_the_locations_decodes_each_resource_as_the_general_one()
 def _located_otherwise(where: str, odd: dict[str, Any]) -> dict[str, Any]:
     """The generated account with one resource (first, in the middle or last) in a place
     its `locations` does not name, or with `locations` of another shape."""
-    doc = copy.deepcopy(_account())
+    doc = copy.deepcopy(bench_account())
     resources = doc["resources"]
     if "locations" in odd:
         doc["locations"] = odd["locations"]
@@ -417,7 +402,7 @@ def test_a_place_the_locations_do_not_name_is_read_as_ever(
     path = _write(tmp_path, _located_otherwise(where, odd))
     whole = _outcomes(path, False, monkeypatch)
     assert whole and _outcomes(path, True, monkeypatch) == whole
-    plan = _policies().plan
+    plan = bench_policies().plan
     found = projection.read(path, str(path), attributes_read(plan), plan.model)
     if odd.get("region") == 5:
         assert found is None  # not taken: the usual reading words it
@@ -435,12 +420,12 @@ def test_tags_spelt_alike_or_not_are_each_the_tags_written(
     """Tags are decoded once per different text: every spelling of a tag set, and the
     same set spelt differently, is the value the file holds there."""
     monkeypatch.setattr(snapshot, "LARGE", 0)
-    text = json.dumps(_account())
+    text = json.dumps(bench_account())
     marker = '"tags": '
     spelt = text.replace(marker, marker + tags + ', "_": ', 7)  # some resources respelt
     path = tmp_path / "s.json"
     path.write_text(spelt, encoding="utf-8")
-    plan = _policies().plan
+    plan = bench_policies().plan
     found = projection.read(path, str(path), attributes_read(plan), plan.model)
     assert found is not None and found.document["resources"] == _kept(path)
     assert _outcomes(path, True, monkeypatch) == _outcomes(path, False, monkeypatch)

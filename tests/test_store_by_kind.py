@@ -11,34 +11,18 @@ from __future__ import annotations
 import copy
 import json
 import random
-import sys
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pytest
+from generated_account import bench_account, bench_policies
 
 from policyengine import InputError, Store, parse_snapshot
-from policyengine.frontend.loader import Loaded, bundled_policies, load
 from policyengine.inputs import store as store_module
 from policyengine.inputs.reads import attributes_read
 from policyengine.inputs.resources import LocationTable
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "benchmarks"))
-import generate  # noqa: E402
-
 FILE = "s.json"
-
-
-@cache
-def _policies() -> Loaded:
-    return load([*bundled_policies(), ROOT / "benchmarks" / "ecs-bench.policy"])
-
-
-@cache
-def _account() -> dict[str, Any]:
-    return generate.account(generate.MIN_INSTANCES)
 
 
 def _state(store: Store) -> dict[str, Any]:
@@ -73,7 +57,7 @@ def _loaded(
 ) -> Any:
     """The store's state, or the problems of its input error."""
     monkeypatch.setattr(store_module, "_ONE_BY_ONE", one_by_one)
-    plan = _policies().plan
+    plan = bench_policies().plan
     try:
         store = Store(
             parse_snapshot(json.dumps(doc), FILE),
@@ -105,17 +89,17 @@ def test_a_generated_account_is_loaded_kind_by_kind_as_one_by_one(
 
     monkeypatch.setattr(store_module, "LocationTable", Counted)
     monkeypatch.setattr(store_module, "_ONE_BY_ONE", False)
-    plan = _policies().plan
-    snapshot = parse_snapshot(json.dumps(_account()), FILE)
+    plan = bench_policies().plan
+    snapshot = parse_snapshot(json.dumps(bench_account()), FILE)
     Store(snapshot, plan.model, None, attributes_read(plan) if reads else None)
     assert len(made) == 1  # not loaded a second time, one by one
-    state = _both(_account(), monkeypatch, reads)
-    assert isinstance(state, dict) and len(state["resources"]) == len(_account()["resources"])
+    state = _both(bench_account(), monkeypatch, reads)
+    assert isinstance(state, dict) and len(state["resources"]) == len(bench_account()["resources"])
 
 
 def _odd(rng: random.Random) -> dict[str, Any]:
     """The generated account with shapes the usual steps do not take."""
-    doc = copy.deepcopy(_account())
+    doc = copy.deepcopy(bench_account())
     resources: list[dict[str, Any]] = doc["resources"]
     by_kind: dict[str, list[dict[str, Any]]] = {}
     for resource in resources:
@@ -162,7 +146,7 @@ def test_shapes_the_usual_steps_do_not_take_load_as_one_by_one(
 
 def test_problems_are_told_in_the_snapshot_order(monkeypatch: pytest.MonkeyPatch) -> None:
     """Problems of several kinds, each kind's resources far apart: told by index."""
-    doc = copy.deepcopy(_account())
+    doc = copy.deepcopy(bench_account())
     resources = doc["resources"]
     disk = next(i for i, r in enumerate(resources) if r["kind"] == "disk")
     eni = next(i for i, r in enumerate(resources) if r["kind"] == "eni")
@@ -190,10 +174,10 @@ def test_sources_told_at_their_places_in_a_loop_are_held_as_by_the_general_steps
 
     monkeypatch.setattr(store_module, "listed", lambda sources, resources: listed)
     path = _write(tmp_path, _odd_edges(random.Random(seed)))
-    relations = _policies().plan.model.relations
+    relations = bench_policies().plan.model.relations
 
     def indexes() -> list[Any]:
-        store = engine.read_snapshot(path, _policies())
+        store = engine.read_snapshot(path, bench_policies())
         found: list[Any] = []
         for relation in relations:
             index, absent = store.edge_index(relation)
